@@ -1,0 +1,146 @@
+"""Process configuration from the environment and ``.env``.
+
+Two kinds of setting exist, and the split matters for rollback:
+
+* **Process settings** live here: where the servers are, secrets, the data
+  dir, the API port. They are read once at start.
+* **Run-time settings** live in the ``system_config`` table (see
+  ``app/system_config.py``): the agent flag, rollout mode and percentage,
+  model, daily token budget, concurrency. They can change while the app
+  runs. ``LLM_MODEL``, ``AGENT_TOKEN_BUDGET_DAILY`` and
+  ``AGENT_MAX_CONCURRENT_TASKS`` only *seed* those rows the first time a
+  database is migrated; after that the table wins.
+
+``AGENTS_ENABLED`` is the one process setting that overrides the table:
+``false`` is a kill switch that keeps agents off whatever
+``system_config.agents_enabled`` says. ``true`` or unset leaves the
+decision to the table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.errors import ConfigError
+from app.paths import default_data_dir
+
+_EXPECTS: dict[str, str] = {
+    "agents_enabled": "true or false",
+    "redis_streams_url": "a redis://, rediss:// or unix:// URL",
+    "vector_db_url": "an http(s) URL",
+    "agent_max_concurrent_tasks": "a whole number from 1 to 100",
+    "agent_token_budget_daily": "a whole number from 10000 to 10000000",
+    "llm_model": "a model name such as gpt-4o-mini",
+    "llm_base_url": "an http(s) URL of an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1",
+    "postgres_url": "a postgresql:// URL",
+    "aiwebtest_data_dir": "a folder path",
+    "aiwebtest_api_port": "a TCP port from 1 to 65535",
+}
+
+
+class Config(BaseSettings):
+    """Typed process settings; field names are the environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    agents_enabled: bool | None = None
+    redis_streams_url: str | None = None
+    # Accepted for compatibility with the spec's .env; vectors live in
+    # PostgreSQL (pgvector), so nothing connects to it.
+    vector_db_url: str | None = None
+    agent_max_concurrent_tasks: int = Field(5, ge=1, le=100)
+    agent_token_budget_daily: int = Field(1_000_000, ge=10_000, le=10_000_000)
+    llm_model: str = Field("gpt-4o-mini", min_length=1, max_length=100)
+    llm_api_key: SecretStr | None = None
+    llm_base_url: str | None = None
+    postgres_url: str | None = None
+    stagehand_api_key: SecretStr | None = None
+    aiwebtest_data_dir: Path | None = None
+    aiwebtest_api_port: int = Field(8000, ge=1, le=65535)
+
+    @field_validator(
+        "redis_streams_url", "vector_db_url", "llm_base_url", "postgres_url", "agents_enabled",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("redis_streams_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        return _check_scheme(value, ("redis", "rediss", "unix"))
+
+    @field_validator("postgres_url")
+    @classmethod
+    def _postgres_scheme(cls, value: str | None) -> str | None:
+        return _check_scheme(value, ("postgresql", "postgres"))
+
+    @field_validator("llm_base_url", "vector_db_url")
+    @classmethod
+    def _http_scheme(cls, value: str | None) -> str | None:
+        checked = _check_scheme(value, ("http", "https"))
+        if checked is not None and not urlsplit(checked).netloc:
+            raise ValueError("the URL has no host")
+        return checked
+
+    @property
+    def data_dir(self) -> Path:
+        return (self.aiwebtest_data_dir or default_data_dir()).expanduser().resolve()
+
+    @property
+    def agents_killed(self) -> bool:
+        """True when the environment's kill switch forces agents off."""
+        return self.agents_enabled is False
+
+
+def _check_scheme(value: str | None, schemes: tuple[str, ...]) -> str | None:
+    if value is None:
+        return None
+    scheme = urlsplit(value).scheme
+    if scheme not in schemes:
+        raise ValueError(f"the URL scheme is {scheme or 'missing'!r}")
+    return value
+
+
+def load_config(env_file: str | Path | None = ".env", **overrides: Any) -> Config:
+    """Read the settings, turning validation failures into one ConfigError.
+
+    The message lists every bad variable with its value and what it expects,
+    so a user fixes them all in one go rather than one per start.
+    """
+    try:
+        return Config(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            shown = err.get("input")
+            if field in ("llm_api_key", "stagehand_api_key"):
+                shown = "(hidden)"
+            reason = err["msg"].removeprefix("Value error, ")
+            problems.append(
+                f"{field.upper()}={shown!r}: {reason}; expected {_EXPECTS.get(field, 'a valid value')}"
+            )
+        raise ConfigError("Bad configuration:\n  " + "\n  ".join(problems)) from None
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, for status lines and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    netloc = f"{parts.username}:***@{host}" if parts.username else f":***@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

