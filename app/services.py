@@ -6,7 +6,7 @@ are started, or adopted when already running, for example by another
 ``aiwebtest`` process (a GUI and a worker) or after a crash.
 
 Several processes may share one data dir. Each registers itself in
-``DATA/run/users/<pid>``; the last one to leave stops the servers. A file
+``DATA/run/users/<pid>.<token>``; the last one to leave stops the servers. A file
 lock around start and stop makes sure two processes starting at once never
 start two servers on one data dir.
 """
@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,6 +91,8 @@ class ServiceManager:
         self.redis = EmbeddedRedis(self.data_dir)
         self.endpoints: Endpoints | None = None
         self._registered = False
+        # pid plus a token: two managers in one process are two users.
+        self._user_entry = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"
 
     @property
     def embeds_postgres(self) -> bool:
@@ -182,17 +185,18 @@ class ServiceManager:
     def _register(self) -> None:
         users = self._users_dir()
         users.mkdir(parents=True, exist_ok=True)
-        (users / str(os.getpid())).touch()
+        (users / self._user_entry).touch()
         self._registered = True
 
     def _unregister(self) -> list[int]:
         """Remove our entry and dead ones; return the pids still using the servers."""
         users = self._users_dir()
-        (users / str(os.getpid())).unlink(missing_ok=True)
+        (users / self._user_entry).unlink(missing_ok=True)
         self._registered = False
         alive = []
         for entry in users.iterdir() if users.exists() else []:
-            pid = int(entry.name) if entry.name.isdigit() else 0
+            head = entry.name.split(".", 1)[0]
+            pid = int(head) if head.isdigit() else 0
             if pid and process_alive(pid):
                 alive.append(pid)
             else:

@@ -1,8 +1,8 @@
 -- Phase 2 base schema: tests, executions, execution_settings, system_config.
 --
 -- Written to adopt an existing Phase 2 database as well as to create a new
--- one: every CREATE is IF NOT EXISTS, engine columns are added with
--- ADD COLUMN IF NOT EXISTS, and seed rows use ON CONFLICT DO NOTHING, so rows
+-- one: every CREATE is IF NOT EXISTS, the columns the engine needs are added
+-- with ADD COLUMN IF NOT EXISTS (nullable or with defaults), and seed rows use ON CONFLICT DO NOTHING, so rows
 -- already there are left exactly as they are.
 
 -- The spec's GRANTs name this role; create it if the cluster lacks it.
@@ -14,33 +14,35 @@ BEGIN
 END $$;
 
 CREATE TABLE IF NOT EXISTS tests (
-    id          BIGSERIAL PRIMARY KEY,
-    name        TEXT NOT NULL,
-    code        TEXT NOT NULL,
-    kind        VARCHAR(20) NOT NULL DEFAULT 'unit' CHECK (kind IN ('unit', 'browser')),
-    repository  TEXT,
-    file_path   TEXT,
-    created_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
-    updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+    id    BIGSERIAL PRIMARY KEY,
+    name  TEXT NOT NULL,
+    code  TEXT NOT NULL
 );
+ALTER TABLE tests
+    ADD COLUMN IF NOT EXISTS kind VARCHAR(20) NOT NULL DEFAULT 'unit' CHECK (kind IN ('unit', 'browser')),
+    ADD COLUMN IF NOT EXISTS repository TEXT,
+    ADD COLUMN IF NOT EXISTS file_path TEXT,
+    ADD COLUMN IF NOT EXISTS created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS updated_at TIMESTAMPTZ NOT NULL DEFAULT now();
 
 CREATE TABLE IF NOT EXISTS executions (
-    id                  BIGSERIAL PRIMARY KEY,
-    test_id             BIGINT REFERENCES tests(id) ON DELETE SET NULL,
-    status              VARCHAR(20) NOT NULL DEFAULT 'pending'
-                        CHECK (status IN ('pending', 'running', 'success', 'failed', 'error', 'timeout')),
-    execution_strategy  VARCHAR(40) NOT NULL DEFAULT 'tier1_to_tier2_to_tier3',
-    tier_reached        SMALLINT CHECK (tier_reached BETWEEN 1 AND 3),
-    attempts            JSONB NOT NULL DEFAULT '[]'::jsonb,   -- one object per tier tried
-    result              JSONB,                                -- per-test outcomes
-    coverage            JSONB,                                -- measured line/branch coverage
-    healed_code         TEXT,
-    healed_diff         TEXT,
-    error               TEXT,
-    created_at          TIMESTAMPTZ NOT NULL DEFAULT now(),
-    started_at          TIMESTAMPTZ,
-    completed_at        TIMESTAMPTZ
+    id       BIGSERIAL PRIMARY KEY,
+    test_id  BIGINT REFERENCES tests(id) ON DELETE SET NULL,
+    status   VARCHAR(20) NOT NULL DEFAULT 'pending'
+             CHECK (status IN ('pending', 'running', 'success', 'failed', 'error', 'timeout'))
 );
+ALTER TABLE executions
+    ADD COLUMN IF NOT EXISTS execution_strategy VARCHAR(40) NOT NULL DEFAULT 'tier1_to_tier2_to_tier3',
+    ADD COLUMN IF NOT EXISTS tier_reached SMALLINT CHECK (tier_reached BETWEEN 1 AND 3),
+    ADD COLUMN IF NOT EXISTS attempts JSONB NOT NULL DEFAULT '[]'::jsonb,  -- one object per tier tried
+    ADD COLUMN IF NOT EXISTS result JSONB,                                 -- per-test outcomes
+    ADD COLUMN IF NOT EXISTS coverage JSONB,                               -- measured line/branch coverage
+    ADD COLUMN IF NOT EXISTS healed_code TEXT,
+    ADD COLUMN IF NOT EXISTS healed_diff TEXT,
+    ADD COLUMN IF NOT EXISTS error TEXT,
+    ADD COLUMN IF NOT EXISTS created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    ADD COLUMN IF NOT EXISTS started_at TIMESTAMPTZ,
+    ADD COLUMN IF NOT EXISTS completed_at TIMESTAMPTZ;
 CREATE INDEX IF NOT EXISTS idx_executions_status ON executions(status);
 CREATE INDEX IF NOT EXISTS idx_executions_created ON executions(created_at DESC);
 CREATE INDEX IF NOT EXISTS idx_executions_test ON executions(test_id);
@@ -59,7 +61,8 @@ ALTER TABLE execution_settings
     ADD COLUMN IF NOT EXISTS heal_match_threshold REAL NOT NULL DEFAULT 0.75
         CHECK (heal_match_threshold BETWEEN 0 AND 1),
     ADD COLUMN IF NOT EXISTS updated_at TIMESTAMPTZ NOT NULL DEFAULT now();
-INSERT INTO execution_settings (id) VALUES (1) ON CONFLICT (id) DO NOTHING;
+INSERT INTO execution_settings (id, fallback_strategy) VALUES (1, 'tier1_to_tier2_to_tier3')
+ON CONFLICT (id) DO NOTHING;
 
 CREATE TABLE IF NOT EXISTS system_config (
     key    VARCHAR(100) PRIMARY KEY,

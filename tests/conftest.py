@@ -1,0 +1,108 @@
+"""Shared fixtures: one real embedded PostgreSQL and Redis for the session.
+
+With ``POSTGRES_URL`` / ``REDIS_STREAMS_URL`` set, the suite uses those
+servers instead (each test still gets a database of its own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as aioredis
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# QSettings and platformdirs must not touch the developer's real files.
+_SANDBOX_HOME = Path(tempfile.mkdtemp(prefix="aiwebtest-tests-"))
+os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX_HOME / "config")
+os.environ["XDG_DATA_HOME"] = str(_SANDBOX_HOME / "data")
+for _var in ("AGENTS_ENABLED", "LLM_API_KEY", "LLM_BASE_URL", "AIWEBTEST_DATA_DIR"):
+    os.environ.pop(_var, None)
+
+from app.config import Config, load_config  # noqa: E402
+from app.db import create_pool  # noqa: E402
+from app.migrations import migrate  # noqa: E402
+from app.services import Endpoints, ServiceManager  # noqa: E402
+from tests.helpers.pg import with_database  # noqa: E402
+
+
+def make_config(data_dir: Path | str, **overrides: object) -> Config:
+    """A Config that ignores any ``.env`` in the working directory."""
+    return load_config(env_file=None, aiwebtest_data_dir=str(data_dir), **overrides)
+
+
+@pytest.fixture(scope="session")
+def servers() -> Iterator[Endpoints]:
+    """The session's PostgreSQL and Redis (embedded unless URLs are set)."""
+    data_dir = Path(tempfile.mkdtemp(prefix="aiwebtest-session-"))
+    config = load_config(
+        env_file=None,
+        aiwebtest_data_dir=str(data_dir),
+        postgres_url=os.environ.get("POSTGRES_URL"),
+        redis_streams_url=os.environ.get("REDIS_STREAMS_URL"),
+    )
+    manager = ServiceManager(config)
+    endpoints = asyncio.run(manager.start())
+    yield endpoints
+    asyncio.run(manager.stop())
+
+
+@pytest.fixture
+async def fresh_db(servers: Endpoints) -> AsyncIterator[str]:
+    """URL of a new, empty database, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(with_database(servers.postgres_url, "postgres"))
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield with_database(servers.postgres_url, name)
+    admin = await asyncpg.connect(with_database(servers.postgres_url, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def migrated_db(fresh_db: str) -> str:
+    conn = await asyncpg.connect(fresh_db)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
+    return fresh_db
+
+
+@pytest.fixture
+async def conn(migrated_db: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(migrated_db)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def pool(migrated_db: str) -> AsyncIterator[asyncpg.Pool]:
+    p = await create_pool(migrated_db, max_size=4)
+    yield p
+    await p.close()
+
+
+@pytest.fixture
+async def redis_client(servers: Endpoints) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(servers.redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A short, fresh data dir (unix socket paths must stay short)."""
+    path = Path(tempfile.mkdtemp(prefix="awt-"))
+    yield path

@@ -1,0 +1,34 @@
+"""Helpers for tests that need databases and server processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psutil
+
+
+def with_database(url: str, database: str) -> str:
+    """``url`` pointing at another database on the same server."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+def server_processes(data_dir: Path) -> list[psutil.Process]:
+    """Every postgres or redis-server process whose command line names ``data_dir``.
+
+    Postgres children (checkpointer, walwriter…) do not carry the path, so
+    this counts postmasters, which is what "two servers on one data dir"
+    would show up as.
+    """
+    found = []
+    needle = str(data_dir)
+    for proc in psutil.process_iter(["cmdline", "name"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+        except psutil.Error:
+            continue
+        if needle in cmd and ("postgres" in cmd or "redis-server" in cmd):
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+    return found

@@ -1,0 +1,200 @@
+"""The main window: a sidebar of five panels, menus, and a live status bar.
+
+The window knows nothing of servers: it is told what to show
+(``show_health``, ``show_progress``, ``show_error``) and says what the
+user wants through its signals.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
+)
+
+from app import __version__
+from app.health import HealthReport
+from ui.panels.placeholder import PlaceholderPanel
+from ui.status_bar import ServiceIndicator
+
+PANELS: list[tuple[str, str]] = [
+    (
+        "Generate",
+        "Point at a Python repository (a folder or a git URL), tick the files to cover, set a "
+        "coverage target, say what matters to you, and generate pytest tests that are run, healed "
+        "and measured.",
+    ),
+    (
+        "Agents",
+        "Live health of the six agents (Orchestration, Observation, Requirements, Analysis, "
+        "Evolution, Reporting): status, capabilities, active tasks and heartbeats.",
+    ),
+    (
+        "Costs",
+        "Tokens against the daily budget, cost per hour and day, latency of Phase 2 against "
+        "Phase 3, and error rates.",
+    ),
+    (
+        "Rollout",
+        "Move traffic between the single-shot Phase 2 path and the agents: mode, percentage, "
+        "the sprint presets, alerts, and a one-click rollback.",
+    ),
+    (
+        "Settings",
+        "The execution settings and system configuration tables, editable with validation.",
+    ),
+]
+
+
+class MainWindow(QMainWindow):
+    """Top-level window.
+
+    Signals:
+        settings_requested: the user asked for the settings dialog.
+        closing: the window is closing; the app should shut down.
+    """
+
+    settings_requested = Signal()
+    closing = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("AI Web Test Control Center")
+        self.setMinimumSize(QSize(900, 560))
+        self.resize(1180, 760)
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setFixedWidth(170)
+        self.sidebar.setStyleSheet(
+            "QListWidget#sidebar { border: none; border-right: 1px solid palette(mid); "
+            "padding-top: 8px; font-size: 11pt; }"
+            "QListWidget#sidebar::item { padding-left: 16px; }"
+        )
+        self.stack = QStackedWidget()
+        self.panels: dict[str, QWidget] = {}
+        for index, (name, description) in enumerate(PANELS, start=1):
+            item = QListWidgetItem(name)
+            item.setToolTip(f"{name} (Ctrl+{index})")
+            item.setSizeHint(QSize(150, 40))
+            self.sidebar.addItem(item)
+            panel = PlaceholderPanel(name, description)
+            self.panels[name] = panel
+            self.stack.addWidget(panel)
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{index}"), self)
+            shortcut.activated.connect(lambda i=index - 1: self.sidebar.setCurrentRow(i))
+        self.sidebar.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.sidebar.setCurrentRow(0)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.sidebar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self._build_menus()
+        self.postgres_indicator = ServiceIndicator("postgres")
+        self.redis_indicator = ServiceIndicator("redis")
+        self.message = QLabel("Starting…")
+        self.message.setObjectName("status-message")
+        bar = self.statusBar()
+        bar.addWidget(self.message, 1)
+        bar.addPermanentWidget(self.postgres_indicator)
+        bar.addPermanentWidget(self.redis_indicator)
+        self._restore_state()
+
+    # -- what the app tells the window -------------------------------------
+
+    def show_health(self, report: HealthReport) -> None:
+        self.postgres_indicator.show_health(report.postgres)
+        self.redis_indicator.show_health(report.redis)
+        if not report.all_up:
+            down = [h for h in (report.postgres, report.redis) if not h.up]
+            self.message.setText(
+                "Lost " + " and ".join(_name(h.name) for h in down) + "; retrying every 2 s…"
+            )
+        elif self.message.text().startswith("Lost"):
+            self.message.setText("Reconnected")
+
+    def show_progress(self, text: str) -> None:
+        self.message.setText(text)
+
+    def show_error(self, title: str, text: str) -> None:
+        """A readable, non-blocking message box (no nested event loop)."""
+        self.message.setText(f"{title}: {text.splitlines()[0] if text else ''}")
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.open()
+
+    def current_panel(self) -> str:
+        return PANELS[self.stack.currentIndex()][0]
+
+    def select_panel(self, name: str) -> None:
+        self.sidebar.setCurrentRow([p[0] for p in PANELS].index(name))
+
+    # -- Qt overrides ----------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        self._save_state()
+        self.closing.emit()
+        event.accept()
+
+    # -- internals -------------------------------------------------------------
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        settings = QAction("&Settings…", self)
+        settings.setShortcut(QKeySequence("Ctrl+,"))
+        settings.triggered.connect(self.settings_requested)
+        file_menu.addAction(settings)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        self.settings_action = settings
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self._show_about)
+        help_menu.addAction(about)
+
+    def _show_about(self) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About AI Web Test Control Center",
+            f"AI Web Test Control Center {__version__}\n\n"
+            "Generates, runs and heals pytest tests with a multi-agent system "
+            "on top of the Phase 2 three-tier execution engine.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.open()
+
+    def _restore_state(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("main_window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        panel = settings.value("main_window/panel")
+        if isinstance(panel, str) and panel in self.panels:
+            self.select_panel(panel)
+
+    def _save_state(self) -> None:
+        settings = QSettings()
+        settings.setValue("main_window/geometry", self.saveGeometry())
+        settings.setValue("main_window/panel", self.current_panel())
+
+
+def _name(service: str) -> str:
+    return {"postgres": "PostgreSQL", "redis": "Redis"}.get(service, service)

@@ -1,0 +1,41 @@
+"""Status bar pieces: one live indicator per server, and a message area."""
+
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from app.health import ServiceHealth
+
+_COLORS = {"up": "#2e9e44", "down": "#d64545", "unknown": "#8a8a8a"}
+_LABELS = {"postgres": "PostgreSQL", "redis": "Redis"}
+
+
+class ServiceIndicator(QLabel):
+    """A coloured dot, the server's name, its state and where it runs."""
+
+    def __init__(self, service: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.setObjectName(f"indicator-{service}")
+        self.state = "unknown"
+        self.setContentsMargins(10, 0, 10, 0)
+        self._render("unknown", "starting…")
+
+    def show_health(self, health: ServiceHealth) -> None:
+        if health.up:
+            latency = f"{health.latency_ms:.1f} ms" if health.latency_ms is not None else ""
+            self.state = "up"
+            self._render("up", f"up · {health.mode} · {health.where}")
+            self.setToolTip(f"{_LABELS[self.service]} answered in {latency}\n{health.where}")
+        else:
+            self.state = "down"
+            self._render("down", f"down · {health.mode} · {health.where}")
+            self.setToolTip(f"{_LABELS[self.service]} did not answer: {health.error}")
+
+    def _render(self, state: str, text: str) -> None:
+        self.setText(
+            f'<span style="color:{_COLORS[state]}">●</span> '
+            f"<b>{_LABELS[self.service]}</b> {escape(text)}"
+        )
