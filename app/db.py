@@ -1,7 +1,7 @@
 """The asyncpg pool every service shares.
 
-Each connection gets the pgvector codec (``vector`` columns as numpy
-arrays) and JSON/JSONB as Python objects, so no module decodes by hand.
+Each connection gets the pgvector codec (``vector`` columns as
+``pgvector.Vector``, binary on the wire; lists and numpy arrays go in) and JSON/JSONB as Python objects, so no module decodes by hand.
 """
 
 from __future__ import annotations

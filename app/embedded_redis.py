@@ -82,6 +82,9 @@ class EmbeddedRedis:
             log.warning("Redis pid %s does not answer; replacing it", running.pid)
             await terminate(running.pid, timeout_s=5)
         sock.unlink(missing_ok=True)
+        # Redis answers PING before it writes its pid file; a stale file
+        # would make us record a dead pid.
+        self.pid_file.unlink(missing_ok=True)
         self._write_config(sock)
         result = await run_command(server_binary(), self.conf_file, timeout_s=30)
         if result.returncode != 0:
@@ -91,7 +94,7 @@ class EmbeddedRedis:
         deadline = loop.time() + 15
         while loop.time() < deadline:
             pid = read_pid(self.pid_file)
-            if pid and await _pings(url):
+            if process_alive(pid, "redis-server") and await _pings(url):
                 self.info = RedisInfo(pid=pid, socket_path=sock, adopted=False)
                 return self.info
             await asyncio.sleep(0.02)

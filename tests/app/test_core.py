@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from app.core import AppCore
+from app.errors import ServiceError
+from app.services import Endpoints
+from tests.conftest import make_config
+from tests.helpers.pg import server_processes
+
+
+@pytest.mark.slow
+async def test_start_migrates_seeds_and_reports_health(data_dir: Path) -> None:
+    core = AppCore(make_config(data_dir, llm_model="gpt-4o"))
+    steps: list[str] = []
+    await core.start(progress=steps.append)
+    try:
+        assert steps[-1] == "Ready"
+        assert core.applied_migrations == ["000_phase2_base.sql", "phase3_001_initial_schema.sql"]
+        assert core.pool is not None
+        assert await core.pool.fetchval("SELECT value FROM system_config WHERE key = 'llm_model'") == "gpt-4o"
+        # pgvector codec and JSONB decoding are registered on pool connections
+        vec = await core.pool.fetchval("SELECT '[1,2,3]'::vector")
+        assert vec.to_list() == [1.0, 2.0, 3.0]
+        assert await core.pool.fetchval("SELECT '{\"a\": [1]}'::jsonb") == {"a": [1]}
+        report = await core.health()
+        assert report.all_up
+        assert report.postgres.where == str(data_dir / "run")
+        assert set(core.timings_s) == {"services", "migrations", "pools"}
+    finally:
+        await core.shutdown()
+    assert server_processes(data_dir) == []
+    await core.shutdown()  # twice is harmless
+
+
+async def test_failed_start_cleans_up_and_says_why(data_dir: Path, servers: Endpoints) -> None:
+    core = AppCore(make_config(data_dir, postgres_url="postgresql://u@127.0.0.1:1/x"))
+    with pytest.raises(ServiceError, match="POSTGRES_URL"):
+        await core.start()
+    assert core.pool is None and core.redis is None
+    assert server_processes(data_dir) == []  # the embedded Redis it started is stopped again
+
+
+@pytest.mark.slow
+async def test_health_follows_a_redis_restart(data_dir: Path) -> None:
+    core = AppCore(make_config(data_dir))
+    await core.start()
+    try:
+        assert (await core.health()).all_up
+        await core.services.redis.stop()  # a real outage
+        report = await core.health()
+        assert report.postgres.up and not report.redis.up
+        assert report.redis.error
+        await core.services.redis.start()  # back, same socket
+        report = await core.health()
+        assert report.all_up, report
+    finally:
+        await core.shutdown()
+    assert server_processes(data_dir) == []

@@ -1,0 +1,92 @@
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.core import AppCore
+from app.health import HealthReport, ServiceHealth
+from app.services import Endpoints
+from tests.conftest import make_config
+from ui.main_window import PANELS, MainWindow
+
+
+def make_window(qtbot: QtBot) -> MainWindow:
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    # Shortcuts go to the active window only; the offscreen platform
+    # activates on request (activateWindow() alone is not enough there).
+    window.windowHandle().requestActivate()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    return window
+
+
+def report(pg_up: bool = True, redis_up: bool = True) -> HealthReport:
+    return HealthReport(
+        ServiceHealth("postgres", pg_up, "embedded", "/data/run", 1.0 if pg_up else None, None if pg_up else "refused"),
+        ServiceHealth("redis", redis_up, "shared", "redis://cache:6379", 0.5 if redis_up else None,
+                      None if redis_up else "Connection refused"),
+    )
+
+
+def test_five_named_panels_and_shortcuts(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    assert [window.sidebar.item(i).text() for i in range(window.sidebar.count())] == [p[0] for p in PANELS]
+    assert [p[0] for p in PANELS] == ["Generate", "Agents", "Costs", "Rollout", "Settings"]
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_panel() == "Costs"
+    qtbot.mouseClick(
+        window.sidebar.viewport(), Qt.MouseButton.LeftButton,
+        pos=window.sidebar.visualItemRect(window.sidebar.item(3)).center(),
+    )
+    assert window.current_panel() == "Rollout"
+    assert window.stack.currentWidget() is window.panels["Rollout"]
+
+
+def test_menus_and_settings_shortcut(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    titles = [a.text() for a in window.menuBar().actions()]
+    assert titles == ["&File", "&Help"]
+    assert window.settings_action.shortcut().toString() == "Ctrl+,"
+    with qtbot.waitSignal(window.settings_requested, timeout=1000):
+        window.settings_action.trigger()
+
+
+def test_status_bar_shows_up_and_down(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    assert window.postgres_indicator.state == "unknown"
+    window.show_health(report())
+    assert window.postgres_indicator.state == "up" and window.redis_indicator.state == "up"
+    assert "/data/run" in window.postgres_indicator.text()
+    assert "shared" in window.redis_indicator.text()
+    window.show_health(report(redis_up=False))
+    assert window.redis_indicator.state == "down"
+    assert "Connection refused" in window.redis_indicator.toolTip()
+    assert window.message.text() == "Lost Redis; retrying every 2 s…"
+    window.show_health(report())
+    assert window.message.text() == "Reconnected"
+
+
+async def test_status_bar_shows_real_server_health(qtbot: QtBot, servers: Endpoints, data_dir: Path) -> None:
+    core = AppCore(make_config(data_dir, postgres_url=servers.postgres_url, redis_streams_url=servers.redis_url))
+    await core.start()
+    try:
+        window = make_window(qtbot)
+        window.show_health(await core.health())
+    finally:
+        await core.shutdown()
+    assert window.postgres_indicator.state == "up"
+    assert servers.postgres_where in window.postgres_indicator.text()
+    assert servers.redis_where in window.redis_indicator.text()
+
+
+def test_close_emits_closing_and_remembers_panel(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    window.select_panel("Settings")
+    with qtbot.waitSignal(window.closing, timeout=1000):
+        window.close()
+    assert QSettings().value("main_window/panel") == "Settings"
+    again = make_window(qtbot)
+    assert again.current_panel() == "Settings"
