@@ -90,7 +90,8 @@ async def _serve(config: Config) -> int:
         assert ep is not None
         print(
             f"aiwebtest serving: postgres {ep.postgres_mode} {ep.postgres_where}; "
-            f"redis {ep.redis_mode} {ep.redis_where}. SIGINT or SIGTERM stops.",
+            f"redis {ep.redis_mode} {ep.redis_where}; api {core.api.url if core.api else '-'}. "
+            "SIGINT or SIGTERM stops.",
             flush=True,
         )
         await stop.wait()

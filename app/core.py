@@ -17,10 +17,15 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from app import health, system_config
+from app.api import create_api
+from app.api_server import ApiServer
 from app.config import Config
 from app.db import create_pool
 from app.migrations import migrate
+from app.errors import ServiceError
 from app.services import Endpoints, ServiceManager
+from engine.engine import ExecutionEngine
+from engine.tier3 import LLMEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -35,8 +40,13 @@ class AppCore:
         applied_migrations: names applied by the last ``start()``.
     """
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, serve_api: bool = True, api_required: bool = True) -> None:
         self.config = config
+        self.serve_api = serve_api
+        self.api_required = api_required
+        self.engine: ExecutionEngine | None = None
+        self.api: ApiServer | None = None
+        self.api_error: str | None = None
         self.services = ServiceManager(config)
         self.pool: asyncpg.Pool | None = None
         self.redis: aioredis.Redis | None = None
@@ -64,12 +74,37 @@ class AppCore:
                 self.endpoints.redis_url, health_check_interval=10, socket_connect_timeout=5
             )
             await self.redis.ping()
+            self.engine = ExecutionEngine(self.pool, llm=self.llm_endpoint())
             t3 = time.perf_counter()
+            if self.serve_api:
+                say("Starting the API…")
+                await self._start_api()
+            t4 = time.perf_counter()
         except BaseException:
             await self.shutdown()
             raise
-        self.timings_s = {"services": t1 - t0, "migrations": t2 - t1, "pools": t3 - t2}
+        self.timings_s = {"services": t1 - t0, "migrations": t2 - t1, "pools": t3 - t2, "api": t4 - t3}
         say("Ready")
+
+    def llm_endpoint(self) -> LLMEndpoint | None:
+        """The model endpoint, or None when no base URL is configured."""
+        if not self.config.llm_base_url:
+            return None
+        key = self.config.llm_api_key.get_secret_value() if self.config.llm_api_key else None
+        return LLMEndpoint(base_url=self.config.llm_base_url, model=self.config.llm_model, api_key=key)
+
+    async def _start_api(self) -> None:
+        assert self.engine is not None and self.pool is not None
+        server = ApiServer(create_api(self.engine, self.pool), port=self.config.aiwebtest_api_port)
+        try:
+            await server.start()
+        except ServiceError as exc:
+            if self.api_required:
+                raise
+            self.api_error = str(exc)
+            log.warning("%s", exc)
+            return
+        self.api = server
 
     async def health(self) -> health.HealthReport:
         assert self.pool is not None and self.redis is not None and self.endpoints is not None
@@ -83,6 +118,9 @@ class AppCore:
 
     async def shutdown(self) -> None:
         """Close in reverse order; safe to call twice or after a failed start."""
+        if self.api is not None:
+            await self.api.stop()
+            self.api = None
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None

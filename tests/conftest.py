@@ -106,3 +106,60 @@ def data_dir() -> Iterator[Path]:
     """A short, fresh data dir (unix socket paths must stay short)."""
     path = Path(tempfile.mkdtemp(prefix="awt-"))
     yield path
+
+
+# -- engine, API, LLM and web fixtures -------------------------------------
+
+SAMPLE_REPO = Path(__file__).parent / "helpers" / "sample_repo"
+
+
+@pytest.fixture
+def sample_repo(tmp_path: Path) -> Path:
+    """A copy of the sample repository (tests may not write into the source tree)."""
+    import shutil
+
+    target = tmp_path / "repo"
+    shutil.copytree(SAMPLE_REPO, target)
+    return target
+
+
+@pytest.fixture
+def scripted_llm() -> Iterator["ScriptedLLM"]:
+    from tests.helpers.llm_server import ScriptedLLM
+
+    server = ScriptedLLM().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def local_site() -> Iterator["LocalSite"]:
+    from tests.helpers.web import LocalSite
+
+    site = LocalSite()
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def engine(pool: asyncpg.Pool) -> "ExecutionEngine":
+    import sys
+
+    from engine.engine import ExecutionEngine
+
+    return ExecutionEngine(pool, python=sys.executable)
+
+
+@pytest.fixture
+async def test_client(engine: "ExecutionEngine", pool: asyncpg.Pool) -> AsyncIterator["httpx.AsyncClient"]:
+    """An httpx client on our real API server (uvicorn on 127.0.0.1, a free port)."""
+    import httpx
+
+    from app.api import create_api
+    from app.api_server import ApiServer
+
+    server = ApiServer(create_api(engine, pool), port=0)
+    await server.start()
+    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+        yield client
+    await server.stop()

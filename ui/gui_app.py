@@ -51,7 +51,8 @@ def run_gui(config: Config, *, smoke: bool = False, screenshots: Path | None = N
 
 async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int:
     t0 = time.perf_counter()
-    core = AppCore(config)
+    # A second window on the same machine must still open when port 8000 is taken.
+    core = AppCore(config, api_required=False)
     window = MainWindow()
     closed = asyncio.Event()
     window.closing.connect(closed.set)
@@ -73,6 +74,10 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
     try:
         report = await core.health()
         window.show_health(report)
+        if core.api_error:
+            window.show_progress(f"Ready; the REST API is not served: {core.api_error}")
+        elif core.api is not None:
+            window.show_progress(f"Ready; API on {core.api.url}")
         monitor.start()
         if smoke:
             return _smoke_line(core, report, t_window, time.perf_counter() - t0)
@@ -96,10 +101,11 @@ def _smoke_line(core: AppCore, report: HealthReport, t_window: float, total: flo
     t = core.timings_s
     print(
         f"smoke ok: window {t_window:.2f}s services {t['services']:.2f}s "
-        f"migrations {t['migrations']:.2f}s pools {t['pools']:.2f}s total {total:.2f}s; "
+        f"migrations {t['migrations']:.2f}s pools {t['pools']:.2f}s api {t['api']:.2f}s total {total:.2f}s; "
         f"postgres {report.postgres.mode} {report.postgres.where} ({report.postgres.latency_ms:.1f} ms); "
         f"redis {report.redis.mode} {report.redis.where} ({report.redis.latency_ms:.1f} ms); "
-        f"migrations applied {len(core.applied_migrations)}"
+        f"migrations applied {len(core.applied_migrations)}; "
+        f"api {core.api.url if core.api else 'not served: ' + str(core.api_error)}"
     )
     return 0
 
@@ -116,7 +122,7 @@ def settings_rows(config: Config, core: AppCore) -> list[tuple[str, str]]:
         ("LLM API key", "set in environment" if config.llm_api_key else "not set"),
         ("Daily token budget (seed)", f"{config.agent_token_budget_daily:,}"),
         ("Max concurrent tasks (seed)", str(config.agent_max_concurrent_tasks)),
-        ("API port", str(config.aiwebtest_api_port)),
+        ("API", core.api.url if core.api else f"not served ({core.api_error or 'not started'})"),
     ]
 
 

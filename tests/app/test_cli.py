@@ -15,7 +15,8 @@ ROOT = Path(__file__).parents[2]
 
 
 def run_cli(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen", **(env or {})}
+    full_env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen",
+                "AIWEBTEST_API_PORT": "0", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "app.cli", *args],
         cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
@@ -65,7 +66,7 @@ def test_migrate_twice_then_status(data_dir: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_runs_until_sigterm_and_shuts_down_cleanly(data_dir: Path) -> None:
-    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir), "AIWEBTEST_API_PORT": "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "app.cli", "serve"], cwd=ROOT, env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

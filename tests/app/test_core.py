@@ -11,7 +11,7 @@ from tests.helpers.pg import server_processes
 
 @pytest.mark.slow
 async def test_start_migrates_seeds_and_reports_health(data_dir: Path) -> None:
-    core = AppCore(make_config(data_dir, llm_model="gpt-4o"))
+    core = AppCore(make_config(data_dir, llm_model="gpt-4o"), serve_api=False)
     steps: list[str] = []
     await core.start(progress=steps.append)
     try:
@@ -26,7 +26,7 @@ async def test_start_migrates_seeds_and_reports_health(data_dir: Path) -> None:
         report = await core.health()
         assert report.all_up
         assert report.postgres.where == str(data_dir / "run")
-        assert set(core.timings_s) == {"services", "migrations", "pools"}
+        assert set(core.timings_s) == {"services", "migrations", "pools", "api"}
     finally:
         await core.shutdown()
     assert server_processes(data_dir) == []
@@ -34,7 +34,7 @@ async def test_start_migrates_seeds_and_reports_health(data_dir: Path) -> None:
 
 
 async def test_failed_start_cleans_up_and_says_why(data_dir: Path, servers: Endpoints) -> None:
-    core = AppCore(make_config(data_dir, postgres_url="postgresql://u@127.0.0.1:1/x"))
+    core = AppCore(make_config(data_dir, postgres_url="postgresql://u@127.0.0.1:1/x"), serve_api=False)
     with pytest.raises(ServiceError, match="POSTGRES_URL"):
         await core.start()
     assert core.pool is None and core.redis is None
@@ -43,7 +43,7 @@ async def test_failed_start_cleans_up_and_says_why(data_dir: Path, servers: Endp
 
 @pytest.mark.slow
 async def test_health_follows_a_redis_restart(data_dir: Path) -> None:
-    core = AppCore(make_config(data_dir))
+    core = AppCore(make_config(data_dir), serve_api=False)
     await core.start()
     try:
         assert (await core.health()).all_up

@@ -70,7 +70,7 @@ def test_status_bar_shows_up_and_down(qtbot: QtBot) -> None:
 
 
 async def test_status_bar_shows_real_server_health(qtbot: QtBot, servers: Endpoints, data_dir: Path) -> None:
-    core = AppCore(make_config(data_dir, postgres_url=servers.postgres_url, redis_streams_url=servers.redis_url))
+    core = AppCore(make_config(data_dir, postgres_url=servers.postgres_url, redis_streams_url=servers.redis_url), serve_api=False)
     await core.start()
     try:
         window = make_window(qtbot)

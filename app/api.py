@@ -1,0 +1,165 @@
+"""The REST API (v1: Phase 2 execution and settings). OpenAPI at ``/openapi.json``.
+
+Bad input is always a 4xx whose body names the field and the reason:
+
+    {"detail": "test_code: line 1, column 14: invalid syntax",
+     "errors": [{"field": "test_code", "reason": "line 1, column 14: invalid syntax"}]}
+
+Invalid JSON is 400; a well-formed body with bad values is 422; an unknown
+execution id is 404. A 500 means a bug of ours, never bad input.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from app import __version__
+from app.errors import AppError
+from engine import settings_store, store
+from engine.healing import find_test_names
+from engine.engine import ExecuteRequest, Execution, ExecutionEngine, check_syntax
+from engine.settings_store import ExecutionSettings, SettingsUpdate, Strategy
+
+log = logging.getLogger(__name__)
+
+
+class ExecuteBody(BaseModel):
+    test_code: str = Field(description="pytest source: one or more test functions")
+    execution_strategy: Strategy | None = Field(
+        None, description="tier1_only | tier1_to_tier2 | tier1_to_tier2_to_tier3; default from settings"
+    )
+    repository_path: str | None = Field(None, description="folder of the code under test, for imports and coverage")
+    target_files: list[str] = Field(default_factory=list, description="files, relative to repository_path, to measure")
+
+
+class InputError(Exception):
+    def __init__(self, field: str, reason: str, status: int = 422) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field, self.reason, self.status = field, reason, status
+
+
+def _error(status: int, errors: list[dict[str, str]]) -> JSONResponse:
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+    return JSONResponse(status_code=status, content={"detail": detail, "errors": errors})
+
+
+def execution_json(execution: Execution | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(execution, Execution):
+        return {
+            "execution_id": execution.id,
+            "status": execution.status,
+            "tier_reached": execution.tier_reached,
+            "attempts": execution.attempts,
+            "tests": execution.outcomes,
+            "coverage": execution.coverage,
+            "healed_code": execution.healed_code,
+            "healed_diff": execution.healed_diff,
+            "error": execution.error,
+        }
+    row = execution
+    return {
+        "execution_id": row["id"],
+        "status": row["status"],
+        "tier_reached": row["tier_reached"],
+        "execution_strategy": row["execution_strategy"],
+        "attempts": row["attempts"],
+        "tests": (row["result"] or {}).get("tests", []),
+        "coverage": row["coverage"],
+        "healed_code": row["healed_code"],
+        "healed_diff": row["healed_diff"],
+        "error": row["error"],
+        "created_at": row["created_at"],
+        "started_at": row["started_at"],
+        "completed_at": row["completed_at"],
+    }
+
+
+def create_api(engine: ExecutionEngine, pool: asyncpg.Pool) -> FastAPI:
+    api = FastAPI(title="AI Web Test Control Center API", version=__version__)
+
+    @api.exception_handler(RequestValidationError)
+    async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = []
+        status = 422
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                status = 400
+                errors.append({"field": "body", "reason": f"invalid JSON: {err.get('ctx', {}).get('error', err['msg'])}"})
+                continue
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "path", "query")]
+            reason = err["msg"].removeprefix("Value error, ")
+            if err.get("type") == "missing":
+                reason = "is required"
+            errors.append({"field": ".".join(loc) or "body", "reason": reason})
+        return _error(status, errors)
+
+    @api.exception_handler(InputError)
+    async def on_input(_request: Request, exc: InputError) -> JSONResponse:
+        return _error(exc.status, [{"field": exc.field, "reason": exc.reason}])
+
+    @api.exception_handler(AppError)
+    async def on_app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc), "errors": []})
+
+    @api.post("/api/v1/execute")
+    async def execute(body: ExecuteBody) -> dict[str, Any]:
+        """Run a test through the tiers and answer with the result."""
+        request = _validated(body)
+        execution = await engine.execute(request)
+        return execution_json(execution)
+
+    @api.get("/api/v1/execution/{execution_id}/status")
+    async def execution_status(execution_id: int) -> dict[str, Any]:
+        row = await store.get_execution(pool, execution_id)
+        if row is None:
+            raise InputError("execution_id", f"no execution with id {execution_id}", status=404)
+        return execution_json(row)
+
+    @api.get("/api/v1/settings")
+    async def get_settings() -> ExecutionSettings:
+        return await settings_store.load(pool)
+
+    @api.put("/api/v1/settings")
+    async def put_settings(change: SettingsUpdate) -> ExecutionSettings:
+        return await settings_store.update(pool, change)
+
+    @api.get("/api/health")
+    async def health() -> dict[str, str]:
+        await pool.fetchval("SELECT 1")
+        return {"status": "ok", "version": __version__}
+
+    return api
+
+
+def _validated(body: ExecuteBody) -> ExecuteRequest:
+    if not body.test_code.strip():
+        raise InputError("test_code", "is empty; send pytest source with at least one test function")
+    problem = check_syntax(body.test_code)
+    if problem:
+        raise InputError("test_code", f"is not valid Python: {problem}")
+    if not find_test_names(body.test_code):
+        raise InputError("test_code", "has no test function; pytest runs functions whose names start with 'test'")
+    repository = None
+    if body.repository_path:
+        repository = Path(body.repository_path).expanduser()
+        if not repository.is_dir():
+            raise InputError("repository_path", f"{body.repository_path} is not a folder on this machine")
+    for name in body.target_files:
+        if repository is None:
+            raise InputError("target_files", "need repository_path to say where the files are")
+        if not (repository / name).is_file():
+            raise InputError("target_files", f"{name} is not a file in {repository}")
+    return ExecuteRequest(
+        test_code=body.test_code,
+        strategy=body.execution_strategy,
+        repository=repository.resolve() if repository else None,
+        target_files=tuple(body.target_files),
+    )

@@ -1,0 +1,194 @@
+"""pytest plugin loaded into every sandboxed run (``-p aiwebtest_plugin``).
+
+It is copied into the run's scratch dir as a single file and imports only
+the standard library, pytest and (for browser tests) Playwright, so it works
+under the target project's interpreter, not ours.
+
+The ``page`` fixture drives Debian's Chromium (never a downloaded browser)
+and wraps the page so that selectors are watched:
+
+* ``AIWEBTEST_HEAL_MODE=record`` (tier 1): every selector that matched has
+  its element's fingerprint (tag, id, name, classes, text, attributes, DOM
+  path) written to the report, for the engine to store.
+* ``AIWEBTEST_HEAL_MODE=heal`` (tier 2): a selector that no longer matches
+  is replaced by the element most similar to its stored fingerprint, if
+  the similarity reaches ``AIWEBTEST_HEAL_THRESHOLD`` (Healenium's idea).
+  Each heal is reported; the engine keeps it only if the test then passes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from difflib import SequenceMatcher
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+_SELECTOR_METHODS = {
+    "click", "dblclick", "fill", "type", "press", "check", "uncheck", "hover", "focus",
+    "text_content", "inner_text", "inner_html", "input_value", "get_attribute",
+    "is_visible", "is_enabled", "is_checked", "select_option", "wait_for_selector",
+    "query_selector", "locator", "tap", "set_input_files",
+}
+
+_FINGERPRINT_JS = """
+(el) => {
+  const path = [];
+  for (let n = el; n && n.nodeType === 1 && n.tagName !== 'HTML'; n = n.parentElement) {
+    const sibs = n.parentElement ? Array.from(n.parentElement.children).filter(c => c.tagName === n.tagName) : [n];
+    path.unshift(n.tagName.toLowerCase() + (sibs.length > 1 ? `:nth-of-type(${sibs.indexOf(n) + 1})` : ''));
+  }
+  const attrs = {};
+  for (const a of el.attributes) { if (a.name !== 'style') attrs[a.name] = a.value; }
+  return {
+    tag: el.tagName.toLowerCase(), id: el.id || '', name: el.getAttribute('name') || '',
+    classes: Array.from(el.classList), text: (el.innerText || el.value || '').trim().slice(0, 200),
+    attributes: attrs, path: path.join(' > '),
+  };
+}
+"""
+
+_ALL_CANDIDATES_JS = """
+(fp) => {
+  const out = [];
+  const els = document.body ? document.body.querySelectorAll('*') : [];
+  const fpFn = %s;
+  for (const el of Array.from(els).slice(0, 3000)) {
+    const f = fpFn(el);
+    let sel = '';
+    if (el.id && document.querySelectorAll('#' + CSS.escape(el.id)).length === 1) sel = '#' + CSS.escape(el.id);
+    else sel = f.path;
+    f.selector = sel;
+    out.push(f);
+  }
+  return out;
+}
+""" % _FINGERPRINT_JS
+
+
+def similarity(old: dict[str, Any], new: dict[str, Any]) -> float:
+    """Weighted similarity of two fingerprints, 0..1."""
+
+    def ratio(a: str, b: str) -> float:
+        if not a and not b:
+            return 1.0
+        return SequenceMatcher(None, a, b).ratio()
+
+    def jaccard(a: set, b: set) -> float:
+        if not a and not b:
+            return 1.0
+        return len(a & b) / len(a | b)
+
+    old_attrs = {f"{k}={v}" for k, v in old.get("attributes", {}).items() if k not in ("id", "class")}
+    new_attrs = {f"{k}={v}" for k, v in new.get("attributes", {}).items() if k not in ("id", "class")}
+    parts = [
+        (0.20, 1.0 if old.get("tag") == new.get("tag") else 0.0),
+        (0.10, ratio(old.get("id", ""), new.get("id", ""))),
+        (0.30, ratio(old.get("text", ""), new.get("text", ""))),
+        (0.10, jaccard(set(old.get("classes", [])), set(new.get("classes", [])))),
+        (0.15, jaccard(old_attrs, new_attrs)),
+        (0.15, ratio(old.get("path", ""), new.get("path", ""))),
+    ]
+    return sum(w * s for w, s in parts)
+
+
+class _Healer:
+    def __init__(self) -> None:
+        self.mode = os.environ.get("AIWEBTEST_HEAL_MODE", "off")
+        self.threshold = float(os.environ.get("AIWEBTEST_HEAL_THRESHOLD", "0.75"))
+        self.report_path = os.environ.get("AIWEBTEST_HEAL_REPORT")
+        known = os.environ.get("AIWEBTEST_FINGERPRINTS")
+        self.known: dict[str, dict] = json.loads(Path(known).read_text()) if known and Path(known).exists() else {}
+        self.recorded: dict[str, dict] = {}
+        self.heals: list[dict] = []
+
+    def resolve(self, page: Any, selector: str) -> str:
+        """The selector to use: the original if it matches, else a healed one."""
+        handle = page.query_selector(selector)
+        if handle is None and self.mode == "heal":
+            # Give late-rendered elements a moment before calling it broken.
+            try:
+                handle = page.wait_for_selector(selector, state="attached", timeout=1000)
+            except Exception:  # Playwright's TimeoutError; not importable without playwright
+                handle = None
+        if handle is not None:
+            if self.mode in ("record", "heal"):
+                self.recorded[selector] = handle.evaluate(_FINGERPRINT_JS)
+            return selector
+        if self.mode != "heal" or selector not in self.known:
+            return selector
+        old = self.known[selector]
+        candidates = page.evaluate(_ALL_CANDIDATES_JS, old)
+        scored = sorted(((similarity(old, c), c) for c in candidates), key=lambda t: -t[0])
+        if not scored or scored[0][0] < self.threshold:
+            best = f"{scored[0][0]:.2f}" if scored else "none"
+            self.heals.append({"selector": selector, "healed": None, "score": scored[0][0] if scored else 0,
+                               "reason": f"best match {best} below threshold {self.threshold}"})
+            return selector
+        score, best = scored[0]
+        self.heals.append({"selector": selector, "healed": best["selector"], "score": round(score, 3)})
+        self.recorded[best["selector"]] = {k: v for k, v in best.items() if k != "selector"}
+        return best["selector"]
+
+    def write(self) -> None:
+        if self.report_path:
+            Path(self.report_path).write_text(json.dumps({"fingerprints": self.recorded, "heals": self.heals}))
+
+
+_HEALER: _Healer | None = None
+
+
+def _healer() -> _Healer:
+    global _HEALER
+    if _HEALER is None:
+        _HEALER = _Healer()
+    return _HEALER
+
+
+class HealingPage:
+    """A Playwright page whose selector-taking methods pass through the healer."""
+
+    def __init__(self, page: Any, healer: _Healer) -> None:
+        self._page = page
+        self._healer = healer
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._page, name)
+        if name not in _SELECTOR_METHODS or not callable(attr):
+            return attr
+
+        def call(selector: str, *args: Any, **kwargs: Any) -> Any:
+            return attr(self._healer.resolve(self._page, selector), *args, **kwargs)
+
+        return call
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(
+            executable_path=os.environ.get("AIWEBTEST_CHROMIUM", "/usr/bin/chromium"),
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"],
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    raw = context.new_page()
+    raw.set_default_timeout(float(os.environ.get("AIWEBTEST_ACTION_TIMEOUT_MS", "3000")))
+    yield HealingPage(raw, _healer())
+    context.close()
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    if _HEALER is not None:
+        _HEALER.write()

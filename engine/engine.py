@@ -1,0 +1,254 @@
+"""The three-tier execution engine: tier 1, then heal, then an agent.
+
+``execution_settings.fallback_strategy`` (or the request's strategy) says
+how far to escalate; escalation happens only on failure. Every execution
+is a row in ``executions``; each tier's attempt is appended as it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ast
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from engine import settings_store, store
+from engine.healing import apply_heals, find_test_names, intent_of, unified_diff
+from engine.interpreter import choose_interpreter, ensure_test_tools
+from engine.pytest_run import RunResult, RunSpec, run_pytest, uses_browser
+from engine.sandbox import SandboxLimits
+from engine.tier3 import LLMEndpoint, Tier3Agent
+
+log = logging.getLogger(__name__)
+
+_TIERS_OF = {"tier1_only": 1, "tier1_to_tier2": 2, "tier1_to_tier2_to_tier3": 3}
+
+
+@dataclass(frozen=True)
+class ExecuteRequest:
+    test_code: str
+    strategy: str | None = None  # None: execution_settings.fallback_strategy
+    repository: Path | None = None
+    target_files: tuple[str, ...] = ()
+    python: str | None = None
+
+
+@dataclass
+class Execution:
+    id: int
+    status: str
+    tier_reached: int
+    attempts: list[dict] = field(default_factory=list)
+    outcomes: list[dict] = field(default_factory=list)
+    coverage: dict | None = None
+    healed_code: str | None = None
+    healed_diff: str | None = None
+    error: str | None = None
+
+
+class ExecutionEngine:
+    """Runs tests through the tiers and records every step in Postgres.
+
+    ``llm`` is the endpoint for tier 3 (None: tier 3 is skipped with the
+    reason). ``max_parallel`` caps concurrent sandboxed runs: each is a
+    whole Python process, and the machine may have two cores.
+    """
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        llm: LLMEndpoint | None = None,
+        python: str | None = None,
+        max_parallel: int = 4,
+        chromium: str = "/usr/bin/chromium",
+    ) -> None:
+        self.pool = pool
+        self.llm = llm
+        self.python = python
+        self.chromium = chromium
+        self._slots = asyncio.Semaphore(max_parallel)
+
+    async def execute(self, request: ExecuteRequest) -> Execution:
+        settings = await settings_store.load(self.pool)
+        strategy = request.strategy or settings.fallback_strategy
+        names = find_test_names(request.test_code)
+        browser = uses_browser(request.test_code)
+        python = request.python or choose_interpreter(request.repository, self.python)
+        test_id = await store.create_test(
+            self.pool, names[0] if names else "unnamed", request.test_code,
+            "browser" if browser else "unit", str(request.repository) if request.repository else None,
+        )
+        execution_id = await store.create_execution(self.pool, test_id, strategy)
+        execution = Execution(execution_id, "running", 0)
+        try:
+            await ensure_test_tools(python)
+            await store.mark_running(self.pool, execution_id)
+            async with self._slots:
+                await self._run_tiers(execution, request, settings, strategy, names, browser, python)
+        except asyncio.CancelledError:
+            execution.status, execution.error = "error", "cancelled"
+            await asyncio.shield(self._finish(execution))
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded on the row, then re-raised for the caller
+            execution.status, execution.error = "error", str(exc)
+            await self._finish(execution)
+            raise
+        await self._finish(execution)
+        return execution
+
+    async def _run_tiers(
+        self, execution: Execution, request: ExecuteRequest, settings: settings_store.ExecutionSettings,
+        strategy: str, names: list[str], browser: bool, python: str,
+    ) -> None:
+        limits = SandboxLimits(settings.timeout_seconds, settings.memory_limit_mb)
+        max_tier = _TIERS_OF[strategy]
+        base = RunSpec(
+            test_code=request.test_code, python=python, limits=limits, repository=request.repository,
+            target_files=request.target_files, heal_threshold=settings.heal_match_threshold,
+            extra_env={"AIWEBTEST_CHROMIUM": self.chromium},
+        )
+
+        # Tier 1: as written.
+        first = await run_pytest(base)
+        await self._attempt(execution, 1, first)
+        if first.passed:
+            if browser and first.fingerprints:
+                await store.save_fingerprints(self.pool, names, first.fingerprints)
+            return self._succeed(execution, first)
+        self._fail(execution, first)
+
+        # Tier 2: heal.
+        if max_tier >= 2:
+            healed = await self._tier2(execution, base, names, browser, settings.max_retries)
+            if healed:
+                return
+
+        # Tier 3: an agent carries out the intent.
+        if max_tier >= 3:
+            await self._tier3(execution, request.test_code, browser)
+
+    async def _tier2(
+        self, execution: Execution, base: RunSpec, names: list[str], browser: bool, retries: int
+    ) -> bool:
+        if browser:
+            known = await store.fingerprints_for(self.pool, names)
+            if not known:
+                await self._note(execution, 2, "skipped", "no fingerprints from an earlier passing run to heal from")
+                return False
+            healing = await run_pytest(_with(base, heal_mode="heal", known_fingerprints=known))
+            heals = [h for h in healing.heals if h.get("healed")]
+            if not (healing.passed and heals):
+                await self._attempt(execution, 2, healing, heals=healing.heals)
+                self._fail(execution, healing)
+                return False
+            # Keep the heal only if the healed source passes on its own.
+            code = apply_heals(base.test_code, heals)
+            check = await run_pytest(_with(base, test_code=code, heal_mode="record"))
+            await self._attempt(execution, 2, check, heals=heals)
+            if not check.passed:
+                self._fail(execution, check)
+                return False
+            await store.save_fingerprints(self.pool, names, check.fingerprints)
+            execution.healed_code = code
+            execution.healed_diff = unified_diff(base.test_code, code)
+            self._succeed(execution, check)
+            return True
+        # Unit tests: reruns tell flaky from broken.
+        for attempt in range(1, retries + 1):
+            rerun = await run_pytest(base)
+            await self._attempt(execution, 2, rerun, rerun=attempt, flaky=rerun.passed)
+            if rerun.passed:
+                self._succeed(execution, rerun)
+                return True
+            self._fail(execution, rerun)
+        if retries == 0:
+            await self._note(execution, 2, "skipped", "max_retries is 0 and no model is configured to repair")
+        return False
+
+    async def _tier3(self, execution: Execution, code: str, browser: bool) -> None:
+        if self.llm is None:
+            await self._note(execution, 3, "skipped", "no model configured (set LLM_BASE_URL); tier 3 needs one")
+            return
+        if not browser:
+            await self._note(execution, 3, "skipped", "tier 3 carries out browser tests; this is a unit test")
+            return
+        agent = Tier3Agent(self.llm, chromium=self.chromium)
+        result = await agent.carry_out(intent_of(code))
+        attempt = {
+            "tier": 3, "status": result.status, "duration_s": round(result.duration_s, 3),
+            "message": result.message, "steps": result.steps,
+            "token_usage": {"prompt": result.prompt_tokens, "completion": result.completion_tokens},
+        }
+        execution.attempts.append(attempt)
+        execution.tier_reached = 3
+        await store.record_attempt(self.pool, execution.id, attempt)
+        execution.status = result.status
+        execution.error = None if result.status == "success" else result.message
+
+    # -- bookkeeping --------------------------------------------------------
+
+    async def _attempt(self, execution: Execution, tier: int, run: RunResult, **extra: Any) -> None:
+        attempt = {
+            "tier": tier, "status": run.status, "duration_s": round(run.sandbox.duration_s, 3),
+            "message": run.message, "tests": [_outcome(o) for o in run.outcomes], **extra,
+        }
+        if run.status != "success":
+            attempt["output_tail"] = (run.sandbox.stdout + run.sandbox.stderr)[-4000:]
+        execution.attempts.append(attempt)
+        execution.tier_reached = tier
+        await store.record_attempt(self.pool, execution.id, attempt)
+
+    async def _note(self, execution: Execution, tier: int, status: str, reason: str) -> None:
+        attempt = {"tier": tier, "status": status, "reason": reason, "duration_s": 0.0}
+        execution.attempts.append(attempt)
+        await store.record_attempt(self.pool, execution.id, attempt)
+        # A skipped tier was not reached: keep tier_reached at the last real attempt.
+        await self.pool.execute(
+            "UPDATE executions SET tier_reached = $2 WHERE id = $1", execution.id, max(execution.tier_reached, 1)
+        )
+
+    def _succeed(self, execution: Execution, run: RunResult) -> None:
+        execution.status, execution.error = "success", None
+        self._take(execution, run)
+
+    def _fail(self, execution: Execution, run: RunResult) -> None:
+        execution.status, execution.error = run.status, run.message
+        self._take(execution, run)
+
+    @staticmethod
+    def _take(execution: Execution, run: RunResult) -> None:
+        execution.outcomes = [_outcome(o) for o in run.outcomes]
+        if run.coverage is not None:
+            execution.coverage = run.coverage.to_json()
+
+    async def _finish(self, execution: Execution) -> None:
+        await store.finish(
+            self.pool, execution.id, status=execution.status,
+            result={"tests": execution.outcomes}, coverage=execution.coverage,
+            healed_code=execution.healed_code, healed_diff=execution.healed_diff, error=execution.error,
+        )
+
+
+def _with(spec: RunSpec, **changes: Any) -> RunSpec:
+    from dataclasses import replace
+
+    return replace(spec, **changes)
+
+
+def _outcome(o: Any) -> dict:
+    return {"name": o.name, "outcome": o.outcome, "duration_s": o.duration_s,
+            "message": o.message, "traceback": o.traceback[-4000:]}
+
+
+def check_syntax(code: str) -> str | None:
+    """None if ``code`` parses, else a message with the line and column."""
+    try:
+        ast.parse(code)
+    except SyntaxError as exc:
+        return f"line {exc.lineno}, column {exc.offset}: {exc.msg}"
+    return None

@@ -1,0 +1,156 @@
+"""One sandboxed pytest run of a test file, with coverage of target files.
+
+The test file is written to a fresh scratch dir; the target repository is
+put on ``PYTHONPATH`` and read in place (nothing is written into it: the
+working dir is the scratch dir and bytecode writing is off).
+
+Coverage is coverage.py's: ``coverage run --branch --source=REPO -m pytest``
+then ``coverage json --include=TARGETS``, the same commands a person would
+type, so the figures match a run by hand.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.results import CoverageReport, TestOutcome, parse_coverage, parse_junit
+from engine.sandbox import SandboxLimits, SandboxResult, clean_env, run_sandboxed
+
+PLUGIN_FILE = Path(__file__).with_name("aiwebtest_plugin.py")
+TEST_FILENAME = "test_generated.py"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    test_code: str
+    python: str
+    limits: SandboxLimits
+    repository: Path | None = None
+    target_files: tuple[str, ...] = ()
+    heal_mode: str = "record"  # record | heal | off
+    heal_threshold: float = 0.75
+    known_fingerprints: dict = field(default_factory=dict)
+    extra_env: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str  # success | failed | error | timeout
+    outcomes: list[TestOutcome]
+    coverage: CoverageReport | None
+    sandbox: SandboxResult
+    message: str
+    fingerprints: dict
+    heals: list[dict]
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "success"
+
+
+def uses_browser(test_code: str) -> bool:
+    """True if any test function takes the ``page`` fixture."""
+    try:
+        tree = ast.parse(test_code)
+    except SyntaxError:
+        return False
+    return any(
+        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and any(arg.arg == "page" for arg in node.args.args)
+        for node in ast.walk(tree)
+    )
+
+
+async def run_pytest(spec: RunSpec) -> RunResult:
+    scratch = Path(tempfile.mkdtemp(prefix="aiwebtest-run-"))
+    try:
+        return await _run_in(scratch, spec)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
+    (scratch / TEST_FILENAME).write_text(spec.test_code, encoding="utf-8")
+    shutil.copy(PLUGIN_FILE, scratch / PLUGIN_FILE.name)
+    known = scratch / "fingerprints.json"
+    known.write_text(json.dumps(spec.known_fingerprints))
+    report = scratch / "heal-report.json"
+    junit = scratch / "junit.xml"
+    pythonpath = [str(scratch)]
+    if spec.repository is not None:
+        pythonpath.insert(0, str(spec.repository))
+    env = clean_env(
+        scratch,
+        {
+            "PYTHONPATH": ":".join(pythonpath),
+            "AIWEBTEST_HEAL_MODE": spec.heal_mode,
+            "AIWEBTEST_HEAL_THRESHOLD": str(spec.heal_threshold),
+            "AIWEBTEST_FINGERPRINTS": str(known),
+            "AIWEBTEST_HEAL_REPORT": str(report),
+            **spec.extra_env,
+        },
+    )
+    pytest_args = [
+        "-m", "pytest", "-p", "aiwebtest_plugin", "-p", "no:cacheprovider",
+        "-q", "--no-header", "-rfE", f"--junitxml={junit}", "--rootdir", str(scratch), TEST_FILENAME,
+    ]
+    measure = spec.repository is not None and bool(spec.target_files)
+    data_file = scratch / ".coverage"
+    if measure:
+        argv = [spec.python, "-m", "coverage", "run", "--branch", f"--data-file={data_file}",
+                f"--source={spec.repository}", *pytest_args]
+    else:
+        argv = [spec.python, *pytest_args]
+    result = await run_sandboxed(argv, python=spec.python, cwd=scratch, limits=spec.limits, env=env)
+
+    coverage = None
+    if measure and data_file.exists() and not result.timed_out:
+        assert spec.repository is not None
+        include = ",".join(str((spec.repository / f).resolve()) for f in spec.target_files)
+        json_out = scratch / "coverage.json"
+        await run_sandboxed(
+            [spec.python, "-m", "coverage", "json", f"--data-file={data_file}", "-o", str(json_out),
+             f"--include={include}", "-q"],
+            python=spec.python, cwd=scratch, limits=SandboxLimits(60, spec.limits.memory_mb), env=env,
+        )
+        coverage = parse_coverage(json_out, spec.repository)
+
+    outcomes = parse_junit(junit)
+    heal_data = json.loads(report.read_text()) if report.exists() else {}
+    status, message = _classify(result, outcomes, spec)
+    return RunResult(
+        status=status,
+        outcomes=outcomes,
+        coverage=coverage,
+        sandbox=result,
+        message=message,
+        fingerprints=heal_data.get("fingerprints", {}),
+        heals=heal_data.get("heals", []),
+    )
+
+
+def _classify(result: SandboxResult, outcomes: list[TestOutcome], spec: RunSpec) -> tuple[str, str]:
+    if result.timed_out:
+        return "timeout", f"killed after the {spec.limits.timeout_s:g} s time limit"
+    if result.out_of_memory:
+        return "error", f"the test ran out of memory (limit {spec.limits.memory_mb} MB)"
+    failed = [o for o in outcomes if o.outcome == "failed"]
+    errors = [o for o in outcomes if o.outcome == "error"]
+    passed = [o for o in outcomes if o.outcome == "passed"]
+    if result.returncode == 5 or not outcomes:
+        tail = (result.stdout.strip().splitlines() or ["no output"])[-1]
+        if result.returncode == 0:
+            return "error", "no tests were collected"
+        return "error", f"no tests ran: {tail}"
+    if errors:
+        return "error", f"{len(errors)} error(s): {errors[0].message or errors[0].name}"
+    if failed:
+        return "failed", f"{len(failed)} of {len(outcomes)} failed: {failed[0].name}: {failed[0].message}"
+    if result.returncode != 0:
+        return "error", f"pytest exited with code {result.returncode}"
+    return "success", f"{len(passed)} passed"

@@ -1,0 +1,67 @@
+import asyncio
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+
+from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
+
+
+def marker_processes(marker: str) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if marker in " ".join(proc.info["cmdline"] or []) and proc.status() != psutil.STATUS_ZOMBIE:
+            found.append(proc)
+    return found
+
+
+async def test_time_limit_kills_the_whole_tree(tmp_path: Path) -> None:
+    marker = f"aiwebtest-marker-{uuid.uuid4().hex[:8]}"
+    code = (
+        "import subprocess, sys\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)', '{marker}'])\n"
+        "while True: pass\n"
+    )
+    result = await run_sandboxed(
+        [sys.executable, "-c", code], python=sys.executable, cwd=tmp_path,
+        limits=SandboxLimits(timeout_s=2, memory_mb=512), env=clean_env(tmp_path),
+    )
+    assert result.timed_out
+    assert result.duration_s < 2 + 2
+    await asyncio.sleep(0.2)
+    assert marker_processes(marker) == []
+
+
+async def test_memory_cap_holds(tmp_path: Path) -> None:
+    result = await run_sandboxed(
+        [sys.executable, "-c", "x = bytearray(2 * 1024**3)"], python=sys.executable, cwd=tmp_path,
+        limits=SandboxLimits(timeout_s=30, memory_mb=256), env=clean_env(tmp_path),
+    )
+    assert result.returncode != 0
+    assert result.out_of_memory
+
+
+async def test_environment_has_no_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("LLM_API_KEY", "STAGEHAND_API_KEY", "POSTGRES_URL", "REDIS_STREAMS_URL", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(var, "s3cr3t-value")
+    result = await run_sandboxed(
+        [sys.executable, "-c", "import os; print(sorted(os.environ)); print(os.getcwd())"],
+        python=sys.executable, cwd=tmp_path, limits=SandboxLimits(30, 512), env=clean_env(tmp_path),
+    )
+    assert "s3cr3t-value" not in result.stdout
+    assert "LLM_API_KEY" not in result.stdout and "POSTGRES_URL" not in result.stdout
+    assert str(tmp_path) in result.stdout
+
+
+async def test_output_is_capped(tmp_path: Path) -> None:
+    result = await run_sandboxed(
+        [sys.executable, "-c", "import sys\nfor _ in range(200000): sys.stdout.write('x' * 100 + '\\n')"],
+        python=sys.executable, cwd=tmp_path, limits=SandboxLimits(60, 512), env=clean_env(tmp_path),
+        output_cap=10_000,
+    )
+    assert result.truncated
+    assert len(result.stdout) < 10_100
+    assert result.returncode == 0
