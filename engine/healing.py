@@ -49,8 +49,11 @@ def unified_diff(original: str, healed: str, name: str = "test_generated.py") ->
 
 
 def find_test_names(code: str) -> list[str]:
-    """Names of the test functions in ``code`` (module level and in classes)."""
-    tree = ast.parse(code)
+    """Names of the test functions in ``code`` (none if it does not parse)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
     return [
         node.name
         for node in ast.walk(tree)

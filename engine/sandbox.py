@@ -5,9 +5,12 @@ Generated tests execute code nobody vetted, so:
 * the environment is built from an allow-list, never copied from ours, so
   no secret (``LLM_API_KEY``, ``STAGEHAND_API_KEY``, database or Redis URLs)
   can reach the test;
-* the memory cap is ``RLIMIT_AS`` set by a tiny launcher that then
-  ``exec``s the command (no ``preexec_fn``: it is unsafe in a process with
-  threads, and Qt has threads);
+* the memory cap is ``RLIMIT_DATA`` (writable private memory: heap and
+  anonymous mappings, what a memory hog grows), set by a tiny launcher that
+  then ``exec``s the command (no ``preexec_fn``: it is unsafe in a process
+  with threads, and Qt has threads). ``RLIMIT_AS`` was tried first and kills
+  Chromium and Playwright's node driver at start, which reserve gigabytes of
+  address space they never touch;
 * on time-out the whole process tree is killed (process group first, then
   any descendant that left the group);
 * stdout and stderr are read as they come and capped, so a test printing
@@ -35,7 +38,7 @@ _LAUNCHER = (
     "import os, resource, sys\n"
     "limit = int(sys.argv[1])\n"
     "if limit > 0:\n"
-    "    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+    "    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))\n"
     "os.execvp(sys.argv[2], sys.argv[2:])\n"
 )
 

@@ -1,0 +1,228 @@
+"""The tiers end to end: real sandboxed pytest, real Chromium, real Postgres rows."""
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from engine import settings_store
+from engine.engine import ExecuteRequest, ExecutionEngine
+from engine.settings_store import SettingsUpdate
+from engine.tier3 import LLMEndpoint
+from tests.helpers.llm_server import ScriptedLLM
+from tests.helpers.web import LocalSite, form_page
+
+PASSING = "def test_ok():\n    assert 1 + 1 == 2\n"
+FAILING = "def test_bad():\n    assert 1 + 1 == 3, 'arithmetic'\n"
+
+CALC_TESTS = """
+from calc import classify, safe_div
+
+def test_classify_negative():
+    assert classify(-5) == "negative"
+
+def test_safe_div():
+    assert safe_div(6, 3) == 2
+"""
+
+
+async def row(pool: asyncpg.Pool, execution_id: int) -> asyncpg.Record:
+    return await pool.fetchrow("SELECT * FROM executions WHERE id = $1", execution_id)
+
+
+async def test_passing_test_succeeds_at_tier1(engine: ExecutionEngine, pool: asyncpg.Pool) -> None:
+    result = await engine.execute(ExecuteRequest(PASSING))
+    assert result.status == "success" and result.tier_reached == 1
+    stored = await row(pool, result.id)
+    assert stored["status"] == "success" and stored["tier_reached"] == 1
+    assert stored["started_at"] <= stored["completed_at"]
+    assert [a["tier"] for a in stored["attempts"]] == [1]
+    assert stored["result"]["tests"][0]["name"] == "test_ok"
+    assert stored["result"]["tests"][0]["outcome"] == "passed"
+
+
+async def test_failing_unit_test_is_rerun_at_tier2_then_tier3_is_skipped(
+    engine: ExecutionEngine, pool: asyncpg.Pool
+) -> None:
+    result = await engine.execute(ExecuteRequest(FAILING))
+    assert result.status == "failed"
+    tiers = [(a["tier"], a["status"]) for a in result.attempts]
+    assert tiers == [(1, "failed"), (2, "failed"), (3, "skipped")]
+    assert "no model configured" in result.attempts[-1]["reason"]
+    assert "arithmetic" in result.error
+    assert result.outcomes[0]["message"].startswith("AssertionError: arithmetic")
+    stored = await row(pool, result.id)
+    assert stored["status"] == "failed" and stored["tier_reached"] == 2
+
+
+async def test_strategy_tier1_only_stops_after_tier1(engine: ExecutionEngine) -> None:
+    result = await engine.execute(ExecuteRequest(FAILING, strategy="tier1_only"))
+    assert [a["tier"] for a in result.attempts] == [1]
+
+
+async def test_flaky_test_passes_on_rerun_at_tier2(engine: ExecutionEngine, tmp_path: Path) -> None:
+    flag = tmp_path / "ran-once"
+    code = (
+        "from pathlib import Path\n"
+        "def test_flaky():\n"
+        f"    flag = Path({str(flag)!r})\n"
+        "    first = not flag.exists()\n"
+        "    flag.touch()\n"
+        "    assert not first, 'fails the first time only'\n"
+    )
+    result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
+    assert result.status == "success" and result.tier_reached == 2
+    assert result.attempts[-1]["flaky"] is True
+
+
+async def test_syntax_error_is_an_error(engine: ExecutionEngine) -> None:
+    result = await engine.execute(ExecuteRequest("def test_x(:\n    pass\n", strategy="tier1_only"))
+    assert result.status == "error"
+
+
+async def test_timeout_is_reported_and_killed(engine: ExecutionEngine, pool: asyncpg.Pool) -> None:
+    await settings_store.update(pool, SettingsUpdate(timeout_seconds=2))
+    code = "def test_forever():\n    while True:\n        pass\n"
+    started = asyncio.get_running_loop().time()
+    result = await engine.execute(ExecuteRequest(code, strategy="tier1_only"))
+    assert result.status == "timeout"
+    assert "2 s time limit" in result.error
+    assert asyncio.get_running_loop().time() - started < 2 + 2 + 3  # limit, kill, process start-up
+
+
+async def test_memory_hog_is_capped(engine: ExecutionEngine, pool: asyncpg.Pool) -> None:
+    await settings_store.update(pool, SettingsUpdate(memory_limit_mb=256))
+    code = "def test_hog():\n    data = bytearray(2 * 1024**3)\n    assert data\n"
+    result = await engine.execute(ExecuteRequest(code, strategy="tier1_only"))
+    assert result.status in ("failed", "error")
+    assert "MemoryError" in json.dumps(result.attempts)
+
+
+async def test_secrets_do_not_reach_the_test(engine: ExecutionEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("LLM_API_KEY", "STAGEHAND_API_KEY", "POSTGRES_URL", "REDIS_STREAMS_URL"):
+        monkeypatch.setenv(var, "s3cr3t")
+    code = (
+        "import os\n"
+        "def test_env_is_clean():\n"
+        "    leaked = [k for k, v in os.environ.items() if 's3cr3t' in v or k in\n"
+        "              ('LLM_API_KEY', 'STAGEHAND_API_KEY', 'POSTGRES_URL', 'REDIS_STREAMS_URL')]\n"
+        "    assert leaked == []\n"
+    )
+    result = await engine.execute(ExecuteRequest(code, strategy="tier1_only"))
+    assert result.status == "success", result.error
+
+
+async def test_coverage_equals_coverage_run_by_hand(engine: ExecutionEngine, sample_repo: Path, tmp_path: Path) -> None:
+    targets = ("calc.py", "text_utils.py")
+    result = await engine.execute(
+        ExecuteRequest(CALC_TESTS, strategy="tier1_only", repository=sample_repo, target_files=targets)
+    )
+    assert result.status == "success", result.error
+    ours = {f["path"]: f for f in result.coverage["files"]}
+
+    # The same files, by hand: coverage run --branch -m pytest, then coverage json.
+    by_hand = tmp_path / "by_hand"
+    by_hand.mkdir()
+    (by_hand / "test_generated.py").write_text(CALC_TESTS)
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(sample_repo), "HOME": str(by_hand)}
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--branch", f"--source={sample_repo}", "-m", "pytest", "-q",
+         "-p", "no:cacheprovider", "test_generated.py"],
+        cwd=by_hand, env=env, check=True, capture_output=True,
+    )
+    include = ",".join(str(sample_repo / t) for t in targets)
+    subprocess.run([sys.executable, "-m", "coverage", "json", "-o", "cov.json", f"--include={include}"],
+                   cwd=by_hand, env=env, check=True, capture_output=True)
+    manual = json.loads((by_hand / "cov.json").read_text())["files"]
+    assert set(ours) == set(targets)
+    for name, info in manual.items():
+        mine = ours[str(Path(name).resolve().relative_to(sample_repo.resolve()))]
+        assert mine["lines_covered"] == info["summary"]["covered_lines"]
+        assert mine["lines_total"] == info["summary"]["num_statements"]
+        assert mine["branches_covered"] == info["summary"]["covered_branches"]
+        assert mine["branches_total"] == info["summary"]["num_branches"]
+        assert mine["missing_lines"] == info["missing_lines"]
+    assert ours["text_utils.py"]["lines_covered"] < ours["text_utils.py"]["lines_total"]  # never imported
+    assert 0 < result.coverage["line_rate"] < 1
+
+
+BROWSER_TEST = """
+def test_send_contact_form(page):
+    \"\"\"Open the contact page, press Send, and see the confirmation.\"\"\"
+    page.goto("{url}")
+    page.click("#submit")
+    assert page.inner_text("#result") == "Sent!"
+"""
+
+
+@pytest.mark.slow
+async def test_browser_locator_is_healed_at_tier2(
+    engine: ExecutionEngine, pool: asyncpg.Pool, local_site: LocalSite
+) -> None:
+    local_site.pages["/"] = form_page("submit")
+    code = BROWSER_TEST.format(url=local_site.url("/"))
+    first = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
+    assert first.status == "success" and first.tier_reached == 1, first.error
+    fp = await pool.fetchrow("SELECT * FROM element_fingerprints WHERE selector = '#submit'")
+    assert fp is not None and fp["fingerprint"]["text"] == "Send"
+
+    local_site.pages["/"] = form_page("send-button")  # the next release renamed the button
+    second = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
+    assert [(a["tier"], a["status"]) for a in second.attempts] == [(1, "failed"), (2, "success")]
+    assert second.status == "success" and second.tier_reached == 2
+    assert second.attempts[1]["heals"][0]["selector"] == "#submit"
+    assert second.attempts[1]["heals"][0]["healed"] == "#send-button"
+    assert 'page.click("#send-button")' in second.healed_code
+    assert '-    page.click("#submit")' in second.healed_diff
+    assert '+    page.click("#send-button")' in second.healed_diff
+    stored = await row(pool, second.id)
+    assert stored["healed_code"] == second.healed_code and stored["healed_diff"] == second.healed_diff
+    original = await pool.fetchval("SELECT code FROM tests WHERE id = $1", stored["test_id"])
+    assert original == code  # never silently overwritten
+    assert await pool.fetchval("SELECT 1 FROM element_fingerprints WHERE selector = '#send-button'")
+
+
+@pytest.mark.slow
+async def test_heal_below_threshold_is_refused(engine: ExecutionEngine, pool: asyncpg.Pool, local_site: LocalSite) -> None:
+    local_site.pages["/"] = form_page("submit")
+    code = BROWSER_TEST.format(url=local_site.url("/"))
+    assert (await engine.execute(ExecuteRequest(code, strategy="tier1_only"))).status == "success"
+    await settings_store.update(pool, SettingsUpdate(heal_match_threshold=0.99))
+    local_site.pages["/"] = form_page("go", button_text="Absenden")
+    result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
+    assert result.status == "failed"
+    assert result.healed_code is None
+    assert "below threshold" in result.attempts[1]["heals"][0]["reason"]
+
+
+@pytest.mark.slow
+async def test_tier3_agent_carries_out_the_intent(
+    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM
+) -> None:
+    local_site.pages["/"] = form_page("renamed-beyond-healing", button_text="Send")
+    url = local_site.url("/")
+    scripted_llm.script = [
+        {"status": 429},  # rate limited once: the client retries
+        {"tool_calls": [("goto", {"url": url})], "usage": (300, 20)},
+        {"tool_calls": [("click", {"selector": "#submit"})], "usage": (350, 15)},  # the old id: fails
+        {"tool_calls": [("click", {"selector": "text=Send"})], "usage": (400, 15)},
+        {"tool_calls": [("assert_text", {"selector": "#result", "expected": "Sent!"})], "usage": (420, 20)},
+        {"tool_calls": [("finish", {"passed": True, "summary": "Form sent, confirmation shown"})], "usage": (450, 10)},
+    ]
+    engine = ExecutionEngine(pool, python=sys.executable,
+                             llm=LLMEndpoint(base_url=scripted_llm.base_url, model="gpt-4o-mini", api_key="sk-test"))
+    result = await engine.execute(ExecuteRequest(BROWSER_TEST.format(url=url)))
+    assert [(a["tier"], a["status"]) for a in result.attempts] == [(1, "failed"), (2, "skipped"), (3, "success")]
+    assert result.status == "success" and result.tier_reached == 3
+    tier3 = result.attempts[-1]
+    steps = [(s["tool"], s.get("result", {}).get("ok")) for s in tier3["steps"]]
+    assert steps == [("goto", True), ("click", False), ("click", True), ("assert_text", True), ("finish", None)]
+    assert tier3["token_usage"] == {"prompt": 1920, "completion": 80}
+    first_prompt = scripted_llm.requests[0]["body"]["messages"][1]["content"]
+    assert "test_send_contact_form" in first_prompt and "see the confirmation" in first_prompt
+    assert {t["function"]["name"] for t in scripted_llm.requests[0]["body"]["tools"]} >= {"goto", "click", "finish"}
+    assert len(scripted_llm.requests) == 6  # the 429 plus five answers
