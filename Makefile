@@ -13,7 +13,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-setup: $(STAMP)
+CHROMIUM := /usr/bin/chromium
+
+# Browser tests use Debian's Chromium; Playwright never downloads a browser.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Browser tests need Chromium: sudo apt-get install chromium (they are skipped until then)"; \
+	fi
+
+setup: $(STAMP) $(CHROMIUM)
 
 run: setup
 	$(VENV)/bin/aiwebtest
@@ -32,6 +42,7 @@ screenshots: setup
 
 bench: setup
 	$(PY) bench/startup.py
+	$(PY) bench/engine.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -163,3 +163,9 @@ async def test_client(engine: "ExecutionEngine", pool: asyncpg.Pool) -> AsyncIte
     async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
         yield client
     await server.stop()
+
+
+needs_chromium = pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists(),
+    reason="Debian's Chromium is not installed (make setup installs it as root: apt-get install chromium)",
+)

@@ -14,6 +14,7 @@ from engine.engine import ExecuteRequest, ExecutionEngine
 from engine.settings_store import SettingsUpdate
 from engine.tier3 import LLMEndpoint
 from tests.helpers.llm_server import ScriptedLLM
+from tests.conftest import needs_chromium
 from tests.helpers.web import LocalSite, form_page
 
 PASSING = "def test_ok():\n    assert 1 + 1 == 2\n"
@@ -160,6 +161,7 @@ def test_send_contact_form(page):
 
 
 @pytest.mark.slow
+@needs_chromium
 async def test_browser_locator_is_healed_at_tier2(
     engine: ExecutionEngine, pool: asyncpg.Pool, local_site: LocalSite
 ) -> None:
@@ -187,6 +189,7 @@ async def test_browser_locator_is_healed_at_tier2(
 
 
 @pytest.mark.slow
+@needs_chromium
 async def test_heal_below_threshold_is_refused(engine: ExecutionEngine, pool: asyncpg.Pool, local_site: LocalSite) -> None:
     local_site.pages["/"] = form_page("submit")
     code = BROWSER_TEST.format(url=local_site.url("/"))
@@ -200,6 +203,7 @@ async def test_heal_below_threshold_is_refused(engine: ExecutionEngine, pool: as
 
 
 @pytest.mark.slow
+@needs_chromium
 async def test_tier3_agent_carries_out_the_intent(
     pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM
 ) -> None:
