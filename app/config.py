@@ -39,7 +39,7 @@ _EXPECTS: dict[str, str] = {
     "llm_base_url": "an http(s) URL of an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1",
     "postgres_url": "a postgresql:// URL",
     "aiwebtest_data_dir": "a folder path",
-    "aiwebtest_api_port": "a TCP port from 1 to 65535",
+    "aiwebtest_api_port": "a TCP port from 0 (any free port) to 65535",
 }
 
 
@@ -63,7 +63,7 @@ class Config(BaseSettings):
     postgres_url: str | None = None
     stagehand_api_key: SecretStr | None = None
     aiwebtest_data_dir: Path | None = None
-    aiwebtest_api_port: int = Field(8000, ge=1, le=65535)
+    aiwebtest_api_port: int = Field(8000, ge=0, le=65535)  # 0: any free port
 
     @field_validator(
         "redis_streams_url", "vector_db_url", "llm_base_url", "postgres_url", "agents_enabled",

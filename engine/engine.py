@@ -19,6 +19,7 @@ import asyncpg
 from engine import settings_store, store
 from engine.healing import apply_heals, find_test_names, intent_of, unified_diff
 from engine.interpreter import choose_interpreter, ensure_test_tools
+from engine.repair import propose_repair
 from engine.pytest_run import RunResult, RunSpec, run_pytest, uses_browser
 from engine.sandbox import SandboxLimits
 from engine.tier3 import LLMEndpoint, Tier3Agent
@@ -166,9 +167,36 @@ class ExecutionEngine:
                 self._succeed(execution, rerun)
                 return True
             self._fail(execution, rerun)
+        if self.llm is not None:
+            return await self._repair_with_model(execution, base, names)
         if retries == 0:
             await self._note(execution, 2, "skipped", "max_retries is 0 and no model is configured to repair")
         return False
+
+    async def _repair_with_model(self, execution: Execution, base: RunSpec, names: list[str]) -> bool:
+        assert self.llm is not None
+        failure = "\n".join(
+            f"{t['name']}: {t['message']}\n{t['traceback']}" for t in execution.outcomes if t["outcome"] != "passed"
+        ) or (execution.error or "")
+        try:
+            repair = await propose_repair(self.llm, base.test_code, failure)
+        except Exception as exc:  # noqa: BLE001 - a model failure is a tier outcome
+            await self._note(execution, 2, "error", f"the model could not be asked: {type(exc).__name__}: {exc}")
+            return False
+        usage = {"prompt": repair.prompt_tokens, "completion": repair.completion_tokens}
+        if repair.code is None or check_syntax(repair.code) is not None:
+            await self._note(execution, 2, "failed", repair.note if repair.code is None else
+                             f"the proposed repair is not valid Python: {check_syntax(repair.code)}")
+            return False
+        run = await run_pytest(_with(base, test_code=repair.code))
+        await self._attempt(execution, 2, run, repaired_by_model=True, token_usage=usage)
+        if not run.passed:
+            self._fail(execution, run)
+            return False
+        execution.healed_code = repair.code
+        execution.healed_diff = unified_diff(base.test_code, repair.code)
+        self._succeed(execution, run)
+        return True
 
     async def _tier3(self, execution: Execution, code: str, browser: bool) -> None:
         if self.llm is None:

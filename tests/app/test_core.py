@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from app.core import AppCore
+from app.migrations import discover
 from app.errors import ServiceError
 from app.services import Endpoints
 from tests.conftest import make_config
@@ -16,7 +17,7 @@ async def test_start_migrates_seeds_and_reports_health(data_dir: Path) -> None:
     await core.start(progress=steps.append)
     try:
         assert steps[-1] == "Ready"
-        assert core.applied_migrations == ["000_phase2_base.sql", "phase3_001_initial_schema.sql"]
+        assert core.applied_migrations == [m.name for m in discover()]
         assert core.pool is not None
         assert await core.pool.fetchval("SELECT value FROM system_config WHERE key = 'llm_model'") == "gpt-4o"
         # pgvector codec and JSONB decoding are registered on pool connections

@@ -180,7 +180,7 @@ async def test_edited_migration_is_refused(fresh_db: str, tmp_path: Path) -> Non
     shutil.copytree(migrations_dir(), folder)
     conn = await asyncpg.connect(fresh_db)
     try:
-        assert len(await migrate(conn, folder)) == 2
+        assert len(await migrate(conn, folder)) == len(discover())
         target = folder / "000_phase2_base.sql"
         target.write_text(target.read_text() + "\n-- an innocent-looking edit\n")
         with pytest.raises(MigrationError) as err:
@@ -236,7 +236,7 @@ async def test_existing_phase2_database_keeps_its_data(fresh_db: str) -> None:
 
         snapshot = {t: await original_rows(t) for t in original_columns}
         applied = await migrate(conn)
-        assert applied == ["000_phase2_base.sql", "phase3_001_initial_schema.sql"]
+        assert applied == [m.name for m in discover()]
         assert await original_rows("tests") == snapshot["tests"]
         assert await original_rows("executions") == snapshot["executions"]
         assert len(snapshot["tests"]) == 2 and len(snapshot["executions"]) == 2

@@ -230,3 +230,25 @@ async def test_tier3_agent_carries_out_the_intent(
     assert "test_send_contact_form" in first_prompt and "see the confirmation" in first_prompt
     assert {t["function"]["name"] for t in scripted_llm.requests[0]["body"]["tools"]} >= {"goto", "click", "finish"}
     assert len(scripted_llm.requests) == 6  # the 429 plus five answers
+
+
+async def test_unit_test_repaired_by_the_model_is_kept_only_when_it_passes(
+    pool: asyncpg.Pool, scripted_llm: ScriptedLLM
+) -> None:
+    await settings_store.update(pool, SettingsUpdate(max_retries=0))
+    scripted_llm.script = [
+        {"content": "Here you go:\n```python\ndef test_bad():\n    assert 1 + 1 == 2\n```", "usage": (200, 30)},
+        {"content": "```python\ndef test_bad():\n    assert 1 + 1 == 5\n```", "usage": (200, 30)},
+    ]
+    engine = ExecutionEngine(pool, python=sys.executable,
+                             llm=LLMEndpoint(base_url=scripted_llm.base_url, model="gpt-4o-mini"))
+    fixed = await engine.execute(ExecuteRequest(FAILING, strategy="tier1_to_tier2"))
+    assert fixed.status == "success" and fixed.tier_reached == 2
+    assert fixed.attempts[-1]["repaired_by_model"] is True
+    assert fixed.attempts[-1]["token_usage"] == {"prompt": 200, "completion": 30}
+    assert "+    assert 1 + 1 == 2" in fixed.healed_diff
+    assert "arithmetic" in scripted_llm.requests[0]["body"]["messages"][0]["content"]
+
+    still_broken = await engine.execute(ExecuteRequest(FAILING, strategy="tier1_to_tier2"))
+    assert still_broken.status == "failed"
+    assert still_broken.healed_code is None

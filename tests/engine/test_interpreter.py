@@ -1,0 +1,34 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.interpreter import InterpreterError, choose_interpreter, ensure_test_tools
+
+
+def test_repository_venv_is_preferred(tmp_path: Path) -> None:
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    assert choose_interpreter(tmp_path, configured="/opt/py") == str(python)
+    assert choose_interpreter(tmp_path / "elsewhere", configured="/opt/py") == "/opt/py"
+    assert choose_interpreter(None) == sys.executable
+
+
+async def test_missing_pytest_is_said_plainly_with_the_fix(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
+    python = str(tmp_path / "bare" / "bin" / "python")
+    with pytest.raises(InterpreterError) as err:
+        await ensure_test_tools(python)
+    assert "pytest and coverage are not installed" in str(err.value)
+    assert f"{python} -m pip install pytest coverage" in str(err.value)
+
+
+async def test_missing_interpreter_is_said_plainly() -> None:
+    with pytest.raises(InterpreterError, match="was not found"):
+        await ensure_test_tools("/no/such/python3")
+
+
+async def test_our_interpreter_has_the_tools() -> None:
+    assert (await ensure_test_tools(sys.executable)).startswith("3.")
