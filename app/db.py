@@ -25,8 +25,11 @@ async def init_connection(conn: asyncpg.Connection) -> None:
 
 
 async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    # UTC sessions: the spec's TIMESTAMP (no zone) columns default to
+    # CURRENT_TIMESTAMP, which is in the session's zone.
     pool = await asyncpg.create_pool(
-        url, min_size=min_size, max_size=max_size, init=init_connection, command_timeout=60
+        url, min_size=min_size, max_size=max_size, init=init_connection, command_timeout=60,
+        server_settings={"timezone": "UTC"},
     )
     assert pool is not None
     return pool

@@ -1,0 +1,44 @@
+"""Every Redis stream, consumer group and key name, in one place."""
+
+from __future__ import annotations
+
+AGENT_TYPES: tuple[str, ...] = (
+    "orchestration", "observation", "requirements", "analysis", "evolution", "reporting",
+)
+
+# task_type (agent_tasks.task_type) -> the agent type that handles it
+TASK_HANDLERS: dict[str, str] = {
+    "generate": "orchestration",
+    "observe": "observation",
+    "requirements": "requirements",
+    "analyze": "analysis",
+    "evolve": "evolution",
+    "report": "reporting",
+}
+
+DEAD_LETTER_STREAM = "agents:dead-letter"
+BUDGET_KEY_PREFIX = "budget:tokens:"  # + UTC date, YYYY-MM-DD
+PROGRESS_CHANNEL_PREFIX = "task-progress:"  # + root task id
+
+
+def inbox_stream(agent_id: str) -> str:
+    """The spec's per-instance inbox."""
+    return f"agent:{agent_id}:inbox"
+
+
+def work_stream(agent_type: str) -> str:
+    """Shared work of one agent type; any healthy instance of the type takes it."""
+    return f"agents:work:{agent_type}"
+
+
+def group_name(agent_type: str) -> str:
+    return f"agents:{agent_type}"
+
+
+def heartbeat_key(agent_id: str) -> str:
+    """Exists while the instance is alive (it expires when heartbeats stop)."""
+    return f"agent:{agent_id}:alive"
+
+
+def budget_key(day: str) -> str:
+    return f"{BUDGET_KEY_PREFIX}{day}"
