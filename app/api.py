@@ -19,7 +19,13 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from typing import Literal
+
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
+
+from agents import registry
+from app.generation import GenerateRequest, GenerationInputError, GenerationService
 
 from app import __version__
 from app.errors import AppError
@@ -82,7 +88,22 @@ def execution_json(execution: Execution | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def create_api(engine: ExecutionEngine, pool: asyncpg.Pool) -> FastAPI:
+class GenerateBody(BaseModel):
+    repository_url: str = Field(description="a folder on this machine or a git URL")
+    target_files: list[str] = Field(default_factory=list)
+    coverage_target: float = Field(0.85, gt=0, le=1)
+    requirements: str = ""
+    conversation_id: str | None = None
+    strategy: Literal["llm", "search"] | None = None
+    max_rounds: int = Field(3, ge=1, le=20)
+    search_time_s: int = Field(20, ge=5, le=600)
+
+
+class V1GenerateBody(GenerateBody):
+    use_agents: bool | None = Field(None, description="true: agents (v2); false: Phase 2; absent: the rollout decides")
+
+
+def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: GenerationService | None = None) -> FastAPI:
     api = FastAPI(title="AI Web Test Control Center API", version=__version__)
 
     @api.exception_handler(RequestValidationError)
@@ -131,6 +152,9 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool) -> FastAPI:
     async def put_settings(change: SettingsUpdate) -> ExecutionSettings:
         return await settings_store.update(pool, change)
 
+    if generation is not None:
+        _add_generation_routes(api, pool, generation)
+
     @api.get("/api/health")
     async def health() -> dict[str, str]:
         await pool.fetchval("SELECT 1")
@@ -163,3 +187,83 @@ def _validated(body: ExecuteBody) -> ExecuteRequest:
         repository=repository.resolve() if repository else None,
         target_files=tuple(body.target_files),
     )
+
+
+def _add_generation_routes(api: FastAPI, pool: asyncpg.Pool, generation: GenerationService) -> None:
+    def request_of(body: GenerateBody) -> GenerateRequest:
+        data = body.model_dump()
+        data.pop("use_agents", None)
+        return GenerateRequest(**data)
+
+    async def submit(body: GenerateBody, use_agents: bool | None) -> dict[str, Any]:
+        try:
+            return await generation.submit(request_of(body), use_agents=use_agents)
+        except GenerationInputError as exc:
+            raise InputError(exc.field, exc.reason) from None
+
+    @api.post("/api/v2/tests/generate")
+    async def generate_v2(body: GenerateBody) -> dict[str, Any]:
+        """Agent-powered generation; poll GET /api/v2/tests/generate/{task_id}."""
+        if generation.config.agents_killed:
+            return JSONResponse(status_code=503, content={
+                "detail": "agents are turned off by AGENTS_ENABLED=false (kill switch)", "errors": []})
+        return await submit(body, use_agents=True)
+
+    @api.get("/api/v2/tests/generate/{task_id}")
+    async def generation_status(task_id: str) -> dict[str, Any]:
+        state = await generation.status(task_id)
+        if state is None:
+            raise InputError("task_id", f"no generation request {task_id}", status=404)
+        return state
+
+    @api.post("/api/v1/tests/generate")
+    async def generate_v1(body: V1GenerateBody) -> Any:
+        """``use_agents`` true redirects to v2; false runs Phase 2 single-shot; absent lets the rollout decide."""
+        if body.use_agents is True:
+            return RedirectResponse("/api/v2/tests/generate", status_code=307)
+        return await submit(body, use_agents=body.use_agents)
+
+    @api.get("/api/v2/agents")
+    async def agents() -> dict[str, Any]:
+        rows = await registry.list_agents(pool)
+        return {"agents": [
+            {"agent_id": r["agent_id"], "agent_type": r["agent_type"], "status": r["status"],
+             "capabilities": [c.get("name") for c in r["capabilities"]],
+             "active_tasks": (r["health"] or {}).get("active_tasks", 0),
+             "tasks_completed_today": r["tasks_completed_today"],
+             "last_heartbeat": (r["health"] or {}).get("last_heartbeat")}
+            for r in rows]}
+
+    @api.get("/api/v2/metrics/dashboard")
+    async def dashboard() -> dict[str, Any]:
+        return await dashboard_metrics(pool)
+
+
+async def dashboard_metrics(pool: asyncpg.Pool) -> dict[str, Any]:
+    """The spec's dashboard figures over the last 24 hours."""
+    row = await pool.fetchrow(
+        "SELECT (SELECT count(*) FROM agent_registry WHERE status <> 'shutting_down') AS total, "
+        "(SELECT count(*) FROM agent_registry WHERE status = 'healthy') AS active, "
+        "(SELECT count(*) FROM agent_tasks WHERE status = 'completed' "
+        "  AND completed_at > (now() AT TIME ZONE 'utc') - interval '24 hours') AS completed, "
+        "(SELECT count(*) FROM agent_tasks WHERE status = 'failed' "
+        "  AND completed_at > (now() AT TIME ZONE 'utc') - interval '24 hours') AS failed, "
+        "(SELECT avg(execution_time_seconds) FROM agent_tasks WHERE task_type = 'generate' AND status = 'completed' "
+        "  AND completed_at > (now() AT TIME ZONE 'utc') - interval '24 hours') AS latency, "
+        "(SELECT COALESCE(sum(metric_value), 0) FROM agent_metrics WHERE metric_type = 'token_usage' "
+        "  AND timestamp > (now() AT TIME ZONE 'utc') - interval '24 hours') AS tokens, "
+        "(SELECT COALESCE(sum((metadata->>'cost_usd')::float), 0) FROM agent_metrics "
+        "  WHERE metric_type = 'token_usage' AND timestamp > (now() AT TIME ZONE 'utc') - interval '24 hours') AS cost"
+    )
+    total, active = row["total"], row["active"]
+    health = "healthy" if total and active / total >= 0.95 else ("degraded" if active else "down")
+    return {
+        "system_health": health if total else "no agents",
+        "total_agents": total,
+        "active_agents": active,
+        "tasks_completed_24h": row["completed"],
+        "tasks_failed_24h": row["failed"],
+        "avg_latency_seconds": round(row["latency"] or 0.0, 2),
+        "token_usage_24h": int(row["tokens"]),
+        "cost_24h_usd": round(row["cost"], 4),
+    }

@@ -42,6 +42,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run services without a window until SIGINT/SIGTERM")
     serve.add_argument("--port", type=int, help="API port (default from AIWEBTEST_API_PORT, else 8000)")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    gen = sub.add_parser("generate", help="generate tests for a repository, printing progress per agent step")
+    gen.add_argument("--repo", required=True, help="a folder or a git URL")
+    gen.add_argument("--files", default="", help="comma-separated target files, relative to the repository")
+    gen.add_argument("--coverage-target", type=float, default=0.85)
+    gen.add_argument("--requirements", default="", help="what matters to you, in words")
+    gen.add_argument("--conversation-id", help="continue an earlier request's conversation")
+    gen.add_argument("--strategy", choices=("llm", "search"), help="default: llm with a model, else search")
+    gen.add_argument("--max-rounds", type=int, default=3)
+    gen.add_argument("--search-time", type=int, default=20, help="Pynguin seconds per module, first round")
+    route = gen.add_mutually_exclusive_group()
+    route.add_argument("--agents", dest="use_agents", action="store_const", const=True,
+                       help="use the agents whatever the rollout says")
+    route.add_argument("--phase2", dest="use_agents", action="store_const", const=False,
+                       help="use the Phase 2 single-shot path")
+    gen.add_argument("--json", action="store_true", help="print the v2 result as JSON")
+    gen.add_argument("--write", action="store_true", help="write the test files into the repository (never overwrites)")
+    gen.add_argument("--timeout", type=float, default=3600)
+    worker = sub.add_parser("worker", help="run only some agents against the shared PostgreSQL and Redis")
+    worker.add_argument("--agents", required=True, help="comma list, e.g. evolution,analysis")
     services = sub.add_parser("services", help="embedded server commands")
     services_sub = services.add_subparsers(dest="services_command", required=True)
     services_sub.add_parser("status", help="print what runs where")
@@ -63,6 +82,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_serve(config))
         if args.command == "migrate":
             return asyncio.run(_migrate(config))
+        if args.command == "generate":
+            from app.generate_cli import run_generate
+
+            return asyncio.run(run_generate(config, args))
+        if args.command == "worker":
+            config = load_config(aiwebtest_agents=args.agents, **overrides)
+            return asyncio.run(_serve(config, api=False, label=f"worker ({config.aiwebtest_agents})"))
         if args.command == "services":
             return asyncio.run(_services_status(config))
         from ui.gui_app import run_gui  # Qt is imported only for the GUI
@@ -78,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-async def _serve(config: Config) -> int:
-    core = AppCore(config)
+async def _serve(config: Config, *, api: bool = True, label: str = "serving") -> int:
+    core = AppCore(config, serve_api=api)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -88,10 +114,11 @@ async def _serve(config: Config) -> int:
         await core.start(progress=lambda msg: logging.getLogger("aiwebtest").info(msg))
         ep = core.endpoints
         assert ep is not None
+        agents = ",".join(core.agent_types) or "none"
         print(
-            f"aiwebtest serving: postgres {ep.postgres_mode} {ep.postgres_where}; "
-            f"redis {ep.redis_mode} {ep.redis_where}; api {core.api.url if core.api else '-'}. "
-            "SIGINT or SIGTERM stops.",
+            f"aiwebtest {label}: postgres {ep.postgres_mode} {ep.postgres_where}; "
+            f"redis {ep.redis_mode} {ep.redis_where}; api {core.api.url if core.api else '-'}; "
+            f"agents {agents}. SIGINT or SIGTERM stops.",
             flush=True,
         )
         await stop.wait()

@@ -40,6 +40,9 @@ _EXPECTS: dict[str, str] = {
     "postgres_url": "a postgresql:// URL",
     "aiwebtest_data_dir": "a folder path",
     "aiwebtest_api_port": "a TCP port from 0 (any free port) to 65535",
+    "phase2_api_url": "an http(s) URL of a Phase 2 API, e.g. http://127.0.0.1:8000",
+    "aiwebtest_agents": "all, none, or a comma list of orchestration, observation, requirements, "
+    "analysis, evolution, reporting",
 }
 
 
@@ -64,9 +67,13 @@ class Config(BaseSettings):
     stagehand_api_key: SecretStr | None = None
     aiwebtest_data_dir: Path | None = None
     aiwebtest_api_port: int = Field(8000, ge=0, le=65535)  # 0: any free port
+    # Evolution calls Phase 2 over HTTP at this URL; unset: in-process.
+    phase2_api_url: str | None = None
+    # Which agent types this process runs: "all", "none", or a comma list.
+    aiwebtest_agents: str = "all"
 
     @field_validator(
-        "redis_streams_url", "vector_db_url", "llm_base_url", "postgres_url", "agents_enabled",
+        "redis_streams_url", "vector_db_url", "llm_base_url", "postgres_url", "agents_enabled", "phase2_api_url",
         mode="before",
     )
     @classmethod
@@ -85,7 +92,30 @@ class Config(BaseSettings):
     def _postgres_scheme(cls, value: str | None) -> str | None:
         return _check_scheme(value, ("postgresql", "postgres"))
 
-    @field_validator("llm_base_url", "vector_db_url")
+    @field_validator("aiwebtest_agents")
+    @classmethod
+    def _agent_list(cls, value: str) -> str:
+        from agents.constants import AGENT_TYPES
+
+        names = [v.strip() for v in value.split(",") if v.strip()]
+        if names in (["all"], ["none"]):
+            return names[0]
+        unknown = [n for n in names if n not in AGENT_TYPES]
+        if unknown or not names:
+            raise ValueError(f"unknown agent type(s) {', '.join(unknown) or '(none given)'}")
+        return ",".join(names)
+
+    @property
+    def agent_types(self) -> list[str]:
+        from agents.constants import AGENT_TYPES
+
+        if self.aiwebtest_agents == "all":
+            return list(AGENT_TYPES)
+        if self.aiwebtest_agents == "none":
+            return []
+        return self.aiwebtest_agents.split(",")
+
+    @field_validator("llm_base_url", "vector_db_url", "phase2_api_url")
     @classmethod
     def _http_scheme(cls, value: str | None) -> str | None:
         checked = _check_scheme(value, ("http", "https"))

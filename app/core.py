@@ -17,7 +17,9 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from app import health, system_config
+from app.agents_host import AgentHost, build_services
 from app.api import create_api
+from app.generation import GenerationService
 from app.api_server import ApiServer
 from app.config import Config
 from app.db import create_pool
@@ -40,8 +42,12 @@ class AppCore:
         applied_migrations: names applied by the last ``start()``.
     """
 
-    def __init__(self, config: Config, *, serve_api: bool = True, api_required: bool = True) -> None:
+    def __init__(self, config: Config, *, serve_api: bool = True, api_required: bool = True,
+                 agent_types: list[str] | None = None) -> None:
         self.config = config
+        self.agent_types = config.agent_types if agent_types is None else agent_types
+        self.agents: AgentHost | None = None
+        self.generation: GenerationService | None = None
         self.serve_api = serve_api
         self.api_required = api_required
         self.engine: ExecutionEngine | None = None
@@ -75,6 +81,13 @@ class AppCore:
             )
             await self.redis.ping()
             self.engine = ExecutionEngine(self.pool, llm=self.llm_endpoint())
+            services = build_services(self.config, self.pool, self.redis, self.engine)
+            self.generation = GenerationService(self.pool, self.config, services)
+            if self.agent_types:
+                say(f"Starting agents: {', '.join(self.agent_types)}…")
+            limit = await system_config.get(self.pool, "max_concurrent_tasks")
+            self.agents = AgentHost(services, self.agent_types, max_concurrent_tasks=int(limit or 5))
+            await self.agents.start()
             t3 = time.perf_counter()
             if self.serve_api:
                 say("Starting the API…")
@@ -84,6 +97,7 @@ class AppCore:
             await self.shutdown()
             raise
         self.timings_s = {"services": t1 - t0, "migrations": t2 - t1, "pools": t3 - t2, "api": t4 - t3}
+        # "pools" includes starting the in-process agents.
         say("Ready")
 
     def llm_endpoint(self) -> LLMEndpoint | None:
@@ -95,7 +109,8 @@ class AppCore:
 
     async def _start_api(self) -> None:
         assert self.engine is not None and self.pool is not None
-        server = ApiServer(create_api(self.engine, self.pool), port=self.config.aiwebtest_api_port)
+        server = ApiServer(create_api(self.engine, self.pool, self.generation),
+                           port=self.config.aiwebtest_api_port)
         try:
             await server.start()
         except ServiceError as exc:
@@ -121,6 +136,12 @@ class AppCore:
         if self.api is not None:
             await self.api.stop()
             self.api = None
+        if self.generation is not None:
+            await self.generation.close()
+            self.generation = None
+        if self.agents is not None:
+            await self.agents.stop()
+            self.agents = None
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None

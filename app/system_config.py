@@ -17,6 +17,7 @@ rollout_salt         random (migration)           -
 llm_model            ``LLM_MODEL``                -
 daily_token_budget   ``AGENT_TOKEN_BUDGET_DAILY`` -
 max_concurrent_tasks ``AGENT_MAX_CONCURRENT_TASKS`` -
+llm_prices           spec prices (migration 002)  -
 ==================== ============================ ===========================
 """
 
@@ -70,6 +71,20 @@ def _text(value: str) -> str:
     return value.strip()
 
 
+def _prices(value: str) -> str:
+    import json
+
+    try:
+        prices = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"expected JSON like {{\"gpt-4o-mini\": 0.15}}: {exc.msg}") from None
+    if not isinstance(prices, dict) or not all(
+        isinstance(k, str) and isinstance(v, (int, float)) and v >= 0 for k, v in prices.items()
+    ):
+        raise ValueError("expected an object of model name to USD per 1M tokens (numbers >= 0)")
+    return json.dumps(prices)
+
+
 VALIDATORS: dict[str, Callable[[str], str]] = {
     "agents_enabled": _bool,
     "rollout_mode": _choice(ROLLOUT_MODES),
@@ -78,6 +93,7 @@ VALIDATORS: dict[str, Callable[[str], str]] = {
     "llm_model": _text,
     "daily_token_budget": _int_range(10_000, 10_000_000),
     "max_concurrent_tasks": _int_range(1, 100),
+    "llm_prices": _prices,
 }
 
 

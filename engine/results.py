@@ -32,6 +32,8 @@ class FileCoverage:
     branches_covered: int
     branches_total: int
     missing_lines: list[int] = field(default_factory=list)
+    executed_lines: list[int] = field(default_factory=list)
+    executed_branches: list[list[int]] = field(default_factory=list)
 
     @property
     def line_rate(self) -> float:
@@ -137,6 +139,8 @@ def parse_coverage(path: Path, root: Path | None = None) -> CoverageReport | Non
                 branches_covered=summary.get("covered_branches", 0),
                 branches_total=summary.get("num_branches", 0),
                 missing_lines=list(info.get("missing_lines", [])),
+                executed_lines=list(info.get("executed_lines", [])),
+                executed_branches=[list(b) for b in info.get("executed_branches", [])],
             )
         )
     return CoverageReport(files)

@@ -1,0 +1,85 @@
+"""Analysis: functions and branches of the targets, and what existing tests cover."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from agents.base import TaskContext
+from engine.results import parse_coverage
+from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
+
+_BRANCHING = (ast.If, ast.For, ast.While, ast.Try, ast.With, ast.IfExp, ast.BoolOp, ast.Match, ast.comprehension)
+
+
+def describe(source: str) -> list[dict[str, Any]]:
+    tree = ast.parse(source)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            branches = sum(isinstance(n, _BRANCHING) for n in ast.walk(node))
+            out.append({
+                "name": node.name, "line": node.lineno, "end_line": node.end_lineno,
+                "args": [a.arg for a in node.args.args], "branches": branches,
+                "raises": sorted({getattr(getattr(n.exc, "func", n.exc), "id", "?")
+                                  for n in ast.walk(node) if isinstance(n, ast.Raise) and n.exc is not None}),
+                "docstring": ast.get_docstring(node) or "",
+            })
+    return sorted(out, key=lambda f: f["line"])
+
+
+class AnalysisAgent:
+    agent_type = "analysis"
+    capabilities = [{"name": "static_analysis", "version": "1.0.0"},
+                    {"name": "baseline_coverage", "version": "1.0.0"}]
+    priority = 5
+
+    async def handle(self, ctx: TaskContext) -> dict[str, Any]:
+        payload = ctx.task["payload"]
+        repo = Path(payload["repository"])
+        targets: list[str] = payload["target_files"]
+        functions = {}
+        for target in targets:
+            try:
+                functions[target] = describe((repo / target).read_text(encoding="utf-8"))
+            except SyntaxError as exc:
+                functions[target] = [{"error": f"does not parse: line {exc.lineno}: {exc.msg}"}]
+        await ctx.progress(f"Parsed {sum(len(v) for v in functions.values())} functions")
+        baseline = None
+        tests = payload.get("test_files") or []
+        if tests:
+            baseline = await self._baseline(repo, targets, tests, payload.get("interpreter"))
+            if baseline is not None:
+                await ctx.progress(f"Existing tests cover {baseline['line_rate']:.0%} of the target lines")
+        return {"functions": functions, "baseline": baseline}
+
+    async def _baseline(self, repo: Path, targets: list[str], tests: list[str], python: str | None) -> dict | None:
+        import sys
+
+        python = python or sys.executable
+        scratch = Path(tempfile.mkdtemp(prefix="aiwebtest-baseline-"))
+        try:
+            data = scratch / ".coverage"
+            env = clean_env(scratch, {"PYTHONPATH": str(repo)})
+            limits = SandboxLimits(timeout_s=300, memory_mb=2048)
+            await run_sandboxed(
+                [python, "-m", "coverage", "run", "--branch", f"--data-file={data}", f"--source={repo}",
+                 "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(repo),
+                 *[str(repo / t) for t in tests]],
+                python=python, cwd=scratch, limits=limits, env=env,
+            )
+            if not data.exists():
+                return None
+            out = scratch / "baseline.json"
+            await run_sandboxed(
+                [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(out), "-q",
+                 f"--include={','.join(str(repo / t) for t in targets)}"],
+                python=python, cwd=scratch, limits=limits, env=env,
+            )
+            report = parse_coverage(out, repo)
+            return report.to_json() if report else None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,81 @@
+"""Coverage of several test files together, from their separate measured runs.
+
+Each kept candidate was run alone with coverage; the lines and branches
+the set covers together are the union of what each executed (the code
+under test is deterministic; flaky candidates were dropped by reruns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FileUnion:
+    statements: int = 0
+    branches: int = 0
+    lines: set[int] = field(default_factory=set)
+    arcs: set[tuple[int, int]] = field(default_factory=set)
+    missing: set[int] = field(default_factory=set)
+
+    @property
+    def line_rate(self) -> float:
+        return len(self.lines) / self.statements if self.statements else 0.0
+
+    @property
+    def branch_rate(self) -> float:
+        return len(self.arcs) / self.branches if self.branches else 1.0
+
+
+class CoverageUnion:
+    def __init__(self, targets: list[str]) -> None:
+        self.files: dict[str, FileUnion] = {t: FileUnion() for t in targets}
+
+    def gain(self, coverage: dict[str, Any] | None) -> int:
+        """Lines plus branches this run would add."""
+        if not coverage:
+            return 0
+        added = 0
+        for f in coverage["files"]:
+            have = self.files.setdefault(f["path"], FileUnion())
+            added += len(set(f["executed_lines"]) - have.lines)
+            added += len({tuple(b) for b in f["executed_branches"]} - have.arcs)
+        return added
+
+    def add(self, coverage: dict[str, Any] | None) -> None:
+        if not coverage:
+            return
+        for f in coverage["files"]:
+            have = self.files.setdefault(f["path"], FileUnion())
+            have.statements = f["lines_total"]
+            have.branches = f["branches_total"]
+            have.lines |= set(f["executed_lines"])
+            have.arcs |= {tuple(b) for b in f["executed_branches"]}
+            have.missing = (set(f["missing_lines"]) | set(f["executed_lines"])) - have.lines
+
+    def rate(self, target: str) -> float:
+        return self.files[target].line_rate
+
+    @property
+    def line_rate(self) -> float:
+        total = sum(f.statements for f in self.files.values())
+        return sum(len(f.lines) for f in self.files.values()) / total if total else 0.0
+
+    @property
+    def branch_rate(self) -> float:
+        total = sum(f.branches for f in self.files.values())
+        return sum(len(f.arcs) for f in self.files.values()) / total if total else 1.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "line_rate": self.line_rate,
+            "branch_rate": self.branch_rate,
+            "files": [
+                {"path": p, "line_rate": f.line_rate, "branch_rate": f.branch_rate,
+                 "lines_covered": len(f.lines), "lines_total": f.statements,
+                 "branches_covered": len(f.arcs), "branches_total": f.branches,
+                 "missing_lines": sorted(f.missing)}
+                for p, f in self.files.items()
+            ],
+        }

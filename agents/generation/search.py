@@ -1,0 +1,81 @@
+"""The ``search`` strategy: Pynguin in a subprocess, in a virtual env of its own.
+
+Pynguin pins pytest<9, rich<15, black<26 and setuptools<81, which clash
+with ours, so it lives in ``DATA/tools/pynguin-<version>`` and is installed
+there on first use. It runs sandboxed like any untrusted code (it imports
+and executes the code under test). A crash is a strategy failure
+(``StrategyError``), never a request failure by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from agents.generation import Candidate, StrategyError, module_of, test_file_header
+from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
+
+PYNGUIN_VERSION = "0.48.0"
+
+
+class PynguinRunner:
+    def __init__(self, tools_dir: Path, *, python: str | None = None, version: str = PYNGUIN_VERSION) -> None:
+        self.venv = tools_dir / f"pynguin-{version}"
+        self.version = version
+        self.base_python = python or (sys.executable if not getattr(sys, "frozen", False) else "python3")
+        self._lock = asyncio.Lock()
+
+    @property
+    def python(self) -> Path:
+        return self.venv / "bin" / "python"
+
+    async def ensure_installed(self) -> Path:
+        async with self._lock:
+            if (self.venv / ".installed").exists():
+                return self.python
+            self.venv.parent.mkdir(parents=True, exist_ok=True)
+            for argv in (
+                [self.base_python, "-m", "venv", "--clear", str(self.venv)],
+                [str(self.python), "-m", "pip", "install", "--quiet", f"pynguin=={self.version}"],
+            ):
+                proc = await asyncio.create_subprocess_exec(
+                    *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+                )
+                try:
+                    _, err = await asyncio.wait_for(proc.communicate(), 900)
+                except TimeoutError:
+                    proc.kill()
+                    raise StrategyError("Installing Pynguin took more than 15 minutes; check the package index.")
+                if proc.returncode != 0:
+                    raise StrategyError(
+                        f"Could not install Pynguin {self.version} into {self.venv}: "
+                        f"{err.decode(errors='replace').strip().splitlines()[-1:]}"
+                    )
+            (self.venv / ".installed").touch()
+            return self.python
+
+    async def generate(self, repository: Path, target_file: str, *, search_time_s: int, seed: int) -> Candidate:
+        python = await self.ensure_installed()
+        root, module = module_of(target_file)
+        project = repository / root if root else repository
+        scratch = Path(tempfile.mkdtemp(prefix="aiwebtest-pynguin-"))
+        out = scratch / "out"
+        result = await run_sandboxed(
+            [str(python), "-m", "pynguin", "--project-path", str(project), "--output-path", str(out),
+             "--module-name", module, "--maximum-search-time", str(search_time_s),
+             "--assertion-generation", "SIMPLE", "--seed", str(seed), "--create-coverage-report", "False"],
+            python=str(python), cwd=scratch,
+            limits=SandboxLimits(timeout_s=search_time_s + 120, memory_mb=4096),
+            env=clean_env(scratch, {"PYNGUIN_DANGER_AWARE": "1"}),
+        )
+        files = sorted(out.glob("test_*.py")) if out.exists() else []
+        if not files:
+            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+            reason = "timed out" if result.timed_out else f"exit {result.returncode}: {' '.join(tail)[:400]}"
+            raise StrategyError(f"Pynguin produced no tests for {module} ({reason})")
+        body = files[0].read_text()
+        body = re.sub(r"^#  This file was automatically generated using Pynguin\.\n", "", body, flags=re.M)
+        return Candidate(target_file, test_file_header(target_file, "search: Pynguin") + body, "search")

@@ -1,0 +1,144 @@
+"""Working memory: notes agents keep and recall by meaning, per conversation.
+
+Embeddings are 1536-d (the spec's column). With an embeddings endpoint
+configured, ``RemoteEmbedder`` asks it (OpenAI-compatible,
+``dimensions=1536``). Otherwise ``LocalEmbedder`` is used, and it is worth
+being clear about what that is:
+
+* it IS a deterministic feature-hashing embedder: words and character
+  trigrams are hashed into 1536 signed buckets and the vector is
+  L2-normalised. Similar wording gives similar vectors, the same text the
+  same vector, on any machine, with no model download;
+* it is NOT semantic: "car" and "automobile" share nothing. Recall works
+  on shared words (function names, file names, error text), which is most
+  of what a follow-up request about the same code repeats.
+
+pgvector's ivfflat gotcha: an ivfflat index built on an empty table has
+meaningless centroids, and with the default ``ivfflat.probes = 1`` most
+true neighbours are never looked at. So each recall raises ``probes`` and
+enables iterative scans (pgvector 0.8) within its transaction, and
+``maintain_index()`` rebuilds the index once the table has grown enough
+for its lists to mean something.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+import asyncpg
+import numpy as np
+
+DIMENSIONS = 1536
+_WORD = re.compile(r"[a-z0-9_]+")
+_IVF_LISTS = 100  # pgvector's default for the spec's index
+
+
+class Embedder(Protocol):
+    async def embed(self, texts: list[str]) -> list[np.ndarray]: ...
+
+
+class LocalEmbedder:
+    def __init__(self, dimensions: int = DIMENSIONS) -> None:
+        self.dimensions = dimensions
+
+    def embed_one(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dimensions, dtype=np.float32)
+        lowered = text.lower()
+        features = _WORD.findall(lowered)
+        compact = " ".join(features)
+        features += [compact[i:i + 3] for i in range(max(len(compact) - 2, 0))]
+        for feature in features:
+            digest = hashlib.blake2b(feature.encode(), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self.dimensions
+            sign = 1.0 if digest[4] & 1 else -1.0
+            vec[bucket] += sign
+        norm = float(np.linalg.norm(vec))
+        return vec / norm if norm else vec
+
+    async def embed(self, texts: list[str]) -> list[np.ndarray]:
+        return [self.embed_one(t) for t in texts]
+
+
+class RemoteEmbedder:
+    """An OpenAI-compatible ``/embeddings`` endpoint."""
+
+    def __init__(self, client: Any, model: str = "text-embedding-3-small") -> None:
+        self.client = client
+        self.model = model
+
+    async def embed(self, texts: list[str]) -> list[np.ndarray]:
+        reply = await self.client.embeddings.create(model=self.model, input=texts, dimensions=DIMENSIONS)
+        return [np.asarray(d.embedding, dtype=np.float32) for d in reply.data]
+
+
+@dataclass(frozen=True)
+class Note:
+    memory_id: str
+    content: str
+    similarity: float
+    importance: float
+    metadata: dict[str, Any]
+
+
+class WorkingMemory:
+    def __init__(self, pool: asyncpg.Pool, embedder: Embedder | None = None, probes: int = 10) -> None:
+        self.pool = pool
+        self.embedder = embedder or LocalEmbedder()
+        self.probes = probes
+        self._rows_at_last_build: int | None = None
+
+    async def remember(
+        self, agent_id: str, content: str, *, conversation_id: str | None, importance: float = 0.5,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        [vector] = await self.embedder.embed([content])
+        memory_id = f"mem-{uuid.uuid4().hex[:16]}"
+        meta = {**(metadata or {}), **({"conversation_id": conversation_id} if conversation_id else {})}
+        await self.pool.execute(
+            "INSERT INTO working_memory (memory_id, agent_id, content, embedding, timestamp, importance, metadata) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            memory_id, agent_id, content, vector, datetime.now(timezone.utc).replace(tzinfo=None),
+            importance, meta,
+        )
+        return memory_id
+
+    async def recall(self, query: str, *, conversation_id: str | None, limit: int = 5) -> list[Note]:
+        [vector] = await self.embedder.embed([query])
+        scope = {"conversation_id": conversation_id} if conversation_id else {}
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(f"SET LOCAL ivfflat.probes = {int(self.probes)}")
+            await conn.execute("SET LOCAL ivfflat.iterative_scan = relaxed_order")
+            rows = await conn.fetch(
+                "SELECT memory_id, content, importance, metadata, 1 - (embedding <=> $1) AS similarity "
+                "FROM working_memory WHERE metadata @> $2::jsonb ORDER BY embedding <=> $1 LIMIT $3",
+                vector, scope, limit,
+            )
+        return [Note(r["memory_id"], r["content"], float(r["similarity"]), r["importance"], r["metadata"])
+                for r in rows]
+
+    async def maintain_index(self) -> bool:
+        """Rebuild the ivfflat index when the table has grown past what it was built on.
+
+        Rebuilds once there are enough rows for the lists to mean something
+        (10 per list) and again each time the table doubles. Returns True
+        if it rebuilt.
+        """
+        rows = await self.pool.fetchval("SELECT count(*) FROM working_memory")
+        built_on = self._rows_at_last_build or 0
+        if rows < _IVF_LISTS * 10 or rows < 2 * max(built_on, 1):
+            return False
+        await self.pool.execute("REINDEX INDEX idx_working_memory_embedding")
+        self._rows_at_last_build = rows
+        return True
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    denominator = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(np.dot(a, b)) / denominator if denominator else 0.0
+
+

@@ -1,0 +1,86 @@
+"""Observation: checks the repository out and takes stock of it."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import shutil
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from agents.base import TaskContext, TaskFailed
+from engine.interpreter import choose_interpreter
+
+_SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", ".mypy_cache"}
+
+
+def is_git_url(text: str) -> bool:
+    if text.startswith("git@") or text.endswith(".git"):
+        return True
+    return urlsplit(text).scheme in ("http", "https", "ssh", "git", "file")
+
+
+def is_test_file(rel: str) -> bool:
+    name = Path(rel).name
+    return name.startswith("test_") or name.endswith("_test.py") or "tests" in Path(rel).parts[:-1]
+
+
+class ObservationAgent:
+    agent_type = "observation"
+    capabilities = [{"name": "repository_checkout", "version": "1.0.0"},
+                    {"name": "inventory", "version": "1.0.0"}]
+    priority = 5
+
+    async def handle(self, ctx: TaskContext) -> dict[str, Any]:
+        payload = ctx.task["payload"]
+        url = str(payload.get("repository_url") or "").strip()
+        if not url:
+            raise TaskFailed("repository_url is empty: give a folder on this machine or a git URL.")
+        await ctx.progress(f"Checking out {url}")
+        repo, source = await checkout(url, ctx.services.workspace)
+        python_files = sorted(
+            str(p.relative_to(repo)) for p in repo.rglob("*.py")
+            if not (set(p.relative_to(repo).parts[:-1]) & _SKIP_DIRS)
+        )
+        tests = [f for f in python_files if is_test_file(f)]
+        targets = [str(t) for t in payload.get("target_files") or []]
+        missing = [t for t in targets if not (repo / t).is_file()]
+        if missing:
+            raise TaskFailed(f"Target files not found in {url}: {', '.join(missing)}")
+        if not targets:
+            targets = [f for f in python_files if f not in tests and not f.endswith("__init__.py")][:20]
+        await ctx.progress(f"Found {len(python_files)} Python files, {len(tests)} test files")
+        return {"repository": str(repo), "source": source, "python_files": python_files,
+                "test_files": tests, "target_files": targets,
+                "interpreter": choose_interpreter(repo, None)}
+
+
+async def checkout(url: str, workspace: Path) -> tuple[Path, str]:
+    """(folder, "local" | "git") for a local path or a git URL (cloned shallow)."""
+    local = Path(url).expanduser()
+    if local.is_dir():
+        return local.resolve(), "local"
+    if not is_git_url(url):
+        raise TaskFailed(
+            f"The repository {url!r} does not exist: it is neither a folder on this machine nor a git URL."
+        )
+    target = workspace / hashlib.sha1(url.encode()).hexdigest()[:12]
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # HOME is the workspace: a .gitconfig there (mirrors, insteadOf rules) applies; ours does not leak.
+    proc = await asyncio.create_subprocess_exec(
+        "git", "clone", "--depth", "1", "--quiet", url, str(target),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "GIT_TERMINAL_PROMPT": "0", "HOME": str(workspace)},
+    )
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 300)
+    except TimeoutError:
+        proc.kill()
+        raise TaskFailed(f"Cloning {url} took more than 5 minutes; check the URL and the network.") from None
+    if proc.returncode != 0:
+        last = (err.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
+        raise TaskFailed(f"Could not clone {url}: {last}")
+    return target, "git"

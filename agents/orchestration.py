@@ -1,0 +1,49 @@
+"""Orchestration: plans a generation request and runs it through the other agents.
+
+Steps go out as tasks on the streams (never direct calls) and their
+outcomes are read back from Postgres: observe, then requirements and
+analysis in parallel, then evolve, then report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from agents.base import TaskContext, TaskFailed
+
+
+class OrchestrationAgent:
+    agent_type = "orchestration"
+    capabilities = [{"name": "planning", "version": "1.0.0"}, {"name": "coordination", "version": "1.0.0"}]
+    priority = 10
+
+    async def handle(self, ctx: TaskContext) -> dict[str, Any]:
+        p = ctx.task["payload"]
+        started = time.perf_counter()
+        await ctx.progress("Planning: observe, requirements + analysis, evolve, report")
+        observed = await self._step(ctx, "observe", {
+            "repository_url": p.get("repository_url"), "target_files": p.get("target_files") or []})
+        common = {"repository": observed["repository"], "target_files": observed["target_files"],
+                  "test_files": observed["test_files"], "interpreter": observed["interpreter"]}
+        requirements, analysis = await asyncio.gather(
+            self._step(ctx, "requirements", {**common, "requirements": p.get("requirements", "")}),
+            self._step(ctx, "analyze", common),
+        )
+        evolved = await self._step(ctx, "evolve", {
+            **common, "coverage_target": p.get("coverage_target", 0.85), "requirements": requirements,
+            "analysis": analysis, "strategy": p.get("strategy"), "max_rounds": p.get("max_rounds", 3),
+            "search_time_s": p.get("search_time_s", 20)})
+        report = await self._step(ctx, "report", {
+            "evolution": evolved, "coverage_target": p.get("coverage_target", 0.85),
+            "repository": observed["repository"]})
+        report["execution_time_seconds"] = round(time.perf_counter() - started, 3)
+        return report
+
+    async def _step(self, ctx: TaskContext, task_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+        task_id = await ctx.delegate(task_type, payload)
+        done = await ctx.wait(task_id)
+        if done["status"] != "completed":
+            raise TaskFailed(f"{task_type} failed: {done['error']}")
+        return done["result"]

@@ -1,0 +1,79 @@
+"""Runs agent instances inside this process (GUI, ``serve``, ``worker``, ``generate``).
+
+It builds the ``Services`` agents share (Phase 2 client, LLM gateway,
+working memory, Pynguin runner) and starts one ``AgentWorker`` per type
+asked for, plus the reconciler.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import asyncpg
+import redis.asyncio as aioredis
+
+from agents.base import Services
+from agents.generation.search import PynguinRunner
+from agents.llm_gateway import GatewaySettings, LLMGateway, api_key_from_keyring
+from agents.memory import WorkingMemory
+from agents.phase2_client import HttpPhase2, InProcessPhase2
+from agents.reconciler import Reconciler
+from agents.team import make_agent
+from agents.worker import AgentWorker, WorkerSettings
+from app.config import Config
+from engine.engine import ExecutionEngine
+
+log = logging.getLogger(__name__)
+
+
+def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
+                   engine: ExecutionEngine | None) -> Services:
+    data = config.data_dir
+    gateway = None
+    if config.llm_base_url:
+        key = api_key_from_keyring() or (config.llm_api_key.get_secret_value() if config.llm_api_key else None)
+        gateway = LLMGateway(pool, redis, GatewaySettings(config.llm_base_url, config.llm_model, key))
+    phase2 = HttpPhase2(config.phase2_api_url) if config.phase2_api_url else InProcessPhase2(engine)
+    return Services(
+        pool=pool, redis=redis, workspace=data / "workspaces", phase2=phase2, gateway=gateway,
+        memory=WorkingMemory(pool), pynguin=PynguinRunner(data / "tools"),
+    )
+
+
+class AgentHost:
+    """Attributes:
+        workers: the running instances, one per type asked for.
+    """
+
+    def __init__(self, services: Services, agent_types: list[str], *, max_concurrent_tasks: int = 5,
+                 reconcile: bool = True) -> None:
+        self.services = services
+        self.agent_types = agent_types
+        self.settings = WorkerSettings(max_concurrent_tasks=max_concurrent_tasks)
+        self.workers: list[AgentWorker] = []
+        self.reconciler = Reconciler(services.pool, services.redis) if reconcile and agent_types else None
+
+    async def start(self) -> None:
+        Path(self.services.workspace).mkdir(parents=True, exist_ok=True)
+        for agent_type in self.agent_types:
+            worker = AgentWorker(make_agent(agent_type), self.services, self.settings)
+            await worker.start()
+            self.workers.append(worker)
+        if self.reconciler is not None:
+            self.reconciler.start()
+
+    async def add_instance(self, agent_type: str) -> AgentWorker:
+        worker = AgentWorker(make_agent(agent_type), self.services, self.settings)
+        await worker.start()
+        self.workers.append(worker)
+        return worker
+
+    async def stop(self, drain_timeout_s: float = 30.0) -> None:
+        if self.reconciler is not None:
+            await self.reconciler.stop()
+        for worker in reversed(self.workers):
+            await worker.stop(drain_timeout_s)
+        self.workers.clear()
+        if self.services.gateway is not None:
+            await self.services.gateway.close()

@@ -1,0 +1,80 @@
+"""``aiwebtest generate``: the same path as the GUI and the API, in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+from agents.constants import PROGRESS_CHANNEL_PREFIX
+from app.config import Config
+from app.core import AppCore
+from app.errors import AppError
+from app.generation import GenerateRequest
+
+
+async def run_generate(config: Config, args: argparse.Namespace) -> int:
+    core = AppCore(config, serve_api=False)
+    await core.start()
+    try:
+        assert core.generation is not None and core.redis is not None
+        request = GenerateRequest(
+            repository_url=args.repo,
+            target_files=[f.strip() for f in args.files.split(",") if f.strip()],
+            coverage_target=args.coverage_target, requirements=args.requirements,
+            conversation_id=args.conversation_id, strategy=args.strategy,
+            max_rounds=args.max_rounds, search_time_s=args.search_time,
+        )
+        submitted = await core.generation.submit(request, use_agents=args.use_agents)
+        say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))
+        say(f"request {submitted['task_id']}: route {submitted['route']} ({submitted['reason']})")
+        watcher = asyncio.get_running_loop().create_task(_print_progress(core, submitted, say))
+        try:
+            state = await core.generation.wait(submitted["task_id"], timeout_s=args.timeout)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+        if args.json:
+            print(json.dumps(state, indent=2, default=str))
+        if state["status"] != "completed":
+            print(f"aiwebtest: generation failed: {state['error']}", file=sys.stderr)
+            return 1
+        result = state["result"]
+        if not args.json:
+            print(f"done: {result['test_count']} tests, measured line coverage "
+                  f"{result['coverage_estimate']:.1%} (target {args.coverage_target:.0%}), "
+                  f"{state.get('token_usage') or 0} tokens, {result.get('execution_time_seconds', 0):.1f} s")
+            for name in result["files"]:
+                print(f"  {name}")
+        if args.write:
+            _write(Path(result.get("repository") or args.repo), result["files"])
+        return 0
+    finally:
+        await core.shutdown()
+
+
+async def _print_progress(core: AppCore, submitted: dict, say) -> None:
+    channel = PROGRESS_CHANNEL_PREFIX + submitted["task_id"]
+    pubsub = core.redis.pubsub()
+    await pubsub.subscribe(channel)
+    try:
+        async for message in pubsub.listen():
+            if message.get("type") != "message":
+                continue
+            event = json.loads(message["data"])
+            agent = event["agent_id"].split("_")[1] if "_" in event["agent_id"] else event["agent_id"]
+            say(f"[{agent}] {event['message']}")
+    finally:
+        await pubsub.aclose()
+
+
+def _write(repo: Path, files: dict[str, str]) -> None:
+    for name, code in files.items():
+        path = repo / name
+        if path.exists():
+            raise AppError(f"{path} exists; not overwriting it. Move it away or write elsewhere.")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(code, encoding="utf-8")
+        print(f"wrote {path}")

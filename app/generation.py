@@ -1,0 +1,172 @@
+"""Generation requests from the GUI, the CLI and the API, all through one door.
+
+``submit()`` routes (or honours an explicit choice), records the decision
+in ``generation_requests``, and starts the work: a ``generate`` task for
+the agents, a background single-shot run for Phase 2, or both in shadow
+mode. ``status()`` answers in the spec's v2 shape whichever path ran.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import asyncpg
+
+from agents import tasks
+from agents.base import Services, dispatch
+from app import router
+from app.config import Config
+from app.errors import AppError
+from app.phase2_generate import single_shot
+
+log = logging.getLogger(__name__)
+
+ESTIMATED_SECONDS = 120
+
+
+class GenerationInputError(AppError):
+    def __init__(self, field_name: str, reason: str) -> None:
+        super().__init__(f"{field_name}: {reason}")
+        self.field = field_name
+        self.reason = reason
+
+
+@dataclass
+class GenerateRequest:
+    repository_url: str
+    target_files: list[str] = field(default_factory=list)
+    coverage_target: float = 0.85
+    requirements: str = ""
+    conversation_id: str | None = None
+    strategy: str | None = None
+    max_rounds: int = 3
+    search_time_s: int = 20
+
+    def validate(self) -> None:
+        if not self.repository_url or not self.repository_url.strip():
+            raise GenerationInputError("repository_url", "is empty; give a folder path or a git URL")
+        if not 0.0 < self.coverage_target <= 1.0:
+            raise GenerationInputError("coverage_target", f"must be above 0 and at most 1, got {self.coverage_target}")
+        if self.strategy not in (None, "llm", "search"):
+            raise GenerationInputError("strategy", f"must be llm or search, got {self.strategy!r}")
+        if not 1 <= self.max_rounds <= 20:
+            raise GenerationInputError("max_rounds", "must be from 1 to 20")
+        for name in self.target_files:
+            if not name.endswith(".py"):
+                raise GenerationInputError("target_files", f"{name} is not a Python file")
+
+
+class GenerationService:
+    def __init__(self, pool: asyncpg.Pool, config: Config, services: Services) -> None:
+        self.pool = pool
+        self.config = config
+        self.services = services
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def submit(self, request: GenerateRequest, *, use_agents: bool | None = None) -> dict[str, Any]:
+        request.validate()
+        key = request.conversation_id or request.repository_url
+        if use_agents is None:
+            decision = await router.decide(self.pool, self.config, key)
+        else:
+            decision = router.Route("agents" if use_agents else "phase2", "explicit", 0,
+                                    router.bucket_of(key, ""), key, "explicit choice of the caller")
+        conversation = request.conversation_id or f"conv-{uuid.uuid4().hex[:12]}"
+        request.conversation_id = conversation
+        payload = asdict(request)
+        agent_task_id = None
+        if decision.route in ("agents", "shadow"):
+            agent_task_id = tasks.new_task_id()
+        request_id = agent_task_id if decision.route == "agents" else f"p2-{uuid.uuid4().hex[:16]}"
+        await self.pool.execute(
+            "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, "
+            "routing_key, reason, conversation_id, request, agent_task_id, status) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending')",
+            request_id, decision.route, decision.mode, decision.percentage, decision.bucket, decision.key,
+            decision.reason, conversation, payload, agent_task_id,
+        )
+        if agent_task_id is not None:
+            await dispatch(self.pool, self.services.bus, "generate", {**payload, "shadow": decision.route == "shadow"},
+                           conversation_id=conversation, task_id=agent_task_id)
+        if decision.route in ("phase2", "shadow"):
+            job = asyncio.get_running_loop().create_task(self._run_phase2(request_id, payload))
+            self._background.add(job)
+            job.add_done_callback(self._background.discard)
+        return {"task_id": request_id, "status": "pending", "estimated_completion_seconds": ESTIMATED_SECONDS,
+                "conversation_id": conversation, "route": decision.route, "bucket": decision.bucket,
+                "reason": decision.reason}
+
+    async def _run_phase2(self, request_id: str, payload: dict[str, Any]) -> None:
+        await self.pool.execute("UPDATE generation_requests SET status = 'in_progress' WHERE request_id = $1",
+                                request_id)
+        started = time.perf_counter()
+        try:
+            result = await single_shot(self.services, payload)
+            status, error = "completed", None
+        except asyncio.CancelledError:
+            result, status, error = None, "failed", "interrupted: the app shut down"
+            await asyncio.shield(self._finish_phase2(request_id, status, result, error, started))
+            raise
+        except Exception as exc:  # noqa: BLE001 - recorded for the caller to read
+            result, status, error = None, "failed", str(exc) if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+        await self._finish_phase2(request_id, status, result, error, started)
+
+    async def _finish_phase2(self, request_id: str, status: str, result: Any, error: str | None, started: float) -> None:
+        await self.pool.execute(
+            "UPDATE generation_requests SET status = $2, phase2_result = $3, phase2_error = $4, "
+            "phase2_seconds = $5, completed_at = now() WHERE request_id = $1",
+            request_id, status, result, error, time.perf_counter() - started,
+        )
+
+    async def status(self, request_id: str) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow("SELECT * FROM generation_requests WHERE request_id = $1", request_id)
+        task_id = row["agent_task_id"] if row else request_id
+        if row is not None and row["route"] in ("phase2", "shadow"):
+            out = {"task_id": request_id, "status": row["status"], "route": row["route"],
+                   "result": row["phase2_result"], "error": row["phase2_error"],
+                   "execution_time_seconds": row["phase2_seconds"], "token_usage": 0, "agent_id": None,
+                   "conversation_id": row["conversation_id"]}
+            if row["route"] == "shadow" and task_id:
+                shadow = await tasks.get(self.pool, task_id)
+                out["shadow"] = _task_json(shadow) if shadow else None
+            return out
+        task = await tasks.get(self.pool, task_id) if task_id else None
+        if task is None:
+            return None
+        return {**_task_json(task), "route": row["route"] if row else "agents"}
+
+    async def wait(self, request_id: str, timeout_s: float = 3600, poll_s: float = 0.2) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            state = await self.status(request_id)
+            if state is None:
+                raise AppError(f"No generation request {request_id}")
+            if state["status"] in ("completed", "failed"):
+                return state
+            if loop.time() > deadline:
+                raise AppError(f"Generation {request_id} did not finish within {timeout_s:.0f} s")
+            await asyncio.sleep(poll_s)
+
+    async def close(self) -> None:
+        for job in list(self._background):
+            job.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+
+def _task_json(task: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "task_id": task["task_id"],
+        "status": task["status"],
+        "result": task["result"],
+        "error": task["error"],
+        "execution_time_seconds": task["execution_time_seconds"],
+        "token_usage": task["token_usage"] or (task["result"] or {}).get("token_usage", 0),
+        "agent_id": task["assigned_agent_id"],
+        "conversation_id": task["conversation_id"],
+    }

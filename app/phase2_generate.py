@@ -1,0 +1,65 @@
+"""The Phase 2 single-shot path: one generation pass, executed once.
+
+No agents, no iteration and no filtering by reruns: this is the legacy
+behaviour the rollout compares the agents against.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from agents.base import Services
+from agents.coverage_union import CoverageUnion
+from agents.evolution import count_tests
+from agents.generation import StrategyError, module_of
+from agents.generation import llm as llm_strategy
+from agents.observation import checkout
+
+
+async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, Any]:
+    started = time.perf_counter()
+    repo, _ = await checkout(request["repository_url"], services.workspace)
+    targets = list(request.get("target_files") or [])
+    missing = [t for t in targets if not (repo / t).is_file()]
+    if missing:
+        raise StrategyError(f"Target files not found in {request['repository_url']}: {', '.join(missing)}")
+    strategy = request.get("strategy") or ("llm" if services.gateway is not None else "search")
+    union = CoverageUnion(targets)
+    files: dict[str, str] = {}
+    failures: list[str] = []
+    test_count = 0
+    for target in targets:
+        try:
+            if strategy == "llm":
+                candidate = await llm_strategy.generate(
+                    services.gateway, agent_id="phase2", task_id=None, target_file=target,
+                    repository_source=(repo / target).read_text(encoding="utf-8"),
+                    analysis=[], requirements=request.get("requirements", ""), uncovered=[], failures=[])
+            else:
+                candidate = await services.pynguin.generate(
+                    repo, target, search_time_s=int(request.get("search_time_s", 20)), seed=1000)
+        except StrategyError as exc:
+            failures.append(str(exc))
+            continue
+        run = await services.phase2.execute(candidate.code, repo, [target])
+        if run["status"] == "success":
+            union.add(run["coverage"])
+        else:
+            failures.append(f"{target}: {run['status']}: {run.get('error')}")
+        name = f"tests/test_generated_{module_of(target)[1].replace('.', '_')}.py"
+        files[name] = candidate.code
+        test_count += count_tests(candidate.code)
+    coverage = union.to_json()
+    return {
+        "tests": "\n\n".join(f"# ===== {n} =====\n{c}" for n, c in files.items()),
+        "files": files,
+        "coverage_estimate": round(coverage["line_rate"], 4),
+        "branch_coverage": round(coverage["branch_rate"], 4),
+        "coverage_by_file": coverage["files"],
+        "test_count": test_count,
+        "strategy": strategy,
+        "rounds": 1,
+        "failures": failures,
+        "execution_time_seconds": round(time.perf_counter() - started, 3),
+    }
