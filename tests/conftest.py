@@ -169,3 +169,65 @@ needs_chromium = pytest.mark.skipif(
     not Path("/usr/bin/chromium").exists(),
     reason="Debian's Chromium is not installed (make setup installs it as root: apt-get install chromium)",
 )
+
+
+# -- agents ----------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def pynguin_runner() -> "PynguinRunner":
+    """One Pynguin install (its own venv, ~11 s) for the whole session."""
+    from agents.generation.search import PynguinRunner
+
+    runner = PynguinRunner(_SANDBOX_HOME / "tools")
+    asyncio.run(runner.ensure_installed())
+    return runner
+
+
+@pytest.fixture
+async def agent_services(
+    pool: asyncpg.Pool, redis_client: aioredis.Redis, engine: "ExecutionEngine", tmp_path: Path,
+    pynguin_runner: "PynguinRunner",
+) -> "Services":
+    from agents.base import Services
+    from agents.memory import WorkingMemory
+    from agents.phase2_client import InProcessPhase2
+
+    await redis_client.flushdb()
+    return Services(pool=pool, redis=redis_client, workspace=tmp_path / "workspaces",
+                    phase2=InProcessPhase2(engine), memory=WorkingMemory(pool), pynguin=pynguin_runner)
+
+
+@pytest.fixture
+async def agent_host(agent_services: "Services") -> AsyncIterator["AgentHost"]:
+    """All six agents running in this process."""
+    from agents.constants import AGENT_TYPES
+    from app.agents_host import AgentHost
+
+    host = AgentHost(agent_services, list(AGENT_TYPES))
+    await host.start()
+    yield host
+    await host.stop(drain_timeout_s=5)
+
+
+@pytest.fixture
+def generation(pool: asyncpg.Pool, agent_services: "Services", data_dir: Path) -> "GenerationService":
+    from app.generation import GenerationService
+
+    return GenerationService(pool, make_config(data_dir), agent_services)
+
+
+@pytest.fixture
+async def v2_client(engine: "ExecutionEngine", pool: asyncpg.Pool, generation: "GenerationService",
+                    agent_host: "AgentHost") -> AsyncIterator["httpx.AsyncClient"]:
+    """httpx on our real API server with generation and all six agents."""
+    import httpx
+
+    from app.api import create_api
+    from app.api_server import ApiServer
+
+    server = ApiServer(create_api(engine, pool, generation), port=0)
+    await server.start()
+    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+        yield client
+    await server.stop()
+    await generation.close()

@@ -1,0 +1,75 @@
+"""``aiwebtest generate`` end to end, offline, as a user runs it."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.pg import server_processes
+
+ROOT = Path(__file__).parents[2]
+BIN = Path(sys.executable).parent
+
+
+@pytest.mark.slow
+def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
+    data_dir: Path, sample_repo: Path, pynguin_runner
+) -> None:
+    (data_dir / "tools").symlink_to(pynguin_runner.venv.parent)  # reuse the session's Pynguin install
+    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir)}
+    env.pop("LLM_BASE_URL", None)
+    progress = subprocess.run(
+        [sys.executable, "-m", "app.cli", "generate", "--repo", str(sample_repo), "--files", "calc.py,text_utils.py",
+         "--coverage-target", "0.8", "--agents", "--search-time", "10"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert progress.returncode == 0, progress.stderr
+    lines = progress.stdout.splitlines()
+    for agent in ("orchestration", "observation", "requirements", "analysis", "evolution", "reporting"):
+        assert any(line.startswith(f"[{agent}]") for line in lines), f"no progress line from {agent}"
+    assert "route agents" in lines[0]
+
+    as_json = subprocess.run(
+        [sys.executable, "-m", "app.cli", "generate", "--repo", str(sample_repo), "--files", "calc.py",
+         "--coverage-target", "0.8", "--agents", "--search-time", "10", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert as_json.returncode == 0, as_json.stderr
+    state = json.loads(as_json.stdout)
+    assert state["status"] == "completed" and state["route"] == "agents"
+    result = state["result"]
+    assert result["coverage_estimate"] >= 0.8
+    assert result["strategy"] == "search" and result["test_count"] > 0
+    assert server_processes(data_dir) == []
+
+    # The returned files, written into a clean copy, pass under plain pytest from the root.
+    clean = data_dir / "check"
+    shutil.copytree(sample_repo, clean)
+    for name, code in result["files"].items():
+        (clean / name).parent.mkdir(parents=True, exist_ok=True)
+        (clean / name).write_text(code)
+    plain_env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(clean)}
+    run = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider"], cwd=clean, env=plain_env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout + run.stderr
+    subprocess.run([str(BIN / "coverage"), "run", "--branch", "--source=.", str(BIN / "pytest"), "-q",
+                    "-p", "no:cacheprovider"], cwd=clean, env=plain_env, check=True, capture_output=True)
+    report = subprocess.run([str(BIN / "coverage"), "json", "-o", "-", "--include=calc.py"], cwd=clean,
+                            env=plain_env, check=True, capture_output=True, text=True)
+    summary = json.loads(report.stdout)["files"]["calc.py"]["summary"]
+    assert summary["covered_lines"] / summary["num_statements"] >= 0.8
+
+
+def test_bad_repository_is_a_clear_failure(data_dir: Path) -> None:
+    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir)}
+    run = subprocess.run(
+        [sys.executable, "-m", "app.cli", "generate", "--repo", "/no/such/repo", "--files", "a.py", "--agents"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 1
+    assert "observe failed: The repository '/no/such/repo' does not exist" in run.stderr
+    assert "Traceback" not in run.stderr
