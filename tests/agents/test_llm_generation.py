@@ -1,0 +1,139 @@
+"""The ``llm`` strategy and the gateway against our scripted OpenAI-compatible server."""
+
+import asyncio
+
+import keyring
+import keyring.backend
+import pytest
+from keyring.backends import fail
+
+from agents.constants import budget_key
+from agents.llm_gateway import BudgetExceeded, GatewaySettings, LLMGateway, api_key_from_keyring, today
+from app import system_config
+from app.generation import GenerateRequest, GenerationService
+from tests.conftest import make_config
+from tests.helpers.llm_server import ScriptedLLM
+
+GOOD_TESTS = """```python
+from calc import classify, safe_div, clamp
+import pytest
+
+def test_classify_all_signs():
+    assert classify(-2) == "negative"
+    assert classify(0) == "zero"
+    assert classify(3) == "positive"
+
+def test_safe_div():
+    assert safe_div(6, 3) == 2
+    assert safe_div(1, 0) is None
+
+def test_clamp():
+    assert clamp(5, 0, 3) == 3
+    with pytest.raises(ValueError):
+        clamp(1, 3, 0)
+```"""
+
+PARTIAL_TESTS = """```python
+from calc import classify
+
+def test_negative():
+    assert classify(-1) == "negative"
+```"""
+
+
+@pytest.fixture
+def gateway_for(agent_services, scripted_llm: ScriptedLLM):
+    def make(model: str = "gpt-4o-mini") -> LLMGateway:
+        gateway = LLMGateway(agent_services.pool, agent_services.redis,
+                             GatewaySettings(scripted_llm.base_url, model, "sk-test", max_retries=3))
+        agent_services.gateway = gateway
+        return gateway
+    return make
+
+
+@pytest.mark.slow
+async def test_llm_strategy_end_to_end_with_usage_cost_and_a_429(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir
+) -> None:
+    gateway_for()
+    scripted_llm.script = [{"status": 429}, {"content": GOOD_TESTS, "usage": (1200, 300)}]
+    service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
+    submitted = await service.submit(
+        GenerateRequest(str(sample_repo), ["calc.py"], coverage_target=0.9, requirements="Edge cases matter"),
+        use_agents=True)
+    state = await service.wait(submitted["task_id"], timeout_s=120)
+    assert state["status"] == "completed", state["error"]
+    result = state["result"]
+    assert result["strategy"] == "llm" and result["coverage_estimate"] >= 0.9
+    assert result["token_usage"] == 1500 and state["token_usage"] == 1500
+    assert result["cost_usd"] == pytest.approx(1500 * 0.15 / 1_000_000)
+    assert len(scripted_llm.requests) == 2  # the 429 was retried by the client
+    prompt = scripted_llm.requests[1]["body"]["messages"][0]["content"]
+    assert "def classify" in prompt and "Edge cases matter" in prompt
+    metric = await agent_services.pool.fetchrow(
+        "SELECT * FROM agent_metrics WHERE metric_type = 'token_usage' AND metadata ? 'model'")
+    assert metric["metric_value"] == 1500 and metric["metadata"]["prompt_tokens"] == 1200
+    evolve = await agent_services.pool.fetchrow("SELECT * FROM agent_tasks WHERE task_type = 'evolve'")
+    assert evolve["token_usage"] == 1500
+    assert await gateway_for().used_today() == 1500  # settled to the real usage
+
+
+@pytest.mark.slow
+async def test_budget_exceeded_mid_request_fails_cleanly(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir
+) -> None:
+    gateway_for()
+    await system_config.set_value(agent_services.pool, "daily_token_budget", "10000")
+    # The first call is within budget but uses most of it; round 2's call is refused.
+    scripted_llm.script = [{"content": PARTIAL_TESTS, "usage": (7000, 1500)}, {"content": GOOD_TESTS}]
+    service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
+    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], coverage_target=0.95),
+                                     use_agents=True)
+    state = await service.wait(submitted["task_id"], timeout_s=120)
+    assert state["status"] == "failed"
+    assert "evolve failed: The daily token budget of 10,000 tokens is used up (8,500 used today" in state["error"]
+    assert len(scripted_llm.requests) == 1  # the refused call never reached the model
+    statuses = dict(await agent_services.pool.fetch("SELECT task_type, status FROM agent_tasks"))
+    assert statuses["evolve"] == "failed" and statuses["generate"] == "failed"
+    assert statuses["observe"] == "completed"
+
+
+async def test_reservations_are_atomic_across_concurrent_calls(agent_services, scripted_llm, gateway_for) -> None:
+    gateway = gateway_for()
+    await system_config.set_value(agent_services.pool, "daily_token_budget", "10000")
+    scripted_llm.script = [{"content": "ok", "usage": (10, 10), "delay_s": 0.3} for _ in range(5)]
+    # Each call reserves ~4,000 tokens; only two fit in 10,000 while all are in flight.
+    calls = [gateway.chat([{"role": "user", "content": "x"}], agent_id="a", max_tokens=4000) for _ in range(5)]
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+    refused = [o for o in outcomes if isinstance(o, BudgetExceeded)]
+    assert len(refused) == 3 and len(outcomes) - len(refused) == 2
+    assert int(await agent_services.redis.get(budget_key(today()))) == 40  # settled: 2 x 20 real tokens
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    priority = 1
+
+    def __init__(self) -> None:
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+def test_api_key_comes_from_the_keyring_else_none() -> None:
+    previous = keyring.get_keyring()
+    try:
+        keyring.set_keyring(fail.Keyring())
+        assert api_key_from_keyring() is None  # headless Linux: no backend, no crash
+        backend = MemoryKeyring()
+        keyring.set_keyring(backend)
+        keyring.set_password("aiwebtest", "llm_api_key", "sk-from-keyring")
+        assert api_key_from_keyring() == "sk-from-keyring"
+    finally:
+        keyring.set_keyring(previous)
