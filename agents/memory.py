@@ -13,12 +13,15 @@ being clear about what that is:
   on shared words (function names, file names, error text), which is most
   of what a follow-up request about the same code repeats.
 
-pgvector's ivfflat gotcha: an ivfflat index built on an empty table has
-meaningless centroids, and with the default ``ivfflat.probes = 1`` most
-true neighbours are never looked at. So each recall raises ``probes`` and
-enables iterative scans (pgvector 0.8) within its transaction, and
-``maintain_index()`` rebuilds the index once the table has grown enough
-for its lists to mean something.
+pgvector's ivfflat gotcha, as measured in ``tests/agents/test_memory.py``
+(2,000 clustered 1536-d notes, recall@10 against an exact scan): the
+spec's index, built by the migration on an empty table, puts every row in
+one list, so it recalls 1.00 but scans everything (correct, slow).
+``maintain_index()`` rebuilds it once there is data; the rebuilt index is
+fast, and with the default ``ivfflat.probes = 1`` recalls only 0.69. So
+each recall sets ``probes = 10`` (1.00 there) and iterative scans
+(pgvector 0.8, so a conversation filter still fills the limit) within its
+transaction.
 """
 
 from __future__ import annotations

@@ -1,0 +1,105 @@
+"""The v2 API and the v1 migration helper, over real HTTP with all six agents."""
+
+import asyncio
+
+import pytest
+
+from app import system_config
+
+
+async def test_agents_listing_has_the_spec_shape(v2_client) -> None:
+    body = (await v2_client.get("/api/v2/agents")).json()
+    types = sorted(a["agent_type"] for a in body["agents"])
+    assert types == sorted(["orchestration", "observation", "requirements", "analysis", "evolution", "reporting"])
+    evolution = next(a for a in body["agents"] if a["agent_type"] == "evolution")
+    assert evolution["agent_id"].startswith("agent_evolution_")
+    assert evolution["status"] == "healthy"
+    assert "test_generation" in evolution["capabilities"]
+    assert evolution["active_tasks"] == 0 and evolution["tasks_completed_today"] == 0
+
+
+async def test_dashboard_has_the_spec_fields(v2_client) -> None:
+    body = (await v2_client.get("/api/v2/metrics/dashboard")).json()
+    for key in ("system_health", "total_agents", "active_agents", "tasks_completed_24h", "avg_latency_seconds",
+                "token_usage_24h", "cost_24h_usd"):
+        assert key in body
+    assert body["total_agents"] == 6 and body["active_agents"] == 6 and body["system_health"] == "healthy"
+
+
+async def test_generate_input_errors_name_the_field(v2_client) -> None:
+    bad = await v2_client.post("/api/v2/tests/generate", json={"repository_url": "x", "coverage_target": 2})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "coverage_target"
+    missing = await v2_client.post("/api/v2/tests/generate", json={"target_files": ["a.py"]})
+    assert missing.json()["errors"][0] == {"field": "repository_url", "reason": "is required"}
+    unknown = await v2_client.get("/api/v2/tests/generate/task-nope")
+    assert unknown.status_code == 404
+
+
+async def test_v1_generate_with_use_agents_redirects_to_v2(v2_client, sample_repo) -> None:
+    response = await v2_client.post("/api/v1/tests/generate", json={
+        "use_agents": True, "repository_url": str(sample_repo), "target_files": ["calc.py"]},
+        follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/api/v2/tests/generate"
+
+
+@pytest.mark.slow
+async def test_v1_generate_without_agents_runs_phase2_single_shot(v2_client, sample_repo, pool) -> None:
+    response = await v2_client.post("/api/v1/tests/generate", json={
+        "use_agents": False, "repository_url": str(sample_repo), "target_files": ["calc.py"], "search_time_s": 10})
+    assert response.status_code == 200
+    task_id = response.json()["task_id"]
+    assert task_id.startswith("p2-") and response.json()["route"] == "phase2"
+    state = await _wait(v2_client, task_id)
+    assert state["status"] == "completed" and state["result"]["rounds"] == 1
+    assert state["result"]["test_count"] > 0
+    assert await pool.fetchval("SELECT count(*) FROM agent_tasks") == 0  # no agent touched it
+
+
+@pytest.mark.slow
+async def test_shadow_mode_records_both_results(v2_client, sample_repo, pool) -> None:
+    await system_config.set_value(pool, "agents_enabled", "true")
+    await system_config.set_value(pool, "rollout_mode", "shadow")
+    response = await v2_client.post("/api/v1/tests/generate", json={
+        "repository_url": str(sample_repo), "target_files": ["calc.py"], "search_time_s": 10})
+    assert response.json()["route"] == "shadow"
+    state = await _wait(v2_client, response.json()["task_id"])
+    assert state["status"] == "completed" and state["route"] == "shadow"
+    for _ in range(120):
+        state = (await v2_client.get(f"/api/v2/tests/generate/{response.json()['task_id']}")).json()
+        if state["shadow"]["status"] in ("completed", "failed"):
+            break
+        await asyncio.sleep(0.5)
+    assert state["shadow"]["status"] == "completed"  # the agents' copy, for comparison
+    row = await pool.fetchrow("SELECT * FROM generation_requests")
+    assert row["phase2_result"] is not None and row["agent_task_id"] == state["shadow"]["task_id"]
+
+
+@pytest.mark.slow
+async def test_follow_up_in_the_same_conversation_sees_what_was_learned(v2_client, sample_repo, pool) -> None:
+    body = {"repository_url": str(sample_repo), "target_files": ["text_utils.py"], "search_time_s": 10,
+            "conversation_id": "conv-follow-up", "requirements": "initials of empty names"}
+    first = await _wait(v2_client, (await v2_client.post("/api/v2/tests/generate", json=body)).json()["task_id"])
+    assert first["status"] == "completed"
+    second_id = (await v2_client.post("/api/v2/tests/generate", json={
+        **body, "requirements": "what is still uncovered in text_utils"})).json()["task_id"]
+    second = await _wait(v2_client, second_id)
+    assert second["status"] == "completed"
+    recalled = await _requirements_recall(pool, second_id)
+    assert any("Generated" in note and "text_utils" in note for note in recalled)
+
+
+async def _requirements_recall(pool, root_id: str) -> list[str]:
+    from agents import tasks as task_rows
+
+    children = await task_rows.children(pool, root_id)
+    return next(c for c in children if c["task_type"] == "requirements")["result"]["recalled"]
+
+
+async def _wait(client, task_id: str, timeout_s: float = 120) -> dict:
+    for _ in range(int(timeout_s * 2)):
+        state = (await client.get(f"/api/v2/tests/generate/{task_id}")).json()
+        if state["status"] in ("completed", "failed"):
+            return state
+        await asyncio.sleep(0.5)
+    raise AssertionError(f"{task_id} did not finish")
