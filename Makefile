@@ -43,6 +43,7 @@ screenshots: setup
 bench: setup
 	$(PY) bench/startup.py
 	$(PY) bench/engine.py
+	$(PY) bench/bus.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
