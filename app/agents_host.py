@@ -16,7 +16,7 @@ import redis.asyncio as aioredis
 from agents.base import Services
 from agents.generation.search import PynguinRunner
 from agents.llm_gateway import GatewaySettings, LLMGateway, api_key_from_keyring
-from agents.memory import WorkingMemory
+from agents.memory import RemoteEmbedder, WorkingMemory
 from agents.phase2_client import HttpPhase2, InProcessPhase2
 from agents.reconciler import Reconciler
 from agents.team import make_agent
@@ -31,13 +31,19 @@ def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
                    engine: ExecutionEngine | None) -> Services:
     data = config.data_dir
     gateway = None
+    embedder = None
     if config.llm_base_url:
         key = api_key_from_keyring() or (config.llm_api_key.get_secret_value() if config.llm_api_key else None)
         gateway = LLMGateway(pool, redis, GatewaySettings(config.llm_base_url, config.llm_model, key))
+        if config.aiwebtest_embeddings_model:
+            from openai import AsyncOpenAI
+
+            client = AsyncOpenAI(base_url=config.llm_base_url, api_key=key or "not-needed", max_retries=3)
+            embedder = RemoteEmbedder(client, config.aiwebtest_embeddings_model)
     phase2 = HttpPhase2(config.phase2_api_url) if config.phase2_api_url else InProcessPhase2(engine)
     return Services(
         pool=pool, redis=redis, workspace=data / "workspaces", phase2=phase2, gateway=gateway,
-        memory=WorkingMemory(pool), pynguin=PynguinRunner(data / "tools"),
+        memory=WorkingMemory(pool, embedder), pynguin=PynguinRunner(data / "tools"),
     )
 
 

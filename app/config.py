@@ -69,6 +69,8 @@ class Config(BaseSettings):
     aiwebtest_api_port: int = Field(8000, ge=0, le=65535)  # 0: any free port
     # Evolution calls Phase 2 over HTTP at this URL; unset: in-process.
     phase2_api_url: str | None = None
+    # Embeddings model on the LLM endpoint for working memory; unset: the local embedder.
+    aiwebtest_embeddings_model: str | None = None
     # Which agent types this process runs: "all", "none", or a comma list.
     aiwebtest_agents: str = "all"
 
