@@ -118,3 +118,9 @@ async def release(db: DB, task_id: str, from_agent: str) -> bool:
 
 def public(task: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in task.items()}
+
+
+async def children_of_root(db: DB, root_id: str) -> list[dict[str, Any]]:
+    rows = await db.fetch(
+        "SELECT * FROM agent_tasks WHERE payload->>'root_task_id' = $1 ORDER BY created_at", root_id)
+    return [dict(r) for r in rows]

@@ -22,6 +22,7 @@ from app.api import create_api
 from app.generation import GenerationService
 from app.api_server import ApiServer
 from app.config import Config
+from app.config_watch import ConfigWatcher
 from app.db import create_pool
 from app.migrations import migrate
 from app.errors import ServiceError
@@ -47,6 +48,7 @@ class AppCore:
         self.config = config
         self.agent_types = config.agent_types if agent_types is None else agent_types
         self.agents: AgentHost | None = None
+        self.config_watcher: ConfigWatcher | None = None
         self.generation: GenerationService | None = None
         self.serve_api = serve_api
         self.api_required = api_required
@@ -80,6 +82,8 @@ class AppCore:
                 self.endpoints.redis_url, health_check_interval=10, socket_connect_timeout=5
             )
             await self.redis.ping()
+            self.config_watcher = ConfigWatcher(self.endpoints.postgres_url, self.redis)
+            await self.config_watcher.start()
             self.engine = ExecutionEngine(self.pool, llm=self.llm_endpoint())
             services = build_services(self.config, self.pool, self.redis, self.engine)
             self.generation = GenerationService(self.pool, self.config, services)
@@ -142,6 +146,9 @@ class AppCore:
         if self.agents is not None:
             await self.agents.stop()
             self.agents = None
+        if self.config_watcher is not None:
+            await self.config_watcher.stop()
+            self.config_watcher = None
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None

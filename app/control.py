@@ -1,0 +1,382 @@
+"""What the control center's panels ask for, as coroutines. No Qt here.
+
+The UI is handed this object (house style: views get services, not
+clients); every method returns plain data or raises ``AppError`` with a
+message for the user.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents import registry, tasks
+from agents.constants import AGENT_TYPES, PROGRESS_CHANNEL_PREFIX
+from agents.llm_gateway import DEFAULT_PRICES_PER_MTOK, KEYRING_SERVICE, KEYRING_USER, today
+from agents.observation import checkout, is_test_file
+from app import system_config
+from app.config_watch import propagation
+from app.core import AppCore
+from app.errors import AppError, ConfigError
+from app.generation import GenerateRequest
+from engine import settings_store
+from engine.settings_store import SettingsUpdate
+
+SPRINT_PRESETS: list[tuple[str, str, int]] = [
+    ("Sprint 7: shadow", "shadow", 0),
+    ("Sprint 8: 5%", "percentage", 5),
+    ("Sprint 9: 25%", "percentage", 25),
+    ("Sprint 10: 50%", "percentage", 50),
+    ("Sprint 11: 90%", "percentage", 90),
+    ("Sprint 12: 100%", "full", 100),
+]
+
+# The spec's monitoring table: name, target text, alert when (op, threshold), unit.
+ALERT_RULES: list[tuple[str, str, str, float, str]] = [
+    ("Agent availability", ">99%", "<", 0.95, "ratio"),
+    ("Request latency (P95)", "<30s", ">", 60.0, "s"),
+    ("Error rate", "<1%", ">", 0.05, "ratio"),
+    ("Token usage per request", "<10,000", ">", 20_000, "tokens"),
+    ("Daily cost", "<$100", ">", 200.0, "usd"),
+    ("Phase 2 fallback rate", "<5%", ">", 0.20, "ratio"),
+]
+_WARN = {"<": (0.99,), ">": None}
+
+
+@dataclass(frozen=True)
+class RepoFile:
+    path: str
+    is_test: bool
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    value: float | None
+    target: str
+    threshold: float
+    unit: str
+    state: str  # ok | firing | no data
+
+
+class ControlCenter:
+    def __init__(self, core: AppCore) -> None:
+        self.core = core
+
+    @property
+    def _pool(self):
+        assert self.core.pool is not None
+        return self.core.pool
+
+    @property
+    def _redis(self):
+        assert self.core.redis is not None
+        return self.core.redis
+
+    # -- Generate -------------------------------------------------------------
+
+    async def inspect_repository(self, url: str) -> tuple[Path, list[RepoFile]]:
+        from agents.base import TaskFailed
+
+        try:
+            repo, _ = await checkout(url.strip(), self.core.config.data_dir / "workspaces")
+        except TaskFailed as exc:
+            raise AppError(str(exc)) from None
+        skip = {".git", ".venv", "venv", "__pycache__", "node_modules", "build", "dist"}
+        files = sorted(
+            (str(p.relative_to(repo)) for p in repo.rglob("*.py") if not set(p.relative_to(repo).parts) & skip)
+        )
+        return repo, [RepoFile(f, is_test_file(f)) for f in files]
+
+    async def plan(self, repository: Path | None, target_files: list[str], max_rounds: int = 3) -> dict[str, Any]:
+        """Strategy, model and what the request may cost at most."""
+        gateway = self.core.agents.services.gateway if self.core.agents else None
+        if gateway is None:
+            return {"strategy": "search", "model": None, "max_tokens": 0, "max_cost_usd": 0.0,
+                    "note": "no model configured: search-based generation (Pynguin), no token cost"}
+        model = await gateway.model()
+        price = (await gateway.prices()).get(model, 0.0)
+        chars = sum((repository / f).stat().st_size for f in target_files if repository and (repository / f).is_file())
+        tokens = (chars // 4 + 2500 + 2048) * max(len(target_files), 1) * max_rounds
+        return {"strategy": "llm", "model": model, "max_tokens": tokens, "max_cost_usd": tokens * price / 1e6,
+                "note": f"{model} at ${price}/1M tokens; at most {max_rounds} rounds"}
+
+    async def generate(self, request: GenerateRequest) -> dict[str, Any]:
+        assert self.core.generation is not None
+        return await self.core.generation.submit(request)
+
+    async def status(self, task_id: str) -> dict[str, Any] | None:
+        assert self.core.generation is not None
+        return await self.core.generation.status(task_id)
+
+    async def progress_events(self, task_id: str) -> AsyncIterator[dict[str, Any]]:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(PROGRESS_CHANNEL_PREFIX + task_id)
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    yield json.loads(message["data"])
+        finally:
+            await pubsub.aclose()
+
+    async def cancel(self, task_id: str) -> None:
+        """Stop a request: its tasks fail with "cancelled"; late results are refused."""
+        reason = "cancelled by the user"
+        row = await self._pool.fetchrow("SELECT * FROM generation_requests WHERE request_id = $1", task_id)
+        root = row["agent_task_id"] if row else task_id
+        if row is not None and row["route"] in ("phase2", "shadow"):
+            await self._pool.execute(
+                "UPDATE generation_requests SET status = 'failed', phase2_error = $2, completed_at = now() "
+                "WHERE request_id = $1 AND status IN ('pending', 'in_progress')", task_id, reason)
+        if root:
+            await tasks.fail(self._pool, root, reason)
+            for child in await tasks.children_of_root(self._pool, root):
+                await tasks.fail(self._pool, child["task_id"], reason)
+
+    async def history(self, status: str | None = None, text: str = "", limit: int = 200) -> list[dict[str, Any]]:
+        rows = await self._pool.fetch(
+            "SELECT g.request_id, g.created_at, g.route, g.request, "
+            "COALESCE(CASE WHEN g.route = 'agents' THEN t.status END, g.status) AS status, "
+            "COALESCE(t.result->>'coverage_estimate', g.phase2_result->>'coverage_estimate') AS coverage "
+            "FROM generation_requests g LEFT JOIN agent_tasks t ON t.task_id = g.agent_task_id "
+            "ORDER BY g.created_at DESC LIMIT $1", limit)
+        out = []
+        for r in rows:
+            item = {"task_id": r["request_id"], "created_at": r["created_at"], "route": r["route"],
+                    "status": r["status"], "repository": r["request"]["repository_url"],
+                    "files": r["request"].get("target_files", []),
+                    "coverage": float(r["coverage"]) if r["coverage"] else None}
+            if status and item["status"] != status:
+                continue
+            if text and text.lower() not in (item["repository"] + " ".join(item["files"])).lower():
+                continue
+            out.append(item)
+        return out
+
+    # -- Agents -----------------------------------------------------------------
+
+    async def agents(self) -> list[dict[str, Any]]:
+        now = time.time()
+        local = {w.agent_id for w in (self.core.agents.workers if self.core.agents else [])}
+        out = []
+        for r in await registry.list_agents(self._pool):
+            beat = (r["health"] or {}).get("last_heartbeat")
+            age = None
+            if beat:
+                from datetime import datetime
+
+                age = now - datetime.fromisoformat(beat.replace("Z", "+00:00")).timestamp()
+            out.append({"agent_id": r["agent_id"], "agent_type": r["agent_type"], "status": r["status"],
+                        "capabilities": [c.get("name", "") for c in r["capabilities"]],
+                        "active_tasks": (r["health"] or {}).get("active_tasks", 0),
+                        "completed_today": r["tasks_completed_today"], "heartbeat_age_s": age,
+                        "local": r["agent_id"] in local, "pid": (r["endpoints"] or {}).get("pid")})
+        return out
+
+    async def agent_detail(self, agent_id: str) -> dict[str, Any]:
+        recent = await self._pool.fetch(
+            "SELECT task_id, task_type, status, error, execution_time_seconds, created_at FROM agent_tasks "
+            "WHERE assigned_agent_id = $1 ORDER BY created_at DESC LIMIT 30", agent_id)
+        return {"tasks": [dict(r) for r in recent], "errors": [dict(r) for r in recent if r["error"]]}
+
+    async def start_instance(self, agent_type: str) -> str:
+        if self.core.agents is None:
+            raise AppError("Agents are not running in this process.")
+        if agent_type not in AGENT_TYPES:
+            raise AppError(f"Unknown agent type {agent_type!r}.")
+        return (await self.core.agents.add_instance(agent_type)).agent_id
+
+    async def stop_instance(self, agent_id: str) -> None:
+        host = self.core.agents
+        worker = next((w for w in (host.workers if host else []) if w.agent_id == agent_id), None)
+        if worker is None:
+            raise AppError(f"{agent_id} runs in another process; stop it there (aiwebtest worker).")
+        await worker.stop()
+        host.workers.remove(worker)
+
+    # -- Costs ----------------------------------------------------------------
+
+    async def budget(self) -> dict[str, Any]:
+        budget = int(await system_config.get(self._pool, "daily_token_budget") or 1_000_000)
+        from agents.constants import budget_key
+
+        used = int(await self._redis.get(budget_key(today())) or 0)
+        return {"used": used, "budget": budget, "ratio": used / budget if budget else 0.0}
+
+    async def cost_series(self, hours: int = 24) -> dict[str, Any]:
+        pool = self._pool
+        per_hour = await pool.fetch(
+            "SELECT extract(epoch FROM date_trunc('hour', timestamp)) AS t, sum(metric_value) AS tokens, "
+            "sum(COALESCE((metadata->>'cost_usd')::float, 0)) AS cost FROM agent_metrics "
+            "WHERE metric_type = 'token_usage' AND timestamp > (now() AT TIME ZONE 'utc') - make_interval(hours => $1) "
+            "GROUP BY 1 ORDER BY 1", hours)
+        per_day = await pool.fetch(
+            "SELECT extract(epoch FROM date_trunc('day', timestamp)) AS t, "
+            "sum(COALESCE((metadata->>'cost_usd')::float, 0)) AS cost FROM agent_metrics "
+            "WHERE metric_type = 'token_usage' AND timestamp > (now() AT TIME ZONE 'utc') - interval '14 days' "
+            "GROUP BY 1 ORDER BY 1")
+        by_type = await pool.fetch(
+            "SELECT r.agent_type, sum(m.metric_value) AS tokens FROM agent_metrics m "
+            "JOIN agent_registry r USING (agent_id) WHERE m.metric_type = 'token_usage' GROUP BY 1")
+        latency = await pool.fetchrow(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY phase2_seconds) AS p2_p50, "
+            "percentile_cont(0.95) WITHIN GROUP (ORDER BY phase2_seconds) AS p2_p95 FROM generation_requests "
+            "WHERE phase2_seconds IS NOT NULL")
+        agents_latency = await pool.fetchrow(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY execution_time_seconds) AS p50, "
+            "percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_seconds) AS p95, "
+            "count(*) FILTER (WHERE status = 'failed')::float / NULLIF(count(*), 0) AS error_rate "
+            "FROM agent_tasks WHERE task_type = 'generate' AND status IN ('completed', 'failed')")
+        return {
+            "tokens_per_hour": [(float(r["t"]), float(r["tokens"])) for r in per_hour],
+            "cost_per_hour": [(float(r["t"]), float(r["cost"])) for r in per_hour],
+            "cost_per_day": [(float(r["t"]), float(r["cost"])) for r in per_day],
+            "tokens_by_agent_type": {r["agent_type"]: float(r["tokens"]) for r in by_type},
+            "latency": {"phase2_p50": latency["p2_p50"], "phase2_p95": latency["p2_p95"],
+                        "phase3_p50": agents_latency["p50"], "phase3_p95": agents_latency["p95"]},
+            "error_rate": agents_latency["error_rate"],
+            "budget": await self.budget(),
+        }
+
+    # -- Rollout ----------------------------------------------------------------
+
+    async def rollout(self) -> dict[str, Any]:
+        values = await system_config.get_all(self._pool)
+        switch = await system_config.agents_switch(self._pool, self.core.config)
+        return {"mode": values.get("rollout_mode", "off"), "percentage": int(values.get("rollout_percentage", 0)),
+                "agents_enabled": switch.enabled, "reason": switch.reason, "killed": self.core.config.agents_killed}
+
+    async def set_rollout(self, mode: str, percentage: int, enable_agents: bool | None = None) -> None:
+        await system_config.set_value(self._pool, "rollout_mode", mode)
+        await system_config.set_value(self._pool, "rollout_percentage", str(percentage))
+        if enable_agents is not None:
+            await system_config.set_value(self._pool, "agents_enabled", "true" if enable_agents else "false")
+
+    async def traffic_split(self, hours: int = 24) -> list[tuple[float, int, int, int]]:
+        rows = await self._pool.fetch(
+            "SELECT extract(epoch FROM date_trunc('minute', created_at)) AS t, "
+            "count(*) FILTER (WHERE route = 'phase2') AS p2, count(*) FILTER (WHERE route = 'agents') AS ag, "
+            "count(*) FILTER (WHERE route = 'shadow') AS sh FROM generation_requests "
+            "WHERE created_at > now() - make_interval(hours => $1) GROUP BY 1 ORDER BY 1", hours)
+        return [(float(r["t"]), r["p2"], r["ag"], r["sh"]) for r in rows]
+
+    async def rollback(self, wait_s: float = 5.0) -> dict[str, Any]:
+        """Agents off now; then wait until every live process has seen it."""
+        import asyncio
+
+        changed_at = time.time()
+        await system_config.set_value(self._pool, "agents_enabled", "false")
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_s
+        while True:
+            state = await propagation(self._redis, "agents_enabled", changed_at)
+            if state.complete or loop.time() > deadline:
+                break
+            await asyncio.sleep(0.02)
+        return {"processes": state.processes, "reached": state.reached, "slowest_s": state.slowest_s}
+
+    async def alerts(self) -> list[Alert]:
+        pool = self._pool
+        agents = await pool.fetchrow(
+            "SELECT count(*) FILTER (WHERE status = 'healthy')::float / NULLIF(count(*) FILTER "
+            "(WHERE status <> 'shutting_down'), 0) AS availability FROM agent_registry")
+        gen = await pool.fetchrow(
+            "SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_seconds) AS p95, "
+            "count(*) FILTER (WHERE status = 'failed')::float / NULLIF(count(*), 0) AS errors, "
+            "avg(COALESCE(token_usage, (result->>'token_usage')::int, 0)) AS tokens FROM agent_tasks "
+            "WHERE task_type = 'generate' AND status IN ('completed', 'failed') "
+            "AND completed_at > (now() AT TIME ZONE 'utc') - interval '24 hours'")
+        cost = await pool.fetchval(
+            "SELECT sum((metadata->>'cost_usd')::float) FROM agent_metrics WHERE metric_type = 'token_usage' "
+            "AND timestamp > (now() AT TIME ZONE 'utc') - interval '24 hours'")
+        fallback = await pool.fetchval(
+            "SELECT count(*) FILTER (WHERE route = 'phase2')::float / NULLIF(count(*), 0) FROM generation_requests "
+            "WHERE rollout_mode IN ('percentage', 'full') AND created_at > now() - interval '24 hours'")
+        values = [agents["availability"], gen["p95"], gen["errors"], gen["tokens"], cost, fallback]
+        out = []
+        for (name, target, op, threshold, unit), value in zip(ALERT_RULES, values):
+            if value is None:
+                state = "no data"
+            else:
+                firing = value < threshold if op == "<" else value > threshold
+                state = "firing" if firing else "ok"
+            out.append(Alert(name, float(value) if value is not None else None, target, threshold, unit, state))
+        return out
+
+    # -- Settings ---------------------------------------------------------------
+
+    async def execution_settings(self) -> dict[str, Any]:
+        return (await settings_store.load(self._pool)).model_dump()
+
+    async def update_execution_settings(self, changes: dict[str, Any]) -> dict[str, Any]:
+        from pydantic import ValidationError
+
+        try:
+            change = SettingsUpdate(**changes)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"])
+            raise ConfigError(f"execution_settings.{field}: {err['msg']} (got {err.get('input')!r})") from None
+        return (await settings_store.update(self._pool, change)).model_dump()
+
+    async def system_config(self) -> dict[str, str]:
+        return await system_config.get_all(self._pool)
+
+    async def set_system_config(self, key: str, value: str) -> str:
+        return await system_config.set_value(self._pool, key, value)
+
+    def prices(self) -> dict[str, float]:
+        return dict(DEFAULT_PRICES_PER_MTOK)
+
+    @staticmethod
+    def keyring_state() -> dict[str, Any]:
+        import keyring
+        from keyring.backends import fail
+
+        backend = keyring.get_keyring()
+        usable = not isinstance(backend, fail.Keyring)
+        stored = False
+        if usable:
+            try:
+                stored = keyring.get_password(KEYRING_SERVICE, KEYRING_USER) is not None
+            except Exception:  # noqa: BLE001 - a locked or broken keyring is "not usable"
+                usable = False
+        return {"usable": usable, "stored": stored, "backend": type(backend).__name__}
+
+    @staticmethod
+    def store_api_key(key: str) -> None:
+        import keyring
+
+        try:
+            if key:
+                keyring.set_password(KEYRING_SERVICE, KEYRING_USER, key)
+            else:
+                keyring.delete_password(KEYRING_SERVICE, KEYRING_USER)
+        except Exception as exc:  # noqa: BLE001
+            raise ConfigError(
+                f"The OS keyring could not store the key ({type(exc).__name__}). On a machine without a "
+                "keyring, set LLM_API_KEY in the environment instead."
+            ) from None
+
+    @staticmethod
+    async def test_connection(base_url: str, api_key: str | None, model: str) -> str:
+        """What the endpoint answered to a one-token request, in words."""
+        from openai import APIStatusError, AsyncOpenAI
+
+        client = AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=10)
+        try:
+            started = time.perf_counter()
+            reply = await client.chat.completions.create(
+                model=model, messages=[{"role": "user", "content": "ping"}], max_tokens=1)
+            ms = (time.perf_counter() - started) * 1000
+            return f"OK: {base_url} answered as {reply.model} in {ms:.0f} ms"
+        except APIStatusError as exc:
+            return f"The endpoint answered {exc.status_code}: {exc.message}"
+        except Exception as exc:  # noqa: BLE001 - every failure is a sentence for the dialog
+            return f"No answer from {base_url}: {type(exc).__name__}: {exc}"
+        finally:
+            await client.close()
