@@ -28,10 +28,14 @@ log = logging.getLogger(__name__)
 
 
 def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
-                   engine: ExecutionEngine | None) -> Services:
+                   engine: ExecutionEngine | None, stored_base_url: str | None = None) -> Services:
+    """``stored_base_url`` (system_config.llm_base_url, set in the Settings dialog) applies
+    when the environment sets no LLM_BASE_URL."""
     data = config.data_dir
     gateway = None
     embedder = None
+    if not config.llm_base_url and stored_base_url:
+        config = config.model_copy(update={"llm_base_url": stored_base_url})
     if config.llm_base_url:
         key = api_key_from_keyring() or (config.llm_api_key.get_secret_value() if config.llm_api_key else None)
         gateway = LLMGateway(pool, redis, GatewaySettings(config.llm_base_url, config.llm_model, key))

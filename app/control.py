@@ -97,7 +97,7 @@ class ControlCenter:
         gateway = self.core.agents.services.gateway if self.core.agents else None
         if gateway is None:
             return {"strategy": "search", "model": None, "max_tokens": 0, "max_cost_usd": 0.0,
-                    "note": "no model configured: search-based generation (Pynguin), no token cost"}
+                    "note": "No model is configured, so Pynguin's search-based generation is used."}
         model = await gateway.model()
         price = (await gateway.prices()).get(model, 0.0)
         chars = sum((repository / f).stat().st_size for f in target_files if repository and (repository / f).is_file())

@@ -85,7 +85,8 @@ class AppCore:
             self.config_watcher = ConfigWatcher(self.endpoints.postgres_url, self.redis)
             await self.config_watcher.start()
             self.engine = ExecutionEngine(self.pool, llm=self.llm_endpoint())
-            services = build_services(self.config, self.pool, self.redis, self.engine)
+            stored_url = await system_config.get(self.pool, "llm_base_url")
+            services = build_services(self.config, self.pool, self.redis, self.engine, stored_url)
             self.generation = GenerationService(self.pool, self.config, services)
             if self.agent_types:
                 say(f"Starting agents: {', '.join(self.agent_types)}…")

@@ -85,6 +85,15 @@ def _prices(value: str) -> str:
     return json.dumps(prices)
 
 
+def _url_or_empty(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    value = value.strip()
+    if value and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).netloc):
+        raise ValueError("expected an http(s) URL such as http://127.0.0.1:8080/v1, or nothing")
+    return value
+
+
 VALIDATORS: dict[str, Callable[[str], str]] = {
     "agents_enabled": _bool,
     "rollout_mode": _choice(ROLLOUT_MODES),
@@ -94,6 +103,7 @@ VALIDATORS: dict[str, Callable[[str], str]] = {
     "daily_token_budget": _int_range(10_000, 10_000_000),
     "max_concurrent_tasks": _int_range(1, 100),
     "llm_prices": _prices,
+    "llm_base_url": _url_or_empty,
 }
 
 

@@ -16,12 +16,15 @@ from pathlib import Path
 import qasync
 from PySide6.QtWidgets import QApplication
 
-from app.config import Config, redact_url
+from app.config import Config
+from app.control import ControlCenter
 from app.core import AppCore
 from app.errors import AppError
 from app.health import HealthMonitor, HealthReport
+from ui.async_bridge import AsyncRunner
 from ui.main_window import PANELS, MainWindow
 from ui.settings_dialog import SettingsDialog
+from ui.theme import follow_os_theme
 
 APP_TITLE = "AI Web Test Control Center"
 
@@ -46,6 +49,7 @@ def run_gui(config: Config, *, smoke: bool = False, screenshots: Path | None = N
     app.setApplicationDisplayName(APP_TITLE)
     # Shutdown is async; the loop must outlive the last window.
     app.setQuitOnLastWindowClosed(False)
+    follow_os_theme(app)
     return qasync.run(_main(config, smoke=smoke, screenshots=screenshots))
 
 
@@ -56,7 +60,6 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
     window = MainWindow()
     closed = asyncio.Event()
     window.closing.connect(closed.set)
-    window.settings_requested.connect(lambda: _open_settings(window, config, core))
     window.show()
     t_window = time.perf_counter() - t0
 
@@ -70,6 +73,11 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
         await closed.wait()
         return 1
 
+    control = ControlCenter(core)
+    runner = AsyncRunner(window)
+    runner.error.connect(window.show_status_error)
+    window.install_panels(control, runner)
+    window.settings_requested.connect(lambda: _open_settings(window, control, runner))
     monitor = HealthMonitor(core.health, window.show_health, interval_s=2.0)
     try:
         report = await core.health()
@@ -82,10 +90,11 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
         if smoke:
             return _smoke_line(core, report, t_window, time.perf_counter() - t0)
         if screenshots is not None:
-            return await _save_screenshots(window, config, core, screenshots)
+            return await _save_screenshots(window, control, runner, screenshots)
         await closed.wait()
         return 0
     finally:
+        runner.cancel_all()
         await monitor.stop()
         window.show_progress("Shutting down…")
         await core.shutdown()
@@ -110,37 +119,54 @@ def _smoke_line(core: AppCore, report: HealthReport, t_window: float, total: flo
     return 0
 
 
-def settings_rows(config: Config, core: AppCore) -> list[tuple[str, str]]:
-    ep = core.endpoints
-    return [
-        ("Data folder", str(config.data_dir)),
-        ("PostgreSQL", f"{ep.postgres_mode}: {ep.postgres_where}" if ep else "not started"),
-        ("Redis", f"{ep.redis_mode}: {ep.redis_where}" if ep else "not started"),
-        ("Agents kill switch", "AGENTS_ENABLED=false (agents off)" if config.agents_killed else "not set"),
-        ("LLM model (seed)", config.llm_model),
-        ("LLM base URL", redact_url(config.llm_base_url) if config.llm_base_url else "none (search-based generation)"),
-        ("LLM API key", "set in environment" if config.llm_api_key else "not set"),
-        ("Daily token budget (seed)", f"{config.agent_token_budget_daily:,}"),
-        ("Max concurrent tasks (seed)", str(config.agent_max_concurrent_tasks)),
-        ("API", core.api.url if core.api else f"not served ({core.api_error or 'not started'})"),
-    ]
-
-
-def _open_settings(window: MainWindow, config: Config, core: AppCore) -> SettingsDialog:
-    dialog = SettingsDialog(settings_rows(config, core), window)
+def _open_settings(window: MainWindow, control: ControlCenter, runner: AsyncRunner) -> SettingsDialog:
+    dialog = SettingsDialog(control, runner, window)
+    dialog.saved.connect(lambda: window.show_progress("Settings saved"))
     dialog.open()
+    window._settings_dialog = dialog  # keep a reference while it is open
     return dialog
 
 
-async def _save_screenshots(window: MainWindow, config: Config, core: AppCore, folder: Path) -> int:
+async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: AsyncRunner, folder: Path) -> int:
+    """A PNG of each panel with data in it, and of the settings dialog.
+
+    Data: a real generation on the bundled sample repository (search
+    strategy), plus demo history and metrics seeded into this data dir
+    (``app/demo.py``; --screenshots is meant for a throwaway data dir).
+    """
+    from app.demo import run_sample_generation, seed_demo
+
     folder.mkdir(parents=True, exist_ok=True)
-    await asyncio.sleep(0.1)
+    generate = window.panels["Generate"]
+    window.show_progress("Preparing screenshot data…")
+    state = await run_sample_generation(control)
+    await seed_demo(control.core)
+    window.show_progress("Ready")
+    repo = state["result"]["repository"]
+    generate.repo_edit.setText(repo)
+    generate.on_load()
+    for _ in range(100):
+        await asyncio.sleep(0.05)
+        if generate.files_model.rowCount():
+            break
+    generate.set_checked(state["result"]["coverage_by_file"] and [f["path"] for f in state["result"]["coverage_by_file"]])
+    generate.log.setPlainText("\n".join(state.get("progress", [])))
+    generate.progress.setValue(generate.progress.maximum())
+    generate.show_result(state)
+    generate.refresh_history()
+    for panel in window.panels.values():
+        for method in ("refresh", "load"):
+            if hasattr(panel, method):
+                getattr(panel, method)()
+    await asyncio.sleep(1.5)
     for name, _ in PANELS:
         window.select_panel(name)
-        await asyncio.sleep(0.05)
+        if name == "Agents":
+            window.panels[name].table.selectRow(0)
+        await asyncio.sleep(0.4)
         window.grab().save(str(folder / f"{name.lower()}.png"))
-    dialog = _open_settings(window, config, core)
-    await asyncio.sleep(0.05)
+    dialog = _open_settings(window, control, runner)
+    await asyncio.sleep(0.3)
     dialog.grab().save(str(folder / "settings-dialog.png"))
     dialog.close()
     print(f"screenshots written to {folder}")

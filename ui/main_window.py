@@ -136,6 +136,38 @@ class MainWindow(QMainWindow):
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.open()
 
+    def install_panels(self, control: object, runner: object) -> None:
+        """Replace the placeholders with the live panels once services are up."""
+        from ui.panels.agents import AgentsPanel
+        from ui.panels.costs import CostsPanel
+        from ui.panels.generate import GeneratePanel
+        from ui.panels.rollout import RolloutPanel
+        from ui.panels.settings import SettingsPanel
+
+        current = self.stack.currentIndex()
+        built = {
+            "Generate": GeneratePanel(control, runner),
+            "Agents": AgentsPanel(control, runner),
+            "Costs": CostsPanel(control, runner),
+            "Rollout": RolloutPanel(control, runner),
+            "Settings": SettingsPanel(control, runner),
+        }
+        for index, (name, _) in enumerate(PANELS):
+            old = self.panels[name]
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self.stack.insertWidget(index, built[name])
+            self.panels[name] = built[name]
+        self.stack.setCurrentIndex(current)
+        for panel in built.values():
+            for method in ("refresh", "load", "refresh_history"):
+                if hasattr(panel, method):
+                    getattr(panel, method)()
+
+    def show_status_error(self, text: str) -> None:
+        """A background failure: said in the status bar, not in a dialog every 2 s."""
+        self.message.setText(f'<span style="color:#d64545">{text}</span>')
+
     def current_panel(self) -> str:
         return PANELS[self.stack.currentIndex()][0]
 

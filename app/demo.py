@@ -1,0 +1,83 @@
+"""Data for ``--screenshots``: one real generation and some demo history.
+
+Only ``--screenshots`` calls this, on a data dir of its own (``make
+screenshots`` uses a fresh temporary one): the panels should be pictured
+with data in them, and without a model there would be no token history.
+The seeded rows are marked ``{"demo": true}`` in their metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from agents.constants import PROGRESS_CHANNEL_PREFIX
+from app.generation import GenerateRequest
+from app.paths import resources_dir
+
+
+async def run_sample_generation(control: Any) -> dict[str, Any]:
+    core = control.core
+    repo = core.config.data_dir / "demo_repo"
+    if not repo.exists():
+        shutil.copytree(resources_dir() / "sample_repo", repo)
+    submitted = await core.generation.submit(
+        GenerateRequest(str(repo), ["calc.py", "text_utils.py"], coverage_target=0.85, search_time_s=10,
+                        requirements="Edge cases: zero, negative numbers, empty names"), use_agents=True)
+    lines: list[str] = []
+    pubsub = core.redis.pubsub()
+    await pubsub.subscribe(PROGRESS_CHANNEL_PREFIX + submitted["task_id"])
+
+    async def collect() -> None:
+        import json
+
+        async for message in pubsub.listen():
+            if message.get("type") == "message":
+                event = json.loads(message["data"])
+                lines.append(f"[{event['agent_id'].split('_')[1]}] {event['message']}")
+
+    listener = asyncio.ensure_future(collect())
+    try:
+        state = await core.generation.wait(submitted["task_id"], timeout_s=600)
+    finally:
+        listener.cancel()
+        await pubsub.aclose()
+    return {**state, "progress": lines}
+
+
+async def seed_demo(core: Any) -> None:
+    pool = core.pool
+    rng = random.Random(5)
+    agents = [r["agent_id"] for r in await pool.fetch("SELECT agent_id FROM agent_registry WHERE status = 'healthy'")]
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    rows = []
+    for hour in range(24, 0, -1):
+        for agent in rng.sample(agents, k=min(3, len(agents))):
+            tokens = rng.randint(2_000, 24_000)
+            rows.append((agent, tokens, {"demo": True, "model": "gpt-4o-mini", "cost_usd": tokens * 0.15 / 1e6},
+                         now - timedelta(hours=hour, minutes=rng.randint(0, 59))))
+    await pool.executemany(
+        "INSERT INTO agent_metrics (agent_id, metric_type, metric_value, metadata, timestamp) "
+        "VALUES ($1, 'token_usage', $2, $3, $4)", rows)
+    # Today's share also counts against the budget, as real calls would.
+    from agents.constants import budget_key
+    from agents.llm_gateway import today
+
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    await core.redis.incrby(budget_key(today()), sum(r[1] for r in rows if r[3] >= midnight))
+    routes = []
+    for minute in range(60, 0, -1):
+        for _ in range(rng.randint(1, 4)):
+            share = 0.05 if minute > 40 else (0.25 if minute > 20 else 0.5)
+            route = "agents" if rng.random() < share else "phase2"
+            routes.append((f"demo-{minute}-{rng.random():.6f}", route, "percentage", int(share * 100),
+                           rng.randint(0, 99), "demo", "demo traffic", {"repository_url": "demo", "demo": True},
+                           rng.uniform(3, 12) if route == "phase2" else None,
+                           datetime.now(timezone.utc) - timedelta(minutes=minute)))
+    await pool.executemany(
+        "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, routing_key, "
+        "reason, request, status, phase2_seconds, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'completed', "
+        "$9, $10)", routes)

@@ -1,0 +1,69 @@
+"""Runs the app's coroutines from Qt slots on the shared qasync loop.
+
+A slot calls ``runner.run(coro, on_done)``; the result comes back to
+``on_done`` on the loop (which is Qt's thread), and a failure is emitted
+as ``error`` with a readable message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from app.errors import AppError
+
+log = logging.getLogger(__name__)
+
+
+def describe(exc: BaseException) -> str:
+    if isinstance(exc, AppError):
+        return str(exc)
+    if isinstance(exc, OSError) or type(exc).__module__.startswith(("asyncpg", "redis")):
+        return f"A service is not answering ({type(exc).__name__}: {exc}). It is retried; check the status bar."
+    return f"Unexpected error: {type(exc).__name__}: {exc}"
+
+
+class AsyncRunner(QObject):
+    """Signals:
+        error(str): a coroutine failed; the text is for the user.
+        busy_changed(bool): whether anything is running.
+    """
+
+    error = Signal(str)
+    busy_changed = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def run(self, coro: Awaitable[Any], on_done: Callable[[Any], None] | None = None,
+            on_error: Callable[[str], None] | None = None) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        self.busy_changed.emit(True)
+
+        def finished(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            self.busy_changed.emit(bool(self._tasks))
+            if t.cancelled():
+                return
+            exc = t.exception()
+            if exc is not None:
+                if not isinstance(exc, AppError):
+                    log.error("background call failed", exc_info=exc)
+                message = describe(exc)
+                (on_error or self.error.emit)(message)
+                return
+            if on_done is not None:
+                on_done(t.result())
+
+        task.add_done_callback(finished)
+        return task
+
+    def cancel_all(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()

@@ -1,0 +1,122 @@
+"""Costs: tokens against the budget, cost per hour and day, latency, errors, by agent.
+
+Charts are redrawn from a summary the service computes in SQL (hourly
+buckets), so a chart never holds more points than hours shown; pyqtgraph's
+auto downsampling and clip-to-view guard the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from ui.async_bridge import AsyncRunner
+
+pg.setConfigOptions(antialias=True, background="w", foreground="k")
+
+
+def gauge_state(ratio: float) -> str:
+    """ok below 80 %, amber from 80 %, red from 100 %."""
+    return "red" if ratio >= 1.0 else ("amber" if ratio >= 0.8 else "ok")
+
+
+_GAUGE_COLORS = {"ok": "#2e9e44", "amber": "#e0a100", "red": "#d64545"}
+
+
+def _plot(title: str, left: str, time_axis: bool = True) -> pg.PlotWidget:
+    axis = {"bottom": pg.DateAxisItem()} if time_axis else {}
+    plot = pg.PlotWidget(title=title, axisItems=axis)
+    plot.setLabel("left", left)
+    plot.showGrid(x=True, y=True, alpha=0.2)
+    plot.setMinimumHeight(170)
+    plot.getPlotItem().setDownsampling(auto=True, mode="peak")
+    plot.getPlotItem().setClipToView(True)
+    return plot
+
+
+class CostsPanel(QWidget):
+    def __init__(self, control: Any, runner: AsyncRunner, parent: QWidget | None = None,
+                 refresh_ms: int = 5000) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel-costs")
+        self.control = control
+        self.runner = runner
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        box = QGroupBox("Daily token budget")
+        bl = QVBoxLayout(box)
+        self.gauge = QProgressBar()
+        self.gauge.setObjectName("budget-gauge")
+        self.gauge.setRange(0, 1000)
+        self.gauge.setMinimumWidth(320)
+        self.gauge_state = "ok"
+        bl.addWidget(self.gauge)
+        top.addWidget(box, 1)
+        self.figures = QLabel("")
+        self.figures.setObjectName("cost-figures")
+        top.addWidget(self.figures, 1)
+        layout.addLayout(top)
+
+        grid = QGridLayout()
+        self.tokens_plot = _plot("Tokens used, cumulative over 24 h (red: daily budget)", "tokens")
+        self.tokens_curve = self.tokens_plot.plot(pen=pg.mkPen("#3d7bd9", width=2), symbol="o", symbolSize=5)
+        self.budget_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#d64545", style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.tokens_plot.addItem(self.budget_line)
+        self.cost_plot = _plot("Cost per hour and per day (USD)", "USD")
+        self.cost_hour = self.cost_plot.plot(pen=pg.mkPen("#2e9e44", width=2), name="per hour")
+        self.cost_day = self.cost_plot.plot(pen=None, symbol="s", symbolBrush="#e0a100", name="per day")
+        self.latency_plot = _plot("Latency: Phase 2 vs Phase 3 (s)", "seconds", time_axis=False)
+        self.latency_plot.getAxis("bottom").setTicks([[(0, "P2 p50"), (1, "P2 p95"), (2, "P3 p50"), (3, "P3 p95")]])
+        self.latency_bars = pg.BarGraphItem(x=[0, 1, 2, 3], height=[0, 0, 0, 0], width=0.6,
+                                            brushes=["#9ab", "#678", "#7bd", "#36a"])
+        self.latency_plot.addItem(self.latency_bars)
+        self.by_agent_plot = _plot("Tokens by agent type", "tokens", time_axis=False)
+        self.by_agent_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#7b5cd6")
+        self.by_agent_plot.addItem(self.by_agent_bars)
+        grid.addWidget(self.tokens_plot, 0, 0)
+        grid.addWidget(self.cost_plot, 0, 1)
+        grid.addWidget(self.latency_plot, 1, 0)
+        grid.addWidget(self.by_agent_plot, 1, 1)
+        layout.addLayout(grid, 1)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(refresh_ms)
+
+    def refresh(self) -> None:
+        self.runner.run(self.control.cost_series(), self.show_series, lambda m: self.figures.setText(m))
+
+    def show_series(self, s: dict[str, Any]) -> None:
+        budget = s["budget"]
+        ratio = budget["ratio"]
+        self.gauge_state = gauge_state(ratio)
+        self.gauge.setValue(min(1000, round(ratio * 1000)))
+        self.gauge.setFormat(f"{budget['used']:,} of {budget['budget']:,} tokens today ({ratio:.0%})")
+        self.gauge.setStyleSheet(f"QProgressBar::chunk {{ background: {_GAUGE_COLORS[self.gauge_state]}; }}")
+        if s["tokens_per_hour"]:
+            xs, ys = zip(*s["tokens_per_hour"])
+            running, total = [], 0.0
+            for y in ys:
+                total += y
+                running.append(total)
+            self.tokens_curve.setData(list(xs), running)
+        self.budget_line.setValue(budget["budget"])
+        if s["cost_per_hour"]:
+            xs, ys = zip(*s["cost_per_hour"])
+            self.cost_hour.setData(list(xs), list(ys))
+        if s["cost_per_day"]:
+            xs, ys = zip(*s["cost_per_day"])
+            self.cost_day.setData(list(xs), list(ys))
+        lat = s["latency"]
+        self.latency_bars.setOpts(height=[lat[k] or 0 for k in ("phase2_p50", "phase2_p95", "phase3_p50", "phase3_p95")])
+        types = sorted(s["tokens_by_agent_type"])
+        self.by_agent_bars.setOpts(x=list(range(len(types))), height=[s["tokens_by_agent_type"][t] for t in types])
+        self.by_agent_plot.getAxis("bottom").setTicks([list(enumerate(types))])
+        err = s["error_rate"]
+        total_cost = sum(c for _, c in s["cost_per_day"])
+        self.figures.setText(
+            f"Error rate (generation): <b>{'–' if err is None else f'{err:.1%}'}</b><br>"
+            f"Cost, last 14 days: <b>${total_cost:.4f}</b><br>"
+            f"Tokens, last 24 h: <b>{sum(t for _, t in s['tokens_per_hour']):,.0f}</b>")

@@ -1,0 +1,480 @@
+"""Generate: pick a repository and files, set a target, generate, watch, save.
+
+Everything goes through the ``ControlCenter`` handed in; this module only
+lays out widgets and reacts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView,
+    QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QSlider, QSplitter, QTableView,
+    QTableWidget, QTableWidgetItem, QTabWidget, QTreeView, QVBoxLayout, QWidget,
+)
+
+from app.generation import GenerateRequest
+from ui.async_bridge import AsyncRunner
+from ui.highlighter import PythonHighlighter
+
+STEPS = ["orchestration", "observation", "requirements", "analysis", "evolution", "reporting"]
+
+
+class HistoryModel(QStandardItemModel):
+    """Past requests; filtering by status and text lives in the proxy below."""
+
+    COLUMNS = ["When", "Repository", "Files", "Route", "Status", "Coverage"]
+
+    def __init__(self) -> None:
+        super().__init__(0, len(self.COLUMNS))
+        self.setHorizontalHeaderLabels(self.COLUMNS)
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.removeRows(0, self.rowCount())
+        for r in rows:
+            cells = [r["created_at"].strftime("%Y-%m-%d %H:%M"), r["repository"], ", ".join(r["files"]),
+                     r["route"], r["status"], f"{r['coverage']:.0%}" if r["coverage"] is not None else "–"]
+            items = [QStandardItem(c) for c in cells]
+            for item in items:
+                item.setEditable(False)
+                item.setData(r["task_id"], Qt.ItemDataRole.UserRole)
+            self.appendRow(items)
+
+
+class HistoryFilter(QSortFilterProxyModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.status = ""
+        self.text = ""
+
+    def set_filter(self, status: str, text: str) -> None:
+        self.status, self.text = status, text.lower()
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 (Qt override)
+        model = self.sourceModel()
+        status = model.index(row, 4, parent).data()
+        haystack = f"{model.index(row, 1, parent).data()} {model.index(row, 2, parent).data()}".lower()
+        return (not self.status or status == self.status) and (not self.text or self.text in haystack)
+
+
+class GeneratePanel(QWidget):
+    """Signals:
+        result_shown(str): a request's result is on screen (its task id).
+    """
+
+    result_shown = Signal(str)
+
+    def __init__(self, control: Any, runner: AsyncRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("panel-generate")
+        self.control = control
+        self.runner = runner
+        self.repository: Path | None = None
+        self.current_task: str | None = None
+        self.current_result: dict[str, Any] | None = None
+        self._watch: asyncio.Task[Any] | None = None
+        self._build()
+
+    # -- layout -----------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(splitter)
+
+        left = QWidget()
+        form_box = QVBoxLayout(left)
+        repo_row = QHBoxLayout()
+        self.repo_edit = QLineEdit()
+        self.repo_edit.setPlaceholderText("Folder or git URL, e.g. https://github.com/org/repo.git")
+        self.repo_edit.setToolTip("A folder on this machine or a git URL (cloned shallow)")
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.setToolTip("Choose a folder")
+        self.load_button = QPushButton("Load")
+        self.load_button.setToolTip("List the repository's Python files (Enter)")
+        repo_row.addWidget(self.repo_edit, 1)
+        repo_row.addWidget(self.browse_button)
+        repo_row.addWidget(self.load_button)
+        form_box.addLayout(repo_row)
+
+        self.files_model = QStandardItemModel()
+        self.files_model.setHorizontalHeaderLabels(["Python files (tick the targets; tests are greyed)"])
+        self.files_view = QTreeView()
+        self.files_view.setModel(self.files_model)
+        self.files_view.setObjectName("files")
+        form_box.addWidget(self.files_view, 1)
+
+        form = QFormLayout()
+        target_row = QHBoxLayout()
+        self.target_slider = QSlider(Qt.Orientation.Horizontal)
+        self.target_slider.setRange(0, 100)
+        self.target_spin = QDoubleSpinBox()
+        self.target_spin.setRange(0.0, 1.0)
+        self.target_spin.setSingleStep(0.05)
+        self.target_spin.setDecimals(2)
+        self.target_slider.valueChanged.connect(lambda v: self.target_spin.setValue(v / 100))
+        self.target_spin.valueChanged.connect(lambda v: self.target_slider.setValue(round(v * 100)))
+        self.target_spin.setValue(0.85)
+        target_row.addWidget(self.target_slider, 1)
+        target_row.addWidget(self.target_spin)
+        form.addRow("Coverage target:", target_row)
+        self.requirements_edit = QPlainTextEdit()
+        self.requirements_edit.setPlaceholderText("What matters to you, e.g. edge cases of clamp, error handling")
+        self.requirements_edit.setFixedHeight(64)
+        form.addRow("Requirements:", self.requirements_edit)
+        self.conversation_combo = QComboBox()
+        self.conversation_combo.setEditable(False)
+        self.conversation_combo.addItem("New request", None)
+        self.conversation_combo.setToolTip("Follow up on an earlier request: the agents recall what they learned")
+        form.addRow("Follow-up on:", self.conversation_combo)
+        self.plan_label = QLabel("Load a repository to see the strategy and cost.")
+        self.plan_label.setWordWrap(True)
+        form.addRow("Plan:", self.plan_label)
+        form_box.addLayout(form)
+
+        buttons = QHBoxLayout()
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Generate tests (Ctrl+Return)")
+        self.generate_button.setDefault(True)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Cancel the running request (Esc)")
+        self.cancel_button.setEnabled(False)
+        buttons.addStretch(1)
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.generate_button)
+        form_box.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, len(STEPS))
+        self.progress.setValue(0)
+        self.progress.setFormat("%v of %m agent steps")
+        form_box.addWidget(self.progress)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setObjectName("log")
+        self.log.setPlaceholderText("Progress of each agent step appears here.")
+        self.log.setFixedHeight(110)
+        form_box.addWidget(self.log)
+        splitter.addWidget(left)
+
+        right = QTabWidget()
+        right.setObjectName("result-tabs")
+        result = QWidget()
+        rl = QVBoxLayout(result)
+        self.summary = QLabel("No result yet.")
+        self.summary.setObjectName("summary")
+        self.summary.setWordWrap(True)
+        rl.addWidget(self.summary)
+        self.coverage_table = QTableWidget(0, 4)
+        self.coverage_table.setHorizontalHeaderLabels(["File", "Line coverage", "Branches", "Tier"])
+        self.coverage_table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.coverage_table.verticalHeader().setVisible(False)
+        self.coverage_table.setMaximumHeight(150)
+        rl.addWidget(self.coverage_table)
+        self.tests_view = QPlainTextEdit()
+        self.tests_view.setReadOnly(True)
+        self.tests_view.setObjectName("tests")
+        self.tests_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        font = self.tests_view.font()
+        font.setFamily("monospace")
+        self.tests_view.setFont(font)
+        self.highlighter = PythonHighlighter(self.tests_view.document())
+        rl.addWidget(self.tests_view, 1)
+        actions = QHBoxLayout()
+        self.save_button = QPushButton("Save…")
+        self.save_button.setToolTip("Write the tests into the repository (Ctrl+S); never overwrites without asking")
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy all tests to the clipboard")
+        self.open_button = QPushButton("Open folder")
+        for b in (self.save_button, self.copy_button, self.open_button):
+            b.setEnabled(False)
+            actions.addWidget(b)
+        actions.addStretch(1)
+        rl.addLayout(actions)
+        right.addTab(result, "Result")
+
+        history = QWidget()
+        hl = QVBoxLayout(history)
+        filters = QHBoxLayout()
+        self.status_filter = QComboBox()
+        self.status_filter.addItems(["All", "completed", "failed", "in_progress", "pending"])
+        self.text_filter = QLineEdit()
+        self.text_filter.setPlaceholderText("Filter by repository or file")
+        self.refresh_history_button = QPushButton("Refresh")
+        filters.addWidget(self.status_filter)
+        filters.addWidget(self.text_filter, 1)
+        filters.addWidget(self.refresh_history_button)
+        hl.addLayout(filters)
+        self.history_model = HistoryModel()
+        self.history_proxy = HistoryFilter()
+        self.history_proxy.setSourceModel(self.history_model)
+        self.history_view = QTableView()
+        self.history_view.setModel(self.history_proxy)
+        self.history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.history_view.setSortingEnabled(True)
+        self.history_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.history_view.setToolTip("Double-click a request to open its result")
+        hl.addWidget(self.history_view)
+        right.addTab(history, "History")
+        self.tabs = right
+        splitter.addWidget(right)
+        splitter.setSizes([430, 650])
+
+        self.browse_button.clicked.connect(self.on_browse)
+        self.load_button.clicked.connect(self.on_load)
+        self.repo_edit.returnPressed.connect(self.on_load)
+        self.generate_button.clicked.connect(self.on_generate)
+        self.cancel_button.clicked.connect(self.on_cancel)
+        self.save_button.clicked.connect(self.on_save)
+        self.copy_button.clicked.connect(self.on_copy)
+        self.open_button.clicked.connect(self.on_open_folder)
+        self.files_model.itemChanged.connect(lambda _i: self._refresh_plan())
+        self.status_filter.currentTextChanged.connect(self._apply_filter)
+        self.text_filter.textChanged.connect(self._apply_filter)
+        self.refresh_history_button.clicked.connect(self.refresh_history)
+        self.history_view.doubleClicked.connect(self.on_history_open)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.on_generate)
+        QShortcut(QKeySequence("Escape"), self, activated=self.on_cancel)
+        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.on_save)
+
+    # -- repository and files -----------------------------------------------
+
+    def on_browse(self) -> None:
+        dialog = QFileDialog(self, "Choose a repository folder")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.fileSelected.connect(lambda path: (self.repo_edit.setText(path), self.on_load()))
+        dialog.open()  # non-modal: no nested event loop
+
+    def on_load(self) -> None:
+        url = self.repo_edit.text().strip()
+        if not url:
+            self._say("Repository: give a folder or a git URL first.")
+            return
+        self._say(f"Loading {url}…")
+        self.runner.run(self.control.inspect_repository(url), self._show_files, self._say_error)
+
+    def _show_files(self, loaded: tuple[Path, list[Any]]) -> None:
+        self.repository, files = loaded
+        self.files_model.removeRows(0, self.files_model.rowCount())
+        self.files_model.blockSignals(True)
+        for f in files:
+            item = QStandardItem(f.path)
+            item.setEditable(False)
+            item.setCheckable(not f.is_test)
+            if f.is_test:
+                item.setEnabled(False)
+                item.setToolTip("An existing test file (used for the baseline coverage)")
+            else:
+                item.setCheckState(Qt.CheckState.Unchecked)
+            self.files_model.appendRow(item)
+        self.files_model.blockSignals(False)
+        self._say(f"Loaded {self.repository}: {len(files)} Python files.")
+        self._refresh_plan()
+
+    def checked_files(self) -> list[str]:
+        return [self.files_model.item(r).text() for r in range(self.files_model.rowCount())
+                if self.files_model.item(r).checkState() == Qt.CheckState.Checked]
+
+    def set_checked(self, names: list[str]) -> None:
+        for r in range(self.files_model.rowCount()):
+            item = self.files_model.item(r)
+            if item.isCheckable():
+                item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
+
+    def _refresh_plan(self) -> None:
+        files = self.checked_files()
+        self.runner.run(self.control.plan(self.repository, files), self._show_plan, lambda _m: None)
+
+    def _show_plan(self, plan: dict[str, Any]) -> None:
+        if plan["model"]:
+            self.plan_label.setText(f"{plan['strategy']} strategy with {plan['model']}: at most "
+                                    f"{plan['max_tokens']:,} tokens, ${plan['max_cost_usd']:.4f}. {plan['note']}")
+        else:
+            self.plan_label.setText(f"{plan['strategy']} strategy, no token cost. {plan['note']}")
+
+    # -- generation -------------------------------------------------------------
+
+    def on_generate(self) -> None:
+        if self.current_task is not None:
+            return
+        files = self.checked_files()
+        if self.repository is None:
+            self._say("Repository: load a repository first.")
+            return
+        if not files:
+            self._say("Files: tick at least one Python file to cover.")
+            return
+        request = GenerateRequest(
+            repository_url=str(self.repository), target_files=files, coverage_target=self.target_spin.value(),
+            requirements=self.requirements_edit.toPlainText().strip(),
+            conversation_id=self.conversation_combo.currentData(),
+        )
+        self.log.clear()
+        self.progress.setValue(0)
+        self.generate_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.current_task = "submitting"
+        self.runner.run(self.control.generate(request), self._on_submitted, self._on_submit_failed)
+
+    def _on_submit_failed(self, message: str) -> None:
+        self.current_task = None
+        self.generate_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self._say_error(message)
+
+    def _on_submitted(self, submitted: dict[str, Any]) -> None:
+        self.current_task = submitted["task_id"]
+        self._append(f"Request {submitted['task_id']} → {submitted['route']} ({submitted['reason']})")
+        if self.conversation_combo.findData(submitted["conversation_id"]) < 0:
+            self.conversation_combo.addItem(f"{submitted['conversation_id']} ({self.repository.name})",
+                                            submitted["conversation_id"])
+        self._watch = self.runner.run(self._follow(submitted["task_id"]), lambda _r: None, self._say_error)
+
+    async def _follow(self, task_id: str) -> None:
+        seen: set[str] = set()
+
+        async def events() -> None:
+            async for event in self.control.progress_events(task_id):
+                agent = event["agent_id"].split("_")[1] if "_" in event["agent_id"] else event["agent_id"]
+                seen.add(agent)
+                self.progress.setValue(max(self.progress.value(), sum(s in seen for s in STEPS)))
+                self._append(f"[{agent}] {event['message']}")
+
+        listener = asyncio.ensure_future(events())
+        try:
+            while True:
+                state = await self.control.status(task_id)
+                if state is not None and state["status"] in ("completed", "failed"):
+                    break
+                await asyncio.sleep(0.3)
+        finally:
+            listener.cancel()
+        self._finished(state)
+
+    def _finished(self, state: dict[str, Any]) -> None:
+        self.current_task = None
+        self.generate_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if state["status"] == "completed":
+            self.progress.setValue(len(STEPS))
+            self.show_result(state)
+        else:
+            self._append(f"Failed: {state['error']}")
+            self._say_error(f"Generation failed: {state['error']}")
+        self.refresh_history()
+
+    def on_cancel(self) -> None:
+        task = self.current_task
+        if not task or task == "submitting":
+            return
+        self._append("Cancelling…")
+        self.runner.run(self.control.cancel(task), lambda _r: None, self._say_error)
+
+    def show_result(self, state: dict[str, Any]) -> None:
+        result = state["result"] or {}
+        self.current_result = result
+        self.tests_view.setPlainText(result.get("tests", ""))
+        cov = result.get("coverage_estimate", 0.0)
+        self.summary.setText(
+            f"<b>{result.get('test_count', 0)} tests</b> · measured line coverage <b>{cov:.1%}</b> "
+            f"(branches {result.get('branch_coverage', 0):.1%}) · {state.get('token_usage') or 0:,} tokens · "
+            f"${result.get('cost_usd', 0):.4f} · {result.get('execution_time_seconds', 0):.1f} s · "
+            f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)")
+        rows = result.get("coverage_by_file", [])
+        self.coverage_table.setRowCount(len(rows))
+        for i, f in enumerate(rows):
+            self.coverage_table.setItem(i, 0, QTableWidgetItem(f["path"]))
+            bar = QProgressBar()
+            bar.setRange(0, 100)
+            bar.setValue(round(f["line_rate"] * 100))
+            bar.setFormat(f"{f['line_rate']:.0%} ({f['lines_covered']}/{f['lines_total']})")
+            self.coverage_table.setCellWidget(i, 1, bar)
+            self.coverage_table.setItem(i, 2, QTableWidgetItem(f"{f['branch_rate']:.0%}"))
+            self.coverage_table.setItem(i, 3, QTableWidgetItem("1 (as written)"))
+        for b in (self.save_button, self.copy_button, self.open_button):
+            b.setEnabled(bool(result.get("files")))
+        self.tabs.setCurrentIndex(0)
+        self.result_shown.emit(state["task_id"])
+
+    # -- result actions -------------------------------------------------------
+
+    def on_copy(self) -> None:
+        if self.current_result:
+            QGuiApplication.clipboard().setText(self.current_result.get("tests", ""))
+            self._say("Tests copied to the clipboard.")
+
+    def target_folder(self) -> Path | None:
+        repo = (self.current_result or {}).get("repository")
+        return Path(repo) if repo else self.repository
+
+    def on_save(self) -> None:
+        if not self.current_result:
+            return
+        dialog = QFileDialog(self, "Save the tests under this folder", str(self.target_folder() or ""))
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.fileSelected.connect(lambda folder: self.save_into(Path(folder)))
+        dialog.open()
+
+    def save_into(self, folder: Path, overwrite: bool | None = None) -> list[Path]:
+        files = (self.current_result or {}).get("files", {})
+        targets = [(folder / name, code) for name, code in files.items()]
+        existing = [p for p, _ in targets if p.exists()]
+        if existing and overwrite is None:
+            box = QMessageBox(QMessageBox.Icon.Question, "Overwrite?",
+                              "These files exist:\n" + "\n".join(map(str, existing)) + "\n\nOverwrite them?",
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+            box.setDefaultButton(QMessageBox.StandardButton.No)
+            box.finished.connect(lambda code: self.save_into(folder, code == QMessageBox.StandardButton.Yes))
+            box.open()
+            return []
+        written = []
+        for path, code in targets:
+            if path.exists() and not overwrite:
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(code, encoding="utf-8")
+            written.append(path)
+        self._say(f"Saved {len(written)} file(s) under {folder}.")
+        return written
+
+    def on_open_folder(self) -> None:
+        folder = self.target_folder()
+        if folder:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    # -- history ---------------------------------------------------------------
+
+    def refresh_history(self) -> None:
+        self.runner.run(self.control.history(), self.history_model.set_rows, lambda _m: None)
+
+    def _apply_filter(self) -> None:
+        status = self.status_filter.currentText()
+        self.history_proxy.set_filter("" if status == "All" else status, self.text_filter.text())
+
+    def on_history_open(self, index) -> None:
+        task_id = index.data(Qt.ItemDataRole.UserRole)
+        self.runner.run(self.control.status(task_id), self._open_state, self._say_error)
+
+    def _open_state(self, state: dict[str, Any] | None) -> None:
+        if state is None:
+            return
+        if state["status"] == "completed":
+            self.show_result(state)
+        else:
+            self._say(f"Request {state['task_id']} is {state['status']}: {state.get('error') or ''}")
+
+    # -- messages ---------------------------------------------------------------
+
+    def _append(self, line: str) -> None:
+        self.log.appendPlainText(line)
+
+    def _say(self, text: str) -> None:
+        self.summary.setText(text)
+
+    def _say_error(self, text: str) -> None:
+        self.summary.setText(f'<span style="color:#d64545">{text}</span>')
