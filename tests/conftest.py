@@ -32,6 +32,32 @@ from app.services import Endpoints, ServiceManager  # noqa: E402
 from tests.helpers.pg import with_database  # noqa: E402
 
 
+_EXIT_STATUS = 0
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    global _EXIT_STATUS
+    _EXIT_STATUS = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """End the test process without interpreter finalization.
+
+    Same workaround as ``app.cli.exit_skipping_finalization``: after qasync
+    loops have read sockets under PySide6 6.12, finalization aborts with
+    "none_dealloc" (exit 134) although every test passed. The report has
+    been written by now; the exit status is pytest's own.
+    """
+    import logging
+    import sys
+
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(_EXIT_STATUS)
+
+
 def make_config(data_dir: Path | str, **overrides: object) -> Config:
     """A Config that ignores any ``.env`` in the working directory."""
     return load_config(env_file=None, aiwebtest_data_dir=str(data_dir), **overrides)

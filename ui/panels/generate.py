@@ -330,6 +330,8 @@ class GeneratePanel(QWidget):
     def _on_submitted(self, submitted: dict[str, Any]) -> None:
         self.current_task = submitted["task_id"]
         self._append(f"Request {submitted['task_id']} → {submitted['route']} ({submitted['reason']})")
+        if submitted["route"] == "phase2":
+            self._append("Phase 2 single-shot path: one generation pass, executed once…")
         if self.conversation_combo.findData(submitted["conversation_id"]) < 0:
             self.conversation_combo.addItem(f"{submitted['conversation_id']} ({self.repository.name})",
                                             submitted["conversation_id"])

@@ -1,0 +1,100 @@
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from tests.ui.helpers import until
+from ui.panels.generate import GeneratePanel
+
+pytestmark = pytest.mark.slow
+
+
+async def load(qtbot, panel: GeneratePanel, repo: Path) -> None:
+    panel.repo_edit.setText(str(repo))
+    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+    await until(lambda: panel.files_model.rowCount() > 0)
+
+
+async def test_generate_end_to_end_as_a_user(qtbot, make_control, runner, sample_repo: Path, tmp_path: Path) -> None:
+    async with make_control() as control:
+        await _generate_end_to_end(qtbot, control, runner, sample_repo, tmp_path)
+
+
+async def _generate_end_to_end(qtbot, control, runner, sample_repo: Path, tmp_path: Path) -> None:
+    (sample_repo / "tests").mkdir()
+    (sample_repo / "tests" / "test_old.py").write_text("def test_x():\n    assert True\n")
+    await control.set_rollout("full", 100, enable_agents=True)  # agents take GUI requests
+    panel = GeneratePanel(control, runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    await load(qtbot, panel, sample_repo)
+    items = {panel.files_model.item(r).text(): panel.files_model.item(r) for r in range(panel.files_model.rowCount())}
+    assert not items["tests/test_old.py"].isEnabled()  # existing tests are greyed
+    assert panel.target_spin.value() == 0.85 and panel.target_slider.value() == 85
+    panel.target_slider.setValue(80)
+    assert panel.target_spin.value() == 0.8
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    assert "Files: tick at least one" in panel.summary.text()  # nothing ticked yet
+    items["calc.py"].setCheckState(Qt.CheckState.Checked)
+    await until(lambda: "search strategy" in panel.plan_label.text())
+    qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
+    await until(lambda: not panel.generate_button.isEnabled())
+    await until(lambda: panel.generate_button.isEnabled(), timeout_s=180)
+    assert "tests</b> · measured line coverage" in panel.summary.text(), panel.summary.text()
+    assert panel.progress.value() == panel.progress.maximum()
+    log = panel.log.toPlainText()
+    assert "[evolution]" in log and "[reporting]" in log
+    assert "def test_" in panel.tests_view.toPlainText()
+    bar = panel.coverage_table.cellWidget(0, 1)
+    assert panel.coverage_table.item(0, 0).text() == "calc.py" and bar.value() >= 80
+    assert panel.save_button.isEnabled()
+
+    target = tmp_path / "saved"
+    written = panel.save_into(target)
+    assert written and all(p.read_text().startswith('"""Tests for calc') for p in written)
+    written[0].write_text("# my edits\n")
+    assert panel.save_into(target) == []  # asks first
+    box = next(w for w in panel.findChildren(QMessageBox))
+    assert "Overwrite them?" in box.text()
+    box.done(QMessageBox.StandardButton.No)
+    assert written[0].read_text() == "# my edits\n"  # nothing lost
+
+    await until(lambda: panel.history_model.rowCount() == 1)
+    panel.text_filter.setText("no-such-repo")
+    assert panel.history_proxy.rowCount() == 0
+    panel.text_filter.setText("")
+    panel.status_filter.setCurrentText("completed")
+    assert panel.history_proxy.rowCount() == 1
+    assert panel.conversation_combo.count() == 2  # the request can be followed up
+
+
+async def test_cancel_a_running_request(qtbot, make_control, runner, sample_repo: Path) -> None:
+    async with make_control() as control:
+        await _cancel(qtbot, control, runner, sample_repo)
+
+
+async def _cancel(qtbot, control, runner, sample_repo: Path) -> None:
+    await control.set_rollout("full", 100, enable_agents=True)
+    panel = GeneratePanel(control, runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    await load(qtbot, panel, sample_repo)
+    panel.set_checked(["calc.py", "text_utils.py"])
+    panel.on_generate()
+    await until(lambda: panel.current_task not in (None, "submitting"))
+    assert panel.cancel_button.isEnabled()
+    qtbot.keyClick(panel, Qt.Key.Key_Escape)
+    await until(lambda: panel.generate_button.isEnabled(), timeout_s=60)
+    assert "cancelled by the user" in panel.log.toPlainText()
+    assert "Generation failed" in panel.summary.text()
+
+
+async def test_bad_repository_path_is_a_readable_message(qtbot, make_control, runner) -> None:
+    async with make_control() as control:
+        panel = GeneratePanel(control, runner)
+        qtbot.addWidget(panel)
+        panel.repo_edit.setText("/no/such/folder")
+        panel.on_load()
+        await until(lambda: "does not exist" in panel.summary.text())
+        assert "Traceback" not in panel.summary.text()
