@@ -106,7 +106,8 @@ class SettingsDialog(QDialog):
             self.model_combo.addItem(model, model)
             index = self.model_combo.count() - 1
         self.model_combo.setCurrentIndex(index)
-        self.base_url.setText(values.get("llm_base_url", ""))
+        if not self.base_url.isModified():  # never clobber what the user typed meanwhile
+            self.base_url.setText(values.get("llm_base_url", ""))
         self.budget.setValue(int(values.get("daily_token_budget", 1_000_000)))
         self.concurrency.setValue(int(values.get("max_concurrent_tasks", 5)))
 

@@ -18,8 +18,15 @@ from tests.conftest import make_config
 from ui.async_bridge import AsyncRunner
 
 
+def _qasync_loop() -> qasync.QEventLoop:
+    app = QApplication.instance() or QApplication([])
+    # As in the app: closing the last window (a dialog) must not quit Qt and stop the loop.
+    app.setQuitOnLastWindowClosed(False)
+    return qasync.QEventLoop(app)
+
+
 def pytest_asyncio_loop_factories(config, item):
-    return {"qasync": lambda: qasync.QEventLoop(QApplication.instance() or QApplication([]))}
+    return {"qasync": _qasync_loop}
 
 
 @pytest.fixture

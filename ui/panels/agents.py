@@ -70,8 +70,9 @@ class AgentsFilter(QSortFilterProxyModel):
         self.agent_type = ""
 
     def set_filter(self, text: str, agent_type: str) -> None:
+        self.beginFilterChange()
         self.text, self.agent_type = text.lower(), agent_type
-        self.invalidateFilter()
+        self.endFilterChange()
 
     def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802
         r = self.sourceModel().rows[row]

@@ -53,8 +53,9 @@ class HistoryFilter(QSortFilterProxyModel):
         self.text = ""
 
     def set_filter(self, status: str, text: str) -> None:
+        self.beginFilterChange()
         self.status, self.text = status, text.lower()
-        self.invalidateFilter()
+        self.endFilterChange()
 
     def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802 (Qt override)
         model = self.sourceModel()

@@ -1,0 +1,162 @@
+"""Agents, Costs, Rollout, Settings panels and the Settings dialog, driven as a user would."""
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from app import router
+from tests.ui.helpers import SignalCatcher, until
+from ui.panels.agents import AgentsPanel
+from ui.panels.costs import CostsPanel, gauge_state
+from ui.panels.rollout import RolloutPanel
+from ui.panels.settings import SettingsPanel
+from ui.settings_dialog import SettingsDialog
+
+
+async def test_settings_dialog_agent_toggle_changes_system_config(qtbot, make_control, runner) -> None:
+    async with make_control() as control:
+        pool = control.core.pool
+        assert await pool.fetchval("SELECT value FROM system_config WHERE key = 'agents_enabled'") == "false"
+        dialog = SettingsDialog(control, runner)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        await until(lambda: dialog.budget.value() == 1_000_000)
+        assert "No OS keyring here" in dialog.key_state.text() or "key" in dialog.key_state.text()
+        qtbot.mouseClick(dialog.agents_toggle, Qt.MouseButton.LeftButton)
+        assert dialog.agents_toggle.isChecked()
+        dialog.budget.setValue(250_000)
+        dialog.model_combo.setCurrentIndex(dialog.model_combo.findData("gpt-4o"))
+        saved = SignalCatcher(dialog.saved)
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+        await saved.wait()
+        assert not dialog.isVisible()
+        values = dict(await pool.fetch("SELECT key, value FROM system_config"))
+        assert values["agents_enabled"] == "true"
+        assert values["daily_token_budget"] == "250000" and values["llm_model"] == "gpt-4o"
+        assert (await control.rollout())["agents_enabled"]
+
+
+async def test_settings_dialog_test_connection_reports_the_answer(qtbot, make_control, runner, scripted_llm) -> None:
+    async with make_control() as control:
+        dialog = SettingsDialog(control, runner)
+        qtbot.addWidget(dialog)
+        qtbot.keyClicks(dialog.base_url, scripted_llm.base_url)  # typed before the stored values load
+        await until(lambda: dialog.budget.value() == 1_000_000)
+        assert dialog.base_url.text() == scripted_llm.base_url
+        dialog.on_test()
+        await until(lambda: dialog.test_result.text().startswith("OK"))
+        scripted_llm.script = [{"status": 401}]
+        dialog.on_test()
+        await until(lambda: "answered 401" in dialog.test_result.text())
+        dialog.base_url.setText("http://127.0.0.1:9/v1")
+        dialog.on_test()
+        await until(lambda: dialog.test_result.text().startswith("No answer from"))
+
+
+async def test_rollout_slider_moves_the_router_then_rollback(qtbot, make_control, runner) -> None:
+    async with make_control() as control:
+        pool, config = control.core.pool, control.core.config
+        panel = RolloutPanel(control, runner, apply_delay_ms=50)
+        qtbot.addWidget(panel)
+        panel.show()
+        await until(lambda: "Agents" in panel.state_label.text())
+        keys = [f"user-{i}" for i in range(100)]
+
+        async def share() -> float:
+            routes = [(await router.decide(pool, config, k)).route for k in keys]
+            return routes.count("agents") / len(keys)
+
+        applied = SignalCatcher(panel.rollout_applied)
+        panel.mode_combo.setCurrentText("percentage")
+        panel.slider.setValue(100)
+        await until(lambda: applied.calls and applied.calls[-1] == ("percentage", 100))
+        assert await share() == 1.0
+        panel.slider.setValue(30)
+        await until(lambda: applied.calls[-1] == ("percentage", 30))
+        assert 0.1 < await share() < 0.5
+        qtbot.mouseClick(panel.preset_buttons[1], Qt.MouseButton.LeftButton)  # Sprint 8: 5%
+        await until(lambda: panel.spin.value() == 5)
+        assert (await control.rollout())["percentage"] == 5
+
+        qtbot.mouseClick(panel.rollback_button, Qt.MouseButton.LeftButton)
+        box = panel._confirm
+        assert "Turn the agents off" in box.text()
+        rolled_back = SignalCatcher(panel.rolled_back)
+        box.done(QMessageBox.StandardButton.Yes)
+        (report,) = await rolled_back.wait()
+        assert report["reached"] == report["processes"] >= 1
+        assert "Agents off. The change reached 1 of 1 processes" in panel.rollback_label.text()
+        assert await share() == 0.0
+        await until(lambda: panel.alerts.rowCount() == 6)
+        assert panel.alerts.item(0, 0).text() == "Agent availability"
+
+
+async def test_settings_panel_refuses_a_bad_value_and_keeps_the_edit(qtbot, make_control, runner) -> None:
+    async with make_control() as control:
+        panel = SettingsPanel(control, runner)
+        qtbot.addWidget(panel)
+        panel.load()
+        await until(lambda: panel.config_table.rowCount() > 0)
+        panel.set_value("daily_token_budget", "5")
+        qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+        await until(lambda: "Not saved" in panel.message.text())
+        assert "system_config.daily_token_budget = '5'" in panel.message.text()
+        assert panel.edits()[1] == {"daily_token_budget": "5"}  # the edit is still there
+        assert await control.core.pool.fetchval(
+            "SELECT value FROM system_config WHERE key = 'daily_token_budget'") == "1000000"
+        panel.set_value("timeout_seconds", "0")
+        panel.set_value("daily_token_budget", "20000")
+        qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+        await until(lambda: "execution_settings.timeout_seconds" in panel.message.text())
+        panel.set_value("timeout_seconds", "45")
+        saved = SignalCatcher(panel.saved)
+        qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
+        await saved.wait()
+        assert (await control.execution_settings())["timeout_seconds"] == 45
+        assert (await control.system_config())["daily_token_budget"] == "20000"
+        panel.set_value("rollout_mode", "sideways")
+        qtbot.mouseClick(panel.revert_button, Qt.MouseButton.LeftButton)
+        await until(lambda: panel.edits() == ({}, {}))
+
+
+async def test_agents_panel_lists_filters_starts_and_drains(qtbot, make_control, runner) -> None:
+    async with make_control() as control:
+        panel = AgentsPanel(control, runner, refresh_ms=200)
+        qtbot.addWidget(panel)
+        panel.show()
+        await until(lambda: panel.proxy.rowCount() == 6)
+        panel.type_combo.setCurrentIndex(panel.type_combo.findData("evolution"))
+        assert panel.proxy.rowCount() == 1
+        panel.type_combo.setCurrentIndex(0)
+        panel.start_type.setCurrentIndex(panel.start_type.findData("evolution"))
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+        await until(lambda: panel.proxy.rowCount() == 7)
+        panel.filter_edit.setText("evolution")
+        await until(lambda: panel.proxy.rowCount() == 2)
+        panel.table.selectRow(0)
+        victim = panel.selected_agent()
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+        await until(lambda: panel.message.text() == f"Stopped {victim}")
+        rows = {r["agent_id"]: r for r in await control.agents()}
+        assert rows[victim]["status"] == "shutting_down"
+
+
+def test_budget_gauge_turns_amber_then_red() -> None:
+    assert gauge_state(0.5) == "ok"
+    assert gauge_state(0.8) == "amber"
+    assert gauge_state(1.0) == "red"
+
+
+async def test_costs_panel_shows_the_budget(qtbot, make_control, runner) -> None:
+    async with make_control() as control:
+        from agents.constants import budget_key
+        from agents.llm_gateway import today
+
+        await control.core.redis.set(budget_key(today()), 850_000)
+        panel = CostsPanel(control, runner, refresh_ms=100)
+        qtbot.addWidget(panel)
+        panel.show()
+        await until(lambda: panel.gauge_state == "amber")
+        assert "850,000 of 1,000,000 tokens today (85%)" == panel.gauge.format()
+        await control.core.redis.set(budget_key(today()), 1_000_000)
+        await until(lambda: panel.gauge_state == "red")
