@@ -44,6 +44,7 @@ bench: setup
 	$(PY) bench/startup.py
 	$(PY) bench/engine.py
 	$(PY) bench/bus.py
+	$(PY) bench/ui_lag.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -69,12 +69,14 @@ class ControlCenter:
 
     @property
     def _pool(self):
-        assert self.core.pool is not None
+        if self.core.pool is None:
+            raise AppError("The services are stopped (the app is starting or shutting down).")
         return self.core.pool
 
     @property
     def _redis(self):
-        assert self.core.redis is not None
+        if self.core.redis is None:
+            raise AppError("The services are stopped (the app is starting or shutting down).")
         return self.core.redis
 
     # -- Generate -------------------------------------------------------------

@@ -94,6 +94,7 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
         await closed.wait()
         return 0
     finally:
+        window.stop_refreshing()
         runner.cancel_all()
         await monitor.stop()
         window.show_progress("Shutting down…")

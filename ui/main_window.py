@@ -164,6 +164,13 @@ class MainWindow(QMainWindow):
                 if hasattr(panel, method):
                     getattr(panel, method)()
 
+    def stop_refreshing(self) -> None:
+        """Stop the panels' timers (before the services shut down)."""
+        for panel in self.panels.values():
+            timer = getattr(panel, "timer", None)
+            if timer is not None:
+                timer.stop()
+
     def show_status_error(self, text: str) -> None:
         """A background failure: said in the status bar, not in a dialog every 2 s."""
         self.message.setText(f'<span style="color:#d64545">{text}</span>')
