@@ -110,7 +110,7 @@ async def main() -> None:
     await core.start()
     overheads = []
     try:
-        repo = ROOT / "tests" / "helpers" / "sample_repo"
+        repo = ROOT / "resources" / "sample_repo"
         for _ in range(3):
             await core.pool.execute("DELETE FROM executions")
             t0 = time.perf_counter()

@@ -29,7 +29,7 @@ from app.config import load_config  # noqa: E402
 from app.core import AppCore  # noqa: E402
 from engine.engine import ExecuteRequest  # noqa: E402
 
-REPO = ROOT / "tests" / "helpers" / "sample_repo"
+REPO = ROOT / "resources" / "sample_repo"
 TESTS = """
 from calc import classify, safe_div, clamp
 

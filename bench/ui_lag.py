@@ -75,7 +75,7 @@ async def main(requests: int, idle_s: float) -> None:
     llm = ScriptedLLM([{"content": GOOD}] * (requests * 2)).start()
     data = Path(tempfile.mkdtemp(prefix="awt-lag-"))
     repo = data / "repo"
-    shutil.copytree(ROOT / "tests" / "helpers" / "sample_repo", repo)
+    shutil.copytree(ROOT / "resources" / "sample_repo", repo)
     core = AppCore(load_config(env_file=None, aiwebtest_data_dir=str(data), llm_base_url=llm.base_url),
                    serve_api=False)
     await core.start()

@@ -12,6 +12,7 @@ type, so the figures match a run by hand.
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import shutil
 import tempfile
@@ -67,18 +68,24 @@ def uses_browser(test_code: str) -> bool:
 
 
 async def run_pytest(spec: RunSpec) -> RunResult:
-    scratch = Path(tempfile.mkdtemp(prefix="aiwebtest-run-"))
+    # File work (scratch set-up, parsing reports, clean-up) runs in a thread:
+    # the loop also drives the GUI.
+    scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-run-"))
     try:
         return await _run_in(scratch, spec)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        await asyncio.to_thread(shutil.rmtree, scratch, True)
 
 
 async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
-    (scratch / TEST_FILENAME).write_text(spec.test_code, encoding="utf-8")
-    shutil.copy(PLUGIN_FILE, scratch / PLUGIN_FILE.name)
     known = scratch / "fingerprints.json"
-    known.write_text(json.dumps(spec.known_fingerprints))
+
+    def prepare() -> None:
+        (scratch / TEST_FILENAME).write_text(spec.test_code, encoding="utf-8")
+        shutil.copy(PLUGIN_FILE, scratch / PLUGIN_FILE.name)
+        known.write_text(json.dumps(spec.known_fingerprints))
+
+    await asyncio.to_thread(prepare)
     report = scratch / "heal-report.json"
     junit = scratch / "junit.xml"
     pythonpath = [str(scratch)]
@@ -118,9 +125,9 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
              f"--include={include}", "-q"],
             python=spec.python, cwd=scratch, limits=SandboxLimits(60, spec.limits.memory_mb), env=env,
         )
-        coverage = parse_coverage(json_out, spec.repository)
+        coverage = await asyncio.to_thread(parse_coverage, json_out, spec.repository)
 
-    outcomes = parse_junit(junit)
+    outcomes = await asyncio.to_thread(parse_junit, junit)
     heal_data = json.loads(report.read_text()) if report.exists() else {}
     status, message = _classify(result, outcomes, spec)
     return RunResult(

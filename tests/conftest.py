@@ -136,7 +136,7 @@ def data_dir() -> Iterator[Path]:
 
 # -- engine, API, LLM and web fixtures -------------------------------------
 
-SAMPLE_REPO = Path(__file__).parent / "helpers" / "sample_repo"
+SAMPLE_REPO = Path(__file__).parents[1] / "resources" / "sample_repo"  # one copy, shared with --screenshots
 
 
 @pytest.fixture
