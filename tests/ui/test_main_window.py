@@ -70,10 +70,14 @@ def test_status_bar_shows_up_and_down(qtbot: QtBot) -> None:
 
 
 async def test_status_bar_shows_real_server_health(qtbot: QtBot, servers: Endpoints, data_dir: Path) -> None:
-    core = AppCore(make_config(data_dir, postgres_url=servers.postgres_url, redis_streams_url=servers.redis_url), serve_api=False)
+    core = AppCore(make_config(data_dir, postgres_url=servers.postgres_url, redis_streams_url=servers.redis_url),
+                   serve_api=False, agent_types=[])
     await core.start()
     try:
-        window = make_window(qtbot)
+        # No make_window here: its qtbot.waitUntil would nest a Qt event loop inside this
+        # qasync-run test, and that stops the asyncio loop.
+        window = MainWindow()
+        qtbot.addWidget(window)
         window.show_health(await core.health())
     finally:
         await core.shutdown()
