@@ -44,7 +44,6 @@ ALERT_RULES: list[tuple[str, str, str, float, str]] = [
     ("Daily cost", "<$100", ">", 200.0, "usd"),
     ("Phase 2 fallback rate", "<5%", ">", 0.20, "ratio"),
 ]
-_WARN = {"<": (0.99,), ">": None}
 
 
 @dataclass(frozen=True)

@@ -136,7 +136,6 @@ class EmbeddedPostgres:
             path.mkdir(parents=True, exist_ok=True)
         self.pgdata.chmod(0o700)
         if self._run_as is not None:
-            import pwd
 
             entry = _ensure_system_user(self._run_as)
             for path in (self.pgdata, sock):

@@ -108,7 +108,7 @@ async def main(requests: int, idle_s: float) -> None:
     done = sum(s["status"] == "completed" for s in states)
     i50, i99, imax = summary(idle)
     b50, b99, bmax = summary(busy)
-    print(f"event-loop lag, 1 ms timer, qasync (2 cores, offscreen)")
+    print("event-loop lag, 1 ms timer, qasync (2 cores, offscreen)")
     print(f"  idle ({idle_s:.0f} s, {len(idle)} samples):   p50 {i50:6.2f} ms  p99 {i99:6.2f} ms  max {imax:7.2f} ms")
     print(f"  busy ({requests} requests, {done} completed, {busy_s:.0f} s, {len(busy)} samples):"
           f"   p50 {b50:6.2f} ms  p99 {b99:6.2f} ms  max {bmax:7.2f} ms")

@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import asyncpg
 import pytest
@@ -30,6 +31,17 @@ from app.db import create_pool  # noqa: E402
 from app.migrations import migrate  # noqa: E402
 from app.services import Endpoints, ServiceManager  # noqa: E402
 from tests.helpers.pg import with_database  # noqa: E402
+
+if TYPE_CHECKING:  # fixture annotations only
+    import httpx
+
+    from agents.base import Services
+    from agents.generation.search import PynguinRunner
+    from app.agents_host import AgentHost
+    from app.generation import GenerationService
+    from engine.engine import ExecutionEngine
+    from tests.helpers.llm_server import ScriptedLLM
+    from tests.helpers.web import LocalSite
 
 
 _EXIT_STATUS = 0

@@ -1,7 +1,6 @@
 import time
 
 import asyncpg
-import pytest
 
 from app import router, system_config
 from tests.conftest import make_config

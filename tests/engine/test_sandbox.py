@@ -1,5 +1,4 @@
 import asyncio
-import os
 import sys
 import uuid
 from pathlib import Path

@@ -1,6 +1,5 @@
 """Agents, Costs, Rollout, Settings panels and the Settings dialog, driven as a user would."""
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
