@@ -24,16 +24,13 @@ class TestOutcome:
     traceback: str = ""
 
 
-@dataclass(frozen=True)
-class FileCoverage:
-    path: str
+class _Rates:
+    """Line and branch rates from the four counts (no code counts as fully covered)."""
+
     lines_covered: int
     lines_total: int
     branches_covered: int
     branches_total: int
-    missing_lines: list[int] = field(default_factory=list)
-    executed_lines: list[int] = field(default_factory=list)
-    executed_branches: list[list[int]] = field(default_factory=list)
 
     @property
     def line_rate(self) -> float:
@@ -45,7 +42,19 @@ class FileCoverage:
 
 
 @dataclass(frozen=True)
-class CoverageReport:
+class FileCoverage(_Rates):
+    path: str
+    lines_covered: int
+    lines_total: int
+    branches_covered: int
+    branches_total: int
+    missing_lines: list[int] = field(default_factory=list)
+    executed_lines: list[int] = field(default_factory=list)
+    executed_branches: list[list[int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CoverageReport(_Rates):
     files: list[FileCoverage]
 
     @property
@@ -63,14 +72,6 @@ class CoverageReport:
     @property
     def branches_total(self) -> int:
         return sum(f.branches_total for f in self.files)
-
-    @property
-    def line_rate(self) -> float:
-        return self.lines_covered / self.lines_total if self.lines_total else 1.0
-
-    @property
-    def branch_rate(self) -> float:
-        return self.branches_covered / self.branches_total if self.branches_total else 1.0
 
     @property
     def combined_rate(self) -> float:
