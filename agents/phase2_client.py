@@ -36,16 +36,19 @@ class InProcessPhase2:
 
 
 class HttpPhase2:
-    def __init__(self, base_url: str, timeout_s: float = 900.0) -> None:
+    """Phase 2 over HTTP; ``token`` is that API's bearer token."""
+
+    def __init__(self, base_url: str, token: str, timeout_s: float = 900.0) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout_s = timeout_s
+        self._headers = {"Authorization": f"Bearer {token}"}
 
     async def execute(self, test_code: str, repository: Path | None, target_files: list[str],
                       strategy: str = "tier1_only") -> dict[str, Any]:
         body = {"test_code": test_code, "execution_strategy": strategy, "target_files": target_files,
                 "repository_path": str(repository) if repository else None}
         async with httpx.AsyncClient(timeout=self.timeout_s) as client:
-            response = await client.post(f"{self.base_url}/api/v1/execute", json=body)
+            response = await client.post(f"{self.base_url}/api/v1/execute", json=body, headers=self._headers)
         if response.status_code != 200:
             raise AppError(f"Phase 2 API at {self.base_url} answered {response.status_code}: {response.text[:300]}")
         return response.json()

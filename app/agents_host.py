@@ -44,7 +44,7 @@ def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
 
             client = AsyncOpenAI(base_url=config.llm_base_url, api_key=key or "not-needed", max_retries=3)
             embedder = RemoteEmbedder(client, config.aiwebtest_embeddings_model)
-    phase2 = HttpPhase2(config.phase2_api_url) if config.phase2_api_url else InProcessPhase2(engine)
+    phase2 = HttpPhase2(config.phase2_api_url, config.api_token()) if config.phase2_api_url else InProcessPhase2(engine)
     return Services(
         pool=pool, redis=redis, workspace=data / "workspaces", phase2=phase2, gateway=gateway,
         memory=WorkingMemory(pool, embedder), pynguin=PynguinRunner(data / "tools"),

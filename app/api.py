@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
 from fastapi import FastAPI, Request
@@ -23,12 +23,15 @@ from typing import Literal
 
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
+from fastapi import Path as PathParam
 
 from agents import registry
 from app.generation import GenerateRequest, GenerationInputError, GenerationService
 
 from app import __version__
+from app.api_guard import ApiGuard
 from app.errors import AppError
+from app.text_input import RelativePath, Text
 from engine import settings_store, store
 from engine.healing import find_test_names
 from engine.engine import ExecuteRequest, Execution, ExecutionEngine, check_syntax
@@ -36,14 +39,19 @@ from engine.settings_store import ExecutionSettings, SettingsUpdate, Strategy
 
 log = logging.getLogger(__name__)
 
+MAX_BIGINT = 2**63 - 1  # executions.id is BIGSERIAL
+TASK_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"  # ids we hand out: task-<hex>, p2-<hex>
+
 
 class ExecuteBody(BaseModel):
-    test_code: str = Field(description="pytest source: one or more test functions")
+    test_code: Text = Field(description="pytest source: one or more test functions")
     execution_strategy: Strategy | None = Field(
         None, description="tier1_only | tier1_to_tier2 | tier1_to_tier2_to_tier3; default from settings"
     )
-    repository_path: str | None = Field(None, description="folder of the code under test, for imports and coverage")
-    target_files: list[str] = Field(default_factory=list, description="files, relative to repository_path, to measure")
+    repository_path: Text | None = Field(None, max_length=4096,
+                                         description="folder of the code under test, for imports and coverage")
+    target_files: list[RelativePath] = Field(default_factory=list, max_length=500,
+                                             description="files, relative to repository_path, to measure")
 
 
 class InputError(Exception):
@@ -103,8 +111,11 @@ class V1GenerateBody(GenerateBody):
     use_agents: bool | None = Field(None, description="true: agents (v2); false: Phase 2; absent: the rollout decides")
 
 
-def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: GenerationService | None = None) -> FastAPI:
+def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: GenerationService | None = None,
+               *, token: str) -> FastAPI:
+    """The API behind its guard: ``token`` is the bearer token every route but health needs."""
     api = FastAPI(title="AI Web Test Control Center API", version=__version__)
+    api.add_middleware(ApiGuard, token=token)
 
     @api.exception_handler(RequestValidationError)
     async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -130,6 +141,20 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
     async def on_app_error(_request: Request, exc: AppError) -> JSONResponse:
         return JSONResponse(status_code=503, content={"detail": str(exc), "errors": []})
 
+    @api.exception_handler(asyncpg.DataError)
+    async def on_data_error(_request: Request, exc: asyncpg.DataError) -> JSONResponse:
+        # A value the database cannot hold that validation let through: still the caller's input.
+        log.warning("input reached the database and was refused: %s", exc)
+        return _error(422, [{"field": "body", "reason": f"a value cannot be stored: {exc}"}])
+
+    @api.exception_handler(asyncpg.PostgresConnectionError)
+    @api.exception_handler(asyncpg.CannotConnectNowError)
+    @api.exception_handler(ConnectionError)
+    async def on_database_down(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=503, headers={"Retry-After": "5"}, content={
+            "detail": f"the database is not answering ({type(exc).__name__}); try again in a few seconds",
+            "errors": []})
+
     @api.post("/api/v1/execute")
     async def execute(body: ExecuteBody) -> dict[str, Any]:
         """Run a test through the tiers and answer with the result."""
@@ -138,7 +163,9 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
         return execution_json(execution)
 
     @api.get("/api/v1/execution/{execution_id}/status")
-    async def execution_status(execution_id: int) -> dict[str, Any]:
+    async def execution_status(
+        execution_id: Annotated[int, PathParam(ge=1, le=MAX_BIGINT, description="an id from POST /api/v1/execute")],
+    ) -> dict[str, Any]:
         row = await store.get_execution(pool, execution_id)
         if row is None:
             raise InputError("execution_id", f"no execution with id {execution_id}", status=404)
@@ -179,7 +206,10 @@ def _validated(body: ExecuteBody) -> ExecuteRequest:
     for name in body.target_files:
         if repository is None:
             raise InputError("target_files", "need repository_path to say where the files are")
-        if not (repository / name).is_file():
+        # Resolved, so a symlink in the repository cannot point the run outside it;
+        # the same answer whether such a file exists or not.
+        candidate = (repository / name).resolve()
+        if not candidate.is_relative_to(repository.resolve()) or not candidate.is_file():
             raise InputError("target_files", f"{name} is not a file in {repository}")
     return ExecuteRequest(
         test_code=body.test_code,
@@ -210,7 +240,10 @@ def _add_generation_routes(api: FastAPI, pool: asyncpg.Pool, generation: Generat
         return await submit(body, use_agents=True)
 
     @api.get("/api/v2/tests/generate/{task_id}")
-    async def generation_status(task_id: str) -> dict[str, Any]:
+    async def generation_status(
+        task_id: Annotated[str, PathParam(max_length=100, pattern=TASK_ID_PATTERN,
+                                          description="the task_id from POST /api/v2/tests/generate")],
+    ) -> dict[str, Any]:
         state = await generation.status(task_id)
         if state is None:
             raise InputError("task_id", f"no generation request {task_id}", status=404)

@@ -40,7 +40,10 @@ class ApiServer:
     async def start(self) -> None:
         # Bind here: on a busy port uvicorn would call sys.exit() inside its
         # task, and SystemExit escapes asyncio tasks and stops the loop.
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP spelled out: asyncio turns Nagle off (TCP_NODELAY) only on
+        # sockets whose proto is IPPROTO_TCP, and accepted sockets inherit ours.
+        # With proto 0 every keep-alive response waited ~40 ms for a delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, self.port))

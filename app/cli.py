@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -62,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--timeout", type=float, default=3600)
     worker = sub.add_parser("worker", help="run only some agents against the shared PostgreSQL and Redis")
     worker.add_argument("--agents", required=True, help="comma list, e.g. evolution,analysis")
+    sub.add_parser("api-token", help="print the REST API's bearer token (made on first use)")
     services = sub.add_parser("services", help="embedded server commands")
     services_sub = services.add_subparsers(dest="services_command", required=True)
     services_sub.add_parser("status", help="print what runs where")
@@ -90,12 +90,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "worker":
             config = load_config(aiwebtest_agents=args.agents, **overrides)
             return asyncio.run(_serve(config, api=False, label=f"worker ({config.aiwebtest_agents})"))
+        if args.command == "api-token":
+            print(config.api_token())
+            return 0
         if args.command == "services":
             return asyncio.run(_services_status(config))
         from ui.gui_app import run_gui  # Qt is imported only for the GUI
 
-        code = run_gui(config, smoke=args.smoke, screenshots=args.screenshots)
-        exit_skipping_finalization(code)
+        return run_gui(config, smoke=args.smoke, screenshots=args.screenshots)
     except ConfigError as exc:
         print(f"aiwebtest: {exc}", file=sys.stderr)
         return EXIT_CONFIG
@@ -155,23 +157,6 @@ async def _services_status(config: Config) -> int:
         print(row.line())
     print(f"data dir: {config.data_dir}")
     return 0
-
-
-def exit_skipping_finalization(code: int) -> None:
-    """Exit without interpreter finalization, after everything was shut down.
-
-    Workaround: with PySide6 6.12 + qasync 0.28 on Python 3.11, every socket
-    read through qasync's QSocketNotifier leaks a reference to None, and
-    finalization then aborts with "Fatal Python error: none_dealloc"
-    (exit 134) even though the run was clean. Reproduced with 100 Redis
-    PINGs on a qasync loop; qasync PR #158 ("Robustify pyside") touches the
-    same lifetimes. By the time we get here the servers are stopped and
-    files closed, so skipping finalization loses nothing.
-    """
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,8 @@ class Config(BaseSettings):
     aiwebtest_embeddings_model: str | None = None
     # Which agent types this process runs: "all", "none", or a comma list.
     aiwebtest_agents: str = "all"
+    # The local API's bearer token; unset: the one kept in the data dir (app/api_token.py).
+    aiwebtest_api_token: SecretStr | None = None
 
     @field_validator(
         "redis_streams_url", "vector_db_url", "llm_base_url", "postgres_url", "agents_enabled", "phase2_api_url",
@@ -129,6 +131,14 @@ class Config(BaseSettings):
     def data_dir(self) -> Path:
         return (self.aiwebtest_data_dir or default_data_dir()).expanduser().resolve()
 
+    def api_token(self) -> str:
+        """The API's bearer token: ``AIWEBTEST_API_TOKEN``, else the data dir's (made on first use)."""
+        if self.aiwebtest_api_token is not None:
+            return self.aiwebtest_api_token.get_secret_value()
+        from app.api_token import ensure_token
+
+        return ensure_token(self.data_dir)
+
     @property
     def agents_killed(self) -> bool:
         """True when the environment's kill switch forces agents off."""
@@ -157,7 +167,7 @@ def load_config(env_file: str | Path | None = ".env", **overrides: Any) -> Confi
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
             shown = err.get("input")
-            if field in ("llm_api_key", "stagehand_api_key"):
+            if field in ("llm_api_key", "stagehand_api_key", "aiwebtest_api_token"):
                 shown = "(hidden)"
             reason = err["msg"].removeprefix("Value error, ")
             problems.append(

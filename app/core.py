@@ -114,7 +114,7 @@ class AppCore:
 
     async def _start_api(self) -> None:
         assert self.engine is not None and self.pool is not None
-        server = ApiServer(create_api(self.engine, self.pool, self.generation),
+        server = ApiServer(create_api(self.engine, self.pool, self.generation, token=self.config.api_token()),
                            port=self.config.aiwebtest_api_port)
         try:
             await server.start()

@@ -23,10 +23,17 @@ from app import router
 from app.config import Config
 from app.errors import AppError
 from app.phase2_generate import single_shot
+from app.text_input import relative_path_problem, text_problem
 
 log = logging.getLogger(__name__)
 
 ESTIMATED_SECONDS = 120
+# What a person writes about what matters; a book's worth is a mistake, and
+# embedding or prompting with megabytes stalls everything behind it.
+MAX_REQUIREMENTS_CHARS = 100_000
+MAX_CONVERSATION_ID_CHARS = 100  # agent_tasks.conversation_id is VARCHAR(100)
+MAX_REPOSITORY_URL_CHARS = 2_000
+MAX_TARGET_FILES = 500
 
 
 class GenerationInputError(AppError):
@@ -48,8 +55,25 @@ class GenerateRequest:
     search_time_s: int = 20
 
     def validate(self) -> None:
+        for name in ("repository_url", "requirements", "conversation_id"):
+            value = getattr(self, name)
+            problem = text_problem(value) if value else None
+            if problem:
+                raise GenerationInputError(name, problem)
         if not self.repository_url or not self.repository_url.strip():
             raise GenerationInputError("repository_url", "is empty; give a folder path or a git URL")
+        if len(self.repository_url) > MAX_REPOSITORY_URL_CHARS:
+            raise GenerationInputError("repository_url", f"is {len(self.repository_url):,} characters; "
+                                       f"a path or URL has at most {MAX_REPOSITORY_URL_CHARS:,}")
+        if len(self.requirements) > MAX_REQUIREMENTS_CHARS:
+            raise GenerationInputError("requirements", f"is {len(self.requirements):,} characters; the limit is "
+                                       f"{MAX_REQUIREMENTS_CHARS:,}: say what matters in a few paragraphs")
+        if self.conversation_id is not None and not 1 <= len(self.conversation_id) <= MAX_CONVERSATION_ID_CHARS:
+            raise GenerationInputError("conversation_id", f"must be 1 to {MAX_CONVERSATION_ID_CHARS} characters, "
+                                       f"got {len(self.conversation_id):,}")
+        if len(self.target_files) > MAX_TARGET_FILES:
+            raise GenerationInputError("target_files", f"lists {len(self.target_files):,} files; "
+                                       f"pick at most {MAX_TARGET_FILES}")
         if not 0.0 < self.coverage_target <= 1.0:
             raise GenerationInputError("coverage_target", f"must be above 0 and at most 1, got {self.coverage_target}")
         if self.strategy not in (None, "llm", "search"):
@@ -57,6 +81,9 @@ class GenerateRequest:
         if not 1 <= self.max_rounds <= 20:
             raise GenerationInputError("max_rounds", "must be from 1 to 20")
         for name in self.target_files:
+            problem = relative_path_problem(name)
+            if problem:
+                raise GenerationInputError("target_files", f"{name!r} {problem}")
             if not name.endswith(".py"):
                 raise GenerationInputError("target_files", f"{name} is not a Python file")
 

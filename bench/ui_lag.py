@@ -123,5 +123,3 @@ if __name__ == "__main__":
     app = QApplication.instance() or QApplication([])
     app.setQuitOnLastWindowClosed(False)
     qasync.run(main(args.requests, args.idle))
-    sys.stdout.flush()
-    os._exit(0)  # see app.cli.exit_skipping_finalization

@@ -44,32 +44,6 @@ if TYPE_CHECKING:  # fixture annotations only
     from tests.helpers.web import LocalSite
 
 
-_EXIT_STATUS = 0
-
-
-def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    global _EXIT_STATUS
-    _EXIT_STATUS = int(exitstatus)
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """End the test process without interpreter finalization.
-
-    Same workaround as ``app.cli.exit_skipping_finalization``: after qasync
-    loops have read sockets under PySide6 6.12, finalization aborts with
-    "none_dealloc" (exit 134) although every test passed. The report has
-    been written by now; the exit status is pytest's own.
-    """
-    import logging
-    import sys
-
-    sys.stdout.flush()
-    sys.stderr.flush()
-    logging.shutdown()
-    os._exit(_EXIT_STATUS)
-
-
 def make_config(data_dir: Path | str, **overrides: object) -> Config:
     """A Config that ignores any ``.env`` in the working directory."""
     return load_config(env_file=None, aiwebtest_data_dir=str(data_dir), **overrides)
@@ -189,16 +163,25 @@ def engine(pool: asyncpg.Pool) -> "ExecutionEngine":
 
 
 @pytest.fixture
-async def test_client(engine: "ExecutionEngine", pool: asyncpg.Pool) -> AsyncIterator["httpx.AsyncClient"]:
-    """An httpx client on our real API server (uvicorn on 127.0.0.1, a free port)."""
+def api_token() -> str:
+    """The bearer token the test API servers require."""
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+@pytest.fixture
+async def test_client(engine: "ExecutionEngine", pool: asyncpg.Pool, api_token: str) -> AsyncIterator["httpx.AsyncClient"]:
+    """An httpx client on our real API server (uvicorn on 127.0.0.1, a free port), sending the token."""
     import httpx
 
     from app.api import create_api
     from app.api_server import ApiServer
 
-    server = ApiServer(create_api(engine, pool), port=0)
+    server = ApiServer(create_api(engine, pool, token=api_token), port=0)
     await server.start()
-    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=120,
+                                 headers={"Authorization": f"Bearer {api_token}"}) as client:
         yield client
     await server.stop()
 
@@ -256,16 +239,17 @@ def generation(pool: asyncpg.Pool, agent_services: "Services", data_dir: Path) -
 
 @pytest.fixture
 async def v2_client(engine: "ExecutionEngine", pool: asyncpg.Pool, generation: "GenerationService",
-                    agent_host: "AgentHost") -> AsyncIterator["httpx.AsyncClient"]:
-    """httpx on our real API server with generation and all six agents."""
+                    agent_host: "AgentHost", api_token: str) -> AsyncIterator["httpx.AsyncClient"]:
+    """httpx on our real API server with generation and all six agents, sending the token."""
     import httpx
 
     from app.api import create_api
     from app.api_server import ApiServer
 
-    server = ApiServer(create_api(engine, pool, generation), port=0)
+    server = ApiServer(create_api(engine, pool, generation, token=api_token), port=0)
     await server.start()
-    async with httpx.AsyncClient(base_url=server.url, timeout=120) as client:
+    async with httpx.AsyncClient(base_url=server.url, timeout=120,
+                                 headers={"Authorization": f"Bearer {api_token}"}) as client:
         yield client
     await server.stop()
     await generation.close()

@@ -43,14 +43,21 @@ def run_gui(config: Config, *, smoke: bool = False, screenshots: Path | None = N
             file=sys.stderr,
         )
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    qt_application()
+    return qasync.run(_main(config, smoke=smoke, screenshots=screenshots))
+
+
+def qt_application() -> QApplication:
+    """The one QApplication, set up as the GUI runs it (tests and probes reuse this)."""
     app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
     app.setApplicationName("aiwebtest")
     app.setOrganizationName("aiwebtest")
     app.setApplicationDisplayName(APP_TITLE)
     # Shutdown is async; the loop must outlive the last window.
     app.setQuitOnLastWindowClosed(False)
     follow_os_theme(app)
-    return qasync.run(_main(config, smoke=smoke, screenshots=screenshots))
+    return app
 
 
 async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int:

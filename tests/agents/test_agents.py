@@ -59,9 +59,9 @@ async def test_analysis_measures_baseline_coverage_of_existing_tests(agent_host,
 
 @pytest.mark.slow
 async def test_evolution_reaches_phase2_over_http(agent_host, agent_services: Services, test_client,
-                                                  sample_repo: Path, pool) -> None:
+                                                  sample_repo: Path, pool, api_token: str) -> None:
     """With PHASE2_API_URL set, Evolution POSTs to /api/v1/execute as the spec shows."""
-    agent_services.phase2 = HttpPhase2(str(test_client.base_url))
+    agent_services.phase2 = HttpPhase2(str(test_client.base_url), api_token)
     done = await _run(agent_services, "evolve", {
         "repository": str(sample_repo), "target_files": ["calc.py"], "coverage_target": 0.8, "search_time_s": 10})
     assert done["status"] == "completed", done["error"]
