@@ -64,7 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("api-token", help="print the REST API's bearer token (made on first use)")
     services = sub.add_parser("services", help="embedded server commands")
     services_sub = services.add_subparsers(dest="services_command", required=True)
-    services_sub.add_parser("status", help="print what runs where")
+    services_sub.add_parser("status", help="print what runs where and how to connect by hand")
+    # Frozen builds cannot run "python -m app.services_watchdog"; the watchdog comes in here.
+    watchdog = services_sub.add_parser("watchdog")
+    watchdog.add_argument("data_dir")
+    watchdog.add_argument("which")
     return parser
 
 
@@ -93,6 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "api-token":
             print(config.api_token())
             return 0
+        if args.command == "services" and args.services_command == "watchdog":
+            from app.services_watchdog import main as watchdog_main
+
+            return watchdog_main([args.data_dir, args.which])
         if args.command == "services":
             return asyncio.run(_services_status(config))
         from ui.gui_app import run_gui  # Qt is imported only for the GUI
@@ -151,11 +159,17 @@ async def _migrate(config: Config) -> int:
 
 
 async def _services_status(config: Config) -> int:
-    rows = await ServiceManager(config).status()
+    manager = ServiceManager(config)
+    rows = await manager.status()
     print(f"{'service':<9}{'mode':<10}{'state':<12}{'pid':<12}where")
     for row in rows:
         print(row.line())
     print(f"data dir: {config.data_dir}")
+    hints = manager.connect_hints()
+    if hints:
+        print("connect by hand (only this user can; the passwords are in the data dir's secrets/ folder):")
+        for hint in hints:
+            print(f"  {hint}")
     return 0
 
 

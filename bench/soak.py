@@ -1,0 +1,230 @@
+"""Soak: the full app offscreen for a long time with work flowing; reports aborts, RSS growth and loop lag.
+
+Run by hand: ``.venv/bin/python bench/soak.py [--minutes 30] [--in-flight 2]``.
+
+The app (AppCore with its API, the main window with every panel, the
+Costs/Agents/Rollout panels refreshing every second) runs in a child
+process, as a user runs it. The parent only watches: a crash such as
+"none_dealloc" shows as the child's exit signal instead of taking the
+report with it. While it runs:
+
+* ``--in-flight`` generation requests are kept going through the agents,
+  on an instant scripted model (the engine's sandboxed pytest runs and the
+  agents' bookkeeping are the load), with every fifth one on the
+  search-based strategy (Pynguin, no model);
+* an HTTP client calls the API (with its token) every second: agents,
+  dashboard, settings, and a Phase 2 execute every tenth call;
+* a 5 ms QTimer measures how late the loop serves it (lag).
+
+Each minute the child prints one JSON line (RSS, None's refcount, lag
+percentiles, requests done); the parent prints a summary at the end with
+RSS growth measured from the end of the first minute (after warm-up) and
+the lag against the first minute's (a baseline taken in the same run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+GOOD = ("```python\nfrom calc import classify, safe_div, clamp\n\ndef test_all():\n    assert classify(-1) == 'negative'\n"
+        "    assert classify(0) == 'zero'\n    assert classify(2) == 'positive'\n    assert safe_div(1, 0) is None\n"
+        "    assert safe_div(4, 2) == 2\n    assert clamp(5, 0, 3) == 3\n```")
+TICK_MS = 5
+
+
+def _quantiles(samples: list[float]) -> dict[str, float]:
+    if len(samples) < 2:
+        return {"p50": 0.0, "p99": 0.0, "max": max(samples, default=0.0)}
+    q = statistics.quantiles(samples, n=100)
+    return {"p50": round(q[49], 2), "p99": round(q[98], 2), "max": round(max(samples), 2)}
+
+
+async def _child(minutes: float, in_flight: int) -> int:
+    import httpx
+    import psutil
+    from PySide6.QtCore import QTimer
+
+    from app.config import load_config
+    from app.control import ControlCenter
+    from app.core import AppCore
+    from app.generation import GenerateRequest
+    from tests.helpers.llm_server import ScriptedLLM
+    from ui.async_bridge import AsyncRunner
+    from ui.main_window import MainWindow
+
+    llm = ScriptedLLM(default={"content": GOOD}).start()
+    data = Path(tempfile.mkdtemp(prefix="awt-soak-"))
+    repo = data / "repo"
+    shutil.copytree(ROOT / "resources" / "sample_repo", repo)
+    config = load_config(env_file=None, aiwebtest_data_dir=str(data), llm_base_url=llm.base_url,
+                         aiwebtest_api_port=0)
+    core = AppCore(config)
+    await core.start()
+    assert core.api is not None and core.generation is not None
+    window = MainWindow()
+    runner = AsyncRunner(window)
+    window.install_panels(ControlCenter(core), runner)
+    for name in ("Costs", "Agents", "Rollout"):
+        window.panels[name].timer.setInterval(1000)
+    window.show()
+
+    lags: list[float] = []
+    last = time.perf_counter()
+
+    def tick() -> None:
+        nonlocal last
+        now = time.perf_counter()
+        lags.append(max(0.0, (now - last) * 1000 - TICK_MS))
+        last = now
+
+    timer = QTimer()
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    timer.start()
+    counts = {"completed": 0, "failed": 0, "http_ok": 0, "http_bad": 0, "submitted": 0}
+    failures: list[str] = []
+    stop = asyncio.Event()
+
+    async def generations() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            counts["submitted"] += 1
+            strategy = "search" if n % 5 == 0 else "llm"
+            try:
+                sub = await core.generation.submit(
+                    GenerateRequest(str(repo), ["calc.py"], coverage_target=0.5, max_rounds=1, strategy=strategy,
+                                    search_time_s=5), use_agents=True)
+                state = await core.generation.wait(sub["task_id"], timeout_s=600)
+                counts["completed" if state["status"] == "completed" else "failed"] += 1
+                if state["status"] != "completed":
+                    failures.append(str(state.get("error"))[:200])
+            except Exception as exc:  # noqa: BLE001 - a soak counts failures, it does not stop on one
+                counts["failed"] += 1
+                failures.append(f"{type(exc).__name__}: {exc}"[:200])
+
+    async def http_traffic() -> None:
+        headers = {"Authorization": f"Bearer {config.api_token()}"}
+        async with httpx.AsyncClient(base_url=core.api.url, headers=headers, timeout=120) as client:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                try:
+                    if n % 10 == 0:
+                        response = await client.post("/api/v1/execute", json={
+                            "test_code": "def test_ok():\n    assert 1 + 1 == 2\n", "execution_strategy": "tier1_only"})
+                    else:
+                        path = ("/api/v2/agents", "/api/v2/metrics/dashboard", "/api/v1/settings", "/api/health")[n % 4]
+                        response = await client.get(path)
+                    counts["http_ok" if response.status_code == 200 else "http_bad"] += 1
+                except httpx.HTTPError:
+                    counts["http_bad"] += 1
+                await asyncio.sleep(1.0)
+
+    proc = psutil.Process()
+    workers = [asyncio.ensure_future(generations()) for _ in range(in_flight)]
+    workers.append(asyncio.ensure_future(http_traffic()))
+    started = time.monotonic()
+    minute = 0
+    try:
+        while time.monotonic() - started < minutes * 60:
+            await asyncio.sleep(60)
+            minute += 1
+            window_lags, lags[:] = list(lags), []
+            rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=False)
+                                               if c.is_running() and "python" in c.name())
+            print(json.dumps({
+                "minute": minute, "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+                "rss_with_children_mb": round(rss / 2**20, 1), "none_refcount": sys.getrefcount(None),
+                "lag_ms": _quantiles(window_lags), "ticks": len(window_lags), **counts,
+                "last_failure": failures[-1] if failures else None,
+            }), flush=True)
+    finally:
+        stop.set()
+        for w in workers:
+            w.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+        timer.stop()
+        window.stop_refreshing()
+        runner.cancel_all()
+        window.close()
+        await core.shutdown()
+        llm.stop()
+    return 0
+
+
+def _run_child(minutes: float, in_flight: int) -> int:
+    import qasync
+
+    from ui.gui_app import qt_application
+
+    qt_application()
+    return qasync.run(_child(minutes, in_flight))
+
+
+def _parent(minutes: float, in_flight: int) -> int:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    cmd = [sys.executable, __file__, "--child", "--minutes", str(minutes), "--in-flight", str(in_flight)]
+    print(f"soak: {minutes:g} min, {in_flight} generation(s) in flight, panels refreshing every 1 s", flush=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    rows: list[dict] = []
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        line = line.strip()
+        if line.startswith("{"):
+            row = json.loads(line)
+            rows.append(row)
+            print(f"  min {row['minute']:>3}: rss {row['rss_mb']:7.1f} MB  lag p50 {row['lag_ms']['p50']:6.2f} "
+                  f"p99 {row['lag_ms']['p99']:7.2f} max {row['lag_ms']['max']:8.1f} ms  done {row['completed']:>4} "
+                  f"failed {row['failed']:>3}  http ok {row['http_ok']:>5} bad {row['http_bad']:>3}  "
+                  f"None {row['none_refcount']}", flush=True)
+        else:
+            print("  child: " + line, flush=True)
+    code = proc.wait()
+    if code < 0:
+        verdict = f"ABORTED by signal {signal.Signals(-code).name} after {len(rows)} min"
+    elif code != 0:
+        verdict = f"exited {code} after {len(rows)} min"
+    else:
+        verdict = "no abort"
+    print(f"soak result: {verdict}")
+    if len(rows) >= 2:
+        first, last = rows[0], rows[-1]
+        growth = last["rss_mb"] - first["rss_mb"]
+        span = last["minute"] - first["minute"]
+        print(f"  RSS {first['rss_mb']} MB after minute 1 -> {last['rss_mb']} MB after minute {last['minute']}: "
+              f"{growth:+.1f} MB ({growth / first['rss_mb'] * 100:+.1f} %, {growth / span:+.2f} MB/min)")
+        p99s = [r["lag_ms"]["p99"] for r in rows]
+        print(f"  loop lag p99 per minute: first {p99s[0]} ms, median {statistics.median(p99s)} ms, "
+              f"worst {max(p99s)} ms (ratio worst/first {max(p99s) / max(p99s[0], 0.01):.1f}x); "
+              f"worst single tick {max(r['lag_ms']['max'] for r in rows)} ms")
+        print(f"  generations completed {last['completed']}, failed {last['failed']}; HTTP ok {last['http_ok']}, "
+              f"bad {last['http_bad']}; None refcount {first['none_refcount']} -> {last['none_refcount']}")
+        if last["last_failure"]:
+            print(f"  last failure: {last['last_failure']}")
+    return 0 if code == 0 else 1
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--in-flight", type=int, default=2)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        sys.exit(_run_child(args.minutes, args.in_flight))
+    sys.exit(_parent(args.minutes, args.in_flight))
