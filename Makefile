@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test test-fast smoke screenshots bench clean
+.PHONY: setup system run test test-fast smoke screenshots bench soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version' 
@@ -13,26 +13,41 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-CHROMIUM := /usr/bin/chromium
+# Debian packages the app and its tests need beyond Python:
+#  Qt's xcb platform plugin (a real window): libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 ...
+#  chromium: browser tests, driven by Playwright (never a downloaded browser)
+#  bubblewrap: the sandbox for code from a repository; xvfb: real-window tests
+#  prometheus: promtool, to check the alert rules
+SYSTEM_PACKAGES := chromium bubblewrap xvfb prometheus \
+	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 \
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3
 
-# Browser tests use Debian's Chromium; Playwright never downloads a browser.
-$(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+# Installs what is missing as root; otherwise names it and goes on (the tests that
+# need a missing package say so when they skip).
+system:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing system packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+			|| echo "could not install:$$missing (tests that need them will say so)"; \
 	else \
-		echo "Browser tests need Chromium: sudo apt-get install chromium (they are skipped until then)"; \
+		echo "missing system packages:$$missing"; \
+		echo "  install them with: sudo apt-get install$$missing"; \
 	fi
 
-setup: $(STAMP) $(CHROMIUM)
+setup: $(STAMP) system
 
 run: setup
 	$(VENV)/bin/aiwebtest
 
 test: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+	QT_QPA_PLATFORM=offscreen .ci/pytest-run $(PY)
 
 test-fast: setup
-	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -m "not slow"
+	QT_QPA_PLATFORM=offscreen .ci/pytest-run $(PY) -m "not slow"
 
 smoke: setup
 	AIWEBTEST_DATA_DIR=$$(mktemp -d) $(VENV)/bin/aiwebtest --smoke
@@ -45,6 +60,9 @@ bench: setup
 	$(PY) bench/engine.py
 	$(PY) bench/bus.py
 	$(PY) bench/ui_lag.py
+
+soak: setup
+	$(PY) bench/soak.py --minutes $${MINUTES:-30}
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -53,7 +53,9 @@ def _quantiles(samples: list[float]) -> dict[str, float]:
     return {"p50": round(q[49], 2), "p99": round(q[98], 2), "max": round(max(samples), 2)}
 
 
-async def _child(minutes: float, in_flight: int) -> int:
+async def _child(minutes: float, in_flight: int, trace: bool) -> int:
+    import tracemalloc
+
     import httpx
     import psutil
     from PySide6.QtCore import QTimer
@@ -136,6 +138,9 @@ async def _child(minutes: float, in_flight: int) -> int:
                 await asyncio.sleep(1.0)
 
     proc = psutil.Process()
+    baseline_snapshot = None
+    if trace:
+        tracemalloc.start(8)
     workers = [asyncio.ensure_future(generations()) for _ in range(in_flight)]
     workers.append(asyncio.ensure_future(http_traffic()))
     started = time.monotonic()
@@ -153,6 +158,14 @@ async def _child(minutes: float, in_flight: int) -> int:
                 "lag_ms": _quantiles(window_lags), "ticks": len(window_lags), **counts,
                 "last_failure": failures[-1] if failures else None,
             }), flush=True)
+            if trace and minute == 2:
+                baseline_snapshot = tracemalloc.take_snapshot()
+            elif trace and baseline_snapshot is not None:
+                growth = tracemalloc.take_snapshot().compare_to(baseline_snapshot, "traceback")
+                for stat in growth[:6]:
+                    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(stat.traceback[-6:]))
+                    print(f"trace +{stat.size_diff / 1024:.0f} KiB ({stat.count_diff:+d} blocks) {where}",
+                          flush=True)
     finally:
         stop.set()
         for w in workers:
@@ -167,18 +180,20 @@ async def _child(minutes: float, in_flight: int) -> int:
     return 0
 
 
-def _run_child(minutes: float, in_flight: int) -> int:
+def _run_child(minutes: float, in_flight: int, trace: bool) -> int:
     import qasync
 
     from ui.gui_app import qt_application
 
     qt_application()
-    return qasync.run(_child(minutes, in_flight))
+    return qasync.run(_child(minutes, in_flight, trace))
 
 
-def _parent(minutes: float, in_flight: int) -> int:
+def _parent(minutes: float, in_flight: int, trace: bool) -> int:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     cmd = [sys.executable, __file__, "--child", "--minutes", str(minutes), "--in-flight", str(in_flight)]
+    if trace:
+        cmd.append("--trace")
     print(f"soak: {minutes:g} min, {in_flight} generation(s) in flight, panels refreshing every 1 s", flush=True)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     rows: list[dict] = []
@@ -223,8 +238,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--in-flight", type=int, default=2)
+    parser.add_argument("--trace", action="store_true",
+                        help="tracemalloc: print each minute where memory grew since minute 2 (slower)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        sys.exit(_run_child(args.minutes, args.in_flight))
-    sys.exit(_parent(args.minutes, args.in_flight))
+        sys.exit(_run_child(args.minutes, args.in_flight, args.trace))
+    sys.exit(_parent(args.minutes, args.in_flight, args.trace))

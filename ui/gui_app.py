@@ -23,6 +23,7 @@ from app.errors import AppError
 from app.health import HealthMonitor, HealthReport
 from ui.async_bridge import AsyncRunner
 from ui.main_window import PANELS, MainWindow
+from ui.qt_prerequisites import missing_message, missing_packages, uses_xcb
 from ui.settings_dialog import SettingsDialog
 from ui.theme import follow_os_theme
 
@@ -43,6 +44,11 @@ def run_gui(config: Config, *, smoke: bool = False, screenshots: Path | None = N
             file=sys.stderr,
         )
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if uses_xcb():
+        missing = missing_packages()
+        if missing:
+            print(missing_message(missing), file=sys.stderr)
+            return 1
     qt_application()
     return qasync.run(_main(config, smoke=smoke, screenshots=screenshots))
 
