@@ -66,6 +66,11 @@ class ControlCenter:
     def __init__(self, core: AppCore) -> None:
         self.core = core
 
+    def api_access(self) -> tuple[str | None, str]:
+        """Where the REST API answers (None when it is not served) and its bearer token."""
+        url = self.core.api.url if self.core.api is not None else None
+        return url, self.core.config.api_token()
+
     @property
     def _pool(self):
         if self.core.pool is None:

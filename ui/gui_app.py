@@ -91,6 +91,7 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
     runner.error.connect(window.show_status_error)
     window.install_panels(control, runner)
     window.settings_requested.connect(lambda: _open_settings(window, control, runner))
+    window.api_token_requested.connect(lambda: _copy_api_token(window, control))
     monitor = HealthMonitor(core.health, window.show_health, interval_s=2.0)
     try:
         report = await core.health()
@@ -131,6 +132,13 @@ def _smoke_line(core: AppCore, report: HealthReport, t_window: float, total: flo
         f"api {core.api.url if core.api else 'not served: ' + str(core.api_error)}"
     )
     return 0
+
+
+def _copy_api_token(window: MainWindow, control: ControlCenter) -> None:
+    url, token = control.api_access()
+    QApplication.clipboard().setText(token)
+    where = f"for {url}" if url else "(the API is not served by this window)"
+    window.show_progress(f"API token copied {where}: send it as 'Authorization: Bearer <token>'")
 
 
 def _open_settings(window: MainWindow, control: ControlCenter, runner: AsyncRunner) -> SettingsDialog:

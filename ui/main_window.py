@@ -59,10 +59,12 @@ class MainWindow(QMainWindow):
 
     Signals:
         settings_requested: the user asked for the settings dialog.
+        api_token_requested: the user asked to copy the REST API's token.
         closing: the window is closing; the app should shut down.
     """
 
     settings_requested = Signal()
+    api_token_requested = Signal()
     closing = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -204,6 +206,11 @@ class MainWindow(QMainWindow):
         self.settings_action = settings
 
         help_menu = self.menuBar().addMenu("&Help")
+        copy_token = QAction("Copy REST API &token", self)
+        copy_token.setStatusTip("For curl and scripts: Authorization: Bearer <token>")
+        copy_token.triggered.connect(self.api_token_requested)
+        help_menu.addAction(copy_token)
+        self.copy_token_action = copy_token
         about = QAction("&About", self)
         about.triggered.connect(self._show_about)
         help_menu.addAction(about)

@@ -94,3 +94,18 @@ def test_close_emits_closing_and_remembers_panel(qtbot: QtBot) -> None:
     assert QSettings().value("main_window/panel") == "Settings"
     again = make_window(qtbot)
     assert again.current_panel() == "Settings"
+
+
+def test_copy_api_token_puts_the_token_on_the_clipboard(qtbot: QtBot, data_dir: Path) -> None:
+    from app.api_token import read_token
+    from app.control import ControlCenter
+    from ui.gui_app import _copy_api_token
+
+    window = make_window(qtbot)
+    control = ControlCenter(AppCore(make_config(data_dir)))  # not started: no API served
+    window.api_token_requested.connect(lambda: _copy_api_token(window, control))
+    with qtbot.waitSignal(window.api_token_requested, timeout=1000):
+        window.copy_token_action.trigger()
+    token = read_token(data_dir)
+    assert token and QApplication.clipboard().text() == token
+    assert "not served" in window.message.text()
