@@ -219,7 +219,13 @@ class ServiceManager:
         return live_users(users)
 
     async def _start_watchdog(self) -> None:
-        """The detached process that stops the servers if every user dies (app/services_watchdog.py)."""
+        """The detached process that stops the servers if every user dies (app/services_watchdog.py).
+
+        Called under the services lock; a live watchdog holds ``watchdog.lock``
+        and leaves only under the services lock too, so this test cannot race it.
+        """
+        if _watchdog_running(self._run_dir):
+            return
         which = ",".join(name for name, embedded in (("postgres", self.embeds_postgres),
                                                      ("redis", self.embeds_redis)) if embedded)
         if getattr(sys, "frozen", False):
@@ -231,6 +237,17 @@ class ServiceManager:
         result = await run_command(*argv, timeout_s=30, env={**os.environ, "PYTHONPATH": path})
         if result.returncode != 0:
             log.warning("the services watchdog did not start: %s", result.stderr.strip()[-500:])
+
+
+def _watchdog_running(run_dir: Path) -> bool:
+    fd = os.open(run_dir / "watchdog.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing drops our lock, if we got it
+    return False
 
 
 async def _check_postgres(url: str) -> None:

@@ -65,6 +65,7 @@ async def test_second_user_adopts_and_last_one_out_stops(data_dir: Path) -> None
     assert a == b
     assert second.postgres.info is not None and second.postgres.info.adopted
     assert len(server_processes(data_dir)) == 2
+    assert len(watchdog_processes(data_dir)) == 1, "one watchdog per data dir"
     await first.stop()
     assert len(server_processes(data_dir)) == 2, "servers stopped under a live user"
     await second.stop()
