@@ -27,6 +27,8 @@ from agents.constants import group_name, heartbeat_key, inbox_stream, work_strea
 
 log = logging.getLogger(__name__)
 
+CANCEL_GRACE_S = 10.0
+
 _TRANSIENT = (OSError, aioredis.ConnectionError, aioredis.TimeoutError, asyncpg.PostgresConnectionError,
               asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
 
@@ -85,9 +87,14 @@ class AgentWorker:
             pass
         if self.active:
             await asyncio.wait(self.active, timeout=drain_timeout_s)
-        for task in [*self._loops, *self.active]:
+        pending = [*self._loops, *self.active]
+        for task in pending:
             task.cancel()
-        await asyncio.gather(*self._loops, *self.active, return_exceptions=True)
+        # Bounded: a handler that swallows its cancellation must not hold shutdown for ever
+        # (with nothing else scheduled, the loop would sleep in Qt's poll with no way out).
+        _done, stuck = await asyncio.wait(pending, timeout=CANCEL_GRACE_S) if pending else (set(), set())
+        for task in stuck:
+            log.warning("%s: %s ignored its cancellation; leaving it behind", self.agent_id, task.get_name())
         try:
             await self.services.redis.delete(heartbeat_key(self.agent_id))
         except _TRANSIENT:

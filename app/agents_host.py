@@ -7,6 +7,8 @@ asked for, plus the reconciler.
 
 from __future__ import annotations
 
+import asyncio
+
 import logging
 from pathlib import Path
 
@@ -82,8 +84,9 @@ class AgentHost:
     async def stop(self, drain_timeout_s: float = 30.0) -> None:
         if self.reconciler is not None:
             await self.reconciler.stop()
-        for worker in reversed(self.workers):
-            await worker.stop(drain_timeout_s)
+        # All at once: draining one type after another made a shutdown wait up to
+        # 30 s per busy type (an orchestration waiting on its evolve child: 60 s).
+        await asyncio.gather(*(worker.stop(drain_timeout_s) for worker in self.workers))
         self.workers.clear()
         if self.services.gateway is not None:
             await self.services.gateway.close()
