@@ -28,9 +28,8 @@ for _var in ("AGENTS_ENABLED", "LLM_API_KEY", "LLM_BASE_URL", "AIWEBTEST_DATA_DI
 
 from app.config import Config, load_config  # noqa: E402
 from app.db import create_pool  # noqa: E402
-from app.migrations import migrate  # noqa: E402
 from app.services import Endpoints, ServiceManager  # noqa: E402
-from tests.helpers.pg import with_database  # noqa: E402
+from tests.helpers.pg import migrate_database, with_database  # noqa: E402
 
 if TYPE_CHECKING:  # fixture annotations only
     import httpx
@@ -84,11 +83,7 @@ async def fresh_db(servers: Endpoints) -> AsyncIterator[str]:
 
 @pytest.fixture
 async def migrated_db(fresh_db: str) -> str:
-    conn = await asyncpg.connect(fresh_db)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
+    await migrate_database(fresh_db)
     return fresh_db
 
 

@@ -26,9 +26,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
-from app.migrations import migrate
 from app.services import Endpoints
-from tests.helpers.pg import with_database
+from tests.helpers.pg import migrate_database, with_database
 
 ROOT = Path(__file__).parents[2]
 EXAMPLES_PER_OPERATION = 40
@@ -42,11 +41,7 @@ async def _new_database(server_url: str) -> str:
     finally:
         await admin.close()
     url = with_database(server_url, name)
-    conn = await asyncpg.connect(url)
-    try:
-        await migrate(conn)
-    finally:
-        await conn.close()
+    await migrate_database(url)
     return url
 
 

@@ -13,7 +13,6 @@ stack also shows as a non-zero exit.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import gc
 import json
 import sys

@@ -54,3 +54,16 @@ def without_password(url: str) -> str:
     user = netloc[0].split(":", 1)[0] if len(netloc) == 2 else ""
     host = netloc[-1]
     return urlunsplit((parts.scheme, f"{user}@{host}" if user else host, parts.path, parts.query, parts.fragment))
+
+
+async def migrate_database(url: str) -> None:
+    """Apply our migrations to the database at ``url``."""
+    import asyncpg
+
+    from app.migrations import migrate
+
+    conn = await asyncpg.connect(url)
+    try:
+        await migrate(conn)
+    finally:
+        await conn.close()
