@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from agents import registry, tasks
 from agents.bus import Bus
 from agents.constants import AGENT_TYPES, TASK_HANDLERS, heartbeat_key, work_stream
+from agents.task_stop import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,7 @@ class Reconciler:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await cancel_and_wait([self._task], who="reconciler")
             self._task = None
 
     async def _run(self) -> None:

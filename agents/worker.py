@@ -24,6 +24,7 @@ from agents import metrics, registry, tasks
 from agents.base import Agent, Services, TaskContext, TaskFailed
 from agents.bus import Message
 from agents.constants import group_name, heartbeat_key, inbox_stream, work_stream
+from agents.task_stop import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +88,9 @@ class AgentWorker:
             pass
         if self.active:
             await asyncio.wait(self.active, timeout=drain_timeout_s)
-        pending = [*self._loops, *self.active]
-        for task in pending:
-            task.cancel()
-        # Bounded: a handler that swallows its cancellation must not hold shutdown for ever
-        # (with nothing else scheduled, the loop would sleep in Qt's poll with no way out).
-        _done, stuck = await asyncio.wait(pending, timeout=CANCEL_GRACE_S) if pending else (set(), set())
-        for task in stuck:
-            log.warning("%s: %s ignored its cancellation; leaving it behind", self.agent_id, task.get_name())
+        # Repeated and bounded: redis-py swallows a cancel that lands inside a command
+        # (agents/task_stop.py), and a stuck handler must not hold shutdown for ever.
+        await cancel_and_wait([*self._loops, *self.active], grace_s=CANCEL_GRACE_S, who=self.agent_id)
         try:
             await self.services.redis.delete(heartbeat_key(self.agent_id))
         except _TRANSIENT:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import asyncpg
 import redis.asyncio as aioredis
 
+from agents.task_stop import cancel_and_wait
+
 log = logging.getLogger(__name__)
 
 PROCESSES_KEY = "aiwebtest:processes"
@@ -80,8 +82,8 @@ class ConfigWatcher:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, *self._pending, return_exceptions=True)
+            await cancel_and_wait([self._task], who="config watcher")
+            await asyncio.gather(*self._pending, return_exceptions=True)
             self._task = None
         try:
             await self.redis.hdel(PROCESSES_KEY, self.process_id)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from agents.constants import PROGRESS_CHANNEL_PREFIX
+from agents.task_stop import cancel_and_wait
 from app.generation import GenerateRequest
 from app.paths import resources_dir
 
@@ -43,7 +44,7 @@ async def run_sample_generation(control: Any) -> dict[str, Any]:
     try:
         state = await core.generation.wait(submitted["task_id"], timeout_s=600)
     finally:
-        listener.cancel()
+        await cancel_and_wait([listener], grace_s=5, who="demo listener")
         await pubsub.aclose()
     return {**state, "progress": lines}
 

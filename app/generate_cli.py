@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from agents.constants import PROGRESS_CHANNEL_PREFIX
+from agents.task_stop import cancel_and_wait
 from app.config import Config
 from app.core import AppCore
 from app.errors import AppError
@@ -34,8 +35,7 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
         try:
             state = await core.generation.wait(submitted["task_id"], timeout_s=args.timeout)
         finally:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)
+            await cancel_and_wait([watcher], grace_s=5, who="progress printer")
         if args.json:
             print(json.dumps(state, indent=2, default=str))
         if state["status"] != "completed":

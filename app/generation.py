@@ -19,6 +19,7 @@ import asyncpg
 
 from agents import tasks
 from agents.base import Services, dispatch
+from agents.task_stop import cancel_and_wait
 from app import router
 from app.config import Config
 from app.errors import AppError
@@ -181,9 +182,7 @@ class GenerationService:
             await asyncio.sleep(poll_s)
 
     async def close(self) -> None:
-        for job in list(self._background):
-            job.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        await cancel_and_wait(list(self._background), who="generation")
 
 
 def _task_json(task: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 import asyncpg
 import redis.asyncio as aioredis
 
+from agents.task_stop import cancel_and_wait
+
 
 @dataclass(frozen=True)
 class ServiceHealth:
@@ -83,9 +85,5 @@ class HealthMonitor:
 
     async def stop(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await cancel_and_wait([self._task], who="health monitor")
             self._task = None

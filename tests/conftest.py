@@ -7,8 +7,11 @@ servers instead (each test still gets a database of its own).
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
+import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -41,6 +44,41 @@ if TYPE_CHECKING:  # fixture annotations only
     from engine.engine import ExecutionEngine
     from tests.helpers.llm_server import ScriptedLLM
     from tests.helpers.web import LocalSite
+
+
+# Past this, a test's asyncio tasks are printed and cancelled (below pytest-timeout's 300 s).
+STUCK_AFTER_S = 240.0
+
+
+def _running_loops() -> list[asyncio.AbstractEventLoop]:
+    return [obj for obj in gc.get_objects()
+            if isinstance(obj, asyncio.AbstractEventLoop) and obj.is_running() and not obj.is_closed()]
+
+
+def _dump_and_cancel(loop: asyncio.AbstractEventLoop) -> None:
+    print(f"\n== a test is stuck after {STUCK_AFTER_S:.0f} s; its tasks: ==", file=sys.stderr)
+    for task in asyncio.all_tasks(loop):
+        task.print_stack(limit=12, file=sys.stderr)
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+
+
+@pytest.fixture(autouse=True)
+def stuck_test_guard() -> Iterator[None]:
+    """Turns a test that awaits for ever into a failure that shows which await.
+
+    pytest-timeout alone shows only the main thread sitting in the
+    selector, not the coroutine that waits; under qasync it cannot fire at
+    all while Qt sleeps in poll(). A thread can wake any running loop
+    (call_soon_threadsafe), print every task's stack and cancel them, so
+    the await that never returned is in the report.
+    """
+    timer = threading.Timer(STUCK_AFTER_S, lambda: [loop.call_soon_threadsafe(_dump_and_cancel, loop)
+                                                    for loop in _running_loops()])
+    timer.daemon = True
+    timer.start()
+    yield
+    timer.cancel()
 
 
 def make_config(data_dir: Path | str, **overrides: object) -> Config:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import sys
-import threading
-
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -21,44 +17,11 @@ from tests.conftest import make_config
 from ui.async_bridge import AsyncRunner
 
 
-_LOOPS: list[qasync.QEventLoop] = []
-# Past this, a UI test's tasks are dumped and cancelled (below pytest-timeout's 300 s).
-STUCK_AFTER_S = 240.0
-
-
 def _qasync_loop() -> qasync.QEventLoop:
     app = QApplication.instance() or QApplication([])
     # As in the app: closing the last window (a dialog) must not quit Qt and stop the loop.
     app.setQuitOnLastWindowClosed(False)
-    loop = qasync.QEventLoop(app)
-    _LOOPS[:] = [loop]
-    return loop
-
-
-def _dump_and_cancel(loop: asyncio.AbstractEventLoop) -> None:
-    print(f"\n== a UI test is stuck after {STUCK_AFTER_S:.0f} s; its tasks: ==", file=sys.stderr)
-    for task in asyncio.all_tasks(loop):
-        task.print_stack(limit=12, file=sys.stderr)
-    for task in asyncio.all_tasks(loop):
-        task.cancel()
-
-
-@pytest.fixture(autouse=True)
-def stuck_test_guard() -> Iterator[None]:
-    """Turns a UI test that waits for ever into a failure that shows where it waited.
-
-    pytest-timeout cannot help here: its SIGALRM handler is Python code, and
-    while Qt sleeps in poll() with no timer pending no Python code runs. A
-    thread can still wake the loop (call_soon_threadsafe posts a Qt event),
-    print every task's stack and cancel them, so the await that never
-    returned is in the report.
-    """
-    timer = threading.Timer(STUCK_AFTER_S, lambda: [loop.call_soon_threadsafe(_dump_and_cancel, loop)
-                                                    for loop in list(_LOOPS) if not loop.is_closed()])
-    timer.daemon = True
-    timer.start()
-    yield
-    timer.cancel()
+    return qasync.QEventLoop(app)
 
 
 def pytest_asyncio_loop_factories(config, item):

@@ -11,13 +11,40 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QGuiApplication, QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtGui import (
+    QDesktopServices,
+    QGuiApplication,
+    QKeySequence,
+    QShortcut,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView,
-    QLabel, QLineEdit, QMessageBox, QPlainTextEdit, QProgressBar, QPushButton, QSlider, QSplitter, QTableView,
-    QTableWidget, QTableWidgetItem, QTabWidget, QTreeView, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
 )
 
+from agents.task_stop import cancel_and_wait
 from app.generation import GenerateRequest
 from ui.async_bridge import AsyncRunner
 from ui.highlighter import PythonHighlighter
@@ -356,7 +383,7 @@ class GeneratePanel(QWidget):
                     break
                 await asyncio.sleep(0.3)
         finally:
-            listener.cancel()
+            await cancel_and_wait([listener], grace_s=5, who="progress listener")
         self._finished(state)
 
     def _finished(self, state: dict[str, Any]) -> None:
