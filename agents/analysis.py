@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import TaskContext
+from engine import settings_store
 from engine.results import parse_coverage
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
 
@@ -51,12 +52,14 @@ class AnalysisAgent:
         baseline = None
         tests = payload.get("test_files") or []
         if tests:
-            baseline = await self._baseline(repo, targets, tests, payload.get("interpreter"))
+            allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
+            baseline = await self._baseline(repo, targets, tests, payload.get("interpreter"), allow)
             if baseline is not None:
                 await ctx.progress(f"Existing tests cover {baseline['line_rate']:.0%} of the target lines")
         return {"functions": functions, "baseline": baseline}
 
-    async def _baseline(self, repo: Path, targets: list[str], tests: list[str], python: str | None) -> dict | None:
+    async def _baseline(self, repo: Path, targets: list[str], tests: list[str], python: str | None,
+                        allow_unisolated: bool) -> dict | None:
         import sys
 
         python = python or sys.executable
@@ -69,7 +72,8 @@ class AnalysisAgent:
                 [python, "-m", "coverage", "run", "--branch", f"--data-file={data}", f"--source={repo}",
                  "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(repo),
                  *[str(repo / t) for t in tests]],
-                python=python, cwd=scratch, limits=limits, env=env,
+                python=python, cwd=scratch, limits=limits, env=env, readable=[repo],
+                allow_unisolated=allow_unisolated,
             )
             if not data.exists():
                 return None
@@ -77,7 +81,8 @@ class AnalysisAgent:
             await run_sandboxed(
                 [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(out), "-q",
                  f"--include={','.join(str(repo / t) for t in targets)}"],
-                python=python, cwd=scratch, limits=limits, env=env,
+                python=python, cwd=scratch, limits=limits, env=env, readable=[repo],
+                allow_unisolated=allow_unisolated,
             )
             report = parse_coverage(out, repo)
             return report.to_json() if report else None

@@ -17,6 +17,7 @@ from agents.coverage_union import CoverageUnion
 from agents.generation import Candidate, StrategyError, module_of
 from agents.generation import llm as llm_strategy
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
+from engine import settings_store
 
 
 def count_tests(code: str) -> int:
@@ -86,8 +87,9 @@ class EvolutionAgent:
             if runner is None:
                 raise StrategyError("the search strategy is not available in this process")
             base = int(p.get("search_time_s", 20))
+            allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
             return await runner.generate(repo, target, search_time_s=base * 2 ** (round_no - 1),
-                                         seed=1000 + round_no)
+                                         seed=1000 + round_no, allow_unisolated=allow)
         candidate = await llm_strategy.generate(
             ctx.services.gateway, agent_id=ctx.agent_id, task_id=ctx.task_id,
             repository_source=(repo / target).read_text(encoding="utf-8"), target_file=target,

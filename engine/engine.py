@@ -7,8 +7,8 @@ is a row in ``executions``; each tier's attempt is appended as it ends.
 
 from __future__ import annotations
 
-import asyncio
 import ast
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,8 +19,8 @@ import asyncpg
 from engine import settings_store, store
 from engine.healing import apply_heals, find_test_names, intent_of, unified_diff
 from engine.interpreter import choose_interpreter, ensure_test_tools
-from engine.repair import propose_repair
 from engine.pytest_run import RunResult, RunSpec, run_pytest, uses_browser
+from engine.repair import propose_repair
 from engine.sandbox import SandboxLimits
 from engine.tier3 import LLMEndpoint, Tier3Agent
 
@@ -79,7 +79,7 @@ class ExecutionEngine:
         strategy = request.strategy or settings.fallback_strategy
         names = find_test_names(request.test_code)
         browser = uses_browser(request.test_code)
-        python = request.python or choose_interpreter(request.repository, self.python)
+        python = request.python or choose_interpreter(self.python)
         test_id = await store.create_test(
             self.pool, names[0] if names else "unnamed", request.test_code,
             "browser" if browser else "unit", str(request.repository) if request.repository else None,
@@ -87,7 +87,7 @@ class ExecutionEngine:
         execution_id = await store.create_execution(self.pool, test_id, strategy)
         execution = Execution(execution_id, "running", 0)
         try:
-            await ensure_test_tools(python)
+            await ensure_test_tools(python, allow_unisolated=settings.allow_unisolated)
             await store.mark_running(self.pool, execution_id)
             async with self._slots:
                 await self._run_tiers(execution, request, settings, strategy, names, browser, python)
@@ -106,12 +106,13 @@ class ExecutionEngine:
         self, execution: Execution, request: ExecuteRequest, settings: settings_store.ExecutionSettings,
         strategy: str, names: list[str], browser: bool, python: str,
     ) -> None:
-        limits = SandboxLimits(settings.timeout_seconds, settings.memory_limit_mb)
+        # Browser tests need the network (the site under test) and a data-size cap (engine/sandbox.py).
+        limits = SandboxLimits(settings.timeout_seconds, settings.memory_limit_mb, network=browser, browser=browser)
         max_tier = _TIERS_OF[strategy]
         base = RunSpec(
             test_code=request.test_code, python=python, limits=limits, repository=request.repository,
             target_files=request.target_files, heal_threshold=settings.heal_match_threshold,
-            extra_env={"AIWEBTEST_CHROMIUM": self.chromium},
+            extra_env={"AIWEBTEST_CHROMIUM": self.chromium}, allow_unisolated=settings.allow_unisolated,
         )
 
         # Tier 1: as written.

@@ -1,41 +1,36 @@
 """Which Python runs a target project's tests, and whether it can.
 
-Tests run on the *target project's* interpreter so its dependencies are
-importable, and so the engine works when the app itself is frozen (a
-PyInstaller bundle has no pytest to lend).
+Tests run on the environment built for the repository from its declared
+dependencies (``engine/repo_env.py``), else the configured interpreter,
+else ours. The repository's own ``.venv`` is never run: its interpreter
+and ``.pth`` files are the repository's code. The pytest/coverage check
+runs in the sandbox like everything else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import shutil
+import tempfile
 from pathlib import Path
 
 from app.errors import AppError
-from engine.sandbox import default_python
+from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
 
 
 class InterpreterError(AppError):
     """The chosen interpreter is missing, or lacks pytest or coverage."""
 
 
-_VENV_CANDIDATES = (".venv/bin/python", "venv/bin/python", ".venv/Scripts/python.exe")
 _checked: dict[str, str] = {}
 
 
-def choose_interpreter(repository: Path | None, configured: str | None = None) -> str:
-    """The repository's venv, else the configured one, else ours / ``python3``."""
-    if repository is not None:
-        for candidate in _VENV_CANDIDATES:
-            path = repository / candidate
-            if path.exists():
-                return str(path)
-    if configured:
-        return configured
-    return default_python()
+def choose_interpreter(configured: str | None = None) -> str:
+    """The configured interpreter, else ours / ``python3``."""
+    return configured or default_python()
 
 
-async def ensure_test_tools(python: str) -> str:
+async def ensure_test_tools(python: str, *, allow_unisolated: bool = False) -> str:
     """Check pytest and coverage import under ``python``; return its version line.
 
     Cached per interpreter path: the check costs a process start (~100 ms).
@@ -48,19 +43,23 @@ async def ensure_test_tools(python: str) -> str:
             f"The Python interpreter {python!r} was not found. Create a virtual environment in the "
             "repository (.venv) or set the interpreter in Settings."
         )
-    proc = await asyncio.create_subprocess_exec(
-        resolved, "-c",
-        "import sys\nmissing=[]\n"
-        "for m in ('pytest','coverage'):\n"
-        "    try: __import__(m)\n"
-        "    except ImportError: missing.append(m)\n"
-        "print(' '.join(missing) or 'ok'); print(sys.version.split()[0])",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await proc.communicate()
-    lines = out.decode().split()
-    if proc.returncode != 0 or not lines:
-        raise InterpreterError(f"{resolved} does not run: {err.decode().strip()[:300]}")
+    scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-check-"))
+    try:
+        result = await run_sandboxed(
+            [resolved, "-c",
+             "import sys\nmissing=[]\n"
+             "for m in ('pytest','coverage'):\n"
+             "    try: __import__(m)\n"
+             "    except ImportError: missing.append(m)\n"
+             "print(' '.join(missing) or 'ok'); print(sys.version.split()[0])"],
+            python=resolved, cwd=scratch, limits=SandboxLimits(60, 1024), env=clean_env(scratch),
+            allow_unisolated=allow_unisolated,
+        )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, scratch, True)
+    lines = result.stdout.split()
+    if result.returncode != 0 or not lines:
+        raise InterpreterError(f"{resolved} does not run: {result.stderr.strip()[-300:]}")
     if lines[0] != "ok":
         missing = " and ".join(lines[:-1])
         raise InterpreterError(

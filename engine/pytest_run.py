@@ -37,6 +37,7 @@ class RunSpec:
     heal_threshold: float = 0.75
     known_fingerprints: dict = field(default_factory=dict)
     extra_env: dict = field(default_factory=dict)
+    allow_unisolated: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
     await asyncio.to_thread(prepare)
     report = scratch / "heal-report.json"
     junit = scratch / "junit.xml"
+    # Inside the sandbox /tmp is private; everything the run touches lives in scratch.
     pythonpath = [str(scratch)]
     if spec.repository is not None:
         pythonpath.insert(0, str(spec.repository))
@@ -113,7 +115,9 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
                 f"--source={spec.repository}", *pytest_args]
     else:
         argv = [spec.python, *pytest_args]
-    result = await run_sandboxed(argv, python=spec.python, cwd=scratch, limits=spec.limits, env=env)
+    readable = [spec.repository] if spec.repository is not None else []
+    result = await run_sandboxed(argv, python=spec.python, cwd=scratch, limits=spec.limits, env=env,
+                                 readable=readable, allow_unisolated=spec.allow_unisolated)
 
     coverage = None
     if measure and data_file.exists() and not result.timed_out:
@@ -124,6 +128,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
             [spec.python, "-m", "coverage", "json", f"--data-file={data_file}", "-o", str(json_out),
              f"--include={include}", "-q"],
             python=spec.python, cwd=scratch, limits=SandboxLimits(60, spec.limits.memory_mb), env=env,
+            readable=readable, allow_unisolated=spec.allow_unisolated,
         )
         coverage = await asyncio.to_thread(parse_coverage, json_out, spec.repository)
 

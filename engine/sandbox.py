@@ -1,26 +1,40 @@
-"""Runs untrusted commands: own process group, scratch dir, time and memory caps.
+"""Runs untrusted commands inside bubblewrap, with time, memory, process and file caps.
 
-Generated tests execute code nobody vetted, so:
+Everything we run from a user's repository (its tests, the tests we
+generate, Pynguin importing its modules, installing its dependencies) is
+code nobody vetted. Each command runs in ``bwrap``:
 
-* the environment is built from an allow-list, never copied from ours, so
-  no secret (``LLM_API_KEY``, ``STAGEHAND_API_KEY``, database or Redis URLs)
-  can reach the test;
-* the memory cap is ``RLIMIT_DATA`` (writable private memory: heap and
-  anonymous mappings, what a memory hog grows), set by a tiny launcher that
-  then ``exec``s the command (no ``preexec_fn``: it is unsafe in a process
-  with threads, and Qt has threads). ``RLIMIT_AS`` was tried first and kills
-  Chromium and Playwright's node driver at start, which reserve gigabytes of
-  address space they never touch;
-* on time-out the whole process tree is killed (process group first, then
-  any descendant that left the group);
-* stdout and stderr are read as they come and capped, so a test printing
-  forever cannot fill our memory.
+* its own pid namespace: when the command ends or is killed, every
+  process it started (``setsid`` or not) goes with it;
+* no network (``SandboxLimits.network`` opens it for browser tests and for
+  installing from the package index), so neither the API port nor the
+  embedded servers' sockets (which are not mounted either) can be reached;
+* a filesystem with only the system (``/usr``, ``/etc``) and the given
+  interpreters and paths read-only, the scratch dir writable and a private
+  ``/tmp``: nothing of the user's home, the data dir or our sockets; its
+  own ``/proc``, so no ``/proc/<our pid>/environ``;
+* an unprivileged uid: the user's own in a user namespace, or
+  ``aiwebtest-sbx`` when the app runs as root (``engine/sandbox_user.py``);
+* caps: a memory and pids cgroup where we may make one
+  (``engine/cgroup_limits.py``), and always rlimits set by a tiny launcher
+  inside the sandbox: ``RLIMIT_AS`` (a shared mapping counts), or
+  ``RLIMIT_DATA`` for browser runs, because Chromium reserves gigabytes of
+  address space it never touches; ``RLIMIT_NPROC`` (counted per user
+  namespace on Linux >= 5.14) and ``RLIMIT_FSIZE``;
+* the environment is built from an allow-list, never copied from ours;
+* stdout and stderr are read as they come and capped.
+
+Without bubblewrap the engine refuses, unless the user allowed running
+without isolation; then only the environment, rlimits and process-group
+kill apply, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -30,23 +44,48 @@ from pathlib import Path
 
 import psutil
 
+from app.errors import AppError
+from engine import isolation
+from engine.cgroup_limits import RunCgroup, make_run_cgroup
+from engine.sandbox_user import sandbox_ids
+
 OUTPUT_CAP_BYTES = 256 * 1024
 # Variables a test may inherit from us; everything else is dropped.
-_PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "SYSTEMROOT")
+_PASS_THROUGH = ("PATH", "LANG", "LC_ALL", "TZ", "SYSTEMROOT")
 
-_LAUNCHER = (
-    "import os, resource, sys\n"
-    "limit = int(sys.argv[1])\n"
-    "if limit > 0:\n"
-    "    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))\n"
+# Runs inside the sandbox (``python -I -S``: no site, no .pth files of any
+# environment): set the caps, then become the command.
+_LIMITER = (
+    "import json, os, resource, sys\n"
+    "for name, value in json.loads(sys.argv[1]).items():\n"
+    "    resource.setrlimit(getattr(resource, name), (value, value))\n"
     "os.execvp(sys.argv[2], sys.argv[2:])\n"
 )
+# Runs outside, as root, only when a cgroup was made: join it, then exec bwrap.
+_JOINER = (
+    "import os, sys\n"
+    "n = int(sys.argv[1])\n"
+    "for f in sys.argv[2:2 + n]:\n"
+    "    open(f, 'w').write(str(os.getpid()))\n"
+    "os.execvp(sys.argv[2 + n], sys.argv[2 + n:])\n"
+)
+
+
+_TMPFS = ("/dev/shm", "/tmp", "/var/tmp")
+
+
+class SandboxUnavailable(AppError):
+    """Untrusted code cannot be isolated here and the user has not allowed running it without."""
 
 
 @dataclass(frozen=True)
 class SandboxLimits:
     timeout_s: float
     memory_mb: int
+    max_processes: int = 256
+    max_file_mb: int = 1024
+    network: bool = False  # browser tests and package installs only
+    browser: bool = False  # Chromium: cap data size, not address space
 
 
 @dataclass(frozen=True)
@@ -57,10 +96,12 @@ class SandboxResult:
     timed_out: bool
     duration_s: float
     truncated: bool
+    killed_for_memory: bool = False
+    isolated: bool = True
 
     @property
     def out_of_memory(self) -> bool:
-        return "MemoryError" in self.stdout or "MemoryError" in self.stderr
+        return self.killed_for_memory or "MemoryError" in self.stdout or "MemoryError" in self.stderr
 
 
 def clean_env(scratch: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -69,6 +110,7 @@ def clean_env(scratch: Path, extra: Mapping[str, str] | None = None) -> dict[str
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     env.update(
         HOME=str(scratch),
+        TMPDIR="/tmp",
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
         PYTHONNOUSERSITE="1",
@@ -78,6 +120,32 @@ def clean_env(scratch: Path, extra: Mapping[str, str] | None = None) -> dict[str
     return env
 
 
+def python_roots(python: str | Path) -> list[Path]:
+    """The folders an interpreter needs to run: its venv (if any) and its base installation."""
+    path = Path(python)
+    if not path.is_absolute():
+        found = shutil.which(str(path))
+        path = Path(found) if found else path
+    roots: list[Path] = []
+    venv = path.parent.parent
+    if (venv / "pyvenv.cfg").exists():
+        roots.append(venv)
+        # A venv made from another venv's python points at it; follow the chain.
+        for line in (venv / "pyvenv.cfg").read_text(errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                roots.extend(python_roots(Path(value.strip()) / "python3"))
+    real = path.resolve()
+    base = real.parent.parent
+    if base not in roots and not _under_system(base):
+        roots.append(base)
+    return roots
+
+
+def _under_system(path: Path) -> bool:
+    return path == Path("/") or any(path == Path(p) or Path(p) in path.parents for p in ("/usr", "/bin", "/lib"))
+
+
 async def run_sandboxed(
     argv: Sequence[str],
     *,
@@ -85,17 +153,124 @@ async def run_sandboxed(
     cwd: Path,
     limits: SandboxLimits,
     env: Mapping[str, str],
+    readable: Sequence[Path] = (),
+    writable: Sequence[Path] = (),
     output_cap: int = OUTPUT_CAP_BYTES,
+    allow_unisolated: bool = False,
 ) -> SandboxResult:
-    """Run ``argv`` under ``python``'s launcher with the given limits.
+    """Run ``argv`` in the sandbox; ``cwd`` and ``writable`` are its only writable folders.
 
-    ``python`` runs the launcher (any CPython has ``resource``); ``argv[0]``
-    is then exec'd with the memory cap in force.
+    ``python`` runs the limiter (any CPython has ``resource``); its folders
+    and ``argv[0]``'s interpreter folders are mounted read-only with
+    ``readable``.
     """
-    memory_bytes = limits.memory_mb * 1024 * 1024 if limits.memory_mb else 0
+    found = await asyncio.to_thread(isolation.probe)
+    rlimits = _rlimits(limits)
+    cgroup: RunCgroup | None = None
+    if found.available:
+        cgroup = await asyncio.to_thread(make_run_cgroup, limits.memory_mb, limits.max_processes)
+        command = await asyncio.to_thread(_bwrap_command, found.bwrap or "bwrap", argv, python, cwd,
+                                          limits, env, readable, writable, rlimits)
+        if cgroup is not None:
+            command = [_outer_python(), "-I", "-S", "-c", _JOINER, str(len(cgroup.procs_files)),
+                       *cgroup.procs_files, *command]
+    elif allow_unisolated:
+        command = [python, "-I", "-S", "-c", _LIMITER, json.dumps(rlimits), *argv]
+    else:
+        raise SandboxUnavailable(
+            f"Refusing to run the repository's code without isolation: {found.detail}. "
+            "Install it, or turn on \"Run without isolation\" in Settings > Execution."
+        )
+    try:
+        return await _run(command, cwd, limits, env, output_cap, cgroup, isolated=found.available)
+    finally:
+        if cgroup is not None:
+            await asyncio.to_thread(cgroup.remove)
+
+
+def _rlimits(limits: SandboxLimits) -> dict[str, int]:
+    caps: dict[str, int] = {"RLIMIT_NPROC": limits.max_processes,
+                            "RLIMIT_FSIZE": limits.max_file_mb * 1024 * 1024, "RLIMIT_CORE": 0}
+    if limits.memory_mb:
+        caps["RLIMIT_DATA" if limits.browser else "RLIMIT_AS"] = limits.memory_mb * 1024 * 1024
+    return caps
+
+
+def _outer_python() -> str:
+    return "python3" if getattr(sys, "frozen", False) else sys.executable
+
+
+def _bwrap_command(bwrap: str, argv: Sequence[str], python: str, cwd: Path, limits: SandboxLimits,
+                   env: Mapping[str, str], readable: Sequence[Path], writable: Sequence[Path],
+                   rlimits: dict[str, int]) -> list[str]:
+    """The bwrap command line (blocking: stats paths, may create the sandbox account)."""
+    root = os.geteuid() == 0
+    args = [bwrap, "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    if not root:
+        args.append("--unshare-user")
+    if not limits.network:
+        args.append("--unshare-net")
+    args += ["--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    tmp_size = str(max(limits.memory_mb, 256) * 1024 * 1024)  # tmpfs pages are memory
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    for tmp in _TMPFS:
+        args += ["--perms", "1777", "--size", tmp_size, "--tmpfs", tmp]
+    mounted: set[Path] = set()
+    ro: list[Path] = []
+    for path in [*python_roots(python), *_argv0_roots(argv), *map(Path, readable)]:
+        real = Path(os.path.realpath(path))
+        if real not in mounted and real.exists() and not _under_system(real):
+            mounted.add(real)
+            ro.append(real)
+    rw = [Path(os.path.realpath(cwd)), *(Path(os.path.realpath(w)) for w in writable)]
+    # bwrap makes missing parents 0700 (root's): the sandbox account could not walk them.
+    parents = {parent for path in [*ro, *rw] for parent in path.parents
+               if parent != Path("/") and not _under_system(parent) and str(parent) not in _TMPFS}
+    for parent in sorted(parents, key=lambda p: len(p.parts)):
+        args += ["--perms", "0755", "--dir", str(parent)]
+    # Outer folders first, so a mount inside another lands on top of it.
+    binds = [*(("--ro-bind", path) for path in ro), *(("--bind", path) for path in rw)]
+    for flag, path in sorted(binds, key=lambda bind: len(bind[1].parts)):
+        args += [flag, str(path), str(path)]
+    args += ["--chdir", str(Path(os.path.realpath(cwd)))]
+    inner = [python, "-I", "-S", "-c", _LIMITER, json.dumps(rlimits), *argv]
+    if root:
+        uid, gid = sandbox_ids()
+        for path in rw:
+            _give(path, uid, gid)
+        inner = ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *inner]
+    return [*args, "--", *inner]
+
+
+def _argv0_roots(argv: Sequence[str]) -> list[Path]:
+    if not argv or not Path(argv[0]).is_absolute() or not Path(argv[0]).name.startswith("python"):
+        return []
+    return python_roots(argv[0])
+
+
+def _give(path: Path, uid: int, gid: int) -> None:
+    """Hand a writable folder to the sandbox account (we stay able to read it: we are root)."""
+    for dirpath, dirnames, filenames in os.walk(path):
+        os.chown(dirpath, uid, gid)
+        for name in [*dirnames, *filenames]:
+            try:
+                os.chown(os.path.join(dirpath, name), uid, gid, follow_symlinks=False)
+            except OSError:
+                pass
+
+
+async def _run(command: list[str], cwd: Path, limits: SandboxLimits, env: Mapping[str, str], output_cap: int,
+               cgroup: RunCgroup | None, *, isolated: bool) -> SandboxResult:
     start = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        python, "-c", _LAUNCHER, str(memory_bytes), *argv,
+        *command,
         cwd=str(cwd),
         env=dict(env),
         stdin=asyncio.subprocess.DEVNULL,
@@ -130,6 +305,8 @@ async def run_sandboxed(
         timed_out=timed_out,
         duration_s=time.perf_counter() - start,
         truncated=out_buf.truncated or err_buf.truncated,
+        killed_for_memory=cgroup is not None and await asyncio.to_thread(cgroup.oom_killed),
+        isolated=isolated,
     )
 
 

@@ -21,6 +21,8 @@ class ExecutionSettings(BaseModel):
     memory_limit_mb: int = Field(1024, ge=64, le=65536)
     max_retries: int = Field(1, ge=0, le=10)
     heal_match_threshold: float = Field(0.75, ge=0.0, le=1.0)
+    # Run a repository's code even where bubblewrap cannot isolate it (engine/isolation.py).
+    allow_unisolated: bool = False
 
 
 class SettingsUpdate(BaseModel):
@@ -33,6 +35,7 @@ class SettingsUpdate(BaseModel):
     memory_limit_mb: int | None = Field(None, ge=64, le=65536)
     max_retries: int | None = Field(None, ge=0, le=10)
     heal_match_threshold: float | None = Field(None, ge=0.0, le=1.0)
+    allow_unisolated: bool | None = None
 
 
 _COLUMNS = tuple(ExecutionSettings.model_fields)
@@ -40,8 +43,7 @@ _COLUMNS = tuple(ExecutionSettings.model_fields)
 
 async def load(db: asyncpg.Pool | asyncpg.Connection) -> ExecutionSettings:
     row = await db.fetchrow(
-        "SELECT fallback_strategy, timeout_seconds, memory_limit_mb, max_retries, heal_match_threshold "
-        "FROM execution_settings WHERE id = 1"
+        f"SELECT {', '.join(_COLUMNS)} FROM execution_settings WHERE id = 1"
     )
     return ExecutionSettings(**dict(row)) if row else ExecutionSettings()
 
@@ -50,8 +52,8 @@ async def update(db: asyncpg.Pool | asyncpg.Connection, change: SettingsUpdate) 
     merged = (await load(db)).model_copy(update=change.model_dump(exclude_none=True))
     await db.execute(
         "UPDATE execution_settings SET fallback_strategy = $1, timeout_seconds = $2, memory_limit_mb = $3, "
-        "max_retries = $4, heal_match_threshold = $5, updated_at = now() WHERE id = 1",
+        "max_retries = $4, heal_match_threshold = $5, allow_unisolated = $6, updated_at = now() WHERE id = 1",
         merged.fallback_strategy, merged.timeout_seconds, merged.memory_limit_mb,
-        merged.max_retries, merged.heal_match_threshold,
+        merged.max_retries, merged.heal_match_threshold, merged.allow_unisolated,
     )
     return merged

@@ -57,7 +57,8 @@ class PynguinRunner:
             (self.venv / ".installed").touch()
             return self.python
 
-    async def generate(self, repository: Path, target_file: str, *, search_time_s: int, seed: int) -> Candidate:
+    async def generate(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
+                       allow_unisolated: bool = False) -> Candidate:
         python = await self.ensure_installed()
         root, module = module_of(target_file)
         project = repository / root if root else repository
@@ -70,6 +71,7 @@ class PynguinRunner:
             python=str(python), cwd=scratch,
             limits=SandboxLimits(timeout_s=search_time_s + 120, memory_mb=4096),
             env=clean_env(scratch, {"PYNGUIN_DANGER_AWARE": "1"}),
+            readable=[repository], allow_unisolated=allow_unisolated,
         )
         files = sorted(out.glob("test_*.py")) if out.exists() else []
         if not files:

@@ -7,12 +7,9 @@ import pytest
 from engine.interpreter import InterpreterError, choose_interpreter, ensure_test_tools
 
 
-def test_repository_venv_is_preferred(tmp_path: Path) -> None:
-    python = tmp_path / ".venv" / "bin" / "python"
-    python.parent.mkdir(parents=True)
-    python.write_text("")
-    assert choose_interpreter(tmp_path, configured="/opt/py") == str(python)
-    assert choose_interpreter(tmp_path / "elsewhere", configured="/opt/py") == "/opt/py"
+def test_the_repository_venv_is_never_chosen() -> None:
+    # Its interpreter and .pth files are the repository's code: only the configured one or ours.
+    assert choose_interpreter("/opt/py") == "/opt/py"
     assert choose_interpreter(None) == sys.executable
 
 
