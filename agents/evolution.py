@@ -88,8 +88,12 @@ class EvolutionAgent:
                 raise StrategyError("the search strategy is not available in this process")
             base = int(p.get("search_time_s", 20))
             allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
+            env = None
+            if ctx.services.envs is not None:  # built by Observation; found in its cache here
+                env = await ctx.services.envs.environment_for(repo, allow_unisolated=allow)
             return await runner.generate(repo, target, search_time_s=base * 2 ** (round_no - 1),
-                                         seed=1000 + round_no, allow_unisolated=allow)
+                                         seed=1000 + round_no, allow_unisolated=allow,
+                                         site_packages=env.site_packages if env is not None else None)
         candidate = await llm_strategy.generate(
             ctx.services.gateway, agent_id=ctx.agent_id, task_id=ctx.task_id,
             repository_source=(repo / target).read_text(encoding="utf-8"), target_file=target,

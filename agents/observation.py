@@ -10,6 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agents.base import TaskContext, TaskFailed
+from app.errors import AppError
+from engine import settings_store
 from engine.interpreter import choose_interpreter
 
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", ".mypy_cache"}
@@ -51,9 +53,20 @@ class ObservationAgent:
         if not targets:
             targets = [f for f in python_files if f not in tests and not f.endswith("__init__.py")][:20]
         await ctx.progress(f"Found {len(python_files)} Python files, {len(tests)} test files")
+        interpreter = choose_interpreter(None)
+        if ctx.services.envs is not None:
+            allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
+            try:
+                env = await ctx.services.envs.environment_for(repo, allow_unisolated=allow, progress=ctx.progress)
+            except AppError as exc:  # DependencyError, SandboxUnavailable: the request's headline
+                raise TaskFailed(str(exc)) from None
+            if env is not None:
+                interpreter = env.python
+                await ctx.progress(
+                    f"{'Reusing the environment' if env.reused else f'Built an environment in {env.build_s:.0f} s'}"
+                    f" with {len(env.requirements)} declared requirement(s)")
         return {"repository": str(repo), "source": source, "python_files": python_files,
-                "test_files": tests, "target_files": targets,
-                "interpreter": choose_interpreter(repo, None)}
+                "test_files": tests, "target_files": targets, "interpreter": interpreter}
 
 
 async def checkout(url: str, workspace: Path) -> tuple[Path, str]:

@@ -8,7 +8,6 @@ asked for, plus the reconciler.
 from __future__ import annotations
 
 import asyncio
-
 import logging
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from agents.team import make_agent
 from agents.worker import AgentWorker, WorkerSettings
 from app.config import Config
 from engine.engine import ExecutionEngine
+from engine.repo_env import RepoEnvironments
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
     return Services(
         pool=pool, redis=redis, workspace=data / "workspaces", phase2=phase2, gateway=gateway,
         memory=WorkingMemory(pool, embedder), pynguin=PynguinRunner(data / "tools"),
+        envs=engine.envs if engine is not None else RepoEnvironments(data / "envs"),
     )
 
 

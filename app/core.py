@@ -19,15 +19,16 @@ import redis.asyncio as aioredis
 from app import health, system_config
 from app.agents_host import AgentHost, build_services
 from app.api import create_api
-from app.generation import GenerationService
 from app.api_server import ApiServer
 from app.config import Config
 from app.config_watch import ConfigWatcher
 from app.db import create_pool
-from app.migrations import migrate
 from app.errors import ServiceError
+from app.generation import GenerationService
+from app.migrations import migrate
 from app.services import Endpoints, ServiceManager
 from engine.engine import ExecutionEngine
+from engine.repo_env import RepoEnvironments
 from engine.tier3 import LLMEndpoint
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ class AppCore:
             await self.redis.ping()
             self.config_watcher = ConfigWatcher(self.endpoints.postgres_url, self.redis)
             await self.config_watcher.start()
-            self.engine = ExecutionEngine(self.pool, llm=self.llm_endpoint())
+            self.engine = ExecutionEngine(self.pool, llm=self.llm_endpoint(),
+                                          envs=RepoEnvironments(self.config.data_dir / "envs"))
             stored_url = await system_config.get(self.pool, "llm_base_url")
             services = build_services(self.config, self.pool, self.redis, self.engine, stored_url)
             self.generation = GenerationService(self.pool, self.config, services)

@@ -21,6 +21,7 @@ from engine.healing import apply_heals, find_test_names, intent_of, unified_diff
 from engine.interpreter import choose_interpreter, ensure_test_tools
 from engine.pytest_run import RunResult, RunSpec, run_pytest, uses_browser
 from engine.repair import propose_repair
+from engine.repo_env import RepoEnvironments
 from engine.sandbox import SandboxLimits
 from engine.tier3 import LLMEndpoint, Tier3Agent
 
@@ -67,8 +68,10 @@ class ExecutionEngine:
         python: str | None = None,
         max_parallel: int = 4,
         chromium: str = "/usr/bin/chromium",
+        envs: RepoEnvironments | None = None,
     ) -> None:
         self.pool = pool
+        self.envs = envs
         self.llm = llm
         self.python = python
         self.chromium = chromium
@@ -87,6 +90,11 @@ class ExecutionEngine:
         execution_id = await store.create_execution(self.pool, test_id, strategy)
         execution = Execution(execution_id, "running", 0)
         try:
+            if request.python is None and request.repository is not None and self.envs is not None:
+                # The repository's declared dependencies, installed once per set (engine/repo_env.py).
+                found = await self.envs.environment_for(request.repository,
+                                                        allow_unisolated=settings.allow_unisolated)
+                python = found.python if found is not None else python
             await ensure_test_tools(python, allow_unisolated=settings.allow_unisolated)
             await store.mark_running(self.pool, execution_id)
             async with self._slots:

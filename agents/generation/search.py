@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -58,26 +59,44 @@ class PynguinRunner:
             return self.python
 
     async def generate(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
-                       allow_unisolated: bool = False) -> Candidate:
+                       allow_unisolated: bool = False, site_packages: Path | None = None) -> Candidate:
+        """One Pynguin run on ``target_file``.
+
+        ``site_packages`` (the repository's environment, engine/repo_env.py) is
+        appended to Pynguin's path by a ``sitecustomize``: after Pynguin's own
+        packages, so the repository's pytest cannot replace the one it pins.
+        """
         python = await self.ensure_installed()
         root, module = module_of(target_file)
         project = repository / root if root else repository
-        scratch = Path(tempfile.mkdtemp(prefix="aiwebtest-pynguin-"))
+        scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-pynguin-"))
         out = scratch / "out"
-        result = await run_sandboxed(
-            [str(python), "-m", "pynguin", "--project-path", str(project), "--output-path", str(out),
-             "--module-name", module, "--maximum-search-time", str(search_time_s),
-             "--assertion-generation", "SIMPLE", "--seed", str(seed), "--create-coverage-report", "False"],
-            python=str(python), cwd=scratch,
-            limits=SandboxLimits(timeout_s=search_time_s + 120, memory_mb=4096),
-            env=clean_env(scratch, {"PYNGUIN_DANGER_AWARE": "1"}),
-            readable=[repository], allow_unisolated=allow_unisolated,
-        )
-        files = sorted(out.glob("test_*.py")) if out.exists() else []
-        if not files:
-            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-            reason = "timed out" if result.timed_out else f"exit {result.returncode}: {' '.join(tail)[:400]}"
-            raise StrategyError(f"Pynguin produced no tests for {module} ({reason})")
-        body = files[0].read_text()
+        extra_env = {"PYNGUIN_DANGER_AWARE": "1"}
+        readable = [repository]
+        if site_packages is not None:
+            hook = scratch / "site-hook"
+            await asyncio.to_thread(hook.mkdir)
+            await asyncio.to_thread((hook / "sitecustomize.py").write_text,
+                                    f"import site\nsite.addsitedir({str(site_packages)!r})\n")
+            extra_env["PYTHONPATH"] = str(hook)
+            readable.append(site_packages)
+        try:
+            result = await run_sandboxed(
+                [str(python), "-m", "pynguin", "--project-path", str(project), "--output-path", str(out),
+                 "--module-name", module, "--maximum-search-time", str(search_time_s),
+                 "--assertion-generation", "SIMPLE", "--seed", str(seed), "--create-coverage-report", "False"],
+                python=str(python), cwd=scratch,
+                limits=SandboxLimits(timeout_s=search_time_s + 120, memory_mb=4096),
+                env=clean_env(scratch, extra_env),
+                readable=readable, allow_unisolated=allow_unisolated,
+            )
+            files = sorted(out.glob("test_*.py")) if out.exists() else []
+            if not files:
+                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
+                reason = "timed out" if result.timed_out else f"exit {result.returncode}: {' '.join(tail)[:400]}"
+                raise StrategyError(f"Pynguin produced no tests for {module} ({reason})")
+            body = await asyncio.to_thread(files[0].read_text)
+        finally:
+            await asyncio.to_thread(shutil.rmtree, scratch, True)
         body = re.sub(r"^#  This file was automatically generated using Pynguin\.\n", "", body, flags=re.M)
         return Candidate(target_file, test_file_header(target_file, "search: Pynguin") + body, "search")

@@ -4,6 +4,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import asyncpg
@@ -65,15 +66,16 @@ async def test_strategy_tier1_only_stops_after_tier1(engine: ExecutionEngine) ->
     assert [a["tier"] for a in result.attempts] == [1]
 
 
-async def test_flaky_test_passes_on_rerun_at_tier2(engine: ExecutionEngine, tmp_path: Path) -> None:
-    flag = tmp_path / "ran-once"
+async def test_flaky_test_passes_on_rerun_at_tier2(engine: ExecutionEngine) -> None:
+    # Runs share nothing writable (each has its own sandbox), so the flakiness is in time:
+    # the first run starts before the mark and fails after it; the rerun starts after it.
+    mark = time.time() + 5.0
     code = (
-        "from pathlib import Path\n"
+        "import time\n"
         "def test_flaky():\n"
-        f"    flag = Path({str(flag)!r})\n"
-        "    first = not flag.exists()\n"
-        "    flag.touch()\n"
-        "    assert not first, 'fails the first time only'\n"
+        f"    if time.time() < {mark!r}:\n"
+        f"        time.sleep(max(0.0, {mark!r} - time.time()) + 0.2)\n"
+        "        assert False, 'fails the first time only'\n"
     )
     result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
     assert result.status == "success" and result.tier_reached == 2
