@@ -63,6 +63,7 @@ class AnalysisAgent:
         import sys
 
         python = python or sys.executable
+        repo = repo.resolve()  # the sandbox mounts real paths
         scratch = Path(tempfile.mkdtemp(prefix="aiwebtest-baseline-"))
         try:
             data = scratch / ".coverage"

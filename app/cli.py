@@ -22,6 +22,7 @@ from app.core import AppCore
 from app.errors import AppError, ConfigError
 from app.migrations import migrate
 from app.services import ServiceManager
+from engine import isolation
 
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
@@ -165,6 +166,12 @@ async def _services_status(config: Config) -> int:
     for row in rows:
         print(row.line())
     print(f"data dir: {config.data_dir}")
+    sandbox = await asyncio.to_thread(isolation.probe)
+    if sandbox.available:
+        print(f"sandbox: {sandbox.summary()}")
+    else:
+        print(f"sandbox: UNAVAILABLE: {sandbox.detail}; repository code is refused unless "
+              "execution_settings.allow_unisolated is on (Settings)")
     hints = manager.connect_hints()
     if hints:
         print("connect by hand (only this user can; the passwords are in the data dir's secrets/ folder):")

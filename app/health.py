@@ -1,4 +1,5 @@
-"""Liveness of PostgreSQL and Redis, as the status bar and ``--smoke`` see it."""
+"""Liveness of PostgreSQL and Redis, and whether repository code can be isolated, as the status bar,
+the Generate panel and ``--smoke`` see it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from agents.task_stop import cancel_and_wait
+from engine import isolation
+from engine.isolation import Isolation
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,8 @@ class ServiceHealth:
 class HealthReport:
     postgres: ServiceHealth
     redis: ServiceHealth
+    sandbox: Isolation | None = None
+    allow_unisolated: bool = False  # execution_settings.allow_unisolated, shown while on
 
     @property
     def all_up(self) -> bool:
@@ -50,11 +55,18 @@ async def check(
     redis_where: tuple[str, str],
     timeout_s: float = 2.0,
 ) -> HealthReport:
-    pg, rd = await asyncio.gather(
-        _timed("postgres", *postgres_where, pool.fetchval("SELECT 1"), timeout_s),
+    allowed: list[bool] = []
+
+    async def postgres_probe() -> None:
+        allowed.append(bool(await pool.fetchval(
+            "SELECT allow_unisolated FROM execution_settings WHERE id = 1")))
+
+    pg, rd, sandbox = await asyncio.gather(
+        _timed("postgres", *postgres_where, postgres_probe(), timeout_s),
         _timed("redis", *redis_where, redis_client.ping(), timeout_s),
+        asyncio.to_thread(isolation.probe),
     )
-    return HealthReport(pg, rd)
+    return HealthReport(pg, rd, sandbox, allow_unisolated=bool(allowed and allowed[0]))
 
 
 class HealthMonitor:

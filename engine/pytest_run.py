@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -69,6 +70,9 @@ def uses_browser(test_code: str) -> bool:
 
 
 async def run_pytest(spec: RunSpec) -> RunResult:
+    if spec.repository is not None:
+        # The sandbox mounts real paths; a repository reached through a symlink is named by its own.
+        spec = dataclasses.replace(spec, repository=await asyncio.to_thread(spec.repository.resolve))
     # File work (scratch set-up, parsing reports, clean-up) runs in a thread:
     # the loop also drives the GUI.
     scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-run-"))

@@ -239,7 +239,10 @@ def _bwrap_command(bwrap: str, argv: Sequence[str], python: str, cwd: Path, limi
     for flag, path in sorted(binds, key=lambda bind: len(bind[1].parts)):
         args += [flag, str(path), str(path)]
     args += ["--chdir", str(Path(os.path.realpath(cwd)))]
-    inner = [python, "-I", "-S", "-c", _LIMITER, json.dumps(rlimits), *argv]
+    # Mounts are made at real paths, so name the programs by theirs (their folder resolved,
+    # not the file: a venv's python must keep its venv's path).
+    argv = [_real_folder(argv[0]), *argv[1:]] if argv and os.path.isabs(argv[0]) else list(argv)
+    inner = [_real_folder(python), "-I", "-S", "-c", _LIMITER, json.dumps(rlimits), *argv]
     if root:
         uid, gid = sandbox_ids()
         for path in rw:
@@ -247,6 +250,12 @@ def _bwrap_command(bwrap: str, argv: Sequence[str], python: str, cwd: Path, limi
         inner = ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *inner]
     return [*args, "--", *inner]
+
+
+def _real_folder(program: str) -> str:
+    if not os.path.isabs(program):
+        return program
+    return os.path.join(os.path.realpath(os.path.dirname(program)), os.path.basename(program))
 
 
 def _argv0_roots(argv: Sequence[str]) -> list[Path]:

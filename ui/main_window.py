@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from app import __version__
 from app.health import HealthReport
 from ui.panels.placeholder import PlaceholderPanel
-from ui.status_bar import ServiceIndicator
+from ui.status_bar import SandboxIndicator, ServiceIndicator
 
 PANELS: list[tuple[str, str]] = [
     (
@@ -107,12 +107,14 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.postgres_indicator = ServiceIndicator("postgres")
         self.redis_indicator = ServiceIndicator("redis")
+        self.sandbox_indicator = SandboxIndicator()
         self.message = QLabel("Starting…")
         self.message.setObjectName("status-message")
         bar = self.statusBar()
         bar.addWidget(self.message, 1)
         bar.addPermanentWidget(self.postgres_indicator)
         bar.addPermanentWidget(self.redis_indicator)
+        bar.addPermanentWidget(self.sandbox_indicator)
         self._restore_state()
 
     # -- what the app tells the window -------------------------------------
@@ -120,6 +122,10 @@ class MainWindow(QMainWindow):
     def show_health(self, report: HealthReport) -> None:
         self.postgres_indicator.show_health(report.postgres)
         self.redis_indicator.show_health(report.redis)
+        self.sandbox_indicator.show_sandbox(report.sandbox, report.allow_unisolated)
+        generate = self.panels.get("Generate")
+        if report.sandbox is not None and hasattr(generate, "show_sandbox"):
+            generate.show_sandbox(report.sandbox, report.allow_unisolated)
         if not report.all_up:
             down = [h for h in (report.postgres, report.redis) if not h.up]
             self.message.setText(

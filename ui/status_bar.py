@@ -6,7 +6,7 @@ from html import escape
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from app.health import ServiceHealth
+from app.health import Isolation, ServiceHealth
 
 _COLORS = {"up": "#2e9e44", "down": "#d64545", "unknown": "#8a8a8a"}
 _LABELS = {"postgres": "PostgreSQL", "redis": "Redis"}
@@ -39,3 +39,36 @@ class ServiceIndicator(QLabel):
             f'<span style="color:{_COLORS[state]}">●</span> '
             f"<b>{_LABELS[self.service]}</b> {escape(text)}"
         )
+
+
+class SandboxIndicator(QLabel):
+    """Whether code from a repository runs isolated: green with how, red with why not, amber when the
+    user allowed running it without isolation."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("indicator-sandbox")
+        self.state = "unknown"
+        self.setContentsMargins(10, 0, 10, 0)
+        self._render("unknown", "checking…")
+
+    def show_sandbox(self, sandbox: Isolation | None, allow_unisolated: bool) -> None:
+        if sandbox is None:
+            return
+        if sandbox.available:
+            self.state = "up"
+            self._render("up", "isolated")
+            self.setToolTip(f"Repository code runs in {sandbox.summary()}")
+        elif allow_unisolated:
+            self.state = "unisolated"
+            self._render("unisolated", "NOT isolated (allowed in Settings)")
+            self.setToolTip(f"{sandbox.detail}\nRepository code runs without isolation because "
+                            "execution_settings.allow_unisolated is on.")
+        else:
+            self.state = "down"
+            self._render("down", "unavailable: repository code is refused")
+            self.setToolTip(sandbox.detail)
+
+    def _render(self, state: str, text: str) -> None:
+        color = {"unisolated": "#d08a00"}.get(state) or _COLORS[state]
+        self.setText(f'<span style="color:{color}">●</span> <b>Sandbox</b> {escape(text)}')

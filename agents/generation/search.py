@@ -68,6 +68,7 @@ class PynguinRunner:
         """
         python = await self.ensure_installed()
         root, module = module_of(target_file)
+        repository = await asyncio.to_thread(repository.resolve)  # the sandbox mounts real paths
         project = repository / root if root else repository
         scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-pynguin-"))
         out = scratch / "out"

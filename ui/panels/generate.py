@@ -113,6 +113,13 @@ class GeneratePanel(QWidget):
 
     def _build(self) -> None:
         outer = QVBoxLayout(self)
+        # Shown only when repository code cannot be isolated (engine/isolation.py): why, and the way out.
+        self.sandbox_banner = QLabel("")
+        self.sandbox_banner.setObjectName("sandbox-banner")
+        self.sandbox_banner.setWordWrap(True)
+        self.sandbox_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sandbox_banner.hide()
+        outer.addWidget(self.sandbox_banner)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(splitter)
 
@@ -348,6 +355,24 @@ class GeneratePanel(QWidget):
         self.cancel_button.setEnabled(True)
         self.current_task = "submitting"
         self.runner.run(self.control.generate(request), self._on_submitted, self._on_submit_failed)
+
+    def show_sandbox(self, sandbox: Any, allow_unisolated: bool) -> None:
+        """The banner: hidden while code is isolated; red when refused; amber while allowed without."""
+        if sandbox.available:
+            self.sandbox_banner.hide()
+            return
+        if allow_unisolated:
+            text = (f"Repository code runs WITHOUT isolation: {sandbox.detail}. It can read your files and "
+                    "secrets. Turn allow_unisolated off in Settings once the sandbox works.")
+            style = "background:#fff4d6;color:#6b4a00;border:1px solid #d08a00;padding:6px;border-radius:4px"
+        else:
+            text = (f"Generation is refused: code from the repository cannot be isolated here ({sandbox.detail}). "
+                    "Install it, or set allow_unisolated to true in Settings to run it anyway.")
+            style = "background:#fde8e8;color:#7a1010;border:1px solid #d64545;padding:6px;border-radius:4px"
+        if self.sandbox_banner.text() != text:
+            self.sandbox_banner.setText(text)
+            self.sandbox_banner.setStyleSheet(style)
+        self.sandbox_banner.show()
 
     def _on_submit_failed(self, message: str) -> None:
         self.current_task = None
