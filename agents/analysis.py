@@ -64,6 +64,8 @@ class AnalysisAgent:
 
         python = python or sys.executable
         repo = repo.resolve()  # the sandbox mounts real paths
+        # The repository's addopts are cleared: a "--cov" there hands tracing to pytest-cov and our
+        # measurement sees nothing (arrow 1.3.0: 0% instead of its real 45%).
         scratch = Path(tempfile.mkdtemp(prefix="aiwebtest-baseline-"))
         try:
             data = scratch / ".coverage"
@@ -71,7 +73,7 @@ class AnalysisAgent:
             limits = SandboxLimits(timeout_s=300, memory_mb=2048)
             await run_sandboxed(
                 [python, "-m", "coverage", "run", "--branch", f"--data-file={data}", f"--source={repo}",
-                 "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(repo),
+                 "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(repo),
                  *[str(repo / t) for t in tests]],
                 python=python, cwd=scratch, limits=limits, env=env, readable=[repo],
                 allow_unisolated=allow_unisolated,

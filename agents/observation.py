@@ -63,7 +63,7 @@ class ObservationAgent:
             if env is not None:
                 interpreter = env.python
                 await ctx.progress(
-                    f"{'Reusing the environment' if env.reused else f'Built an environment in {env.build_s:.0f} s'}"
+                    f"{'Reusing the environment' if env.reused else f'Built an environment in {env.build_s:.1f} s'}"
                     f" with {len(env.requirements)} declared requirement(s)")
         return {"repository": str(repo), "source": source, "python_files": python_files,
                 "test_files": tests, "target_files": targets, "interpreter": interpreter}
