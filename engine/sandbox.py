@@ -179,7 +179,7 @@ async def run_sandboxed(
     else:
         raise SandboxUnavailable(
             f"Refusing to run the repository's code without isolation: {found.detail}. "
-            "Install it, or turn on \"Run without isolation\" in Settings > Execution."
+            "Install it, or set allow_unisolated to true in Settings (execution_settings) to run it anyway."
         )
     try:
         return await _run(command, cwd, limits, env, output_cap, cgroup, isolated=found.available)

@@ -64,3 +64,20 @@ async def test_output_is_capped(tmp_path: Path) -> None:
     assert result.truncated
     assert len(result.stdout) < 10_100
     assert result.returncode == 0
+
+
+async def test_without_isolation_code_is_refused_unless_the_user_allowed_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engine import isolation
+    from engine.sandbox import SandboxUnavailable
+
+    missing = isolation.Isolation(False, None, "bwrap is not installed (package bubblewrap)", "rlimits")
+    monkeypatch.setattr(isolation, "probe", lambda: missing)
+    argv = [sys.executable, "-c", "print('ran')"]
+    with pytest.raises(SandboxUnavailable, match="bwrap is not installed.*allow_unisolated to true"):
+        await run_sandboxed(argv, python=sys.executable, cwd=tmp_path, limits=SandboxLimits(30, 512),
+                            env=clean_env(tmp_path))
+    result = await run_sandboxed(argv, python=sys.executable, cwd=tmp_path, limits=SandboxLimits(30, 512),
+                                 env=clean_env(tmp_path), allow_unisolated=True)
+    assert result.stdout.strip() == "ran" and not result.isolated

@@ -98,3 +98,22 @@ async def test_bad_repository_path_is_a_readable_message(qtbot, make_control, ru
         panel.on_load()
         await until(lambda: "does not exist" in panel.summary.text())
         assert "Traceback" not in panel.summary.text()
+
+
+def test_the_banner_says_why_code_is_refused_and_how_to_allow_it(qtbot, runner) -> None:
+    from engine.isolation import Isolation
+
+    panel = GeneratePanel(None, runner)  # nothing here calls the control
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.sandbox_banner.isHidden()
+    missing = Isolation(False, None, "bwrap fails here: No permissions to create new namespace", "rlimits")
+    panel.show_sandbox(missing, allow_unisolated=False)
+    assert panel.sandbox_banner.isVisible()
+    assert "Generation is refused" in panel.sandbox_banner.text()
+    assert "No permissions to create new namespace" in panel.sandbox_banner.text()
+    assert "allow_unisolated to true" in panel.sandbox_banner.text()
+    panel.show_sandbox(missing, allow_unisolated=True)
+    assert "WITHOUT isolation" in panel.sandbox_banner.text()
+    panel.show_sandbox(Isolation(True, "/usr/bin/bwrap", "namespaces", "cgroup v1"), allow_unisolated=False)
+    assert panel.sandbox_banner.isHidden()

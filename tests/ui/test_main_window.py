@@ -109,3 +109,19 @@ def test_copy_api_token_puts_the_token_on_the_clipboard(qtbot: QtBot, data_dir: 
     token = read_token(data_dir)
     assert token and QApplication.clipboard().text() == token
     assert "not served" in window.message.text()
+
+
+def test_the_sandbox_indicator_says_isolated_refused_or_allowed_without(qtbot: QtBot) -> None:
+    from engine.isolation import Isolation
+
+    window = make_window(qtbot)
+    indicator = window.sandbox_indicator
+    isolated = Isolation(True, "/usr/bin/bwrap", "pid, network and mount namespaces", "cgroup v1 (memory, pids)")
+    missing = Isolation(False, None, "bwrap is not installed (apt-get install bubblewrap)", "rlimits")
+    window.show_health(HealthReport(report().postgres, report().redis, isolated))
+    assert indicator.state == "up" and "cgroup v1" in indicator.toolTip()
+    window.show_health(HealthReport(report().postgres, report().redis, missing))
+    assert indicator.state == "down" and "refused" in indicator.text()
+    assert "apt-get install bubblewrap" in indicator.toolTip()
+    window.show_health(HealthReport(report().postgres, report().redis, missing, allow_unisolated=True))
+    assert indicator.state == "unisolated" and "NOT isolated" in indicator.text()
