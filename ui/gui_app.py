@@ -191,5 +191,18 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     await asyncio.sleep(0.3)
     dialog.grab().save(str(folder / "settings-dialog.png"))
     dialog.close()
+    # The failed state a user without bubblewrap meets: the banner and the red indicator.
+    import dataclasses
+
+    from engine.isolation import Isolation
+
+    live = await control.core.health()
+    missing = Isolation(False, None, "bwrap is not installed (Debian/Ubuntu package bubblewrap: "
+                                     "apt-get install bubblewrap)", live.sandbox.memory if live.sandbox else "")
+    window.select_panel("Generate")
+    window.show_health(dataclasses.replace(live, sandbox=missing, allow_unisolated=False))
+    await asyncio.sleep(0.4)
+    window.grab().save(str(folder / "generate-no-sandbox.png"))
+    window.show_health(live)
     print(f"screenshots written to {folder}")
     return 0

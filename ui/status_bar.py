@@ -61,12 +61,12 @@ class SandboxIndicator(QLabel):
             self.setToolTip(f"Repository code runs in {sandbox.summary()}")
         elif allow_unisolated:
             self.state = "unisolated"
-            self._render("unisolated", "NOT isolated (allowed in Settings)")
+            self._render("unisolated", "NOT isolated")
             self.setToolTip(f"{sandbox.detail}\nRepository code runs without isolation because "
                             "execution_settings.allow_unisolated is on.")
         else:
             self.state = "down"
-            self._render("down", "unavailable: repository code is refused")
+            self._render("down", "missing: code refused")
             self.setToolTip(sandbox.detail)
 
     def _render(self, state: str, text: str) -> None:

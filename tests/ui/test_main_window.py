@@ -121,7 +121,7 @@ def test_the_sandbox_indicator_says_isolated_refused_or_allowed_without(qtbot: Q
     window.show_health(HealthReport(report().postgres, report().redis, isolated))
     assert indicator.state == "up" and "cgroup v1" in indicator.toolTip()
     window.show_health(HealthReport(report().postgres, report().redis, missing))
-    assert indicator.state == "down" and "refused" in indicator.text()
+    assert indicator.state == "down" and "code refused" in indicator.text()
     assert "apt-get install bubblewrap" in indicator.toolTip()
     window.show_health(HealthReport(report().postgres, report().redis, missing, allow_unisolated=True))
     assert indicator.state == "unisolated" and "NOT isolated" in indicator.text()

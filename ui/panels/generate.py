@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
@@ -118,10 +119,11 @@ class GeneratePanel(QWidget):
         self.sandbox_banner.setObjectName("sandbox-banner")
         self.sandbox_banner.setWordWrap(True)
         self.sandbox_banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.sandbox_banner.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         self.sandbox_banner.hide()
         outer.addWidget(self.sandbox_banner)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        outer.addWidget(splitter)
+        outer.addWidget(splitter, 1)  # the banner takes only the height of its text
 
         left = QWidget()
         form_box = QVBoxLayout(left)
