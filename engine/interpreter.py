@@ -40,8 +40,8 @@ async def ensure_test_tools(python: str, *, allow_unisolated: bool = False) -> s
     resolved = python if Path(python).exists() else shutil.which(python)
     if resolved is None:
         raise InterpreterError(
-            f"The Python interpreter {python!r} was not found. Create a virtual environment in the "
-            "repository (.venv) or set the interpreter in Settings."
+            f"The Python interpreter {python!r} was not found. Set an existing one in Settings, or "
+            "leave it unset to use the app's own."
         )
     scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-check-"))
     try:
