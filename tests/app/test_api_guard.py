@@ -51,20 +51,20 @@ async def test_401_without_the_token_health_stays_open(test_client: httpx.AsyncC
 
 async def test_foreign_host_is_refused_and_nothing_runs(test_client: httpx.AsyncClient, tmp_path: Path,
                                                         pool) -> None:
-    marker = tmp_path / "ran"
-    code = f"def test_x():\n    open({str(marker)!r}, 'w').write('ran')\n"
+    # Nothing the test writes can leave its sandbox, so "it ran" is the executions table.
+    code = "def test_x():\n    assert True\n"
     before = await pool.fetchval("SELECT count(*) FROM executions")
     for host in ("evil.example", "evil.example:8000", "127.0.0.1.nip.io"):
         response = await test_client.post("/api/v1/execute", json={"test_code": code, "execution_strategy": "tier1_only"},
                                           headers={"Host": host})
         assert response.status_code == 403, response.text
         assert response.json()["errors"][0]["field"] == "Host"
-    assert not marker.exists()
     assert await pool.fetchval("SELECT count(*) FROM executions") == before
     # The same request addressed to this machine does run: the refusal was the Host alone.
     ok = await test_client.post("/api/v1/execute", json={"test_code": code, "execution_strategy": "tier1_only"},
                                 headers={"Host": "localhost"})
     assert ok.status_code == 200 and ok.json()["status"] == "success", ok.text
+    assert await pool.fetchval("SELECT count(*) FROM executions") == before + 1
 
 
 async def test_big_body_is_413_at_once_and_health_answers_after(test_client: httpx.AsyncClient) -> None:
