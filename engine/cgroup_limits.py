@@ -91,8 +91,29 @@ class RunCgroup:
                     except ProcessLookupError:
                         pass
                 time.sleep(0.02)
+            for _ in range(50):
+                try:
+                    d.rmdir()
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:  # EBUSY while the last killed process is still exiting
+                    time.sleep(0.02)
+
+
+@functools.cache
+def _sweep_stale() -> None:
+    """Remove empty run cgroups a crashed process left (once per process).
+
+    Only those older than a minute: another process's run makes its cgroup
+    empty and joins it a moment later.
+    """
+    old_enough = time.time() - 60
+    for parent in (_V1, _V1 / "memory", _V1 / "pids"):
+        for stale in parent.glob(_PREFIX + "*"):
             try:
-                d.rmdir()
+                if stale.stat().st_mtime < old_enough and not (stale / "cgroup.procs").read_text().strip():
+                    stale.rmdir()
             except OSError:
                 pass
 
@@ -102,6 +123,7 @@ def make_run_cgroup(memory_mb: int, max_processes: int) -> RunCgroup | None:
     mode = cgroup_mode()
     if mode is None:
         return None
+    _sweep_stale()
     name = _PREFIX + uuid.uuid4().hex[:12]
     made: list[Path] = []
     try:

@@ -167,25 +167,26 @@ async def run_sandboxed(
     found = await asyncio.to_thread(isolation.probe)
     rlimits = _rlimits(limits)
     cgroup: RunCgroup | None = None
-    if found.available:
-        cgroup = await asyncio.to_thread(make_run_cgroup, limits.memory_mb, limits.max_processes)
+    if not found.available and not allow_unisolated:
+        raise SandboxUnavailable(
+            f"Refusing to run the repository's code without isolation: {found.detail}. "
+            "Install it, or set allow_unisolated to true in Settings (execution_settings) to run it anyway."
+        )
+    if not found.available:
+        command = [python, "-I", "-S", "-c", _LIMITER, json.dumps(rlimits), *argv]
+        return await _run(command, cwd, limits, env, output_cap, None, isolated=False)
+    cgroup = await asyncio.to_thread(make_run_cgroup, limits.memory_mb, limits.max_processes)
+    try:
         command = await asyncio.to_thread(_bwrap_command, found.bwrap or "bwrap", argv, python, cwd,
                                           limits, env, readable, writable, rlimits)
         if cgroup is not None:
             command = [_outer_python(), "-I", "-S", "-c", _JOINER, str(len(cgroup.procs_files)),
                        *cgroup.procs_files, *command]
-    elif allow_unisolated:
-        command = [python, "-I", "-S", "-c", _LIMITER, json.dumps(rlimits), *argv]
-    else:
-        raise SandboxUnavailable(
-            f"Refusing to run the repository's code without isolation: {found.detail}. "
-            "Install it, or set allow_unisolated to true in Settings (execution_settings) to run it anyway."
-        )
-    try:
-        return await _run(command, cwd, limits, env, output_cap, cgroup, isolated=found.available)
+        return await _run(command, cwd, limits, env, output_cap, cgroup, isolated=True)
     finally:
         if cgroup is not None:
-            await asyncio.to_thread(cgroup.remove)
+            # Shielded: a cancelled run must still leave no cgroup (and no process in it) behind.
+            await asyncio.shield(asyncio.to_thread(cgroup.remove))
 
 
 def _rlimits(limits: SandboxLimits) -> dict[str, int]:

@@ -32,6 +32,9 @@ async def test_time_limit_kills_the_whole_tree(tmp_path: Path) -> None:
     assert result.duration_s < 2 + 2
     await asyncio.sleep(0.2)
     assert marker_processes(marker) == []
+    # Nor a cgroup (where the machine lets us make them).
+    assert not list(Path("/sys/fs/cgroup").glob("*/aiwebtest-run-*")) + list(
+        Path("/sys/fs/cgroup").glob("aiwebtest-run-*"))
 
 
 async def test_memory_cap_holds(tmp_path: Path) -> None:
