@@ -25,7 +25,10 @@ class FileUnion:
 
     @property
     def branch_rate(self) -> float:
-        return len(self.arcs) / self.branches if self.branches else 1.0
+        # No branches: full marks only if the code ran at all (nothing covered is not 100 %).
+        if not self.branches:
+            return 1.0 if self.lines else 0.0
+        return len(self.arcs) / self.branches
 
 
 class CoverageUnion:
@@ -65,7 +68,9 @@ class CoverageUnion:
     @property
     def branch_rate(self) -> float:
         total = sum(f.branches for f in self.files.values())
-        return sum(len(f.arcs) for f in self.files.values()) / total if total else 1.0
+        if not total:
+            return 1.0 if any(f.lines for f in self.files.values()) else 0.0
+        return sum(len(f.arcs) for f in self.files.values()) / total
 
     def to_json(self) -> dict[str, Any]:
         return {

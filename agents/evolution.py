@@ -9,6 +9,8 @@ the round limit is hit.
 from __future__ import annotations
 
 import ast
+import asyncio
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,25 @@ from agents.base import TaskContext, TaskFailed
 from agents.coverage_union import CoverageUnion
 from agents.generation import Candidate, StrategyError, module_of
 from agents.generation import llm as llm_strategy
+from agents.keep_per_test import keep_only, passing, select_minimal, collect_test_keys
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
 from engine import settings_store
+
+
+def _same_failure(reason: str, earlier: list[str]) -> bool:
+    """The same failure as before, ignoring numbers (seeds, times, line numbers)."""
+    shape = re.sub(r"\d+", "#", reason)
+    return any(re.sub(r"\d+", "#", e) == shape for e in earlier)
+
+
+def actionable(failures: list[str]) -> str:
+    """One line a person can act on, from what went wrong (a missing module first)."""
+    for failure in reversed(failures):
+        missing = re.search(r"No module named '?([\w.]+)'?", failure)
+        if missing:
+            return (f"No module named {missing.group(1)}: declare it in the repository's pyproject.toml "
+                    "(or requirements.txt) so it is installed for the tests")
+    return failures[-1] if failures else "the generators produced nothing"
 
 
 def count_tests(code: str) -> int:
@@ -46,39 +65,63 @@ class EvolutionAgent:
             raise TaskFailed("The llm strategy needs a model: set LLM_BASE_URL (and a key), or use search.")
         union = CoverageUnion(targets)
         baseline = (p.get("analysis") or {}).get("baseline")
+        if baseline and baseline.get("line_rate", 0) >= goal and not p.get("generate_anyway"):
+            note = (f"The existing tests already cover {baseline['line_rate']:.0%} of the target lines "
+                    f"(target {goal:.0%}); nothing generated.")
+            await ctx.progress(note)
+            return {"strategy": strategy, "rounds": 0, "stop_reason": "target already met by existing tests",
+                    "files": [], "coverage": union.to_json(), "failures": [], "baseline": baseline,
+                    "outcome": "met", "reason": note}
         kept: list[dict[str, Any]] = []
         failures: list[str] = []
+        stuck: dict[str, str] = {}  # target -> the failure it keeps meeting: no round repeats it
         stop = "round limit"
         rounds = 0
         for round_no in range(1, max_rounds + 1):
             rounds = round_no
-            for target in targets:
-                if union.rate(target) >= goal:
-                    continue
+            todo = [t for t in targets if union.rate(t) < goal and t not in stuck]
+            if not todo:
+                stop = "target reached" if union.line_rate >= goal else "every target failed the same way twice"
+                rounds -= 1
+                break
+            for target in todo:
                 await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})")
                 try:
                     candidate = await self._generate(ctx, strategy, repo, target, round_no, union, failures, p)
                 except StrategyError as exc:
-                    failures.append(str(exc))
+                    reason = str(exc)
+                    if _same_failure(reason, failures):
+                        stuck[target] = reason
+                        await ctx.progress(f"Round {round_no}: {target}: same failure again; not retrying it")
+                    failures.append(reason)
                     await ctx.progress(f"Round {round_no}: {exc}")
                     continue
                 except (BudgetExceeded, LLMUnavailable) as exc:
                     raise TaskFailed(str(exc)) from None
-                verdict = await self._try(ctx, candidate, repo, union)
-                if verdict is None:
+                code, note = await self._try(ctx, candidate, repo, union)
+                if code is not None:
                     name = self._file_name(target, kept)
-                    kept.append({"path": name, "target_file": target, "code": candidate.code,
+                    kept.append({"path": name, "target_file": target, "code": code,
                                  "origin": candidate.origin, "round": round_no,
-                                 "test_count": count_tests(candidate.code)})
+                                 "test_count": count_tests(code), "note": note})
+                    await ctx.progress(f"Round {round_no}: {target}: {note}")
                 else:
-                    failures.append(verdict)
+                    failures.append(note)
             await ctx.progress(f"Round {round_no}: measured line coverage {union.line_rate:.1%} (target {goal:.0%})",
                                coverage=union.line_rate)
             if union.line_rate >= goal:
                 stop = "target reached"
                 break
+        if not kept:
+            raise TaskFailed(f"No test kept: {actionable(failures)}")
+        outcome, reason = "complete", f"target {goal:.0%} reached"
+        if union.line_rate < goal:
+            outcome = "partial"
+            reason = (f"measured line coverage {union.line_rate:.0%} is below the target {goal:.0%} after "
+                      f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
         return {"strategy": strategy, "rounds": rounds, "stop_reason": stop, "files": kept,
-                "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline}
+                "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline,
+                "outcome": outcome, "reason": reason}
 
     async def _generate(self, ctx: TaskContext, strategy: str, repo: Path, target: str, round_no: int,
                         union: CoverageUnion, failures: list[str], p: dict[str, Any]) -> Candidate:
@@ -104,19 +147,41 @@ class EvolutionAgent:
         ctx.tokens_used += candidate.tokens
         return candidate
 
-    async def _try(self, ctx: TaskContext, candidate: Candidate, repo: Path, union: CoverageUnion) -> str | None:
-        """None if kept; else why not."""
+    async def _try(self, ctx: TaskContext, candidate: Candidate, repo: Path,
+                   union: CoverageUnion) -> tuple[str | None, str]:
+        """Keep per test: (the kept code, a note) or (None, why nothing was kept).
+
+        Run 1 finds the passing tests; run 2 (the passing ones only) weeds out
+        the flaky and gives each test's coverage; the fewest tests holding the
+        gain are chosen; run 3 checks that file as it will be written.
+        """
         phase2 = ctx.services.phase2
-        first = await phase2.execute(candidate.code, repo, [candidate.target_file])
-        if first["status"] != "success":
-            return f"{candidate.target_file}: candidate {first['status']}: {first.get('error')}"
-        again = await phase2.execute(candidate.code, repo, [candidate.target_file])
-        if again["status"] != "success":
-            return f"{candidate.target_file}: flaky candidate dropped ({again.get('error')})"
-        if union.gain(first["coverage"]) == 0:
-            return f"{candidate.target_file}: candidate added no coverage"
-        union.add(first["coverage"])
-        return None
+        target = candidate.target_file
+        # Parsing and set cover can take a while on a 1,500-line file: off the loop, like all CPU work.
+        all_keys = await asyncio.to_thread(collect_test_keys, candidate.code)
+        if not all_keys:
+            return None, f"{target}: the candidate has no test functions"
+        first = await phase2.execute(candidate.code, repo, [target])
+        ok = passing(first.get("tests") or []) & set(all_keys)
+        if not ok:
+            return None, f"{target}: no test of the candidate passed ({first.get('error') or first['status']})"
+        code = await asyncio.to_thread(keep_only, candidate.code, ok) if len(ok) < len(all_keys) else candidate.code
+        second = await phase2.execute(code, repo, [target])
+        steady = [k for k in all_keys if k in ok and k in passing(second.get("tests") or [])]
+        chosen = await asyncio.to_thread(select_minimal, second.get("per_test_coverage") or {}, union, steady)
+        if not chosen:
+            why = "added no coverage" if steady else "its passing tests were flaky on a rerun"
+            return None, f"{target}: candidate {why}"
+        code = await asyncio.to_thread(keep_only, code, chosen)
+        final = await phase2.execute(code, repo, [target])
+        if final["status"] != "success":
+            return None, f"{target}: the kept tests did not pass together ({final.get('error')})"
+        union.add(final["coverage"])
+        dropped_failing = len(all_keys) - len(ok)
+        dropped_flaky = len(ok) - len(steady)
+        note = (f"kept {len(chosen)} of {len(all_keys)} tests ({dropped_failing} failing, {dropped_flaky} flaky, "
+                f"{len(steady) - len(chosen)} adding no coverage dropped)")
+        return code, note
 
     @staticmethod
     def _file_name(target: str, kept: list[dict[str, Any]]) -> str:

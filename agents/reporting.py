@@ -42,6 +42,9 @@ class ReportingAgent:
             "strategy": evolution["strategy"],
             "rounds": evolution["rounds"],
             "stop_reason": evolution["stop_reason"],
+            # complete | partial (below target when the budget ran out) | met (existing tests suffice)
+            "outcome": evolution.get("outcome", "complete"),
+            "reason": evolution.get("reason", ""),
             "failures": evolution["failures"],
             "baseline_coverage": (evolution.get("baseline") or {}).get("line_rate"),
             "token_usage": tokens,

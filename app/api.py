@@ -74,6 +74,7 @@ def execution_json(execution: Execution | dict[str, Any]) -> dict[str, Any]:
             "attempts": execution.attempts,
             "tests": execution.outcomes,
             "coverage": execution.coverage,
+            "per_test_coverage": execution.per_test_coverage,
             "healed_code": execution.healed_code,
             "healed_diff": execution.healed_diff,
             "error": execution.error,

@@ -50,9 +50,18 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
                 print(f"  {name}")
         if args.write:
             _write(Path(result.get("repository") or args.repo), result["files"])
+        if result.get("outcome") == "partial":
+            # Tests were kept, but the target was not reached: a script must not take it for success.
+            print(f"aiwebtest: partial: {result.get('reason')}", file=sys.stderr)
+            return PARTIAL_EXIT
+        if result.get("outcome") == "met" and not args.json:
+            print(result.get("reason", ""))
         return 0
     finally:
         await core.shutdown()
+
+
+PARTIAL_EXIT = 3  # 1: failed (nothing kept, or an error); 3: tests kept, target not reached
 
 
 async def _print_progress(core: AppCore, submitted: dict, say) -> None:

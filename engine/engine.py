@@ -47,6 +47,7 @@ class Execution:
     attempts: list[dict] = field(default_factory=list)
     outcomes: list[dict] = field(default_factory=list)
     coverage: dict | None = None
+    per_test_coverage: dict = field(default_factory=dict)
     healed_code: str | None = None
     healed_diff: str | None = None
     error: str | None = None
@@ -262,6 +263,7 @@ class ExecutionEngine:
         execution.outcomes = [_outcome(o) for o in run.outcomes]
         if run.coverage is not None:
             execution.coverage = run.coverage.to_json()
+            execution.per_test_coverage = run.per_test
 
     async def _finish(self, execution: Execution) -> None:
         await store.finish(

@@ -25,6 +25,26 @@ from engine.sandbox import SandboxLimits, SandboxResult, clean_env, run_sandboxe
 
 PLUGIN_FILE = Path(__file__).with_name("aiwebtest_plugin.py")
 TEST_FILENAME = "test_generated.py"
+# Each test's lines are recorded under its own context, so tests can be kept one by one.
+IMPORT_KEY = "<import>"
+COVERAGE_RC = "[run]\nbranch = True\ndynamic_context = test_function\n"
+# Run in the sandbox with the run's own coverage.py: lines and arcs per test context, as JSON.
+_PER_TEST_DUMP = (
+    "import json, sys\n"
+    "from coverage import CoverageData\n"
+    "data = CoverageData(basename=sys.argv[1])\n"
+    "data.read()\n"
+    "targets = set(sys.argv[2:])\n"
+    "out = {}\n"
+    "for ctx in sorted(data.measured_contexts()):\n"
+    "    data.set_query_context(ctx)\n"
+    "    per = {}\n"
+    "    for name in data.measured_files():\n"
+    "        if name in targets:\n"
+    "            per[name] = {'lines': sorted(data.lines(name) or []), 'arcs': sorted(data.arcs(name) or [])}\n"
+    "    out[ctx] = per\n"
+    "print(json.dumps(out))\n"
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +70,8 @@ class RunResult:
     message: str
     fingerprints: dict
     heals: list[dict]
+    # test key ("test_x", or "TestX.test_y") -> target path -> {"lines": [...], "branches": [[a, b], ...]}
+    per_test: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -115,8 +137,9 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
     measure = spec.repository is not None and bool(spec.target_files)
     data_file = scratch / ".coverage"
     if measure:
-        argv = [spec.python, "-m", "coverage", "run", "--branch", f"--data-file={data_file}",
-                f"--source={spec.repository}", *pytest_args]
+        await asyncio.to_thread((scratch / ".coveragerc").write_text, COVERAGE_RC)
+        argv = [spec.python, "-m", "coverage", "run", "--branch", f"--rcfile={scratch / '.coveragerc'}",
+                f"--data-file={data_file}", f"--source={spec.repository}", *pytest_args]
     else:
         argv = [spec.python, *pytest_args]
     readable = [spec.repository] if spec.repository is not None else []
@@ -124,6 +147,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
                                  readable=readable, allow_unisolated=spec.allow_unisolated)
 
     coverage = None
+    per_test: dict = {}
     if measure and data_file.exists() and not result.timed_out:
         assert spec.repository is not None
         include = ",".join(str((spec.repository / f).resolve()) for f in spec.target_files)
@@ -135,6 +159,14 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
             readable=readable, allow_unisolated=spec.allow_unisolated,
         )
         coverage = await asyncio.to_thread(parse_coverage, json_out, spec.repository)
+        if coverage is not None:
+            dump = await run_sandboxed(
+                [spec.python, "-c", _PER_TEST_DUMP, str(data_file),
+                 *(str((spec.repository / f).resolve()) for f in spec.target_files)],
+                python=spec.python, cwd=scratch, limits=SandboxLimits(60, spec.limits.memory_mb), env=env,
+                readable=readable, allow_unisolated=spec.allow_unisolated, output_cap=32 * 1024 * 1024,
+            )
+            per_test = await asyncio.to_thread(_per_test, dump.stdout, spec.repository, coverage)
 
     outcomes = await asyncio.to_thread(parse_junit, junit)
     heal_data = json.loads(report.read_text()) if report.exists() else {}
@@ -147,7 +179,41 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
         message=message,
         fingerprints=heal_data.get("fingerprints", {}),
         heals=heal_data.get("heals", []),
+        per_test=per_test,
     )
+
+
+def _per_test(dump: str, repository: Path, coverage: CoverageReport) -> dict:
+    """Contexts ("test_generated.test_x|run") to test keys; arcs narrowed to the file's branch arcs.
+
+    Only arcs coverage.py counts as branches are kept, so a test's branch
+    set can be compared with the report's ``branches_total``.
+    """
+    try:
+        raw = json.loads(dump.strip().splitlines()[-1]) if dump.strip() else {}
+    except (json.JSONDecodeError, IndexError):
+        return {}
+    branch_arcs = {f.path: {tuple(b) for b in f.executed_branches} for f in coverage.files}
+    out: dict[str, dict] = {}
+    for context, files in raw.items():
+        function = context.split("|", 1)[0]
+        module, _, qualname = function.partition(".")
+        if not context:
+            qualname = IMPORT_KEY  # what importing the modules ran, before any test
+        elif module != TEST_FILENAME.removesuffix(".py") or not qualname:
+            continue
+        entry = out.setdefault(qualname, {})
+        for name, cov in files.items():
+            try:
+                rel = str(Path(name).resolve().relative_to(repository))
+            except ValueError:
+                rel = name
+            arcs = {tuple(a) for a in cov["arcs"]} & branch_arcs.get(rel, set())
+            have = entry.setdefault(rel, {"lines": set(), "branches": set()})
+            have["lines"] |= set(cov["lines"])
+            have["branches"] |= arcs
+    return {key: {path: {"lines": sorted(v["lines"]), "branches": sorted(list(a) for a in v["branches"])}
+                  for path, v in files.items()} for key, files in out.items()}
 
 
 def _classify(result: SandboxResult, outcomes: list[TestOutcome], spec: RunSpec) -> tuple[str, str]:

@@ -137,3 +137,75 @@ def test_api_key_comes_from_the_keyring_else_none() -> None:
         assert api_key_from_keyring() == "sk-from-keyring"
     finally:
         keyring.set_keyring(previous)
+
+
+MIXED_TESTS = """```python
+from calc import classify, safe_div
+
+def test_classify_negative():
+    assert classify(-2) == "negative"
+
+def test_classify_wrong():
+    assert classify(0) == "positive"
+
+def test_safe_div_by_zero():
+    assert safe_div(1, 0) is None
+
+def test_classify_negative_again():
+    assert classify(-5) == "negative"
+```"""
+
+ALL_FAILING = """```python
+from calc import classify
+
+def test_wrong():
+    assert classify(0) == "positive"
+```"""
+
+
+async def _generate(agent_services, data_dir, sample_repo, **request) -> dict:
+    service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
+    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], **request), use_agents=True)
+    return await service.wait(submitted["task_id"], timeout_s=180)
+
+
+@pytest.mark.slow
+async def test_a_candidate_with_a_failing_test_keeps_its_passing_ones_and_only_those_that_add(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir,
+) -> None:
+    gateway_for()
+    scripted_llm.script = [{"content": MIXED_TESTS, "usage": (100, 50)}]
+    scripted_llm.default = {"content": PARTIAL_TESTS, "usage": (10, 5)}
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.99, max_rounds=1)
+    assert state["status"] == "completed", state["error"]
+    code = "\n".join(state["result"]["files"].values())
+    assert "test_classify_negative" in code and "test_safe_div_by_zero" in code
+    assert "test_classify_wrong" not in code  # the failing one, cut out alone
+    assert "test_classify_negative_again" not in code  # passes, but adds no coverage
+    assert state["result"]["outcome"] == "partial"  # 99 % was not reached, and it says so
+    assert "below the target 99%" in state["result"]["reason"]
+
+
+@pytest.mark.slow
+async def test_a_run_that_keeps_nothing_fails_with_its_reason(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir,
+) -> None:
+    gateway_for()
+    scripted_llm.default = {"content": ALL_FAILING, "usage": (10, 5)}
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.9, max_rounds=2)
+    assert state["status"] == "failed"
+    assert "No test kept" in state["error"] and "no test of the candidate passed" in state["error"]
+
+
+@pytest.mark.slow
+async def test_the_target_already_met_by_existing_tests_generates_nothing(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir,
+) -> None:
+    gateway_for()
+    (sample_repo / "tests").mkdir()
+    (sample_repo / "tests" / "test_calc.py").write_text(GOOD_TESTS.split("```python\n")[1].split("```")[0])
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.8)
+    assert state["status"] == "completed", state["error"]
+    assert state["result"]["outcome"] == "met" and state["result"]["files"] == {}
+    assert "already cover" in state["result"]["reason"]
+    assert not [r for r in scripted_llm.requests if "Write pytest tests" in str(r["body"])]  # none generated

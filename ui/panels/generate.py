@@ -7,6 +7,7 @@ lays out widgets and reacts.
 from __future__ import annotations
 
 import asyncio
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +29,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QSizePolicy,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QTableView,
@@ -90,6 +91,16 @@ class HistoryFilter(QSortFilterProxyModel):
         status = model.index(row, 4, parent).data()
         haystack = f"{model.index(row, 1, parent).data()} {model.index(row, 2, parent).data()}".lower()
         return (not self.status or status == self.status) and (not self.text or self.text in haystack)
+
+
+def _outcome_line(result: dict[str, Any]) -> str:
+    """A partial run or a target already met says so under the figures, with the reason."""
+    outcome, reason = result.get("outcome"), escape(result.get("reason") or "")
+    if outcome == "partial":
+        return f'<br><span style="color:#a35f00"><b>Partial:</b> {reason}</span>'
+    if outcome == "met":
+        return f'<br><span style="color:#2e7d32"><b>Nothing to do:</b> {reason}</span>'
+    return ""
 
 
 class GeneratePanel(QWidget):
@@ -441,7 +452,8 @@ class GeneratePanel(QWidget):
             f"<b>{result.get('test_count', 0)} tests</b> · measured line coverage <b>{cov:.1%}</b> "
             f"(branches {result.get('branch_coverage', 0):.1%}) · {state.get('token_usage') or 0:,} tokens · "
             f"${result.get('cost_usd', 0):.4f} · {result.get('execution_time_seconds', 0):.1f} s · "
-            f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)")
+            f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
+            + _outcome_line(result))
         rows = result.get("coverage_by_file", [])
         self.coverage_table.setRowCount(len(rows))
         for i, f in enumerate(rows):
