@@ -18,7 +18,7 @@ from agents.base import TaskContext, TaskFailed
 from agents.coverage_union import CoverageUnion
 from agents.generation import Candidate, StrategyError, module_of
 from agents.generation import llm as llm_strategy
-from agents.keep_per_test import keep_only, passing, select_minimal, collect_test_keys
+from agents.keep_per_test import collect_test_keys, keep_only, passing, select_minimal
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
 from engine import settings_store
 
