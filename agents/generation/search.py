@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
+from agents.generation.tidy import tidy
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
 
 PYNGUIN_VERSION = "0.48.0"
@@ -100,4 +101,5 @@ class PynguinRunner:
         finally:
             await asyncio.to_thread(shutil.rmtree, scratch, True)
         body = re.sub(r"^#  This file was automatically generated using Pynguin\.\n", "", body, flags=re.M)
+        body = await asyncio.to_thread(tidy, body)  # tests a person keeps (agents/generation/tidy.py)
         return Candidate(target_file, test_file_header(target_file, "search: Pynguin") + body, "search")
