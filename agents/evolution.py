@@ -16,7 +16,7 @@ from typing import Any
 
 from agents.base import TaskContext, TaskFailed
 from agents.coverage_union import CoverageUnion
-from agents.generation import Candidate, StrategyError, module_of
+from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
 from agents.keep_per_test import collect_test_keys, keep_only, passing, select_minimal
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
@@ -75,6 +75,7 @@ class EvolutionAgent:
         kept: list[dict[str, Any]] = []
         failures: list[str] = []
         stuck: dict[str, str] = {}  # target -> the failure it keeps meeting: no round repeats it
+        generators: list[dict[str, Any]] = []  # what each generator produced, for the result
         stop = "round limit"
         rounds = 0
         for round_no in range(1, max_rounds + 1):
@@ -87,26 +88,35 @@ class EvolutionAgent:
             for target in todo:
                 await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})")
                 try:
-                    candidate = await self._generate(ctx, strategy, repo, target, round_no, union, failures, p)
-                except StrategyError as exc:
-                    reason = str(exc)
+                    candidates, errors = await self._portfolio(ctx, strategy, repo, target, round_no, union,
+                                                               failures, p)
+                except (BudgetExceeded, LLMUnavailable) as exc:
+                    raise TaskFailed(str(exc)) from None
+                for generator, error in errors:
+                    generators.append({"generator": generator, "target_file": target, "round": round_no,
+                                       "kept_tests": 0, "error": error})
+                    await ctx.progress(f"Round {round_no}: {generator}: {error}")
+                if not candidates and errors:
+                    # Every generator failed; the same failure twice means another round cannot help.
+                    reason = errors[-1][1]
                     if _same_failure(reason, failures):
                         stuck[target] = reason
                         await ctx.progress(f"Round {round_no}: {target}: same failure again; not retrying it")
-                    failures.append(reason)
-                    await ctx.progress(f"Round {round_no}: {exc}")
+                    failures.extend(error for _, error in errors)
                     continue
-                except (BudgetExceeded, LLMUnavailable) as exc:
-                    raise TaskFailed(str(exc)) from None
-                code, note = await self._try(ctx, candidate, repo, union)
-                if code is not None:
-                    name = self._file_name(target, kept)
-                    kept.append({"path": name, "target_file": target, "code": code,
-                                 "origin": candidate.origin, "round": round_no,
-                                 "test_count": count_tests(code), "note": note})
-                    await ctx.progress(f"Round {round_no}: {target}: {note}")
-                else:
-                    failures.append(note)
+                for generator, candidate in candidates:
+                    code, note = await self._try(ctx, candidate, repo, union)
+                    generators.append({"generator": generator, "target_file": target, "round": round_no,
+                                       "kept_tests": count_tests(code) if code else 0,
+                                       "error": None if code else note})
+                    if code is not None:
+                        name = self._file_name(target, kept)
+                        kept.append({"path": name, "target_file": target, "code": code,
+                                     "origin": candidate.origin, "round": round_no,
+                                     "test_count": count_tests(code), "note": note, "generator": generator})
+                        await ctx.progress(f"Round {round_no}: {generator}: {note}")
+                    else:
+                        failures.append(note)
             await ctx.progress(f"Round {round_no}: measured line coverage {union.line_rate:.1%} (target {goal:.0%})",
                                coverage=union.line_rate)
             if union.line_rate >= goal:
@@ -121,22 +131,54 @@ class EvolutionAgent:
                       f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
         return {"strategy": strategy, "rounds": rounds, "stop_reason": stop, "files": kept,
                 "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline,
-                "outcome": outcome, "reason": reason}
+                "outcome": outcome, "reason": reason, "generators": generators}
 
-    async def _generate(self, ctx: TaskContext, strategy: str, repo: Path, target: str, round_no: int,
-                        union: CoverageUnion, failures: list[str], p: dict[str, Any]) -> Candidate:
+    async def _portfolio(self, ctx: TaskContext, strategy: str, repo: Path, target: str, round_no: int,
+                         union: CoverageUnion, failures: list[str], p: dict[str, Any],
+                         ) -> tuple[list[tuple[str, Candidate]], list[tuple[str, str]]]:
+        """Every generator of this round at once: (name, candidate) pairs and (name, error) pairs.
+
+        One generator crashing or finding nothing never ends the request
+        while another has produced something. Round 1 adds the module's
+        docstring examples (free); search runs two Pynguin configurations
+        side by side (the machine has the cores; each is its own process).
+        """
+        jobs: dict[str, Any] = {}
+        if round_no == 1:
+            jobs["doctest"] = asyncio.to_thread(doctests.generate, repo, target)
         if strategy == "search":
             runner = ctx.services.pynguin
             if runner is None:
-                raise StrategyError("the search strategy is not available in this process")
-            base = int(p.get("search_time_s", 20))
+                return [], [("pynguin", "the search strategy is not available in this process")]
+            seconds = int(p.get("search_time_s", 20)) * 2 ** (round_no - 1)
             allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
             env = None
             if ctx.services.envs is not None:  # built by Observation; found in its cache here
                 env = await ctx.services.envs.environment_for(repo, allow_unisolated=allow)
-            return await runner.generate(repo, target, search_time_s=base * 2 ** (round_no - 1),
-                                         seed=1000 + round_no, allow_unisolated=allow,
-                                         site_packages=env.site_packages if env is not None else None)
+            site = env.site_packages if env is not None else None
+            for algorithm, seed in (("DYNAMOSA", 1000 + round_no), ("MIO", 2000 + round_no)):
+                jobs[f"pynguin {algorithm.lower()} seed {seed}"] = runner.generate(
+                    repo, target, search_time_s=seconds, seed=seed, allow_unisolated=allow,
+                    site_packages=site, algorithm=algorithm)
+        else:
+            jobs["llm"] = self._llm(ctx, repo, target, union, failures, p)
+        results = await asyncio.gather(*jobs.values(), return_exceptions=True)
+        candidates, errors = [], []
+        for name, result in zip(jobs, results, strict=True):
+            if isinstance(result, (BudgetExceeded, LLMUnavailable)):
+                raise result
+            if isinstance(result, StrategyError):
+                errors.append((name, str(result)))
+            elif isinstance(result, BaseException):
+                if isinstance(result, asyncio.CancelledError):
+                    raise result
+                errors.append((name, f"{type(result).__name__}: {result}"))
+            else:
+                candidates.append((name, result))
+        return candidates, errors
+
+    async def _llm(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion, failures: list[str],
+                   p: dict[str, Any]) -> Candidate:
         candidate = await llm_strategy.generate(
             ctx.services.gateway, agent_id=ctx.agent_id, task_id=ctx.task_id,
             repository_source=(repo / target).read_text(encoding="utf-8"), target_file=target,

@@ -36,6 +36,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -248,6 +249,13 @@ def _bwrap_command(bwrap: str, argv: Sequence[str], python: str, cwd: Path, limi
         uid, gid = sandbox_ids()
         for path in rw:
             _give(path, uid, gid)
+        for path in map(Path, readable):
+            if path.is_dir() and not path.stat().st_mode & stat.S_IROTH:
+                raise SandboxUnavailable(
+                    f"{path} is readable by its owner only, and as root the sandbox runs repository code as "
+                    f"the unprivileged user aiwebtest-sbx. Make it readable (chmod -R o+rX {path}) or run the "
+                    "app as a normal user."
+                )
         inner = ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *inner]
     return [*args, "--", *inner]

@@ -60,7 +60,8 @@ class PynguinRunner:
             return self.python
 
     async def generate(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
-                       allow_unisolated: bool = False, site_packages: Path | None = None) -> Candidate:
+                       allow_unisolated: bool = False, site_packages: Path | None = None,
+                       algorithm: str = "DYNAMOSA") -> Candidate:
         """One Pynguin run on ``target_file``.
 
         ``site_packages`` (the repository's environment, engine/repo_env.py) is
@@ -86,7 +87,8 @@ class PynguinRunner:
             result = await run_sandboxed(
                 [str(python), "-m", "pynguin", "--project-path", str(project), "--output-path", str(out),
                  "--module-name", module, "--maximum-search-time", str(search_time_s),
-                 "--assertion-generation", "SIMPLE", "--seed", str(seed), "--create-coverage-report", "False"],
+                 "--assertion-generation", "SIMPLE", "--seed", str(seed), "--create-coverage-report", "False",
+                 "--algorithm", algorithm],
                 python=str(python), cwd=scratch,
                 limits=SandboxLimits(timeout_s=search_time_s + 120, memory_mb=4096),
                 env=clean_env(scratch, extra_env),
