@@ -45,6 +45,7 @@ class ReportingAgent:
             # complete | partial (below target when the budget ran out) | met (existing tests suffice)
             "outcome": evolution.get("outcome", "complete"),
             "reason": evolution.get("reason", ""),
+            "generators": evolution.get("generators", []),
             "failures": evolution["failures"],
             "baseline_coverage": (evolution.get("baseline") or {}).get("line_rate"),
             "token_usage": tokens,

@@ -61,7 +61,7 @@ class PynguinRunner:
 
     async def generate(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
                        allow_unisolated: bool = False, site_packages: Path | None = None,
-                       algorithm: str = "DYNAMOSA") -> Candidate:
+                       algorithm: str = "DYNAMOSA", raw: bool = False) -> Candidate:
         """One Pynguin run on ``target_file``.
 
         ``site_packages`` (the repository's environment, engine/repo_env.py) is
@@ -103,5 +103,6 @@ class PynguinRunner:
         finally:
             await asyncio.to_thread(shutil.rmtree, scratch, True)
         body = re.sub(r"^#  This file was automatically generated using Pynguin\.\n", "", body, flags=re.M)
-        body = await asyncio.to_thread(tidy, body)  # tests a person keeps (agents/generation/tidy.py)
+        if not raw:  # raw: as Pynguin wrote it (bench/generation.py compares against that)
+            body = await asyncio.to_thread(tidy, body)  # tests a person keeps (agents/generation/tidy.py)
         return Candidate(target_file, test_file_header(target_file, "search: Pynguin") + body, "search")

@@ -117,3 +117,20 @@ def test_the_banner_says_why_code_is_refused_and_how_to_allow_it(qtbot, runner) 
     assert "WITHOUT isolation" in panel.sandbox_banner.text()
     panel.show_sandbox(Isolation(True, "/usr/bin/bwrap", "namespaces", "cgroup v1"), allow_unisolated=False)
     assert panel.sandbox_banner.isHidden()
+
+
+def test_a_partial_result_says_why_and_what_each_generator_kept(qtbot, runner) -> None:
+    panel = GeneratePanel(None, runner)
+    qtbot.addWidget(panel)
+    state = {"task_id": "task-1", "status": "completed", "token_usage": 0, "result": {
+        "tests": "def test_a():\n    pass\n", "test_count": 1, "coverage_estimate": 0.5, "branch_coverage": 0.25,
+        "coverage_by_file": [], "strategy": "search", "rounds": 1, "outcome": "partial",
+        "reason": "measured line coverage 50% is below the target 85% after 1 round(s) (round limit)",
+        "generators": [{"generator": "doctest", "kept_tests": 1, "error": None},
+                       {"generator": "pynguin mio seed 2001", "kept_tests": 0,
+                        "error": "Pynguin produced no tests for calc (exit 1: Failed to compute stacksize)"}]}}
+    panel.show_result(state)
+    text = panel.summary.text()
+    assert "Partial:" in text and "below the target 85%" in text
+    assert "doctest <b>1</b> kept" in text and "pynguin mio seed 2001 <b>0</b> kept" in text
+    assert "Failed to compute stacksize" in text  # the reason is in the tooltip of "nothing kept"

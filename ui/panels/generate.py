@@ -93,6 +93,22 @@ class HistoryFilter(QSortFilterProxyModel):
         return (not self.status or status == self.status) and (not self.text or self.text in haystack)
 
 
+def _generators_line(result: dict[str, Any]) -> str:
+    """What each generator contributed: "doctest 2 kept · pynguin mio 0 (why)"."""
+    totals: dict[str, list[int | str]] = {}
+    for g in result.get("generators") or []:
+        entry = totals.setdefault(g["generator"], [0, ""])
+        entry[0] = int(entry[0]) + int(g.get("kept_tests") or 0)
+        if g.get("error") and not entry[1]:
+            entry[1] = str(g["error"])
+    if not totals:
+        return ""
+    parts = [f"{escape(name)} <b>{kept}</b> kept" + (f' <span style="color:#777" title="{escape(str(why))}">'
+                                                       f"(nothing kept)</span>" if not kept and why else "")
+             for name, (kept, why) in totals.items()]
+    return "<br>Generators: " + " · ".join(parts)
+
+
 def _outcome_line(result: dict[str, Any]) -> str:
     """A partial run or a target already met says so under the figures, with the reason."""
     outcome, reason = result.get("outcome"), escape(result.get("reason") or "")
@@ -453,7 +469,7 @@ class GeneratePanel(QWidget):
             f"(branches {result.get('branch_coverage', 0):.1%}) · {state.get('token_usage') or 0:,} tokens · "
             f"${result.get('cost_usd', 0):.4f} · {result.get('execution_time_seconds', 0):.1f} s · "
             f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
-            + _outcome_line(result))
+            + _generators_line(result) + _outcome_line(result))
         rows = result.get("coverage_by_file", [])
         self.coverage_table.setRowCount(len(rows))
         for i, f in enumerate(rows):

@@ -1,0 +1,235 @@
+"""The product against Pynguin alone, on packages nobody here wrote.
+
+Run by hand: ``.venv/bin/python bench/generation.py [--budget 60] [--corpus FILE] [--only NAME]``.
+
+For each ``PACKAGE==VERSION MODULE`` line of the corpus (default
+``../shared/bench/corpus-dev.txt``): the sdist (or wheel) is downloaded
+once, unpacked into a scratch repository and ``git init``-ed. Then, in
+alternating order per module:
+
+* the product: ``aiwebtest generate --strategy search --agents`` with the
+  budget as its search time, one round, target coverage 100 %;
+* Pynguin alone: the same Pynguin, the same budget, the same
+  environment (the repository's declared dependencies), output kept as
+  Pynguin wrote it.
+
+Every kept test set is then measured the same way, independently of the
+tool that made it: a fresh copy of the repository, the tests written
+under ``tests/``, plain ``pytest`` under coverage.py in the sandbox,
+three times. A set counts as green only if it passes 3/3. The table shows
+line and branch coverage of the module, tests, green runs and wall time,
+and the ratios product / Pynguin (mean line coverage is the headline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from agents.generation.search import PynguinRunner  # noqa: E402
+from engine.repo_env import RepoEnvironments  # noqa: E402
+from engine.sandbox import SandboxLimits, clean_env, run_sandboxed  # noqa: E402
+
+DEFAULT_CORPUS = ROOT.parent / "shared" / "bench" / "corpus-dev.txt"
+
+
+@dataclass
+class Measured:
+    line: float = 0.0
+    branch: float = 0.0
+    tests: int = 0
+    green: int = 0  # of 3 runs
+    wall_s: float = 0.0
+    note: str = ""
+
+
+def corpus(path: Path) -> list[tuple[str, str]]:
+    rows = []
+    for line in path.read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            package, module = line.split()
+            rows.append((package, module))
+    return rows
+
+
+def fetch(package: str, cache: Path) -> Path:
+    """Unpacked sources of ``package`` (sdist preferred), as a git repository."""
+    name = package.replace("==", "-")
+    repo = cache / "repos" / name
+    if repo.exists():
+        return repo
+    downloads = cache / "downloads" / name
+    downloads.mkdir(parents=True, exist_ok=True)
+    pip = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", str(downloads), package]
+    if subprocess.run([*pip, "--no-binary", ":all:"], capture_output=True, check=False).returncode != 0:
+        subprocess.run(pip, capture_output=True, check=True)
+    archive = next(downloads.iterdir())
+    unpack = cache / "unpack" / name
+    shutil.rmtree(unpack, ignore_errors=True)
+    unpack.mkdir(parents=True)
+    if archive.suffix == ".whl" or archive.suffix == ".zip":
+        zipfile.ZipFile(archive).extractall(unpack)
+    else:
+        with tarfile.open(archive) as tar:
+            tar.extractall(unpack, filter="data")
+    children = [p for p in unpack.iterdir()]
+    source = children[0] if len(children) == 1 and children[0].is_dir() else unpack
+    shutil.copytree(source, repo)
+    os.chmod(repo, 0o755)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "safe.directory=*"]
+    subprocess.run([*git, "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "unpacked"], check=True)
+    return repo
+
+
+def target_of(repo: Path, module: str) -> str:
+    parts = module.split(".")
+    for base in ("", "src/"):
+        for candidate in (f"{base}{'/'.join(parts)}.py", f"{base}{'/'.join(parts)}/__init__.py"):
+            if (repo / candidate).is_file():
+                return candidate
+    raise SystemExit(f"bench: {module} not found in {repo}")
+
+
+def run_product(repo: Path, target: str, budget: int, data_dir: Path) -> tuple[dict[str, str], float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "generate", "--repo", str(repo), "--files", target, "--strategy",
+         "search", "--agents", "--search-time", str(budget), "--max-rounds", "1", "--coverage-target", "1.0",
+         "--json", "--timeout", str(budget * 10 + 600)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir)},
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    try:
+        state = json.loads(done.stdout[done.stdout.index("{"):])
+    except ValueError:
+        return {}, wall, (done.stderr.strip().splitlines() or ["no output"])[-1][:120]
+    if state.get("status") != "completed":
+        return {}, wall, str(state.get("error"))[:120]
+    return state["result"]["files"], wall, state["result"].get("outcome", "")
+
+
+async def run_pynguin(repo: Path, target: str, budget: int, data_dir: Path) -> tuple[dict[str, str], float, str]:
+    envs = RepoEnvironments(data_dir / "envs")
+    env = await envs.environment_for(repo)
+    runner = PynguinRunner(data_dir / "tools")
+    await runner.ensure_installed()
+    started = time.perf_counter()
+    try:
+        candidate = await runner.generate(repo, target, search_time_s=budget, seed=42,
+                                          site_packages=env.site_packages if env else None, raw=True)
+    except Exception as exc:  # noqa: BLE001 - a crash is a result here
+        return {}, time.perf_counter() - started, str(exc)[:120]
+    name = "tests/test_pynguin_" + target.replace("/", "_")
+    return {name: candidate.code}, time.perf_counter() - started, ""
+
+
+async def measure(repo: Path, target: str, files: dict[str, str], data_dir: Path) -> Measured:
+    """Plain pytest + coverage.py on a fresh copy, three times."""
+    result = Measured(tests=sum(code.count("\ndef test") + code.startswith("def test") for code in files.values()))
+    if not files:
+        return result
+    env = await RepoEnvironments(data_dir / "envs").environment_for(repo)
+    python = env.python if env else sys.executable
+    for run in range(3):
+        copy = Path(tempfile.mkdtemp(prefix="bench-copy-"))
+        os.chmod(copy, 0o755)
+        shutil.copytree(repo, copy / "repo", ignore=shutil.ignore_patterns(".git"))
+        for name, code in files.items():
+            path = copy / "repo" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(code)
+        work = copy / "repo"
+        rc = await run_sandboxed(
+            [python, "-m", "coverage", "run", "--branch", "--data-file=.cov", f"--include={work / target}",
+             "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *files],
+            python=python, cwd=work, limits=SandboxLimits(600, 2048), env=clean_env(work))
+        if rc.returncode == 0:
+            result.green += 1
+        if run == 0:
+            await run_sandboxed([python, "-m", "coverage", "json", "--data-file=.cov", "-o", "cov.json", "-q"],
+                                python=python, cwd=work, limits=SandboxLimits(120, 2048), env=clean_env(work))
+            report = work / "cov.json"
+            if report.exists():
+                totals = json.loads(report.read_text())["totals"]
+                result.line = totals["covered_lines"] / totals["num_statements"] if totals["num_statements"] else 0
+                result.branch = (totals.get("covered_branches", 0) / totals["num_branches"]
+                                 if totals.get("num_branches") else 0.0)
+            if rc.returncode not in (0, 1):
+                result.note = (rc.stdout.strip().splitlines() or [""])[-1][:80]
+        shutil.rmtree(copy, ignore_errors=True)
+    return result
+
+
+def ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else ("inf" if a else "-")
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--budget", type=int, default=60, help="search seconds per module, both tools")
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--only", default="", help="run only modules whose name contains this")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "aiwebtest-bench-generation")
+    args = parser.parse_args()
+    data_dir = args.cache / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    rows = [(p, m) for p, m in corpus(args.corpus) if args.only in m]
+    print(f"bench: {len(rows)} modules, budget {args.budget} s each, product vs Pynguin alone (interleaved)")
+    table = []
+    for i, (package, module) in enumerate(rows):
+        repo = fetch(package, args.cache)
+        target = target_of(repo, module)
+        order = ["product", "pynguin"] if i % 2 == 0 else ["pynguin", "product"]
+        got: dict[str, tuple[dict[str, str], float, str]] = {}
+        for tool in order:
+            if tool == "product":
+                got[tool] = await asyncio.to_thread(run_product, repo, target, args.budget, data_dir)
+            else:
+                got[tool] = await run_pynguin(repo, target, args.budget, data_dir)
+        measured = {}
+        for tool, (files, wall, note) in got.items():
+            m = await measure(repo, target, files, data_dir)
+            m.wall_s, m.note = wall, note or m.note
+            measured[tool] = m
+        table.append((module, measured["product"], measured["pynguin"]))
+        p, q = measured["product"], measured["pynguin"]
+        print(f"  {module:<28} product line {p.line:5.1%} branch {p.branch:5.1%} tests {p.tests:4d} green {p.green}/3 "
+              f"wall {p.wall_s:6.1f}s | pynguin line {q.line:5.1%} branch {q.branch:5.1%} tests {q.tests:4d} "
+              f"green {q.green}/3 wall {q.wall_s:6.1f}s  {p.note} {q.note}".rstrip(), flush=True)
+    if not table:
+        return 1
+    mean = lambda values: sum(values) / len(values)  # noqa: E731
+    p_line, q_line = mean([p.line for _, p, _ in table]), mean([q.line for _, _, q in table])
+    p_branch, q_branch = mean([p.branch for _, p, _ in table]), mean([q.branch for _, _, q in table])
+    p_wall, q_wall = mean([p.wall_s for _, p, _ in table]), mean([q.wall_s for _, _, q in table])
+    with_tests = sum(1 for _, p, _ in table if p.tests), sum(1 for _, _, q in table if q.tests)
+    print(f"\nmean line   product {p_line:.1%}  pynguin {q_line:.1%}  ratio {ratio(p_line, q_line)} (target >= 1.2x)")
+    print(f"mean branch product {p_branch:.1%}  pynguin {q_branch:.1%}  ratio {ratio(p_branch, q_branch)}")
+    print(f"modules with tests: product {with_tests[0]}/{len(table)}  pynguin {with_tests[1]}/{len(table)}")
+    print(f"mean wall   product {p_wall:.1f} s  pynguin {q_wall:.1f} s  ratio {ratio(p_wall, q_wall)} "
+          f"(product/budget {p_wall / args.budget:.2f}, target <= 1.2)")
+    print(f"green 3/3:  product {sum(p.green == 3 for _, p, _ in table if p.tests)}/{with_tests[0]}  "
+          f"pynguin {sum(q.green == 3 for _, _, q in table if q.tests)}/{with_tests[1]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
