@@ -22,6 +22,10 @@ from agents.keep_per_test import collect_test_keys, keep_only, passing, select_m
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
 from engine import settings_store
 
+# Pynguin gets this share of a target's slice; the rest is its start-up and the keep-per-test runs.
+_SEARCH_SHARE = 0.7
+_MIN_SEARCH_S = 3.0
+
 
 def _same_failure(reason: str, earlier: list[str]) -> bool:
     """The same failure as before, ignoring numbers (seeds, times, line numbers)."""
@@ -78,6 +82,9 @@ class EvolutionAgent:
         generators: list[dict[str, Any]] = []  # what each generator produced, for the result
         stop = "round limit"
         rounds = 0
+        loop = asyncio.get_running_loop()
+        # The search budget bounds the whole request, not one Pynguin run (issue 11).
+        deadline = loop.time() + float(p.get("search_time_s", 20))
         for round_no in range(1, max_rounds + 1):
             rounds = round_no
             todo = [t for t in targets if union.rate(t) < goal and t not in stuck]
@@ -85,7 +92,13 @@ class EvolutionAgent:
                 stop = "target reached" if union.line_rate >= goal else "every target failed the same way twice"
                 rounds -= 1
                 break
-            for target in todo:
+            if strategy == "search" and deadline - loop.time() < _MIN_SEARCH_S:
+                stop = "search budget spent"
+                rounds -= 1
+                break
+            for index, target in enumerate(todo):
+                p = {**p, "_search_s": max(_MIN_SEARCH_S, (deadline - loop.time()) / (len(todo) - index)
+                                            * _SEARCH_SHARE)}
                 await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})")
                 try:
                     candidates, errors = await self._portfolio(ctx, strategy, repo, target, round_no, union,
@@ -150,7 +163,7 @@ class EvolutionAgent:
             runner = ctx.services.pynguin
             if runner is None:
                 return [], [("pynguin", "the search strategy is not available in this process")]
-            seconds = int(p.get("search_time_s", 20)) * 2 ** (round_no - 1)
+            seconds = int(p.get("_search_s") or p.get("search_time_s", 20))
             allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
             env = None
             if ctx.services.envs is not None:  # built by Observation; found in its cache here

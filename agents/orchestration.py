@@ -20,30 +20,35 @@ class OrchestrationAgent:
     priority = 10
 
     async def handle(self, ctx: TaskContext) -> dict[str, Any]:
+        phases: dict[str, float] = {}  # seconds per step, in the report (local: requests run concurrently)
         p = ctx.task["payload"]
         started = time.perf_counter()
         await ctx.progress("Planning: observe, requirements + analysis, evolve, report")
-        observed = await self._step(ctx, "observe", {
+        observed = await self._step(ctx, "observe", phases, {
             "repository_url": p.get("repository_url"), "target_files": p.get("target_files") or []})
         common = {"repository": observed["repository"], "target_files": observed["target_files"],
                   "test_files": observed["test_files"], "interpreter": observed["interpreter"]}
         requirements, analysis = await asyncio.gather(
-            self._step(ctx, "requirements", {**common, "requirements": p.get("requirements", "")}),
-            self._step(ctx, "analyze", common),
+            self._step(ctx, "requirements", phases, {**common, "requirements": p.get("requirements", "")}),
+            self._step(ctx, "analyze", phases, common),
         )
-        evolved = await self._step(ctx, "evolve", {
+        evolved = await self._step(ctx, "evolve", phases, {
             **common, "coverage_target": p.get("coverage_target", 0.85), "requirements": requirements,
             "analysis": analysis, "strategy": p.get("strategy"), "max_rounds": p.get("max_rounds", 3),
             "search_time_s": p.get("search_time_s", 20)})
-        report = await self._step(ctx, "report", {
+        report = await self._step(ctx, "report", phases, {
             "evolution": evolved, "coverage_target": p.get("coverage_target", 0.85),
             "repository": observed["repository"]})
         report["execution_time_seconds"] = round(time.perf_counter() - started, 3)
+        report["phase_seconds"] = {name: round(seconds, 2) for name, seconds in phases.items()}
         return report
 
-    async def _step(self, ctx: TaskContext, task_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def _step(self, ctx: TaskContext, task_type: str, phases: dict[str, float],
+                    payload: dict[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
         task_id = await ctx.delegate(task_type, payload)
         done = await ctx.wait(task_id)
+        phases[task_type] = time.perf_counter() - started
         if done["status"] != "completed":
             raise TaskFailed(f"{task_type} failed: {done['error']}")
         return done["result"]
