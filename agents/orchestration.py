@@ -35,7 +35,7 @@ class OrchestrationAgent:
         evolved = await self._step(ctx, "evolve", phases, {
             **common, "coverage_target": p.get("coverage_target", 0.85), "requirements": requirements,
             "analysis": analysis, "strategy": p.get("strategy"), "max_rounds": p.get("max_rounds", 3),
-            "search_time_s": p.get("search_time_s", 20)})
+            "search_time_s": p.get("search_time_s", 20), "generate_anyway": p.get("generate_anyway", False)})
         report = await self._step(ctx, "report", phases, {
             "evolution": evolved, "coverage_target": p.get("coverage_target", 0.85),
             "repository": observed["repository"]})

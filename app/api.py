@@ -106,6 +106,7 @@ class GenerateBody(BaseModel):
     strategy: Literal["llm", "search"] | None = None
     max_rounds: int = Field(3, ge=1, le=20)
     search_time_s: int = Field(20, ge=5, le=600)
+    generate_anyway: bool = Field(False, description="generate even when existing tests already reach the target")
 
 
 class V1GenerateBody(GenerateBody):

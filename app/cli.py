@@ -51,6 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--conversation-id", help="continue an earlier request's conversation")
     gen.add_argument("--strategy", choices=("llm", "search"), help="default: llm with a model, else search")
     gen.add_argument("--max-rounds", type=int, default=3)
+    gen.add_argument("--even-if-met", action="store_true",
+                     help="generate even when the existing tests already reach the target")
     gen.add_argument("--search-time", type=int, default=20, help="search budget in seconds for the whole request (Pynguin runs share it)")
     route = gen.add_mutually_exclusive_group()
     route.add_argument("--agents", dest="use_agents", action="store_const", const=True,

@@ -26,7 +26,7 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             target_files=[f.strip() for f in args.files.split(",") if f.strip()],
             coverage_target=args.coverage_target, requirements=args.requirements,
             conversation_id=args.conversation_id, strategy=args.strategy,
-            max_rounds=args.max_rounds, search_time_s=args.search_time,
+            max_rounds=args.max_rounds, search_time_s=args.search_time, generate_anyway=args.even_if_met,
         )
         submitted = await core.generation.submit(request, use_agents=args.use_agents)
         say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))

@@ -54,6 +54,7 @@ class GenerateRequest:
     strategy: str | None = None
     max_rounds: int = 3
     search_time_s: int = 20
+    generate_anyway: bool = False  # even when the existing tests already reach the target
 
     def validate(self) -> None:
         for name in ("repository_url", "requirements", "conversation_id"):
