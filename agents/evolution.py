@@ -20,7 +20,10 @@ from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
 from agents.keep_per_test import collect_test_keys, keep_only, passing, select_minimal
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
+from app.errors import AppError
 from engine import settings_store
+from engine.interpreter import choose_interpreter
+from engine.mutation import mutation_score
 
 # Pynguin gets this share of a target's slice; the rest is its start-up and the keep-per-test runs.
 _SEARCH_SHARE = 0.7
@@ -142,9 +145,26 @@ class EvolutionAgent:
             outcome = "partial"
             reason = (f"measured line coverage {union.line_rate:.0%} is below the target {goal:.0%} after "
                       f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
+        mutation = await self._mutation(ctx, repo, targets, kept, p)
         return {"strategy": strategy, "rounds": rounds, "stop_reason": stop, "files": kept,
                 "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline,
-                "outcome": outcome, "reason": reason, "generators": generators}
+                "outcome": outcome, "reason": reason, "generators": generators, "mutation": mutation}
+
+    async def _mutation(self, ctx: TaskContext, repo: Path, targets: list[str], kept: list[dict[str, Any]],
+                        p: dict[str, Any]) -> dict[str, Any]:
+        """The kept suite's mutation score, time-boxed to a fifth of the search budget (15-120 s)."""
+        box = min(120.0, max(15.0, 0.2 * float(p.get("search_time_s", 20))))
+        await ctx.progress(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
+        allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
+        python = p.get("interpreter") or choose_interpreter(None)
+        try:
+            score = await mutation_score(repo, targets, {k["path"]: k["code"] for k in kept}, python=python,
+                                         time_box_s=box, allow_unisolated=allow)
+        except AppError as exc:  # the sandbox refused: coverage still stands
+            return {"score": None, "error": str(exc)}
+        if score.score is not None:
+            await ctx.progress(f"Mutation score {score.score:.0%} ({score.killed} of {score.total} mutants killed)")
+        return score.to_json()
 
     async def _portfolio(self, ctx: TaskContext, strategy: str, repo: Path, target: str, round_no: int,
                          union: CoverageUnion, failures: list[str], p: dict[str, Any],

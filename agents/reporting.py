@@ -46,6 +46,7 @@ class ReportingAgent:
             "outcome": evolution.get("outcome", "complete"),
             "reason": evolution.get("reason", ""),
             "generators": evolution.get("generators", []),
+            "mutation": evolution.get("mutation"),
             "failures": evolution["failures"],
             "baseline_coverage": (evolution.get("baseline") or {}).get("line_rate"),
             "token_usage": tokens,

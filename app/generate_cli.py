@@ -46,6 +46,10 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             print(f"done: {result['test_count']} tests, measured line coverage "
                   f"{result['coverage_estimate']:.1%} (target {args.coverage_target:.0%}), "
                   f"{state.get('token_usage') or 0} tokens, {result.get('execution_time_seconds', 0):.1f} s")
+            mutation = result.get("mutation") or {}
+            if mutation.get("score") is not None:
+                print(f"mutation score {mutation['score']:.0%} ({mutation['killed']} of {mutation['total']} "
+                      f"mutants killed{', time-boxed' if mutation.get('timed_out') else ''})")
             for name in result["files"]:
                 print(f"  {name}")
         if args.write:

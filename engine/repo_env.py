@@ -40,7 +40,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from app.errors import AppError
 from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
 
-TEST_TOOLS = ("pytest>=7", "coverage>=7")
+TEST_TOOLS = ("pytest>=7", "coverage>=7", "mutmut>=3.2")
 _TEST_EXTRAS = ("test", "tests", "testing", "dev")
 # What a package install may need from our environment: the index and proxies, nothing else.
 _INDEX_VARS = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",

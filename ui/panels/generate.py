@@ -93,6 +93,15 @@ class HistoryFilter(QSortFilterProxyModel):
         return (not self.status or status == self.status) and (not self.text or self.text in haystack)
 
 
+def _mutation_line(result: dict[str, Any]) -> str:
+    """Coverage alone lies: how many mutants of the code the kept tests notice."""
+    mutation = result.get("mutation") or {}
+    if mutation.get("score") is None:
+        return f" · mutation score: {escape(mutation['error'])}" if mutation.get("error") else ""
+    return (f" · mutation score <b>{mutation['score']:.0%}</b> ({mutation['killed']}/{mutation['total']}"
+            f"{', time-boxed' if mutation.get('timed_out') else ''})")
+
+
 def _generators_line(result: dict[str, Any]) -> str:
     """What each generator contributed: "doctest 2 kept · pynguin mio 0 (why)"."""
     totals: dict[str, list[int | str]] = {}
@@ -469,7 +478,7 @@ class GeneratePanel(QWidget):
             f"(branches {result.get('branch_coverage', 0):.1%}) · {state.get('token_usage') or 0:,} tokens · "
             f"${result.get('cost_usd', 0):.4f} · {result.get('execution_time_seconds', 0):.1f} s · "
             f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
-            + _generators_line(result) + _outcome_line(result))
+            + _mutation_line(result) + _generators_line(result) + _outcome_line(result))
         rows = result.get("coverage_by_file", [])
         self.coverage_table.setRowCount(len(rows))
         for i, f in enumerate(rows):
