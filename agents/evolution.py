@@ -20,6 +20,7 @@ from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
 from agents.keep_per_test import collect_test_keys, keep_only, passing, select_minimal
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
+from agents.plan import GenerationPlan, PlanError
 from app.errors import AppError
 from engine import settings_store
 from engine.interpreter import choose_interpreter
@@ -65,14 +66,17 @@ class EvolutionAgent:
         p = ctx.task["payload"]
         repo = Path(p["repository"])
         targets: list[str] = p["target_files"]
-        goal = float(p.get("coverage_target", 0.85))
-        max_rounds = int(p.get("max_rounds", 3))
-        strategy = p.get("strategy") or ("llm" if ctx.services.gateway is not None else "search")
+        try:
+            plan = GenerationPlan.of(p)
+        except PlanError as exc:
+            raise TaskFailed(str(exc)) from None
+        goal, max_rounds = plan.coverage_target, plan.max_rounds
+        strategy = plan.strategy or ("llm" if ctx.services.gateway is not None else "search")
         if strategy == "llm" and ctx.services.gateway is None:
             raise TaskFailed("The llm strategy needs a model: set LLM_BASE_URL (and a key), or use search.")
         union = CoverageUnion(targets)
         baseline = (p.get("analysis") or {}).get("baseline")
-        if baseline and baseline.get("line_rate", 0) >= goal and not p.get("generate_anyway"):
+        if baseline and baseline.get("line_rate", 0) >= goal and not plan.generate_anyway:
             note = (f"The existing tests already cover {baseline['line_rate']:.0%} of the target lines "
                     f"(target {goal:.0%}); nothing generated.")
             await ctx.progress(note)
@@ -87,7 +91,7 @@ class EvolutionAgent:
         rounds = 0
         loop = asyncio.get_running_loop()
         # The search budget bounds the whole request, not one Pynguin run (issue 11).
-        deadline = loop.time() + float(p.get("search_time_s", 20))
+        deadline = loop.time() + plan.search_time_s
         for round_no in range(1, max_rounds + 1):
             rounds = round_no
             todo = [t for t in targets if union.rate(t) < goal and t not in stuck]
@@ -153,7 +157,7 @@ class EvolutionAgent:
     async def _mutation(self, ctx: TaskContext, repo: Path, targets: list[str], kept: list[dict[str, Any]],
                         p: dict[str, Any]) -> dict[str, Any]:
         """The kept suite's mutation score, time-boxed to a fifth of the search budget (15-120 s)."""
-        box = min(120.0, max(15.0, 0.2 * float(p.get("search_time_s", 20))))
+        box = min(120.0, max(15.0, 0.2 * GenerationPlan.of(p).search_time_s))
         await ctx.progress(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
         python = p.get("interpreter") or choose_interpreter(None)
@@ -183,7 +187,7 @@ class EvolutionAgent:
             runner = ctx.services.pynguin
             if runner is None:
                 return [], [("pynguin", "the search strategy is not available in this process")]
-            seconds = int(p.get("_search_s") or p.get("search_time_s", 20))
+            seconds = int(p.get("_search_s") or GenerationPlan.of(p).search_time_s)
             allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
             env = None
             if ctx.services.envs is not None:  # built by Observation; found in its cache here

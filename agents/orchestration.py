@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from agents.base import TaskContext, TaskFailed
+from agents.plan import GenerationPlan, PlanError
 
 
 class OrchestrationAgent:
@@ -22,6 +23,10 @@ class OrchestrationAgent:
     async def handle(self, ctx: TaskContext) -> dict[str, Any]:
         phases: dict[str, float] = {}  # seconds per step, in the report (local: requests run concurrently)
         p = ctx.task["payload"]
+        try:
+            plan = GenerationPlan.of(p)
+        except PlanError as exc:
+            raise TaskFailed(str(exc)) from None
         started = time.perf_counter()
         await ctx.progress("Planning: observe, requirements + analysis, evolve, report")
         observed = await self._step(ctx, "observe", phases, {
@@ -33,11 +38,9 @@ class OrchestrationAgent:
             self._step(ctx, "analyze", phases, common),
         )
         evolved = await self._step(ctx, "evolve", phases, {
-            **common, "coverage_target": p.get("coverage_target", 0.85), "requirements": requirements,
-            "analysis": analysis, "strategy": p.get("strategy"), "max_rounds": p.get("max_rounds", 3),
-            "search_time_s": p.get("search_time_s", 20), "generate_anyway": p.get("generate_anyway", False)})
+            **common, **plan.fields(), "requirements": requirements, "analysis": analysis})
         report = await self._step(ctx, "report", phases, {
-            "evolution": evolved, "coverage_target": p.get("coverage_target", 0.85),
+            "evolution": evolved, "coverage_target": plan.coverage_target,
             "repository": observed["repository"]})
         report["execution_time_seconds"] = round(time.perf_counter() - started, 3)
         report["phase_seconds"] = {name: round(seconds, 2) for name, seconds in phases.items()}

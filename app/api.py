@@ -17,24 +17,21 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from typing import Literal
-
-from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, Field
 from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from agents import registry
-from app.generation import GenerateRequest, GenerationInputError, GenerationService
-
+from agents.plan import GenerationPlan
 from app import __version__
 from app.api_guard import ApiGuard
 from app.errors import AppError
+from app.generation import GenerateRequest, GenerationInputError, GenerationService
 from app.text_input import RelativePath, Text
 from engine import settings_store, store
-from engine.healing import find_test_names
 from engine.engine import ExecuteRequest, Execution, ExecutionEngine, check_syntax
+from engine.healing import find_test_names
 from engine.settings_store import ExecutionSettings, SettingsUpdate, Strategy
 
 log = logging.getLogger(__name__)
@@ -97,16 +94,15 @@ def execution_json(execution: Execution | dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class GenerateBody(BaseModel):
+class GenerateBody(GenerationPlan):
+    """The plan's fields (agents/plan.py) plus what to generate for."""
+
+    model_config = ConfigDict(frozen=False, extra="ignore")
+
     repository_url: str = Field(description="a folder on this machine or a git URL")
     target_files: list[str] = Field(default_factory=list)
-    coverage_target: float = Field(0.85, gt=0, le=1)
     requirements: str = ""
     conversation_id: str | None = None
-    strategy: Literal["llm", "search"] | None = None
-    max_rounds: int = Field(3, ge=1, le=20)
-    search_time_s: int = Field(20, ge=5, le=600)
-    generate_anyway: bool = Field(False, description="generate even when existing tests already reach the target")
 
 
 class V1GenerateBody(GenerateBody):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
+from agents.plan import DEFAULT_PLAN
 from app import __version__
 from app.config import Config, load_config
 from app.core import AppCore
@@ -46,14 +47,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate tests for a repository, printing progress per agent step")
     gen.add_argument("--repo", required=True, help="a folder or a git URL")
     gen.add_argument("--files", default="", help="comma-separated target files, relative to the repository")
-    gen.add_argument("--coverage-target", type=float, default=0.85)
+    gen.add_argument("--coverage-target", type=float, default=DEFAULT_PLAN.coverage_target)
     gen.add_argument("--requirements", default="", help="what matters to you, in words")
     gen.add_argument("--conversation-id", help="continue an earlier request's conversation")
     gen.add_argument("--strategy", choices=("llm", "search"), help="default: llm with a model, else search")
-    gen.add_argument("--max-rounds", type=int, default=3)
+    gen.add_argument("--max-rounds", type=int, default=DEFAULT_PLAN.max_rounds)
     gen.add_argument("--even-if-met", action="store_true",
                      help="generate even when the existing tests already reach the target")
-    gen.add_argument("--search-time", type=int, default=20, help="search budget in seconds for the whole request (Pynguin runs share it)")
+    gen.add_argument("--search-time", type=int, default=DEFAULT_PLAN.search_time_s, help="search budget in seconds for the whole request (Pynguin runs share it)")
     route = gen.add_mutually_exclusive_group()
     route.add_argument("--agents", dest="use_agents", action="store_const", const=True,
                        help="use the agents whatever the rollout says")

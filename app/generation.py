@@ -19,6 +19,7 @@ import asyncpg
 
 from agents import tasks
 from agents.base import Services, dispatch
+from agents.plan import DEFAULT_PLAN
 from agents.task_stop import cancel_and_wait
 from app import router
 from app.config import Config
@@ -48,13 +49,13 @@ class GenerationInputError(AppError):
 class GenerateRequest:
     repository_url: str
     target_files: list[str] = field(default_factory=list)
-    coverage_target: float = 0.85
+    coverage_target: float = DEFAULT_PLAN.coverage_target
     requirements: str = ""
     conversation_id: str | None = None
-    strategy: str | None = None
-    max_rounds: int = 3
-    search_time_s: int = 20
-    generate_anyway: bool = False  # even when the existing tests already reach the target
+    strategy: str | None = DEFAULT_PLAN.strategy
+    max_rounds: int = DEFAULT_PLAN.max_rounds
+    search_time_s: int = DEFAULT_PLAN.search_time_s
+    generate_anyway: bool = DEFAULT_PLAN.generate_anyway  # the plan's fields: agents/plan.py
 
     def validate(self) -> None:
         for name in ("repository_url", "requirements", "conversation_id"):

@@ -15,6 +15,7 @@ from agents.evolution import count_tests
 from agents.generation import StrategyError, module_of
 from agents.generation import llm as llm_strategy
 from agents.observation import checkout
+from agents.plan import GenerationPlan
 
 
 async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +39,7 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
                     analysis=[], requirements=request.get("requirements", ""), uncovered=[], failures=[])
             else:
                 candidate = await services.pynguin.generate(
-                    repo, target, search_time_s=int(request.get("search_time_s", 20)), seed=1000)
+                    repo, target, search_time_s=GenerationPlan.of(request).search_time_s, seed=1000)
         except StrategyError as exc:
             failures.append(str(exc))
             continue

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agents.plan import DEFAULT_PLAN
 from agents.task_stop import cancel_and_wait
 from app.generation import GenerateRequest
 from ui.async_bridge import AsyncRunner
@@ -193,7 +194,7 @@ class GeneratePanel(QWidget):
         self.target_spin.setDecimals(2)
         self.target_slider.valueChanged.connect(lambda v: self.target_spin.setValue(v / 100))
         self.target_spin.valueChanged.connect(lambda v: self.target_slider.setValue(round(v * 100)))
-        self.target_spin.setValue(0.85)
+        self.target_spin.setValue(DEFAULT_PLAN.coverage_target)
         target_row.addWidget(self.target_slider, 1)
         target_row.addWidget(self.target_spin)
         form.addRow("Coverage target:", target_row)
