@@ -274,7 +274,12 @@ def _argv0_roots(argv: Sequence[str]) -> list[Path]:
 
 
 def _give(path: Path, uid: int, gid: int) -> None:
-    """Hand a writable folder to the sandbox account (we stay able to read it: we are root)."""
+    """Hand a writable folder to the sandbox account (we stay able to read it: we are root).
+
+    A folder it owns already (the uv cache, from the last build) is not walked again.
+    """
+    if path.stat().st_uid == uid:
+        return
     for dirpath, dirnames, filenames in os.walk(path):
         os.chown(dirpath, uid, gid)
         for name in [*dirnames, *filenames]:
