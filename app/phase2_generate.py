@@ -38,8 +38,11 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
                     repository_source=(repo / target).read_text(encoding="utf-8"),
                     analysis=[], requirements=request.get("requirements", ""), uncovered=[], failures=[])
             else:
+                # The repository's declared dependencies, as on the agents' path (engine/repo_env.py).
+                env = await services.envs.environment_for(repo) if services.envs is not None else None
                 candidate = await services.pynguin.generate(
-                    repo, target, search_time_s=GenerationPlan.of(request).search_time_s, seed=1000)
+                    repo, target, search_time_s=GenerationPlan.of(request).search_time_s, seed=1000,
+                    site_packages=env.site_packages if env is not None else None)
         except StrategyError as exc:
             failures.append(str(exc))
             continue
