@@ -18,7 +18,7 @@ import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from engine.results import CoverageReport, TestOutcome, parse_coverage, parse_junit
 from engine.sandbox import SandboxLimits, SandboxResult, clean_env, run_sandboxed
@@ -119,6 +119,10 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
     pythonpath = [str(scratch)]
     if spec.repository is not None:
         pythonpath.insert(0, str(spec.repository))
+        # A src layout imports from src/ (the generated file's own sys.path line points there from tests/,
+        # but here the file runs from scratch).
+        if any(PurePosixPath(t).parts[:1] == ("src",) for t in spec.target_files):
+            pythonpath.insert(0, str(spec.repository / "src"))
     env = clean_env(
         scratch,
         {

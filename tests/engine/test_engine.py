@@ -254,3 +254,15 @@ async def test_unit_test_repaired_by_the_model_is_kept_only_when_it_passes(
     still_broken = await engine.execute(ExecuteRequest(FAILING, strategy="tier1_to_tier2"))
     assert still_broken.status == "failed"
     assert still_broken.healed_code is None
+
+
+async def test_a_src_layout_repository_imports_from_src(engine: ExecutionEngine, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "src" / "pkg").mkdir(parents=True)
+    (repo / "src" / "pkg" / "__init__.py").write_text("")
+    (repo / "src" / "pkg" / "m.py").write_text("def f():\n    return 1\n")
+    result = await engine.execute(ExecuteRequest("from pkg.m import f\n\ndef test_f():\n    assert f() == 1\n",
+                                                 strategy="tier1_only", repository=repo,
+                                                 target_files=("src/pkg/m.py",)))
+    assert result.status == "success", result.error
+    assert result.coverage["files"][0]["path"] == "src/pkg/m.py"
