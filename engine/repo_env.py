@@ -303,8 +303,10 @@ def _finish(env_dir: Path, target: Path) -> None:
     Moving a venv breaks only its scripts' shebangs and activate files;
     we run ``python -m pytest`` / ``-m coverage``, never those.
     """
+    if (target / ".ready").exists():
+        return  # another process built the same set meanwhile, and may be using it: keep theirs
     if target.exists():
-        shutil.rmtree(target)
+        shutil.rmtree(target)  # a half-made one from a crash
     env_dir.rename(target)
     (target / ".ready").touch()
 
