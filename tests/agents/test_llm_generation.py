@@ -8,30 +8,20 @@ import pytest
 from keyring.backends import fail
 
 from agents.constants import budget_key
-from agents.llm_gateway import BudgetExceeded, GatewaySettings, LLMGateway, api_key_from_keyring, today
+from agents.llm_gateway import (
+    BudgetExceeded,
+    GatewaySettings,
+    LLMGateway,
+    api_key_from_keyring,
+    today,
+)
 from app import system_config
 from app.generation import GenerateRequest, GenerationService
 from tests.conftest import make_config
+from tests.helpers.calc_suites import STRONG_CALC_TESTS
 from tests.helpers.llm_server import ScriptedLLM
 
-GOOD_TESTS = """```python
-from calc import classify, safe_div, clamp
-import pytest
-
-def test_classify_all_signs():
-    assert classify(-2) == "negative"
-    assert classify(0) == "zero"
-    assert classify(3) == "positive"
-
-def test_safe_div():
-    assert safe_div(6, 3) == 2
-    assert safe_div(1, 0) is None
-
-def test_clamp():
-    assert clamp(5, 0, 3) == 3
-    with pytest.raises(ValueError):
-        clamp(1, 3, 0)
-```"""
+GOOD_TESTS = f"```python\n{STRONG_CALC_TESTS}```"  # as a model would answer
 
 PARTIAL_TESTS = """```python
 from calc import classify
@@ -203,7 +193,7 @@ async def test_the_target_already_met_by_existing_tests_generates_nothing(
 ) -> None:
     gateway_for()
     (sample_repo / "tests").mkdir()
-    (sample_repo / "tests" / "test_calc.py").write_text(GOOD_TESTS.split("```python\n")[1].split("```")[0])
+    (sample_repo / "tests" / "test_calc.py").write_text(STRONG_CALC_TESTS)
     state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.8)
     assert state["status"] == "completed", state["error"]
     assert state["result"]["outcome"] == "met" and state["result"]["files"] == {}

@@ -8,27 +8,9 @@ import pytest
 
 from engine.mutation import mutation_score
 from tests.conftest import SAMPLE_REPO
+from tests.helpers.calc_suites import STRONG_CALC_TESTS, WEAK_CALC_TESTS
 
-WEAK = "from calc import classify\n\ndef test_zero():\n    assert classify(0) == 'zero'\n"
-STRONG = '''import pytest
-from calc import classify, safe_div, clamp
-
-def test_classify():
-    assert classify(-2) == "negative"
-    assert classify(0) == "zero"
-    assert classify(3) == "positive"
-
-def test_safe_div():
-    assert safe_div(6, 3) == 2
-    assert safe_div(1, 0) is None
-
-def test_clamp():
-    assert clamp(5, 0, 3) == 3
-    assert clamp(-1, 0, 3) == 0
-    assert clamp(2, 0, 3) == 2
-    with pytest.raises(ValueError):
-        clamp(1, 3, 0)
-'''
+WEAK, STRONG = WEAK_CALC_TESTS, STRONG_CALC_TESTS
 
 
 @pytest.mark.slow
