@@ -36,6 +36,7 @@ class Services:
     gateway: Any = None
     memory: Any = None
     pynguin: Any = None
+    crosshair: Any = None  # agents.generation.symbolic.CrossHairRunner, or None: not in the portfolio
     envs: Any = None  # engine.repo_env.RepoEnvironments: the repository's dependencies
     extra: dict[str, Any] = field(default_factory=dict)
 

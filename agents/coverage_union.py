@@ -57,6 +57,10 @@ class CoverageUnion:
             have.arcs |= {tuple(b) for b in f["executed_branches"]}
             have.missing = (set(f["missing_lines"]) | set(f["executed_lines"])) - have.lines
 
+    def measured(self, target: str) -> bool:
+        """Whether a run has reported on ``target`` yet (before that, ``missing`` is empty, not "nothing")."""
+        return self.files[target].statements > 0
+
     def rate(self, target: str) -> float:
         return self.files[target].line_rate
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ from agents.base import TaskContext, TaskFailed
 from agents.coverage_union import CoverageUnion
 from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
-from agents.keep_per_test import collect_test_keys, keep_only, passing, select_minimal
+from agents.generation.tidy import exception_of, expect_raises, unmark_xfails
+from agents.keep_per_test import (
+    collect_test_keys,
+    keep_only,
+    outcome_key,
+    passing,
+    select_minimal,
+)
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
 from agents.plan import GenerationPlan, PlanError
 from app.errors import AppError
@@ -29,6 +37,19 @@ from engine.mutation import mutation_score
 # Pynguin gets this share of a target's slice; the rest is its start-up and the keep-per-test runs.
 _SEARCH_SHARE = 0.7
 _MIN_SEARCH_S = 3.0
+# The llm strategy's CoverUp loop: functions prompted per round, and repairs of one prompt's answer.
+_LLM_SEGMENTS = 4
+_LLM_REPAIRS = 2
+
+
+@dataclass(frozen=True)
+class Tried:
+    """One candidate after keep-per-test: the kept code, or None and why."""
+
+    generator: str
+    origin: str
+    code: str | None
+    note: str
 
 
 def _same_failure(reason: str, earlier: list[str]) -> bool:
@@ -108,15 +129,14 @@ class EvolutionAgent:
                                             * _SEARCH_SHARE)}
                 await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})")
                 try:
-                    candidates, errors = await self._portfolio(ctx, strategy, repo, target, round_no, union,
-                                                               failures, p)
+                    tried, errors = await self._portfolio(ctx, strategy, repo, target, round_no, union, failures, p)
                 except (BudgetExceeded, LLMUnavailable) as exc:
                     raise TaskFailed(str(exc)) from None
                 for generator, error in errors:
                     generators.append({"generator": generator, "target_file": target, "round": round_no,
                                        "kept_tests": 0, "error": error})
                     await ctx.progress(f"Round {round_no}: {generator}: {error}")
-                if not candidates and errors:
+                if not tried and errors:
                     # Every generator failed; the same failure twice means another round cannot help.
                     reason = errors[-1][1]
                     if _same_failure(reason, failures):
@@ -124,19 +144,18 @@ class EvolutionAgent:
                         await ctx.progress(f"Round {round_no}: {target}: same failure again; not retrying it")
                     failures.extend(error for _, error in errors)
                     continue
-                for generator, candidate in candidates:
-                    code, note = await self._try(ctx, candidate, repo, union)
-                    generators.append({"generator": generator, "target_file": target, "round": round_no,
-                                       "kept_tests": count_tests(code) if code else 0,
-                                       "error": None if code else note})
-                    if code is not None:
+                for one in tried:
+                    generators.append({"generator": one.generator, "target_file": target, "round": round_no,
+                                       "kept_tests": count_tests(one.code) if one.code else 0,
+                                       "error": None if one.code else one.note})
+                    if one.code is not None:
                         name = self._file_name(target, kept)
-                        kept.append({"path": name, "target_file": target, "code": code,
-                                     "origin": candidate.origin, "round": round_no,
-                                     "test_count": count_tests(code), "note": note, "generator": generator})
-                        await ctx.progress(f"Round {round_no}: {generator}: {note}")
+                        kept.append({"path": name, "target_file": target, "code": one.code,
+                                     "origin": one.origin, "round": round_no, "test_count": count_tests(one.code),
+                                     "note": one.note, "generator": one.generator})
+                        await ctx.progress(f"Round {round_no}: {one.generator}: {one.note}")
                     else:
-                        failures.append(note)
+                        failures.append(one.note)
             await ctx.progress(f"Round {round_no}: measured line coverage {union.line_rate:.1%} (target {goal:.0%})",
                                coverage=union.line_rate)
             if union.line_rate >= goal:
@@ -172,53 +191,105 @@ class EvolutionAgent:
 
     async def _portfolio(self, ctx: TaskContext, strategy: str, repo: Path, target: str, round_no: int,
                          union: CoverageUnion, failures: list[str], p: dict[str, Any],
-                         ) -> tuple[list[tuple[str, Candidate]], list[tuple[str, str]]]:
-        """Every generator of this round at once: (name, candidate) pairs and (name, error) pairs.
+                         ) -> tuple[list[Tried], list[tuple[str, str]]]:
+        """Every generator of this round at once, each candidate then kept per test.
 
-        One generator crashing or finding nothing never ends the request
-        while another has produced something. Round 1 adds the module's
-        docstring examples (free); search runs two Pynguin configurations
-        side by side (the machine has the cores; each is its own process).
+        Returns what was tried (kept or not, with why) and (generator,
+        error) pairs. One generator crashing or finding nothing never ends
+        the request while another has produced something. Round 1 adds the
+        module's docstring examples (free) and CrossHair's symbolic cover
+        (one process, whatever the strategy); search runs two Pynguin
+        configurations side by side (each is its own process); llm tries
+        its own candidates, since it repairs them from what the run said.
         """
         jobs: dict[str, Any] = {}
+        seconds = int(p.get("_search_s") or GenerationPlan.of(p).search_time_s)
+        allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
+        site = None
+        if ctx.services.envs is not None:  # built by Observation; found in its cache here
+            env = await ctx.services.envs.environment_for(repo, allow_unisolated=allow)
+            site = env.site_packages if env is not None else None
         if round_no == 1:
             jobs["doctest"] = asyncio.to_thread(doctests.generate, repo, target)
+            if ctx.services.crosshair is not None:  # deterministic: a second round would find the same
+                jobs["crosshair cover"] = ctx.services.crosshair.generate(
+                    repo, target, search_time_s=seconds, allow_unisolated=allow, site_packages=site)
         if strategy == "search":
             runner = ctx.services.pynguin
             if runner is None:
                 return [], [("pynguin", "the search strategy is not available in this process")]
-            seconds = int(p.get("_search_s") or GenerationPlan.of(p).search_time_s)
-            allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
-            env = None
-            if ctx.services.envs is not None:  # built by Observation; found in its cache here
-                env = await ctx.services.envs.environment_for(repo, allow_unisolated=allow)
-            site = env.site_packages if env is not None else None
             for algorithm, seed in (("DYNAMOSA", 1000 + round_no), ("MIO", 2000 + round_no)):
                 jobs[f"pynguin {algorithm.lower()} seed {seed}"] = runner.generate(
                     repo, target, search_time_s=seconds, seed=seed, allow_unisolated=allow,
                     site_packages=site, algorithm=algorithm)
         else:
-            jobs["llm"] = self._llm(ctx, repo, target, union, failures, p)
+            jobs["llm"] = self._llm_job(ctx, repo, target, union, failures, p)
         results = await asyncio.gather(*jobs.values(), return_exceptions=True)
-        candidates, errors = [], []
+        tried: list[Tried] = []
+        errors: list[tuple[str, str]] = []
+        candidates: list[tuple[str, Candidate]] = []
         for name, result in zip(jobs, results, strict=True):
-            if isinstance(result, (BudgetExceeded, LLMUnavailable)):
+            if isinstance(result, (BudgetExceeded, LLMUnavailable, asyncio.CancelledError)):
                 raise result
             if isinstance(result, StrategyError):
                 errors.append((name, str(result)))
             elif isinstance(result, BaseException):
-                if isinstance(result, asyncio.CancelledError):
-                    raise result
                 errors.append((name, f"{type(result).__name__}: {result}"))
+            elif isinstance(result, list):
+                tried.extend(result)
             else:
                 candidates.append((name, result))
-        return candidates, errors
+        for name, candidate in candidates:
+            code, note = await self._try(ctx, candidate, repo, union)
+            tried.append(Tried(name, candidate.origin, code, note))
+        return tried, errors
+
+    async def _llm_job(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion,
+                       failures: list[str], p: dict[str, Any]) -> list[Tried]:
+        """CoverUp's loop: a prompt per function with gaps, failures fed back at most ``_LLM_REPAIRS`` times.
+
+        A module nothing has measured yet gets one whole-module prompt
+        first; the functions its kept tests leave uncovered come next.
+        """
+        tried: list[Tried] = []
+        if not union.measured(target):
+            candidate = await self._llm(ctx, repo, target, union, failures, p)
+            code, note = await self._try(ctx, candidate, repo, union)
+            tried.append(Tried("llm module", "llm", code, note))
+        source = await asyncio.to_thread((repo / target).read_text, "utf-8")
+        _, module = module_of(target)
+        requirements = (p.get("requirements") or {}).get("checklist", [])
+        gaps = await asyncio.to_thread(llm_strategy.segments, source, set(union.files[target].missing), _LLM_SEGMENTS)
+        for segment in gaps:
+            if not set(segment.missing) & union.files[target].missing:
+                continue  # an earlier segment's tests covered it
+            messages = [{"role": "user", "content": llm_strategy.segment_prompt(module, target, source, segment,
+                                                                                requirements)}]
+            for attempt in range(1 + _LLM_REPAIRS):
+                name = f"llm {segment.name}" + (f" (repair {attempt})" if attempt else "")
+                try:
+                    candidate, answer = await llm_strategy.ask(ctx.services.gateway, messages, agent_id=ctx.agent_id,
+                                                               task_id=ctx.task_id, target_file=target)
+                except StrategyError as exc:
+                    tried.append(Tried(name, "llm", None, f"{target}: {exc}"))
+                    break
+                ctx.tokens_used += candidate.tokens
+                code, note = await self._try(ctx, candidate, repo, union)
+                tried.append(Tried(name, "llm", code, note))
+                still = sorted(set(segment.missing) & union.files[target].missing)
+                if not still:
+                    break
+                problem = note if code is None else f"{note}; lines {still} are still not executed"
+                messages += [{"role": "assistant", "content": answer},
+                             {"role": "user", "content": llm_strategy.repair_prompt(problem)}]
+        return tried
 
     async def _llm(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion, failures: list[str],
                    p: dict[str, Any]) -> Candidate:
+        source = await asyncio.to_thread((repo / target).read_text, "utf-8")
         candidate = await llm_strategy.generate(
             ctx.services.gateway, agent_id=ctx.agent_id, task_id=ctx.task_id,
-            repository_source=(repo / target).read_text(encoding="utf-8"), target_file=target,
+            repository_source=source, target_file=target,
             analysis=(p.get("analysis") or {}).get("functions", {}).get(target, []),
             requirements=(p.get("requirements") or {}).get("checklist", []),
             uncovered=sorted(union.files[target].missing), failures=failures,
@@ -240,11 +311,19 @@ class EvolutionAgent:
         all_keys = await asyncio.to_thread(collect_test_keys, candidate.code)
         if not all_keys:
             return None, f"{target}: the candidate has no test functions"
-        first = await phase2.execute(candidate.code, repo, [target])
+        # Marked "raises" by the generator (xfail): run bare, so each fails with the exception it raises.
+        code, raising = await asyncio.to_thread(unmark_xfails, candidate.code)
+        first = await phase2.execute(code, repo, [target])
         ok = passing(first.get("tests") or []) & set(all_keys)
+        raised = {outcome_key(o): kind for o in first.get("tests") or []
+                  if o["outcome"] == "failed" and outcome_key(o) in raising
+                  and (kind := exception_of(o.get("message") or "")) is not None}
+        if raised:
+            code = await asyncio.to_thread(expect_raises, code, raised)
+            ok |= set(raised)
         if not ok:
             return None, f"{target}: no test of the candidate passed ({first.get('error') or first['status']})"
-        code = await asyncio.to_thread(keep_only, candidate.code, ok) if len(ok) < len(all_keys) else candidate.code
+        code = await asyncio.to_thread(keep_only, code, ok) if len(ok) < len(all_keys) else code
         second = await phase2.execute(code, repo, [target])
         steady = [k for k in all_keys if k in ok and k in passing(second.get("tests") or [])]
         chosen = await asyncio.to_thread(select_minimal, second.get("per_test_coverage") or {}, union, steady)

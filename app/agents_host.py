@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 
 from agents.base import Services
 from agents.generation.search import PynguinRunner
+from agents.generation.symbolic import CrossHairRunner
 from agents.llm_gateway import GatewaySettings, LLMGateway, api_key_from_keyring
 from agents.memory import RemoteEmbedder, WorkingMemory
 from agents.phase2_client import HttpPhase2, InProcessPhase2
@@ -50,6 +51,7 @@ def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
     return Services(
         pool=pool, redis=redis, workspace=data / "workspaces", phase2=phase2, gateway=gateway,
         memory=WorkingMemory(pool, embedder), pynguin=PynguinRunner(data / "tools"),
+        crosshair=CrossHairRunner(data / "tools"),
         envs=engine.envs if engine is not None else RepoEnvironments(data / "envs"),
     )
 

@@ -161,14 +161,19 @@ async def measure(repo: Path, target: str, files: dict[str, str], data_dir: Path
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(code)
         work = copy / "repo"
+        # Our own rcfile: a repository's [coverage:run] source= would override --include (semver's
+        # setup.cfg did, and the module's numbers were the whole package's).
+        rcfile = work / ".bench-coveragerc"
+        rcfile.write_text(f"[run]\nbranch = True\ninclude = {work / target}\n")
         rc = await run_sandboxed(
-            [python, "-m", "coverage", "run", "--branch", "--data-file=.cov", f"--include={work / target}",
+            [python, "-m", "coverage", "run", f"--rcfile={rcfile}", "--data-file=.cov",
              "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *files],
             python=python, cwd=work, limits=SandboxLimits(600, 2048), env=clean_env(work))
         if rc.returncode == 0:
             result.green += 1
         if run == 0:
-            await run_sandboxed([python, "-m", "coverage", "json", "--data-file=.cov", "-o", "cov.json", "-q"],
+            await run_sandboxed([python, "-m", "coverage", "json", f"--rcfile={rcfile}", "--data-file=.cov",
+                                 "-o", "cov.json", "-q"],
                                 python=python, cwd=work, limits=SandboxLimits(120, 2048), env=clean_env(work))
             report = work / "cov.json"
             if report.exists():

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # fixture annotations only
 
     from agents.base import Services
     from agents.generation.search import PynguinRunner
+    from agents.generation.symbolic import CrossHairRunner
     from app.agents_host import AgentHost
     from app.generation import GenerationService
     from engine.engine import ExecutionEngine
@@ -234,6 +235,16 @@ def pynguin_runner() -> "PynguinRunner":
 
     runner = PynguinRunner(_SANDBOX_HOME / "tools")
     asyncio.run(runner.ensure_installed())
+    return runner
+
+
+@pytest.fixture(scope="session")
+def crosshair_runner() -> "CrossHairRunner":
+    """One CrossHair install (its own venv with z3) for the whole session."""
+    from agents.generation.symbolic import CrossHairRunner
+
+    runner = CrossHairRunner(_SANDBOX_HOME / "tools")
+    asyncio.run(runner.tool.ensure_installed())
     return runner
 
 

@@ -1,9 +1,18 @@
-"""The ``llm`` strategy: prompt a model with what the other agents learned."""
+"""The ``llm`` strategy: prompt a model with what the other agents learned.
+
+``generate`` asks once for the whole module (the single-shot path and an
+unmeasured module's first prompt). After that, CoverUp's way
+(Pizzorno & Berger, 2024): one prompt per function that still has
+uncovered lines, showing that code with the gaps marked, and the failing
+output fed back for a bounded number of repairs (agents/evolution.py).
+"""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
@@ -43,3 +52,93 @@ async def generate(
     body = match.group(1)
     return Candidate(target_file, test_file_header(target_file, "llm") + body, "llm",
                      tokens=usage.total, cost_usd=usage.cost_usd)
+
+
+# -- CoverUp-style: one prompt per uncovered segment, failures fed back --------------------------
+
+@dataclass(frozen=True)
+class Segment:
+    """A function (or method) holding lines no kept test runs yet."""
+
+    name: str  # "classify", "Box.grow"
+    start: int  # first line, decorators included
+    end: int
+    missing: tuple[int, ...]
+
+
+def segments(source: str, missing: set[int], limit: int) -> list[Segment]:
+    """The functions with missing lines, most missing first (at most ``limit``).
+
+    Methods are their own segments (a class is too big a prompt); a line
+    outside any function is left to the whole-module prompt.
+    """
+    found: list[Segment] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in getattr(node, "body", []):
+            if isinstance(child, ast.ClassDef):
+                visit(child, f"{prefix}{child.name}.")
+            elif isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                start = min([child.lineno, *(d.lineno for d in child.decorator_list)])
+                end = child.end_lineno or child.lineno
+                lines = tuple(sorted(n for n in missing if start <= n <= end))
+                if lines:
+                    found.append(Segment(f"{prefix}{child.name}", start, end, lines))
+
+    visit(ast.parse(source), "")
+    return sorted(found, key=lambda s: (-len(s.missing), s.start))[:limit]
+
+
+SEGMENT_PROMPT = """You are improving the tests of the Python module `{module}` (file {target_file}).
+Import it as `import {module}` or `from {module} import ...`.
+The lines marked `>>` below are not executed by any test yet.
+Write pytest tests that execute them and check the behaviour: one test per case,
+named after the function and the case, each with a one-line docstring.
+Return one ```python block with a complete test file and nothing else.
+
+The module's imports:
+```python
+{imports}
+```
+
+{where}:
+```python
+{excerpt}
+```
+Behaviours that matter to the user: {requirements}
+"""
+
+REPAIR_PROMPT = """Running your tests gave this:
+{problem}
+Return the whole test file again, fixed, as one ```python block. Keep the tests that worked."""
+
+
+def segment_prompt(module: str, target_file: str, source: str, segment: Segment, requirements: Any) -> str:
+    """CoverUp's prompt: the code around the gap, numbered, uncovered lines marked."""
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    imports = "\n".join(ast.get_source_segment(source, n) or "" for n in tree.body
+                        if isinstance(n, (ast.Import, ast.ImportFrom)))
+    cls, _, _ = segment.name.rpartition(".")
+    where = f"Method `{segment.name}` (class `{cls}`)" if cls else f"Function `{segment.name}`"
+    gaps = set(segment.missing)
+    excerpt = "\n".join(f"{'>>' if n in gaps else '  '} {n:4d}: {lines[n - 1]}"
+                        for n in range(segment.start, min(segment.end, len(lines)) + 1))
+    return SEGMENT_PROMPT.format(module=module, target_file=target_file, imports=imports or "# none",
+                                 where=where, excerpt=excerpt, requirements=json.dumps(requirements)[:2000])
+
+
+def repair_prompt(problem: str) -> str:
+    return REPAIR_PROMPT.format(problem=problem[:3000])
+
+
+async def ask(gateway: Any, messages: list[dict[str, str]], *, agent_id: str, task_id: str,
+              target_file: str) -> tuple[Candidate, str]:
+    """One chat turn: (the candidate test file, the model's whole answer for the next turn)."""
+    message, usage = await gateway.chat(messages, agent_id=agent_id, task_id=task_id)
+    answer = message.content or ""
+    match = _BLOCK.search(answer)
+    if not match:
+        raise StrategyError("the model's answer had no ```python block")
+    return (Candidate(target_file, test_file_header(target_file, "llm") + match.group(1), "llm",
+                      tokens=usage.total, cost_usd=usage.cost_usd), answer)

@@ -1,8 +1,7 @@
 """The ``search`` strategy: Pynguin in a subprocess, in a virtual env of its own.
 
-Pynguin pins pytest<9, rich<15, black<26 and setuptools<81, which clash
-with ours, so it lives in ``DATA/tools/pynguin-<version>`` and is installed
-there on first use. It runs sandboxed like any untrusted code (it imports
+Pynguin lives in ``DATA/tools/pynguin-<version>`` (agents/generation/tool_venv.py),
+installed there on first use. It runs sandboxed like any untrusted code (it imports
 and executes the code under test). A crash is a strategy failure
 (``StrategyError``), never a request failure by itself.
 """
@@ -12,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
 from agents.generation.tidy import tidy
+from agents.generation.tool_venv import ToolVenv, site_hook
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
 
 PYNGUIN_VERSION = "0.48.0"
@@ -25,39 +24,19 @@ PYNGUIN_VERSION = "0.48.0"
 
 class PynguinRunner:
     def __init__(self, tools_dir: Path, *, python: str | None = None, version: str = PYNGUIN_VERSION) -> None:
-        self.venv = tools_dir / f"pynguin-{version}"
+        self.tool = ToolVenv(tools_dir, "pynguin", version, python=python)
         self.version = version
-        self.base_python = python or (sys.executable if not getattr(sys, "frozen", False) else "python3")
-        self._lock = asyncio.Lock()
 
     @property
     def python(self) -> Path:
-        return self.venv / "bin" / "python"
+        return self.tool.python
+
+    @property
+    def venv(self) -> Path:
+        return self.tool.venv
 
     async def ensure_installed(self) -> Path:
-        async with self._lock:
-            if (self.venv / ".installed").exists():
-                return self.python
-            self.venv.parent.mkdir(parents=True, exist_ok=True)
-            for argv in (
-                [self.base_python, "-m", "venv", "--clear", str(self.venv)],
-                [str(self.python), "-m", "pip", "install", "--quiet", f"pynguin=={self.version}"],
-            ):
-                proc = await asyncio.create_subprocess_exec(
-                    *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-                )
-                try:
-                    _, err = await asyncio.wait_for(proc.communicate(), 900)
-                except TimeoutError:
-                    proc.kill()
-                    raise StrategyError("Installing Pynguin took more than 15 minutes; check the package index.")
-                if proc.returncode != 0:
-                    raise StrategyError(
-                        f"Could not install Pynguin {self.version} into {self.venv}: "
-                        f"{err.decode(errors='replace').strip().splitlines()[-1:]}"
-                    )
-            (self.venv / ".installed").touch()
-            return self.python
+        return await self.tool.ensure_installed()
 
     async def generate(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
                        allow_unisolated: bool = False, site_packages: Path | None = None,
@@ -74,15 +53,8 @@ class PynguinRunner:
         project = repository / root if root else repository
         scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-pynguin-"))
         out = scratch / "out"
-        extra_env = {"PYNGUIN_DANGER_AWARE": "1"}
-        readable = [repository]
-        if site_packages is not None:
-            hook = scratch / "site-hook"
-            await asyncio.to_thread(hook.mkdir)
-            await asyncio.to_thread((hook / "sitecustomize.py").write_text,
-                                    f"import site\nsite.addsitedir({str(site_packages)!r})\n")
-            extra_env["PYTHONPATH"] = str(hook)
-            readable.append(site_packages)
+        extra_env = {"PYNGUIN_DANGER_AWARE": "1", **await site_hook(scratch, site_packages)}
+        readable = [repository, *([site_packages] if site_packages is not None else [])]
         try:
             result = await run_sandboxed(
                 [str(python), "-m", "pynguin", "--project-path", str(project), "--output-path", str(out),

@@ -10,8 +10,10 @@ with a bare ``xfail(strict=True)`` and name everything ``test_case_N``. On
 * drops constant snapshots: an ``assert`` whose subject is a module-level
   attribute (``module_0.TABLE == [...]``), not the result of a call;
 * turns ``@pytest.mark.xfail(strict=True)`` into ``with pytest.raises(...)``
-  around the last statement, where Pynguin stopped because it raised
-  (the exception named when the candidate's first run reported it, else
+  around the last statement, where Pynguin stopped because it raised:
+  the candidate's first run has the mark taken off (``unmark_xfails``),
+  so each such test fails with the exception it raises, and
+  ``expect_raises`` names that exception (a builtin one; else
   ``Exception``);
 * names tests after the function they call last and the case
   (``test_pluralize_empty_string``), and orders them by function.
@@ -23,6 +25,7 @@ so a wrong guess costs that test, never a red file.
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections import defaultdict
 
@@ -30,7 +33,13 @@ _MODULE_ALIAS = re.compile(r"^module_\d+$")
 
 
 def tidy(code: str, raised: dict[str, str] | None = None) -> str:
-    """The tidied source; ``raised`` maps an xfail test's name to the exception it raised."""
+    """The tidied source.
+
+    ``raised`` maps an xfail test's name to the exception it raised; with
+    it, every strict xfail becomes ``pytest.raises`` (``Exception`` where the
+    name is missing). Without it the xfails stay, for ``unmark_xfails`` and
+    ``expect_raises`` to resolve against a real run (agents/evolution.py).
+    """
     try:
         tree = ast.parse(code)
     except SyntaxError:
@@ -39,7 +48,8 @@ def tidy(code: str, raised: dict[str, str] | None = None) -> str:
     tests = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test")]
     for test in tests:
         test.body = _without_empty_asserts(test.body, aliases) or [ast.Pass()]
-        _xfail_to_raises(test, (raised or {}).get(test.name, "Exception"))
+        if raised is not None:
+            _xfail_to_raises(test, raised.get(test.name, "Exception"))
     _rename(tests, aliases)
     others = [n for n in tree.body if n not in tests]
     tree.body = others + sorted(tests, key=_natural)
@@ -124,6 +134,57 @@ def _xfail_to_raises(test: ast.FunctionDef, exception: str) -> None:
     kind = ast.parse(exception, mode="eval").body if re.fullmatch(r"[\w.]+", exception) else ast.Name("Exception")
     call = ast.Call(ast.Attribute(ast.Name("pytest"), "raises"), [kind], [])
     test.body[-1] = ast.With([ast.withitem(call)], [last])
+
+
+def unmark_xfails(code: str) -> tuple[str, set[str]]:
+    """``code`` with the xfail marks taken off, and the names of the tests that had one."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return code, set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and any(map(_is_xfail, node.decorator_list)):
+            node.decorator_list = [d for d in node.decorator_list if not _is_xfail(d)]
+            names.add(node.name)
+    if not names:
+        return code, names
+    return ast.unparse(tree) + "\n", names
+
+
+_RAISED = re.compile(r"^\s*([A-Za-z_][\w.]*)(?::|\s*$)")
+
+
+def exception_of(message: str) -> str | None:
+    """The builtin exception a junit failure message names (``TypeError: ...`` -> ``TypeError``).
+
+    A failing ``assert`` is not an expected raise; an exception of the
+    package's own is answered ``Exception``, since the test file would
+    need to import it by a path we cannot be sure of.
+    """
+    match = _RAISED.match(message or "")
+    if not match:
+        return None
+    name = match.group(1).rsplit(".", 1)[-1]
+    if name == "AssertionError" or name == "assert":
+        return None
+    kind = getattr(builtins, name, None)
+    if isinstance(kind, type) and issubclass(kind, BaseException):
+        return name
+    return "Exception" if name[:1].isupper() else None
+
+
+def expect_raises(code: str, raised: dict[str, str]) -> str:
+    """Each named test with its last statement wrapped in ``pytest.raises(<the exception>)``."""
+    tree = ast.parse(code)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name in raised and node.body:
+            node.decorator_list.append(ast.parse("pytest.mark.xfail(strict=True)", mode="eval").body)
+            _xfail_to_raises(node, raised[node.name])
+    if not any(isinstance(n, ast.Import) and any(a.name == "pytest" for a in n.names) for n in tree.body):
+        tree.body.insert(0, ast.Import([ast.alias("pytest")]))
+    ast.fix_missing_locations(tree)
+    return ast.unparse(tree) + "\n"
 
 
 def _is_xfail(node: ast.expr) -> bool:

@@ -130,7 +130,8 @@ def test_api_key_comes_from_the_keyring_else_none() -> None:
 
 
 MIXED_TESTS = """```python
-from calc import classify, safe_div
+import pytest
+from calc import clamp, classify, safe_div
 
 def test_classify_negative():
     assert classify(-2) == "negative"
@@ -143,6 +144,10 @@ def test_safe_div_by_zero():
 
 def test_classify_negative_again():
     assert classify(-5) == "negative"
+
+@pytest.mark.xfail(strict=True)
+def test_clamp_inverted_bounds():
+    clamp(1, 5, 0)
 ```"""
 
 ALL_FAILING = """```python
@@ -172,6 +177,8 @@ async def test_a_candidate_with_a_failing_test_keeps_its_passing_ones_and_only_t
     assert "test_classify_negative" in code and "test_safe_div_by_zero" in code
     assert "test_classify_wrong" not in code  # the failing one, cut out alone
     assert "test_classify_negative_again" not in code  # passes, but adds no coverage
+    # The bare strict xfail names what it raises now, from the candidate's own run.
+    assert "with pytest.raises(ValueError):\n        clamp(1, 5, 0)" in code and "xfail" not in code
     assert state["result"]["outcome"] == "partial"  # 99 % was not reached, and it says so
     assert "below the target 99%" in state["result"]["reason"]
 
@@ -199,3 +206,46 @@ async def test_the_target_already_met_by_existing_tests_generates_nothing(
     assert state["result"]["outcome"] == "met" and state["result"]["files"] == {}
     assert "already cover" in state["result"]["reason"]
     assert not [r for r in scripted_llm.requests if "Write pytest tests" in str(r["body"])]  # none generated
+
+
+CLASSIFY_WRONG = """```python
+from calc import classify
+
+def test_classify_zero():
+    assert classify(0) == "nothing"
+```"""
+
+CLASSIFY_FIXED = """```python
+from calc import classify
+
+def test_classify_zero():
+    assert classify(0) == "zero"
+
+def test_classify_positive():
+    assert classify(3) == "positive"
+```"""
+
+
+@pytest.mark.slow
+async def test_uncovered_functions_get_their_own_prompt_and_a_failure_is_fed_back_for_repair(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir,
+) -> None:
+    gateway_for()
+    scripted_llm.script = [{"content": PARTIAL_TESTS, "usage": (100, 50)},  # the whole module: classify(-1) only
+                           {"content": CLASSIFY_WRONG, "usage": (100, 50)},  # classify's gap: a wrong expectation
+                           {"content": CLASSIFY_FIXED, "usage": (100, 50)}]  # the repair, told what failed
+    scripted_llm.default = {"content": "```python\n```", "usage": (10, 5)}  # other gaps: nothing usable
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.99, max_rounds=1)
+    assert state["status"] == "completed", state["error"]
+    segment_prompt = scripted_llm.requests[1]["body"]["messages"][0]["content"]
+    assert "Function `classify`" in segment_prompt
+    assert '>>    9:         return "zero"' in segment_prompt  # the gap, marked, with its line number
+    assert "def safe_div" not in segment_prompt  # the code around the gap, not the whole module
+    repair = scripted_llm.requests[2]["body"]["messages"]
+    assert [m["role"] for m in repair] == ["user", "assistant", "user"]
+    assert "classify(0) == \"nothing\"" in repair[1]["content"]
+    assert "AssertionError" in repair[2]["content"] or "nothing" in repair[2]["content"]
+    code = "\n".join(state["result"]["files"].values())
+    assert 'classify(0) == "zero"' in code and 'classify(3) == "positive"' in code
+    generators = {g["generator"]: g for g in state["result"]["generators"]}
+    assert generators["llm classify"]["kept_tests"] == 0 and generators["llm classify (repair 1)"]["kept_tests"] == 2

@@ -2,7 +2,7 @@
 
 import ast
 
-from agents.generation.tidy import tidy
+from agents.generation.tidy import exception_of, expect_raises, tidy, unmark_xfails
 
 PYNGUIN_OUTPUT = '''import pytest
 import sys
@@ -58,3 +58,23 @@ def test_tests_are_named_after_function_and_case_and_grouped() -> None:
 
 def test_code_that_does_not_parse_is_left_alone() -> None:
     assert tidy("def test_(:\n") == "def test_(:\n"
+
+
+def test_without_a_run_the_xfail_stays_for_the_run_to_resolve() -> None:
+    out = tidy(PYNGUIN_OUTPUT)
+    assert "@pytest.mark.xfail(strict=True)" in out
+
+
+def test_the_exception_a_bare_run_raised_replaces_the_xfail() -> None:
+    bare, marked = unmark_xfails(tidy(PYNGUIN_OUTPUT))
+    assert marked == {"test_camelize_none"} and "xfail" not in bare
+    out = expect_raises(bare, {"test_camelize_none": exception_of("AttributeError: 'NoneType' has no 'x'")})
+    assert "with pytest.raises(AttributeError):\n        var_1 = inflection_.camelize(var_0)" in out
+
+
+def test_only_a_raised_exception_counts_not_a_failed_assert() -> None:
+    assert exception_of("ValueError: low > high") == "ValueError"
+    assert exception_of("json.decoder.JSONDecodeError: Expecting value") == "Exception"  # not builtin: the base
+    assert exception_of("AssertionError: assert 1 == 2") is None
+    assert exception_of("assert 1 == 2") is None
+    assert exception_of("") is None
