@@ -7,6 +7,7 @@ under test is deterministic; flaky candidates were dropped by reruns).
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,8 @@ class FileUnion:
 class CoverageUnion:
     def __init__(self, targets: list[str]) -> None:
         self.files: dict[str, FileUnion] = {t: FileUnion() for t in targets}
+        # Held from choosing a candidate's tests against the union to adding their coverage to it.
+        self.lock = asyncio.Lock()
 
     def gain(self, coverage: dict[str, Any] | None) -> int:
         """Lines plus branches this run would add."""
