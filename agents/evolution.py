@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from engine.interpreter import choose_interpreter
 from engine.mutation import mutation_score
 
 # Pynguin gets this share of a target's slice; the rest is its start-up and the keep-per-test runs.
-_SEARCH_SHARE = 0.7
+_SEARCH_SHARE = 0.75
 _MIN_SEARCH_S = 3.0
 # The llm strategy's CoverUp loop: functions prompted per round, and repairs of one prompt's answer.
 _LLM_SEGMENTS = 4
@@ -50,6 +51,8 @@ class Tried:
     origin: str
     code: str | None
     note: str
+    coverage: dict[str, Any] | None = None  # the kept file's own run: what a rewrite must still cover
+    seconds: float = 0.0  # generating it and keeping it per test
 
 
 def _same_failure(reason: str, earlier: list[str]) -> bool:
@@ -66,6 +69,38 @@ def actionable(failures: list[str]) -> str:
             return (f"No module named {missing.group(1)}: declare it in the repository's pyproject.toml "
                     "(or requirements.txt) so it is installed for the tests")
     return failures[-1] if failures else "the generators produced nothing"
+
+
+def _pynguin_configurations(round_no: int, *, with_crosshair: bool) -> list[tuple[str, int]]:
+    """(algorithm, seed) of the Pynguin runs of a round: one per core that CrossHair leaves free.
+
+    Each run is a process searching for a fixed wall time, so two of them
+    on one core each get half the search. On this 2-core machine
+    (bench/generation.py, 60 s, six modules) DYNAMOSA + MIO + CrossHair
+    reached 1.15x Pynguin alone's mean line coverage in 1.27x the budget
+    (one module took 164 s); DYNAMOSA + CrossHair reached the same 1.15x
+    (branch 1.30x) in 0.95x the budget. MIO, with another seed, comes in
+    a later round when the cores are busy.
+    """
+    free = max(1, (os.cpu_count() or 1) - (1 if with_crosshair else 0))
+    runs = [("DYNAMOSA", 1000 + round_no), ("MIO", 2000 + round_no)]
+    if free == 1 and round_no % 2 == 0:
+        runs.reverse()
+    return runs[:max(1, min(free, len(runs)))]
+
+
+def _still_covers(new: dict[str, Any] | None, old: dict[str, Any]) -> bool:
+    """Whether ``new`` executed every line and branch ``old`` did, file by file."""
+    if not new:
+        return False
+    files = {f["path"]: f for f in new["files"]}
+    for f in old["files"]:
+        now = files.get(f["path"])
+        if now is None or not set(f["executed_lines"]) <= set(now["executed_lines"]):
+            return False
+        if not {tuple(b) for b in f["executed_branches"]} <= {tuple(b) for b in now["executed_branches"]}:
+            return False
+    return True
 
 
 def count_tests(code: str) -> int:
@@ -132,9 +167,9 @@ class EvolutionAgent:
                     tried, errors = await self._portfolio(ctx, strategy, repo, target, round_no, union, failures, p)
                 except (BudgetExceeded, LLMUnavailable) as exc:
                     raise TaskFailed(str(exc)) from None
-                for generator, error in errors:
+                for generator, error, seconds in errors:
                     generators.append({"generator": generator, "target_file": target, "round": round_no,
-                                       "kept_tests": 0, "error": error})
+                                       "kept_tests": 0, "error": error, "seconds": round(seconds, 1)})
                     await ctx.progress(f"Round {round_no}: {generator}: {error}")
                 if not tried and errors:
                     # Every generator failed; the same failure twice means another round cannot help.
@@ -142,17 +177,17 @@ class EvolutionAgent:
                     if _same_failure(reason, failures):
                         stuck[target] = reason
                         await ctx.progress(f"Round {round_no}: {target}: same failure again; not retrying it")
-                    failures.extend(error for _, error in errors)
+                    failures.extend(error for _, error, _ in errors)
                     continue
                 for one in tried:
                     generators.append({"generator": one.generator, "target_file": target, "round": round_no,
                                        "kept_tests": count_tests(one.code) if one.code else 0,
-                                       "error": None if one.code else one.note})
+                                       "error": None if one.code else one.note, "seconds": round(one.seconds, 1)})
                     if one.code is not None:
                         name = self._file_name(target, kept)
                         kept.append({"path": name, "target_file": target, "code": one.code,
                                      "origin": one.origin, "round": round_no, "test_count": count_tests(one.code),
-                                     "note": one.note, "generator": one.generator})
+                                     "note": one.note, "generator": one.generator, "_coverage": one.coverage})
                     else:
                         failures.append(one.note)
             await ctx.progress(f"Round {round_no}: measured line coverage {union.line_rate:.1%} (target {goal:.0%})",
@@ -167,10 +202,50 @@ class EvolutionAgent:
             outcome = "partial"
             reason = (f"measured line coverage {union.line_rate:.0%} is below the target {goal:.0%} after "
                       f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
+        await self._polish(ctx, repo, kept)
+        for k in kept:
+            k.pop("_coverage", None)
         mutation = await self._mutation(ctx, repo, targets, kept, p)
         return {"strategy": strategy, "rounds": rounds, "stop_reason": stop, "files": kept,
                 "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline,
                 "outcome": outcome, "reason": reason, "generators": generators, "mutation": mutation}
+
+    async def _polish(self, ctx: TaskContext, repo: Path, kept: list[dict[str, Any]]) -> None:
+        """With a model: names and docstrings for search output (Pynguin's ``var_0``, CrossHair's ``test_f_2``).
+
+        A rewrite replaces a kept file only if it has the same tests, passes,
+        and executes every line and branch the file did; anything else (a
+        refused budget, a broken test, a lost branch) leaves the file as it
+        was, and ``polish`` on the file says which.
+        """
+        gateway = ctx.services.gateway
+        if gateway is None:
+            return
+        for k in kept:
+            if k["origin"] not in ("search", "crosshair") or not k.get("_coverage"):
+                continue
+            await ctx.progress(f"Naming and documenting the tests of {k['path']}…")
+            messages = [{"role": "user", "content": llm_strategy.polish_prompt(k["code"])}]
+            try:
+                candidate, _ = await llm_strategy.ask(gateway, messages, agent_id=ctx.agent_id, task_id=ctx.task_id,
+                                                      target_file=k["target_file"], whole_file=True)
+            except (StrategyError, LLMUnavailable) as exc:
+                k["polish"] = f"left as generated: {exc}"
+                continue
+            except BudgetExceeded as exc:  # the tests stand as they are; the budget is the user's
+                k["polish"] = f"left as generated: {exc}"
+                break
+            ctx.tokens_used += candidate.tokens
+            if count_tests(candidate.code) != k["test_count"]:
+                k["polish"] = "left as generated: the rewrite changed the tests"
+                continue
+            run = await ctx.services.phase2.execute(candidate.code, repo, [k["target_file"]])
+            if run["status"] != "success":
+                k["polish"] = f"left as generated: the rewrite did not pass ({run.get('error')})"
+            elif not _still_covers(run.get("coverage"), k["_coverage"]):
+                k["polish"] = "left as generated: the rewrite lost coverage"
+            else:
+                k["code"], k["polish"] = candidate.code, "names and docstrings by the model"
 
     async def _mutation(self, ctx: TaskContext, repo: Path, targets: list[str], kept: list[dict[str, Any]],
                         p: dict[str, Any]) -> dict[str, Any]:
@@ -190,7 +265,7 @@ class EvolutionAgent:
 
     async def _portfolio(self, ctx: TaskContext, strategy: str, repo: Path, target: str, round_no: int,
                          union: CoverageUnion, failures: list[str], p: dict[str, Any],
-                         ) -> tuple[list[Tried], list[tuple[str, str]]]:
+                         ) -> tuple[list[Tried], list[tuple[str, str, float]]]:
         """Every generator of this round at once, each candidate then kept per test.
 
         Returns what was tried (kept or not, with why) and (generator,
@@ -216,33 +291,40 @@ class EvolutionAgent:
         if strategy == "search":
             runner = ctx.services.pynguin
             if runner is None:
-                return [], [("pynguin", "the search strategy is not available in this process")]
-            for algorithm, seed in (("DYNAMOSA", 1000 + round_no), ("MIO", 2000 + round_no)):
+                return [], [("pynguin", "the search strategy is not available in this process", 0.0)]
+            for algorithm, seed in _pynguin_configurations(round_no, with_crosshair="crosshair cover" in jobs):
                 jobs[f"pynguin {algorithm.lower()} seed {seed}"] = runner.generate(
                     repo, target, search_time_s=seconds, seed=seed, allow_unisolated=allow,
                     site_packages=site, algorithm=algorithm)
         else:
             jobs["llm"] = self._llm_job(ctx, repo, target, union, failures, p)
 
+        loop = asyncio.get_running_loop()
+        seconds_of: dict[str, float] = {}
+
         async def tried_when_ready(name: str, job: Any) -> list[Tried]:
             # Each candidate is kept per test as soon as its generator ends, while the others still search.
-            result = await job
-            if isinstance(result, list):
-                return result
-            code, note = await self._try(ctx, result, repo, union)
-            await ctx.progress(f"Round {round_no}: {name}: {note}")
-            return [Tried(name, result.origin, code, note)]
+            started = loop.time()
+            try:
+                result = await job
+                if isinstance(result, list):
+                    return result
+                one = await self._try(ctx, name, result, repo, union)
+            finally:
+                seconds_of[name] = loop.time() - started
+            await ctx.progress(f"Round {round_no}: {name}: {one.note} ({seconds_of[name]:.0f} s)")
+            return [replace(one, seconds=seconds_of[name])]
 
         results = await asyncio.gather(*(tried_when_ready(n, j) for n, j in jobs.items()), return_exceptions=True)
         tried: list[Tried] = []
-        errors: list[tuple[str, str]] = []
+        errors: list[tuple[str, str, float]] = []
         for name, result in zip(jobs, results, strict=True):
             if isinstance(result, (BudgetExceeded, LLMUnavailable, asyncio.CancelledError)):
                 raise result
             if isinstance(result, StrategyError):
-                errors.append((name, str(result)))
+                errors.append((name, str(result), seconds_of.get(name, 0.0)))
             elif isinstance(result, BaseException):
-                errors.append((name, f"{type(result).__name__}: {result}"))
+                errors.append((name, f"{type(result).__name__}: {result}", seconds_of.get(name, 0.0)))
             else:
                 tried.extend(result)
         return tried, errors
@@ -257,9 +339,9 @@ class EvolutionAgent:
         tried: list[Tried] = []
         if not union.measured(target):
             candidate = await self._llm(ctx, repo, target, union, failures, p)
-            code, note = await self._try(ctx, candidate, repo, union)
-            tried.append(Tried("llm module", "llm", code, note))
-            await ctx.progress(f"llm module: {note}")
+            one = await self._try(ctx, "llm module", candidate, repo, union)
+            tried.append(one)
+            await ctx.progress(f"llm module: {one.note}")
         source = await asyncio.to_thread((repo / target).read_text, "utf-8")
         _, module = module_of(target)
         requirements = (p.get("requirements") or {}).get("checklist", [])
@@ -278,13 +360,13 @@ class EvolutionAgent:
                     tried.append(Tried(name, "llm", None, f"{target}: {exc}"))
                     break
                 ctx.tokens_used += candidate.tokens
-                code, note = await self._try(ctx, candidate, repo, union)
-                tried.append(Tried(name, "llm", code, note))
-                await ctx.progress(f"{name}: {note}")
+                one = await self._try(ctx, name, candidate, repo, union)
+                tried.append(one)
+                await ctx.progress(f"{name}: {one.note}")
                 still = sorted(set(segment.missing) & union.files[target].missing)
                 if not still:
                     break
-                problem = note if code is None else f"{note}; lines {still} are still not executed"
+                problem = one.note if one.code is None else f"{one.note}; lines {still} are still not executed"
                 messages += [{"role": "assistant", "content": answer},
                              {"role": "user", "content": llm_strategy.repair_prompt(problem)}]
         return tried
@@ -302,9 +384,9 @@ class EvolutionAgent:
         ctx.tokens_used += candidate.tokens
         return candidate
 
-    async def _try(self, ctx: TaskContext, candidate: Candidate, repo: Path,
-                   union: CoverageUnion) -> tuple[str | None, str]:
-        """Keep per test: (the kept code, a note) or (None, why nothing was kept).
+    async def _try(self, ctx: TaskContext, name: str, candidate: Candidate, repo: Path,
+                   union: CoverageUnion) -> Tried:
+        """Keep per test: the kept code and a note, or no code and why nothing was kept.
 
         Run 1 gives each test's outcome and coverage; the fewest passing
         tests holding the gain are chosen; run 2 checks that file as it will
@@ -317,7 +399,7 @@ class EvolutionAgent:
         # Parsing and set cover can take a while on a 1,500-line file: off the loop, like all CPU work.
         all_keys = await asyncio.to_thread(collect_test_keys, candidate.code)
         if not all_keys:
-            return None, f"{target}: the candidate has no test functions"
+            return Tried(name, candidate.origin, None, f"{target}: the candidate has no test functions")
         # Marked "raises" by the generator (xfail): run bare, so each fails with the exception it raises.
         code, raising = await asyncio.to_thread(unmark_xfails, candidate.code)
         first = await phase2.execute(code, repo, [target])
@@ -329,13 +411,14 @@ class EvolutionAgent:
             code = await asyncio.to_thread(expect_raises, code, raised)
             ok |= set(raised)
         if not ok:
-            return None, f"{target}: no test of the candidate passed ({first.get('error') or first['status']})"
+            why = first.get("error") or first["status"]
+            return Tried(name, candidate.origin, None, f"{target}: no test of the candidate passed ({why})")
         steady = [k for k in all_keys if k in ok]
         flaky: list[str] = []
         async with union.lock:  # candidates finishing together must not both claim the same new lines
             chosen = await asyncio.to_thread(select_minimal, first.get("per_test_coverage") or {}, union, steady)
             if not chosen:
-                return None, f"{target}: candidate added no coverage"
+                return Tried(name, candidate.origin, None, f"{target}: candidate added no coverage")
             for _ in range(2):
                 kept_code = await asyncio.to_thread(keep_only, code, chosen)
                 final = await phase2.execute(kept_code, repo, [target])
@@ -347,12 +430,13 @@ class EvolutionAgent:
                 if not chosen:
                     break
             if final["status"] != "success" or not chosen:
-                return None, f"{target}: the kept tests did not pass on a rerun ({final.get('error')})"
+                why = f"{target}: the kept tests did not pass on a rerun ({final.get('error')})"
+                return Tried(name, candidate.origin, None, why)
             union.add(final["coverage"])
         dropped_failing = len(all_keys) - len(ok)
         note = (f"kept {len(chosen)} of {len(all_keys)} tests ({dropped_failing} failing, {len(flaky)} flaky, "
                 f"{len(steady) - len(chosen) - len(flaky)} adding no coverage dropped)")
-        return kept_code, note
+        return Tried(name, candidate.origin, kept_code, note, final["coverage"])
 
     @staticmethod
     def _file_name(target: str, kept: list[dict[str, Any]]) -> str:

@@ -47,6 +47,8 @@ class ReportingAgent:
             "reason": evolution.get("reason", ""),
             "generators": evolution.get("generators", []),
             "mutation": evolution.get("mutation"),
+            # per file, with a model: whether the readability rewrite was kept, or why not
+            "polish": {f["path"]: f["polish"] for f in files if f.get("polish")},
             "failures": evolution["failures"],
             "baseline_coverage": (evolution.get("baseline") or {}).get("line_rate"),
             "token_usage": tokens,

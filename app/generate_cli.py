@@ -50,8 +50,12 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             if mutation.get("score") is not None:
                 print(f"mutation score {mutation['score']:.0%} ({mutation['killed']} of {mutation['total']} "
                       f"mutants killed{', time-boxed' if mutation.get('timed_out') else ''})")
+            for g in result.get("generators") or []:
+                kept = f"{g['kept_tests']} tests kept" if g["kept_tests"] else f"nothing kept: {g['error']}"
+                print(f"  round {g['round']} {g['generator']}: {kept}"[:200])
+            polish = result.get("polish") or {}
             for name in result["files"]:
-                print(f"  {name}")
+                print(f"  {name}" + (f" ({polish[name]})" if name in polish else ""))
         if args.write:
             _write(Path(result.get("repository") or args.repo), result["files"])
         if result.get("outcome") == "partial":

@@ -127,7 +127,9 @@ def run_product(repo: Path, target: str, budget: int, data_dir: Path) -> tuple[d
     # The request's own wall time: the CLI's process also starts the embedded servers (~5 s).
     request_s = float(result.get("execution_time_seconds") or wall)
     phases = " ".join(f"{k} {v:.0f}s" for k, v in (result.get("phase_seconds") or {}).items())
-    return result["files"], request_s, f"{result.get('outcome', '')} ({phases}; process {wall:.0f}s)"
+    made = ", ".join(f"{g['generator'].replace(' seed ', '/')} {g['kept_tests']}t {g.get('seconds', 0):.0f}s"
+                     for g in result.get("generators") or [])
+    return result["files"], request_s, f"{result.get('outcome', '')} ({phases}; process {wall:.0f}s) [{made}]"
 
 
 async def run_pynguin(repo: Path, target: str, budget: int, data_dir: Path) -> tuple[dict[str, str], float, str]:

@@ -133,12 +133,31 @@ def repair_prompt(problem: str) -> str:
 
 
 async def ask(gateway: Any, messages: list[dict[str, str]], *, agent_id: str, task_id: str,
-              target_file: str) -> tuple[Candidate, str]:
-    """One chat turn: (the candidate test file, the model's whole answer for the next turn)."""
+              target_file: str, whole_file: bool = False) -> tuple[Candidate, str]:
+    """One chat turn: (the candidate test file, the model's whole answer for the next turn).
+
+    ``whole_file``: the answer is a file we wrote before (polish), header
+    included; otherwise our header goes on top of the model's tests.
+    """
     message, usage = await gateway.chat(messages, agent_id=agent_id, task_id=task_id)
     answer = message.content or ""
     match = _BLOCK.search(answer)
     if not match:
         raise StrategyError("the model's answer had no ```python block")
-    return (Candidate(target_file, test_file_header(target_file, "llm") + match.group(1), "llm",
-                      tokens=usage.total, cost_usd=usage.cost_usd), answer)
+    code = match.group(1) if whole_file else test_file_header(target_file, "llm") + match.group(1)
+    return Candidate(target_file, code, "llm", tokens=usage.total, cost_usd=usage.cost_usd), answer
+
+
+POLISH_PROMPT = """Make this pytest file easier to read without changing what it does:
+- rename variables (var_0, var_1, ...) to names that say what they hold;
+- add a one-line docstring to each test saying the case it checks.
+Do not change any call, argument, assertion or test name; do not add or remove tests.
+Return the whole file as one ```python block.
+
+```python
+{code}
+```"""
+
+
+def polish_prompt(code: str) -> str:
+    return POLISH_PROMPT.format(code=code)

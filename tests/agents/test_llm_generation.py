@@ -249,3 +249,55 @@ async def test_uncovered_functions_get_their_own_prompt_and_a_failure_is_fed_bac
     assert 'classify(0) == "zero"' in code and 'classify(3) == "positive"' in code
     generators = {g["generator"]: g for g in state["result"]["generators"]}
     assert generators["llm classify"]["kept_tests"] == 0 and generators["llm classify (repair 1)"]["kept_tests"] == 2
+
+
+def _documented(request: dict) -> str:
+    """A model's polish: every test gets a docstring and Pynguin's var_N become value_N; nothing else changes."""
+    import ast
+    import re
+
+    prompt = request["messages"][-1]["content"]
+    code = re.search(r"```python\n(.*?)```", prompt, re.DOTALL).group(1)
+    tree = ast.parse(code.replace("var_", "value_"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+            node.body.insert(0, ast.Expr(ast.Constant(f"Checks {node.name[5:].replace('_', ' ')}.")))
+    return f"```python\n{ast.unparse(tree)}\n```"
+
+
+@pytest.mark.slow
+async def test_with_a_model_search_output_gets_names_and_docstrings_kept_only_as_it_passes(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir,
+) -> None:
+    gateway_for()
+    scripted_llm.default = {"reply": _documented, "usage": (300, 200)}
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.99, max_rounds=1,
+                            strategy="search", search_time_s=8)
+    assert state["status"] == "completed", state["error"]
+    result = state["result"]
+    pynguin_files = [g for g in result["generators"] if g["generator"].startswith("pynguin") and g["kept_tests"]]
+    assert pynguin_files, result["generators"]
+    assert result["polish"] and set(result["polish"].values()) == {"names and docstrings by the model"}
+    code = "\n".join(result["files"][path] for path in result["polish"])
+    assert '"""Checks ' in code and "var_0" not in code
+    assert result["token_usage"] == 500 * len(result["polish"])
+
+
+@pytest.mark.slow
+async def test_a_crashing_generator_does_not_end_the_request(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir, tmp_path,
+) -> None:
+    from agents.generation.symbolic import CrossHairRunner
+
+    broken = CrossHairRunner(tmp_path / "tools")
+    broken.tool.venv.mkdir(parents=True)
+    (broken.tool.venv / ".installed").touch()  # "installed", but there is no interpreter: every run crashes
+    agent_services.crosshair = broken
+    gateway_for()
+    scripted_llm.default = {"content": GOOD_TESTS, "usage": (100, 50)}
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.9, max_rounds=1)
+    assert state["status"] == "completed", state["error"]
+    generators = {g["generator"]: g for g in state["result"]["generators"]}
+    assert generators["crosshair cover"]["kept_tests"] == 0 and generators["crosshair cover"]["error"]
+    assert generators["llm module"]["kept_tests"] > 0
+    assert state["result"]["coverage_estimate"] >= 0.9

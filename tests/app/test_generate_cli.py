@@ -32,6 +32,9 @@ def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
     for agent in ("orchestration", "observation", "requirements", "analysis", "evolution", "reporting"):
         assert any(line.startswith(f"[{agent}]") for line in lines), f"no progress line from {agent}"
     assert "route agents" in lines[0]
+    # What each generator of the portfolio kept (or why nothing), one line each.
+    assert any(line.startswith("  round 1 pynguin dynamosa") for line in lines), progress.stdout
+    assert any(line.startswith("  round 1 crosshair cover") for line in lines), progress.stdout
 
     as_json = subprocess.run(
         [sys.executable, "-m", "app.cli", "generate", "--repo", str(sample_repo), "--files", "calc.py",

@@ -76,7 +76,8 @@ class ScriptedLLM:
 
     @staticmethod
     def completion(request: dict[str, Any], step: dict[str, Any]) -> dict[str, Any]:
-        message: dict[str, Any] = {"role": "assistant", "content": step.get("content")}
+        content = step["reply"](request) if "reply" in step else step.get("content")  # reply: answer from the prompt
+        message: dict[str, Any] = {"role": "assistant", "content": content}
         finish = "stop"
         if step.get("tool_calls"):
             message["tool_calls"] = [

@@ -134,3 +134,22 @@ def test_a_partial_result_says_why_and_what_each_generator_kept(qtbot, runner) -
     assert "Partial:" in text and "below the target 85%" in text
     assert "doctest <b>1</b> kept" in text and "pynguin mio seed 2001 <b>0</b> kept" in text
     assert "Failed to compute stacksize" in text  # the reason is in the tooltip of "nothing kept"
+
+
+def test_the_llm_loop_counts_as_one_generator_and_the_readability_pass_is_reported(qtbot, runner) -> None:
+    panel = GeneratePanel(None, runner)
+    qtbot.addWidget(panel)
+    state = {"task_id": "task-1", "status": "completed", "token_usage": 900, "result": {
+        "tests": "def test_a():\n    pass\n", "test_count": 5, "coverage_estimate": 0.9, "branch_coverage": 0.8,
+        "coverage_by_file": [], "strategy": "llm", "rounds": 1, "outcome": "complete", "reason": "",
+        "generators": [{"generator": "llm module", "kept_tests": 3, "error": None, "seconds": 4.0},
+                       {"generator": "llm classify", "kept_tests": 0, "error": "no test passed", "seconds": 2.0},
+                       {"generator": "llm classify (repair 1)", "kept_tests": 2, "error": None, "seconds": 3.0},
+                       {"generator": "crosshair cover", "kept_tests": 1, "error": None, "seconds": 31.0}],
+        "polish": {"tests/test_generated_calc_2.py": "names and docstrings by the model",
+                   "tests/test_generated_calc_3.py": "left as generated: the rewrite lost coverage"}}}
+    panel.show_result(state)
+    text = panel.summary.text()
+    assert "llm <b>5</b> kept (3 prompts)" in text and "crosshair cover <b>1</b> kept" in text
+    assert "31 s" in text
+    assert "Readability pass by the model: 1 of 2 file(s) rewritten" in text

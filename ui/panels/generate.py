@@ -104,19 +104,36 @@ def _mutation_line(result: dict[str, Any]) -> str:
 
 
 def _generators_line(result: dict[str, Any]) -> str:
-    """What each generator contributed: "doctest 2 kept · pynguin mio 0 (why)"."""
-    totals: dict[str, list[int | str]] = {}
+    """What each generator contributed: "doctest 2 kept · pynguin mio 0 (why)".
+
+    The llm loop's prompts (one per function, and their repairs) count as
+    one generator, "llm", with how many prompts it took.
+    """
+    totals: dict[str, list[Any]] = {}
     for g in result.get("generators") or []:
-        entry = totals.setdefault(g["generator"], [0, ""])
-        entry[0] = int(entry[0]) + int(g.get("kept_tests") or 0)
+        name = "llm" if g["generator"].startswith("llm") else g["generator"]
+        entry = totals.setdefault(name, [0, "", 0, 0.0])
+        entry[0] += int(g.get("kept_tests") or 0)
         if g.get("error") and not entry[1]:
             entry[1] = str(g["error"])
+        entry[2] += 1
+        entry[3] = max(entry[3], float(g.get("seconds") or 0))
     if not totals:
         return ""
-    parts = [f"{escape(name)} <b>{kept}</b> kept" + (f' <span style="color:#777" title="{escape(str(why))}">'
-                                                       f"(nothing kept)</span>" if not kept and why else "")
-             for name, (kept, why) in totals.items()]
-    return "<br>Generators: " + " · ".join(parts)
+    parts = []
+    for name, (kept, why, tries, seconds) in totals.items():
+        part = f"{escape(name)} <b>{kept}</b> kept"
+        if name == "llm" and tries > 1:
+            part += f" ({tries} prompts)"
+        if seconds:
+            part += f' <span style="color:#777">{seconds:.0f} s</span>'
+        if not kept and why:
+            part += f' <span style="color:#777" title="{escape(why)}">(nothing kept)</span>'
+        parts.append(part)
+    polish = result.get("polish") or {}
+    rewritten = sum(1 for v in polish.values() if v.startswith("names and docstrings"))
+    tail = f"<br>Readability pass by the model: {rewritten} of {len(polish)} file(s) rewritten" if polish else ""
+    return "<br>Generators: " + " · ".join(parts) + tail
 
 
 def _outcome_line(result: dict[str, Any]) -> str:
