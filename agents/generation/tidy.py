@@ -103,6 +103,8 @@ def _tautology(test: ast.expr, assigned: dict[str, str]) -> bool:
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Eq, ast.Is))):
         return False
     left, right = test.left, test.comparators[0]
+    if (isinstance(right, ast.Call) and ast.unparse(right.func).endswith("approx") and right.args):
+        right = right.args[0]  # var_0 = -708.3; assert var_0 == pytest.approx(-708.3, abs=0.01)
     return isinstance(left, ast.Name) and assigned.get(left.id) == ast.dump(right)
 
 

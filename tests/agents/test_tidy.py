@@ -30,12 +30,19 @@ def test_case_2():
     var_0 = -3
     var_1 = inflection_.ordinal(var_0)
     assert var_1 == "rd"
+
+
+def test_case_3():
+    var_0 = -708.3473793323343
+    assert var_0 == pytest.approx(-708.3473793323343, abs=0.01, rel=0.01)
+    var_1 = inflection_.ordinal(var_0)
 '''
 
 
 def test_tautologies_and_constant_snapshots_go_and_real_assertions_stay() -> None:
     out = tidy(PYNGUIN_OUTPUT)
     assert 'assert var_0 == ""' not in out  # restated what was just assigned
+    assert "approx(-708" not in out  # the same, with a float
     assert "PLURALS ==" not in out and "UNCOUNTABLES" not in out  # the module's own tables
     assert "assert var_1 == ''" in out  # the result of a call is a real check
     assert "assert var_1 == 'rd'" in out
@@ -53,7 +60,8 @@ def test_a_bare_strict_xfail_becomes_pytest_raises_around_the_raising_call() -> 
 
 def test_tests_are_named_after_function_and_case_and_grouped() -> None:
     names = [f.name for f in ast.parse(tidy(PYNGUIN_OUTPUT)).body if isinstance(f, ast.FunctionDef)]
-    assert names == ["test_camelize_none", "test_ordinal_negative", "test_pluralize_empty_string"]
+    assert names == ["test_camelize_none", "test_ordinal_negative", "test_ordinal_negative_2",
+                     "test_pluralize_empty_string"]
 
 
 def test_code_that_does_not_parse_is_left_alone() -> None:
