@@ -349,8 +349,10 @@ class EvolutionAgent:
         for segment in gaps:
             if not set(segment.missing) & union.files[target].missing:
                 continue  # an earlier segment's tests covered it
-            messages = [{"role": "user", "content": llm_strategy.segment_prompt(module, target, source, segment,
-                                                                                requirements)}]
+            # segment_prompt parses the module: off the loop, like all CPU work.
+            prompt = await asyncio.to_thread(llm_strategy.segment_prompt, module, target, source, segment,
+                                             requirements)
+            messages = [{"role": "user", "content": prompt}]
             for attempt in range(1 + _LLM_REPAIRS):
                 name = f"llm {segment.name}" + (f" (repair {attempt})" if attempt else "")
                 try:
