@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 
 from agents import tasks
 from agents.bus import Bus
+from agents.store_retry import is_transient
 from agents.constants import PROGRESS_CHANNEL_PREFIX, TASK_HANDLERS, work_stream
 
 
@@ -59,6 +60,15 @@ class TaskContext:
         return self.task["task_id"]
 
     @property
+    def attempt(self) -> int:
+        """Which execution of the task this is (1 unless an earlier holder died or stalled)."""
+        return int(self.task.get("attempts") or 1)
+
+    def effect_key(self, kind: str) -> str:
+        """Key for a write this handler makes: the same write again in this attempt is a no-op."""
+        return f"{self.task_id}:{self.attempt}:{kind}"
+
+    @property
     def root_id(self) -> str:
         return self.task["payload"].get("root_task_id") or self.task_id
 
@@ -69,16 +79,23 @@ class TaskContext:
         try:
             await self.services.redis.publish(
                 PROGRESS_CHANNEL_PREFIX + self.root_id,
-                json.dumps({"agent_id": self.agent_id, "task_id": self.task_id, "message": message, **data}),
+                json.dumps({"agent_id": self.agent_id, "task_id": self.task_id, "attempt": self.attempt,
+                            "message": message, **data}),
             )
         except Exception:  # noqa: BLE001 - progress is best effort; the task is not
             pass
 
-    async def delegate(self, task_type: str, payload: dict[str, Any]) -> str:
-        """Hand a step to another agent type through the streams (never a direct call)."""
+    async def delegate(self, task_type: str, payload: dict[str, Any], *, step: str | None = None) -> str:
+        """Hand a step to another agent type through the streams (never a direct call).
+
+        The child's id is this task's id plus the step, so a re-run of this
+        task after a crash finds the child it made before (finished or
+        still running) instead of starting the work again.
+        """
         payload = {**payload, "parent_task_id": self.task_id, "root_task_id": self.root_id}
         return await dispatch(self.services.pool, self.services.bus, task_type, payload,
-                              conversation_id=self.task.get("conversation_id"))
+                              conversation_id=self.task.get("conversation_id"),
+                              task_id=f"{self.task_id}.{step or task_type}")
 
     async def wait(self, task_id: str, timeout_s: float = 3600) -> dict[str, Any]:
         """Wait for a delegated task's outcome in Postgres (the truth)."""
@@ -112,14 +129,18 @@ async def dispatch(
 
 async def wait_for_task(
     pool: asyncpg.Pool, task_id: str, timeout_s: float = 3600, poll_s: float = 0.1,
-    on_poll: Callable[[], Awaitable[None]] | None = None,
+    on_poll: Callable[[], Awaitable[None]] | None = None, max_poll_s: float = 1.0,
 ) -> dict[str, Any]:
+    """The task once finished. Polls from ``poll_s`` up to ``max_poll_s`` apart: a hundred
+    orchestrations waiting on long steps must not keep the database busy answering them."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s
     while True:
         try:
             task = await tasks.get(pool, task_id)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError):
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
             task = None  # Postgres restarting: keep waiting
         if task is not None and task["status"] in ("completed", "failed"):
             return task
@@ -128,3 +149,4 @@ async def wait_for_task(
         if on_poll is not None:
             await on_poll()
         await asyncio.sleep(poll_s)
+        poll_s = min(poll_s * 1.5, max_poll_s)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from agents.constants import DEAD_LETTER_STREAM
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,6 @@ class Message:
     stream: str
     id: str
     task_id: str
-    deliveries: int = 1
 
 
 def _s(value: bytes | str) -> str:
@@ -80,45 +78,30 @@ class Bus:
         *,
         min_idle_ms: int,
         owner_alive: Callable[[str], Awaitable[bool]],
-        max_deliveries: int,
         count: int = 50,
-    ) -> tuple[list[Message], list[Message]]:
-        """Claim idle messages of dead owners.
+    ) -> list[Message]:
+        """Claim idle messages whose consumer is gone, to look at their tasks again.
 
-        Returns (to_process, dead_lettered). A message delivered
-        ``max_deliveries`` times goes to the dead-letter stream instead.
+        A claimed message is a wake-up, not a licence: the task's lease in
+        PostgreSQL decides whether it runs. How often a task may run is
+        counted per task there, so nothing is dead-lettered here.
         """
         pending = await self.redis.xpending_range(
             stream, group, min="-", max="+", count=count, idle=min_idle_ms
         )
-        claim: list[tuple[str, int]] = []
-        for entry in pending:
-            owner = _s(entry["consumer"])
-            if owner == consumer or await owner_alive(owner):
-                continue
-            claim.append((_s(entry["message_id"]), int(entry["times_delivered"])))
-        if not claim:
-            return [], []
-        claimed = await self.redis.xclaim(stream, group, consumer, min_idle_ms, [i for i, _ in claim])
-        deliveries = dict(claim)
-        to_process, dead = [], []
+        ids = [_s(e["message_id"]) for e in pending
+               if _s(e["consumer"]) != consumer and not await owner_alive(_s(e["consumer"]))]
+        if not ids:
+            return []
+        claimed = await self.redis.xclaim(stream, group, consumer, min_idle_ms, ids)
+        out = []
         for msg_id, fields in claimed:
             if fields is None:  # trimmed away
                 await self.redis.xack(stream, group, msg_id)
                 continue
             task_id = _s(fields.get(b"task_id") or fields.get("task_id") or b"")
-            message = Message(stream, _s(msg_id), task_id, deliveries.get(_s(msg_id), 1) + 1)
-            if message.deliveries > max_deliveries:
-                await self.redis.xadd(
-                    DEAD_LETTER_STREAM,
-                    {"task_id": task_id, "stream": stream, "message_id": message.id,
-                     "deliveries": str(message.deliveries)},
-                )
-                await self.redis.xack(stream, group, message.id)
-                dead.append(message)
-            else:
-                to_process.append(message)
-        return to_process, dead
+            out.append(Message(stream, _s(msg_id), task_id))
+        return out
 
     async def trim(self, stream: str) -> int:
         """Drop entries every group has acknowledged; never an unacked one.

@@ -26,6 +26,7 @@ transaction.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import uuid
@@ -64,7 +65,8 @@ class LocalEmbedder:
         return vec / norm if norm else vec
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
-        return [self.embed_one(t) for t in texts]
+        # Hashing every trigram is CPU work that grows with the text: off the loop (issue 12).
+        return await asyncio.to_thread(lambda: [self.embed_one(t) for t in texts])
 
 
 class RemoteEmbedder:
@@ -97,30 +99,34 @@ class WorkingMemory:
 
     async def remember(
         self, agent_id: str, content: str, *, conversation_id: str | None, importance: float = 0.5,
-        metadata: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None, effect_key: str | None = None,
     ) -> str:
+        """Store a note; with ``effect_key`` (task:attempt:kind) a second write of the same note is a no-op."""
         [vector] = await self.embedder.embed([content])
         memory_id = f"mem-{uuid.uuid4().hex[:16]}"
         meta = {**(metadata or {}), **({"conversation_id": conversation_id} if conversation_id else {})}
         await self.pool.execute(
-            "INSERT INTO working_memory (memory_id, agent_id, content, embedding, timestamp, importance, metadata) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO working_memory (memory_id, agent_id, content, embedding, timestamp, importance, metadata, "
+            "effect_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (effect_key) DO NOTHING",
             memory_id, agent_id, content, vector, datetime.now(timezone.utc).replace(tzinfo=None),
-            importance, meta,
+            importance, meta, effect_key,
         )
         return memory_id
 
     async def recall(self, query: str, *, conversation_id: str | None, limit: int = 5) -> list[Note]:
         [vector] = await self.embedder.embed([query])
         scope = {"conversation_id": conversation_id} if conversation_id else {}
-        async with self.pool.acquire() as conn, conn.transaction():
+
+        async def nearest(conn: asyncpg.Connection) -> list[asyncpg.Record]:
             await conn.execute(f"SET LOCAL ivfflat.probes = {int(self.probes)}")
             await conn.execute("SET LOCAL ivfflat.iterative_scan = relaxed_order")
-            rows = await conn.fetch(
+            return await conn.fetch(
                 "SELECT memory_id, content, importance, metadata, 1 - (embedding <=> $1) AS similarity "
                 "FROM working_memory WHERE metadata @> $2::jsonb ORDER BY embedding <=> $1 LIMIT $3",
                 vector, scope, limit,
             )
+
+        rows = await self.pool.run(nearest)
         return [Note(r["memory_id"], r["content"], float(r["similarity"]), r["importance"], r["metadata"])
                 for r in rows]
 

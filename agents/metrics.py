@@ -13,18 +13,24 @@ async def record(
     metric_type: str,
     value: float,
     metadata: dict[str, Any] | None = None,
+    effect_key: str | None = None,
 ) -> None:
+    """One row; with ``effect_key`` a second write of the same effect (a retried insert) is a no-op."""
     await db.execute(
-        "INSERT INTO agent_metrics (agent_id, metric_type, metric_value, metadata) VALUES ($1, $2, $3, $4)",
-        agent_id, metric_type, float(value), metadata or {},
+        "INSERT INTO agent_metrics (agent_id, metric_type, metric_value, metadata, effect_key) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (effect_key) DO NOTHING",
+        agent_id, metric_type, float(value), metadata or {}, effect_key,
     )
 
 
 async def record_task(
-    db: asyncpg.Pool | asyncpg.Connection, agent_id: str, task_id: str, ok: bool, latency_ms: float, tokens: int
+    db: asyncpg.Pool | asyncpg.Connection, agent_id: str, task_id: str, attempt: int, ok: bool,
+    latency_ms: float, tokens: int,
 ) -> None:
-    meta = {"task_id": task_id}
-    await record(db, agent_id, "tasks_completed" if ok else "tasks_failed", 1, meta)
-    await record(db, agent_id, "latency_ms", latency_ms, meta)
+    """The task's outcome rows, keyed by task and attempt: written once however often this is retried."""
+    meta = {"task_id": task_id, "attempt": attempt}
+    outcome = "tasks_completed" if ok else "tasks_failed"
+    await record(db, agent_id, outcome, 1, meta, effect_key=f"{task_id}:{attempt}:{outcome}")
+    await record(db, agent_id, "latency_ms", latency_ms, meta, effect_key=f"{task_id}:{attempt}:latency_ms")
     if tokens:
-        await record(db, agent_id, "token_usage", tokens, meta)
+        await record(db, agent_id, "token_usage", tokens, meta, effect_key=f"{task_id}:{attempt}:token_usage")

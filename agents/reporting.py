@@ -65,7 +65,7 @@ class ReportingAgent:
                 f"{result['coverage_estimate']:.0%} line coverage; files {', '.join(result['files'])}; "
                 f"still uncovered lines: {uncovered}",
                 conversation_id=conversation, importance=0.9,
-                metadata={"task_id": ctx.root_id, "kind": "result"},
+                metadata={"task_id": ctx.root_id, "kind": "result"}, effect_key=ctx.effect_key("memory"),
             )
         await ctx.progress(f"{result['test_count']} tests, {result['coverage_estimate']:.1%} line coverage")
         return result

@@ -46,6 +46,7 @@ class RequirementsAgent:
             if payload.get("requirements"):
                 await memory.remember(ctx.agent_id, f"User requirements: {payload['requirements']}",
                                       conversation_id=conversation, importance=0.8,
-                                      metadata={"task_id": ctx.task_id, "kind": "requirements"})
+                                      metadata={"task_id": ctx.task_id, "kind": "requirements"},
+                                      effect_key=ctx.effect_key("memory"))
         await ctx.progress(f"{len(checklist)} behaviours to test" + (f", {len(earlier)} notes recalled" if earlier else ""))
         return {"checklist": checklist, "recalled": earlier}

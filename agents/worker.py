@@ -1,8 +1,14 @@
-"""One running agent instance: registration, heartbeats, the consume loop.
+"""One running agent instance: registration, heartbeats, the consume loop, task leases.
 
 ``start()`` registers and starts the loops; ``stop()`` drains: it stops
 taking messages, lets running tasks finish (up to ``drain_timeout_s``),
 and marks the instance ``shutting_down``. No OS signal handlers here.
+
+Each task runs under a lease in PostgreSQL (``agents/tasks.py``) that a
+thread of its own renews (``agents/lease_keeper.py``), so a handler busy
+on the loop keeps its task. A stream message is only a wake-up: whether a
+task may run here is decided by claiming its lease, and how often a task
+may run after crashes is counted per task (``attempts``), not per message.
 """
 
 from __future__ import annotations
@@ -14,7 +20,6 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -23,7 +28,9 @@ from redis.exceptions import ResponseError
 from agents import metrics, registry, tasks
 from agents.base import Agent, Services, TaskContext, TaskFailed
 from agents.bus import Message
-from agents.constants import group_name, heartbeat_key, inbox_stream, work_stream
+from agents.constants import DEAD_LETTER_STREAM, group_name, heartbeat_key, inbox_stream, work_stream
+from agents.lease_keeper import LeaseKeeper
+from agents.store_retry import is_transient, with_retry
 from agents.task_stop import cancel_and_wait
 
 log = logging.getLogger(__name__)
@@ -36,12 +43,19 @@ _TRANSIENT = (OSError, aioredis.ConnectionError, aioredis.TimeoutError, asyncpg.
 
 @dataclass(frozen=True)
 class WorkerSettings:
+    """``lease_s`` outlives a PostgreSQL restart (renewals cannot reach it meanwhile) and is what
+    a dead worker's task waits before another takes it; ``stall_limit_s`` is how long a loop may
+    stand still before its process stops keeping its leases."""
+
     max_concurrent_tasks: int = 5
     heartbeat_interval_s: float = 1.0
     alive_ttl_s: float = 5.0
     reclaim_idle_ms: int = 5000
-    max_deliveries: int = 3
+    max_attempts: int = 3
     block_ms: int = 200
+    lease_s: float = 20.0
+    renew_every_s: float = 2.0
+    stall_limit_s: float = 120.0
 
 
 class AgentWorker:
@@ -59,8 +73,13 @@ class AgentWorker:
         self.group = group_name(agent.agent_type)
         self.streams = [work_stream(agent.agent_type), inbox_stream(self.agent_id)]
         self.active: set[asyncio.Task[None]] = set()
+        self._running: dict[str, asyncio.Task[None]] = {}  # task id -> its handler, for lease loss
+        self._lost: set[str] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = asyncio.Event()
+        self.keeper = LeaseKeeper(
+            services.pool.dsn, lease_s=self.settings.lease_s, renew_every_s=self.settings.renew_every_s,
+            stall_limit_s=self.settings.stall_limit_s, on_lost=self._lease_lost, name=f"{self.agent_id}-leases")
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -73,11 +92,13 @@ class AgentWorker:
         )
         await self._ensure_groups()
         await self._beat()
+        self.keeper.start()
         loop = asyncio.get_running_loop()
         self._loops = [
             loop.create_task(self._heartbeat_loop(), name=f"{self.agent_id}-heartbeat"),
             loop.create_task(self._consume_loop(), name=f"{self.agent_id}-consume"),
             loop.create_task(self._reclaim_loop(), name=f"{self.agent_id}-reclaim"),
+            loop.create_task(self._tick_loop(), name=f"{self.agent_id}-tick"),
         ]
 
     async def stop(self, drain_timeout_s: float = 30.0) -> None:
@@ -91,6 +112,7 @@ class AgentWorker:
         # Repeated and bounded: redis-py swallows a cancel that lands inside a command
         # (agents/task_stop.py), and a stuck handler must not hold shutdown for ever.
         await cancel_and_wait([*self._loops, *self.active], grace_s=CANCEL_GRACE_S, who=self.agent_id)
+        await self.keeper.stop()
         try:
             await self.services.redis.delete(heartbeat_key(self.agent_id))
         except _TRANSIENT:
@@ -115,6 +137,12 @@ class AgentWorker:
                 log.warning("%s: heartbeat failed (%s); retrying", self.agent_id, exc)
             await asyncio.sleep(self.settings.heartbeat_interval_s)
 
+    async def _tick_loop(self) -> None:
+        """Tells the lease keeper the loop still turns; nothing here waits on a store."""
+        while not self._stopping.is_set():
+            self.keeper.loop_alive()
+            await asyncio.sleep(0.5)
+
     async def _consume_loop(self) -> None:
         while not self._stopping.is_set():
             free = self.settings.max_concurrent_tasks - len(self.active)
@@ -135,80 +163,104 @@ class AgentWorker:
                 await asyncio.sleep(1.0)
                 continue
             for message in messages:
-                self._spawn(message, reclaim=False)
+                self._spawn(message)
 
     async def _reclaim_loop(self) -> None:
+        """Pick up stream messages left pending by consumers that are gone.
+
+        Only a wake-up: the PostgreSQL claim decides whether the task runs
+        (a live holder's lease refuses it, and the message is acknowledged).
+        """
         interval_s = max(self.settings.reclaim_idle_ms / 2000, 0.2)
         while not self._stopping.is_set():
             await asyncio.sleep(interval_s)
             for stream in self.streams[:1]:  # inboxes are personal; work streams are shared
                 try:
-                    claimed, dead = await self.services.bus.reclaim(
+                    claimed = await self.services.bus.reclaim(
                         stream, self.group, self.agent_id,
-                        min_idle_ms=self.settings.reclaim_idle_ms,
-                        owner_alive=self._owner_alive,
-                        max_deliveries=self.settings.max_deliveries,
+                        min_idle_ms=self.settings.reclaim_idle_ms, owner_alive=self._owner_alive,
                     )
                 except ResponseError:
                     continue
                 except _TRANSIENT:
                     continue
-                for message in dead:
-                    await _retry(lambda m=message: tasks.fail(
-                        self.services.pool, m.task_id,
-                        f"delivered {m.deliveries} times without finishing; moved to the dead-letter stream",
-                    ))
                 for message in claimed:
-                    log.info("%s reclaimed %s (delivery %d)", self.agent_id, message.task_id, message.deliveries)
-                    self._spawn(message, reclaim=True)
+                    log.info("%s picked up %s left by a consumer that is gone", self.agent_id, message.task_id)
+                    self._spawn(message)
 
     async def _owner_alive(self, consumer: str) -> bool:
         return bool(await self.services.redis.exists(heartbeat_key(consumer)))
 
     # -- one task --------------------------------------------------------------
 
-    def _spawn(self, message: Message, *, reclaim: bool) -> None:
-        task = asyncio.get_running_loop().create_task(self._process(message, reclaim))
+    def _spawn(self, message: Message) -> None:
+        task = asyncio.get_running_loop().create_task(self._process(message))
         self.active.add(task)
         task.add_done_callback(self.active.discard)
 
-    async def _process(self, message: Message, reclaim: bool) -> None:
+    def _lease_lost(self, task_id: str) -> None:
+        """The keeper found our lease gone: stop the handler; its result could not be written anyway."""
+        handler = self._running.get(task_id)
+        if handler is not None and not handler.done():
+            self._lost.add(task_id)
+            handler.cancel()
+
+    async def _process(self, message: Message) -> None:
         pool = self.services.pool
-        claimed = await _retry(lambda: tasks.claim(pool, message.task_id, self.agent_id, reclaim=reclaim))
-        if claimed is None:  # finished already, or another instance holds it
-            await _retry(lambda: self.services.bus.ack(message, self.group))
+        settings = self.settings
+        token = tasks.new_lease_token()
+        claimed = await with_retry(lambda: tasks.claim(pool, message.task_id, self.agent_id, token,
+                                                       lease_s=settings.lease_s, max_attempts=settings.max_attempts))
+        if claimed is None:  # finished already, held under a live lease, or out of attempts
+            attempts = await with_retry(lambda: tasks.exhaust(pool, message.task_id, settings.max_attempts))
+            if attempts is not None:
+                log.error("%s: task %s ran %d times without finishing; dead-lettered",
+                          self.agent_id, message.task_id, attempts)
+                await self._dead_letter(message.task_id, attempts)
+            await with_retry(lambda: self.services.bus.ack(message, self.group))
             return
+        self.keeper.hold(message.task_id, token)
         ctx = TaskContext(self.services, self.agent_id, claimed)
         started = time.perf_counter()
+        handler = asyncio.get_running_loop().create_task(self.agent.handle(ctx), name=f"handle-{message.task_id}")
+        self._running[message.task_id] = handler
         ok = True
         try:
-            result = await self.agent.handle(ctx)
-            done = await _retry(lambda: tasks.complete(pool, message.task_id, self.agent_id, result,
-                                                       token_usage=ctx.tokens_used))
+            try:
+                result = await handler
+            finally:
+                self.keeper.release(message.task_id)
+            done = await with_retry(lambda: tasks.complete(pool, message.task_id, token, result,
+                                                           token_usage=ctx.tokens_used))
         except asyncio.CancelledError:
-            raise  # stopping without drain: leave the message pending for another instance
+            if message.task_id not in self._lost:
+                handler.cancel()
+                raise  # stopping without drain: leave the message pending for another instance
+            log.warning("%s: stopped %s, whose lease was lost", self.agent_id, message.task_id)
+            done = False
         except Exception as exc:  # noqa: BLE001 - every failure becomes the task's error
             ok = False
             reason = str(exc) if isinstance(exc, TaskFailed) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, TaskFailed):
                 log.exception("%s: task %s crashed", self.agent_id, message.task_id)
-            done = await _retry(lambda: tasks.fail(pool, message.task_id, reason, agent_id=self.agent_id,
-                                                   token_usage=ctx.tokens_used))
+            done = await with_retry(lambda: tasks.fail(pool, message.task_id, reason, token=token,
+                                                       token_usage=ctx.tokens_used))
+        finally:
+            self._running.pop(message.task_id, None)
+            self._lost.discard(message.task_id)
         if done:
             latency_ms = (time.perf_counter() - started) * 1000
-            await _retry(lambda: metrics.record_task(pool, self.agent_id, message.task_id, ok, latency_ms,
-                                                     ctx.tokens_used))
+            await with_retry(lambda: metrics.record_task(pool, self.agent_id, message.task_id, ctx.attempt, ok,
+                                                         latency_ms, ctx.tokens_used))
         # Ack only now that the outcome is durable in Postgres.
-        await _retry(lambda: self.services.bus.ack(message, self.group))
+        await with_retry(lambda: self.services.bus.ack(message, self.group))
 
-
-async def _retry(make: Any, attempts: int = 60, delay_s: float = 0.5) -> Any:
-    """Retry a Postgres/Redis write through a server restart (about 30 s)."""
-    for attempt in range(attempts):
+    async def _dead_letter(self, task_id: str, attempts: int) -> None:
         try:
-            return await make()
-        except _TRANSIENT:
-            if attempt == attempts - 1:
+            await self.services.redis.xadd(DEAD_LETTER_STREAM, {"task_id": task_id, "attempts": str(attempts),
+                                                                "agent_id": self.agent_id})
+        except Exception as exc:  # noqa: BLE001 - the failed task in Postgres is the record; this is a copy
+            if not is_transient(exc):
                 raise
-            await asyncio.sleep(delay_s)
-    return None
+
+

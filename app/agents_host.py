@@ -14,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import redis.asyncio as aioredis
 
+from agents import concurrency
 from agents.base import Services
 from agents.generation.search import PynguinRunner
 from agents.generation.symbolic import CrossHairRunner
@@ -62,24 +63,29 @@ class AgentHost:
     """
 
     def __init__(self, services: Services, agent_types: list[str], *, max_concurrent_tasks: int = 5,
-                 reconcile: bool = True) -> None:
+                 reconcile: bool = True, lease_s: float = 20.0) -> None:
         self.services = services
         self.agent_types = agent_types
-        self.settings = WorkerSettings(max_concurrent_tasks=max_concurrent_tasks)
+        self.max_concurrent_tasks = max_concurrent_tasks
+        self.lease_s = lease_s
         self.workers: list[AgentWorker] = []
         self.reconciler = Reconciler(services.pool, services.redis) if reconcile and agent_types else None
 
     async def start(self) -> None:
         Path(self.services.workspace).mkdir(parents=True, exist_ok=True)
         for agent_type in self.agent_types:
-            worker = AgentWorker(make_agent(agent_type), self.services, self.settings)
+            worker = AgentWorker(make_agent(agent_type), self.services, self.settings_for(agent_type))
             await worker.start()
             self.workers.append(worker)
         if self.reconciler is not None:
             self.reconciler.start()
 
+    def settings_for(self, agent_type: str) -> WorkerSettings:
+        return WorkerSettings(max_concurrent_tasks=concurrency.slots(agent_type, self.max_concurrent_tasks),
+                              lease_s=self.lease_s, renew_every_s=max(self.lease_s / 10, 0.2))
+
     async def add_instance(self, agent_type: str) -> AgentWorker:
-        worker = AgentWorker(make_agent(agent_type), self.services, self.settings)
+        worker = AgentWorker(make_agent(agent_type), self.services, self.settings_for(agent_type))
         await worker.start()
         self.workers.append(worker)
         return worker

@@ -35,6 +35,7 @@ _EXPECTS: dict[str, str] = {
     "vector_db_url": "an http(s) URL",
     "agent_max_concurrent_tasks": "a whole number from 1 to 100",
     "agent_token_budget_daily": "a whole number from 10000 to 10000000",
+    "agent_lease_s": "seconds from 1 to 600",
     "llm_model": "a model name such as gpt-4o-mini",
     "llm_base_url": "an http(s) URL of an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1",
     "postgres_url": "a postgresql:// URL",
@@ -60,6 +61,9 @@ class Config(BaseSettings):
     vector_db_url: str | None = None
     agent_max_concurrent_tasks: int = Field(5, ge=1, le=100)
     agent_token_budget_daily: int = Field(1_000_000, ge=10_000, le=10_000_000)
+    # How long a task stays with a worker that stopped renewing its lease (died or stalled).
+    # Longer than a database restart: renewals cannot reach it meanwhile.
+    agent_lease_s: float = Field(20.0, ge=1.0, le=600.0)
     llm_model: str = Field("gpt-4o-mini", min_length=1, max_length=100)
     llm_api_key: SecretStr | None = None
     llm_base_url: str | None = None

@@ -22,7 +22,7 @@ from app.api import create_api
 from app.api_server import ApiServer
 from app.config import Config
 from app.config_watch import ConfigWatcher
-from app.db import create_pool
+from app.db import create_pool, create_redis
 from app.errors import ServiceError
 from app.generation import GenerationService
 from app.migrations import migrate
@@ -79,9 +79,7 @@ class AppCore:
                 await conn.close()
             t2 = time.perf_counter()
             self.pool = await create_pool(self.endpoints.postgres_url)
-            self.redis = aioredis.from_url(
-                self.endpoints.redis_url, health_check_interval=10, socket_connect_timeout=5
-            )
+            self.redis = create_redis(self.endpoints.redis_url)
             await self.redis.ping()
             self.config_watcher = ConfigWatcher(self.endpoints.postgres_url, self.redis)
             await self.config_watcher.start()
@@ -93,7 +91,8 @@ class AppCore:
             if self.agent_types:
                 say(f"Starting agents: {', '.join(self.agent_types)}…")
             limit = await system_config.get(self.pool, "max_concurrent_tasks")
-            self.agents = AgentHost(services, self.agent_types, max_concurrent_tasks=int(limit or 5))
+            self.agents = AgentHost(services, self.agent_types, max_concurrent_tasks=int(limit or 5),
+                                    lease_s=self.config.agent_lease_s)
             await self.agents.start()
             t3 = time.perf_counter()
             if self.serve_api:

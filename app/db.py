@@ -1,4 +1,11 @@
-"""The asyncpg pool every service shares.
+"""The asyncpg pool and the Redis client every service shares, both surviving a server restart.
+
+``ResilientPool`` retries a call that met a restarting PostgreSQL
+(``agents/store_retry.py``: jittered back-off, for the caller's budget),
+so agents, the API and the GUI services carry on through ``pg_ctl restart``
+or a killed server that the supervisor brings back, instead of each
+catching connection errors its own way. The Redis client gets redis-py's
+own retry with jittered back-off for the same reason.
 
 Each connection gets the pgvector codec (``vector`` columns as
 ``pgvector.Vector``, binary on the wire; lists and numpy arrays go in) and JSON/JSONB as Python objects, so no module decodes by hand.
@@ -7,9 +14,19 @@ Each connection gets the pgvector codec (``vector`` columns as
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import asyncpg
+import redis.asyncio as aioredis
+import redis.exceptions as redis_errors
 from pgvector.asyncpg import register_vector
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+
+from agents.store_retry import with_retry
+
+T = TypeVar("T")
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
@@ -24,7 +41,59 @@ async def init_connection(conn: asyncpg.Connection) -> None:
         await register_vector(conn)
 
 
-async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+class ResilientPool:
+    """An asyncpg pool whose one-statement calls retry through a server restart.
+
+    A retried statement may run twice if the server died after committing
+    it but before answering; our writes are conditional (leases, ``ON
+    CONFLICT``) or keyed, so a second run changes nothing. Multi-statement
+    work goes through ``run()``, which retries the whole transaction.
+    Everything else (``acquire``, ``close``, ``get_size`` ...) is the pool's own.
+
+    Attributes:
+        dsn: the URL it was opened with (the lease keeper opens its own connection).
+    """
+
+    def __init__(self, pool: asyncpg.Pool, dsn: str) -> None:
+        self._pool = pool
+        self.dsn = dsn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+    async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
+        return await with_retry(lambda: self._pool.execute(query, *args, timeout=timeout))
+
+    async def executemany(self, command: str, args: Any, *, timeout: float | None = None) -> None:
+        await with_retry(lambda: self._pool.executemany(command, args, timeout=timeout))
+
+    async def fetch(self, query: str, *args: Any, timeout: float | None = None) -> list[asyncpg.Record]:
+        return await with_retry(lambda: self._pool.fetch(query, *args, timeout=timeout))
+
+    async def fetchrow(self, query: str, *args: Any, timeout: float | None = None) -> asyncpg.Record | None:
+        return await with_retry(lambda: self._pool.fetchrow(query, *args, timeout=timeout))
+
+    async def fetchval(self, query: str, *args: Any, column: int = 0, timeout: float | None = None) -> Any:
+        return await with_retry(lambda: self._pool.fetchval(query, *args, column=column, timeout=timeout))
+
+    async def run(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """``work(conn)`` inside one transaction, retried as a whole after a transient error."""
+        async def once() -> T:
+            async with self._pool.acquire() as conn, conn.transaction():
+                return await work(conn)
+        return await with_retry(once)
+
+
+def create_redis(url: str) -> aioredis.Redis:
+    """The shared Redis client: commands retried with jittered back-off while the server is away (about 20 s)."""
+    return aioredis.from_url(
+        url, health_check_interval=10, socket_connect_timeout=5,
+        retry=Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.05), 25),
+        retry_on_error=[redis_errors.ConnectionError, redis_errors.TimeoutError, ConnectionError, OSError],
+    )
+
+
+async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> ResilientPool:
     # UTC sessions: the spec's TIMESTAMP (no zone) columns default to
     # CURRENT_TIMESTAMP, which is in the session's zone.
     # max_inactive_connection_lifetime=0: asyncpg otherwise arms a 300 s call_later on
@@ -38,4 +107,4 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> asy
         server_settings={"timezone": "UTC"}, max_inactive_connection_lifetime=0,
     )
     assert pool is not None
-    return pool
+    return ResilientPool(pool, url)

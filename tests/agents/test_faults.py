@@ -29,7 +29,7 @@ async def test_worker_killed_while_holding_a_task_is_finished_once_by_another(
 ) -> None:
     (data_dir / "tools").symlink_to(pynguin_runner.venv.parent)
     env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir), "POSTGRES_URL": migrated_db,
-           "REDIS_STREAMS_URL": servers.redis_url}
+           "REDIS_STREAMS_URL": servers.redis_url, "AGENT_LEASE_S": "3"}
     victim = subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--agents", "evolution"],
                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -43,7 +43,7 @@ async def test_worker_killed_while_holding_a_task_is_finished_once_by_another(
             if task["status"] == "in_progress":
                 break
             await asyncio.sleep(0.05)
-        victim_agent = task["assigned_agent_id"]
+        victim_agent, victim_token = task["assigned_agent_id"], task["lease_token"]
         assert task["status"] == "in_progress" and victim_agent.startswith("agent_evolution_")
         victim.send_signal(signal.SIGKILL)  # mid-task
         victim.wait()
@@ -52,7 +52,7 @@ async def test_worker_killed_while_holding_a_task_is_finished_once_by_another(
             victim.kill()
 
     rescuer = AgentWorker(EvolutionAgent(), agent_services,
-                          WorkerSettings(heartbeat_interval_s=0.5, reclaim_idle_ms=2000))
+                          WorkerSettings(heartbeat_interval_s=0.5, reclaim_idle_ms=2000, lease_s=3, renew_every_s=0.5))
     await rescuer.start()
     try:
         done = await wait_for_task(agent_services.pool, task_id, timeout_s=120)
@@ -65,7 +65,8 @@ async def test_worker_killed_while_holding_a_task_is_finished_once_by_another(
         "SELECT metric_type, count(*) FROM agent_metrics WHERE metadata->>'task_id' = $1 "
         "AND metric_type IN ('tasks_completed', 'tasks_failed') GROUP BY metric_type", task_id))
     assert counts == {"tasks_completed": 1}  # ended exactly once
-    assert not await tasks.complete(agent_services.pool, task_id, victim_agent, {"late": True})
+    assert done["attempts"] == 2
+    assert not await tasks.complete(agent_services.pool, task_id, victim_token, {"late": True})  # fenced
 
 
 async def test_redis_restart_mid_request_loses_nothing(

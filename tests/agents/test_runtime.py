@@ -15,7 +15,8 @@ from agents.constants import DEAD_LETTER_STREAM, group_name, heartbeat_key, work
 from agents.reconciler import Reconciler
 from agents.worker import AgentWorker, WorkerSettings
 
-FAST = WorkerSettings(heartbeat_interval_s=0.2, alive_ttl_s=1.0, reclaim_idle_ms=600, block_ms=50)
+FAST = WorkerSettings(heartbeat_interval_s=0.2, alive_ttl_s=1.0, reclaim_idle_ms=600, block_ms=50,
+                      lease_s=1.0, renew_every_s=0.2)
 
 
 class EchoAgent:
@@ -107,14 +108,16 @@ async def test_silent_agent_is_marked_unhealthy_and_its_task_reclaimed(services:
                             max_concurrent_tasks=1, host="h", pid=1)
     task_id = await dispatch(services.pool, bus, "report", {"n": 3})
     taken = await bus.read([stream], group, "agent_reporting_ghost", 1, 100)
-    assert taken and await tasks.claim(services.pool, task_id, "agent_reporting_ghost")
-    # The ghost never heartbeats in Redis: its messages are fair game after the idle time.
+    assert taken and await tasks.claim(services.pool, task_id, "agent_reporting_ghost", "ghost-token",
+                                       lease_s=0.5, max_attempts=3)
+    # The ghost never renews its lease nor heartbeats: after both lapse its task is fair game.
     worker = AgentWorker(EchoAgent(), services, FAST)
     await worker.start()
     try:
         task = await wait_for_task(services.pool, task_id, timeout_s=15)
         assert task["status"] == "completed" and task["assigned_agent_id"] == worker.agent_id
-        assert not await tasks.complete(services.pool, task_id, "agent_reporting_ghost", {"late": True})
+        assert task["attempts"] == 2
+        assert not await tasks.complete(services.pool, task_id, "ghost-token", {"late": True})  # fenced
         reconciler = Reconciler(services.pool, services.redis, silent_after_s=0.5)
         await asyncio.sleep(0.6)
         assert (await reconciler.run_once())["unhealthy"] >= 1
@@ -143,27 +146,79 @@ async def test_a_busy_owner_keeps_its_message(services: Services) -> None:
     assert other.handled == []
 
 
-async def test_poison_message_goes_to_dead_letter(services: Services) -> None:
-    bus = Bus(services.redis)
-    stream, group = work_stream("reporting"), group_name("reporting")
-    await bus.ensure_group(stream, group)
+async def test_a_task_that_killed_its_workers_max_attempts_times_is_dead_lettered(services: Services) -> None:
+    """Executions are counted per task (in Postgres), not per stream message."""
     task_id = await tasks.create(services.pool, "report", {"n": 1})
-    await bus.send(stream, task_id)
-    for ghost in ("ghost1", "ghost2", "ghost3"):  # three deliveries to consumers that die
-        await bus.read([stream], group, ghost, 1, 10) or await bus.reclaim(
-            stream, group, ghost, min_idle_ms=0, owner_alive=lambda _c: _false(), max_deliveries=10)
-        await asyncio.sleep(0.01)
-    worker = AgentWorker(EchoAgent(), services, WorkerSettings(
-        heartbeat_interval_s=0.2, alive_ttl_s=1.0, reclaim_idle_ms=100, block_ms=50, max_deliveries=3))
+    for ghost in ("ghost1", "ghost2", "ghost3"):  # three executions whose workers died
+        await registry.register(services.pool, agent_id=ghost, agent_type="reporting", capabilities=[], priority=5,
+                                inbox=f"agent:{ghost}:inbox", max_concurrent_tasks=1, host="h", pid=1)
+        assert await tasks.claim(services.pool, task_id, ghost, f"{ghost}-token", lease_s=0.05, max_attempts=3)
+        await asyncio.sleep(0.1)
+    worker = AgentWorker(EchoAgent(), services, FAST)
     await worker.start()
     try:
+        await services.bus.send(work_stream("reporting"), task_id)
         task = await wait_for_task(services.pool, task_id, timeout_s=10)
     finally:
         await worker.stop()
-    assert task["status"] == "failed"
-    assert "dead-letter" in task["error"]
+    assert task["status"] == "failed" and task["attempts"] == 3
+    assert "ran 3 times" in task["error"] and "dead-letter" in task["error"]
     dead = await services.redis.xrange(DEAD_LETTER_STREAM)
     assert dead and dead[0][1][b"task_id"].decode() == task_id
+
+
+async def test_a_worker_whose_loop_is_blocked_keeps_its_task(services: Services) -> None:
+    """Issue 12: a handler holding the loop longer than the lease and the heartbeat TTL.
+
+    The lease is renewed from the keeper's thread, so the other instance
+    (whose reclaim sees the owner's heartbeat expired) cannot claim it.
+    """
+    class Blocker(EchoAgent):
+        async def handle(self, ctx: TaskContext) -> dict[str, Any]:
+            self.handled.append(ctx.task_id)
+            await asyncio.sleep(0.3)  # let the keeper renew once
+            import time
+            time.sleep(3.0)  # noqa: ASYNC251 - the point of the test: 3 lease lengths on the loop
+            return {"blocked": True}
+
+    owner_agent, other = Blocker(), EchoAgent()
+    owner = AgentWorker(owner_agent, services, FAST)
+    await owner.start()
+    task_id = await dispatch(services.pool, services.bus, "report", {"n": 1})
+    await asyncio.sleep(0.1)
+    thief = AgentWorker(other, services, FAST)
+    await thief.start()
+    try:
+        task = await wait_for_task(services.pool, task_id, timeout_s=20)
+        await asyncio.sleep(1.5)  # a late reclaim would show now
+    finally:
+        await thief.stop()
+        await owner.stop()
+    assert task["status"] == "completed" and task["assigned_agent_id"] == owner.agent_id
+    assert task["attempts"] == 1 and other.handled == [] and owner_agent.handled == [task_id]
+
+
+async def test_a_holder_that_lost_its_lease_is_stopped_and_cannot_complete(services: Services) -> None:
+    slow = EchoAgent(delay_s=30)
+    worker = AgentWorker(slow, services, FAST)
+    await worker.start()
+    try:
+        task_id = await dispatch(services.pool, services.bus, "report", {"n": 1})
+        for _ in range(100):
+            if slow.handled:
+                break
+            await asyncio.sleep(0.05)
+        # Someone else holds it now (as after an expiry and a claim elsewhere).
+        await services.pool.execute("UPDATE agent_tasks SET lease_token = 'theirs' WHERE task_id = $1", task_id)
+        for _ in range(100):
+            if not worker.active:
+                break
+            await asyncio.sleep(0.05)
+        assert not worker.active, "the handler kept running without its lease"
+        task = await tasks.get(services.pool, task_id)
+        assert task["status"] == "in_progress" and task["lease_token"] == "theirs"
+    finally:
+        await worker.stop()
 
 
 async def _false() -> bool:

@@ -59,6 +59,14 @@ SPEC_COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
     ],
 }
 
+# Columns we add after the spec's (migrations/phase3_002_task_leases.sql: leases, fencing, effects once).
+OUR_COLUMNS: dict[str, list[tuple[str, str, bool]]] = {
+    "agent_tasks": [("attempts", "integer", False), ("lease_token", "character varying", True),
+                    ("lease_expires_at", "timestamp with time zone", True)],
+    "agent_metrics": [("effect_key", "character varying", True)],
+    "working_memory": [("effect_key", "character varying", True)],
+}
+
 SPEC_INDEXES: dict[str, tuple[str, str, str]] = {
     # index name: (table, access method, key columns as pg_get_indexdef shows them)
     "idx_agent_type": ("agent_registry", "btree", "(agent_type)"),
@@ -85,7 +93,8 @@ async def test_fresh_database_gets_every_spec_column(conn: asyncpg.Connection) -
             table,
         )
         actual = [(r["column_name"], r["data_type"], r["is_nullable"] == "YES") for r in rows]
-        assert actual == expected, table
+        assert actual[:len(expected)] == expected, table  # the spec's columns, in its order
+        assert actual[len(expected):] == OUR_COLUMNS.get(table, []), table  # then ours, named here
     dims = await conn.fetchval(
         "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
         "WHERE attrelid = 'working_memory'::regclass AND attname = 'embedding'"

@@ -1,0 +1,79 @@
+"""Which PostgreSQL and Redis errors mean "the server is restarting", and how long to wait for it.
+
+One policy for every store call (tenacity, jittered exponential back-off):
+a connection refused, a connection cut by ``pg_ctl restart -m fast``
+(``AdminShutdownError``), "the database system is starting up"
+(``CannotConnectNowError``), a Redis socket reset. Anything else (a
+constraint, a syntax error, a bad argument) is not retried.
+
+How long to keep trying depends on who waits: an agent finishing a task
+waits out a restart (``AGENT_BUDGET_S``); an API request answers 503 with
+``Retry-After`` soon instead (``API_BUDGET_S``). The caller sets its
+budget with ``retry_budget()``; it is a context variable, so it follows
+the request or the task through every await without being passed along.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+import asyncpg
+import redis.exceptions as redis_errors
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
+
+T = TypeVar("T")
+
+AGENT_BUDGET_S = 60.0
+API_BUDGET_S = 3.0
+
+_budget_s: contextvars.ContextVar[float] = contextvars.ContextVar("store_retry_budget_s", default=AGENT_BUDGET_S)
+
+_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, socket file gone (ConnectionError and TimeoutError are OSErrors)
+    asyncpg.PostgresConnectionError,  # SQLSTATE 08: includes ConnectionDoesNotExistError
+    asyncpg.CannotConnectNowError,  # 57P03: starting up / shutting down
+    asyncpg.exceptions.AdminShutdownError,  # 57P01: pg_ctl stop/restart -m fast
+    asyncpg.exceptions.CrashShutdownError,  # 57P02: another backend crashed
+    asyncpg.exceptions.TooManyConnectionsError,
+    redis_errors.ConnectionError,
+    redis_errors.TimeoutError,
+    redis_errors.BusyLoadingError,  # Redis replaying its append-only file after a restart
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, _TRANSIENT_TYPES):
+        return True
+    # asyncpg raises a bare InterfaceError for a connection that closed under it.
+    return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
+
+
+@contextlib.contextmanager
+def retry_budget(seconds: float) -> Iterator[None]:
+    """Within this block (and the tasks it starts), store calls retry for at most ``seconds``."""
+    token = _budget_s.set(seconds)
+    try:
+        yield
+    finally:
+        _budget_s.reset(token)
+
+
+def current_budget_s() -> float:
+    return _budget_s.get()
+
+
+async def with_retry(make: Callable[[], Awaitable[T]], *, budget_s: float | None = None) -> T:
+    """Await ``make()``, again after a transient store error, for up to the budget; then re-raise."""
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(is_transient),
+        wait=wait_random_exponential(multiplier=0.1, max=2.0),
+        stop=stop_after_delay(current_budget_s() if budget_s is None else budget_s),
+        reraise=True,
+    )
+    async for attempt in retrying:
+        with attempt:
+            return await make()
+    raise AssertionError("unreachable: tenacity re-raises the last error")
