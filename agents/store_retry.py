@@ -31,7 +31,7 @@ API_BUDGET_S = 3.0
 
 _budget_s: contextvars.ContextVar[float] = contextvars.ContextVar("store_retry_budget_s", default=AGENT_BUDGET_S)
 
-_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, socket file gone (ConnectionError and TimeoutError are OSErrors)
     asyncpg.PostgresConnectionError,  # SQLSTATE 08: includes ConnectionDoesNotExistError
     asyncpg.CannotConnectNowError,  # 57P03: starting up / shutting down
@@ -45,7 +45,7 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 
 
 def is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, _TRANSIENT_TYPES):
+    if isinstance(exc, TRANSIENT_TYPES):
         return True
     # asyncpg raises a bare InterfaceError for a connection that closed under it.
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)

@@ -7,11 +7,16 @@ Bad input is always a 4xx whose body names the field and the reason:
 
 Invalid JSON is 400; a well-formed body with bad values is 422; an unknown
 execution id is 404. A 500 means a bug of ours, never bad input.
+
+A store that is restarting or away is a 503 with ``Retry-After``, never a
+500: each request retries its store calls for ``API_BUDGET_S`` (a context
+variable set by ``RetryBudget``), then answers 503 rather than hang.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,9 +29,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from agents import registry
 from agents.plan import GenerationPlan
+from agents.store_retry import API_BUDGET_S, TRANSIENT_TYPES, is_transient, retry_budget
 from app import __version__
 from app.api_guard import ApiGuard
 from app.errors import AppError
+from app.health import HealthReport
 from app.generation import GenerateRequest, GenerationInputError, GenerationService
 from app.text_input import RelativePath, Text
 from engine import settings_store, store
@@ -38,6 +45,19 @@ log = logging.getLogger(__name__)
 
 MAX_BIGINT = 2**63 - 1  # executions.id is BIGSERIAL
 TASK_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"  # ids we hand out: task-<hex>, p2-<hex>
+RETRY_AFTER_S = 5
+
+
+class RetryBudget:
+    """ASGI middleware: store calls made for a request retry for ``API_BUDGET_S`` at most, not the
+    minute an agent waits, so a caller hears 503 soon instead of hanging."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        with retry_budget(API_BUDGET_S):
+            await self.app(scope, receive, send)
 
 
 class ExecuteBody(BaseModel):
@@ -110,9 +130,14 @@ class V1GenerateBody(GenerateBody):
 
 
 def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: GenerationService | None = None,
-               *, token: str) -> FastAPI:
-    """The API behind its guard: ``token`` is the bearer token every route but health needs."""
+               *, token: str, health_probe: Callable[[], Awaitable[HealthReport]] | None = None) -> FastAPI:
+    """The API behind its guard: ``token`` is the bearer token every route but health needs.
+
+    ``health_probe`` (``AppCore.health``) lets ``/api/health`` report each store; without it the
+    route checks PostgreSQL only.
+    """
     api = FastAPI(title="AI Web Test Control Center API", version=__version__)
+    api.add_middleware(RetryBudget)
     api.add_middleware(ApiGuard, token=token)
 
     @api.exception_handler(RequestValidationError)
@@ -145,13 +170,18 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
         log.warning("input reached the database and was refused: %s", exc)
         return _error(422, [{"field": "body", "reason": f"a value cannot be stored: {exc}"}])
 
-    @api.exception_handler(asyncpg.PostgresConnectionError)
-    @api.exception_handler(asyncpg.CannotConnectNowError)
-    @api.exception_handler(ConnectionError)
-    async def on_database_down(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(status_code=503, headers={"Retry-After": "5"}, content={
-            "detail": f"the database is not answering ({type(exc).__name__}); try again in a few seconds",
-            "errors": []})
+    async def on_store_down(_request: Request, exc: Exception) -> JSONResponse:
+        if not is_transient(exc):  # an InterfaceError that is a bug, not a restart
+            log.error("unexpected %s: %s", type(exc).__name__, exc)
+            return JSONResponse(status_code=500, content={"detail": f"internal error ({type(exc).__name__})",
+                                                          "errors": []})
+        store = "Redis" if type(exc).__module__.startswith("redis") else "the database"
+        return JSONResponse(status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)}, content={
+            "detail": f"{store} is not answering ({type(exc).__name__}); it is being restarted or reconnected: "
+                      f"try again in {RETRY_AFTER_S} s", "errors": []})
+
+    for kind in (*TRANSIENT_TYPES, asyncpg.InterfaceError):
+        api.add_exception_handler(kind, on_store_down)
 
     @api.post("/api/v1/execute")
     async def execute(body: ExecuteBody) -> dict[str, Any]:
@@ -181,9 +211,17 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
         _add_generation_routes(api, pool, generation)
 
     @api.get("/api/health")
-    async def health() -> dict[str, str]:
-        await pool.fetchval("SELECT 1")
-        return {"status": "ok", "version": __version__}
+    async def health() -> Any:
+        """200 when every store answers; 503 with Retry-After and which store is down otherwise."""
+        if health_probe is None:
+            await pool.fetchval("SELECT 1")
+            return {"status": "ok", "version": __version__}
+        report = await health_probe()
+        body = {"status": "ok" if report.all_up else "degraded", "version": __version__,
+                "stores": {"postgres": report.postgres.as_json(), "redis": report.redis.as_json()}}
+        if report.all_up:
+            return body
+        return JSONResponse(status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)}, content=body)
 
     return api
 

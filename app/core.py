@@ -27,6 +27,7 @@ from app.errors import ServiceError
 from app.generation import GenerationService
 from app.migrations import migrate
 from app.services import Endpoints, ServiceManager
+from app.supervisor import ServerSupervisor
 from engine.engine import ExecutionEngine
 from engine.repo_env import RepoEnvironments
 from engine.tier3 import LLMEndpoint
@@ -60,6 +61,7 @@ class AppCore:
         self.pool: asyncpg.Pool | None = None
         self.redis: aioredis.Redis | None = None
         self.endpoints: Endpoints | None = None
+        self.supervisor: ServerSupervisor | None = None
         self.timings_s: dict[str, float] = {}
         self.applied_migrations: list[str] = []
 
@@ -69,6 +71,8 @@ class AppCore:
             t0 = time.perf_counter()
             say("Starting PostgreSQL and Redis…")
             self.endpoints = await self.services.start()
+            self.supervisor = ServerSupervisor(self.services)
+            self.supervisor.start()
             t1 = time.perf_counter()
             say("Applying migrations…")
             conn = await asyncpg.connect(self.endpoints.postgres_url)
@@ -115,7 +119,8 @@ class AppCore:
 
     async def _start_api(self) -> None:
         assert self.engine is not None and self.pool is not None
-        server = ApiServer(create_api(self.engine, self.pool, self.generation, token=self.config.api_token()),
+        server = ApiServer(create_api(self.engine, self.pool, self.generation, token=self.config.api_token(),
+                                      health_probe=self.health),
                            port=self.config.aiwebtest_api_port)
         try:
             await server.start()
@@ -135,6 +140,8 @@ class AppCore:
             self.redis,
             postgres_where=(ep.postgres_mode, ep.postgres_where),
             redis_where=(ep.redis_mode, ep.redis_where),
+            supervision={name: st.describe() for name, st in self.supervisor.states.items()}
+            if self.supervisor is not None else None,
         )
 
     async def shutdown(self) -> None:
@@ -151,6 +158,9 @@ class AppCore:
         if self.config_watcher is not None:
             await self.config_watcher.stop()
             self.config_watcher = None
+        if self.supervisor is not None:  # before the servers stop, or it would start them again
+            await self.supervisor.stop()
+            self.supervisor = None
         if self.redis is not None:
             await self.redis.aclose()
             self.redis = None

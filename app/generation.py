@@ -20,6 +20,7 @@ import asyncpg
 from agents import tasks
 from agents.base import Services, dispatch
 from agents.plan import DEFAULT_PLAN
+from agents.store_retry import AGENT_BUDGET_S, retry_budget
 from agents.task_stop import cancel_and_wait
 from app import router
 from app.config import Config
@@ -124,7 +125,8 @@ class GenerationService:
             await dispatch(self.pool, self.services.bus, "generate", {**payload, "shadow": decision.route == "shadow"},
                            conversation_id=conversation, task_id=agent_task_id)
         if decision.route in ("phase2", "shadow"):
-            job = asyncio.get_running_loop().create_task(self._run_phase2(request_id, payload))
+            with retry_budget(AGENT_BUDGET_S):  # the run outlives the request: it waits out a restart
+                job = asyncio.get_running_loop().create_task(self._run_phase2(request_id, payload))
             self._background.add(job)
             job.add_done_callback(self._background.discard)
         return {"task_id": request_id, "status": "pending", "estimated_completion_seconds": ESTIMATED_SECONDS,

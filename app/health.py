@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import asyncpg
 import redis.asyncio as aioredis
 
+from agents.store_retry import retry_budget
 from agents.task_stop import cancel_and_wait
 from engine import isolation
 from engine.isolation import Isolation
@@ -24,6 +25,11 @@ class ServiceHealth:
     where: str
     latency_ms: float | None = None
     error: str | None = None
+    supervision: str | None = None  # embedded only: "up", "restarting (attempt 2)", "down: ..." (app/supervisor.py)
+
+    def as_json(self) -> dict[str, object]:
+        return {"up": self.up, "mode": self.mode, "where": self.where, "latency_ms": self.latency_ms,
+                "error": self.error, "supervision": self.supervision}
 
 
 @dataclass(frozen=True)
@@ -54,18 +60,23 @@ async def check(
     postgres_where: tuple[str, str],
     redis_where: tuple[str, str],
     timeout_s: float = 2.0,
+    supervision: dict[str, str] | None = None,
 ) -> HealthReport:
     allowed: list[bool] = []
 
     async def postgres_probe() -> None:
-        allowed.append(bool(await pool.fetchval(
-            "SELECT allow_unisolated FROM execution_settings WHERE id = 1")))
+        with retry_budget(0):  # a probe reports the store as it is now; it does not wait for it
+            allowed.append(bool(await pool.fetchval(
+                "SELECT allow_unisolated FROM execution_settings WHERE id = 1")))
 
     pg, rd, sandbox = await asyncio.gather(
         _timed("postgres", *postgres_where, postgres_probe(), timeout_s),
         _timed("redis", *redis_where, redis_client.ping(), timeout_s),
         asyncio.to_thread(isolation.probe),
     )
+    if supervision:
+        pg = replace(pg, supervision=supervision.get("postgres"))
+        rd = replace(rd, supervision=supervision.get("redis"))
     return HealthReport(pg, rd, sandbox, allow_unisolated=bool(allowed and allowed[0]))
 
 

@@ -153,6 +153,17 @@ class ServiceManager:
                     await self.postgres.stop()
         self.endpoints = None
 
+    async def restart(self, name: str) -> None:
+        """Start an embedded server that died (``app/supervisor.py``), or adopt the one another process
+        sharing this data dir started first: both happen under the services lock."""
+        async with self._locked():
+            if name == "postgres":
+                await self.postgres.start()
+            elif name == "redis":
+                await self.redis.start()
+            else:
+                raise ValueError(f"no embedded server called {name!r}")
+
     def connect_hints(self) -> list[str]:
         """Shell lines to reach the embedded servers by hand (passwords read from their files)."""
         from app.embedded_postgres import DATABASE, SUPERUSER, bin_dir

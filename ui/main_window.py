@@ -128,9 +128,11 @@ class MainWindow(QMainWindow):
             generate.show_sandbox(report.sandbox, report.allow_unisolated)
         if not report.all_up:
             down = [h for h in (report.postgres, report.redis) if not h.up]
-            self.message.setText(
-                "Lost " + " and ".join(_name(h.name) for h in down) + "; retrying every 2 s…"
-            )
+            restarting = [h for h in down if (h.supervision or "").startswith("restarting")]
+            text = "Lost " + " and ".join(_name(h.name) for h in down)
+            if restarting:
+                text += "; starting " + " and ".join(_name(h.name) for h in restarting) + " again"
+            self.message.setText(text + "; work in progress waits for it, retrying every 2 s…")
         elif self.message.text().startswith("Lost"):
             self.message.setText("Reconnected")
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 from app.health import Isolation, ServiceHealth
 
-_COLORS = {"up": "#2e9e44", "down": "#d64545", "unknown": "#8a8a8a"}
+_COLORS = {"up": "#2e9e44", "down": "#d64545", "restarting": "#d99a1e", "unknown": "#8a8a8a"}
 _LABELS = {"postgres": "PostgreSQL", "redis": "Redis"}
 
 
@@ -28,11 +28,18 @@ class ServiceIndicator(QLabel):
             latency = f"{health.latency_ms:.1f} ms" if health.latency_ms is not None else ""
             self.state = "up"
             self._render("up", f"up · {health.mode} · {health.where}")
-            self.setToolTip(f"{_LABELS[self.service]} answered in {latency}\n{health.where}")
+            restarted = f"\n{health.supervision}" if health.supervision not in (None, "up") else ""
+            self.setToolTip(f"{_LABELS[self.service]} answered in {latency}\n{health.where}{restarted}")
+        elif health.supervision and health.supervision.startswith("restarting"):
+            self.state = "restarting"
+            self._render("restarting", f"{health.supervision} · {health.where}")
+            self.setToolTip(f"{_LABELS[self.service]} stopped; the app is starting it again.\n"
+                            f"Last answer: {health.error}")
         else:
             self.state = "down"
             self._render("down", f"down · {health.mode} · {health.where}")
-            self.setToolTip(f"{_LABELS[self.service]} did not answer: {health.error}")
+            why = f"\nSupervisor: {health.supervision}" if health.supervision else ""
+            self.setToolTip(f"{_LABELS[self.service]} did not answer: {health.error}{why}")
 
     def _render(self, state: str, text: str) -> None:
         self.setText(
