@@ -29,7 +29,7 @@ _LOCK_KEY = "agents:reconciler:lock"
 
 class Reconciler:
     def __init__(self, pool: asyncpg.Pool, redis: aioredis.Redis, *, interval_s: float = 2.0,
-                 pending_after_s: float = 5.0, silent_after_s: float = 6.0, max_attempts: int = 3) -> None:
+                 pending_after_s: float = 5.0, silent_after_s: float = 6.0, max_attempts: int = 5) -> None:
         self.pool = pool
         self.redis = redis
         self.bus = Bus(redis)

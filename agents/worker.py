@@ -51,7 +51,7 @@ class WorkerSettings:
     heartbeat_interval_s: float = 1.0
     alive_ttl_s: float = 5.0
     reclaim_idle_ms: int = 5000
-    max_attempts: int = 3
+    max_attempts: int = 5
     block_ms: int = 200
     lease_s: float = 20.0
     renew_every_s: float = 2.0

@@ -15,7 +15,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from agents import concurrency
-from agents.base import Services
+from agents.base import Agent, Services
 from agents.generation.search import PynguinRunner
 from agents.generation.symbolic import CrossHairRunner
 from agents.llm_gateway import GatewaySettings, LLMGateway, api_key_from_keyring
@@ -63,18 +63,23 @@ class AgentHost:
     """
 
     def __init__(self, services: Services, agent_types: list[str], *, max_concurrent_tasks: int = 5,
-                 reconcile: bool = True, lease_s: float = 20.0) -> None:
+                 reconcile: bool = True, lease_s: float = 20.0, max_attempts: int = 5, extra_agents: list[Agent] | None = None) -> None:
+        """``extra_agents``: agent objects of other types (``aiwebtest worker --agent-class``); a task
+        type they handle is announced on the stream named after that type."""
         self.services = services
         self.agent_types = agent_types
+        self.extra_agents = list(extra_agents or [])
         self.max_concurrent_tasks = max_concurrent_tasks
         self.lease_s = lease_s
+        self.max_attempts = max_attempts
         self.workers: list[AgentWorker] = []
-        self.reconciler = Reconciler(services.pool, services.redis) if reconcile and agent_types else None
+        self.reconciler = (Reconciler(services.pool, services.redis, max_attempts=max_attempts)
+                           if reconcile and (agent_types or self.extra_agents) else None)
 
     async def start(self) -> None:
         Path(self.services.workspace).mkdir(parents=True, exist_ok=True)
-        for agent_type in self.agent_types:
-            worker = AgentWorker(make_agent(agent_type), self.services, self.settings_for(agent_type))
+        for agent in [*(make_agent(t) for t in self.agent_types), *self.extra_agents]:
+            worker = AgentWorker(agent, self.services, self.settings_for(agent.agent_type))
             await worker.start()
             self.workers.append(worker)
         if self.reconciler is not None:
@@ -82,7 +87,8 @@ class AgentHost:
 
     def settings_for(self, agent_type: str) -> WorkerSettings:
         return WorkerSettings(max_concurrent_tasks=concurrency.slots(agent_type, self.max_concurrent_tasks),
-                              lease_s=self.lease_s, renew_every_s=max(self.lease_s / 10, 0.2))
+                              lease_s=self.lease_s, renew_every_s=max(self.lease_s / 10, 0.2),
+                              max_attempts=self.max_attempts)
 
     async def add_instance(self, agent_type: str) -> AgentWorker:
         worker = AgentWorker(make_agent(agent_type), self.services, self.settings_for(agent_type))

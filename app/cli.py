@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
 import signal
 import sys
 from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 import asyncpg
@@ -64,7 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--write", action="store_true", help="write the test files into the repository (never overwrites)")
     gen.add_argument("--timeout", type=float, default=3600)
     worker = sub.add_parser("worker", help="run only some agents against the shared PostgreSQL and Redis")
-    worker.add_argument("--agents", required=True, help="comma list, e.g. evolution,analysis")
+    worker.add_argument("--agents", required=True, help="comma list, e.g. evolution,analysis; or none")
+    worker.add_argument("--agent-class", action="append", default=[], metavar="MODULE:CLASS",
+                        help="also run an agent of your own (an object with agent_type, capabilities, priority "
+                             "and async handle(ctx)); its tasks go to the stream named after its agent_type")
     sub.add_parser("api-token", help="print the REST API's bearer token (made on first use)")
     services = sub.add_parser("services", help="embedded server commands")
     services_sub = services.add_subparsers(dest="services_command", required=True)
@@ -97,7 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_generate(config, args))
         if args.command == "worker":
             config = load_config(aiwebtest_agents=args.agents, **overrides)
-            return asyncio.run(_serve(config, api=False, label=f"worker ({config.aiwebtest_agents})"))
+            extra = [_load_agent(spec) for spec in args.agent_class]
+            names = ",".join([config.aiwebtest_agents, *(a.agent_type for a in extra)])
+            return asyncio.run(_serve(config, api=False, label=f"worker ({names})", extra_agents=extra))
         if args.command == "api-token":
             print(config.api_token())
             return 0
@@ -120,8 +127,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-async def _serve(config: Config, *, api: bool = True, label: str = "serving") -> int:
-    core = AppCore(config, serve_api=api)
+def _load_agent(spec: str) -> Any:
+    module_name, _, class_name = spec.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"--agent-class {spec}: cannot load it ({exc}); give MODULE:CLASS, "
+                          "importable from the current folder") from None
+    return cls()
+
+
+async def _serve(config: Config, *, api: bool = True, label: str = "serving", extra_agents: list[Any] | None = None) -> int:
+    core = AppCore(config, serve_api=api, extra_agents=extra_agents)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -130,7 +147,7 @@ async def _serve(config: Config, *, api: bool = True, label: str = "serving") ->
         await core.start(progress=lambda msg: logging.getLogger("aiwebtest").info(msg))
         ep = core.endpoints
         assert ep is not None
-        agents = ",".join(core.agent_types) or "none"
+        agents = ",".join([*core.agent_types, *(a.agent_type for a in core.extra_agents)]) or "none"
         print(
             f"aiwebtest {label}: postgres {ep.postgres_mode} {ep.postgres_where}; "
             f"redis {ep.redis_mode} {ep.redis_where}; api {core.api.url if core.api else '-'}; "

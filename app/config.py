@@ -36,6 +36,7 @@ _EXPECTS: dict[str, str] = {
     "agent_max_concurrent_tasks": "a whole number from 1 to 100",
     "agent_token_budget_daily": "a whole number from 10000 to 10000000",
     "agent_lease_s": "seconds from 1 to 600",
+    "agent_max_attempts": "a whole number from 1 to 100",
     "llm_model": "a model name such as gpt-4o-mini",
     "llm_base_url": "an http(s) URL of an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8080/v1",
     "postgres_url": "a postgresql:// URL",
@@ -64,6 +65,9 @@ class Config(BaseSettings):
     # How long a task stays with a worker that stopped renewing its lease (died or stalled).
     # Longer than a database restart: renewals cannot reach it meanwhile.
     agent_lease_s: float = Field(20.0, ge=1.0, le=600.0)
+    # How many times a task may start (its worker died or stalled each time) before it is failed
+    # and dead-lettered: a task that kills every worker it lands on must not take them all down.
+    agent_max_attempts: int = Field(5, ge=1, le=100)
     llm_model: str = Field("gpt-4o-mini", min_length=1, max_length=100)
     llm_api_key: SecretStr | None = None
     llm_base_url: str | None = None

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 import redis.asyncio as aioredis
@@ -46,9 +47,10 @@ class AppCore:
     """
 
     def __init__(self, config: Config, *, serve_api: bool = True, api_required: bool = True,
-                 agent_types: list[str] | None = None) -> None:
+                 agent_types: list[str] | None = None, extra_agents: list[Any] | None = None) -> None:
         self.config = config
         self.agent_types = config.agent_types if agent_types is None else agent_types
+        self.extra_agents = list(extra_agents or [])
         self.agents: AgentHost | None = None
         self.config_watcher: ConfigWatcher | None = None
         self.generation: GenerationService | None = None
@@ -96,7 +98,8 @@ class AppCore:
                 say(f"Starting agents: {', '.join(self.agent_types)}…")
             limit = await system_config.get(self.pool, "max_concurrent_tasks")
             self.agents = AgentHost(services, self.agent_types, max_concurrent_tasks=int(limit or 5),
-                                    lease_s=self.config.agent_lease_s)
+                                    lease_s=self.config.agent_lease_s,
+                                    max_attempts=self.config.agent_max_attempts, extra_agents=self.extra_agents)
             await self.agents.start()
             t3 = time.perf_counter()
             if self.serve_api:

@@ -16,7 +16,7 @@ from agents.reconciler import Reconciler
 from agents.worker import AgentWorker, WorkerSettings
 
 FAST = WorkerSettings(heartbeat_interval_s=0.2, alive_ttl_s=1.0, reclaim_idle_ms=600, block_ms=50,
-                      lease_s=1.0, renew_every_s=0.2)
+                      lease_s=1.0, renew_every_s=0.2, max_attempts=3)
 
 
 class EchoAgent:
