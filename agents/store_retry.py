@@ -47,6 +47,10 @@ TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TRANSIENT_TYPES):
         return True
+    # A connection cut mid-query can leave asyncpg's protocol in a state its pool's reset trips on
+    # ("cannot switch to state 15; another operation (2) is in progress"; seen in the soak with faults).
+    if isinstance(exc, asyncpg.exceptions.InternalClientError) and "another operation" in str(exc):
+        return True
     # asyncpg raises a bare InterfaceError for a connection that closed under it.
     return isinstance(exc, asyncpg.InterfaceError) and "closed" in str(exc)
 

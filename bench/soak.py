@@ -53,7 +53,7 @@ def _quantiles(samples: list[float]) -> dict[str, float]:
     return {"p50": round(q[49], 2), "p99": round(q[98], 2), "max": round(max(samples), 2)}
 
 
-async def _child(minutes: float, in_flight: int, trace: bool) -> int:
+async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0) -> int:
     import tracemalloc
 
     import httpx
@@ -137,12 +137,40 @@ async def _child(minutes: float, in_flight: int, trace: bool) -> int:
                     counts["http_bad"] += 1
                 await asyncio.sleep(1.0)
 
+    async def faults() -> None:
+        """Every ``fault_every_min`` minutes one store dies: Redis kill -9, PostgreSQL kill -9, then
+        ``pg_ctl restart -m fast``, in turn; the supervisor must bring each back and work carry on."""
+        import os as _os
+        import signal as _signal
+
+        n = 0
+        while not stop.is_set():
+            await asyncio.sleep(fault_every_min * 60)
+            kind = ("redis kill -9", "postgres kill -9", "pg_ctl restart -m fast")[n % 3]
+            n += 1
+            pg, rd = core.services.postgres, core.services.redis
+            t0 = time.monotonic()
+            if kind == "redis kill -9" and rd.running_info():
+                _os.kill(rd.running_info().pid, _signal.SIGKILL)
+            elif kind == "postgres kill -9" and pg.running_info():
+                _os.kill(pg.running_info().pid, _signal.SIGKILL)
+            else:
+                await pg._pg_ctl("restart", "-m", "fast", "-w", "-t", "60", "-l", str(pg.log_file), check=False)
+            await asyncio.sleep(0.5)
+            alive = rd.running_info if kind.startswith("redis") else pg.running_info
+            while alive() is None and time.monotonic() - t0 < 60:
+                await asyncio.sleep(0.1)
+            counts["faults"] = counts.get("faults", 0) + 1
+            print(f"fault {n}: {kind}; running again after {time.monotonic() - t0:.1f} s", flush=True)
+
     proc = psutil.Process()
     baseline_snapshot = None
     if trace:
         tracemalloc.start(8)
     workers = [asyncio.ensure_future(generations()) for _ in range(in_flight)]
     workers.append(asyncio.ensure_future(http_traffic()))
+    if fault_every_min:
+        workers.append(asyncio.ensure_future(faults()))
     started = time.monotonic()
     minute = 0
     try:
@@ -180,18 +208,19 @@ async def _child(minutes: float, in_flight: int, trace: bool) -> int:
     return 0
 
 
-def _run_child(minutes: float, in_flight: int, trace: bool) -> int:
+def _run_child(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0) -> int:
     import qasync
 
     from ui.gui_app import qt_application
 
     qt_application()
-    return qasync.run(_child(minutes, in_flight, trace))
+    return qasync.run(_child(minutes, in_flight, trace, fault_every_min))
 
 
-def _parent(minutes: float, in_flight: int, trace: bool) -> int:
+def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0) -> int:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    cmd = [sys.executable, __file__, "--child", "--minutes", str(minutes), "--in-flight", str(in_flight)]
+    cmd = [sys.executable, __file__, "--child", "--minutes", str(minutes), "--in-flight", str(in_flight),
+           "--fault-every-min", str(fault_every_min)]
     if trace:
         cmd.append("--trace")
     print(f"soak: {minutes:g} min, {in_flight} generation(s) in flight, panels refreshing every 1 s", flush=True)
@@ -240,8 +269,10 @@ if __name__ == "__main__":
     parser.add_argument("--in-flight", type=int, default=2)
     parser.add_argument("--trace", action="store_true",
                         help="tracemalloc: print each minute where memory grew since minute 2 (slower)")
+    parser.add_argument("--fault-every-min", type=float, default=0,
+                        help="kill a store this often (Redis -9, PostgreSQL -9, pg_ctl restart, in turn); 0: never")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        sys.exit(_run_child(args.minutes, args.in_flight, args.trace))
-    sys.exit(_parent(args.minutes, args.in_flight, args.trace))
+        sys.exit(_run_child(args.minutes, args.in_flight, args.trace, args.fault_every_min))
+    sys.exit(_parent(args.minutes, args.in_flight, args.trace, args.fault_every_min))
