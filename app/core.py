@@ -9,6 +9,7 @@ build on this one object.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -110,6 +111,10 @@ class AppCore:
             await self.shutdown()
             raise
         self.timings_s = {"services": t1 - t0, "migrations": t2 - t1, "pools": t3 - t2, "api": t4 - t3}
+        # Everything alive now (modules, schemas, the agents) lives as long as the app. Frozen, the
+        # collector stops re-scanning it in every full collection: tests/app/test_loop_blocking.py
+        # measured one full collection holding the loop for 146 ms of CPU before, none over 100 ms after.
+        gc.freeze()
         # "pools" includes starting the in-process agents.
         say("Ready")
 
