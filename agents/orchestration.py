@@ -15,6 +15,10 @@ from agents.base import TaskContext, TaskFailed
 from agents.plan import GenerationPlan, PlanError
 
 
+# The steps a generation request goes through, each a child task "<root id>.<step>" (agents/base.py delegate).
+STEPS = ("observe", "requirements", "analyze", "evolve", "report")
+
+
 class OrchestrationAgent:
     agent_type = "orchestration"
     capabilities = [{"name": "planning", "version": "1.0.0"}, {"name": "coordination", "version": "1.0.0"}]

@@ -19,6 +19,7 @@ import asyncpg
 
 from agents import tasks
 from agents.base import Services, dispatch
+from agents.orchestration import STEPS as ORCHESTRATION_STEPS
 from agents.plan import DEFAULT_PLAN
 from agents.store_retry import AGENT_BUDGET_S, retry_budget
 from agents.task_stop import cancel_and_wait
@@ -170,7 +171,34 @@ class GenerationService:
         task = await tasks.get(self.pool, task_id) if task_id else None
         if task is None:
             return None
-        return {**_task_json(task), "route": row["route"] if row else "agents"}
+        return {**_task_json(task), "route": row["route"] if row else "agents", "queue": await self.queue(task)}
+
+    async def queue(self, task: dict[str, Any]) -> dict[str, Any] | None:
+        """Where a request waits, if it waits: its first pending step and that step's place in line.
+
+        Work beyond the agents' slots (``agents/concurrency.py``) waits as
+        pending tasks, handed out oldest first; the place is 1 + the
+        pending tasks of the same type created before it. None once no
+        step of the request waits for a slot.
+        """
+        if task["status"] == "pending":
+            waiting = task
+        elif task["status"] == "in_progress":
+            steps = [f"{task['task_id']}.{step}" for step in ORCHESTRATION_STEPS]
+            waiting = await self.pool.fetchrow(
+                "SELECT task_id, task_type, created_at FROM agent_tasks WHERE task_id = ANY($1) "
+                "AND status = 'pending' ORDER BY created_at LIMIT 1", steps)
+        else:
+            return None
+        if waiting is None:
+            return None
+        row = await self.pool.fetchrow(
+            "SELECT count(*) AS position, "
+            "EXTRACT(EPOCH FROM ((now() AT TIME ZONE 'utc') - $2::timestamp)) AS waited_s "
+            "FROM agent_tasks WHERE task_type = $1 AND status = 'pending' AND created_at <= $2",
+            waiting["task_type"], waiting["created_at"])
+        return {"step": waiting["task_type"], "position": max(int(row["position"]), 1),
+                "waited_s": round(float(row["waited_s"]), 1)}
 
     async def wait(self, request_id: str, timeout_s: float = 3600, poll_s: float = 0.2) -> dict[str, Any]:
         loop = asyncio.get_running_loop()

@@ -103,3 +103,23 @@ async def _wait(client, task_id: str, timeout_s: float = 120) -> dict:
             return state
         await asyncio.sleep(0.5)
     raise AssertionError(f"{task_id} did not finish")
+
+
+async def test_status_reports_the_place_in_line_of_a_waiting_request(generation, sample_repo, pool) -> None:
+    """No agent runs here, so requests wait: each is told its place, and later the step it waits at."""
+    from agents import tasks
+    from app.generation import GenerateRequest
+
+    ids = [(await generation.submit(GenerateRequest(str(sample_repo), ["calc.py"]), use_agents=True))["task_id"]
+           for _ in range(3)]
+    queues = [(await generation.status(task_id))["queue"] for task_id in ids]
+    assert [(q["step"], q["position"]) for q in queues] == [("generate", 1), ("generate", 2), ("generate", 3)]
+    assert all(q["waited_s"] >= 0 for q in queues)
+    # The first is being orchestrated and its evolve step waits for a free evolution slot.
+    await pool.execute("UPDATE agent_tasks SET status = 'in_progress' WHERE task_id = $1", ids[0])
+    await tasks.create(pool, "evolve", {}, task_id=f"{ids[0]}.evolve")
+    state = await generation.status(ids[0])
+    assert (state["queue"]["step"], state["queue"]["position"]) == ("evolve", 1)
+    assert (await generation.status(ids[1]))["queue"]["position"] == 1  # one ahead of it left the line
+    await pool.execute("UPDATE agent_tasks SET status = 'completed' WHERE task_id = ANY($1)", [ids[0], f"{ids[0]}.evolve"])
+    assert (await generation.status(ids[0]))["queue"] is None
