@@ -77,7 +77,7 @@ class Rss:
         self.peak_servers_mb = max(self.peak_servers_mb, servers / 2**20)
 
 
-async def _run(requests: int, timeout_s: float) -> int:
+async def _run(requests: int, timeout_s: float, search_time_s: int) -> int:
     import httpx
 
     from tests.helpers.llm_server import ScriptedLLM
@@ -100,7 +100,7 @@ async def _run(requests: int, timeout_s: float) -> int:
                                capture_output=True, text=True, check=True).stdout.strip()
         rss = Rss(app.pid, data)
         body = {"repository_url": str(repo), "target_files": ["calc.py"], "coverage_target": 0.5,
-                "max_rounds": 1, "strategy": "llm"}
+                "max_rounds": 1, "strategy": "llm", "search_time_s": search_time_s}
         async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
                                      timeout=120) as client:
 
@@ -123,6 +123,8 @@ async def _run(requests: int, timeout_s: float) -> int:
                 return "timed out", time.perf_counter() - started, ""
 
             print(f"load: app at {url}; data {data}", flush=True)
+            status, warm_s, why = await one([])  # installs the generator tools into the fresh data dir
+            print(f"  warm-up request: {status} in {warm_s:.1f} s {why}", flush=True)
             status, single_s, why = await one([])
             print(f"  one request alone: {status} in {single_s:.1f} s {why}", flush=True)
             if status != "completed":
@@ -178,5 +180,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one request may take")
+    parser.add_argument("--search-time", type=int, default=10,
+                        help="each request's search budget (CrossHair runs beside the model in round 1)")
     args = parser.parse_args()
-    sys.exit(asyncio.run(_run(args.requests, args.timeout)))
+    sys.exit(asyncio.run(_run(args.requests, args.timeout, args.search_time)))
