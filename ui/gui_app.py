@@ -203,6 +203,12 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     window.show_health(dataclasses.replace(live, sandbox=missing, allow_unisolated=False))
     await asyncio.sleep(0.4)
     window.grab().save(str(folder / "generate-no-sandbox.png"))
+    # The failed state of a store: PostgreSQL killed, the app starting it again.
+    restarting = dataclasses.replace(live.postgres, up=False, latency_ms=None, supervision="restarting (attempt 1)",
+                                     error="connection refused")
+    window.show_health(dataclasses.replace(live, postgres=restarting))
+    await asyncio.sleep(0.4)
+    window.grab().save(str(folder / "postgres-restarting.png"))
     window.show_health(live)
     print(f"screenshots written to {folder}")
     return 0

@@ -131,8 +131,9 @@ class MainWindow(QMainWindow):
             restarting = [h for h in down if (h.supervision or "").startswith("restarting")]
             text = "Lost " + " and ".join(_name(h.name) for h in down)
             if restarting:
-                text += "; starting " + " and ".join(_name(h.name) for h in restarting) + " again"
-            self.message.setText(text + "; work in progress waits for it, retrying every 2 s…")
+                self.message.setText(text + "; restarting it, work waits…")
+            else:
+                self.message.setText(text + "; work waits, retrying every 2 s…")
         elif self.message.text().startswith("Lost"):
             self.message.setText("Reconnected")
 

@@ -32,9 +32,9 @@ class ServiceIndicator(QLabel):
             self.setToolTip(f"{_LABELS[self.service]} answered in {latency}\n{health.where}{restarted}")
         elif health.supervision and health.supervision.startswith("restarting"):
             self.state = "restarting"
-            self._render("restarting", f"{health.supervision} · {health.where}")
-            self.setToolTip(f"{_LABELS[self.service]} stopped; the app is starting it again.\n"
-                            f"Last answer: {health.error}")
+            self._render("restarting", "restarting…")
+            self.setToolTip(f"{_LABELS[self.service]} stopped; the app is starting it again: {health.supervision}.\n"
+                            f"Work in progress waits for it. Last answer: {health.error}\n{health.where}")
         else:
             self.state = "down"
             self._render("down", f"down · {health.mode} · {health.where}")
