@@ -180,7 +180,7 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
             "detail": f"{store} is not answering ({type(exc).__name__}); it is being restarted or reconnected: "
                       f"try again in {RETRY_AFTER_S} s", "errors": []})
 
-    for kind in (*TRANSIENT_TYPES, asyncpg.InterfaceError):
+    for kind in (*TRANSIENT_TYPES, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError):
         api.add_exception_handler(kind, on_store_down)
 
     @api.post("/api/v1/execute")

@@ -48,7 +48,9 @@ async def _timed(name: str, mode: str, where: str, probe: Awaitable[object], tim
     start = time.perf_counter()
     try:
         await asyncio.wait_for(probe, timeout_s)
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, aioredis.RedisError, TimeoutError) as exc:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError,
+            aioredis.RedisError, TimeoutError) as exc:
+        # InternalClientError: asyncpg's protocol after a connection cut mid-query (a restart).
         return ServiceHealth(name, False, mode, where, error=str(exc) or type(exc).__name__)
     return ServiceHealth(name, True, mode, where, latency_ms=(time.perf_counter() - start) * 1000)
 

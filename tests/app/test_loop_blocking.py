@@ -48,7 +48,8 @@ async def test_no_step_of_the_app_holds_the_loop_over_100_ms(
                 for requirements in (words[:MAX_REQUIREMENTS_CHARS], ""):
                     reply = await client.post("/api/v2/tests/generate", json={
                         "repository_url": str(sample_repo), "target_files": ["calc.py"], "requirements": requirements,
-                        "coverage_target": 0.5, "max_rounds": 1, "strategy": "llm", "conversation_id": "loop-check"})
+                        "coverage_target": 0.5, "max_rounds": 1, "strategy": "llm", "conversation_id": "loop-check",
+                        "search_time_s": 5})
                     assert reply.status_code == 200, reply.text
                     ids.append(reply.json()["task_id"])
                 for task_id in ids:
