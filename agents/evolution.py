@@ -250,7 +250,10 @@ class EvolutionAgent:
     async def _mutation(self, ctx: TaskContext, repo: Path, targets: list[str], kept: list[dict[str, Any]],
                         p: dict[str, Any]) -> dict[str, Any]:
         """The kept suite's mutation score, time-boxed to a fifth of the search budget (15-120 s)."""
-        box = min(120.0, max(15.0, 0.2 * GenerationPlan.of(p).search_time_s))
+        plan = GenerationPlan.of(p)
+        if not plan.mutation_score:
+            return {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
+        box = min(120.0, max(15.0, 0.2 * plan.search_time_s))
         await ctx.progress(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
         python = p.get("interpreter") or choose_interpreter(None)

@@ -23,6 +23,8 @@ class GenerationPlan(BaseModel):
     max_rounds: int = Field(3, ge=1, le=20, description="rounds of generation at most")
     search_time_s: int = Field(20, ge=5, le=600, description="search budget in seconds for the whole request")
     generate_anyway: bool = Field(False, description="generate even when existing tests already reach the target")
+    mutation_score: bool = Field(True, description="measure the kept tests' mutation score (time-boxed: a fifth "
+                                                   "of the search budget, 15-120 s); false saves that time")
 
     @classmethod
     def of(cls, payload: dict[str, Any]) -> GenerationPlan:

@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use the agents whatever the rollout says")
     route.add_argument("--phase2", dest="use_agents", action="store_const", const=False,
                        help="use the Phase 2 single-shot path")
+    gen.add_argument("--no-mutation", action="store_true",
+                     help="skip the kept tests' mutation score (it takes a fifth of the search time, 15-120 s)")
     gen.add_argument("--json", action="store_true", help="print the v2 result as JSON")
     gen.add_argument("--write", action="store_true", help="write the test files into the repository (never overwrites)")
     gen.add_argument("--timeout", type=float, default=3600)

@@ -27,6 +27,7 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             coverage_target=args.coverage_target, requirements=args.requirements,
             conversation_id=args.conversation_id, strategy=args.strategy,
             max_rounds=args.max_rounds, search_time_s=args.search_time, generate_anyway=args.even_if_met,
+            mutation_score=not args.no_mutation,
         )
         submitted = await core.generation.submit(request, use_agents=args.use_agents)
         say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))

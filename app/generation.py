@@ -58,6 +58,7 @@ class GenerateRequest:
     max_rounds: int = DEFAULT_PLAN.max_rounds
     search_time_s: int = DEFAULT_PLAN.search_time_s
     generate_anyway: bool = DEFAULT_PLAN.generate_anyway  # the plan's fields: agents/plan.py
+    mutation_score: bool = DEFAULT_PLAN.mutation_score
 
     def validate(self) -> None:
         for name in ("repository_url", "requirements", "conversation_id"):

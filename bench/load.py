@@ -77,7 +77,7 @@ class Rss:
         self.peak_servers_mb = max(self.peak_servers_mb, servers / 2**20)
 
 
-async def _run(requests: int, timeout_s: float, search_time_s: int) -> int:
+async def _run(requests: int, timeout_s: float, search_time_s: int, mutation: bool) -> int:
     import httpx
 
     from tests.helpers.llm_server import ScriptedLLM
@@ -100,7 +100,7 @@ async def _run(requests: int, timeout_s: float, search_time_s: int) -> int:
                                capture_output=True, text=True, check=True).stdout.strip()
         rss = Rss(app.pid, data)
         body = {"repository_url": str(repo), "target_files": ["calc.py"], "coverage_target": 0.5,
-                "max_rounds": 1, "strategy": "llm", "search_time_s": search_time_s}
+                "max_rounds": 1, "strategy": "llm", "search_time_s": search_time_s, "mutation_score": mutation}
         async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
                                      timeout=120) as client:
 
@@ -182,5 +182,7 @@ if __name__ == "__main__":
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one request may take")
     parser.add_argument("--search-time", type=int, default=10,
                         help="each request's search budget (CrossHair runs beside the model in round 1)")
+    parser.add_argument("--mutation", action="store_true",
+                        help="also measure each request's mutation score (15 s or more of CPU per request)")
     args = parser.parse_args()
-    sys.exit(asyncio.run(_run(args.requests, args.timeout, args.search_time)))
+    sys.exit(asyncio.run(_run(args.requests, args.timeout, args.search_time, args.mutation)))

@@ -49,12 +49,13 @@ async def test_no_step_of_the_app_holds_the_loop_over_100_ms(
                     reply = await client.post("/api/v2/tests/generate", json={
                         "repository_url": str(sample_repo), "target_files": ["calc.py"], "requirements": requirements,
                         "coverage_target": 0.5, "max_rounds": 1, "strategy": "llm", "conversation_id": "loop-check",
-                        "search_time_s": 5})
+                        "search_time_s": 5, "mutation_score": False})
                     assert reply.status_code == 200, reply.text
                     ids.append(reply.json()["task_id"])
                 for task_id in ids:
                     state = await core.generation.wait(task_id, timeout_s=300)
                     assert state["status"] == "completed", state["error"]
+                    assert "not measured" in state["result"]["mutation"]["error"]  # mutation_score false honoured
                 for path in ("/api/v2/agents", "/api/v2/metrics/dashboard", "/api/health"):
                     assert (await client.get(path)).status_code == 200
     finally:

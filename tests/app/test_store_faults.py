@@ -99,7 +99,8 @@ async def test_generations_survive_postgres_restart_postgres_kill_and_redis_kill
             for _ in range(5):
                 reply = await client.post("/api/v2/tests/generate", json={
                     "repository_url": str(sample_repo), "target_files": ["calc.py"], "coverage_target": 0.5,
-                    "max_rounds": 1, "strategy": "llm", "search_time_s": 5})
+                    "max_rounds": 1, "strategy": "llm", "search_time_s": 5,
+                    "mutation_score": False})
                 assert reply.status_code == 200, reply.text
                 ids.append(reply.json()["task_id"])
             await asyncio.sleep(2.0)  # in flight: observed, started evolving
