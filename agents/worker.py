@@ -21,8 +21,6 @@ import time
 import uuid
 from dataclasses import dataclass
 
-import asyncpg
-import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
 from agents import metrics, registry, tasks
@@ -30,15 +28,16 @@ from agents.base import Agent, Services, TaskContext, TaskFailed
 from agents.bus import Message
 from agents.constants import DEAD_LETTER_STREAM, group_name, heartbeat_key, inbox_stream, work_stream
 from agents.lease_keeper import LeaseKeeper
-from agents.store_retry import is_transient, with_retry
+from agents.store_retry import TRANSIENT_TYPES, is_transient
 from agents.task_stop import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
 CANCEL_GRACE_S = 10.0
 
-_TRANSIENT = (OSError, aioredis.ConnectionError, aioredis.TimeoutError, asyncpg.PostgresConnectionError,
-              asyncpg.InterfaceError, asyncpg.CannotConnectNowError)
+# Store calls retry themselves (app/db.py ResilientPool, the Redis client's retry); what still
+# arrives here is a store away longer than that, and a loop just tries again on its next turn.
+_TRANSIENT = TRANSIENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -209,15 +208,15 @@ class AgentWorker:
         pool = self.services.pool
         settings = self.settings
         token = tasks.new_lease_token()
-        claimed = await with_retry(lambda: tasks.claim(pool, message.task_id, self.agent_id, token,
-                                                       lease_s=settings.lease_s, max_attempts=settings.max_attempts))
+        claimed = await tasks.claim(pool, message.task_id, self.agent_id, token,
+                                    lease_s=settings.lease_s, max_attempts=settings.max_attempts)
         if claimed is None:  # finished already, held under a live lease, or out of attempts
-            attempts = await with_retry(lambda: tasks.exhaust(pool, message.task_id, settings.max_attempts))
+            attempts = await tasks.exhaust(pool, message.task_id, settings.max_attempts)
             if attempts is not None:
                 log.error("%s: task %s ran %d times without finishing; dead-lettered",
                           self.agent_id, message.task_id, attempts)
                 await self._dead_letter(message.task_id, attempts)
-            await with_retry(lambda: self.services.bus.ack(message, self.group))
+            await self.services.bus.ack(message, self.group)
             return
         self.keeper.hold(message.task_id, token)
         ctx = TaskContext(self.services, self.agent_id, claimed)
@@ -230,8 +229,7 @@ class AgentWorker:
                 result = await handler
             finally:
                 self.keeper.release(message.task_id)
-            done = await with_retry(lambda: tasks.complete(pool, message.task_id, token, result,
-                                                           token_usage=ctx.tokens_used))
+            done = await tasks.complete(pool, message.task_id, token, result, token_usage=ctx.tokens_used)
         except asyncio.CancelledError:
             if message.task_id not in self._lost:
                 handler.cancel()
@@ -243,17 +241,17 @@ class AgentWorker:
             reason = str(exc) if isinstance(exc, TaskFailed) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, TaskFailed):
                 log.exception("%s: task %s crashed", self.agent_id, message.task_id)
-            done = await with_retry(lambda: tasks.fail(pool, message.task_id, reason, token=token,
-                                                       token_usage=ctx.tokens_used))
+            done = await tasks.fail(pool, message.task_id, reason, token=token, token_usage=ctx.tokens_used)
         finally:
             self._running.pop(message.task_id, None)
             self._lost.discard(message.task_id)
         if done:
             latency_ms = (time.perf_counter() - started) * 1000
-            await with_retry(lambda: metrics.record_task(pool, self.agent_id, message.task_id, ctx.attempt, ok,
-                                                         latency_ms, ctx.tokens_used))
-        # Ack only now that the outcome is durable in Postgres.
-        await with_retry(lambda: self.services.bus.ack(message, self.group))
+            await metrics.record_task(pool, self.agent_id, message.task_id, ctx.attempt, ok, latency_ms,
+                                      ctx.tokens_used)
+        # Ack only now that the outcome is durable in Postgres. (The pool and the Redis client
+        # retry these calls through a restart themselves.)
+        await self.services.bus.ack(message, self.group)
 
     async def _dead_letter(self, task_id: str, attempts: int) -> None:
         try:
