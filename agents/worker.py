@@ -20,6 +20,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from redis.exceptions import ResponseError
 
@@ -223,32 +224,41 @@ class AgentWorker:
         started = time.perf_counter()
         handler = asyncio.get_running_loop().create_task(self.agent.handle(ctx), name=f"handle-{message.task_id}")
         self._running[message.task_id] = handler
-        ok = True
+        result: dict[str, Any] = {}
+        reason: str | None = None  # why it failed; None: it succeeded
         try:
             try:
                 result = await handler
             finally:
                 self.keeper.release(message.task_id)
-            done = await tasks.complete(pool, message.task_id, token, result, token_usage=ctx.tokens_used)
         except asyncio.CancelledError:
             if message.task_id not in self._lost:
                 handler.cancel()
                 raise  # stopping without drain: leave the message pending for another instance
             log.warning("%s: stopped %s, whose lease was lost", self.agent_id, message.task_id)
-            done = False
+            await self.services.bus.ack(message, self.group)
+            return
         except Exception as exc:  # noqa: BLE001 - every failure becomes the task's error
-            ok = False
             reason = str(exc) if isinstance(exc, TaskFailed) else f"{type(exc).__name__}: {exc}"
             if not isinstance(exc, TaskFailed):
                 log.exception("%s: task %s crashed", self.agent_id, message.task_id)
-            done = await tasks.fail(pool, message.task_id, reason, token=token, token_usage=ctx.tokens_used)
         finally:
             self._running.pop(message.task_id, None)
             self._lost.discard(message.task_id)
-        if done:
-            latency_ms = (time.perf_counter() - started) * 1000
-            await metrics.record_task(pool, self.agent_id, message.task_id, ctx.attempt, ok, latency_ms,
-                                      ctx.tokens_used)
+        latency_ms = (time.perf_counter() - started) * 1000
+
+        async def record_outcome(conn: Any) -> None:
+            # The outcome and its metrics in one transaction: a kill between them would
+            # otherwise leave a finished task without its tasks_completed row.
+            if reason is None:
+                done = await tasks.complete(conn, message.task_id, token, result, token_usage=ctx.tokens_used)
+            else:
+                done = await tasks.fail(conn, message.task_id, reason, token=token, token_usage=ctx.tokens_used)
+            if done:  # fenced: a holder that lost its lease records nothing
+                await metrics.record_task(conn, self.agent_id, message.task_id, ctx.attempt, reason is None,
+                                          latency_ms, ctx.tokens_used)
+
+        await pool.run(record_outcome)
         # Ack only now that the outcome is durable in Postgres. (The pool and the Redis client
         # retry these calls through a restart themselves.)
         await self.services.bus.ack(message, self.group)
