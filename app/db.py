@@ -14,6 +14,7 @@ Each connection gets the pgvector codec (``vector`` columns as
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -27,6 +28,22 @@ from redis.backoff import ExponentialWithJitterBackoff
 from agents.store_retry import with_retry
 
 T = TypeVar("T")
+
+
+class _OneLine(logging.Filter):
+    """asyncpg's pool logs each failed reconnect while PostgreSQL restarts as a WARNING with a full
+    traceback, a screenful per second on a CLI user's terminal (seen in a user trial with kill -9).
+    The message and the error on one line say the same."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
+            record.args = ()
+            record.exc_info = None
+        return True
+
+
+logging.getLogger("asyncpg.pool").addFilter(_OneLine())
 
 
 async def init_connection(conn: asyncpg.Connection) -> None:
