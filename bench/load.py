@@ -33,9 +33,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-GOOD = ("```python\nfrom calc import classify, safe_div, clamp\n\ndef test_all():\n    assert classify(-1) == 'negative'\n"
-        "    assert classify(0) == 'zero'\n    assert classify(2) == 'positive'\n    assert safe_div(1, 0) is None\n"
-        "    assert safe_div(4, 2) == 2\n    assert clamp(5, 0, 3) == 3\n```")
 
 
 def _quantile(values: list[float], q: float) -> float:
@@ -80,9 +77,10 @@ class Rss:
 async def _run(requests: int, timeout_s: float, search_time_s: int, mutation: bool) -> int:
     import httpx
 
+    from tests.helpers.calc_suites import MODEL_REPLY
     from tests.helpers.llm_server import ScriptedLLM
 
-    llm = ScriptedLLM(default={"content": GOOD}).start()
+    llm = ScriptedLLM(default={"content": MODEL_REPLY}).start()
     data = Path(tempfile.mkdtemp(prefix="awt-load-"))
     os.chmod(data, 0o755)
     repo = data / "repo"

@@ -40,9 +40,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-GOOD = ("```python\nfrom calc import classify, safe_div, clamp\n\ndef test_all():\n    assert classify(-1) == 'negative'\n"
-        "    assert classify(0) == 'zero'\n    assert classify(2) == 'positive'\n    assert safe_div(1, 0) is None\n"
-        "    assert safe_div(4, 2) == 2\n    assert clamp(5, 0, 3) == 3\n```")
 TICK_MS = 5
 
 
@@ -64,11 +61,12 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     from app.control import ControlCenter
     from app.core import AppCore
     from app.generation import GenerateRequest
+    from tests.helpers.calc_suites import MODEL_REPLY
     from tests.helpers.llm_server import ScriptedLLM
     from ui.async_bridge import AsyncRunner
     from ui.main_window import MainWindow
 
-    llm = ScriptedLLM(default={"content": GOOD}).start()
+    llm = ScriptedLLM(default={"content": MODEL_REPLY}).start()
     data = Path(tempfile.mkdtemp(prefix="awt-soak-"))
     repo = data / "repo"
     shutil.copytree(ROOT / "resources" / "sample_repo", repo)

@@ -17,20 +17,19 @@ from app.core import AppCore
 from app.generation import MAX_REQUIREMENTS_CHARS
 from app.services import Endpoints
 from tests.conftest import make_config
+from tests.helpers.calc_suites import MODEL_REPLY
 from tests.helpers.llm_server import ScriptedLLM
 from tests.helpers.loop_watch import watch_loop
 
 pytestmark = pytest.mark.slow
 LIMIT_S = 0.1
 
-GOOD = ("```python\nfrom calc import classify, safe_div, clamp\n\ndef test_all():\n    assert classify(-1) == 'negative'\n"
-        "    assert classify(0) == 'zero'\n    assert safe_div(1, 0) is None\n    assert clamp(5, 0, 3) == 3\n```")
 
 
 async def test_no_step_of_the_app_holds_the_loop_over_100_ms(
     servers: Endpoints, migrated_db: str, data_dir: Path, sample_repo: Path
 ) -> None:
-    llm = ScriptedLLM(default={"content": GOOD}).start()
+    llm = ScriptedLLM(default={"content": MODEL_REPLY}).start()
     config = make_config(data_dir, postgres_url=migrated_db, redis_streams_url=servers.redis_url,
                          llm_base_url=llm.base_url, aiwebtest_api_port=0)
     core = AppCore(config)

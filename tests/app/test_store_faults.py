@@ -21,13 +21,11 @@ import pytest
 
 from app.core import AppCore
 from tests.conftest import make_config
+from tests.helpers.calc_suites import MODEL_REPLY
 from tests.helpers.llm_server import ScriptedLLM
 
 pytestmark = pytest.mark.slow
 
-GOOD = ("```python\nfrom calc import classify, safe_div, clamp\n\ndef test_all():\n    assert classify(-1) == 'negative'\n"
-        "    assert classify(0) == 'zero'\n    assert classify(2) == 'positive'\n    assert safe_div(1, 0) is None\n"
-        "    assert safe_div(4, 2) == 2\n    assert clamp(5, 0, 3) == 3\n```")
 
 
 class ApiWatch:
@@ -66,7 +64,7 @@ async def _back_within(alive: Callable[[], bool], timeout_s: float) -> float:
 async def test_generations_survive_postgres_restart_postgres_kill_and_redis_kill(
     data_dir: Path, sample_repo: Path
 ) -> None:
-    llm = ScriptedLLM(default={"content": GOOD, "delay_s": 0.3}).start()
+    llm = ScriptedLLM(default={"content": MODEL_REPLY, "delay_s": 0.3}).start()
     config = make_config(data_dir, llm_base_url=llm.base_url, aiwebtest_api_port=0)
     core = AppCore(config)
     await core.start()

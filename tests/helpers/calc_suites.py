@@ -23,3 +23,6 @@ def test_clamp():
 
 # One call, one assertion: covers little and kills few mutants.
 WEAK_CALC_TESTS = "from calc import classify\n\ndef test_zero():\n    assert classify(0) == 'zero'\n"
+
+# A scripted model's answer for calc.py: STRONG_CALC_TESTS in the fenced block a model writes.
+MODEL_REPLY = f"```python\n{STRONG_CALC_TESTS}```"
