@@ -36,9 +36,6 @@ log = logging.getLogger(__name__)
 
 CANCEL_GRACE_S = 10.0
 
-# Store calls retry themselves (app/db.py ResilientPool, the Redis client's retry); what still
-# arrives here is a store away longer than that, and a loop just tries again on its next turn.
-_TRANSIENT = TRANSIENT_TYPES
 
 
 @dataclass(frozen=True)
@@ -105,7 +102,7 @@ class AgentWorker:
         self._stopping.set()
         try:
             await registry.set_status(self.services.pool, self.agent_id, "shutting_down")
-        except _TRANSIENT:
+        except TRANSIENT_TYPES:
             pass
         if self.active:
             await asyncio.wait(self.active, timeout=drain_timeout_s)
@@ -115,7 +112,7 @@ class AgentWorker:
         await self.keeper.stop()
         try:
             await self.services.redis.delete(heartbeat_key(self.agent_id))
-        except _TRANSIENT:
+        except TRANSIENT_TYPES:
             pass
 
     # -- loops -----------------------------------------------------------------
@@ -133,9 +130,13 @@ class AgentWorker:
         while not self._stopping.is_set():
             try:
                 await self._beat()
-            except _TRANSIENT as exc:
+            except TRANSIENT_TYPES as exc:
                 log.warning("%s: heartbeat failed (%s); retrying", self.agent_id, exc)
             await asyncio.sleep(self.settings.heartbeat_interval_s)
+
+    # The loops below catch TRANSIENT_TYPES: store calls retry themselves (app/db.py ResilientPool,
+    # the Redis client's retry), so what still arrives is a store away longer than that, and a loop
+    # simply tries again on its next turn.
 
     async def _tick_loop(self) -> None:
         """Tells the lease keeper the loop still turns; nothing here waits on a store."""
@@ -158,7 +159,7 @@ class AgentWorker:
                     await self._ensure_groups()
                     continue
                 raise
-            except _TRANSIENT as exc:
+            except TRANSIENT_TYPES as exc:
                 log.warning("%s: bus unreachable (%s); retrying in 1 s", self.agent_id, exc)
                 await asyncio.sleep(1.0)
                 continue
@@ -182,7 +183,7 @@ class AgentWorker:
                     )
                 except ResponseError:
                     continue
-                except _TRANSIENT:
+                except TRANSIENT_TYPES:
                     continue
                 for message in claimed:
                     log.info("%s picked up %s left by a consumer that is gone", self.agent_id, message.task_id)
