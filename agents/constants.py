@@ -16,6 +16,9 @@ TASK_HANDLERS: dict[str, str] = {
     "report": "reporting",
 }
 
+# The spec's AGENT_TOKEN_BUDGET_DAILY default; system_config.daily_token_budget when set.
+DEFAULT_DAILY_TOKEN_BUDGET = 1_000_000
+
 DEAD_LETTER_STREAM = "agents:dead-letter"
 BUDGET_KEY_PREFIX = "budget:tokens:"  # + UTC date, YYYY-MM-DD
 PROGRESS_CHANNEL_PREFIX = "task-progress:"  # + root task id

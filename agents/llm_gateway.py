@@ -5,8 +5,9 @@
   *reserves* its estimated tokens atomically (a Lua script) before it is
   sent and settles to the real usage after, so concurrent calls can never
   overshoot together. A call that would exceed the budget is refused.
-* **Price**: per-model USD per million tokens from ``system_config.llm_prices``
-  (defaults from the spec: gpt-4o-mini $0.15, gpt-4o $5).
+* **Price**: per-model USD per million input and output tokens from
+  ``system_config.llm_prices`` (``agents/prices.py``), applied to the usage the
+  response reports.
 * **Retries**: the ``openai`` client's own retry (exponential backoff with
   jitter, honouring ``retry-after``) covers 429, 5xx, connection errors
   and time-outs; we set how many.
@@ -27,14 +28,14 @@ import redis.asyncio as aioredis
 from openai import APIStatusError, AsyncOpenAI
 
 from agents import metrics
-from agents.constants import budget_key
+from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, budget_key
+from agents.prices import ModelPrice, with_defaults
 from app.errors import AppError
 
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "aiwebtest"
 KEYRING_USER = "llm_api_key"
-DEFAULT_PRICES_PER_MTOK: dict[str, float] = {"gpt-4o-mini": 0.15, "gpt-4o": 5.0}
 
 # KEYS[1] = day counter; ARGV = reserve, budget, ttl_s. Returns new total, or -1 if refused.
 _RESERVE = """
@@ -105,15 +106,14 @@ class LLMGateway:
 
     async def budget(self) -> int:
         value = await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'daily_token_budget'")
-        return int(value) if value else 1_000_000
+        return int(value) if value else DEFAULT_DAILY_TOKEN_BUDGET
 
     async def model(self) -> str:
         value = await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'llm_model'")
         return value or self.settings.model
 
-    async def prices(self) -> dict[str, float]:
-        value = await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'llm_prices'")
-        return {**DEFAULT_PRICES_PER_MTOK, **(json.loads(value) if value else {})}
+    async def prices(self) -> dict[str, ModelPrice]:
+        return with_defaults(await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'llm_prices'"))
 
     async def used_today(self) -> int:
         return int(await self.redis.get(budget_key(today())) or 0)
@@ -163,8 +163,8 @@ class LLMGateway:
         finally:
             # Settle: give back what was reserved but not used (all of it on failure).
             await self.redis.incrby(key, actual - estimate)
-        price = (await self.prices()).get(model, 0.0)
-        cost = actual * price / 1_000_000
+        price = (await self.prices()).get(model)
+        cost = price.cost_usd(prompt, completion) if price else 0.0
         await metrics.record(self.pool, agent_id, "token_usage", actual,
                              {"task_id": task_id, "model": model, "prompt_tokens": prompt,
                               "completion_tokens": completion, "cost_usd": cost})

@@ -1,4 +1,9 @@
-"""``agent_metrics`` rows: one per finished task, plus token usage. Owns that table's SQL."""
+"""``agent_metrics`` rows: a task's outcome and latency, and one ``token_usage`` row per model call.
+
+Tokens are written by the LLM gateway, call by call, with the model and the
+cost; the task's total lives in ``agent_tasks.token_usage``. Writing that
+total here too counted every token twice on the dashboard (issue 16).
+Owns that table's SQL."""
 
 from __future__ import annotations
 
@@ -25,12 +30,10 @@ async def record(
 
 async def record_task(
     db: asyncpg.Pool | asyncpg.Connection, agent_id: str, task_id: str, attempt: int, ok: bool,
-    latency_ms: float, tokens: int,
+    latency_ms: float,
 ) -> None:
     """The task's outcome rows, keyed by task and attempt: written once however often this is retried."""
     meta = {"task_id": task_id, "attempt": attempt}
     outcome = "tasks_completed" if ok else "tasks_failed"
     await record(db, agent_id, outcome, 1, meta, effect_key=f"{task_id}:{attempt}:{outcome}")
     await record(db, agent_id, "latency_ms", latency_ms, meta, effect_key=f"{task_id}:{attempt}:latency_ms")
-    if tokens:
-        await record(db, agent_id, "token_usage", tokens, meta, effect_key=f"{task_id}:{attempt}:token_usage")

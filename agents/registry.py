@@ -69,6 +69,22 @@ async def mark_silent_unhealthy(db: DB, silent_after_s: float) -> list[str]:
     return [r["agent_id"] for r in rows]
 
 
+# An agent silent this long is taken for gone: it leaves the availability figures (it stays listed,
+# greyed, for people to see) instead of dragging "Agent availability" down after every restart.
+DEAD_GRACE_S = 600.0
+
+
+async def health_by_type(db: DB, dead_grace_s: float = DEAD_GRACE_S) -> dict[str, tuple[int, int]]:
+    """Per agent type: (healthy, counted), where counted leaves out agents shutting down and agents
+    whose last heartbeat is older than the grace period."""
+    rows = await db.fetch(
+        "SELECT agent_type, count(*) FILTER (WHERE status = 'healthy') AS healthy, count(*) AS counted "
+        "FROM agent_registry WHERE status <> 'shutting_down' AND (status = 'healthy' OR "
+        "(health->>'last_heartbeat')::timestamptz >= now() - make_interval(secs => $1)) GROUP BY 1",
+        dead_grace_s)
+    return {r["agent_type"]: (r["healthy"], r["counted"]) for r in rows}
+
+
 async def list_agents(db: DB) -> list[dict[str, Any]]:
     rows = await db.fetch(
         "SELECT r.*, (SELECT count(*) FROM agent_tasks t WHERE t.assigned_agent_id = r.agent_id "

@@ -257,7 +257,7 @@ class AgentWorker:
                 done = await tasks.fail(conn, message.task_id, reason, token=token, token_usage=ctx.tokens_used)
             if done:  # fenced: a holder that lost its lease records nothing
                 await metrics.record_task(conn, self.agent_id, message.task_id, ctx.attempt, reason is None,
-                                          latency_ms, ctx.tokens_used)
+                                          latency_ms)
 
         await pool.run(record_outcome)
         # Ack only now that the outcome is durable in Postgres. (The pool and the Redis client

@@ -24,7 +24,7 @@ import asyncpg
 from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents import registry
@@ -34,6 +34,7 @@ from app import __version__
 from app.api_guard import ApiGuard
 from app.errors import AppError
 from app.health import HealthReport
+from app.metrics_export import CONTENT_TYPE, HttpMetrics, exposition
 from app.generation import GenerateRequest, GenerationInputError, GenerationService
 from app.text_input import RelativePath, Text
 from engine import settings_store, store
@@ -137,6 +138,8 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
     route checks PostgreSQL only.
     """
     api = FastAPI(title="AI Web Test Control Center API", version=__version__)
+    http_metrics = HttpMetrics()
+    http_metrics.instrument(api)  # innermost: it sees the route template and the status the app chose
     api.add_middleware(RetryBudget)
     api.add_middleware(ApiGuard, token=token)
 
@@ -209,6 +212,11 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
 
     if generation is not None:
         _add_generation_routes(api, pool, generation)
+
+    @api.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Prometheus' text format, behind the token like the rest (scrape with ``authorization``)."""
+        return Response(await exposition(pool, http_metrics), media_type=CONTENT_TYPE)
 
     @api.get("/api/health")
     async def health() -> Any:

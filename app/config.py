@@ -26,6 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET
 from app.errors import ConfigError
 from app.paths import default_data_dir
 
@@ -61,7 +62,7 @@ class Config(BaseSettings):
     # PostgreSQL (pgvector), so nothing connects to it.
     vector_db_url: str | None = None
     agent_max_concurrent_tasks: int = Field(5, ge=1, le=100)
-    agent_token_budget_daily: int = Field(1_000_000, ge=10_000, le=10_000_000)
+    agent_token_budget_daily: int = Field(DEFAULT_DAILY_TOKEN_BUDGET, ge=10_000, le=10_000_000)
     # How long a task stays with a worker that stopped renewing its lease (died or stalled).
     # Longer than a database restart: renewals cannot reach it meanwhile.
     agent_lease_s: float = Field(20.0, ge=1.0, le=600.0)

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from agents import registry, tasks
-from agents.constants import AGENT_TYPES, PROGRESS_CHANNEL_PREFIX
-from agents.llm_gateway import DEFAULT_PRICES_PER_MTOK, KEYRING_SERVICE, KEYRING_USER, today
+from agents.constants import AGENT_TYPES, DEFAULT_DAILY_TOKEN_BUDGET, PROGRESS_CHANNEL_PREFIX
+from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER, today
+from agents.prices import DEFAULT_PRICES, ModelPrice
 from agents.observation import checkout, is_test_file
 from app import system_config
 from app.config_watch import propagation
@@ -105,11 +106,16 @@ class ControlCenter:
             return {"strategy": "search", "model": None, "max_tokens": 0, "max_cost_usd": 0.0,
                     "note": "No model is configured, so Pynguin's search-based generation is used."}
         model = await gateway.model()
-        price = (await gateway.prices()).get(model, 0.0)
+        price = (await gateway.prices()).get(model)
         chars = sum((repository / f).stat().st_size for f in target_files if repository and (repository / f).is_file())
-        tokens = (chars // 4 + 2500 + 2048) * max(len(target_files), 1) * max_rounds
-        return {"strategy": "llm", "model": model, "max_tokens": tokens, "max_cost_usd": tokens * price / 1e6,
-                "note": f"{model} at ${price}/1M tokens; at most {max_rounds} rounds"}
+        calls = max(len(target_files), 1) * max_rounds
+        prompt, completion = (chars // 4 + 2500) * calls, 2048 * calls
+        if price is None:
+            return {"strategy": "llm", "model": model, "max_tokens": prompt + completion, "max_cost_usd": None,
+                    "note": f"{model} has no price (cost unknown: add one in Settings); at most {max_rounds} rounds"}
+        return {"strategy": "llm", "model": model, "max_tokens": prompt + completion,
+                "max_cost_usd": price.cost_usd(prompt, completion),
+                "note": f"{model} at {price.label()}; at most {max_rounds} rounds"}
 
     async def generate(self, request: GenerateRequest) -> dict[str, Any]:
         assert self.core.generation is not None
@@ -207,7 +213,7 @@ class ControlCenter:
     # -- Costs ----------------------------------------------------------------
 
     async def budget(self) -> dict[str, Any]:
-        budget = int(await system_config.get(self._pool, "daily_token_budget") or 1_000_000)
+        budget = int(await system_config.get(self._pool, "daily_token_budget") or DEFAULT_DAILY_TOKEN_BUDGET)
         from agents.constants import budget_key
 
         used = int(await self._redis.get(budget_key(today())) or 0)
@@ -335,8 +341,15 @@ class ControlCenter:
     async def set_system_config(self, key: str, value: str) -> str:
         return await system_config.set_value(self._pool, key, value)
 
-    def prices(self) -> dict[str, float]:
-        return dict(DEFAULT_PRICES_PER_MTOK)
+    async def prices(self) -> dict[str, ModelPrice]:
+        """The price table in force (stored over the defaults)."""
+        from agents.prices import with_defaults
+
+        return with_defaults(await system_config.get(self._pool, "llm_prices"))
+
+    @staticmethod
+    def default_prices() -> dict[str, ModelPrice]:
+        return dict(DEFAULT_PRICES)
 
     @staticmethod
     def keyring_state() -> dict[str, Any]:

@@ -17,7 +17,7 @@ rollout_salt         random (migration)           -
 llm_model            ``LLM_MODEL``                -
 daily_token_budget   ``AGENT_TOKEN_BUDGET_DAILY`` -
 max_concurrent_tasks ``AGENT_MAX_CONCURRENT_TASKS`` -
-llm_prices           spec prices (migration 002)  -
+llm_prices           spec prices (migrations 002, 006: input and output per model) -
 ==================== ============================ ===========================
 """
 
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from agents.prices import parse_prices, prices_json
 from app.config import Config
 from app.errors import ConfigError
 
@@ -72,17 +73,7 @@ def _text(value: str) -> str:
 
 
 def _prices(value: str) -> str:
-    import json
-
-    try:
-        prices = json.loads(value)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"expected JSON like {{\"gpt-4o-mini\": 0.15}}: {exc.msg}") from None
-    if not isinstance(prices, dict) or not all(
-        isinstance(k, str) and isinstance(v, (int, float)) and v >= 0 for k, v in prices.items()
-    ):
-        raise ValueError("expected an object of model name to USD per 1M tokens (numbers >= 0)")
-    return json.dumps(prices)
+    return prices_json(parse_prices(value))
 
 
 def _url_or_empty(value: str) -> str:

@@ -40,8 +40,6 @@ class SettingsDialog(QDialog):
         form.addRow("", self.killed_label)
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
-        for model, price in sorted(control.prices().items()):
-            self.model_combo.addItem(f"{model} (${price}/1M tokens)", model)
         form.addRow("Primary LLM model:", self.model_combo)
         self.base_url = QLineEdit()
         self.base_url.setPlaceholderText("http://127.0.0.1:8080/v1 (any OpenAI-compatible endpoint)")
@@ -89,13 +87,16 @@ class SettingsDialog(QDialog):
         else:
             self.key_state.setText("a key is stored" if keyring_state["stored"] else "no key stored")
 
-        async def fetch() -> tuple[dict[str, str], dict[str, Any]]:
-            return await self.control.system_config(), await self.control.rollout()
+        async def fetch() -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
+            return await self.control.system_config(), await self.control.rollout(), await self.control.prices()
 
         self.runner.run(fetch(), self._fill, self.message.setText)
 
-    def _fill(self, data: tuple[dict[str, str], dict[str, Any]]) -> None:
-        values, rollout = data
+    def _fill(self, data: tuple[dict[str, str], dict[str, Any], dict[str, Any]]) -> None:
+        values, rollout, prices = data
+        self.model_combo.clear()
+        for name, price in sorted(prices.items()):
+            self.model_combo.addItem(f"{name} ({price.label()})", name)
         self.agents_toggle.setChecked(values.get("agents_enabled") == "true")
         if rollout["killed"]:
             self.killed_label.setText("AGENTS_ENABLED=false is set in the environment: agents stay off "

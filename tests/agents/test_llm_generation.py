@@ -56,13 +56,16 @@ async def test_llm_strategy_end_to_end_with_usage_cost_and_a_429(
     result = state["result"]
     assert result["strategy"] == "llm" and result["coverage_estimate"] >= 0.9
     assert result["token_usage"] == 1500 and state["token_usage"] == 1500
-    assert result["cost_usd"] == pytest.approx(1500 * 0.15 / 1_000_000)
+    assert result["cost_usd"] == pytest.approx((1200 * 0.15 + 300 * 0.60) / 1_000_000)  # output priced apart
     assert len(scripted_llm.requests) == 2  # the 429 was retried by the client
     prompt = scripted_llm.requests[1]["body"]["messages"][0]["content"]
     assert "def classify" in prompt and "Edge cases matter" in prompt
     metric = await agent_services.pool.fetchrow(
         "SELECT * FROM agent_metrics WHERE metric_type = 'token_usage' AND metadata ? 'model'")
     assert metric["metric_value"] == 1500 and metric["metadata"]["prompt_tokens"] == 1200
+    # Each call's tokens are one row: the task's outcome adds none (the dashboard counted them twice).
+    assert await agent_services.pool.fetchval(
+        "SELECT sum(metric_value) FROM agent_metrics WHERE metric_type = 'token_usage'") == 1500
     evolve = await agent_services.pool.fetchrow("SELECT * FROM agent_tasks WHERE task_type = 'evolve'")
     assert evolve["token_usage"] == 1500
     assert await gateway_for().used_today() == 1500  # settled to the real usage
