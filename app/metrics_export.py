@@ -95,10 +95,16 @@ class FleetSnapshot:
     cost_today_usd: float = 0.0
     budget_tokens: float = 0.0
     tasks: list[tuple[str, str, int]] = field(default_factory=list)  # agent type, status, count
-    requests: list[tuple[str, str, int]] = field(default_factory=list)  # route, rollout mode, count
+    requests: list[tuple[str, str, str, int]] = field(default_factory=list)  # route, mode, assigned, count
     finished: list[tuple[str, str, int, float]] = field(default_factory=list)  # route, outcome, count, tokens
     durations: dict[str, tuple[list[int], float, int]] = field(default_factory=dict)  # route -> buckets, sum, n
 
+
+# Where the rollout meant a request to go, whatever happened to it: the agents in full mode and below the
+# percentage. One that went to Phase 2 all the same fell back (the flag or the kill switch was off): the
+# spec's "Phase 2 fallback rate" counts those, not the share Phase 2 serves by design in percentage mode.
+ASSIGNED_SQL = ("CASE WHEN rollout_mode = 'full' OR (rollout_mode = 'percentage' AND bucket < rollout_percentage) "
+                "THEN 'agents' WHEN rollout_mode = 'shadow' THEN 'shadow' ELSE 'phase2' END")
 
 # Finished generation requests with their outcome, time and tokens. The agents' route finishes in its
 # root task; Phase 2 and shadow runs finish in generation_requests itself.
@@ -130,7 +136,8 @@ async def fleet_snapshot(pool: ResilientPool) -> FleetSnapshot:
             "FROM agent_tasks t LEFT JOIN agent_registry r ON r.agent_id = t.assigned_agent_id "
             "WHERE t.status IN ('completed', 'failed') GROUP BY 1, 2, 3")
         requests = await conn.fetch(
-            "SELECT route, rollout_mode, count(*) AS n FROM generation_requests GROUP BY 1, 2")
+            f"SELECT route, rollout_mode, {ASSIGNED_SQL} AS assigned, count(*) AS n FROM generation_requests "
+            "GROUP BY 1, 2, 3")
         finished = await conn.fetch(
             f"SELECT route, outcome, count(*) AS n, sum(tokens) AS tokens FROM ({_FINISHED}) f "
             "WHERE outcome IN ('completed', 'failed') GROUP BY 1, 2")
@@ -152,7 +159,7 @@ async def fleet_snapshot(pool: ResilientPool) -> FleetSnapshot:
             budget_tokens=float(budget or DEFAULT_DAILY_TOKEN_BUDGET),
             tasks=[(r["agent_type"] if r["agent_type"] in set(TASK_HANDLERS.values()) else
                     TASK_HANDLERS.get(r["task_type"], r["agent_type"]), r["status"], r["n"]) for r in tasks],
-            requests=[(r["route"], r["rollout_mode"], r["n"]) for r in requests],
+            requests=[(r["route"], r["rollout_mode"], r["assigned"], r["n"]) for r in requests],
             finished=[(r["route"], r["outcome"], r["n"], float(r["tokens"] or 0)) for r in finished],
             durations={r["route"]: (list(r["counts"]), float(by_route[r["route"]][0]), int(by_route[r["route"]][1]))
                        for r in buckets if r["route"] in by_route},
@@ -201,11 +208,13 @@ class FleetCollector(Collector):
             tasks.add_metric([agent_type, status], n)
         yield tasks
 
-        requests = CounterMetricFamily("aiwebtest_generation_requests",
-                                       "Generation requests received, by route taken and the rollout mode then",
-                                       labels=["route", "rollout_mode"])
-        for route, mode, n in sorted(s.requests):
-            requests.add_metric([route, mode], n)
+        requests = CounterMetricFamily(
+            "aiwebtest_generation_requests",
+            "Generation requests received: the route taken, the rollout mode then, and where the rollout assigned "
+            "them (assigned=agents, route=phase2 is a fallback: the agents were off)",
+            labels=["route", "rollout_mode", "assigned"])
+        for route, mode, assigned, n in sorted(s.requests):
+            requests.add_metric([route, mode, assigned], n)
         yield requests
         finished = CounterMetricFamily("aiwebtest_generation_finished", "Generation requests finished, by outcome",
                                        labels=["route", "outcome"])

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.metrics_export import METRIC_NAMES, REQUEST_BUCKETS_S
+
+MONITORING = Path(__file__).parents[2] / "monitoring"
+PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool",
+                "offset", "inf", "nan"}
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -44,14 +51,7 @@ async def test_metrics_need_the_token(test_client: httpx.AsyncClient) -> None:
 
 
 async def test_every_spec_and_key_metric_is_exposed(test_client: httpx.AsyncClient, pool) -> None:
-    # One of each thing the families are made from, so histogram and counter families have samples.
-    await _register(pool, "agent_evolution_a", "evolution", "healthy", 1)
-    await pool.execute("INSERT INTO agent_metrics (agent_id, metric_type, metric_value, metadata) "
-                       "VALUES ('agent_evolution_a', 'token_usage', 10, '{\"model\": \"m\", \"cost_usd\": 0.1}')")
-    await pool.execute(
-        "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, routing_key, "
-        "reason, request, status, phase2_seconds) VALUES ('p2-1', 'phase2', 'off', 0, 1, 'k', 'r', '{}', "
-        "'completed', 2.0)")
+    await _seed_one_of_everything(pool)  # so histogram and counter families have samples
     await test_client.get("/api/v1/settings")
     text = await scrape(test_client)
     names = {f.name for f in text_string_to_metric_families(text)}
@@ -110,8 +110,11 @@ async def test_fleet_figures_come_from_the_database(test_client: httpx.AsyncClie
                - (4000 * 0.15 + 1000 * 0.60) / 1e6) < 1e-12
     assert value(found, "aiwebtest_llm_tokens_today") == 5000
     assert value(found, "aiwebtest_token_budget_daily") > 0
-    assert value(found, "aiwebtest_generation_requests_total", route="agents", rollout_mode="percentage") == 2
-    assert value(found, "aiwebtest_generation_requests_total", route="phase2", rollout_mode="percentage") == 1
+    assert value(found, "aiwebtest_generation_requests_total", route="agents", rollout_mode="percentage",
+                 assigned="agents") == 2
+    # Bucket 80 at 50 %: Phase 2 by design, not a fallback.
+    assert value(found, "aiwebtest_generation_requests_total", route="phase2", rollout_mode="percentage",
+                 assigned="phase2") == 1
     assert value(found, "aiwebtest_generation_finished_total", route="agents", outcome="failed") == 1
     assert value(found, "aiwebtest_generation_tokens_total", route="agents") == 5000
     assert value(found, "aiwebtest_agent_tasks_total", agent_type="evolution", status="completed") == 1
@@ -121,3 +124,63 @@ async def test_fleet_figures_come_from_the_database(test_client: httpx.AsyncClie
     assert value(found, "aiwebtest_generation_duration_seconds_sum", route="agents") == 110.0
     assert len([k for k in found if k[0] == "aiwebtest_generation_duration_seconds_bucket"
                 and dict(k[1])["route"] == "agents"]) == len(REQUEST_BUCKETS_S) + 1
+
+
+def promql_metric_names(expr: str) -> set[str]:
+    """The metric names a PromQL expression selects: identifiers that are not functions, keywords,
+    label names (inside {} or by (...)) or durations."""
+    expr = re.sub(r'\{[^}]*\}', "", expr)
+    expr = re.sub(r"\[[^\]]*\]", "", expr)
+    expr = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", expr)
+    names = set()
+    for match in re.finditer(r"[a-zA-Z_:][a-zA-Z0-9_:]*", expr):
+        rest = expr[match.end():].lstrip()
+        if rest.startswith("(") or match.group().lower() in PROMQL_WORDS:
+            continue
+        if match.start() and (expr[match.start() - 1].isdigit() or expr[match.start() - 1] == "."):
+            continue  # the e of 1e6
+        names.add(match.group())
+    return names
+
+
+def dashboard_and_rule_exprs() -> list[str]:
+    dashboard = json.loads((MONITORING / "grafana" / "phase3_integration.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    rules = (MONITORING / "alerts" / "phase3_integration.yaml").read_text()
+    import yaml
+
+    exprs += [r["expr"] for g in yaml.safe_load(rules)["groups"] for r in g["rules"]]
+    return exprs
+
+
+def test_promql_name_extraction_finds_names_and_skips_the_rest() -> None:
+    expr = ('histogram_quantile(0.95, sum by (le, route) (rate(x_bucket{path=~"/api/v2/.*"}[5m]))) '
+            '/ on() max(y_total) > 1e6')
+    assert promql_metric_names(expr) == {"x_bucket", "y_total"}
+
+
+async def test_dashboard_and_alerts_use_only_exposed_metrics(test_client: httpx.AsyncClient, pool) -> None:
+    await _seed_one_of_everything(pool)
+    await test_client.get("/api/v2/agents")
+    await test_client.get("/api/v1/settings")
+    exposed = {line.split("{")[0].split(" ")[0] for line in (await scrape(test_client)).splitlines()
+               if line and not line.startswith("#")}
+    dashboard = json.loads((MONITORING / "grafana" / "phase3_integration.json").read_text())
+    titles = [p["title"] for p in dashboard["panels"]]
+    assert titles == ["Traffic split", "Agent health", "Latency: Phase 2 vs Phase 3", "Cost tracking", "Error rates"]
+    used = set().union(*(promql_metric_names(e) for e in dashboard_and_rule_exprs()))
+    assert used, "no metric found in the dashboard or rules"
+    assert not used - exposed, f"queried but never exposed: {sorted(used - exposed)}"
+
+
+async def _seed_one_of_everything(pool) -> None:
+    await _register(pool, "agent_evolution_a", "evolution", "healthy", 1)
+    await pool.execute("INSERT INTO agent_metrics (agent_id, metric_type, metric_value, metadata) VALUES "
+                       "('agent_evolution_a', 'token_usage', 10, '{\"model\": \"m\", \"cost_usd\": 0.1}')")
+    await pool.execute(
+        "INSERT INTO agent_tasks (task_id, task_type, payload, assigned_agent_id, status, execution_time_seconds, "
+        "token_usage, completed_at) VALUES ('task-s', 'generate', '{}', 'agent_evolution_a', 'completed', 3, 10, "
+        "now() AT TIME ZONE 'utc')")
+    await pool.execute(
+        "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, routing_key, "
+        "reason, request, agent_task_id) VALUES ('task-s', 'agents', 'full', 100, 1, 'k', 'r', '{}', 'task-s')")
