@@ -23,6 +23,7 @@ from app import __version__
 from app.config import Config, load_config
 from app.core import AppCore
 from app.errors import AppError, ConfigError
+from app.logs import setup_logging
 from app.migrations import migrate
 from app.services import ServiceManager
 from engine import isolation
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also run an agent of your own (an object with agent_type, capabilities, priority "
                              "and async handle(ctx)); its tasks go to the stream named after its agent_type")
     sub.add_parser("api-token", help="print the REST API's bearer token (made on first use)")
+    diagnostics = sub.add_parser("diagnostics", help="write a zip of logs, versions, services and settings, "
+                                                     "with every secret removed, for a bug report")
+    diagnostics.add_argument("-o", "--output", type=Path, help="the zip to write (default: a dated name here)")
     services = sub.add_parser("services", help="embedded server commands")
     services_sub = services.add_subparsers(dest="services_command", required=True)
     services_sub.add_parser("status", help="print what runs where and how to connect by hand")
@@ -85,10 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(verbose=args.verbose)
+    logging.getLogger("aiwebtest").info("aiwebtest %s: %s", __version__, " ".join(sys.argv[1:]) or "gui")
     try:
         overrides = {}
         if getattr(args, "port", None) is not None:
@@ -107,6 +109,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             extra = [_load_agent(spec) for spec in args.agent_class]
             names = ",".join([config.aiwebtest_agents, *(a.agent_type for a in extra)])
             return asyncio.run(_serve(config, api=False, label=f"worker ({names})", extra_agents=extra))
+        if args.command == "diagnostics":
+            from app.diagnostics import default_name, export
+
+            written = asyncio.run(export(config, (args.output or Path(default_name())).resolve()))
+            print(f"diagnostics written to {written} (secrets removed; look inside before you send it)")
+            return 0
         if args.command == "api-token":
             print(config.api_token())
             return 0

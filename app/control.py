@@ -67,6 +67,12 @@ class ControlCenter:
     def __init__(self, core: AppCore) -> None:
         self.core = core
 
+    async def export_diagnostics(self, target: Path) -> Path:
+        """Help → Export diagnostics: the zip ``aiwebtest diagnostics`` writes, read through our pool."""
+        from app.diagnostics import export
+
+        return await export(self.core.config, target, self.core.pool)
+
     def api_access(self) -> tuple[str | None, str]:
         """Where the REST API answers (None when it is not served) and its bearer token."""
         url = self.core.api.url if self.core.api is not None else None

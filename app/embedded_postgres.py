@@ -29,6 +29,7 @@ import asyncpg
 
 from app.errors import ServiceError
 from app.local_secrets import ensure_secret
+from app.logs import SERVER_LOGS_KEPT, rotate
 from app.proc import process_alive, read_pid, run_command
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,12 @@ class EmbeddedPostgres:
 
     async def _start_server(self) -> None:
         sock = self.socket_dir()
-        options = f"-c listen_addresses='' -k '{sock}' -c max_connections=200"
+        rotate(self.log_file, keep=SERVER_LOGS_KEPT)  # pg_ctl's log: what the server says before its collector runs
+        # The logging collector writes log/postgresql-Mon.log ... -Sun.log and truncates each on reuse:
+        # a week of logs at most, rotated by PostgreSQL itself.
+        options = (f"-c listen_addresses='' -k '{sock}' -c max_connections=200 -c logging_collector=on "
+                   "-c log_directory=log -c log_filename=postgresql-%a.log -c log_truncate_on_rotation=on "
+                   "-c log_rotation_age=1d -c log_rotation_size=0")
         result = await self._pg_ctl(
             "start", "-w", "-t", "60", "-l", str(self.log_file), "-o", options, check=False
         )

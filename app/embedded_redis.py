@@ -26,6 +26,7 @@ import redis.asyncio as aioredis
 
 from app.errors import ServiceError
 from app.local_secrets import ensure_secret
+from app.logs import SERVER_LOGS_KEPT, rotate
 from app.proc import process_alive, read_pid, run_command, terminate
 
 log = logging.getLogger(__name__)
@@ -102,6 +103,7 @@ class EmbeddedRedis:
         # would make us record a dead pid.
         self.pid_file.unlink(missing_ok=True)
         self._write_config(sock)
+        rotate(self.log_file, keep=SERVER_LOGS_KEPT)
         result = await run_command(server_binary(), self.conf_file, timeout_s=30)
         if result.returncode != 0:
             raise ServiceError(f"redis-server would not start: {result.stderr or result.stdout}")

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass, replace
 
 from agents.task_stop import cancel_and_wait
+from app.logs import SERVER_LOGS_KEPT, rotate
 from app.services import ServiceManager
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,9 @@ class Supervised:
         if self.state == "restarting":
             return f"restarting (attempt {self.attempt})"
         return f"down: {self.error}" if self.error else "down"
+
+
+LOG_ROTATE_EVERY_S = 60.0
 
 
 class ServerSupervisor:
@@ -72,12 +76,17 @@ class ServerSupervisor:
             self._task = None
 
     async def _run(self) -> None:
+        rounds = 0
         while True:
             for name in self.states:
                 try:
                     await self.check(name)
                 except Exception:  # noqa: BLE001 - supervision must outlive any one failure
                     log.exception("supervising %s failed", name)
+            rounds += 1
+            if "redis" in self.states and rounds % max(int(LOG_ROTATE_EVERY_S / self.poll_s), 1) == 0:
+                # Redis reopens its log for every line, so a rename is all rotation takes.
+                await asyncio.to_thread(rotate, self.manager.redis.log_file, keep=SERVER_LOGS_KEPT)
             await asyncio.sleep(self.poll_s)
 
     def _server(self, name: str):

@@ -26,6 +26,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 _SANDBOX_HOME = Path(tempfile.mkdtemp(prefix="aiwebtest-tests-"))
 os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX_HOME / "config")
 os.environ["XDG_DATA_HOME"] = str(_SANDBOX_HOME / "data")
+os.environ["XDG_STATE_HOME"] = str(_SANDBOX_HOME / "state")
+os.environ["AIWEBTEST_LOG_DIR"] = str(_SANDBOX_HOME / "log")
 for _var in ("AGENTS_ENABLED", "LLM_API_KEY", "LLM_BASE_URL", "AIWEBTEST_DATA_DIR"):
     os.environ.pop(_var, None)
 
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # fixture annotations only
     from app.generation import GenerationService
     from engine.engine import ExecutionEngine
     from tests.helpers.llm_server import ScriptedLLM
+    from tests.helpers.memory_keyring import MemoryKeyring
     from tests.helpers.web import LocalSite
 
 
@@ -297,3 +300,17 @@ async def v2_client(engine: "ExecutionEngine", pool: asyncpg.Pool, generation: "
         yield client
     await server.stop()
     await generation.close()
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator["MemoryKeyring"]:
+    """An in-memory keyring in force for the test, the previous one restored after."""
+    import keyring
+
+    from tests.helpers.memory_keyring import MemoryKeyring
+
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)

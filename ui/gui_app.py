@@ -92,6 +92,7 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
     window.install_panels(control, runner)
     window.settings_requested.connect(lambda: _open_settings(window, control, runner))
     window.api_token_requested.connect(lambda: _copy_api_token(window, control))
+    window.diagnostics_requested.connect(lambda path: _export_diagnostics(window, control, runner, path))
     monitor = HealthMonitor(core.health, window.show_health, interval_s=2.0)
     try:
         report = await core.health()
@@ -139,6 +140,13 @@ def _copy_api_token(window: MainWindow, control: ControlCenter) -> None:
     QApplication.clipboard().setText(token)
     where = f"for {url}" if url else "(the API is not served by this window)"
     window.show_progress(f"API token copied {where}: send it as 'Authorization: Bearer <token>'")
+
+
+def _export_diagnostics(window: MainWindow, control: ControlCenter, runner: AsyncRunner, path: str) -> None:
+    window.show_progress("Writing diagnostics…")
+    runner.run(control.export_diagnostics(Path(path)),
+               lambda written: window.show_progress(f"Diagnostics written to {written} (secrets removed)"),
+               window.show_status_error)
 
 
 def _open_settings(window: MainWindow, control: ControlCenter, runner: AsyncRunner) -> SettingsDialog:

@@ -60,11 +60,13 @@ class MainWindow(QMainWindow):
     Signals:
         settings_requested: the user asked for the settings dialog.
         api_token_requested: the user asked to copy the REST API's token.
+        diagnostics_requested(str): the user chose where to save a diagnostics zip.
         closing: the window is closing; the app should shut down.
     """
 
     settings_requested = Signal()
     api_token_requested = Signal()
+    diagnostics_requested = Signal(str)
     closing = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -220,9 +222,30 @@ class MainWindow(QMainWindow):
         copy_token.triggered.connect(self.api_token_requested)
         help_menu.addAction(copy_token)
         self.copy_token_action = copy_token
+        diagnostics = QAction("Export &diagnostics…", self)
+        diagnostics.setStatusTip("A zip of logs, versions, services and settings, secrets removed, for a bug report")
+        diagnostics.triggered.connect(self._ask_diagnostics_path)
+        help_menu.addAction(diagnostics)
+        self.diagnostics_action = diagnostics
         about = QAction("&About", self)
         about.triggered.connect(self._show_about)
         help_menu.addAction(about)
+
+    def _ask_diagnostics_path(self) -> None:
+        """A non-modal save dialog (no nested event loop under qasync)."""
+        import time
+
+        from PySide6.QtCore import QStandardPaths
+        from PySide6.QtWidgets import QFileDialog
+
+        folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+        name = f"aiwebtest-diagnostics-{time.strftime('%Y%m%d-%H%M%S')}.zip"
+        dialog = QFileDialog(self, "Export diagnostics", f"{folder}/{name}", "Zip files (*.zip)")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("zip")
+        dialog.fileSelected.connect(self.diagnostics_requested)
+        dialog.open()
+        self._diagnostics_dialog = dialog
 
     def _show_about(self) -> None:
         box = QMessageBox(

@@ -3,7 +3,6 @@
 import asyncio
 
 import keyring
-import keyring.backend
 import pytest
 from keyring.backends import fail
 
@@ -20,6 +19,7 @@ from app.generation import GenerateRequest, GenerationService
 from tests.conftest import make_config
 from tests.helpers.calc_suites import STRONG_CALC_TESTS
 from tests.helpers.llm_server import ScriptedLLM
+from tests.helpers.memory_keyring import MemoryKeyring
 
 GOOD_TESTS = f"```python\n{STRONG_CALC_TESTS}```"  # as a model would answer
 
@@ -101,22 +101,6 @@ async def test_reservations_are_atomic_across_concurrent_calls(agent_services, s
     refused = [o for o in outcomes if isinstance(o, BudgetExceeded)]
     assert len(refused) == 3 and len(outcomes) - len(refused) == 2
     assert int(await agent_services.redis.get(budget_key(today()))) == 40  # settled: 2 x 20 real tokens
-
-
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 def test_api_key_comes_from_the_keyring_else_none() -> None:
