@@ -17,9 +17,11 @@ from typing import Any
 from agents import registry, tasks
 from agents.constants import AGENT_TYPES, DEFAULT_DAILY_TOKEN_BUDGET, PROGRESS_CHANNEL_PREFIX
 from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER, today
-from agents.prices import DEFAULT_PRICES, ModelPrice
 from agents.observation import checkout, is_test_file
+from agents.prices import DEFAULT_PRICES, ModelPrice
 from app import system_config
+from app.alerts import Alert
+from app.alerts import evaluate as evaluate_alerts
 from app.config_watch import propagation
 from app.core import AppCore
 from app.errors import AppError, ConfigError
@@ -36,31 +38,10 @@ SPRINT_PRESETS: list[tuple[str, str, int]] = [
     ("Sprint 12: 100%", "full", 100),
 ]
 
-# The spec's monitoring table: name, target text, alert when (op, threshold), unit.
-ALERT_RULES: list[tuple[str, str, str, float, str]] = [
-    ("Agent availability", ">99%", "<", 0.95, "ratio"),
-    ("Request latency (P95)", "<30s", ">", 60.0, "s"),
-    ("Error rate", "<1%", ">", 0.05, "ratio"),
-    ("Token usage per request", "<10,000", ">", 20_000, "tokens"),
-    ("Daily cost", "<$100", ">", 200.0, "usd"),
-    ("Phase 2 fallback rate", "<5%", ">", 0.20, "ratio"),
-]
-
-
 @dataclass(frozen=True)
 class RepoFile:
     path: str
     is_test: bool
-
-
-@dataclass(frozen=True)
-class Alert:
-    name: str
-    value: float | None
-    target: str
-    threshold: float
-    unit: str
-    state: str  # ok | firing | no data
 
 
 class ControlCenter:
@@ -298,32 +279,11 @@ class ControlCenter:
         return {"processes": state.processes, "reached": state.reached, "slowest_s": state.slowest_s}
 
     async def alerts(self) -> list[Alert]:
-        pool = self._pool
-        agents = await pool.fetchrow(
-            "SELECT count(*) FILTER (WHERE status = 'healthy')::float / NULLIF(count(*) FILTER "
-            "(WHERE status <> 'shutting_down'), 0) AS availability FROM agent_registry")
-        gen = await pool.fetchrow(
-            "SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_seconds) AS p95, "
-            "count(*) FILTER (WHERE status = 'failed')::float / NULLIF(count(*), 0) AS errors, "
-            "avg(COALESCE(token_usage, (result->>'token_usage')::int, 0)) AS tokens FROM agent_tasks "
-            "WHERE task_type = 'generate' AND status IN ('completed', 'failed') "
-            "AND completed_at > (now() AT TIME ZONE 'utc') - interval '24 hours'")
-        cost = await pool.fetchval(
-            "SELECT sum((metadata->>'cost_usd')::float) FROM agent_metrics WHERE metric_type = 'token_usage' "
-            "AND timestamp > (now() AT TIME ZONE 'utc') - interval '24 hours'")
-        fallback = await pool.fetchval(
-            "SELECT count(*) FILTER (WHERE route = 'phase2')::float / NULLIF(count(*), 0) FROM generation_requests "
-            "WHERE rollout_mode IN ('percentage', 'full') AND created_at > now() - interval '24 hours'")
-        values = [agents["availability"], gen["p95"], gen["errors"], gen["tokens"], cost, fallback]
-        out = []
-        for (name, target, op, threshold, unit), value in zip(ALERT_RULES, values):
-            if value is None:
-                state = "no data"
-            else:
-                firing = value < threshold if op == "<" else value > threshold
-                state = "firing" if firing else "ok"
-            out.append(Alert(name, float(value) if value is not None else None, target, threshold, unit, state))
-        return out
+        """The background monitor's latest evaluation; evaluated now if it has none yet."""
+        monitor = self.core.alert_monitor
+        if monitor is not None and monitor.latest:
+            return monitor.latest
+        return await evaluate_alerts(self._pool)
 
     # -- Settings ---------------------------------------------------------------
 

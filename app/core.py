@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 
 from app import health, system_config
 from app.agents_host import AgentHost, build_services
+from app.alerts import AlertMonitor
 from app.api import create_api
 from app.api_server import ApiServer
 from app.config import Config
@@ -65,6 +66,7 @@ class AppCore:
         self.redis: aioredis.Redis | None = None
         self.endpoints: Endpoints | None = None
         self.supervisor: ServerSupervisor | None = None
+        self.alert_monitor: AlertMonitor | None = None
         self.timings_s: dict[str, float] = {}
         self.applied_migrations: list[str] = []
 
@@ -103,7 +105,9 @@ class AppCore:
                                     max_attempts=self.config.agent_max_attempts, extra_agents=self.extra_agents)
             await self.agents.start()
             t3 = time.perf_counter()
-            if self.serve_api:
+            if self.serve_api:  # the GUI and serve watch the alerts; a worker leaves that to them
+                self.alert_monitor = AlertMonitor(self.pool)
+                self.alert_monitor.start()
                 say("Starting the API…")
                 await self._start_api()
             t4 = time.perf_counter()
@@ -154,6 +158,9 @@ class AppCore:
 
     async def shutdown(self) -> None:
         """Close in reverse order; safe to call twice or after a failed start."""
+        if self.alert_monitor is not None:
+            await self.alert_monitor.stop()
+            self.alert_monitor = None
         if self.api is not None:
             await self.api.stop()
             self.api = None

@@ -93,6 +93,8 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
     window.settings_requested.connect(lambda: _open_settings(window, control, runner))
     window.api_token_requested.connect(lambda: _copy_api_token(window, control))
     window.diagnostics_requested.connect(lambda path: _export_diagnostics(window, control, runner, path))
+    if core.alert_monitor is not None:
+        core.alert_monitor.subscribe(window.show_alerts)
     monitor = HealthMonitor(core.health, window.show_health, interval_s=2.0)
     try:
         report = await core.health()

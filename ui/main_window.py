@@ -7,8 +7,10 @@ user wants through its signals.
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -22,8 +24,18 @@ from PySide6.QtWidgets import (
 
 from app import __version__
 from app.health import HealthReport
+from app.paths import resources_dir
+from ui.notifier import DesktopNotifier
 from ui.panels.placeholder import PlaceholderPanel
 from ui.status_bar import SandboxIndicator, ServiceIndicator
+
+def app_icon() -> QIcon:
+    """The app's icon in every size we ship (the same files the .desktop entry names)."""
+    icon = QIcon()
+    for size in (48, 64, 128, 256):
+        icon.addFile(str(resources_dir() / "icons" / f"aiwebtest-{size}.png"), QSize(size, size))
+    return icon
+
 
 PANELS: list[tuple[str, str]] = [
     (
@@ -107,6 +119,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self._build_menus()
+        self.setWindowIcon(app_icon())
+        self.notifier = DesktopNotifier(self, app_icon(), lambda text: self.show_status_error(text))
         self.postgres_indicator = ServiceIndicator("postgres")
         self.redis_indicator = ServiceIndicator("redis")
         self.sandbox_indicator = SandboxIndicator()
@@ -138,6 +152,27 @@ class MainWindow(QMainWindow):
                 self.message.setText(text + "; work waits, retrying every 2 s…")
         elif self.message.text().startswith("Lost"):
             self.message.setText("Reconnected")
+
+    def show_alerts(self, alerts: list[Any], started: list[Any]) -> None:
+        """A badge on each panel with firing alerts (count and tooltip), and a notification for each
+        alert that has just started firing."""
+        firing: dict[str, list[str]] = {}
+        for alert in alerts:
+            if alert.state == "firing":
+                firing.setdefault(alert.panel, []).append(alert.message())
+        for row, (name, _description) in enumerate(PANELS):
+            item = self.sidebar.item(row)
+            messages = firing.get(name, [])
+            item.setText(f"{name}   ● {len(messages)}" if messages else name)
+            item.setForeground(QColor("#d64545") if messages else self.sidebar.palette().text().color())
+            item.setToolTip("\n".join(messages) if messages else f"{name} (Ctrl+{row + 1})")
+        for alert in started:
+            self.notifier.notify(f"Alert: {alert.name}", alert.message())
+
+    def panel_badge(self, name: str) -> str:
+        """The sidebar text of a panel (its badge when alerts fire there)."""
+        row = [n for n, _ in PANELS].index(name)
+        return self.sidebar.item(row).text()
 
     def show_progress(self, text: str) -> None:
         self.message.setText(text)

@@ -140,3 +140,27 @@ def test_the_sandbox_indicator_says_isolated_refused_or_allowed_without(qtbot: Q
     assert "apt-get install bubblewrap" in indicator.toolTip()
     window.show_health(HealthReport(report().postgres, report().redis, missing, allow_unisolated=True))
     assert indicator.state == "unisolated" and "NOT isolated" in indicator.text()
+
+
+def test_firing_alerts_badge_their_panel_and_notify_once(qtbot: QtBot) -> None:
+    from app.alerts import RULES, Alert
+
+    window = make_window(qtbot)
+    by_name = {r.name: r for r in RULES}
+    cost = Alert(by_name["Daily cost"], 250.0, "firing")
+    fallback = Alert(by_name["Phase 2 fallback rate"], 0.4, "firing")
+    quiet = Alert(by_name["Agent availability"], 1.0, "ok")
+    window.show_alerts([cost, fallback, quiet], started=[cost, fallback])
+    assert window.panel_badge("Costs") == "Costs   ● 1"
+    assert window.panel_badge("Rollout") == "Rollout   ● 1"
+    assert window.panel_badge("Agents") == "Agents"
+    costs_item = window.sidebar.item([n for n, _ in PANELS].index("Costs"))
+    assert "Daily cost is $250.00 (alert above $200" in costs_item.toolTip()
+    assert [title for title, _ in window.notifier.sent] == ["Alert: Daily cost", "Alert: Phase 2 fallback rate"]
+    # The next round: still firing, nothing new started: no second notification. Then it resolves.
+    window.show_alerts([cost, fallback, quiet], started=[])
+    assert len(window.notifier.sent) == 2
+    window.show_alerts([replace(cost, value=50.0, state="ok"), fallback, quiet], started=[])
+    assert window.panel_badge("Costs") == "Costs"
+    if window.notifier.tray is None:  # offscreen: no tray, so the status bar says it
+        assert "Phase 2 fallback rate" in window.message.text()

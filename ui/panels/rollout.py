@@ -150,8 +150,7 @@ class RolloutPanel(QWidget):
         self.alerts.setRowCount(len(alerts))
         for i, a in enumerate(alerts):
             value = "–" if a.value is None else _fmt(a.value, a.unit)
-            cells = [a.name, value, f"{a.target} / {'<' if 'availability' in a.name.lower() else '>'} "
-                     f"{_fmt(a.threshold, a.unit)}", a.state]
+            cells = [a.name, value, f"{a.target} / {a.rule.op} {_fmt(a.threshold, a.unit)}", a.state]
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if j == 3:
