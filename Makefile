@@ -4,14 +4,27 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system run test test-fast smoke screenshots bench soak clean
+.PHONY: setup system run test test-fast smoke screenshots bench soak clean lock
 
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version' 
+# uv installs the locked versions (requirements.lock, from `make lock`) in seconds; pip does the
+# same, slower, where uv cannot be had. The lock is universal: one file for every Python we support.
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	@if $(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5" >/dev/null 2>&1 && test -x $(VENV)/bin/uv; then \
+		echo "installing the locked dependencies with uv"; \
+		$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock && \
+		$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e . ; \
+	else \
+		echo "uv is not available; installing with pip (slower)"; \
+		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock && \
+		$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e . ; \
+	fi
 	@touch $(STAMP)
+
+# After changing dependencies in pyproject.toml: pin them again (commit the result).
+lock:
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 -o requirements.lock
 
 # Debian packages the app and its tests need beyond Python:
 #  Qt's xcb platform plugin (a real window): libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 ...

@@ -133,6 +133,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AppError as exc:
         print(f"aiwebtest: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except ImportError as exc:
+        # An incomplete install (a dependency missing or broken): say which, never a traceback.
+        missing = getattr(exc, "name", None) or str(exc)
+        logging.getLogger("aiwebtest").error("cannot start: %s", exc)
+        print(f"aiwebtest: cannot start: the module {missing!r} is missing or broken ({exc}). The "
+              "installation is incomplete: reinstall aiwebtest (make setup, or pip install --force-reinstall "
+              "aiwebtest).", file=sys.stderr)
+        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
 

@@ -89,14 +89,16 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
     control = ControlCenter(core)
     runner = AsyncRunner(window)
     runner.error.connect(window.show_status_error)
-    window.install_panels(control, runner)
-    window.settings_requested.connect(lambda: _open_settings(window, control, runner))
-    window.api_token_requested.connect(lambda: _copy_api_token(window, control))
-    window.diagnostics_requested.connect(lambda path: _export_diagnostics(window, control, runner, path))
-    if core.alert_monitor is not None:
-        core.alert_monitor.subscribe(window.show_alerts)
     monitor = HealthMonitor(core.health, window.show_health, interval_s=2.0)
     try:
+        # Inside the try: a module missing from an incomplete install fails here, after the servers
+        # started, and they must still be stopped (issue 13: --smoke hung and left them running).
+        window.install_panels(control, runner)
+        window.settings_requested.connect(lambda: _open_settings(window, control, runner))
+        window.api_token_requested.connect(lambda: _copy_api_token(window, control))
+        window.diagnostics_requested.connect(lambda path: _export_diagnostics(window, control, runner, path))
+        if core.alert_monitor is not None:
+            core.alert_monitor.subscribe(window.show_alerts)
         report = await core.health()
         window.show_health(report)
         if core.api_error:

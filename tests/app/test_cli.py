@@ -87,3 +87,18 @@ def test_serve_runs_until_sigterm_and_shuts_down_cleanly(data_dir: Path) -> None
     while server_processes(data_dir) and time.time() < deadline:
         time.sleep(0.1)
     assert server_processes(data_dir) == []
+
+
+@pytest.mark.slow
+def test_a_module_missing_after_start_exits_with_a_message_and_stops_the_servers(data_dir: Path,
+                                                                                 tmp_path: Path) -> None:
+    """The panels import pygments only once the servers run: a broken one must not hang or leak them."""
+    shadow = tmp_path / "shadow" / "pygments"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text("raise ImportError('simulated broken install', name='pygments')\n")
+    env = {"PYTHONPATH": str(tmp_path / "shadow")}
+    result = run_cli("--smoke", data_dir=data_dir, env=env, timeout=90)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "cannot start: the module 'pygments' is missing or broken" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert server_processes(data_dir) == []
