@@ -7,7 +7,9 @@ PyInstaller bundle (``sys._MEIPASS``), which is why it is not a plain
 
 from __future__ import annotations
 
+import site
 import sys
+import sysconfig
 from pathlib import Path
 
 import platformdirs
@@ -21,11 +23,20 @@ def default_data_dir() -> Path:
 
 
 def bundle_root() -> Path:
-    """The folder that holds ``migrations/`` and ``resources/``."""
+    """The folder that holds ``migrations/`` and ``resources/``: the PyInstaller bundle, the source
+    checkout (also behind an editable install), or ``<prefix>/share/aiwebtest`` of an installed wheel
+    (``pip install .``, ``pip install --user``)."""
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen)
-    return Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "migrations").is_dir():
+        return checkout
+    for prefix in (sys.prefix, site.getuserbase(), sysconfig.get_path("data")):
+        installed = Path(prefix) / "share" / APP_NAME
+        if (installed / "migrations").is_dir():
+            return installed
+    return checkout  # nothing found: the callers' messages name this folder
 
 
 def migrations_dir() -> Path:
