@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system run test test-fast smoke screenshots bench soak clean lock
+.PHONY: setup system run test test-fast smoke screenshots bench soak clean lock package
 
 # uv installs the locked versions (requirements.lock, from `make lock`) in seconds; pip does the
 # same, slower, where uv cannot be had. The lock is universal: one file for every Python we support.
@@ -31,7 +31,8 @@ lock:
 #  chromium: browser tests, driven by Playwright (never a downloaded browser)
 #  bubblewrap: the sandbox for code from a repository; xvfb: real-window tests
 #  prometheus: promtool, to check the alert rules
-SYSTEM_PACKAGES := chromium bubblewrap xvfb prometheus \
+#  desktop-file-utils, binutils: make package validates the .desktop entry and reads the bundle's glibc floor
+SYSTEM_PACKAGES := chromium bubblewrap xvfb prometheus desktop-file-utils binutils \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3
 
@@ -76,6 +77,10 @@ bench: setup
 
 soak: setup
 	$(PY) bench/soak.py --minutes $${MINUTES:-30}
+
+# The PyInstaller bundle in dist/aiwebtest and a .deb beside it (resources/packaging/build_package.py).
+package: setup
+	$(PY) resources/packaging/build_package.py --out dist --work build/pyinstaller
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

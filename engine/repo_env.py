@@ -216,7 +216,9 @@ class RepoEnvironments:
     async def environment_for(self, repo: Path, *, allow_unisolated: bool = False,
                               progress: Callable[[str], Awaitable[object]] | None = None,
                               ) -> Environment | None:
-        """The environment for ``repo``, built if needed; None when it declares no dependencies."""
+        """The environment for ``repo``, built if needed; None when it declares no dependencies
+        (except in the packaged app, whose tests run on the machine's python3: there an environment
+        with just the test tools is built, so generated tests never need pytest in the system Python)."""
         async def say(message: str) -> None:
             if progress is not None:
                 await progress(message)
@@ -225,8 +227,9 @@ class RepoEnvironments:
         if declared.needs_setup_py:
             await say("setup.py computes its dependencies: reading them in the sandbox (no network)…")
             declared = await self._ask_setup_py(repo, declared, allow_unisolated)
-        if not declared.requirements:
-            return None
+        if not declared.requirements and not getattr(sys, "frozen", False):
+            return None  # our own interpreter has pytest and coverage; the bundle's python3 may not
+
         wanted = checked(declared.requirements, declared.sources)
         version = f"{sys.version_info.major}.{sys.version_info.minor}"
         digest = declared.digest(version)
@@ -235,7 +238,8 @@ class RepoEnvironments:
         async with lock:
             if (target / ".ready").exists():
                 return Environment(str(target / "bin" / "python"), _site_packages(target), True, tuple(wanted))
-            await say(f"Installing {len(wanted)} declared requirement(s) from {', '.join(declared.sources)} with uv…")
+            await say(f"Installing {len(wanted)} declared requirement(s) from {', '.join(declared.sources)} with uv…"
+                      if wanted else "Installing pytest and coverage for the tests with uv…")
             started = asyncio.get_running_loop().time()
             await self._build(target, wanted, allow_unisolated)
             took = asyncio.get_running_loop().time() - started
@@ -273,7 +277,7 @@ class RepoEnvironments:
         try:
             await asyncio.to_thread((scratch / "requirements.txt").write_text,
                                     "\n".join([*TEST_TOOLS, *requirements]) + "\n")
-            uv = _uv_binary()
+            uv = uv_binary()
             env = clean_env(scratch, {
                 "UV_CACHE_DIR": str(self.cache_dir), "UV_PYTHON_DOWNLOADS": "never", "UV_NO_CONFIG": "1",
                 "UV_LINK_MODE": "copy", "UV_NO_PROGRESS": "1",
@@ -332,7 +336,11 @@ def _base_interpreter(python: str) -> str:
     return str(Path(resolved or python).resolve())
 
 
-def _uv_binary() -> str:
+def uv_binary() -> str:
+    """uv: the one in the PyInstaller bundle, else the uv package's, else on PATH."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen and (Path(frozen) / "bin" / "uv").exists():
+        return str(Path(frozen) / "bin" / "uv")
     try:
         from uv import find_uv_bin
 

@@ -10,12 +10,14 @@ later runs on a repository is not, and is sandboxed by its caller.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
 from filelock import AsyncFileLock
 
 from agents.generation import StrategyError
+from engine.repo_env import uv_binary
 
 _INSTALL_TIMEOUT_S = 900
 
@@ -50,12 +52,17 @@ class ToolVenv:
             return self.python
 
     async def _install(self) -> None:
+        # uv, not "python -m venv" + pip: Debian's python3 has no venv module without python3-venv (the
+        # packaged app runs on it), and uv installs Pynguin's pins in seconds instead of a minute.
+        uv = uv_binary()
+        env = {**os.environ, "UV_CACHE_DIR": str(self.venv.parent.parent / "uv-cache"),
+               "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
         for argv in (
-            [self.base_python, "-m", "venv", "--clear", str(self.venv)],
-            [str(self.python), "-m", "pip", "install", "--quiet", self.requirement],
+            [uv, "venv", "--quiet", "--clear", "--python", self.base_python, str(self.venv)],
+            [uv, "pip", "install", "--quiet", "--python", str(self.python), self.requirement],
         ):
             proc = await asyncio.create_subprocess_exec(
-                *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+                *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
             )
             try:
                 _, err = await asyncio.wait_for(proc.communicate(), _INSTALL_TIMEOUT_S)

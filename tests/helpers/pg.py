@@ -28,7 +28,8 @@ def server_processes(data_dir: Path) -> list[psutil.Process]:
             cmd = " ".join(proc.info["cmdline"] or [])
         except psutil.Error:
             continue
-        if needle in cmd and ("postgres" in cmd or "redis-server" in cmd) and "services_watchdog" not in cmd:
+        if needle in cmd and ("postgres" in cmd or "redis-server" in cmd) and "services_watchdog" not in cmd \
+                and "services watchdog" not in cmd:  # the frozen build's watchdog
             if proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
     return found
