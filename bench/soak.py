@@ -13,7 +13,7 @@ report with it. While it runs:
   agents' bookkeeping are the load), with every fifth one on the
   search-based strategy (Pynguin, no model);
 * an HTTP client calls the API (with its token) every second: agents,
-  dashboard, settings, and a Phase 2 execute every tenth call;
+  dashboard, settings, health, the Prometheus scrape, and a Phase 2 execute every tenth call;
 * a 5 ms QTimer measures how late the loop serves it (lag).
 
 Each minute the child prints one JSON line (RSS, None's refcount, lag
@@ -128,7 +128,8 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
                         response = await client.post("/api/v1/execute", json={
                             "test_code": "def test_ok():\n    assert 1 + 1 == 2\n", "execution_strategy": "tier1_only"})
                     else:
-                        path = ("/api/v2/agents", "/api/v2/metrics/dashboard", "/api/v1/settings", "/api/health")[n % 4]
+                        path = ("/api/v2/agents", "/api/v2/metrics/dashboard", "/api/v1/settings", "/api/health",
+                                "/metrics")[n % 5]
                         response = await client.get(path)
                     counts["http_ok" if response.status_code == 200 else "http_bad"] += 1
                 except httpx.HTTPError:
