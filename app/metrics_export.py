@@ -23,7 +23,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import asyncpg
-from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector, generate_latest
+from prometheus_client import (
+    CollectorRegistry, Counter, Histogram, ProcessCollector, disable_created_metrics, generate_latest,
+)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
@@ -34,6 +36,9 @@ from starlette.applications import Starlette
 from agents import registry
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, TASK_HANDLERS
 from app.db import ResilientPool
+
+# The *_created samples (one per series, a start time) only double the scrape for our use.
+disable_created_metrics()
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # API calls answer in milliseconds; a blocked loop or a slow store shows up past a second.
@@ -103,8 +108,9 @@ class FleetSnapshot:
 # Where the rollout meant a request to go, whatever happened to it: the agents in full mode and below the
 # percentage. One that went to Phase 2 all the same fell back (the flag or the kill switch was off): the
 # spec's "Phase 2 fallback rate" counts those, not the share Phase 2 serves by design in percentage mode.
+# A caller's explicit choice (--agents, use_agents) was no rollout's assignment: "explicit".
 ASSIGNED_SQL = ("CASE WHEN rollout_mode = 'full' OR (rollout_mode = 'percentage' AND bucket < rollout_percentage) "
-                "THEN 'agents' WHEN rollout_mode = 'shadow' THEN 'shadow' ELSE 'phase2' END")
+                "THEN 'agents' WHEN rollout_mode IN ('shadow', 'explicit') THEN rollout_mode ELSE 'phase2' END")
 
 # Finished generation requests with their outcome, time and tokens. The agents' route finishes in its
 # root task; Phase 2 and shadow runs finish in generation_requests itself.
