@@ -73,9 +73,11 @@ async def seed_demo(core: Any) -> None:
     for minute in range(60, 0, -1):
         for _ in range(rng.randint(1, 4)):
             share = 0.05 if minute > 40 else (0.25 if minute > 20 else 0.5)
-            route = "agents" if rng.random() < share else "phase2"
+            # As the router does: a bucket below the percentage goes to the agents (no fallbacks here).
+            bucket = rng.randint(0, 99)
+            route = "agents" if bucket < int(share * 100) else "phase2"
             routes.append((f"demo-{minute}-{rng.random():.6f}", route, "percentage", int(share * 100),
-                           rng.randint(0, 99), "demo", "demo traffic", {"repository_url": "demo", "demo": True},
+                           bucket, "demo", "demo traffic", {"repository_url": "demo", "demo": True},
                            rng.uniform(3, 12) if route == "phase2" else None,
                            datetime.now(timezone.utc) - timedelta(minutes=minute)))
     await pool.executemany(

@@ -222,5 +222,16 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     await asyncio.sleep(0.4)
     window.grab().save(str(folder / "postgres-restarting.png"))
     window.show_health(live)
+    # A firing alert: the badge on its panel, the reason in the tooltip, the notification in the status bar
+    # (offscreen there is no tray).
+    from app.alerts import RULES, Alert
+
+    rule = next(r for r in RULES if r.name == "Daily cost")
+    firing = Alert(rule, 243.5, "firing")
+    window.select_panel("Costs")
+    window.show_alerts([firing], [firing])
+    await asyncio.sleep(0.4)
+    window.grab().save(str(folder / "alert-firing.png"))
+    window.show_alerts([], [])
     print(f"screenshots written to {folder}")
     return 0
