@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from agents import registry
 from agents.task_stop import cancel_and_wait
 from app.db import ResilientPool
-from app.metrics_export import ASSIGNED_SQL
+from app.router import ASSIGNED_SQL
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class AlertRule:
     threshold: float
     unit: str
     panel: str
+    metric: str  # the gauge on /metrics that carries its value
 
     def fires(self, value: float) -> bool:
         return value < self.threshold if self.op == "<" else value > self.threshold
@@ -50,12 +51,12 @@ class AlertRule:
 
 
 RULES: tuple[AlertRule, ...] = (
-    AlertRule("Agent availability", ">99%", "<", 0.95, "ratio", "Agents"),
-    AlertRule("Request latency (P95)", "<30s", ">", 60.0, "s", "Rollout"),
-    AlertRule("Error rate", "<1%", ">", 0.05, "ratio", "Rollout"),
-    AlertRule("Token usage per request", "<10,000", ">", 20_000, "tokens", "Costs"),
-    AlertRule("Daily cost", "<$100", ">", 200.0, "usd", "Costs"),
-    AlertRule("Phase 2 fallback rate", "<5%", ">", 0.20, "ratio", "Rollout"),
+    AlertRule("Agent availability", ">99%", "<", 0.95, "ratio", "Agents", "aiwebtest_agent_availability_ratio"),
+    AlertRule("Request latency (P95)", "<30s", ">", 60.0, "s", "Rollout", "aiwebtest_request_latency_p95_seconds"),
+    AlertRule("Error rate", "<1%", ">", 0.05, "ratio", "Rollout", "aiwebtest_error_rate_ratio"),
+    AlertRule("Token usage per request", "<10,000", ">", 20_000, "tokens", "Costs", "aiwebtest_tokens_per_request"),
+    AlertRule("Daily cost", "<$100", ">", 200.0, "usd", "Costs", "aiwebtest_daily_cost_usd"),
+    AlertRule("Phase 2 fallback rate", "<5%", ">", 0.20, "ratio", "Rollout", "aiwebtest_phase2_fallback_rate_ratio"),
 )
 
 

@@ -20,7 +20,7 @@ rules against a real scrape).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import asyncpg
 from prometheus_client import (
@@ -35,7 +35,10 @@ from starlette.applications import Starlette
 
 from agents import registry
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, TASK_HANDLERS
+from app.alerts import Alert
+from app.alerts import evaluate as evaluate_alerts
 from app.db import ResilientPool
+from app.router import ASSIGNED_SQL
 
 # The *_created samples (one per series, a start time) only double the scrape for our use.
 disable_created_metrics()
@@ -61,6 +64,15 @@ METRIC_NAMES = (
     "aiwebtest_generation_finished_total",
     "aiwebtest_generation_duration_seconds",
     "aiwebtest_generation_tokens_total",
+    # The spec's six key metrics as the app evaluates them (last 24 hours; availability now), and
+    # whether each one's alert threshold is crossed.
+    "aiwebtest_agent_availability_ratio",
+    "aiwebtest_request_latency_p95_seconds",
+    "aiwebtest_error_rate_ratio",
+    "aiwebtest_tokens_per_request",
+    "aiwebtest_daily_cost_usd",
+    "aiwebtest_phase2_fallback_rate_ratio",
+    "aiwebtest_alert_firing",
 )
 
 
@@ -103,14 +115,8 @@ class FleetSnapshot:
     requests: list[tuple[str, str, str, int]] = field(default_factory=list)  # route, mode, assigned, count
     finished: list[tuple[str, str, int, float]] = field(default_factory=list)  # route, outcome, count, tokens
     durations: dict[str, tuple[list[int], float, int]] = field(default_factory=dict)  # route -> buckets, sum, n
+    key_metrics: list[Alert] = field(default_factory=list)
 
-
-# Where the rollout meant a request to go, whatever happened to it: the agents in full mode and below the
-# percentage. One that went to Phase 2 all the same fell back (the flag or the kill switch was off): the
-# spec's "Phase 2 fallback rate" counts those, not the share Phase 2 serves by design in percentage mode.
-# A caller's explicit choice (--agents, use_agents) was no rollout's assignment: "explicit".
-ASSIGNED_SQL = ("CASE WHEN rollout_mode = 'full' OR (rollout_mode = 'percentage' AND bucket < rollout_percentage) "
-                "THEN 'agents' WHEN rollout_mode IN ('shadow', 'explicit') THEN rollout_mode ELSE 'phase2' END")
 
 # Finished generation requests with their outcome, time and tokens. The agents' route finishes in its
 # root task; Phase 2 and shadow runs finish in generation_requests itself.
@@ -171,7 +177,8 @@ async def fleet_snapshot(pool: ResilientPool) -> FleetSnapshot:
                        for r in buckets if r["route"] in by_route},
         )
 
-    return await pool.run(read)  # one connection, retried whole through a restart
+    snapshot = await pool.run(read)  # one connection, retried whole through a restart
+    return replace(snapshot, key_metrics=await evaluate_alerts(pool))
 
 
 class FleetCollector(Collector):
@@ -241,6 +248,17 @@ class FleetCollector(Collector):
             buckets = [(floatToGoString(le), float(c)) for le, c in zip(REQUEST_BUCKETS_S, counts)] + [("+Inf", float(n))]
             duration.add_metric([route], buckets, sum_value=total_s)
         yield duration
+
+        firing = GaugeMetricFamily("aiwebtest_alert_firing", "1 while a key metric is past its alert threshold",
+                                   labels=["alert"])
+        for alert in s.key_metrics:
+            family = GaugeMetricFamily(alert.rule.metric, f"{alert.name} (target {alert.target}; alert "
+                                       f"{'below' if alert.rule.op == '<' else 'above'} {alert.threshold:g})")
+            if alert.value is not None:  # no data: the family with no sample, as Prometheus expects
+                family.add_metric([], alert.value)
+            yield family
+            firing.add_metric([alert.name], 1.0 if alert.state == "firing" else 0.0)
+        yield firing
 
 
 async def exposition(pool: ResilientPool, http: HttpMetrics) -> bytes:

@@ -21,6 +21,14 @@ from app import system_config
 from app.config import Config
 
 
+# Where the rollout meant a request to go, whatever happened to it: the agents in full mode and below the
+# percentage. One that went to Phase 2 all the same fell back (the flag or the kill switch was off): the
+# spec's "Phase 2 fallback rate" counts those, not the share Phase 2 serves by design in percentage mode.
+# A caller's explicit choice (--agents, use_agents) was no rollout's assignment: "explicit".
+ASSIGNED_SQL = ("CASE WHEN rollout_mode = 'full' OR (rollout_mode = 'percentage' AND bucket < rollout_percentage) "
+                "THEN 'agents' WHEN rollout_mode IN ('shadow', 'explicit') THEN rollout_mode ELSE 'phase2' END")
+
+
 @dataclass(frozen=True)
 class Route:
     route: str  # phase2 | agents | shadow

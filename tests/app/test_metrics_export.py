@@ -122,6 +122,13 @@ async def test_fleet_figures_come_from_the_database(test_client: httpx.AsyncClie
     assert value(found, "aiwebtest_generation_duration_seconds_bucket", route="agents", le="60.0") == 1
     assert value(found, "aiwebtest_generation_duration_seconds_bucket", route="agents", le="+Inf") == 2
     assert value(found, "aiwebtest_generation_duration_seconds_sum", route="agents") == 110.0
+    # The key metrics as the app evaluates them: 1 of 2 counted agents healthy, 1 of 2 requests failed.
+    assert value(found, "aiwebtest_agent_availability_ratio") == 0.5
+    assert value(found, "aiwebtest_error_rate_ratio") == 0.5
+    assert value(found, "aiwebtest_phase2_fallback_rate_ratio") == 0.0
+    assert value(found, "aiwebtest_tokens_per_request") == 2500
+    assert value(found, "aiwebtest_alert_firing", alert="Agent availability") == 1
+    assert value(found, "aiwebtest_alert_firing", alert="Daily cost") == 0
     assert len([k for k in found if k[0] == "aiwebtest_generation_duration_seconds_bucket"
                 and dict(k[1])["route"] == "agents"]) == len(REQUEST_BUCKETS_S) + 1
 
