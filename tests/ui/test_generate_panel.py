@@ -153,3 +153,30 @@ def test_the_llm_loop_counts_as_one_generator_and_the_readability_pass_is_report
     assert "llm <b>5</b> kept (3 prompts)" in text and "crosshair cover <b>1</b> kept" in text
     assert "31 s" in text
     assert "Readability pass by the model: 1 of 2 file(s) rewritten" in text
+
+
+@pytest.mark.parametrize("typed, expected", [("0.80", 0.80), (".8", 0.80), ("0.9", 0.90), ("1", 1.0), ("0.05", 0.05)])
+def test_the_coverage_target_takes_what_people_type(qtbot, runner, typed: str, expected: float) -> None:
+    """Typing 0.80 gave 0.00 (issue 14): the slider echoed each keystroke back into the box."""
+    panel = GeneratePanel(object(), runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    editor = panel.target_spin.lineEdit()
+    panel.target_spin.setFocus()
+    editor.selectAll()
+    for char in typed:
+        qtbot.keyClick(editor, char)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    assert panel.target_spin.value() == pytest.approx(expected)
+    assert panel.target_slider.value() == round(expected * 100)
+
+
+def test_a_target_still_being_typed_counts_when_generate_is_pressed(qtbot, runner) -> None:
+    panel = GeneratePanel(object(), runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    editor = panel.target_spin.lineEdit()
+    editor.selectAll()
+    qtbot.keyClicks(editor, "0.7")
+    panel.on_generate()  # Ctrl+Return from the box: no Enter, no focus change
+    assert panel.target_spin.value() == pytest.approx(0.7)

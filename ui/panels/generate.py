@@ -209,8 +209,12 @@ class GeneratePanel(QWidget):
         self.target_spin.setRange(0.0, 1.0)
         self.target_spin.setSingleStep(0.05)
         self.target_spin.setDecimals(2)
-        self.target_slider.valueChanged.connect(lambda v: self.target_spin.setValue(v / 100))
-        self.target_spin.valueChanged.connect(lambda v: self.target_slider.setValue(round(v * 100)))
+        # The box's value counts once typing is done (Enter, Tab, focus out): with every keystroke
+        # counted, "0" went to the slider and came back as "0.00" under the cursor, and "0.80" ended as
+        # 0.00 (issue 14). Each side sets the other only when the value really differs.
+        self.target_spin.setKeyboardTracking(False)
+        self.target_slider.valueChanged.connect(self._slider_moved)
+        self.target_spin.valueChanged.connect(self._target_typed)
         self.target_spin.setValue(DEFAULT_PLAN.coverage_target)
         target_row.addWidget(self.target_slider, 1)
         target_row.addWidget(self.target_spin)
@@ -335,6 +339,14 @@ class GeneratePanel(QWidget):
 
     # -- repository and files -----------------------------------------------
 
+    def _slider_moved(self, percent: int) -> None:
+        if round(self.target_spin.value() * 100) != percent:
+            self.target_spin.setValue(percent / 100)
+
+    def _target_typed(self, value: float) -> None:
+        if self.target_slider.value() != round(value * 100):
+            self.target_slider.setValue(round(value * 100))
+
     def on_browse(self) -> None:
         dialog = QFileDialog(self, "Choose a repository folder")
         dialog.setFileMode(QFileDialog.FileMode.Directory)
@@ -393,6 +405,7 @@ class GeneratePanel(QWidget):
     def on_generate(self) -> None:
         if self.current_task is not None:
             return
+        self.target_spin.interpretText()  # Ctrl+Return while still typing in the box: take what is typed
         files = self.checked_files()
         if self.repository is None:
             self._say("Repository: load a repository first.")
