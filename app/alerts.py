@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from agents import registry
 from agents.task_stop import cancel_and_wait
 from app.db import ResilientPool
+from app.outcome import FINISHED_SQL
 from app.router import ASSIGNED_SQL
 
 log = logging.getLogger(__name__)
@@ -95,12 +96,12 @@ async def evaluate(pool: ResilientPool) -> list[Alert]:
     """Each rule against the last 24 hours (availability: now)."""
     by_type = await registry.health_by_type(pool)
     healthy, counted = sum(h for h, _ in by_type.values()), sum(c for _, c in by_type.values())
+    # Every request of the last 24 hours, by either path, judged as the GUI and the CLI judge it.
     gen = await pool.fetchrow(
-        "SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_seconds) AS p95, "
-        "count(*) FILTER (WHERE status = 'failed')::float / NULLIF(count(*), 0) AS errors, "
-        "avg(COALESCE(token_usage, (result->>'token_usage')::int, 0)) AS tokens FROM agent_tasks "
-        "WHERE task_type = 'generate' AND status IN ('completed', 'failed') "
-        "AND completed_at > (now() AT TIME ZONE 'utc') - interval '24 hours'")
+        "SELECT percentile_cont(0.95) WITHIN GROUP (ORDER BY secs) AS p95, "
+        "count(*) FILTER (WHERE verdict = 'failed')::float / NULLIF(count(*), 0) AS errors, "
+        f"avg(tokens) FILTER (WHERE route = 'agents') AS tokens FROM ({FINISHED_SQL}) f "
+        "WHERE verdict <> 'running' AND created_at > now() - interval '24 hours'")
     cost = await pool.fetchval(
         "SELECT sum((metadata->>'cost_usd')::float) FROM agent_metrics WHERE metric_type = 'token_usage' "
         "AND timestamp > (now() AT TIME ZONE 'utc') - interval '24 hours'")

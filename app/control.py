@@ -26,6 +26,7 @@ from app.config_watch import propagation
 from app.core import AppCore
 from app.errors import AppError, ConfigError
 from app.generation import GenerateRequest
+from app.outcome import FINISHED_SQL
 from engine import settings_store
 from engine.settings_store import SettingsUpdate
 
@@ -138,11 +139,8 @@ class ControlCenter:
 
     async def history(self, status: str | None = None, text: str = "", limit: int = 200) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(
-            "SELECT g.request_id, g.created_at, g.route, g.request, "
-            "COALESCE(CASE WHEN g.route = 'agents' THEN t.status END, g.status) AS status, "
-            "COALESCE(t.result->>'coverage_estimate', g.phase2_result->>'coverage_estimate') AS coverage "
-            "FROM generation_requests g LEFT JOIN agent_tasks t ON t.task_id = g.agent_task_id "
-            "ORDER BY g.created_at DESC LIMIT $1", limit)
+            f"SELECT request_id, created_at, route, request, verdict AS status, result->>'coverage_estimate' "
+            f"AS coverage FROM ({FINISHED_SQL}) f ORDER BY created_at DESC LIMIT $1", limit)
         out = []
         for r in rows:
             item = {"task_id": r["request_id"], "created_at": r["created_at"], "route": r["route"],
@@ -227,9 +225,13 @@ class ControlCenter:
             "WHERE phase2_seconds IS NOT NULL")
         agents_latency = await pool.fetchrow(
             "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY execution_time_seconds) AS p50, "
-            "percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_seconds) AS p95, "
-            "count(*) FILTER (WHERE status = 'failed')::float / NULLIF(count(*), 0) AS error_rate "
+            "percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_seconds) AS p95 "
             "FROM agent_tasks WHERE task_type = 'generate' AND status IN ('completed', 'failed')")
+        # Failed as the result header says it (a run that kept no test is a failure), by either path.
+        error_rate = await pool.fetchval(
+            "SELECT count(*) FILTER (WHERE verdict = 'failed')::float / NULLIF(count(*), 0) "
+            f"FROM ({FINISHED_SQL}) f WHERE verdict <> 'running' AND created_at > now() - make_interval(hours => $1)",
+            hours)
         return {
             "tokens_per_hour": [(float(r["t"]), float(r["tokens"])) for r in per_hour],
             "cost_per_hour": [(float(r["t"]), float(r["cost"])) for r in per_hour],
@@ -237,7 +239,7 @@ class ControlCenter:
             "tokens_by_agent_type": {r["agent_type"]: float(r["tokens"]) for r in by_type},
             "latency": {"phase2_p50": latency["p2_p50"], "phase2_p95": latency["p2_p95"],
                         "phase3_p50": agents_latency["p50"], "phase3_p95": agents_latency["p95"]},
-            "error_rate": agents_latency["error_rate"],
+            "error_rate": error_rate,
             "budget": await self.budget(),
         }
 

@@ -14,6 +14,7 @@ from app.config import Config
 from app.core import AppCore
 from app.errors import AppError
 from app.generation import GenerateRequest
+from app.outcome import of_state
 
 
 async def run_generate(config: Config, args: argparse.Namespace) -> int:
@@ -39,9 +40,10 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             await cancel_and_wait([watcher], grace_s=5, who="progress printer")
         if args.json:
             print(json.dumps(state, indent=2, default=str))
+        verdict = of_state(state)
         if state["status"] != "completed":
-            print(f"aiwebtest: generation failed: {state['error']}", file=sys.stderr)
-            return 1
+            print(f"aiwebtest: generation failed: {verdict.reason}", file=sys.stderr)
+            return verdict.exit_code
         result = state["result"]
         if not args.json:
             print(f"done: {result['test_count']} tests, measured line coverage "
@@ -59,18 +61,18 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
                 print(f"  {name}" + (f" ({polish[name]})" if name in polish else ""))
         if args.write:
             _write(Path(result.get("repository") or args.repo), result["files"])
-        if result.get("outcome") == "partial":
+        if verdict.kind == "failed":  # finished, but nothing kept: a failure with its reason, exit 1
+            print(f"aiwebtest: failed: {verdict.reason}", file=sys.stderr)
+        elif verdict.kind == "partial":
             # Tests were kept, but the target was not reached: a script must not take it for success.
-            print(f"aiwebtest: partial: {result.get('reason')}", file=sys.stderr)
-            return PARTIAL_EXIT
-        if result.get("outcome") == "met" and not args.json:
+            print(f"aiwebtest: partial: {verdict.reason}", file=sys.stderr)
+        elif result.get("outcome") == "met" and not args.json:
             print(result.get("reason", ""))
-        return 0
+        return verdict.exit_code
     finally:
         await core.shutdown()
 
 
-PARTIAL_EXIT = 3  # 1: failed (nothing kept, or an error); 3: tests kept, target not reached
 
 
 async def _print_progress(core: AppCore, submitted: dict, say) -> None:

@@ -38,6 +38,7 @@ from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, TASK_HANDLERS
 from app.alerts import Alert
 from app.alerts import evaluate as evaluate_alerts
 from app.db import ResilientPool
+from app.outcome import FINISHED_SQL
 from app.router import ASSIGNED_SQL
 
 # The *_created samples (one per series, a start time) only double the scrape for our use.
@@ -118,18 +119,6 @@ class FleetSnapshot:
     key_metrics: list[Alert] = field(default_factory=list)
 
 
-# Finished generation requests with their outcome, time and tokens. The agents' route finishes in its
-# root task; Phase 2 and shadow runs finish in generation_requests itself.
-_FINISHED = """
-    SELECT g.route,
-           COALESCE(CASE WHEN g.route = 'agents' THEN t.status END, g.status) AS outcome,
-           CASE WHEN g.route = 'agents' THEN t.execution_time_seconds ELSE g.phase2_seconds END AS secs,
-           CASE WHEN g.route = 'agents' THEN COALESCE(t.token_usage, (t.result->>'token_usage')::int, 0)
-                ELSE 0 END AS tokens
-      FROM generation_requests g LEFT JOIN agent_tasks t ON t.task_id = g.agent_task_id
-"""
-
-
 async def fleet_snapshot(pool: ResilientPool) -> FleetSnapshot:
     async def read(conn: asyncpg.Connection) -> FleetSnapshot:
         agents = await registry.health_by_type(conn)
@@ -151,17 +140,17 @@ async def fleet_snapshot(pool: ResilientPool) -> FleetSnapshot:
             f"SELECT route, rollout_mode, {ASSIGNED_SQL} AS assigned, count(*) AS n FROM generation_requests "
             "GROUP BY 1, 2, 3")
         finished = await conn.fetch(
-            f"SELECT route, outcome, count(*) AS n, sum(tokens) AS tokens FROM ({_FINISHED}) f "
-            "WHERE outcome IN ('completed', 'failed') GROUP BY 1, 2")
+            f"SELECT route, verdict, count(*) AS n, sum(tokens) AS tokens FROM ({FINISHED_SQL}) f "
+            "WHERE verdict <> 'running' GROUP BY 1, 2")
         buckets = await conn.fetch(
             f"SELECT route, array_agg(n ORDER BY le) AS counts FROM ("
             f"  SELECT f.route, b.le, count(*) FILTER (WHERE f.secs <= b.le) AS n "
-            f"  FROM ({_FINISHED}) f CROSS JOIN unnest($1::float8[]) AS b(le) "
-            f"  WHERE f.outcome IN ('completed', 'failed') AND f.secs IS NOT NULL GROUP BY 1, 2) x GROUP BY 1",
+            f"  FROM ({FINISHED_SQL}) f CROSS JOIN unnest($1::float8[]) AS b(le) "
+            f"  WHERE f.verdict <> 'running' AND f.secs IS NOT NULL GROUP BY 1, 2) x GROUP BY 1",
             list(REQUEST_BUCKETS_S))
         sums = await conn.fetch(
-            f"SELECT route, sum(secs) AS total, count(*) AS n FROM ({_FINISHED}) f "
-            "WHERE outcome IN ('completed', 'failed') AND secs IS NOT NULL GROUP BY 1")
+            f"SELECT route, sum(secs) AS total, count(*) AS n FROM ({FINISHED_SQL}) f "
+            "WHERE verdict <> 'running' AND secs IS NOT NULL GROUP BY 1")
         by_route = {r["route"]: (r["total"], r["n"]) for r in sums}
         return FleetSnapshot(
             agents=agents,
@@ -172,7 +161,7 @@ async def fleet_snapshot(pool: ResilientPool) -> FleetSnapshot:
             tasks=[(r["agent_type"] if r["agent_type"] in set(TASK_HANDLERS.values()) else
                     TASK_HANDLERS.get(r["task_type"], r["agent_type"]), r["status"], r["n"]) for r in tasks],
             requests=[(r["route"], r["rollout_mode"], r["assigned"], r["n"]) for r in requests],
-            finished=[(r["route"], r["outcome"], r["n"], float(r["tokens"] or 0)) for r in finished],
+            finished=[(r["route"], r["verdict"], r["n"], float(r["tokens"] or 0)) for r in finished],
             durations={r["route"]: (list(r["counts"]), float(by_route[r["route"]][0]), int(by_route[r["route"]][1]))
                        for r in buckets if r["route"] in by_route},
         )
@@ -229,7 +218,8 @@ class FleetCollector(Collector):
         for route, mode, assigned, n in sorted(s.requests):
             requests.add_metric([route, mode, assigned], n)
         yield requests
-        finished = CounterMetricFamily("aiwebtest_generation_finished", "Generation requests finished, by outcome",
+        finished = CounterMetricFamily("aiwebtest_generation_finished",
+                                       "Generation requests finished, by verdict (completed, partial, failed: app/outcome.py)",
                                        labels=["route", "outcome"])
         tokens_used = CounterMetricFamily("aiwebtest_generation_tokens", "Tokens used by finished generation requests",
                                           labels=["route"])

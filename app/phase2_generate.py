@@ -55,6 +55,14 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
         files[name] = candidate.code
         test_count += count_tests(candidate.code)
     coverage = union.to_json()
+    goal = GenerationPlan.of(request).coverage_target
+    # The verdict (app/outcome.py) reads these: no test is a failure, below the target is partial.
+    if coverage["line_rate"] >= goal:
+        outcome, reason = "complete", f"target {goal:.0%} reached"
+    else:
+        outcome = "partial"
+        reason = (f"measured line coverage {coverage['line_rate']:.0%} is below the target {goal:.0%} after the "
+                  "single pass" + (f"; last problem: {failures[-1]}" if failures else ""))
     return {
         "tests": "\n\n".join(f"# ===== {n} =====\n{c}" for n, c in files.items()),
         "files": files,
@@ -65,5 +73,8 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
         "strategy": strategy,
         "rounds": 1,
         "failures": failures,
+        "outcome": outcome,
+        "reason": reason,
+        "coverage_target": goal,
         "execution_time_seconds": round(time.perf_counter() - started, 3),
     }

@@ -18,6 +18,7 @@ from agents.generation import Candidate, StrategyError, module_of, test_file_hea
 from agents.generation.tidy import tidy
 from agents.generation.tool_venv import ToolVenv, site_hook
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
+from engine.tool_text import clean
 
 PYNGUIN_VERSION = "0.48.0"
 
@@ -68,8 +69,8 @@ class PynguinRunner:
             )
             files = sorted(out.glob("test_*.py")) if out.exists() else []
             if not files:
-                tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-                reason = "timed out" if result.timed_out else f"exit {result.returncode}: {' '.join(tail)[:400]}"
+                tail = [line for line in (clean(x) for x in (result.stderr or result.stdout).splitlines()) if line]
+                reason = "timed out" if result.timed_out else f"exit {result.returncode}: {clean(' '.join(tail[-3:]), 400)}"
                 raise StrategyError(f"Pynguin produced no tests for {module} ({reason})")
             body = await asyncio.to_thread(files[0].read_text)
         finally:

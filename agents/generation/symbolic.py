@@ -21,6 +21,7 @@ from pathlib import Path
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
 from agents.generation.tool_venv import ToolVenv, site_hook
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
+from engine.tool_text import clean
 
 CROSSHAIR_VERSION = "0.0.113"
 _DRIVER = Path(__file__).with_name("crosshair_driver.py")
@@ -85,6 +86,6 @@ class CrossHairRunner:
             await asyncio.to_thread(shutil.rmtree, scratch, True)
         if result.returncode != 0 or "def test_" not in result.stdout:
             tail = (result.stderr.strip().splitlines() or ["no output"])[-3:]
-            reason = "timed out" if result.timed_out else "; ".join(tail)[:400]
+            reason = "timed out" if result.timed_out else clean("; ".join(tail), 400)
             raise StrategyError(f"CrossHair produced no tests for {module} ({reason})")
         return Candidate(target_file, test_file_header(target_file, "crosshair cover") + result.stdout, "crosshair")

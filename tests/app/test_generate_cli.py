@@ -76,3 +76,22 @@ def test_bad_repository_is_a_clear_failure(data_dir: Path) -> None:
     assert run.returncode == 1
     assert "observe failed: The repository '/no/such/repo' does not exist" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+@pytest.mark.slow
+def test_a_run_that_keeps_nothing_exits_1_with_the_reason(data_dir: Path, tmp_path: Path, pynguin_runner) -> None:
+    """Phase 2's single pass used to report such a run "done: 0 tests" and exit 0 (issue 14)."""
+    (data_dir / "tools").symlink_to(pynguin_runner.venv.parent)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "broken.py").write_text("import a_module_nobody_has\n\ndef f(x):\n    return x\n")
+    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir)}
+    env.pop("LLM_BASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "generate", "--repo", str(repo), "--files", "broken.py", "--phase2",
+         "--search-time", "5", "--no-mutation"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "aiwebtest: failed: no test was kept:" in done.stderr, done.stderr
+    assert "a_module_nobody_has" in done.stderr
+    assert "\x1b[" not in done.stderr and "│" not in done.stderr  # tool output as clean text
+    assert server_processes(data_dir) == []

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from app.metrics_export import METRIC_NAMES, REQUEST_BUCKETS_S
@@ -90,16 +91,17 @@ async def test_fleet_figures_come_from_the_database(test_client: httpx.AsyncClie
     for task_id, status, secs, tokens in (("task-1", "completed", 90.0, 5000), ("task-2", "failed", 20.0, 0)):
         await pool.execute(
             "INSERT INTO agent_tasks (task_id, task_type, payload, assigned_agent_id, status, "
-            "execution_time_seconds, token_usage, completed_at) VALUES ($1, 'generate', '{}', 'agent_evolution_1', "
-            "$2, $3, $4, now() AT TIME ZONE 'utc')", task_id, status, secs, tokens)
+            "execution_time_seconds, token_usage, completed_at, result) VALUES ($1, 'generate', '{}', "
+            "'agent_evolution_1', $2, $3, $4, now() AT TIME ZONE 'utc', $5)", task_id, status, secs, tokens,
+            {"test_count": 5, "outcome": "complete"} if status == "completed" else None)
         await pool.execute(
             "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, "
             "routing_key, reason, request, agent_task_id) VALUES ($1, 'agents', 'percentage', 50, 1, 'k', 'r', "
             "'{}', $1)", task_id)
     await pool.execute(
         "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, routing_key, "
-        "reason, request, status, phase2_seconds) VALUES ('p2-x', 'phase2', 'percentage', 50, 80, 'k', 'r', '{}', "
-        "'completed', 4.0)")
+        "reason, request, status, phase2_seconds, phase2_result) VALUES ('p2-x', 'phase2', 'percentage', 50, 80, "
+        "'k', 'r', '{}', 'completed', 4.0, '{\"test_count\": 2}')")
 
     found = samples(await scrape(test_client))
     assert value(found, "agent_registry_healthy", agent_type="evolution") == 1
@@ -122,9 +124,9 @@ async def test_fleet_figures_come_from_the_database(test_client: httpx.AsyncClie
     assert value(found, "aiwebtest_generation_duration_seconds_bucket", route="agents", le="60.0") == 1
     assert value(found, "aiwebtest_generation_duration_seconds_bucket", route="agents", le="+Inf") == 2
     assert value(found, "aiwebtest_generation_duration_seconds_sum", route="agents") == 110.0
-    # The key metrics as the app evaluates them: 1 of 2 counted agents healthy, 1 of 2 requests failed.
+    # The key metrics as the app evaluates them: 1 of 2 counted agents healthy, 1 of 3 requests failed.
     assert value(found, "aiwebtest_agent_availability_ratio") == 0.5
-    assert value(found, "aiwebtest_error_rate_ratio") == 0.5
+    assert value(found, "aiwebtest_error_rate_ratio") == pytest.approx(1 / 3)
     assert value(found, "aiwebtest_phase2_fallback_rate_ratio") == 0.0
     assert value(found, "aiwebtest_tokens_per_request") == 2500
     assert value(found, "aiwebtest_alert_firing", alert="Agent availability") == 1
@@ -186,8 +188,8 @@ async def _seed_one_of_everything(pool) -> None:
                        "('agent_evolution_a', 'token_usage', 10, '{\"model\": \"m\", \"cost_usd\": 0.1}')")
     await pool.execute(
         "INSERT INTO agent_tasks (task_id, task_type, payload, assigned_agent_id, status, execution_time_seconds, "
-        "token_usage, completed_at) VALUES ('task-s', 'generate', '{}', 'agent_evolution_a', 'completed', 3, 10, "
-        "now() AT TIME ZONE 'utc')")
+        "token_usage, completed_at, result) VALUES ('task-s', 'generate', '{}', 'agent_evolution_a', 'completed', 3, 10, "
+        "now() AT TIME ZONE 'utc', '{\"test_count\": 2}')")
     await pool.execute(
         "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, routing_key, "
         "reason, request, agent_task_id) VALUES ('task-s', 'agents', 'full', 100, 1, 'k', 'r', '{}', 'task-s')")

@@ -131,7 +131,7 @@ def test_a_partial_result_says_why_and_what_each_generator_kept(qtbot, runner) -
                         "error": "Pynguin produced no tests for calc (exit 1: Failed to compute stacksize)"}]}}
     panel.show_result(state)
     text = panel.summary.text()
-    assert "Partial:" in text and "below the target 85%" in text
+    assert "<b>Partial</b>" in text and "#a35f00" in text and "below the target 85%" in text
     assert "doctest <b>1</b> kept" in text and "pynguin mio seed 2001 <b>0</b> kept" in text
     assert "Failed to compute stacksize" in text  # the reason is in the tooltip of "nothing kept"
 
@@ -180,3 +180,22 @@ def test_a_target_still_being_typed_counts_when_generate_is_pressed(qtbot, runne
     qtbot.keyClicks(editor, "0.7")
     panel.on_generate()  # Ctrl+Return from the box: no Enter, no focus change
     assert panel.target_spin.value() == pytest.approx(0.7)
+
+
+def test_a_run_that_kept_nothing_is_shown_failed_with_its_reason(qtbot, runner) -> None:
+    """It showed "completed", 0.0 % coverage, "branches 100.0 %" and a full progress bar (issue 14)."""
+    panel = GeneratePanel(None, runner)
+    qtbot.addWidget(panel)
+    panel.refresh_history = lambda: None  # no service behind this panel
+    panel.current_task = "p2-1"
+    state = {"task_id": "p2-1", "status": "completed", "token_usage": 0, "result": {
+        "tests": "", "files": {}, "test_count": 0, "coverage_estimate": 0.0, "branch_coverage": 1.0,
+        "coverage_by_file": [], "strategy": "search", "rounds": 1,
+        "failures": ["Pynguin produced no tests for calc (exit 1: \x1b[31m\u2502 No module named 'dateutil' \u2502)"]}}
+    panel._finished(state)
+    text = panel.summary.text()
+    assert "<b>Failed</b>" in text and "#d64545" in text
+    assert "no test was kept: Pynguin produced no tests for calc (exit 1: No module named &#x27;dateutil&#x27; )" in text
+    assert "branches" not in text and "0.0%" not in text
+    assert panel.progress.value() < panel.progress.maximum()
+    assert not panel.save_button.isEnabled()

@@ -13,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import (
+    QColor,
     QDesktopServices,
     QGuiApplication,
     QKeySequence,
@@ -49,6 +50,7 @@ from PySide6.QtWidgets import (
 from agents.plan import DEFAULT_PLAN
 from agents.task_stop import cancel_and_wait
 from app.generation import GenerateRequest
+from app.outcome import COLOURS, Outcome, of_state
 from ui.async_bridge import AsyncRunner
 from ui.highlighter import PythonHighlighter
 
@@ -73,6 +75,8 @@ class HistoryModel(QStandardItemModel):
             for item in items:
                 item.setEditable(False)
                 item.setData(r["task_id"], Qt.ItemDataRole.UserRole)
+            items[1].setToolTip(r["repository"])
+            items[4].setForeground(QColor(COLOURS.get(r["status"], "#6b6b6b")))
             self.appendRow(items)
 
 
@@ -136,14 +140,10 @@ def _generators_line(result: dict[str, Any]) -> str:
     return "<br>Generators: " + " · ".join(parts) + tail
 
 
-def _outcome_line(result: dict[str, Any]) -> str:
-    """A partial run or a target already met says so under the figures, with the reason."""
-    outcome, reason = result.get("outcome"), escape(result.get("reason") or "")
-    if outcome == "partial":
-        return f'<br><span style="color:#a35f00"><b>Partial:</b> {reason}</span>'
-    if outcome == "met":
-        return f'<br><span style="color:#2e7d32"><b>Nothing to do:</b> {reason}</span>'
-    return ""
+def verdict_header(verdict: Outcome) -> str:
+    """The first line of a result: completed / partial / failed and why, in the colours used everywhere."""
+    return (f'<span style="color:{verdict.colour}; font-size:12pt"><b>{verdict.label}</b></span>'
+            + (f'<span style="color:{verdict.colour}">: {escape(verdict.reason)}</span>' if verdict.reason else ""))
 
 
 class GeneratePanel(QWidget):
@@ -297,7 +297,7 @@ class GeneratePanel(QWidget):
         hl = QVBoxLayout(history)
         filters = QHBoxLayout()
         self.status_filter = QComboBox()
-        self.status_filter.addItems(["All", "completed", "failed", "in_progress", "pending"])
+        self.status_filter.addItems(["All", "completed", "partial", "failed", "running"])
         self.text_filter = QLineEdit()
         self.text_filter.setPlaceholderText("Filter by repository or file")
         self.refresh_history_button = QPushButton("Refresh")
@@ -484,12 +484,15 @@ class GeneratePanel(QWidget):
         self.current_task = None
         self.generate_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
+        verdict = of_state(state)
         if state["status"] == "completed":
-            self.progress.setValue(len(STEPS))
             self.show_result(state)
         else:
-            self._append(f"Failed: {state['error']}")
-            self._say_error(f"Generation failed: {state['error']}")
+            self._append(f"Failed: {verdict.reason}")
+            self.summary.setText(verdict_header(verdict))
+            self._say_error(f"Generation failed: {verdict.reason}")
+        if verdict.kind != "failed":
+            self.progress.setValue(len(STEPS))
         self.refresh_history()
 
     def on_cancel(self) -> None:
@@ -504,12 +507,17 @@ class GeneratePanel(QWidget):
         self.current_result = result
         self.tests_view.setPlainText(result.get("tests", ""))
         cov = result.get("coverage_estimate", 0.0)
-        self.summary.setText(
-            f"<b>{result.get('test_count', 0)} tests</b> · measured line coverage <b>{cov:.1%}</b> "
-            f"(branches {result.get('branch_coverage', 0):.1%}) · {state.get('token_usage') or 0:,} tokens · "
-            f"${result.get('cost_usd', 0):.4f} · {result.get('execution_time_seconds', 0):.1f} s · "
-            f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
-            + _mutation_line(result) + _generators_line(result) + _outcome_line(result))
+        verdict = of_state(state)
+        if verdict.kind == "failed":  # nothing kept: no coverage figures that look like a result
+            self.summary.setText(verdict_header(verdict) + "<br>" + _generators_line(result).removeprefix("<br>"))
+        else:
+            self.summary.setText(
+                verdict_header(verdict) + "<br>"
+                f"<b>{result.get('test_count', 0)} tests</b> · measured line coverage <b>{cov:.1%}</b> "
+                f"(branches {result.get('branch_coverage', 0):.1%}) · {state.get('token_usage') or 0:,} tokens · "
+                f"${result.get('cost_usd', 0):.4f} · {result.get('execution_time_seconds', 0):.1f} s · "
+                f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
+                + _mutation_line(result) + _generators_line(result))
         rows = result.get("coverage_by_file", [])
         self.coverage_table.setRowCount(len(rows))
         for i, f in enumerate(rows):
