@@ -22,22 +22,14 @@ from agents.prices import DEFAULT_PRICES, ModelPrice
 from app import system_config
 from app.alerts import Alert
 from app.alerts import evaluate as evaluate_alerts
-from app.config_watch import propagation
 from app.core import AppCore
 from app.errors import AppError, ConfigError
 from app.generation import GenerateRequest
 from app.outcome import FINISHED_SQL
+from app.rollout import RolloutService
 from engine import settings_store
 from engine.settings_store import SettingsUpdate
 
-SPRINT_PRESETS: list[tuple[str, str, int]] = [
-    ("Sprint 7: shadow", "shadow", 0),
-    ("Sprint 8: 5%", "percentage", 5),
-    ("Sprint 9: 25%", "percentage", 25),
-    ("Sprint 10: 50%", "percentage", 50),
-    ("Sprint 11: 90%", "percentage", 90),
-    ("Sprint 12: 100%", "full", 100),
-]
 
 @dataclass(frozen=True)
 class RepoFile:
@@ -245,40 +237,10 @@ class ControlCenter:
 
     # -- Rollout ----------------------------------------------------------------
 
-    async def rollout(self) -> dict[str, Any]:
-        values = await system_config.get_all(self._pool)
-        switch = await system_config.agents_switch(self._pool, self.core.config)
-        return {"mode": values.get("rollout_mode", "off"), "percentage": int(values.get("rollout_percentage", 0)),
-                "agents_enabled": switch.enabled, "reason": switch.reason, "killed": self.core.config.agents_killed}
-
-    async def set_rollout(self, mode: str, percentage: int, enable_agents: bool | None = None) -> None:
-        await system_config.set_value(self._pool, "rollout_mode", mode)
-        await system_config.set_value(self._pool, "rollout_percentage", str(percentage))
-        if enable_agents is not None:
-            await system_config.set_value(self._pool, "agents_enabled", "true" if enable_agents else "false")
-
-    async def traffic_split(self, hours: int = 24) -> list[tuple[float, int, int, int]]:
-        rows = await self._pool.fetch(
-            "SELECT extract(epoch FROM date_trunc('minute', created_at)) AS t, "
-            "count(*) FILTER (WHERE route = 'phase2') AS p2, count(*) FILTER (WHERE route = 'agents') AS ag, "
-            "count(*) FILTER (WHERE route = 'shadow') AS sh FROM generation_requests "
-            "WHERE created_at > now() - make_interval(hours => $1) GROUP BY 1 ORDER BY 1", hours)
-        return [(float(r["t"]), r["p2"], r["ag"], r["sh"]) for r in rows]
-
-    async def rollback(self, wait_s: float = 5.0) -> dict[str, Any]:
-        """Agents off now; then wait until every live process has seen it."""
-        import asyncio
-
-        changed_at = time.time()
-        await system_config.set_value(self._pool, "agents_enabled", "false")
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait_s
-        while True:
-            state = await propagation(self._redis, "agents_enabled", changed_at)
-            if state.complete or loop.time() > deadline:
-                break
-            await asyncio.sleep(0.02)
-        return {"processes": state.processes, "reached": state.reached, "slowest_s": state.slowest_s}
+    @property
+    def rollouts(self) -> RolloutService:
+        """The Rollout panel's service: state, changes with their audit trail, rollback."""
+        return RolloutService(self._pool, self._redis, self.core.config)
 
     async def alerts(self) -> list[Alert]:
         """The background monitor's latest evaluation; evaluated now if it has none yet."""

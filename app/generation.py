@@ -23,7 +23,7 @@ from agents.orchestration import STEPS as ORCHESTRATION_STEPS
 from agents.plan import DEFAULT_PLAN
 from agents.store_retry import AGENT_BUDGET_S, retry_budget
 from agents.task_stop import cancel_and_wait
-from app import router
+from app import router, system_config
 from app.config import Config
 from app.errors import AppError
 from app.phase2_generate import single_shot
@@ -107,8 +107,16 @@ class GenerationService:
         if use_agents is None:
             decision = await router.decide(self.pool, self.config, key)
         else:
+            reason = "explicit choice of the caller"
+            if use_agents:
+                switch = await system_config.agents_switch(self.pool, self.config)
+                if not switch.enabled:
+                    # Said plainly, where the caller reads it: a rollback does not stop an explicit request.
+                    reason += (f"; the agents are switched off ({switch.reason}) and a rollback does not apply "
+                               "to requests that name the agents; run without --agents (or use "
+                               "/api/v1/tests/generate) to follow the rollout")
             decision = router.Route("agents" if use_agents else "phase2", "explicit", 0,
-                                    router.bucket_of(key, ""), key, "explicit choice of the caller")
+                                    router.bucket_of(key, ""), key, reason)
         conversation = request.conversation_id or f"conv-{uuid.uuid4().hex[:12]}"
         request.conversation_id = conversation
         payload = asdict(request)

@@ -6,6 +6,7 @@ OS keyring; the dialog only ever shows whether a key is stored.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -30,6 +31,7 @@ class SettingsDialog(QDialog):
         self.setMinimumWidth(620)
         self.control = control
         self.runner = runner
+        self.rollout: Any = None  # the rollout in force, once loaded
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.agents_toggle = QCheckBox("Use the multi-agent system for test generation (Beta)")
@@ -88,7 +90,7 @@ class SettingsDialog(QDialog):
             self.key_state.setText("a key is stored" if keyring_state["stored"] else "no key stored")
 
         async def fetch() -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
-            return await self.control.system_config(), await self.control.rollout(), await self.control.prices()
+            return await self.control.system_config(), await self.control.rollouts.state(), await self.control.prices()
 
         self.runner.run(fetch(), self._fill, self.message.setText)
 
@@ -98,9 +100,9 @@ class SettingsDialog(QDialog):
         for name, price in sorted(prices.items()):
             self.model_combo.addItem(f"{name} ({price.label()})", name)
         self.agents_toggle.setChecked(values.get("agents_enabled") == "true")
-        if rollout["killed"]:
-            self.killed_label.setText("AGENTS_ENABLED=false is set in the environment: agents stay off "
-                                      "whatever this toggle says.")
+        self.rollout = rollout
+        self.agents_toggle.toggled.connect(self._explain_toggle)
+        self._explain_toggle(self.agents_toggle.isChecked())
         model = values.get("llm_model", "gpt-4o-mini")
         index = self.model_combo.findData(model)
         if index < 0:
@@ -111,6 +113,17 @@ class SettingsDialog(QDialog):
             self.base_url.setText(values.get("llm_base_url", ""))
         self.budget.setValue(int(values.get("daily_token_budget", 1_000_000)))
         self.concurrency.setValue(int(values.get("max_concurrent_tasks", 5)))
+
+    def _explain_toggle(self, on: bool) -> None:
+        """What the toggle does together with the rollout mode (on while the mode is off did nothing
+        visible, and nothing said why: issue 14)."""
+        if self.rollout is None:
+            return
+        state = replace(self.rollout, flag=on, agents_enabled=on and not self.rollout.killed)
+        hint = ""
+        if on and state.mode == "off" and not state.killed:
+            hint = " Choose a mode on the Rollout panel (Ctrl+4) to send requests to the agents."
+        self.killed_label.setText(f"With this setting: {state.where}{hint}")
 
     def selected_model(self) -> str:
         data = self.model_combo.currentData()

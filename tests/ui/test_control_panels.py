@@ -23,6 +23,9 @@ async def test_settings_dialog_agent_toggle_changes_system_config(qtbot, make_co
         assert "No OS keyring here" in dialog.key_state.text() or "key" in dialog.key_state.text()
         qtbot.mouseClick(dialog.agents_toggle, Qt.MouseButton.LeftButton)
         assert dialog.agents_toggle.isChecked()
+        # On while the rollout mode is off: it says that requests still go to Phase 2, and where to go.
+        assert "New requests go to Phase 2: rollout mode off" in dialog.killed_label.text()
+        assert "Rollout panel" in dialog.killed_label.text()
         dialog.budget.setValue(250_000)
         dialog.model_combo.setCurrentIndex(dialog.model_combo.findData("gpt-4o"))
         saved = SignalCatcher(dialog.saved)
@@ -32,7 +35,7 @@ async def test_settings_dialog_agent_toggle_changes_system_config(qtbot, make_co
         values = dict(await pool.fetch("SELECT key, value FROM system_config"))
         assert values["agents_enabled"] == "true"
         assert values["daily_token_budget"] == "250000" and values["llm_model"] == "gpt-4o"
-        assert (await control.rollout())["agents_enabled"]
+        assert (await control.rollouts.state()).agents_enabled
 
 
 async def test_settings_dialog_test_connection_reports_the_answer(qtbot, make_control, runner, scripted_llm) -> None:
@@ -52,13 +55,15 @@ async def test_settings_dialog_test_connection_reports_the_answer(qtbot, make_co
         await until(lambda: dialog.test_result.text().startswith("No answer from"))
 
 
-async def test_rollout_slider_moves_the_router_then_rollback(qtbot, make_control, runner) -> None:
+async def test_rollout_one_state_reviewed_changes_audit_and_rollback(qtbot, make_control, runner) -> None:
     async with make_control() as control:
         pool, config = control.core.pool, control.core.config
-        panel = RolloutPanel(control, runner, apply_delay_ms=50)
+        panel = RolloutPanel(control, runner)
         qtbot.addWidget(panel)
         panel.show()
-        await until(lambda: "Agents" in panel.state_label.text())
+        await until(lambda: "New requests go" in panel.state_label.text())
+        assert "the agents are switched off" in panel.state_label.text()
+        assert not panel.slider.isEnabled() and not panel.spin.isEnabled()  # mode off: the share means nothing
         keys = [f"user-{i}" for i in range(100)]
 
         async def share() -> float:
@@ -67,16 +72,44 @@ async def test_rollout_slider_moves_the_router_then_rollback(qtbot, make_control
 
         applied = SignalCatcher(panel.rollout_applied)
         panel.mode_combo.setCurrentText("percentage")
+        assert panel.slider.isEnabled()
         panel.slider.setValue(100)
+        assert panel.spin.value() == 100 and panel.apply_button.isEnabled()
+        assert await share() == 0.0  # nothing is live before it is reviewed
+        qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+        await until(lambda: panel._confirm is not None and panel._confirm.isVisible())
+        text = panel._confirm.text()
+        assert "rollout_mode: off → percentage" in text and "rollout_percentage: 0 → 100" in text
+        assert "agents_enabled: false → true" in text
+        panel._confirm.done(QMessageBox.StandardButton.Apply)
         await until(lambda: applied.calls and applied.calls[-1] == ("percentage", 100))
         assert await share() == 1.0
-        panel.slider.setValue(30)
-        await until(lambda: applied.calls[-1] == ("percentage", 30))
-        assert 0.1 < await share() < 0.5
-        qtbot.mouseClick(panel.preset_buttons[1], Qt.MouseButton.LeftButton)  # Sprint 8: 5%
-        await until(lambda: panel.spin.value() == 5)
-        assert (await control.rollout())["percentage"] == 5
+        await until(lambda: panel.audit.rowCount() == 3)
+        changes = [panel.audit.item(r, 1).text() for r in range(3)]
+        assert "agents_enabled: false → true" in changes
+        assert "pid" in panel.audit.item(0, 2).text() and "gui" in panel.audit.item(0, 2).text()
+        assert panel.audit.item(0, 3).text().startswith("The change reached 1 of 1 processes")
+        await until(lambda: "100 % of new requests go to the agents" in panel.state_label.text())
 
+        five = next(b for b in panel.preset_buttons if b.text() == "5 %")
+        assert "Sprint 8" in five.toolTip()
+        panel._confirm = None
+        qtbot.mouseClick(five, Qt.MouseButton.LeftButton)
+        await until(lambda: panel._confirm is not None and panel._confirm.isVisible())
+        panel._confirm.done(QMessageBox.StandardButton.Apply)
+        await until(lambda: applied.calls[-1] == ("percentage", 5))
+        assert (await control.rollouts.state()).percentage == 5
+
+        panel.mode_combo.setCurrentText("full")
+        assert not panel.slider.isEnabled()
+        panel._confirm = None
+        qtbot.mouseClick(panel.apply_button, Qt.MouseButton.LeftButton)
+        await until(lambda: panel._confirm is not None and panel._confirm.isVisible())
+        panel._confirm.done(QMessageBox.StandardButton.Cancel)  # cancelled: the editors go back
+        await until(lambda: panel.mode_combo.currentText() == "percentage")
+        assert (await control.rollouts.state()).mode == "percentage"
+
+        panel._confirm = None
         qtbot.mouseClick(panel.rollback_button, Qt.MouseButton.LeftButton)
         box = panel._confirm
         assert "Turn the agents off" in box.text()
@@ -86,6 +119,8 @@ async def test_rollout_slider_moves_the_router_then_rollback(qtbot, make_control
         assert report["reached"] == report["processes"] >= 1
         assert "Agents off. The change reached 1 of 1 processes" in panel.rollback_label.text()
         assert await share() == 0.0
+        await until(lambda: "switched off. Once switched on, 5 % will then go to the agents" in panel.state_label.text())
+        await until(lambda: panel.audit.item(0, 1).text() == "agents_enabled: true → false")
         await until(lambda: panel.alerts.rowCount() == 6)
         assert panel.alerts.item(0, 0).text() == "Agent availability"
 

@@ -24,7 +24,7 @@ async def test_generate_end_to_end_as_a_user(qtbot, make_control, runner, sample
 async def _generate_end_to_end(qtbot, control, runner, sample_repo: Path, tmp_path: Path) -> None:
     (sample_repo / "tests").mkdir()
     (sample_repo / "tests" / "test_old.py").write_text("def test_x():\n    assert True\n")
-    await control.set_rollout("full", 100, enable_agents=True)  # agents take GUI requests
+    await control.rollouts.apply("full", 100, True)  # agents take GUI requests
     panel = GeneratePanel(control, runner)
     qtbot.addWidget(panel)
     panel.show()
@@ -75,7 +75,7 @@ async def test_cancel_a_running_request(qtbot, make_control, runner, sample_repo
 
 
 async def _cancel(qtbot, control, runner, sample_repo: Path) -> None:
-    await control.set_rollout("full", 100, enable_agents=True)
+    await control.rollouts.apply("full", 100, True)
     panel = GeneratePanel(control, runner)
     qtbot.addWidget(panel)
     panel.show()

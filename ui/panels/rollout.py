@@ -1,4 +1,4 @@
-"""Rollout: mode, traffic percentage with the sprint presets, live split, alerts, rollback."""
+"""Rollout: where new requests go and why, a reviewed change with its audit trail, live split, alerts, rollback."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.control import SPRINT_PRESETS
+from app.rollout import PRESETS, RolloutState
 from ui.async_bridge import AsyncRunner
 
 MODES = ["off", "shadow", "percentage", "full"]
@@ -20,7 +20,11 @@ ALERT_COLORS = {"ok": "#2e9e44", "firing": "#d64545", "no data": "#8a8a8a"}
 
 
 class RolloutPanel(QWidget):
-    """Signals:
+    """Nothing changes until the user reviews it: editing the mode or the share only arms "Apply…", which
+    lists each change (old → new) and asks; then the change is written, audited and shown with how many
+    processes acknowledged it.
+
+    Signals:
         rollout_applied(str, int): the mode and percentage now in force.
         rolled_back(dict): the rollback report (processes reached, slowest).
     """
@@ -29,32 +33,34 @@ class RolloutPanel(QWidget):
     rolled_back = Signal(dict)
 
     def __init__(self, control: Any, runner: AsyncRunner, parent: QWidget | None = None,
-                 refresh_ms: int = 3000, apply_delay_ms: int = 300) -> None:
+                 refresh_ms: int = 3000) -> None:
         super().__init__(parent)
         self.setObjectName("panel-rollout")
         self.control = control
         self.runner = runner
-        self._loading = False
+        self.state: RolloutState | None = None
+        self._confirm: QMessageBox | None = None
         layout = QVBoxLayout(self)
 
-        box = QGroupBox("Traffic to the agents")
+        box = QGroupBox("Where new requests go")
         grid = QGridLayout(box)
         self.state_label = QLabel("")
         self.state_label.setObjectName("rollout-state")
+        self.state_label.setWordWrap(True)
         grid.addWidget(self.state_label, 0, 0, 1, 4)
         grid.addWidget(QLabel("Mode:"), 1, 0)
         self.mode_combo = QComboBox()
         self.mode_combo.addItems(MODES)
         self.mode_combo.setToolTip("off: Phase 2 only · shadow: Phase 2 answers, agents get a copy · "
-                                   "percentage: sticky share · full: agents only")
+                                   "percentage: a sticky share goes to the agents · full: agents only")
         grid.addWidget(self.mode_combo, 1, 1)
-        grid.addWidget(QLabel("Share:"), 1, 2)
+        self.share_label = QLabel("Share to the agents:")
+        grid.addWidget(self.share_label, 1, 2)
         row = QHBoxLayout()
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setTickInterval(10)
         self.slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.slider.setToolTip("Share of requests (by sticky hash) sent to the agents in percentage mode")
         self.spin = QSpinBox()
         self.spin.setRange(0, 100)
         self.spin.setSuffix(" %")
@@ -62,18 +68,25 @@ class RolloutPanel(QWidget):
         row.addWidget(self.spin)
         grid.addLayout(row, 1, 3)
         presets = QHBoxLayout()
+        presets.addWidget(QLabel("Presets:"))
         self.preset_buttons: list[QPushButton] = []
-        for label, mode, pct in SPRINT_PRESETS:
+        for label, mode, pct, sprint in PRESETS:
             button = QPushButton(label)
-            button.setToolTip(f"mode {mode}, {pct} %")
-            button.clicked.connect(lambda _c=False, m=mode, p=pct: self.apply(m, p))
+            button.setToolTip(f"{sprint} (mode {mode}, {pct} %)")
+            button.clicked.connect(lambda _c=False, m=mode, p=pct: self.review(m, p))
             presets.addWidget(button)
             self.preset_buttons.append(button)
+        presets.addStretch(1)
+        self.apply_button = QPushButton("Apply…")
+        self.apply_button.setToolTip("Review the change, then write it for every process")
+        self.apply_button.setEnabled(False)
+        presets.addWidget(self.apply_button)
         grid.addLayout(presets, 2, 0, 1, 4)
         self.rollback_button = QPushButton("Rollback: agents off")
         self.rollback_button.setObjectName("rollback")
         self.rollback_button.setStyleSheet("QPushButton#rollback { color: white; background: #c0392b; padding: 6px 14px; }")
-        self.rollback_button.setToolTip("Turn the agents off for every process (asks first)")
+        self.rollback_button.setToolTip("Turn the agents off for every process (asks first). Requests that name the "
+                                        "agents explicitly (--agents, /api/v2) still run on them, and say so.")
         self.rollback_label = QLabel("")
         self.rollback_label.setWordWrap(True)
         grid.addWidget(self.rollback_button, 3, 0)
@@ -90,6 +103,7 @@ class RolloutPanel(QWidget):
             "shadow": self.split_plot.plot(pen=pg.mkPen("#e0a100", width=2), name="Shadow"),
         }
         lower.addWidget(self.split_plot, 3)
+        right = QVBoxLayout()
         self.alerts = QTableWidget(0, 4)
         self.alerts.setObjectName("alerts")
         self.alerts.setHorizontalHeaderLabels(["Alert", "Value", "Target / alert at", "State"])
@@ -97,47 +111,126 @@ class RolloutPanel(QWidget):
         self.alerts.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.alerts.setWordWrap(True)
         self.alerts.verticalHeader().setVisible(False)
-        lower.addWidget(self.alerts, 2)
+        right.addWidget(self.alerts, 1)
+        right.addWidget(QLabel("Changes (newest first)"))
+        self.audit = QTableWidget(0, 4)
+        self.audit.setObjectName("audit")
+        self.audit.setHorizontalHeaderLabels(["When", "Change", "Who", "Acknowledged"])
+        self.audit.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.audit.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.audit.verticalHeader().setVisible(False)
+        self.audit.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        right.addWidget(self.audit, 1)
+        lower.addLayout(right, 2)
         layout.addLayout(lower, 1)
 
-        self._apply_timer = QTimer(self)
-        self._apply_timer.setSingleShot(True)
-        self._apply_timer.setInterval(apply_delay_ms)
-        self._apply_timer.timeout.connect(lambda: self.apply(self.mode_combo.currentText(), self.spin.value()))
-        self.slider.valueChanged.connect(self.spin.setValue)
-        self.spin.valueChanged.connect(self.slider.setValue)
-        self.spin.valueChanged.connect(self._changed)
-        self.mode_combo.currentTextChanged.connect(self._changed)
+        self.slider.valueChanged.connect(self._slider_moved)
+        self.spin.valueChanged.connect(self._spin_changed)
+        self.mode_combo.currentTextChanged.connect(self._edited)
+        self.apply_button.clicked.connect(lambda: self.review(self.mode_combo.currentText(), self.spin.value()))
         self.rollback_button.clicked.connect(self.on_rollback)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(refresh_ms)
 
-    def _changed(self, *_args: Any) -> None:
-        if not self._loading:
-            self._apply_timer.start()  # debounce: one write after the slider settles
+    # -- editing: nothing is written until reviewed -------------------------------
 
-    def apply(self, mode: str, percentage: int) -> None:
+    def _slider_moved(self, value: int) -> None:
+        if self.spin.value() != value:
+            self.spin.setValue(value)
+
+    def _spin_changed(self, value: int) -> None:
+        if self.slider.value() != value:
+            self.slider.setValue(value)
+        self._edited()
+
+    def _edited(self, *_args: Any) -> None:
+        percentage_mode = self.mode_combo.currentText() == "percentage"
+        for widget in (self.slider, self.spin, self.share_label):
+            widget.setEnabled(percentage_mode)
+        tip = "" if percentage_mode else "The share only counts in percentage mode: choose that mode first."
+        self.slider.setToolTip(tip or "Share of requests (sticky by repository or conversation) sent to the agents")
+        self.spin.setToolTip(tip)
+        self.apply_button.setEnabled(self.pending() is not None)
+
+    def pending(self) -> tuple[str, int] | None:
+        """The edited (mode, percentage) when it differs from what is in force."""
+        if self.state is None:
+            return None
+        mode, pct = self.mode_combo.currentText(), self.spin.value()
+        if mode == self.state.mode and (mode != "percentage" or pct == self.state.percentage):
+            return None
+        return mode, pct
+
+    def review(self, mode: str, percentage: int) -> None:
+        """List what would change and ask; a preset or Apply… comes here."""
         enable = True if mode != "off" else None
-        self.runner.run(self.control.set_rollout(mode, percentage, enable_agents=enable),
-                        lambda _r: (self.rollout_applied.emit(mode, percentage), self.refresh()),
-                        lambda m: self.state_label.setText(f'<span style="color:#d64545">{m}</span>'))
+        self.runner.run(self.control.rollouts.changes(mode, percentage, enable),
+                        lambda changes: self._confirm_changes(mode, percentage, enable, changes), self._error)
+
+    def _confirm_changes(self, mode: str, percentage: int, enable: bool | None, changes: list[Any]) -> None:
+        if not changes:
+            self.rollback_label.setText("Nothing to change: that is what is in force.")
+            self._reset_editors()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "Apply this rollout change?",
+                          "For every process, from the next request:\n\n"
+                          + "\n".join(f"• {c.describe()}" for c in changes),
+                          QMessageBox.StandardButton.Apply | QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(lambda code: self._apply(mode, percentage, enable)
+                             if code == QMessageBox.StandardButton.Apply else self._reset_editors())
+        box.open()
+        self._confirm = box
+
+    def _apply(self, mode: str, percentage: int, enable: bool | None) -> None:
+        def done(report: dict[str, Any]) -> None:
+            self.rollback_label.setText(f"Applied: {'; '.join(report['changes'])}. {_reach(report)}")
+            self.rollout_applied.emit(mode, percentage)
+            self.refresh()
+
+        self.runner.run(self.control.rollouts.apply(mode, percentage, enable), done, self._error)
+
+    def _reset_editors(self) -> None:
+        if self.state is not None:
+            self._show_state(self.state, force=True)
+
+    def _error(self, message: str) -> None:
+        self.rollback_label.setText(f'<span style="color:#d64545">{message}</span>')
+
+    # -- what is in force ------------------------------------------------------------
 
     def refresh(self) -> None:
-        self.runner.run(self.control.rollout(), self._show_state, lambda m: self.state_label.setText(m))
-        self.runner.run(self.control.traffic_split(), self._show_split, lambda _m: None)
+        service = self.control.rollouts
+        self.runner.run(service.state(), self._show_state, self._error)
+        self.runner.run(service.traffic_split(), self._show_split, lambda _m: None)
+        self.runner.run(service.audit(), self._show_audit, lambda _m: None)
         self.runner.run(self.control.alerts(), self._show_alerts, lambda _m: None)
 
-    def _show_state(self, state: dict[str, Any]) -> None:
-        self._loading = True
-        if not self._apply_timer.isActive():
-            self.mode_combo.setCurrentText(state["mode"])
-            self.spin.setValue(state["percentage"])
-        self._loading = False
-        color = "#2e9e44" if state["agents_enabled"] else "#d64545"
-        self.state_label.setText(
-            f'Agents <b style="color:{color}">{"on" if state["agents_enabled"] else "off"}</b> '
-            f"({state['reason']}); mode <b>{state['mode']}</b>, {state['percentage']} %")
+    def _show_state(self, state: RolloutState, force: bool = False) -> None:
+        editing = self.pending() is not None and not force
+        self.state = state
+        if not editing:  # never overwrite what the user is editing
+            for widget, value in ((self.mode_combo, state.mode), (self.spin, state.percentage)):
+                widget.blockSignals(True)
+                widget.setCurrentText(value) if isinstance(widget, QComboBox) else widget.setValue(value)
+                widget.blockSignals(False)
+            self.slider.blockSignals(True)
+            self.slider.setValue(state.percentage)
+            self.slider.blockSignals(False)
+        colour = "#2e9e44" if state.agents_enabled else "#d64545"
+        self.state_label.setText(f'<span style="color:{colour}">●</span> {state.where}')
+        self._edited()
+
+    def _show_audit(self, rows: list[dict[str, Any]]) -> None:
+        self.audit.setRowCount(len(rows))
+        for i, r in enumerate(rows):
+            ack = r["acknowledged"] or {}
+            cells = [r["changed_at"].astimezone().strftime("%Y-%m-%d %H:%M:%S"),
+                     f"{r['setting']}: {r['old_value'] if r['old_value'] is not None else '(unset)'} → {r['new_value']}",
+                     r["actor"], _reach(ack) if ack else "–"]
+            for j, text in enumerate(cells):
+                self.audit.setItem(i, j, QTableWidgetItem(text))
 
     def _show_split(self, rows: list[tuple[float, int, int, int]]) -> None:
         if not rows:
@@ -169,17 +262,20 @@ class RolloutPanel(QWidget):
 
     def rollback(self) -> None:
         self.rollback_label.setText("Rolling back…")
-        self.runner.run(self.control.rollback(), self._rolled_back,
+        self.runner.run(self.control.rollouts.rollback(), self._rolled_back,
                         lambda m: self.rollback_label.setText(f'<span style="color:#d64545">{m}</span>'))
 
     def _rolled_back(self, report: dict[str, Any]) -> None:
-        slowest = report["slowest_s"]
-        took = "–" if slowest is None else f"{slowest * 1000:.0f} ms"
-        self.rollback_label.setText(
-            f"Agents off. The change reached {report['reached']} of {report['processes']} processes; "
-            f"the slowest saw it after {took}.")
+        self.rollback_label.setText(f"Agents off. {_reach(report)}")
         self.rolled_back.emit(report)
         self.refresh()
+
+
+def _reach(report: dict[str, Any]) -> str:
+    slowest = report.get("slowest_s")
+    took = "–" if slowest is None else f"{slowest * 1000:.0f} ms"
+    return (f"The change reached {report.get('reached', 0)} of {report.get('processes', 0)} processes; "
+            f"the slowest saw it after {took}.")
 
 
 def _fmt(value: float, unit: str) -> str:
