@@ -163,6 +163,8 @@ class ControlCenter:
                         "capabilities": [c.get("name", "") for c in r["capabilities"]],
                         "active_tasks": (r["health"] or {}).get("active_tasks", 0),
                         "completed_today": r["tasks_completed_today"], "heartbeat_age_s": age,
+                        # Silent past the grace period: listed greyed, left out of availability.
+                        "gone": r["status"] != "healthy" and (age is None or age > registry.DEAD_GRACE_S),
                         "local": r["agent_id"] in local, "pid": (r["endpoints"] or {}).get("pid")})
         return out
 
@@ -224,7 +226,12 @@ class ControlCenter:
             "SELECT count(*) FILTER (WHERE verdict = 'failed')::float / NULLIF(count(*), 0) "
             f"FROM ({FINISHED_SQL}) f WHERE verdict <> 'running' AND created_at > now() - make_interval(hours => $1)",
             hours)
+        models = await pool.fetch(
+            "SELECT DISTINCT metadata->>'model' AS model FROM agent_metrics WHERE metric_type = 'token_usage' "
+            "AND metadata ? 'model' AND timestamp > (now() AT TIME ZONE 'utc') - interval '14 days'")
+        prices = await self.prices()
         return {
+            "unpriced_models": sorted(r["model"] for r in models if r["model"] and r["model"] not in prices),
             "tokens_per_hour": [(float(r["t"]), float(r["tokens"])) for r in per_hour],
             "cost_per_hour": [(float(r["t"]), float(r["cost"])) for r in per_hour],
             "cost_per_day": [(float(r["t"]), float(r["cost"])) for r in per_day],

@@ -53,10 +53,15 @@ class AgentsModel(QAbstractTableModel):
             if key == "heartbeat_age_s":
                 return "–" if value is None else f"{value:.0f} s ago"
             if key == "status":
-                return f"● {value}"
+                return f"● gone ({value})" if row.get("gone") else f"● {value}"
             return str(value)
+        if role == Qt.ItemDataRole.ForegroundRole and row.get("gone"):
+            return QColor("#9a9a9a")  # silent past the grace period: greyed, not counted in availability
         if role == Qt.ItemDataRole.ForegroundRole and key == "status":
             return QColor(STATUS_COLORS.get(value, "#8a8a8a"))
+        if role == Qt.ItemDataRole.ToolTipRole and row.get("gone"):
+            return ("No heartbeat for over 10 minutes: this agent is taken for gone and left out of the "
+                    "availability figures and alerts.")
         if role == Qt.ItemDataRole.ToolTipRole and key == "agent_id":
             return _where(value, row)
         return None

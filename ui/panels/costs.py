@@ -7,6 +7,7 @@ auto downsampling and clip-to-view guard the rest.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pyqtgraph as pg
@@ -14,9 +15,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ui.async_bridge import AsyncRunner
-
-pg.setConfigOptions(antialias=True, background="w", foreground="k")
-
+from ui.charts import plot as _plot
+from ui.charts import show_empty
 
 def gauge_state(ratio: float) -> str:
     """ok below 80 %, amber from 80 %, red from 100 %."""
@@ -24,17 +24,6 @@ def gauge_state(ratio: float) -> str:
 
 
 _GAUGE_COLORS = {"ok": "#2e9e44", "amber": "#e0a100", "red": "#d64545"}
-
-
-def _plot(title: str, left: str, time_axis: bool = True) -> pg.PlotWidget:
-    axis = {"bottom": pg.DateAxisItem()} if time_axis else {}
-    plot = pg.PlotWidget(title=title, axisItems=axis)
-    plot.setLabel("left", left)
-    plot.showGrid(x=True, y=True, alpha=0.2)
-    plot.setMinimumHeight(170)
-    plot.getPlotItem().setDownsampling(auto=True, mode="peak")
-    plot.getPlotItem().setClipToView(True)
-    return plot
 
 
 class CostsPanel(QWidget):
@@ -95,6 +84,8 @@ class CostsPanel(QWidget):
         self.gauge.setValue(min(1000, round(ratio * 1000)))
         self.gauge.setFormat(f"{budget['used']:,} of {budget['budget']:,} tokens today ({ratio:.0%})")
         self.gauge.setStyleSheet(f"QProgressBar::chunk {{ background: {_GAUGE_COLORS[self.gauge_state]}; }}")
+        now = time.time()
+        day = (now - 86400, now)
         if s["tokens_per_hour"]:
             xs, ys = zip(*s["tokens_per_hour"])
             running, total = [], 0.0
@@ -102,21 +93,35 @@ class CostsPanel(QWidget):
                 total += y
                 running.append(total)
             self.tokens_curve.setData(list(xs), running)
+        else:
+            self.tokens_curve.setData([], [])
         self.budget_line.setValue(budget["budget"])
+        show_empty(self.tokens_plot, None if s["tokens_per_hour"] else "No tokens used in the last 24 h",
+                   x_range=day, y_top=budget["budget"] * 1.1)
         if s["cost_per_hour"]:
             xs, ys = zip(*s["cost_per_hour"])
             self.cost_hour.setData(list(xs), list(ys))
         if s["cost_per_day"]:
             xs, ys = zip(*s["cost_per_day"])
             self.cost_day.setData(list(xs), list(ys))
+        show_empty(self.cost_plot, None if s["cost_per_day"] else "No cost yet: no model call was made",
+                   x_range=(now - 14 * 86400, now), y_top=1.0)
         lat = s["latency"]
-        self.latency_bars.setOpts(height=[lat[k] or 0 for k in ("phase2_p50", "phase2_p95", "phase3_p50", "phase3_p95")])
+        heights = [lat[k] or 0 for k in ("phase2_p50", "phase2_p95", "phase3_p50", "phase3_p95")]
+        self.latency_bars.setOpts(height=heights)
+        show_empty(self.latency_plot, None if any(heights) else "No finished request yet",
+                   x_range=(-0.5, 3.5), y_top=60.0)
         types = sorted(s["tokens_by_agent_type"])
         self.by_agent_bars.setOpts(x=list(range(len(types))), height=[s["tokens_by_agent_type"][t] for t in types])
         self.by_agent_plot.getAxis("bottom").setTicks([list(enumerate(types))])
+        show_empty(self.by_agent_plot, None if types else "No tokens used by any agent yet",
+                   x_range=(-0.5, 5.5), y_top=1000.0)
         err = s["error_rate"]
         total_cost = sum(c for _, c in s["cost_per_day"])
+        unpriced = s.get("unpriced_models") or []
         self.figures.setText(
-            f"Error rate (generation): <b>{'–' if err is None else f'{err:.1%}'}</b><br>"
+            f"Error rate (generation, 24 h): <b>{'no data yet' if err is None else f'{err:.1%}'}</b><br>"
             f"Cost, last 14 days: <b>${total_cost:.4f}</b><br>"
-            f"Tokens, last 24 h: <b>{sum(t for _, t in s['tokens_per_hour']):,.0f}</b>")
+            f"Tokens, last 24 h: <b>{sum(t for _, t in s['tokens_per_hour']):,.0f}</b>"
+            + (f'<br><span style="color:#a35f00">Cost unknown for {", ".join(unpriced)}: add a price '
+               "(Settings panel, llm_prices)</span>" if unpriced else ""))

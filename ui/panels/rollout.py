@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pyqtgraph as pg
@@ -14,6 +15,7 @@ from PySide6.QtWidgets import (
 
 from app.rollout import PRESETS, RolloutState
 from ui.async_bridge import AsyncRunner
+from ui.charts import plot, show_empty
 
 MODES = ["off", "shadow", "percentage", "full"]
 ALERT_COLORS = {"ok": "#2e9e44", "firing": "#d64545", "no data": "#8a8a8a"}
@@ -94,14 +96,16 @@ class RolloutPanel(QWidget):
         layout.addWidget(box)
 
         lower = QHBoxLayout()
-        self.split_plot = pg.PlotWidget(title="Traffic split (requests per minute)", axisItems={"bottom": pg.DateAxisItem()})
-        self.split_plot.addLegend(offset=(10, 10))
+        # Requests are counts: one bar per minute, stacked by route. A line joined sparse minutes into a
+        # flat "1.0/min" that never happened (issue 14).
+        self.split_plot = plot("Requests per minute, by route (last 24 h)", "requests")
         self.split_plot.setMinimumHeight(220)
-        self.curves = {
-            "phase2": self.split_plot.plot(pen=pg.mkPen("#808080", width=2), name="Phase 2"),
-            "agents": self.split_plot.plot(pen=pg.mkPen("#3d7bd9", width=2), name="Agents"),
-            "shadow": self.split_plot.plot(pen=pg.mkPen("#e0a100", width=2), name="Shadow"),
-        }
+        legend = self.split_plot.addLegend(offset=(10, 10))
+        self.bars = {name: pg.BarGraphItem(x=[], height=[], width=50, brush=colour, pen=None)
+                     for name, colour in (("phase2", "#808080"), ("agents", "#3d7bd9"), ("shadow", "#e0a100"))}
+        for name, label in (("phase2", "Phase 2"), ("agents", "Agents"), ("shadow", "Shadow")):
+            self.split_plot.addItem(self.bars[name])
+            legend.addItem(self.bars[name], label)
         lower.addWidget(self.split_plot, 3)
         right = QVBoxLayout()
         self.alerts = QTableWidget(0, 4)
@@ -233,11 +237,17 @@ class RolloutPanel(QWidget):
                 self.audit.setItem(i, j, QTableWidgetItem(text))
 
     def _show_split(self, rows: list[tuple[float, int, int, int]]) -> None:
-        if not rows:
-            return
-        xs = [r[0] for r in rows]
+        xs = [r[0] + 30 for r in rows]  # the middle of each minute
+        base = [0] * len(rows)
         for i, name in enumerate(("phase2", "agents", "shadow"), start=1):
-            self.curves[name].setData(xs, [r[i] for r in rows])
+            heights = [r[i] for r in rows]
+            self.bars[name].setOpts(x=xs, height=heights, y0=list(base), width=50)
+            base = [b + h for b, h in zip(base, heights)]
+        now = time.time()
+        show_empty(self.split_plot, None if rows else "No requests in the last 24 h", x_range=(now - 3600, now),
+                   y_top=5.0)
+        if rows:
+            self.split_plot.getAxis("left").setTickSpacing(major=max(1, round(max(base) / 4)), minor=1)
 
     def _show_alerts(self, alerts: list[Any]) -> None:
         self.alerts.setRowCount(len(alerts))
