@@ -7,6 +7,8 @@ user wants through its signals.
 
 from __future__ import annotations
 
+import time
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
@@ -19,15 +21,21 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QStackedWidget,
+    QToolButton,
     QWidget,
 )
 
 from app import __version__
 from app.health import HealthReport
 from app.paths import resources_dir
+from ui.message_log import MessageLog
 from ui.notifier import DesktopNotifier
 from ui.panels.placeholder import PlaceholderPanel
 from ui.status_bar import SandboxIndicator, ServiceIndicator
+
+# How long a warning holds the status line against routine messages (they still reach the log).
+WARNING_HOLD_S = 10.0
+
 
 def app_icon() -> QIcon:
     """The app's icon in every size we ship (the same files the .desktop entry names)."""
@@ -120,14 +128,26 @@ class MainWindow(QMainWindow):
 
         self._build_menus()
         self.setWindowIcon(app_icon())
-        self.notifier = DesktopNotifier(self, app_icon(), lambda text: self.show_status_error(text))
+        self.notifier = DesktopNotifier(self, app_icon(), self._hold_warning)
         self.postgres_indicator = ServiceIndicator("postgres")
         self.redis_indicator = ServiceIndicator("redis")
         self.sandbox_indicator = SandboxIndicator()
         self.message = QLabel("Starting…")
         self.message.setObjectName("status-message")
+        self.message_log = MessageLog(self)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.message_log)
+        self.message_log.hide()
+        self.messages_button = QToolButton()
+        self.messages_button.setText("Messages")
+        self.messages_button.setToolTip("Every message of this session, newest first (Ctrl+Shift+M)")
+        self.messages_button.setCheckable(True)
+        self.messages_button.toggled.connect(self.message_log.setVisible)
+        self.message_log.visibilityChanged.connect(self.messages_button.setChecked)
+        QShortcut(QKeySequence("Ctrl+Shift+M"), self).activated.connect(self.messages_button.toggle)
+        self._warning_until = 0.0
         bar = self.statusBar()
         bar.addWidget(self.message, 1)
+        bar.addPermanentWidget(self.messages_button)
         bar.addPermanentWidget(self.postgres_indicator)
         bar.addPermanentWidget(self.redis_indicator)
         bar.addPermanentWidget(self.sandbox_indicator)
@@ -167,6 +187,7 @@ class MainWindow(QMainWindow):
             item.setForeground(QColor("#d64545") if messages else self.sidebar.palette().text().color())
             item.setToolTip("\n".join(messages) if messages else f"{name} (Ctrl+{row + 1})")
         for alert in started:
+            self.message_log.add("alert", alert.message())
             self.notifier.notify(f"Alert: {alert.name}", alert.message())
 
     def panel_badge(self, name: str) -> str:
@@ -175,11 +196,19 @@ class MainWindow(QMainWindow):
         return self.sidebar.item(row).text()
 
     def show_progress(self, text: str) -> None:
-        self.message.setText(text)
+        """An information: logged; in the status line unless a warning from the last seconds is there."""
+        self.message_log.add("info", text)
+        if time.monotonic() >= self._warning_until:
+            self._status(text, text)
+
+    def _status(self, shown: str, plain: str) -> None:
+        self.message.setText(shown)
+        self.message.setToolTip(plain)  # the whole text, even when the status bar cuts it
 
     def show_error(self, title: str, text: str) -> None:
         """A readable, non-blocking message box (no nested event loop)."""
-        self.message.setText(f"{title}: {text.splitlines()[0] if text else ''}")
+        self.message_log.add("error", f"{title}: {text}")
+        self._status(f"{title}: {text.splitlines()[0] if text else ''}", text)
         box = QMessageBox(QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self)
         box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         box.open()
@@ -207,6 +236,9 @@ class MainWindow(QMainWindow):
             self.stack.insertWidget(index, built[name])
             self.panels[name] = built[name]
         self.stack.setCurrentIndex(current)
+        built["Generate"].restore_form()
+        built["Generate"].message.connect(
+            lambda level, text: self.show_status_error(text) if level == "warning" else self.show_progress(text))
         for panel in built.values():
             for method in ("refresh", "load", "refresh_history"):
                 if hasattr(panel, method):
@@ -220,8 +252,14 @@ class MainWindow(QMainWindow):
                 timer.stop()
 
     def show_status_error(self, text: str) -> None:
-        """A background failure: said in the status bar, not in a dialog every 2 s."""
-        self.message.setText(f'<span style="color:#d64545">{text}</span>')
+        """A background failure: said in the status bar (held there for a while, so a routine message does
+        not replace it at once) and kept in the message log, not in a dialog every 2 s."""
+        self.message_log.add("warning", text)
+        self._hold_warning(text)
+
+    def _hold_warning(self, text: str) -> None:
+        self._warning_until = time.monotonic() + WARNING_HOLD_S
+        self._status(f'<span style="color:#d64545">{escape(text)}</span>', text)
 
     def current_panel(self) -> str:
         return PANELS[self.stack.currentIndex()][0]

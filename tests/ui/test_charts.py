@@ -29,6 +29,7 @@ EMPTY = {"budget": {"used": 0, "budget": 1_000_000, "ratio": 0.0}, "tokens_per_h
 
 def test_an_empty_costs_panel_says_no_data_over_readable_axes(qtbot) -> None:
     panel = CostsPanel(NoControl(), NoRunner())
+    panel.timer.stop()  # no service behind it
     qtbot.addWidget(panel)
     panel.show_series(EMPTY)
     assert panel.tokens_plot.empty_note.toPlainText() == "No tokens used in the last 24 h"
@@ -43,6 +44,7 @@ def test_an_empty_costs_panel_says_no_data_over_readable_axes(qtbot) -> None:
 
 def test_costs_with_data_clear_the_note_and_flag_an_unpriced_model(qtbot) -> None:
     panel = CostsPanel(NoControl(), NoRunner())
+    panel.timer.stop()  # no service behind it
     qtbot.addWidget(panel)
     now = time.time()
     panel.show_series({**EMPTY, "tokens_per_hour": [(now - 3600, 500.0)], "cost_per_day": [(now, 0.01)],
@@ -56,6 +58,7 @@ def test_costs_with_data_clear_the_note_and_flag_an_unpriced_model(qtbot) -> Non
 
 def test_requests_are_drawn_as_counts_per_minute(qtbot) -> None:
     panel = RolloutPanel(NoControl(), NoRunner())
+    panel.timer.stop()  # no service behind it
     qtbot.addWidget(panel)
     minute = time.time() // 60 * 60
     panel._show_split([(minute - 600, 1, 0, 0), (minute - 300, 0, 1, 0), (minute - 60, 1, 0, 0)])

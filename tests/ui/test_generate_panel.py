@@ -199,3 +199,52 @@ def test_a_run_that_kept_nothing_is_shown_failed_with_its_reason(qtbot, runner) 
     assert "branches" not in text and "0.0%" not in text
     assert panel.progress.value() < panel.progress.maximum()
     assert not panel.save_button.isEnabled()
+
+
+class FormControl:
+    """Just enough of the control center for the form: a repository with two files."""
+
+    async def inspect_repository(self, url: str):
+        from app.control import RepoFile
+
+        return Path(url), [RepoFile("calc.py", False), RepoFile("text_utils.py", False), RepoFile("tests/t.py", True)]
+
+    async def plan(self, repository, files):
+        return {"strategy": "search", "model": None, "max_tokens": 0, "max_cost_usd": 0.0, "note": ""}
+
+
+@pytest.mark.usefixtures("qapp")
+async def test_the_form_remembers_the_last_repository_targets_and_settings(qtbot, runner, tmp_path: Path) -> None:
+    from PySide6.QtCore import QSettings
+
+    QSettings().remove("generate")
+    first = GeneratePanel(FormControl(), runner)
+    qtbot.addWidget(first)
+    first.repo_edit.setText(str(tmp_path))
+    first.target_spin.setValue(0.7)
+    first.requirements_edit.setPlainText("edge cases of clamp")
+    first.remember_form(["text_utils.py"])
+
+    again = GeneratePanel(FormControl(), runner)  # the next start
+    qtbot.addWidget(again)
+    again.restore_form()
+    assert again.repo_edit.text() == str(tmp_path)
+    assert again.target_spin.value() == pytest.approx(0.7) and again.target_slider.value() == 70
+    assert again.requirements_edit.toPlainText() == "edge cases of clamp"
+    await until(lambda: again.files_model.rowCount() == 3)
+    assert again.checked_files() == ["text_utils.py"]
+
+
+def test_messages_after_a_result_go_to_the_window_not_over_the_summary(qtbot, runner) -> None:
+    panel = GeneratePanel(None, runner)
+    qtbot.addWidget(panel)
+    said: list[tuple[str, str]] = []
+    panel.message.connect(lambda level, text: said.append((level, text)))
+    panel.show_result({"task_id": "t", "status": "completed", "token_usage": 0, "result": {
+        "tests": "def test_a():\n    pass\n", "test_count": 1, "coverage_estimate": 0.9, "branch_coverage": 0.8,
+        "coverage_by_file": [], "files": {"tests/test_generated_calc.py": "def test_a():\n    pass\n"},
+        "outcome": "complete", "reason": "target 85% reached"}})
+    summary = panel.summary.text()
+    panel._say("Saved 1 file(s) under /tmp/x.")
+    assert panel.summary.text() == summary  # the result stays
+    assert said == [("info", "Saved 1 file(s) under /tmp/x.")]

@@ -164,3 +164,20 @@ def test_firing_alerts_badge_their_panel_and_notify_once(qtbot: QtBot) -> None:
     assert window.panel_badge("Costs") == "Costs"
     if window.notifier.tray is None:  # offscreen: no tray, so the status bar says it
         assert "Phase 2 fallback rate" in window.message.text()
+
+
+def test_messages_stay_in_a_log_and_a_warning_holds_the_status_line(qtbot: QtBot) -> None:
+    window = make_window(qtbot)
+    window.show_status_error("Port 8000 is taken; the REST API is not served by this window")
+    window.show_progress("Settings saved")  # routine: logged, but does not push the warning away
+    assert "Port 8000 is taken" in window.message.text()
+    assert window.message.toolTip() == "Port 8000 is taken; the REST API is not served by this window"
+    assert window.message_log.texts()[-2:] == ["Port 8000 is taken; the REST API is not served by this window",
+                                               "Settings saved"]
+    assert window.message_log.list.item(0).text().endswith("info: Settings saved")  # newest first
+    assert not window.message_log.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert window.message_log.isVisible() and window.messages_button.isChecked()
+    window._warning_until = 0  # the hold is over: the next routine message shows
+    window.show_progress("Ready")
+    assert window.message.text() == "Ready"

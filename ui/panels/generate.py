@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -149,9 +149,11 @@ def verdict_header(verdict: Outcome) -> str:
 class GeneratePanel(QWidget):
     """Signals:
         result_shown(str): a request's result is on screen (its task id).
+        message(str, str): (level, text) for the window's status line and message log.
     """
 
     result_shown = Signal(str)
+    message = Signal(str, str)
 
     def __init__(self, control: Any, runner: AsyncRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -162,6 +164,7 @@ class GeneratePanel(QWidget):
         self.current_task: str | None = None
         self.current_result: dict[str, Any] | None = None
         self._watch: asyncio.Task[Any] | None = None
+        self._restore_targets: list[str] = []
         self._build()
 
     # -- layout -----------------------------------------------------------------
@@ -376,8 +379,44 @@ class GeneratePanel(QWidget):
                 item.setCheckState(Qt.CheckState.Unchecked)
             self.files_model.appendRow(item)
         self.files_model.blockSignals(False)
+        if self._restore_targets:
+            self.set_checked(self._restore_targets)
+            self._restore_targets = []
         self._say(f"Loaded {self.repository}: {len(files)} Python files.")
         self._refresh_plan()
+
+    # -- the form survives a restart ---------------------------------------------
+
+    def remember_form(self, files: list[str]) -> None:
+        """What the user generated with last: restored at the next start (QSettings, per user)."""
+        settings = QSettings()
+        settings.beginGroup("generate")
+        settings.setValue("repository", self.repo_edit.text().strip())
+        settings.setValue("targets", files)
+        settings.setValue("coverage_target", self.target_spin.value())
+        settings.setValue("requirements", self.requirements_edit.toPlainText())
+        settings.endGroup()
+
+    def restore_form(self) -> None:
+        """The last repository, targets, target and requirements; a local folder is loaded again at once
+        (its targets ticked when its files arrive), a git URL waits for Load."""
+        settings = QSettings()
+        settings.beginGroup("generate")
+        repository = str(settings.value("repository", "") or "")
+        targets = settings.value("targets", []) or []
+        target = settings.value("coverage_target")
+        requirements = str(settings.value("requirements", "") or "")
+        settings.endGroup()
+        if target is not None:
+            self.target_spin.setValue(float(target))
+        if requirements and not self.requirements_edit.toPlainText():
+            self.requirements_edit.setPlainText(requirements)
+        if not repository or self.repo_edit.text():
+            return
+        self.repo_edit.setText(repository)
+        self._restore_targets = [targets] if isinstance(targets, str) else list(targets)
+        if Path(repository).is_dir():
+            self.on_load()
 
     def checked_files(self) -> list[str]:
         return [self.files_model.item(r).text() for r in range(self.files_model.rowCount())
@@ -418,6 +457,7 @@ class GeneratePanel(QWidget):
             requirements=self.requirements_edit.toPlainText().strip(),
             conversation_id=self.conversation_combo.currentData(),
         )
+        self.remember_form(files)
         self.log.clear()
         self.progress.setValue(0)
         self.generate_button.setEnabled(False)
@@ -607,7 +647,13 @@ class GeneratePanel(QWidget):
         self.log.appendPlainText(line)
 
     def _say(self, text: str) -> None:
-        self.summary.setText(text)
+        """Said under the form while there is no result; once a result is shown, to the window (the
+        summary is the result's, and "Saved 1 file(s)" replaced it: issue 14)."""
+        if self.current_result is None:
+            self.summary.setText(escape(text))
+        self.message.emit("info", text)
 
     def _say_error(self, text: str) -> None:
-        self.summary.setText(f'<span style="color:#d64545">{text}</span>')
+        if self.current_result is None:
+            self.summary.setText(f'<span style="color:#d64545">{escape(text)}</span>')
+        self.message.emit("warning", text)
