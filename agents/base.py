@@ -73,9 +73,13 @@ class TaskContext:
         return self.task["payload"].get("root_task_id") or self.task_id
 
     async def progress(self, message: str, **data: Any) -> None:
-        """Tell whoever watches the request (CLI, UI) what happens now."""
+        """Tell whoever watches the request (CLI, UI) what happens now, and keep it in its run log."""
         import json
 
+        from agents import run_log
+
+        await run_log.append(self.services.pool, self.root_id, self.agent_id, message, attempt=self.attempt,
+                             data=data or None)
         try:
             await self.services.redis.publish(
                 PROGRESS_CHANNEL_PREFIX + self.root_id,

@@ -162,7 +162,8 @@ class EvolutionAgent:
             for index, target in enumerate(todo):
                 p = {**p, "_search_s": max(_MIN_SEARCH_S, (deadline - loop.time()) / (len(todo) - index)
                                             * _SEARCH_SHARE)}
-                await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})")
+                await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})",
+                                   target_file=target, round=round_no, search_budget_s=plan.search_time_s)
                 try:
                     tried, errors = await self._portfolio(ctx, strategy, repo, target, round_no, union, failures, p)
                 except (BudgetExceeded, LLMUnavailable) as exc:
@@ -170,7 +171,8 @@ class EvolutionAgent:
                 for generator, error, seconds in errors:
                     generators.append({"generator": generator, "target_file": target, "round": round_no,
                                        "kept_tests": 0, "error": error, "seconds": round(seconds, 1)})
-                    await ctx.progress(f"Round {round_no}: {generator}: {error}")
+                    await ctx.progress(f"Round {round_no}: {generator}: {error}", target_file=target, round=round_no,
+                                       generator=generator, kept=0, seconds=round(seconds, 1))
                 if not tried and errors:
                     # Every generator failed; the same failure twice means another round cannot help.
                     reason = errors[-1][1]
@@ -191,7 +193,7 @@ class EvolutionAgent:
                     else:
                         failures.append(one.note)
             await ctx.progress(f"Round {round_no}: measured line coverage {union.line_rate:.1%} (target {goal:.0%})",
-                               coverage=union.line_rate)
+                               coverage=union.line_rate, files={t: round(union.rate(t), 4) for t in targets})
             if union.line_rate >= goal:
                 stop = "target reached"
                 break
@@ -315,7 +317,10 @@ class EvolutionAgent:
                 one = await self._try(ctx, name, result, repo, union)
             finally:
                 seconds_of[name] = loop.time() - started
-            await ctx.progress(f"Round {round_no}: {name}: {one.note} ({seconds_of[name]:.0f} s)")
+            await ctx.progress(f"Round {round_no}: {name}: {one.note} ({seconds_of[name]:.0f} s)",
+                               target_file=target, round=round_no, generator=name,
+                               kept=count_tests(one.code) if one.code else 0, seconds=round(seconds_of[name], 1),
+                               coverage=union.line_rate)
             return [replace(one, seconds=seconds_of[name])]
 
         results = await asyncio.gather(*(tried_when_ready(n, j) for n, j in jobs.items()), return_exceptions=True)

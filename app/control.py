@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents import registry, tasks
+from agents import registry, run_log, tasks
 from agents.constants import AGENT_TYPES, DEFAULT_DAILY_TOKEN_BUDGET, PROGRESS_CHANNEL_PREFIX
 from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER, today
 from agents.observation import checkout, is_test_file
@@ -114,6 +114,10 @@ class ControlCenter:
                     yield json.loads(message["data"])
         finally:
             await pubsub.aclose()
+
+    async def run_log(self, task_id: str) -> str:
+        """The request's whole run log, as kept in ``run_log`` (it outlives the GUI's log pane)."""
+        return run_log.as_text(await run_log.read(self._pool, task_id))
 
     async def cancel(self, task_id: str) -> None:
         """Stop a request: its tasks fail with "cancelled"; late results are refused."""

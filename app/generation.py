@@ -17,7 +17,7 @@ from typing import Any
 
 import asyncpg
 
-from agents import tasks
+from agents import run_log, tasks
 from agents.base import Services, dispatch
 from agents.orchestration import STEPS as ORCHESTRATION_STEPS
 from agents.plan import DEFAULT_PLAN
@@ -146,6 +146,7 @@ class GenerationService:
     async def _run_phase2(self, request_id: str, payload: dict[str, Any]) -> None:
         await self.pool.execute("UPDATE generation_requests SET status = 'in_progress' WHERE request_id = $1",
                                 request_id)
+        await run_log.append(self.pool, request_id, "phase2", "Phase 2 single pass: one generation, executed once")
         started = time.perf_counter()
         try:
             result = await single_shot(self.services, payload)
@@ -159,6 +160,9 @@ class GenerationService:
         await self._finish_phase2(request_id, status, result, error, started)
 
     async def _finish_phase2(self, request_id: str, status: str, result: Any, error: str | None, started: float) -> None:
+        done = (f"{result.get('test_count', 0)} tests, {result.get('coverage_estimate', 0):.1%} line coverage"
+                if result else f"failed: {error}")
+        await run_log.append(self.pool, request_id, "phase2", done)
         await self.pool.execute(
             "UPDATE generation_requests SET status = $2, phase2_result = $3, phase2_error = $4, "
             "phase2_seconds = $5, completed_at = now() WHERE request_id = $1",

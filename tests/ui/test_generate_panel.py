@@ -40,9 +40,14 @@ async def _generate_end_to_end(qtbot, control, runner, sample_repo: Path, tmp_pa
     await until(lambda: "search strategy" in panel.plan_label.text())
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     await until(lambda: not panel.generate_button.isEnabled())
+    await until(lambda: "Elapsed 0:0" in panel.progress_label.text())  # elapsed time and an estimate
+    assert "left" in panel.progress_label.text()
     await until(lambda: panel.generate_button.isEnabled(), timeout_s=180)
     assert "tests</b> · measured line coverage" in panel.summary.text(), panel.summary.text()
     assert panel.progress.value() == panel.progress.maximum()
+    assert panel.progress_label.text().startswith("Took ")
+    assert panel.generators_table.rowCount() >= 1  # what each generator kept, per file
+    assert {panel.generators_table.item(r, 0).text() for r in range(panel.generators_table.rowCount())} == {"calc.py"}
     log = panel.log.toPlainText()
     assert "[evolution]" in log and "[reporting]" in log
     assert "def test_" in panel.tests_view.toPlainText()
@@ -67,6 +72,10 @@ async def _generate_end_to_end(qtbot, control, runner, sample_repo: Path, tmp_pa
     panel.status_filter.setCurrentText("completed")
     assert panel.history_proxy.rowCount() == 1
     assert panel.conversation_combo.count() == 2  # the request can be followed up
+    panel.log.clear()  # as after a restart: the run log comes back from the database with the request
+    panel.on_history_open(panel.history_proxy.index(0, 0))
+    await until(lambda: "[evolution]" in panel.log.toPlainText())
+    assert "[reporting]" in panel.log.toPlainText()
 
 
 async def test_cancel_a_running_request(qtbot, make_control, runner, sample_repo: Path) -> None:
@@ -248,3 +257,33 @@ def test_messages_after_a_result_go_to_the_window_not_over_the_summary(qtbot, ru
     panel._say("Saved 1 file(s) under /tmp/x.")
     assert panel.summary.text() == summary  # the result stays
     assert said == [("info", "Saved 1 file(s) under /tmp/x.")]
+
+
+def test_progress_reads_as_time_coverage_and_generators(qtbot, runner, monkeypatch) -> None:
+    """The bar counted agent steps ("5 of 6" in 3 s, then nothing for the long step): issue 14."""
+    import ui.panels.generate as generate
+
+    now = [1000.0]
+    monkeypatch.setattr(generate.time, "monotonic", lambda: now[0])
+    panel = GeneratePanel(None, runner)
+    qtbot.addWidget(panel)
+    panel._run = generate.RunProgress(started=1000.0, estimate_s=100.0, target=0.85)
+    for agent in ("orchestration", "observation", "requirements", "analysis"):
+        panel.on_progress_event(agent, {"message": "…"})
+    assert panel.progress.value() < 0.1 * generate.PROGRESS_SCALE
+    now[0] = 1040.0
+    panel.on_progress_event("evolution", {"message": "Round 1: generating tests for calc.py (search)",
+                                          "target_file": "calc.py", "round": 1, "search_budget_s": 20})
+    panel.on_progress_event("evolution", {"message": "Round 1: doctest: kept 2 of 2 tests (1 s)",
+                                          "target_file": "calc.py", "round": 1, "generator": "doctest", "kept": 2,
+                                          "seconds": 1.2, "coverage": 0.42})
+    now[0] = 1090.0
+    panel._tick()
+    text = panel.progress_label.text()
+    assert text.startswith("Elapsed 1:30 · about 0:10 left") and "line coverage so far 42% (target 85%)" in text
+    assert 0.1 * generate.PROGRESS_SCALE < panel.progress.value() < 0.95 * generate.PROGRESS_SCALE
+    assert [panel.generators_table.item(0, c).text() for c in range(4)] == ["calc.py", "round 1: doctest", "2", "1 s"]
+    now[0] = 1200.0
+    panel._tick()
+    assert "taking longer than the estimate" in panel.progress_label.text()
+    assert panel.progress.value() <= 0.95 * generate.PROGRESS_SCALE  # never full before the result

@@ -7,11 +7,13 @@ lays out widgets and reacts.
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import asdict, dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtCore import QSettings, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import (
     QColor,
     QDesktopServices,
@@ -47,7 +49,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agents.plan import DEFAULT_PLAN
+from agents.plan import DEFAULT_PLAN, GenerationPlan
 from agents.task_stop import cancel_and_wait
 from app.generation import GenerateRequest
 from app.outcome import COLOURS, Outcome, of_state
@@ -55,6 +57,34 @@ from ui.async_bridge import AsyncRunner
 from ui.highlighter import PythonHighlighter
 
 STEPS = ["orchestration", "observation", "requirements", "analysis", "evolution", "reporting"]
+PROGRESS_SCALE = 1000
+# Share of the bar before evolution starts, and where it stops until the result arrives.
+BEFORE_EVOLVE, BEFORE_RESULT = 0.1, 0.95
+OVERHEAD_S = 25.0  # checkout, baseline, environment, keep-per-test reruns beyond the search budget
+
+
+def estimate_s(plan: GenerationPlan) -> float:
+    """How long a request should take: its search budget bounds the generation, the mutation score is
+    time-boxed to a fifth of it (15-120 s), and the rest is steady overhead."""
+    mutation = min(120.0, max(15.0, 0.2 * plan.search_time_s)) if plan.mutation_score else 0.0
+    return plan.search_time_s + mutation + OVERHEAD_S
+
+
+def clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@dataclass
+class RunProgress:
+    """What the panel knows of the running request."""
+
+    started: float
+    estimate_s: float
+    target: float
+    step: str = ""
+    coverage: float | None = None
+    evolving: float = 0.0  # monotonic time the generation started
 
 
 class HistoryModel(QStandardItemModel):
@@ -165,6 +195,7 @@ class GeneratePanel(QWidget):
         self.current_result: dict[str, Any] | None = None
         self._watch: asyncio.Task[Any] | None = None
         self._restore_targets: list[str] = []
+        self._run: RunProgress | None = None
         self._build()
 
     # -- layout -----------------------------------------------------------------
@@ -248,16 +279,34 @@ class GeneratePanel(QWidget):
         buttons.addWidget(self.generate_button)
         form_box.addLayout(buttons)
         self.progress = QProgressBar()
-        self.progress.setRange(0, len(STEPS))
+        self.progress.setRange(0, PROGRESS_SCALE)
         self.progress.setValue(0)
-        self.progress.setFormat("%v of %m agent steps")
+        self.progress.setFormat("")
         form_box.addWidget(self.progress)
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("progress-label")
+        form_box.addWidget(self.progress_label)
+        # What each generator kept, per file, as it happens; below it the full log. Both resize.
+        lower = QSplitter(Qt.Orientation.Vertical)
+        self.generators_table = QTableWidget(0, 4)
+        self.generators_table.setObjectName("generators")
+        self.generators_table.setHorizontalHeaderLabels(["File", "Generator", "Kept", "Time"])
+        self.generators_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.generators_table.verticalHeader().setVisible(False)
+        self.generators_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.generators_table.setMinimumHeight(60)
+        lower.addWidget(self.generators_table)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setObjectName("log")
         self.log.setPlaceholderText("Progress of each agent step appears here.")
-        self.log.setFixedHeight(110)
-        form_box.addWidget(self.log)
+        self.log.setMinimumHeight(110)
+        lower.addWidget(self.log)
+        lower.setSizes([90, 180])
+        form_box.addWidget(lower, 1)
+        self.clock = QTimer(self)
+        self.clock.setInterval(1000)
+        self.clock.timeout.connect(self._tick)
         splitter.addWidget(left)
 
         right = QTabWidget()
@@ -459,6 +508,10 @@ class GeneratePanel(QWidget):
         )
         self.remember_form(files)
         self.log.clear()
+        self.generators_table.setRowCount(0)
+        self._run = RunProgress(time.monotonic(), estimate_s(GenerationPlan.of(asdict(request))), request.coverage_target)
+        self.clock.start()
+        self._tick()
         self.progress.setValue(0)
         self.generate_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
@@ -506,8 +559,7 @@ class GeneratePanel(QWidget):
             async for event in self.control.progress_events(task_id):
                 agent = event["agent_id"].split("_")[1] if "_" in event["agent_id"] else event["agent_id"]
                 seen.add(agent)
-                self.progress.setValue(max(self.progress.value(), sum(s in seen for s in STEPS)))
-                self._append(f"[{agent}] {event['message']}")
+                self.on_progress_event(agent, event)
 
         listener = asyncio.ensure_future(events())
         try:
@@ -520,7 +572,62 @@ class GeneratePanel(QWidget):
             await cancel_and_wait([listener], grace_s=5, who="progress listener")
         self._finished(state)
 
+    def on_progress_event(self, agent: str, event: dict[str, Any]) -> None:
+        """One progress line: the log, the step, coverage so far, and a generator's row when it is one."""
+        self._append(f"[{agent}] {event['message']}")
+        run = self._run
+        if run is None:
+            return
+        run.step = agent
+        if "coverage" in event:
+            run.coverage = float(event["coverage"])
+        if "search_budget_s" in event and not run.evolving:
+            run.evolving = time.monotonic()
+        if "generator" in event:
+            self._generator_row(event)
+        self._tick()
+
+    def _generator_row(self, event: dict[str, Any]) -> None:
+        table = self.generators_table
+        row = table.rowCount()
+        table.insertRow(row)
+        kept = int(event.get("kept") or 0)
+        cells = [event.get("target_file", ""), f"round {event.get('round', 1)}: {event['generator']}",
+                 str(kept), f"{float(event.get('seconds') or 0):.0f} s"]
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if column == 2 and not kept:
+                item.setForeground(QColor("#8a8a8a"))
+            item.setToolTip(event["message"])
+            table.setItem(row, column, item)
+        table.scrollToBottom()
+
+    def _tick(self) -> None:
+        """Elapsed time, an estimate of what is left, coverage so far, and the bar by time and step."""
+        run = self._run
+        if run is None:
+            return
+        elapsed = time.monotonic() - run.started
+        left = run.estimate_s - elapsed
+        when = f"about {clock(left)} left" if left > 0 else "taking longer than the estimate"
+        so_far = f" · line coverage so far {run.coverage:.0%} (target {run.target:.0%})" if run.coverage is not None else ""
+        step = f" · {run.step}" if run.step else ""
+        self.progress_label.setText(f"Elapsed {clock(elapsed)} · {when}{so_far}{step}")
+        fraction = BEFORE_EVOLVE * STEPS.index(run.step) / STEPS.index("evolution") if run.step in STEPS[:4] else 0.0
+        if run.evolving:
+            fraction = BEFORE_EVOLVE + (BEFORE_RESULT - BEFORE_EVOLVE) * min(1.0, elapsed / max(run.estimate_s, 1.0))
+        if run.step == "reporting":
+            fraction = BEFORE_RESULT
+        self.progress.setValue(max(self.progress.value(), round(fraction * PROGRESS_SCALE)))
+        self.progress.setFormat(f"{self.progress.value() / PROGRESS_SCALE:.0%}")
+
     def _finished(self, state: dict[str, Any]) -> None:
+        self.clock.stop()
+        if self._run is not None:
+            took = clock(time.monotonic() - self._run.started)
+            self.progress_label.setText(f"Took {took}" + (f" · line coverage {self._run.coverage:.0%}"
+                                                          if self._run.coverage is not None else ""))
+            self._run = None
         self.current_task = None
         self.generate_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
@@ -532,7 +639,10 @@ class GeneratePanel(QWidget):
             self.summary.setText(verdict_header(verdict))
             self._say_error(f"Generation failed: {verdict.reason}")
         if verdict.kind != "failed":
-            self.progress.setValue(len(STEPS))
+            self.progress.setValue(PROGRESS_SCALE)
+            self.progress.setFormat("100%")
+        else:
+            self.progress.setFormat("failed")
         self.refresh_history()
 
     def on_cancel(self) -> None:
@@ -630,8 +740,14 @@ class GeneratePanel(QWidget):
         self.history_proxy.set_filter("" if status == "All" else status, self.text_filter.text())
 
     def on_history_open(self, index) -> None:
+        """A past request: its result (or why it failed) and its whole run log, as it was kept."""
         task_id = index.data(Qt.ItemDataRole.UserRole)
         self.runner.run(self.control.status(task_id), self._open_state, self._say_error)
+        self.runner.run(self.control.run_log(task_id), self._show_run_log, self._say_error)
+
+    def _show_run_log(self, text: str) -> None:
+        self.log.setPlainText(text or "No log was kept for this request.")
+        self.generators_table.setRowCount(0)
 
     def _open_state(self, state: dict[str, Any] | None) -> None:
         if state is None:
@@ -639,7 +755,10 @@ class GeneratePanel(QWidget):
         if state["status"] == "completed":
             self.show_result(state)
         else:
-            self._say(f"Request {state['task_id']} is {state['status']}: {state.get('error') or ''}")
+            verdict = of_state(state)
+            self.current_result = None
+            self.summary.setText(verdict_header(verdict))
+            self.tests_view.clear()
 
     # -- messages ---------------------------------------------------------------
 
