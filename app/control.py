@@ -7,6 +7,7 @@ message for the user.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +20,7 @@ from agents.constants import AGENT_TYPES, DEFAULT_DAILY_TOKEN_BUDGET, PROGRESS_C
 from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER, today
 from agents.observation import checkout, is_test_file
 from agents.prices import DEFAULT_PRICES, ModelPrice
-from app import system_config
+from app import save_tests, system_config
 from app.alerts import Alert
 from app.alerts import evaluate as evaluate_alerts
 from app.core import AppCore
@@ -27,7 +28,10 @@ from app.errors import AppError, ConfigError
 from app.generation import GenerateRequest
 from app.outcome import FINISHED_SQL
 from app.rollout import RolloutService
+from app.save_tests import SaveTarget
+from app.test_outline import FileOutline, outline
 from engine import settings_store
+from engine.engine import ExecuteRequest
 from engine.settings_store import SettingsUpdate
 
 
@@ -114,6 +118,32 @@ class ControlCenter:
                     yield json.loads(message["data"])
         finally:
             await pubsub.aclose()
+
+    async def test_outline(self, result: dict[str, Any]) -> list[FileOutline]:
+        """The result's tests grouped by the function they call, with its coverage (reads files: a thread)."""
+        return await asyncio.to_thread(outline, result)
+
+    async def run_tests(self, result: dict[str, Any]) -> list[dict[str, Any]]:
+        """Run the generated tests as they are (tier 1 only), in the sandbox, on the repository: per file,
+        its status and each test's outcome."""
+        if self.core.engine is None:
+            raise AppError("The execution engine is not running in this process.")
+        repo = Path(result.get("repository") or "")
+        if not repo.is_dir():
+            raise AppError(f"The repository {repo} is not on this machine any more; load it again to run the tests.")
+        targets = tuple(f["path"] for f in result.get("coverage_by_file") or [])
+        out = []
+        for name, code in (result.get("files") or {}).items():
+            execution = await self.core.engine.execute(ExecuteRequest(code, "tier1_only", repo, targets))
+            out.append({"file": name, "status": execution.status, "tests": execution.outcomes,
+                        "error": execution.error})
+        return out
+
+    async def plan_save(self, folder: Path, files: dict[str, str]) -> list[SaveTarget]:
+        return await asyncio.to_thread(save_tests.plan, folder, files)
+
+    async def write_tests(self, targets: list[SaveTarget], overwrite: bool) -> list[Path]:
+        return await asyncio.to_thread(lambda: save_tests.write(targets, overwrite=overwrite))
 
     async def run_log(self, task_id: str) -> str:
         """The request's whole run log, as kept in ``run_log`` (it outlives the GUI's log pane)."""

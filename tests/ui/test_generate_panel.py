@@ -55,15 +55,46 @@ async def _generate_end_to_end(qtbot, control, runner, sample_repo: Path, tmp_pa
     assert panel.coverage_table.item(0, 0).text() == "calc.py" and bar.value() >= 80
     assert panel.save_button.isEnabled()
 
+    # IDE-like: tests grouped under the function they call, with its coverage; a click shows the code.
+    await until(lambda: panel.outline.topLevelItemCount() == 1)
+    top = panel.outline.topLevelItem(0)
+    assert top.text(0) == "calc.py"
+    functions = [top.child(i) for i in range(top.childCount())]
+    assert any(f.text(0).startswith("clamp (") and f.text(1).endswith(")") for f in functions)
+    leaf = next(f.child(0) for f in functions if f.childCount())
+    panel.on_outline_item(leaf)
+    assert f"def {leaf.text(0)}(" in panel.tests_view.textCursor().block().text()
+
+    # Save shows the exact paths first; a second save keeps the user's edited file and says where it went.
     target = tmp_path / "saved"
-    written = panel.save_into(target)
-    assert written and all(p.read_text().startswith('"""Tests for calc') for p in written)
+    panel.review_save(target)
+    await until(lambda: getattr(panel, "save_dialog", None) is not None and panel.save_dialog.isVisible())
+    dialog = panel.save_dialog
+    assert dialog.table.item(0, 0).text() == str((target / "tests" / "test_generated_calc.py").resolve())
+    assert dialog.table.item(0, 1).text() == "new file"
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    await until(lambda: panel.saved_paths)
+    written = list(panel.saved_paths)
+    assert all(p.read_text().startswith('"""Tests for calc') for p in written)
+    assert panel.editor_button.isEnabled()
     written[0].write_text("# my edits\n")
-    assert panel.save_into(target) == []  # asks first
-    box = next(w for w in panel.findChildren(QMessageBox))
-    assert "Overwrite them?" in box.text()
-    box.done(QMessageBox.StandardButton.No)
+    panel.save_dialog = None
+    panel.review_save(target)
+    await until(lambda: panel.save_dialog is not None and panel.save_dialog.isVisible())
+    dialog = panel.save_dialog
+    assert dialog.table.item(0, 1).text() == "exists and differs" and dialog.fresh.isChecked()
+    dialog.show_diff(dialog.targets[0])
+    assert "-# my edits" in dialog.diff_view.toPlainText()
+    panel.saved_paths = []
+    dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+    await until(lambda: panel.saved_paths)
+    assert [p.name for p in panel.saved_paths] == ["test_generated_calc_2.py"]
     assert written[0].read_text() == "# my edits\n"  # nothing lost
+
+    # Run these tests: in the sandbox, pass/fail shown.
+    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    await until(lambda: "passed" in panel.run_label.text(), timeout_s=120)
+    assert ", 0 failed" in panel.run_label.text()
 
     await until(lambda: panel.history_model.rowCount() == 1)
     panel.text_filter.setText("no-such-repo")

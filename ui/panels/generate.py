@@ -43,6 +43,8 @@ from PySide6.QtWidgets import (
     QTableView,
     QTableWidget,
     QTableWidgetItem,
+    QTreeWidget,
+    QTreeWidgetItem,
     QTabWidget,
     QTreeView,
     QVBoxLayout,
@@ -55,6 +57,7 @@ from app.generation import GenerateRequest
 from app.outcome import COLOURS, Outcome, of_state
 from ui.async_bridge import AsyncRunner
 from ui.highlighter import PythonHighlighter
+from ui.save_dialog import SaveDialog
 
 STEPS = ["orchestration", "observation", "requirements", "analysis", "evolution", "reporting"]
 PROGRESS_SCALE = 1000
@@ -331,18 +334,39 @@ class GeneratePanel(QWidget):
         font.setFamily("monospace")
         self.tests_view.setFont(font)
         self.highlighter = PythonHighlighter(self.tests_view.document())
-        rl.addWidget(self.tests_view, 1)
+        # IDE-like: file → function (its coverage) → tests; a click shows that test's code.
+        self.outline = QTreeWidget()
+        self.outline.setObjectName("outline")
+        self.outline.setHeaderLabels(["Tests by function", "Coverage"])
+        self.outline.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.outline.itemActivated.connect(self.on_outline_item)
+        self.outline.itemClicked.connect(self.on_outline_item)
+        code_split = QSplitter(Qt.Orientation.Horizontal)
+        code_split.addWidget(self.outline)
+        code_split.addWidget(self.tests_view)
+        code_split.setSizes([260, 520])
+        rl.addWidget(code_split, 1)
         actions = QHBoxLayout()
         self.save_button = QPushButton("Save…")
-        self.save_button.setToolTip("Write the tests into the repository (Ctrl+S); never overwrites without asking")
+        self.save_button.setToolTip("Review the exact paths and any difference, then write (Ctrl+S); "
+                                    "never overwrites without asking")
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy all tests to the clipboard")
         self.open_button = QPushButton("Open folder")
-        for b in (self.save_button, self.copy_button, self.open_button):
+        self.run_button = QPushButton("Run these tests")
+        self.run_button.setToolTip("Run the generated tests as they are, in the sandbox, and show pass/fail (F5)")
+        self.editor_button = QPushButton("Open in editor")
+        self.editor_button.setToolTip("Open the saved files in the system's default editor")
+        for b in (self.save_button, self.copy_button, self.open_button, self.run_button, self.editor_button):
             b.setEnabled(False)
             actions.addWidget(b)
         actions.addStretch(1)
         rl.addLayout(actions)
+        self.run_label = QLabel("")
+        self.run_label.setObjectName("run-result")
+        self.run_label.setWordWrap(True)
+        rl.addWidget(self.run_label)
+        self.saved_paths: list[Path] = []
         right.addTab(result, "Result")
 
         history = QWidget()
@@ -380,6 +404,9 @@ class GeneratePanel(QWidget):
         self.save_button.clicked.connect(self.on_save)
         self.copy_button.clicked.connect(self.on_copy)
         self.open_button.clicked.connect(self.on_open_folder)
+        self.run_button.clicked.connect(self.on_run_tests)
+        self.editor_button.clicked.connect(self.on_open_in_editor)
+        QShortcut(QKeySequence("F5"), self, activated=self.on_run_tests)
         self.files_model.itemChanged.connect(lambda _i: self._refresh_plan())
         self.status_filter.currentTextChanged.connect(self._apply_filter)
         self.text_filter.textChanged.connect(self._apply_filter)
@@ -679,8 +706,14 @@ class GeneratePanel(QWidget):
             self.coverage_table.setCellWidget(i, 1, bar)
             self.coverage_table.setItem(i, 2, QTableWidgetItem(f"{f['branch_rate']:.0%}"))
             self.coverage_table.setItem(i, 3, QTableWidgetItem("1 (as written)"))
-        for b in (self.save_button, self.copy_button, self.open_button):
+        for b in (self.save_button, self.copy_button, self.open_button, self.run_button):
             b.setEnabled(bool(result.get("files")))
+        self.editor_button.setEnabled(False)
+        self.saved_paths = []
+        self.run_label.clear()
+        self.outline.clear()
+        if result.get("files") and self.control is not None:
+            self.runner.run(self.control.test_outline(result), self.show_outline, lambda _m: None)
         self.tabs.setCurrentIndex(0)
         self.result_shown.emit(state["task_id"])
 
@@ -695,35 +728,101 @@ class GeneratePanel(QWidget):
         repo = (self.current_result or {}).get("repository")
         return Path(repo) if repo else self.repository
 
-    def on_save(self) -> None:
-        if not self.current_result:
+    def show_outline(self, files: list[Any]) -> None:
+        self.outline.clear()
+        for f in files:
+            top = QTreeWidgetItem([f.path, ""])
+            for function in f.functions:
+                rate = function.rate
+                child = QTreeWidgetItem([f"{function.name} ({len(function.tests)} tests)",
+                                         "–" if rate is None else f"{rate:.0%} ({function.lines_covered}/{function.lines_total})"])
+                if rate is not None and rate < 1:
+                    child.setForeground(1, QColor(COLOURS["partial"]))
+                for test_file, name, line in function.tests:
+                    leaf = QTreeWidgetItem([name, ""])
+                    leaf.setData(0, Qt.ItemDataRole.UserRole, (test_file, name))
+                    leaf.setToolTip(0, f"{test_file}, line {line}")
+                    child.addChild(leaf)
+                top.addChild(child)
+            self.outline.addTopLevelItem(top)
+            top.setExpanded(True)
+
+    def on_outline_item(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        """A test in the outline: its code selected in the code view."""
+        where = item.data(0, Qt.ItemDataRole.UserRole)
+        if not where:
             return
+        test_file, name = where
+        text = self.tests_view.toPlainText()
+        start = text.find(f"# ===== {test_file} =====")
+        at = text.find(f"def {name}(", max(start, 0))
+        if at < 0:
+            return
+        cursor = self.tests_view.textCursor()
+        cursor.setPosition(at)
+        self.tests_view.setTextCursor(cursor)
+        self.tests_view.centerCursor()
+
+    def on_save(self) -> None:
+        """Review first: the exact paths under the repository, new or differing, with a diff (Ctrl+S)."""
+        if self.current_result and self.target_folder():
+            self.review_save(self.target_folder())
+
+    def review_save(self, folder: Path) -> None:
+        files = (self.current_result or {}).get("files", {})
+        self.runner.run(self.control.plan_save(folder, files), self._show_save_dialog, self._say_error)
+
+    def _show_save_dialog(self, targets: list[Any]) -> None:
+        dialog = SaveDialog(targets, self)
+        dialog.save_requested.connect(lambda overwrite: self._write(targets, overwrite))
+        dialog.folder_requested.connect(self._choose_folder)
+        dialog.open()
+        self.save_dialog = dialog
+
+    def _choose_folder(self) -> None:
         dialog = QFileDialog(self, "Save the tests under this folder", str(self.target_folder() or ""))
         dialog.setFileMode(QFileDialog.FileMode.Directory)
-        dialog.fileSelected.connect(lambda folder: self.save_into(Path(folder)))
+        dialog.fileSelected.connect(lambda folder: self.review_save(Path(folder)))
         dialog.open()
 
-    def save_into(self, folder: Path, overwrite: bool | None = None) -> list[Path]:
-        files = (self.current_result or {}).get("files", {})
-        targets = [(folder / name, code) for name, code in files.items()]
-        existing = [p for p, _ in targets if p.exists()]
-        if existing and overwrite is None:
-            box = QMessageBox(QMessageBox.Icon.Question, "Overwrite?",
-                              "These files exist:\n" + "\n".join(map(str, existing)) + "\n\nOverwrite them?",
-                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-            box.setDefaultButton(QMessageBox.StandardButton.No)
-            box.finished.connect(lambda code: self.save_into(folder, code == QMessageBox.StandardButton.Yes))
-            box.open()
-            return []
-        written = []
-        for path, code in targets:
-            if path.exists() and not overwrite:
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(code, encoding="utf-8")
-            written.append(path)
-        self._say(f"Saved {len(written)} file(s) under {folder}.")
-        return written
+    def _write(self, targets: list[Any], overwrite: bool) -> None:
+        self.runner.run(self.control.write_tests(targets, overwrite), self._saved, self._say_error)
+
+    def _saved(self, written: list[Path]) -> None:
+        self.saved_paths = written
+        self.editor_button.setEnabled(bool(written))
+        self._say("Saved: " + ", ".join(map(str, written)) if written else "Nothing to save: the files are there already.")
+
+    def on_open_in_editor(self) -> None:
+        """The saved files in the system's default editor for Python files."""
+        for path in self.saved_paths:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def on_run_tests(self) -> None:
+        if not self.current_result:
+            return
+        self.run_button.setEnabled(False)
+        self.run_label.setText("Running the tests in the sandbox…")
+        self.runner.run(self.control.run_tests(self.current_result), self._show_run, self._run_failed)
+
+    def _run_failed(self, message: str) -> None:
+        self.run_button.setEnabled(True)
+        self.run_label.setText(f'<span style="color:#d64545">{escape(message)}</span>')
+
+    def _show_run(self, runs: list[dict[str, Any]]) -> None:
+        self.run_button.setEnabled(True)
+        outcomes = [t for run in runs for t in run["tests"]]
+        passed = sum(t["outcome"] == "passed" for t in outcomes)
+        failed = [t for t in outcomes if t["outcome"] != "passed"]
+        colour = COLOURS["completed"] if not failed and outcomes else COLOURS["failed"]
+        text = f'<span style="color:{colour}"><b>{passed} passed, {len(failed)} failed</b></span>'
+        if failed:
+            text += "<br>" + "<br>".join(escape(f"{t['name']}: {t.get('message') or t['outcome']}")[:200]
+                                         for t in failed[:5])
+        elif not outcomes:
+            text = f'<span style="color:{COLOURS["failed"]}">No test ran: ' + escape(
+                "; ".join(str(r.get("error") or r["status"]) for r in runs)) + "</span>"
+        self.run_label.setText(text)
 
     def on_open_folder(self) -> None:
         folder = self.target_folder()
