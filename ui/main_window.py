@@ -236,6 +236,8 @@ class MainWindow(QMainWindow):
             self.stack.insertWidget(index, built[name])
             self.panels[name] = built[name]
         self.stack.setCurrentIndex(current)
+        built["Settings"].rollout_requested.connect(lambda: self.select_panel("Rollout"))
+        built["Settings"].dialog_requested.connect(self.settings_requested)
         built["Generate"].restore_form()
         built["Generate"].message.connect(
             lambda level, text: self.show_status_error(text) if level == "warning" else self.show_progress(text))

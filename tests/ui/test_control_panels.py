@@ -1,7 +1,7 @@
 """Agents, Costs, Rollout, Settings panels and the Settings dialog, driven as a user would."""
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QMessageBox, QPushButton
 
 from app import router
 from tests.ui.helpers import SignalCatcher, until
@@ -125,32 +125,47 @@ async def test_rollout_one_state_reviewed_changes_audit_and_rollback(qtbot, make
         assert panel.alerts.item(0, 0).text() == "Agent availability"
 
 
-async def test_settings_panel_refuses_a_bad_value_and_keeps_the_edit(qtbot, make_control, runner) -> None:
+async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_control, runner) -> None:
     async with make_control() as control:
         panel = SettingsPanel(control, runner)
         qtbot.addWidget(panel)
         panel.load()
-        await until(lambda: panel.config_table.rowCount() > 0)
-        panel.set_value("daily_token_budget", "5")
+        await until(lambda: panel.prices.rowCount() > 0)
+        assert panel.timeout.value() == 60 and panel.timeout.minimum() == 1  # 0 cannot even be typed
+        assert "gpt-4o-mini" in panel.price_table() and panel.price_table()["gpt-4o-mini"] == (0.15, 0.6)
+        assert "agents off, mode off" in panel.rollout_summary.text()
+        assert "1,000,000 tokens a day" in panel.model_summary.text()
+
+        # A refused value is named, and the edit stays.
+        panel.salt.setText("")
         qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
         await until(lambda: "Not saved" in panel.message.text())
-        assert "system_config.daily_token_budget = '5'" in panel.message.text()
-        assert panel.edits()[1] == {"daily_token_budget": "5"}  # the edit is still there
-        assert await control.core.pool.fetchval(
-            "SELECT value FROM system_config WHERE key = 'daily_token_budget'") == "1000000"
-        panel.set_value("timeout_seconds", "0")
-        panel.set_value("daily_token_budget", "20000")
-        qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
-        await until(lambda: "execution_settings.timeout_seconds" in panel.message.text())
-        panel.set_value("timeout_seconds", "45")
+        assert "rollout_salt" in panel.message.text() and "must not be empty" in panel.message.text()
+        assert panel.edits()[1] == {"rollout_salt": ""}
+        old_salt = (await control.system_config())["rollout_salt"]
+        qtbot.mouseClick(panel.regenerate, Qt.MouseButton.LeftButton)
+        assert panel.salt.text() and panel.salt.text() != old_salt
+
+        # A price table per model, input and output apart.
+        qtbot.mouseClick(panel.add_price, Qt.MouseButton.LeftButton)
+        row = panel.prices.rowCount() - 1
+        panel.prices.item(row, 0).setText("qwen2.5-coder-local")
+        panel.prices.cellWidget(row, 2).setValue(0.5)
+        panel.timeout.setValue(45)
         saved = SignalCatcher(panel.saved)
         qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
         await saved.wait()
         assert (await control.execution_settings())["timeout_seconds"] == 45
-        assert (await control.system_config())["daily_token_budget"] == "20000"
-        panel.set_value("rollout_mode", "sideways")
+        prices = await control.prices()
+        assert (prices["qwen2.5-coder-local"].input_per_mtok, prices["qwen2.5-coder-local"].output_per_mtok) == (0, 0.5)
+        assert (await control.system_config())["rollout_salt"] == panel.salt.text()
+
+        panel.retries.setValue(7)
         qtbot.mouseClick(panel.revert_button, Qt.MouseButton.LeftButton)
         await until(lambda: panel.edits() == ({}, {}))
+        went = SignalCatcher(panel.rollout_requested)
+        next(b for b in panel.findChildren(QPushButton) if b.text().startswith("Rollout panel")).click()
+        assert went.calls
 
 
 async def test_agents_panel_lists_filters_starts_and_drains(qtbot, make_control, runner) -> None:

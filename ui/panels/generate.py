@@ -389,6 +389,9 @@ class GeneratePanel(QWidget):
         self.history_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.history_view.setSortingEnabled(True)
         self.history_view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        # A long path keeps both ends ("/tmp/…/newco/repo"), the whole in its tooltip: "/tmp/ newco…" said nothing.
+        self.history_view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.history_view.setWordWrap(False)
         self.history_view.setToolTip("Double-click a request to open its result")
         hl.addWidget(self.history_view)
         right.addTab(history, "History")

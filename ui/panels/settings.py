@@ -1,61 +1,130 @@
-"""Settings: ``execution_settings`` and ``system_config``, edited in place.
+"""Settings: the engine's settings, model prices and the rollout salt, each with an editor of its type.
 
-Edits stay in the tables until saved; a bad value is refused with the key
-and the reason, and nothing typed is lost. Revert reloads what is stored.
+The panel used to be two raw key/value tables: database keys such as
+``rollout_salt``, prices as JSON typed as text, and the same settings as
+the Settings dialog and the Rollout panel (issue 14). Now every setting
+has one place: what belongs to the dialog (model, endpoint, key, budget,
+concurrency) or to the Rollout panel (agents on/off, mode, share) is shown
+here read-only with a button to go there. Edits stay until saved; a value
+the service refuses is named with its reason and nothing typed is lost.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ui.async_bridge import AsyncRunner
 
-_EDITED = QColor("#fff3c4")
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
-    table.verticalHeader().setVisible(False)
-    return table
+STRATEGIES = ["tier1_only", "tier1_to_tier2", "tier1_to_tier2_to_tier3"]
 
 
 class SettingsPanel(QWidget):
     """Signals:
         saved(): everything edited was stored.
+        rollout_requested(): the user wants the Rollout panel (agents, mode, share live there).
+        dialog_requested(): the user wants the Settings dialog (model, endpoint, key, budget live there).
     """
 
     saved = Signal()
+    rollout_requested = Signal()
+    dialog_requested = Signal()
 
     def __init__(self, control: Any, runner: AsyncRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("panel-settings")
         self.control = control
         self.runner = runner
-        self._loading = False
         self.stored_exec: dict[str, Any] = {}
         self.stored_config: dict[str, str] = {}
+        self.stored_prices: dict[str, tuple[float, float]] = {}
         layout = QVBoxLayout(self)
-        exec_box = QGroupBox("execution_settings (Phase 2 engine; agents read the same row)")
-        el = QVBoxLayout(exec_box)
-        self.exec_table = _table(["Setting", "Value"])
-        self.exec_table.setObjectName("execution-settings")
-        el.addWidget(self.exec_table)
-        layout.addWidget(exec_box, 2)
-        conf_box = QGroupBox("system_config (run-time settings, every process)")
-        cl = QVBoxLayout(conf_box)
-        self.config_table = _table(["Key", "Value"])
-        self.config_table.setObjectName("system-config")
-        cl.addWidget(self.config_table)
-        layout.addWidget(conf_box, 3)
+        top = QHBoxLayout()
+
+        engine = QGroupBox("Test execution (the Phase 2 engine; the agents use the same settings)")
+        form = QFormLayout(engine)
+        self.strategy = QComboBox()
+        self.strategy.addItems(STRATEGIES)
+        self.strategy.setToolTip("tier 1 runs a test as written, tier 2 heals it, tier 3 lets an AI agent carry out "
+                                 "its intent")
+        form.addRow("Fallback strategy:", self.strategy)
+        self.timeout = QSpinBox()
+        self.timeout.setRange(1, 3600)
+        self.timeout.setSuffix(" s")
+        form.addRow("Time-out per run:", self.timeout)
+        self.memory = QSpinBox()
+        self.memory.setRange(64, 65536)
+        self.memory.setSingleStep(256)
+        self.memory.setSuffix(" MB")
+        form.addRow("Memory limit:", self.memory)
+        self.retries = QSpinBox()
+        self.retries.setRange(0, 10)
+        form.addRow("Retries:", self.retries)
+        self.heal = QDoubleSpinBox()
+        self.heal.setRange(0.0, 1.0)
+        self.heal.setSingleStep(0.05)
+        self.heal.setDecimals(2)
+        self.heal.setToolTip("How alike a healed element must be to the original (0-1)")
+        form.addRow("Heal match threshold:", self.heal)
+        self.unisolated = QCheckBox("Run repository code even where the sandbox is missing (unsafe)")
+        self.unisolated.setToolTip("Repository code could then read your files and secrets")
+        form.addRow("", self.unisolated)
+        top.addWidget(engine, 1)
+
+        right = QVBoxLayout()
+        prices = QGroupBox("Model prices (USD per 1M tokens)")
+        pl = QVBoxLayout(prices)
+        self.prices = QTableWidget(0, 3)
+        self.prices.setObjectName("prices")
+        self.prices.setHorizontalHeaderLabels(["Model", "Input", "Output"])
+        self.prices.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.prices.verticalHeader().setVisible(False)
+        pl.addWidget(self.prices)
+        price_buttons = QHBoxLayout()
+        self.add_price = QPushButton("Add model")
+        self.remove_price = QPushButton("Remove")
+        price_buttons.addWidget(self.add_price)
+        price_buttons.addWidget(self.remove_price)
+        price_buttons.addStretch(1)
+        pl.addLayout(price_buttons)
+        right.addWidget(prices, 1)
+        salt_box = QGroupBox("Rollout salt")
+        sl = QHBoxLayout(salt_box)
+        self.salt = QLineEdit()
+        self.salt.setToolTip("Mixed into the sticky hash that sends a repository or conversation to the agents "
+                             "in percentage mode: a new salt reshuffles who goes where")
+        self.regenerate = QPushButton("Regenerate")
+        sl.addWidget(self.salt, 1)
+        sl.addWidget(self.regenerate)
+        right.addWidget(salt_box)
+        top.addLayout(right, 1)
+        layout.addLayout(top, 1)
+
+        elsewhere = QGroupBox("Set elsewhere (one place each)")
+        el = QFormLayout(elsewhere)
+        self.rollout_summary = QLabel("")
+        go_rollout = QPushButton("Rollout panel (Ctrl+4)")
+        go_rollout.clicked.connect(self.rollout_requested)
+        row = QHBoxLayout()
+        row.addWidget(self.rollout_summary, 1)
+        row.addWidget(go_rollout)
+        el.addRow("Agents and traffic:", row)
+        self.model_summary = QLabel("")
+        go_dialog = QPushButton("Settings dialog (Ctrl+,)")
+        go_dialog.clicked.connect(self.dialog_requested)
+        row = QHBoxLayout()
+        row.addWidget(self.model_summary, 1)
+        row.addWidget(go_dialog)
+        el.addRow("Model and budget:", row)
+        layout.addWidget(elsewhere)
+
         bar = QHBoxLayout()
         self.message = QLabel("")
         self.message.setObjectName("settings-message")
@@ -68,58 +137,94 @@ class SettingsPanel(QWidget):
         bar.addWidget(self.revert_button)
         bar.addWidget(self.save_button)
         layout.addLayout(bar)
-        self.exec_table.itemChanged.connect(self._mark)
-        self.config_table.itemChanged.connect(self._mark)
+        self.add_price.clicked.connect(lambda: self._price_row("", 0.0, 0.0))
+        self.remove_price.clicked.connect(lambda: self.prices.removeRow(self.prices.currentRow()))
+        self.regenerate.clicked.connect(lambda: self.salt.setText(secrets.token_hex(8)))
         self.save_button.clicked.connect(self.on_save)
         self.revert_button.clicked.connect(self.load)
         QShortcut(QKeySequence("Ctrl+S"), self, activated=self.on_save)
 
+    # -- load -----------------------------------------------------------------------
+
     def load(self) -> None:
-        async def fetch() -> tuple[dict[str, Any], dict[str, str]]:
-            return await self.control.execution_settings(), await self.control.system_config()
+        async def fetch() -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
+            return (await self.control.execution_settings(), await self.control.system_config(),
+                    await self.control.prices())
 
         self.runner.run(fetch(), self._fill, self._error)
 
-    def _fill(self, data: tuple[dict[str, Any], dict[str, str]]) -> None:
-        self.stored_exec, self.stored_config = data
-        self._loading = True
-        for table, values in ((self.exec_table, self.stored_exec), (self.config_table, self.stored_config)):
-            table.setRowCount(len(values))
-            for i, (key, value) in enumerate(values.items()):
-                name = QTableWidgetItem(key)
-                name.setFlags(name.flags() & ~Qt.ItemFlag.ItemIsEditable)
-                table.setItem(i, 0, name)
-                table.setItem(i, 1, QTableWidgetItem(str(value)))
-        self._loading = False
+    def _fill(self, data: tuple[dict[str, Any], dict[str, str], dict[str, Any]]) -> None:
+        self.stored_exec, self.stored_config, prices = data
+        self.stored_prices = {m: (p.input_per_mtok, p.output_per_mtok) for m, p in prices.items()}
+        e = self.stored_exec
+        self.strategy.setCurrentText(e["fallback_strategy"])
+        self.timeout.setValue(e["timeout_seconds"])
+        self.memory.setValue(e["memory_limit_mb"])
+        self.retries.setValue(e["max_retries"])
+        self.heal.setValue(e["heal_match_threshold"])
+        self.unisolated.setChecked(e["allow_unisolated"])
+        self.prices.setRowCount(0)
+        for model, (inp, out) in sorted(self.stored_prices.items()):
+            self._price_row(model, inp, out)
+        c = self.stored_config
+        self.salt.setText(c.get("rollout_salt", ""))
+        self.rollout_summary.setText(
+            f"agents {'on' if c.get('agents_enabled') == 'true' else 'off'}, mode {c.get('rollout_mode', 'off')}"
+            + (f", {c.get('rollout_percentage', '0')} %" if c.get("rollout_mode") == "percentage" else ""))
+        self.model_summary.setText(
+            f"{c.get('llm_model', '?')} at {c.get('llm_base_url') or 'no endpoint (search-based generation)'}; "
+            f"{int(c.get('daily_token_budget', 0) or 0):,} tokens a day; {c.get('max_concurrent_tasks', '?')} "
+            "concurrent tasks")
         self.message.setText("")
 
-    def _mark(self, item: QTableWidgetItem) -> None:
-        if not self._loading and item.column() == 1:
-            item.setBackground(_EDITED)
+    def _price_row(self, model: str, inp: float, out: float) -> None:
+        row = self.prices.rowCount()
+        self.prices.insertRow(row)
+        self.prices.setItem(row, 0, QTableWidgetItem(model))
+        for column, value in ((1, inp), (2, out)):
+            spin = QDoubleSpinBox()
+            spin.setRange(0.0, 10_000.0)
+            spin.setDecimals(3)
+            spin.setPrefix("$")
+            spin.setValue(value)
+            self.prices.setCellWidget(row, column, spin)
+        if not model:
+            self.prices.setCurrentCell(row, 0)
+            self.prices.editItem(self.prices.item(row, 0))
 
-    def edits(self) -> tuple[dict[str, str], dict[str, str]]:
-        def changed(table: QTableWidget, stored: dict[str, Any]) -> dict[str, str]:
-            out = {}
-            for r in range(table.rowCount()):
-                key, value = table.item(r, 0).text(), table.item(r, 1).text()
-                if value != str(stored.get(key)):
-                    out[key] = value
-            return out
+    # -- edits ---------------------------------------------------------------------
 
-        return changed(self.exec_table, self.stored_exec), changed(self.config_table, self.stored_config)
+    def price_table(self) -> dict[str, tuple[float, float]]:
+        out = {}
+        for row in range(self.prices.rowCount()):
+            model = (self.prices.item(row, 0).text() if self.prices.item(row, 0) else "").strip()
+            out[model] = (self.prices.cellWidget(row, 1).value(), self.prices.cellWidget(row, 2).value())
+        return out
 
-    def set_value(self, key: str, value: str) -> None:
-        for table in (self.exec_table, self.config_table):
-            for r in range(table.rowCount()):
-                if table.item(r, 0).text() == key:
-                    table.item(r, 1).setText(value)
-                    return
-        raise KeyError(key)
+    def edits(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """(execution_settings changes, system_config changes) against what is stored."""
+        now = {"fallback_strategy": self.strategy.currentText(), "timeout_seconds": self.timeout.value(),
+               "memory_limit_mb": self.memory.value(), "max_retries": self.retries.value(),
+               "heal_match_threshold": round(self.heal.value(), 2), "allow_unisolated": self.unisolated.isChecked()}
+        exec_changes = {k: v for k, v in now.items() if v != self.stored_exec.get(k)}
+        config_changes: dict[str, str] = {}
+        if self.salt.text() != self.stored_config.get("rollout_salt", ""):
+            config_changes["rollout_salt"] = self.salt.text()
+        table = self.price_table()
+        if table != self.stored_prices:
+            import json
+
+            config_changes["llm_prices"] = json.dumps({m: {"input": i, "output": o} for m, (i, o) in table.items()})
+        return exec_changes, config_changes
 
     def on_save(self) -> None:
         exec_changes, config_changes = self.edits()
         if not exec_changes and not config_changes:
             self.message.setText("Nothing changed.")
+            return
+        if "" in self.price_table():
+            self._error("Model prices: a row has no model name; type the model's name as the endpoint knows it, "
+                        "or remove the row.")
             return
 
         async def store() -> None:
@@ -131,5 +236,5 @@ class SettingsPanel(QWidget):
         self.runner.run(store(), lambda _r: (self.load(), self.saved.emit()), self._error)
 
     def _error(self, message: str) -> None:
-        # The edits stay in the table: nothing typed is lost.
+        # The edits stay in the editors: nothing typed is lost.
         self.message.setText(f'<span style="color:#d64545">Not saved: {message}</span>')
