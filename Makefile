@@ -29,10 +29,10 @@ lock:
 # Debian packages the app and its tests need beyond Python:
 #  Qt's xcb platform plugin (a real window): libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 ...
 #  chromium: browser tests, driven by Playwright (never a downloaded browser)
-#  bubblewrap: the sandbox for code from a repository; xvfb: real-window tests
+#  bubblewrap: the sandbox for code from a repository; xvfb, xdotool: the real-window test (typed keys)
 #  prometheus: promtool, to check the alert rules
 #  desktop-file-utils, binutils: make package validates the .desktop entry and reads the bundle's glibc floor
-SYSTEM_PACKAGES := chromium bubblewrap xvfb prometheus desktop-file-utils binutils \
+SYSTEM_PACKAGES := chromium bubblewrap xvfb xdotool prometheus desktop-file-utils binutils \
 	libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-randr0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3
 

@@ -76,5 +76,6 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
         "outcome": outcome,
         "reason": reason,
         "coverage_target": goal,
+        "repository": str(repo),  # the checkout the tests were measured on (Save, Run, the outline read it)
         "execution_time_seconds": round(time.perf_counter() - started, 3),
     }

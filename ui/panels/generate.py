@@ -339,12 +339,13 @@ class GeneratePanel(QWidget):
         self.outline.setObjectName("outline")
         self.outline.setHeaderLabels(["Tests by function", "Coverage"])
         self.outline.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.outline.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.outline.itemActivated.connect(self.on_outline_item)
         self.outline.itemClicked.connect(self.on_outline_item)
         code_split = QSplitter(Qt.Orientation.Horizontal)
         code_split.addWidget(self.outline)
         code_split.addWidget(self.tests_view)
-        code_split.setSizes([260, 520])
+        code_split.setSizes([300, 480])
         rl.addWidget(code_split, 1)
         actions = QHBoxLayout()
         self.save_button = QPushButton("Save…")
@@ -410,6 +411,7 @@ class GeneratePanel(QWidget):
         self.run_button.clicked.connect(self.on_run_tests)
         self.editor_button.clicked.connect(self.on_open_in_editor)
         QShortcut(QKeySequence("F5"), self, activated=self.on_run_tests)
+        QShortcut(QKeySequence("Ctrl+L"), self, activated=self.focus_repository)
         self.files_model.itemChanged.connect(lambda _i: self._refresh_plan())
         self.status_filter.currentTextChanged.connect(self._apply_filter)
         self.text_filter.textChanged.connect(self._apply_filter)
@@ -428,6 +430,11 @@ class GeneratePanel(QWidget):
     def _target_typed(self, value: float) -> None:
         if self.target_slider.value() != round(value * 100):
             self.target_slider.setValue(round(value * 100))
+
+    def focus_repository(self) -> None:
+        """Ctrl+L, as in a browser's address bar: type a folder or a git URL, Enter loads it."""
+        self.repo_edit.setFocus()
+        self.repo_edit.selectAll()
 
     def on_browse(self) -> None:
         dialog = QFileDialog(self, "Choose a repository folder")
@@ -461,6 +468,10 @@ class GeneratePanel(QWidget):
         if self._restore_targets:
             self.set_checked(self._restore_targets)
             self._restore_targets = []
+        if self.repo_edit.hasFocus():  # loaded from the keyboard: go on with the keyboard (Space ticks a file)
+            self.files_view.setFocus()
+            first = next((r for r in range(self.files_model.rowCount()) if self.files_model.item(r).isCheckable()), 0)
+            self.files_view.setCurrentIndex(self.files_model.index(first, 0))
         self._say(f"Loaded {self.repository}: {len(files)} Python files.")
         self._refresh_plan()
 
