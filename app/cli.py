@@ -89,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "services" and getattr(args, "services_command", None) == "watchdog":
+        # It forks and detaches with no output: no log thread of ours may cross that fork.
+        from app.services_watchdog import main as watchdog_main
+
+        return watchdog_main([args.data_dir, args.which])
     setup_logging(verbose=args.verbose)
     logging.getLogger("aiwebtest").info("aiwebtest %s: %s", __version__, " ".join(sys.argv[1:]) or "gui")
     try:
@@ -118,10 +123,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "api-token":
             print(config.api_token())
             return 0
-        if args.command == "services" and args.services_command == "watchdog":
-            from app.services_watchdog import main as watchdog_main
-
-            return watchdog_main([args.data_dir, args.which])
         if args.command == "services":
             return asyncio.run(_services_status(config))
         from ui.gui_app import run_gui  # Qt is imported only for the GUI

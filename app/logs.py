@@ -36,6 +36,7 @@ FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
 
 _listener: logging.handlers.QueueListener | None = None
 _queue_handler: logging.Handler | None = None
+_listener_pid = 0  # a forked child has the listener object but not its thread: it must not join it
 
 
 def log_dir() -> Path:
@@ -78,8 +79,10 @@ def setup_logging(*, verbose: bool = False) -> Path | None:
     records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
     _queue_handler = logging.handlers.QueueHandler(records)
     root.addHandler(_queue_handler)
+    global _listener_pid
     _listener = logging.handlers.QueueListener(records, *handlers, respect_handler_level=True)
     _listener.start()
+    _listener_pid = os.getpid()
     atexit.register(stop_logging)
     return path
 
@@ -90,6 +93,11 @@ def stop_logging() -> None:
     if _queue_handler is not None:
         logging.getLogger().removeHandler(_queue_handler)
         _queue_handler = None
+    if _listener is not None and _listener_pid != os.getpid():
+        # Forked (the frozen build's services watchdog detaches by fork): the thread is the parent's;
+        # joining it here would wait for ever, as a watchdog left running by the bundle once did.
+        _listener = None
+        return
     if _listener is not None:
         _listener.stop()
         for handler in _listener.handlers:

@@ -33,7 +33,7 @@ from app.embedded_postgres import EmbeddedPostgres
 from app.embedded_redis import EmbeddedRedis
 from app.errors import ServiceError
 from app.proc import run_command
-from app.service_users import live_users
+from app.service_users import live_users, process_started_at
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +219,9 @@ class ServiceManager:
     def _register(self) -> None:
         users = self._users_dir()
         users.mkdir(parents=True, exist_ok=True)
-        (users / self._user_entry).touch()
+        # The entry carries this process's start time: with pid_max at 32,768 (seen on CI) a pid is
+        # reused within one test suite, and a stranger on a dead user's pid kept a watchdog waiting.
+        (users / self._user_entry).write_text(str(process_started_at(os.getpid())))
         self._registered = True
 
     def _unregister(self) -> list[int]:

@@ -67,3 +67,27 @@ def test_a_command_started_without_a_terminal_still_logs(tmp_path: Path) -> None
     text = (tmp_path / "log" / "aiwebtest.log").read_text()
     assert "aiwebtest 0." in text and "api-token" in text
     assert done.stdout.strip() not in text  # the token itself is printed, never logged
+
+
+def test_a_forked_child_exits_without_waiting_for_the_parents_log_thread(log_dir: Path) -> None:
+    """The frozen build's watchdog forks after logging is set up; its exit joined a thread it did not
+    have and hung for ever (the suite found it left running)."""
+    logs.setup_logging()
+    pid = os.fork()
+    if pid == 0:  # the child: stop_logging must return at once
+        logs.stop_logging()
+        os._exit(0)
+    deadline = 0
+    while deadline < 100:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        import time
+
+        time.sleep(0.05)
+        deadline += 1
+    else:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        raise AssertionError("the forked child hung in stop_logging")
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -304,3 +304,18 @@ async def test_status_says_how_to_connect_by_hand(data_dir: Path) -> None:
     assert any("psql" in h and str(manager.postgres.password_file) in h for h in hints)
     assert any("redis-cli" in h and str(manager.redis.password_file) in h for h in hints)
     assert manager.postgres.password not in " ".join(hints)
+
+
+def test_a_reused_pid_is_not_taken_for_a_live_user(tmp_path) -> None:
+    """pid_max is 32,768 here: a dead user's pid can belong to a stranger within one suite run."""
+    import os
+
+    from app.service_users import live_users, process_started_at
+
+    users = tmp_path / "users"
+    users.mkdir()
+    (users / f"{os.getpid()}.mine").write_text(str(process_started_at(os.getpid())))
+    (users / f"{os.getpid()}.reused").write_text(str(process_started_at(os.getpid()) - 3600))
+    (users / f"{os.getpid()}.old-format").write_text("")
+    assert live_users(users) == [os.getpid(), os.getpid()]
+    assert sorted(p.name.split(".")[1] for p in users.iterdir()) == ["mine", "old-format"]
