@@ -49,6 +49,18 @@ async def run_sample_generation(control: Any) -> dict[str, Any]:
     return {**state, "progress": lines}
 
 
+async def run_failing_generation(control: Any) -> dict[str, Any]:
+    """A real request that keeps nothing: a module whose import fails, on Phase 2's single pass."""
+    core = control.core
+    repo = core.config.data_dir / "demo_broken_repo"
+    repo.mkdir(exist_ok=True)
+    (repo / "billing.py").write_text("import stripe_sdk_v9\n\n\ndef total(items):\n    return sum(items)\n")
+    submitted = await core.generation.submit(
+        GenerateRequest(str(repo), ["billing.py"], coverage_target=0.85, search_time_s=5, mutation_score=False),
+        use_agents=False)
+    return await core.generation.wait(submitted["task_id"], timeout_s=300)
+
+
 async def seed_demo(core: Any) -> None:
     pool = core.pool
     rng = random.Random(5)
@@ -79,8 +91,9 @@ async def seed_demo(core: Any) -> None:
             routes.append((f"demo-{minute}-{rng.random():.6f}", route, "percentage", int(share * 100),
                            bucket, "demo", "demo traffic", {"repository_url": "demo", "demo": True},
                            rng.uniform(3, 12) if route == "phase2" else None,
-                           datetime.now(timezone.utc) - timedelta(minutes=minute)))
+                           datetime.now(timezone.utc) - timedelta(minutes=minute),
+                           {"test_count": rng.randint(3, 12), "outcome": "complete", "demo": True}))
     await pool.executemany(
         "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, routing_key, "
-        "reason, request, status, phase2_seconds, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'completed', "
-        "$9, $10)", routes)
+        "reason, request, status, phase2_seconds, created_at, phase2_result) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "'completed', $9, $10, $11)", routes)

@@ -84,7 +84,7 @@ FINISHED_SQL = """
       LEFT JOIN agent_tasks t ON t.task_id = g.agent_task_id
       CROSS JOIN LATERAL (SELECT
            COALESCE(CASE WHEN g.route = 'agents' THEN t.status END, g.status) AS status,
-           CASE WHEN g.route = 'agents' THEN t.result ELSE g.phase2_result END AS result,
+           CASE WHEN g.route = 'agents' THEN COALESCE(t.result, g.phase2_result) ELSE g.phase2_result END AS result,
            CASE WHEN g.route = 'agents' THEN t.execution_time_seconds ELSE g.phase2_seconds END AS secs,
            CASE WHEN g.route = 'agents' THEN COALESCE(t.token_usage, (t.result->>'token_usage')::int, 0)
                 ELSE 0 END AS tokens) f

@@ -168,11 +168,18 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     strategy), plus demo history and metrics seeded into this data dir
     (``app/demo.py``; --screenshots is meant for a throwaway data dir).
     """
-    from app.demo import run_sample_generation, seed_demo
+    from app.demo import run_failing_generation, run_sample_generation, seed_demo
 
     folder.mkdir(parents=True, exist_ok=True)
+    window.resize(1280, 820)  # the same size every time, whatever size this user's window was left at
     generate = window.panels["Generate"]
+    # The empty state a first start shows: no tokens, no cost, no finished request.
+    window.select_panel("Costs")
+    window.panels["Costs"].refresh()
+    await asyncio.sleep(1.0)
+    window.grab().save(str(folder / "costs-empty.png"))
     window.show_progress("Preparing screenshot data…")
+    failed = await run_failing_generation(control)
     state = await run_sample_generation(control)
     await seed_demo(control.core)
     window.show_progress("Ready")
@@ -186,6 +193,7 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     generate.set_checked(state["result"]["coverage_by_file"] and [f["path"] for f in state["result"]["coverage_by_file"]])
     generate.log.setPlainText("\n".join(state.get("progress", [])))
     generate.progress.setValue(generate.progress.maximum())
+    generate.progress.setFormat("100%")
     generate.show_result(state)
     generate.refresh_history()
     for panel in window.panels.values():
@@ -233,5 +241,21 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     await asyncio.sleep(0.4)
     window.grab().save(str(folder / "alert-firing.png"))
     window.show_alerts([], [])
+    # Rollout in each mode, applied for real (and audited) through the panel's service.
+    rollout = window.panels["Rollout"]
+    for mode, share in (("off", 0), ("shadow", 0), ("percentage", 25), ("full", 100)):
+        await control.rollouts.apply(mode, share, True if mode != "off" else None)
+        window.select_panel("Rollout")
+        rollout.refresh()
+        await asyncio.sleep(0.8)
+        window.grab().save(str(folder / f"rollout-{mode}.png"))
+    await control.rollouts.rollback(wait_s=1.0)
+    # A real run that kept nothing: the verdict and its reason, in the result header.
+    window.select_panel("Generate")
+    generate._run = None
+    generate._finished(failed)
+    generate.log.setPlainText(await control.run_log(failed["task_id"]))
+    await asyncio.sleep(0.4)
+    window.grab().save(str(folder / "generate-failed.png"))
     print(f"screenshots written to {folder}")
     return 0

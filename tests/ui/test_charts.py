@@ -32,7 +32,7 @@ def test_an_empty_costs_panel_says_no_data_over_readable_axes(qtbot) -> None:
     panel.timer.stop()  # no service behind it
     qtbot.addWidget(panel)
     panel.show_series(EMPTY)
-    assert panel.tokens_plot.empty_note.toPlainText() == "No tokens used in the last 24 h"
+    assert panel.tokens_plot.empty_note.toPlainText() == "No tokens used (24 h)"
     assert panel.latency_plot.empty_note.toPlainText() == "No finished request yet"
     assert panel.cost_plot.empty_note.toPlainText().startswith("No cost yet")
     (x0, x1), (y0, y1) = panel.tokens_plot.viewRange()

@@ -237,6 +237,7 @@ def test_a_run_that_kept_nothing_is_shown_failed_with_its_reason(qtbot, runner) 
     assert "<b>Failed</b>" in text and "#d64545" in text
     assert "no test was kept: Pynguin produced no tests for calc (exit 1: No module named &#x27;dateutil&#x27; )" in text
     assert "branches" not in text and "0.0%" not in text
+    assert panel.coverage_table.rowCount() == 0  # no coverage figures for a run that kept nothing
     assert panel.progress.value() < panel.progress.maximum()
     assert not panel.save_button.isEnabled()
 

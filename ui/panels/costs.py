@@ -96,7 +96,7 @@ class CostsPanel(QWidget):
         else:
             self.tokens_curve.setData([], [])
         self.budget_line.setValue(budget["budget"])
-        show_empty(self.tokens_plot, None if s["tokens_per_hour"] else "No tokens used in the last 24 h",
+        show_empty(self.tokens_plot, None if s["tokens_per_hour"] else "No tokens used (24 h)",
                    x_range=day, y_top=budget["budget"] * 1.1)
         if s["cost_per_hour"]:
             xs, ys = zip(*s["cost_per_hour"])

@@ -709,7 +709,7 @@ class GeneratePanel(QWidget):
                 f"${result.get('cost_usd', 0):.4f} · {result.get('execution_time_seconds', 0):.1f} s · "
                 f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
                 + _mutation_line(result) + _generators_line(result))
-        rows = result.get("coverage_by_file", [])
+        rows = result.get("coverage_by_file", []) if verdict.kind != "failed" else []
         self.coverage_table.setRowCount(len(rows))
         for i, f in enumerate(rows):
             self.coverage_table.setItem(i, 0, QTableWidgetItem(f["path"]))

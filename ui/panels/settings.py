@@ -73,8 +73,9 @@ class SettingsPanel(QWidget):
         self.heal.setDecimals(2)
         self.heal.setToolTip("How alike a healed element must be to the original (0-1)")
         form.addRow("Heal match threshold:", self.heal)
-        self.unisolated = QCheckBox("Run repository code even where the sandbox is missing (unsafe)")
-        self.unisolated.setToolTip("Repository code could then read your files and secrets")
+        self.unisolated = QCheckBox("Run code without the sandbox (unsafe)")
+        self.unisolated.setToolTip("Where the sandbox (bubblewrap) is missing, run the repository's code anyway: "
+                                   "it could then read your files and secrets")
         form.addRow("", self.unisolated)
         top.addWidget(engine, 1)
 
@@ -85,6 +86,10 @@ class SettingsPanel(QWidget):
         self.prices.setObjectName("prices")
         self.prices.setHorizontalHeaderLabels(["Model", "Input", "Output"])
         self.prices.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            self.prices.horizontalHeader().setSectionResizeMode(column, QHeaderView.ResizeMode.Fixed)
+            self.prices.setColumnWidth(column, 105)
+        self.prices.setMinimumWidth(360)
         self.prices.verticalHeader().setVisible(False)
         pl.addWidget(self.prices)
         price_buttons = QHBoxLayout()
