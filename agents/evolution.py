@@ -190,6 +190,10 @@ class EvolutionAgent:
                         kept.append({"path": name, "target_file": target, "code": one.code,
                                      "origin": one.origin, "round": round_no, "test_count": count_tests(one.code),
                                      "note": one.note, "generator": one.generator, "_coverage": one.coverage})
+                        # In the run log with its code: a request cancelled later keeps what was kept.
+                        await ctx.progress(f"Round {round_no}: {name}: {count_tests(one.code)} tests kept",
+                                           kept_file={"path": name, "code": one.code, "target_file": target,
+                                                      "repository": str(repo)}, coverage=union.line_rate)
                     else:
                         failures.append(one.note)
             await ctx.progress(f"Round {round_no}: measured line coverage {union.line_rate:.1%} (target {goal:.0%})",

@@ -33,6 +33,23 @@ async def read(db: Any, request_id: str, limit: int = 5000) -> list[dict[str, An
     return [dict(r) for r in rows]
 
 
+async def kept_so_far(db: Any, request_id: str) -> tuple[list[dict[str, Any]], float | None]:
+    """The test files a request had kept (the latest of each path) and its last coverage figure: what a
+    cancelled request still has to give."""
+    rows = await db.fetch(
+        "SELECT data FROM run_log WHERE request_id = $1 AND data IS NOT NULL AND "
+        "(data ? 'kept_file' OR data ? 'coverage') ORDER BY id", request_id)
+    files: dict[str, dict[str, Any]] = {}
+    coverage = None
+    for row in rows:
+        data = row["data"]
+        if "kept_file" in data:
+            files[data["kept_file"]["path"]] = data["kept_file"]
+        if data.get("coverage") is not None:
+            coverage = float(data["coverage"])
+    return list(files.values()), coverage
+
+
 def as_text(lines: list[dict[str, Any]]) -> str:
     """The log as the GUI's log pane shows it: time, who, what."""
     out = []

@@ -124,6 +124,11 @@ async def complete(
     return row is not None
 
 
+async def attach_result(db: DB, task_id: str, result: dict[str, Any]) -> None:
+    """A result for a task that ended without one (cancelled): what it had done until then."""
+    await db.execute("UPDATE agent_tasks SET result = $2 WHERE task_id = $1 AND result IS NULL", task_id, result)
+
+
 async def fail(db: DB, task_id: str, error: str, *, token: str | None = None, token_usage: int = 0) -> bool:
     """Fail the task; with ``token``, only if that lease still holds it (fencing)."""
     row = await db.fetchrow(

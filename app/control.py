@@ -18,6 +18,7 @@ from typing import Any
 from agents import registry, run_log, tasks
 from agents.constants import AGENT_TYPES, DEFAULT_DAILY_TOKEN_BUDGET, PROGRESS_CHANNEL_PREFIX
 from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER, today
+from agents.evolution import count_tests
 from agents.observation import checkout, is_test_file
 from agents.prices import DEFAULT_PRICES, ModelPrice
 from app import save_tests, system_config
@@ -162,6 +163,15 @@ class ControlCenter:
             await tasks.fail(self._pool, root, reason)
             for child in await tasks.children_of_root(self._pool, root):
                 await tasks.fail(self._pool, child["task_id"], reason)
+            kept, coverage = await run_log.kept_so_far(self._pool, root)
+            if kept:  # cancel keeps what was already kept: a partial result, not nothing
+                count = sum(count_tests(k["code"]) for k in kept)
+                await tasks.attach_result(self._pool, root, {
+                    "tests": "\n\n".join(f"# ===== {k['path']} =====\n{k['code']}" for k in kept),
+                    "files": {k["path"]: k["code"] for k in kept}, "test_count": count,
+                    "coverage_estimate": round(coverage or 0.0, 4), "coverage_by_file": [],
+                    "repository": kept[-1].get("repository"), "outcome": "partial",
+                    "reason": f"cancelled by the user; the {count} tests kept until then are here"})
 
     async def history(self, status: str | None = None, text: str = "", limit: int = 200) -> list[dict[str, Any]]:
         rows = await self._pool.fetch(

@@ -52,6 +52,8 @@ def of_state(state: dict[str, Any]) -> Outcome:
         return Outcome("running", "")
     result = state.get("result") or {}
     if status != "completed":
+        if result.get("outcome") == "partial" and result.get("test_count"):  # cancelled, with tests kept
+            return Outcome("partial", clean(result.get("reason") or "stopped before the end"))
         return Outcome("failed", clean(state.get("error") or "the request failed without a reason"))
     return of_result(result)
 
@@ -74,7 +76,9 @@ def of_result(result: dict[str, Any]) -> Outcome:
 FINISHED_SQL = """
     SELECT g.request_id, g.route, g.created_at, g.rollout_mode, g.bucket, g.rollout_percentage, g.request,
            f.status, f.result, f.secs, f.tokens,
-           CASE WHEN f.status = 'failed' THEN 'failed'
+           CASE WHEN f.status = 'failed' AND f.result->>'outcome' = 'partial'
+                     AND COALESCE((f.result->>'test_count')::int, 0) > 0 THEN 'partial'
+                WHEN f.status = 'failed' THEN 'failed'
                 WHEN f.status <> 'completed' THEN 'running'
                 WHEN f.result->>'outcome' = 'met' THEN 'completed'
                 WHEN COALESCE((f.result->>'test_count')::int, 0) = 0 THEN 'failed'

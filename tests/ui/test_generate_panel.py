@@ -127,7 +127,7 @@ async def _cancel(qtbot, control, runner, sample_repo: Path) -> None:
     qtbot.keyClick(panel, Qt.Key.Key_Escape)
     await until(lambda: panel.generate_button.isEnabled(), timeout_s=60)
     assert "cancelled by the user" in panel.log.toPlainText()
-    assert "Generation failed" in panel.summary.text()
+    assert "<b>Failed</b>" in panel.summary.text() and "cancelled by the user" in panel.summary.text()
 
 
 async def test_bad_repository_path_is_a_readable_message(qtbot, make_control, runner) -> None:

@@ -673,12 +673,13 @@ class GeneratePanel(QWidget):
         self.generate_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
         verdict = of_state(state)
-        if state["status"] == "completed":
+        if state["status"] == "completed" or verdict.kind == "partial":  # a cancel keeps what was kept
             self.show_result(state)
         else:
             self._append(f"Failed: {verdict.reason}")
-            self.summary.setText(verdict_header(verdict))
-            self._say_error(f"Generation failed: {verdict.reason}")
+            self.current_result = None
+            self.summary.setText(verdict_header(verdict))  # the header stays; the window's status line says it too
+            self.message.emit("warning", f"Generation failed: {verdict.reason}")
         if verdict.kind != "failed":
             self.progress.setValue(PROGRESS_SCALE)
             self.progress.setFormat("100%")
@@ -865,7 +866,7 @@ class GeneratePanel(QWidget):
     def _open_state(self, state: dict[str, Any] | None) -> None:
         if state is None:
             return
-        if state["status"] == "completed":
+        if state["status"] == "completed" or of_state(state).kind == "partial":
             self.show_result(state)
         else:
             verdict = of_state(state)
