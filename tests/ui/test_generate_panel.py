@@ -253,6 +253,9 @@ class FormControl:
     async def plan(self, repository, files):
         return {"strategy": "search", "model": None, "max_tokens": 0, "max_cost_usd": 0.0, "note": ""}
 
+    async def test_outline(self, result):
+        return []
+
 
 @pytest.mark.usefixtures("qapp")
 async def test_the_form_remembers_the_last_repository_targets_and_settings(qtbot, runner, tmp_path: Path) -> None:
@@ -319,3 +322,25 @@ def test_progress_reads_as_time_coverage_and_generators(qtbot, runner, monkeypat
     panel._tick()
     assert "taking longer than the estimate" in panel.progress_label.text()
     assert panel.progress.value() <= 0.95 * generate.PROGRESS_SCALE  # never full before the result
+
+
+@pytest.mark.usefixtures("qapp")
+async def test_generating_again_when_the_target_is_met_on_screen_asks_first(qtbot, runner, tmp_path: Path) -> None:
+    panel = GeneratePanel(FormControl(), runner)
+    qtbot.addWidget(panel)
+    panel.repository = tmp_path
+    panel.files_model.appendRow(__import__("PySide6.QtGui", fromlist=["QStandardItem"]).QStandardItem("calc.py"))
+    item = panel.files_model.item(0)
+    item.setCheckable(True)
+    item.setCheckState(Qt.CheckState.Checked)
+    panel.show_result({"task_id": "t", "status": "completed", "token_usage": 0, "result": {
+        "tests": "def test_a():\n    pass\n", "test_count": 1, "coverage_estimate": 1.0, "branch_coverage": 1.0,
+        "coverage_by_file": [{"path": "calc.py", "line_rate": 1.0, "branch_rate": 1.0, "lines_covered": 4,
+                              "lines_total": 4, "missing_lines": []}],
+        "files": {"tests/test_generated_calc.py": "def test_a():\n    pass\n"}, "repository": str(tmp_path),
+        "outcome": "complete", "reason": "target 85% reached"}})
+    panel.on_generate()
+    assert panel.current_task is None  # nothing submitted: it asks first
+    assert "already reach 100%" in panel._met_box.text() and "not saved" in panel._met_box.text()
+    panel._met_box.done(QMessageBox.StandardButton.Cancel)
+    assert panel.current_task is None

@@ -531,7 +531,7 @@ class GeneratePanel(QWidget):
 
     # -- generation -------------------------------------------------------------
 
-    def on_generate(self) -> None:
+    def on_generate(self, confirmed: bool = False) -> None:
         if self.current_task is not None:
             return
         self.target_spin.interpretText()  # Ctrl+Return while still typing in the box: take what is typed
@@ -541,6 +541,19 @@ class GeneratePanel(QWidget):
             return
         if not files:
             self._say("Files: tick at least one Python file to cover.")
+            return
+        if not confirmed and self._target_met_on_screen(files):
+            box = QMessageBox(
+                QMessageBox.Icon.Question, "The target is already met",
+                f"The tests on screen already reach {self.current_result.get('coverage_estimate', 0):.0%} for "
+                "these files (target " f"{self.target_spin.value():.0%}). They are not saved yet, so another "
+                "request would generate the same ground again. Save them (Ctrl+S), or generate more anyway?",
+                QMessageBox.StandardButton.Cancel, self)
+            anyway = box.addButton("Generate anyway", QMessageBox.ButtonRole.AcceptRole)
+            box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+            box.finished.connect(lambda _code: self.on_generate(confirmed=True) if box.clickedButton() is anyway else None)
+            box.open()
+            self._met_box = box
             return
         request = GenerateRequest(
             repository_url=str(self.repository), target_files=files, coverage_target=self.target_spin.value(),
@@ -642,6 +655,15 @@ class GeneratePanel(QWidget):
             item.setToolTip(event["message"])
             table.setItem(row, column, item)
         table.scrollToBottom()
+
+    def _target_met_on_screen(self, files: list[str]) -> bool:
+        """The result on screen is for these files, reached the target and was not saved: generating again
+        made 14 more tests for nothing (issue 14)."""
+        result = self.current_result or {}
+        covered = {f["path"] for f in result.get("coverage_by_file") or []}
+        return (bool(result.get("files")) and not self.saved_paths and covered == set(files)
+                and str(self.repository) == str(result.get("repository") or "")
+                and float(result.get("coverage_estimate") or 0) >= self.target_spin.value())
 
     def _tick(self) -> None:
         """Elapsed time, an estimate of what is left, coverage so far, and the bar by time and step."""
