@@ -14,6 +14,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from app.outcome import COLOURS
 from ui.async_bridge import AsyncRunner
 from ui.charts import plot as _plot
 from ui.charts import show_empty
@@ -120,7 +121,10 @@ class CostsPanel(QWidget):
         total_cost = sum(c for _, c in s["cost_per_day"])
         unpriced = s.get("unpriced_models") or []
         self.figures.setText(
-            f"Error rate (generation, 24 h): <b>{'no data yet' if err is None else f'{err:.1%}'}</b><br>"
+            "Error rate (generation, 24 h): "
+            + (f"<b>no data yet</b>" if err is None else
+               f'<b style="color:{COLOURS["failed"] if err > 0.05 else COLOURS["completed"]}">{err:.1%}</b>')
+            + "<br>"
             f"Cost, last 14 days: <b>${total_cost:.4f}</b><br>"
             f"Tokens, last 24 h: <b>{sum(t for _, t in s['tokens_per_hour']):,.0f}</b>"
             + (f'<br><span style="color:#a35f00">Cost unknown for {", ".join(unpriced)}: add a price '
