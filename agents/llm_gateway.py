@@ -135,9 +135,12 @@ class LLMGateway:
         total = await self._reserve(keys=[key], args=[estimate, budget, 2 * 86400])
         if int(total) < 0:
             used = await self.used_today()
+            left = max(budget - used, 0)
+            # "Used up" was said with 1,760 of 5,000 tokens left (issue 16): say what is left and what is needed.
             raise BudgetExceeded(
-                f"The daily token budget of {budget:,} tokens is used up ({used:,} used today; this call "
-                f"needs about {estimate:,}). Raise it in Settings or wait until 00:00 UTC."
+                f"This model call needs about {estimate:,} tokens, but only {left:,} of the daily budget of "
+                f"{budget:,} are left ({used:,} used today). Raise the budget in the Settings dialog, or wait "
+                "until 00:00 UTC."
             )
         actual = 0
         try:

@@ -48,7 +48,8 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
         if not args.json:
             print(f"done: {result['test_count']} tests, measured line coverage "
                   f"{result['coverage_estimate']:.1%} (target {args.coverage_target:.0%}), "
-                  f"{state.get('token_usage') or 0} tokens, {result.get('execution_time_seconds', 0):.1f} s")
+                  f"{state.get('token_usage') or 0:,} tokens, {_cost(result)}, "
+                  f"{result.get('execution_time_seconds', 0):.1f} s")
             mutation = result.get("mutation") or {}
             if mutation.get("score") is not None:
                 print(f"mutation score {mutation['score']:.0%} ({mutation['killed']} of {mutation['total']} "
@@ -98,3 +99,10 @@ def _write(repo: Path, files: dict[str, str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(code, encoding="utf-8")
         print(f"wrote {path}")
+
+
+def _cost(result: dict) -> str:
+    """The cost line: the priced cost, or why there is none."""
+    if not result.get("token_usage") and not result.get("cost_usd"):
+        return "$0 (no model call)"
+    return f"${float(result.get('cost_usd') or 0):.4f}"

@@ -84,7 +84,8 @@ async def test_budget_exceeded_mid_request_fails_cleanly(
                                      use_agents=True)
     state = await service.wait(submitted["task_id"], timeout_s=120)
     assert state["status"] == "failed"
-    assert "evolve failed: The daily token budget of 10,000 tokens is used up (8,500 used today" in state["error"]
+    assert "evolve failed: This model call needs about" in state["error"]
+    assert "but only 1,500 of the daily budget of 10,000 are left (8,500 used today)" in state["error"]
     assert len(scripted_llm.requests) == 1  # the refused call never reached the model
     statuses = dict(await agent_services.pool.fetch("SELECT task_type, status FROM agent_tasks"))
     assert statuses["evolve"] == "failed" and statuses["generate"] == "failed"
