@@ -26,6 +26,18 @@ from ui.async_bridge import AsyncRunner
 STRATEGIES = ["tier1_only", "tier1_to_tier2", "tier1_to_tier2_to_tier3"]
 
 
+def _link_row(form: QFormLayout, label: str, button_text: str, signal: Any) -> QLabel:
+    """A setting that lives elsewhere: its current value, and a button that goes there."""
+    summary = QLabel("")
+    button = QPushButton(button_text)
+    button.clicked.connect(signal)
+    row = QHBoxLayout()
+    row.addWidget(summary, 1)
+    row.addWidget(button)
+    form.addRow(label, row)
+    return summary
+
+
 class SettingsPanel(QWidget):
     """Signals:
         saved(): everything edited was stored.
@@ -114,20 +126,8 @@ class SettingsPanel(QWidget):
 
         elsewhere = QGroupBox("Set elsewhere (one place each)")
         el = QFormLayout(elsewhere)
-        self.rollout_summary = QLabel("")
-        go_rollout = QPushButton("Rollout panel (Ctrl+4)")
-        go_rollout.clicked.connect(self.rollout_requested)
-        row = QHBoxLayout()
-        row.addWidget(self.rollout_summary, 1)
-        row.addWidget(go_rollout)
-        el.addRow("Agents and traffic:", row)
-        self.model_summary = QLabel("")
-        go_dialog = QPushButton("Settings dialog (Ctrl+,)")
-        go_dialog.clicked.connect(self.dialog_requested)
-        row = QHBoxLayout()
-        row.addWidget(self.model_summary, 1)
-        row.addWidget(go_dialog)
-        el.addRow("Model and budget:", row)
+        self.rollout_summary = _link_row(el, "Agents and traffic:", "Rollout panel (Ctrl+4)", self.rollout_requested)
+        self.model_summary = _link_row(el, "Model and budget:", "Settings dialog (Ctrl+,)", self.dialog_requested)
         layout.addWidget(elsewhere)
 
         bar = QHBoxLayout()
