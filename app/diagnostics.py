@@ -142,7 +142,7 @@ async def collect(config: Config, pool: Any = None) -> dict[str, str]:
     from app import system_config
     from engine import isolation, settings_store
 
-    parts: dict[str, str] = {"versions.txt": versions()}
+    parts: dict[str, str] = {"versions.txt": await asyncio.to_thread(versions)}  # reads package metadata
     manager = ServiceManager(config)
     status = [row.line() for row in await manager.status()]
     sandbox = await asyncio.to_thread(isolation.probe)
