@@ -117,7 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "diagnostics":
             from app.diagnostics import default_name, export
 
-            written = asyncio.run(export(config, (args.output or Path(default_name())).resolve()))
+            try:
+                written = asyncio.run(export(config, (args.output or Path(default_name())).resolve()))
+            except OSError as exc:
+                raise AppError(f"diagnostics: cannot write {exc.filename or args.output}: {exc.strerror}; "
+                               "give -o a writable path") from None
             print(f"diagnostics written to {written} (secrets removed; look inside before you send it)")
             return 0
         if args.command == "api-token":

@@ -179,7 +179,9 @@ async def collect(config: Config, pool: Any = None) -> dict[str, str]:
 
 def write_zip(target: Path, parts: dict[str, str], logs: dict[str, Path], redact: Redactor) -> Path:
     """Every text through ``redact``; written to a temporary name and renamed, so a half-written
-    zip never lies where the user asked for one."""
+    zip never lies where the user asked for one. A folder as the target gets a dated name inside it."""
+    if target.is_dir():
+        target = target / default_name()
     target.parent.mkdir(parents=True, exist_ok=True)
     draft = target.with_name(f".{target.name}.part")
     with zipfile.ZipFile(draft, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -86,3 +86,15 @@ def test_cli_writes_the_zip_and_says_where(data_dir: Path, tmp_path: Path) -> No
     text = all_text(target)
     assert API_KEY not in text and "llm_api_key" in text and "(set)" in text
     assert server_processes(data_dir) == []  # it started the servers to read settings, and stopped them
+
+
+def test_a_folder_or_an_unwritable_path_is_handled(tmp_path: Path) -> None:
+    parts = {"versions.txt": "x\n"}
+    written = diagnostics.write_zip(tmp_path, parts, {}, diagnostics.Redactor())
+    assert written.parent == tmp_path and written.name.startswith("aiwebtest-diagnostics-")
+    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(tmp_path / "d"), "AIWEBTEST_LOG_DIR": str(tmp_path / "log")}
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    done = subprocess.run([sys.executable, "-m", "app.cli", "diagnostics", "-o", str(blocker / "x.zip")], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 1 and "give -o a writable path" in done.stderr and "Traceback" not in done.stderr
