@@ -58,3 +58,20 @@ async def test_health_follows_a_redis_restart(data_dir: Path) -> None:
     finally:
         await core.shutdown()
     assert server_processes(data_dir) == []
+
+
+def test_tiers_2_and_3_get_the_keyring_key_and_the_stored_endpoint(data_dir, memory_keyring) -> None:
+    """Tier 2 and 3 took the key from LLM_API_KEY only and ignored the Settings dialog's values (issue 16)."""
+    import keyring
+
+    from app.core import AppCore
+    from tests.conftest import make_config
+
+    keyring.set_password("aiwebtest", "llm_api_key", "sk-from-the-keyring")
+    core = AppCore(make_config(data_dir, llm_api_key="sk-from-env"))
+    assert core.llm_endpoint() is None  # no base URL anywhere: no model
+    endpoint = core.llm_endpoint("http://127.0.0.1:8080/v1", "qwen2.5-coder")
+    assert (endpoint.base_url, endpoint.model, endpoint.api_key) == (
+        "http://127.0.0.1:8080/v1", "qwen2.5-coder", "sk-from-the-keyring")
+    keyring.delete_password("aiwebtest", "llm_api_key")
+    assert core.llm_endpoint("http://127.0.0.1:8080/v1").api_key == "sk-from-env"
