@@ -20,7 +20,7 @@ from agents.constants import AGENT_TYPES, DEFAULT_DAILY_TOKEN_BUDGET, PROGRESS_C
 from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER, today
 from agents.evolution import count_tests
 from agents.observation import checkout, is_test_file
-from agents.prices import DEFAULT_PRICES, ModelPrice
+from agents.prices import ModelPrice
 from app import save_tests, system_config
 from app.alerts import Alert
 from app.alerts import evaluate as evaluate_alerts
@@ -328,9 +328,6 @@ class ControlCenter:
 
         return with_defaults(await system_config.get(self._pool, "llm_prices"))
 
-    @staticmethod
-    def default_prices() -> dict[str, ModelPrice]:
-        return dict(DEFAULT_PRICES)
 
     @staticmethod
     def keyring_state() -> dict[str, Any]:
