@@ -7,6 +7,7 @@ user wants through its signals.
 
 from __future__ import annotations
 
+import logging
 import time
 from html import escape
 from typing import Any
@@ -32,6 +33,8 @@ from ui.message_log import MessageLog
 from ui.notifier import DesktopNotifier
 from ui.panels.placeholder import PlaceholderPanel
 from ui.status_bar import SandboxIndicator, ServiceIndicator
+
+log = logging.getLogger(__name__)
 
 # How long a warning holds the status line against routine messages (they still reach the log).
 WARNING_HOLD_S = 10.0
@@ -198,6 +201,7 @@ class MainWindow(QMainWindow):
     def show_progress(self, text: str) -> None:
         """An information: logged; in the status line unless a warning from the last seconds is there."""
         self.message_log.add("info", text)
+        log.info("status: %s", text)  # the log file keeps what the window said
         if time.monotonic() >= self._warning_until:
             self._status(text, text)
 
@@ -257,6 +261,7 @@ class MainWindow(QMainWindow):
         """A background failure: said in the status bar (held there for a while, so a routine message does
         not replace it at once) and kept in the message log, not in a dialog every 2 s."""
         self.message_log.add("warning", text)
+        log.warning("status: %s", text)
         self._hold_warning(text)
 
     def _hold_warning(self, text: str) -> None:

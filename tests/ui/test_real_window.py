@@ -58,6 +58,16 @@ def xdo(display: str, *args: str) -> str:
     return done.stdout
 
 
+def wait_for_log(path: Path, text: str, timeout_s: float = 90.0) -> None:
+    """What the window says reaches the app's log file: wait for it there rather than guess a delay."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the app never said {text!r} (log: {path})")
+
+
 def finished(client: httpx.Client) -> str | None:
     """The first finished request's verdict, from the app's own metrics."""
     for line in client.get("/metrics").text.splitlines():
@@ -91,12 +101,14 @@ def test_a_generation_driven_with_the_keyboard_in_a_real_window(data_dir: Path, 
             time.sleep(0.5)
         else:
             pytest.fail("the app did not come up within 120 s")
-        time.sleep(1.0)
+        log = tmp_path / "log" / "aiwebtest.log"
+        wait_for_log(log, "status: Ready")
         xdo(display, "windowfocus", "--sync", window)
         xdo(display, "key", "--clearmodifiers", "ctrl+l")
         xdo(display, "type", "--delay", "15", str(sample_repo))
         xdo(display, "key", "Return")
-        time.sleep(3.0)  # the files load; focus moves to the list, on the first file
+        wait_for_log(log, "status: Loaded ")  # the files are listed; focus is on the first one
+        time.sleep(0.5)
         xdo(display, "key", "space")  # tick calc.py
         time.sleep(1.0)
         xdo(display, "key", "--clearmodifiers", "ctrl+Return")
