@@ -89,6 +89,19 @@ class TaskContext:
         except Exception:  # noqa: BLE001 - progress is best effort; the task is not
             pass
 
+    async def live(self, message: str, **data: Any) -> None:
+        """A passing state (a model's answer growing): shown to whoever watches, not kept in the run log."""
+        import json
+
+        try:
+            await self.services.redis.publish(
+                PROGRESS_CHANNEL_PREFIX + self.root_id,
+                json.dumps({"agent_id": self.agent_id, "task_id": self.task_id, "attempt": self.attempt,
+                            "message": message, "live": True, **data}),
+            )
+        except Exception:  # noqa: BLE001 - best effort
+            pass
+
     async def delegate(self, task_type: str, payload: dict[str, Any], *, step: str | None = None) -> str:
         """Hand a step to another agent type through the streams (never a direct call).
 

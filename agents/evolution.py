@@ -29,6 +29,7 @@ from agents.keep_per_test import (
     select_minimal,
 )
 from agents.llm_gateway import BudgetExceeded, LLMUnavailable
+from engine.model_port import ModelRefused, StreamProgress
 from agents.plan import GenerationPlan, PlanError
 from app.errors import AppError
 from engine import settings_store
@@ -53,6 +54,26 @@ class Tried:
     note: str
     coverage: dict[str, Any] | None = None  # the kept file's own run: what a rewrite must still cover
     seconds: float = 0.0  # generating it and keeping it per test
+
+
+@dataclass(frozen=True)
+class LLMJob:
+    """The llm generator's candidates, and the refusal (budget, time-out) that ended it early, if one did."""
+
+    tried: list[Tried]
+    halt: ModelRefused | None
+
+
+def _streaming(ctx: TaskContext):  # noqa: ANN202 - returns an OnProgress
+    """Shows a model's answer growing (tokens, tokens/s) to whoever watches, without a run-log row per second."""
+
+    async def show(progress: StreamProgress) -> None:
+        await ctx.live(f"model {progress.model}: {progress.tokens} tokens, {progress.tokens_per_s:.1f} tokens/s",
+                       model_stream={"model": progress.model, "tokens": progress.tokens,
+                                     "tokens_per_s": round(progress.tokens_per_s, 2),
+                                     "waiting_s": round(progress.waiting_s, 1)})
+
+    return show
 
 
 def _same_failure(reason: str, earlier: list[str]) -> bool:
@@ -144,6 +165,7 @@ class EvolutionAgent:
         stuck: dict[str, str] = {}  # target -> the failure it keeps meeting: no round repeats it
         generators: list[dict[str, Any]] = []  # what each generator produced, for the result
         stop = "round limit"
+        halted: ModelRefused | None = None
         rounds = 0
         loop = asyncio.get_running_loop()
         # The search budget bounds the whole request, not one Pynguin run (issue 11).
@@ -164,10 +186,8 @@ class EvolutionAgent:
                                             * _SEARCH_SHARE)}
                 await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})",
                                    target_file=target, round=round_no, search_budget_s=plan.search_time_s)
-                try:
-                    tried, errors = await self._portfolio(ctx, strategy, repo, target, round_no, union, failures, p)
-                except (BudgetExceeded, LLMUnavailable) as exc:
-                    raise TaskFailed(str(exc)) from None
+                tried, errors, halt = await self._portfolio(ctx, strategy, repo, target, round_no, union,
+                                                            failures, p)
                 for generator, error, seconds in errors:
                     generators.append({"generator": generator, "target_file": target, "round": round_no,
                                        "kept_tests": 0, "error": error, "seconds": round(seconds, 1)})
@@ -196,15 +216,29 @@ class EvolutionAgent:
                                                       "repository": str(repo)}, coverage=union.line_rate)
                     else:
                         failures.append(one.note)
+                if halt is not None:
+                    # Out of budget or time: the request ends here, and what it kept stands (issue 16).
+                    halted = halt
+                    stop = f"stopped by the model gateway: {halt}"
+                    await ctx.progress(f"Round {round_no}: {halt}", round=round_no)
+                    break
             await ctx.progress(f"Round {round_no}: measured line coverage {union.line_rate:.1%} (target {goal:.0%})",
                                coverage=union.line_rate, files={t: round(union.rate(t), 4) for t in targets})
             if union.line_rate >= goal:
                 stop = "target reached"
                 break
+            if halted is not None:
+                break
         if not kept:
-            raise TaskFailed(f"No test kept: {actionable(failures)}")
+            raise TaskFailed(f"No test kept: {halted}" if halted is not None else
+                             f"No test kept: {actionable(failures)}")
         outcome, reason = "complete", f"target {goal:.0%} reached"
-        if union.line_rate < goal:
+        if union.line_rate < goal and halted is not None:
+            outcome = "partial"
+            reason = (f"stopped in round {rounds} at {union.line_rate:.0%} measured line coverage (target "
+                      f"{goal:.0%}): {halted} The {sum(k['test_count'] for k in kept)} tests kept before "
+                      "that stand.")
+        elif union.line_rate < goal:
             outcome = "partial"
             reason = (f"measured line coverage {union.line_rate:.0%} is below the target {goal:.0%} after "
                       f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
@@ -234,8 +268,10 @@ class EvolutionAgent:
             messages = [{"role": "user", "content": llm_strategy.polish_prompt(k["code"])}]
             try:
                 candidate, _ = await llm_strategy.ask(gateway, messages, agent_id=ctx.agent_id, task_id=ctx.task_id,
-                                                      target_file=k["target_file"], whole_file=True)
+                                                      target_file=k["target_file"], whole_file=True,
+                                                      purpose="readability", on_progress=_streaming(ctx))
             except (StrategyError, LLMUnavailable) as exc:
+                ctx.tokens_used += getattr(exc, "tokens", 0)
                 k["polish"] = f"left as generated: {exc}"
                 continue
             except BudgetExceeded as exc:  # the tests stand as they are; the budget is the user's
@@ -274,7 +310,7 @@ class EvolutionAgent:
 
     async def _portfolio(self, ctx: TaskContext, strategy: str, repo: Path, target: str, round_no: int,
                          union: CoverageUnion, failures: list[str], p: dict[str, Any],
-                         ) -> tuple[list[Tried], list[tuple[str, str, float]]]:
+                         ) -> tuple[list[Tried], list[tuple[str, str, float]], ModelRefused | None]:
         """Every generator of this round at once, each candidate then kept per test.
 
         Returns what was tried (kept or not, with why) and (generator,
@@ -300,7 +336,7 @@ class EvolutionAgent:
         if strategy == "search":
             runner = ctx.services.pynguin
             if runner is None:
-                return [], [("pynguin", "the search strategy is not available in this process", 0.0)]
+                return [], [("pynguin", "the search strategy is not available in this process", 0.0)], None
             for algorithm, seed in _pynguin_configurations(round_no, with_crosshair="crosshair cover" in jobs):
                 jobs[f"pynguin {algorithm.lower()} seed {seed}"] = runner.generate(
                     repo, target, search_time_s=seconds, seed=seed, allow_unisolated=allow,
@@ -316,8 +352,10 @@ class EvolutionAgent:
             started = loop.time()
             try:
                 result = await job
-                if isinstance(result, list):
-                    return result
+                if isinstance(result, LLMJob):
+                    if result.halt is not None:
+                        halts.append(result.halt)
+                    return result.tried
                 one = await self._try(ctx, name, result, repo, union)
             finally:
                 seconds_of[name] = loop.time() - started
@@ -327,28 +365,40 @@ class EvolutionAgent:
                                coverage=union.line_rate)
             return [replace(one, seconds=seconds_of[name])]
 
+        halts: list[ModelRefused] = []
         results = await asyncio.gather(*(tried_when_ready(n, j) for n, j in jobs.items()), return_exceptions=True)
         tried: list[Tried] = []
         errors: list[tuple[str, str, float]] = []
         for name, result in zip(jobs, results, strict=True):
-            if isinstance(result, (BudgetExceeded, LLMUnavailable, asyncio.CancelledError)):
+            if isinstance(result, asyncio.CancelledError):
                 raise result
-            if isinstance(result, StrategyError):
+            if isinstance(result, ModelRefused):
+                halts.append(result)  # what the other generators kept this round still counts
+            elif isinstance(result, StrategyError):
+                ctx.tokens_used += result.tokens
                 errors.append((name, str(result), seconds_of.get(name, 0.0)))
             elif isinstance(result, BaseException):
                 errors.append((name, f"{type(result).__name__}: {result}", seconds_of.get(name, 0.0)))
             else:
                 tried.extend(result)
-        return tried, errors
+        return tried, errors, (halts[0] if halts else None)
 
     async def _llm_job(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion,
-                       failures: list[str], p: dict[str, Any]) -> list[Tried]:
+                       failures: list[str], p: dict[str, Any]) -> LLMJob:
         """CoverUp's loop: a prompt per function with gaps, failures fed back at most ``_LLM_REPAIRS`` times.
 
         A module nothing has measured yet gets one whole-module prompt
         first; the functions its kept tests leave uncovered come next.
         """
         tried: list[Tried] = []
+        try:
+            await self._llm_prompts(ctx, repo, target, union, failures, p, tried)
+        except ModelRefused as exc:  # out of budget or time: the candidates tried so far still count
+            return LLMJob(tried, exc)
+        return LLMJob(tried, None)
+
+    async def _llm_prompts(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion,
+                           failures: list[str], p: dict[str, Any], tried: list[Tried]) -> None:
         if not union.measured(target):
             candidate = await self._llm(ctx, repo, target, union, failures, p)
             one = await self._try(ctx, "llm module", candidate, repo, union)
@@ -369,8 +419,10 @@ class EvolutionAgent:
                 name = f"llm {segment.name}" + (f" (repair {attempt})" if attempt else "")
                 try:
                     candidate, answer = await llm_strategy.ask(ctx.services.gateway, messages, agent_id=ctx.agent_id,
-                                                               task_id=ctx.task_id, target_file=target)
+                                                               task_id=ctx.task_id, target_file=target,
+                                                               on_progress=_streaming(ctx))
                 except StrategyError as exc:
+                    ctx.tokens_used += exc.tokens
                     tried.append(Tried(name, "llm", None, f"{target}: {exc}"))
                     break
                 ctx.tokens_used += candidate.tokens
@@ -383,7 +435,6 @@ class EvolutionAgent:
                 problem = one.note if one.code is None else f"{one.note}; lines {still} are still not executed"
                 messages += [{"role": "assistant", "content": answer},
                              {"role": "user", "content": llm_strategy.repair_prompt(problem)}]
-        return tried
 
     async def _llm(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion, failures: list[str],
                    p: dict[str, Any]) -> Candidate:
@@ -393,7 +444,7 @@ class EvolutionAgent:
             repository_source=source, target_file=target,
             analysis=(p.get("analysis") or {}).get("functions", {}).get(target, []),
             requirements=(p.get("requirements") or {}).get("checklist", []),
-            uncovered=sorted(union.files[target].missing), failures=failures,
+            uncovered=sorted(union.files[target].missing), failures=failures, on_progress=_streaming(ctx),
         )
         ctx.tokens_used += candidate.tokens
         return candidate

@@ -1,41 +1,66 @@
-"""Every model call goes through here: budget, price, metrics, retries.
+"""Every model call in the product goes through here: generation, repair, tier 3, polish, embeddings.
 
 * **Budget**: the daily token budget (``system_config.daily_token_budget``)
   is shared by every process through one Redis counter per UTC day. A call
   *reserves* its estimated tokens atomically (a Lua script) before it is
   sent and settles to the real usage after, so concurrent calls can never
-  overshoot together. A call that would exceed the budget is refused.
-* **Price**: per-model USD per million input and output tokens from
-  ``system_config.llm_prices`` (``agents/prices.py``), applied to the usage the
-  response reports.
-* **Retries**: the ``openai`` client's own retry (exponential backoff with
-  jitter, honouring ``retry-after``) covers 429, 5xx, connection errors
-  and time-outs; we set how many.
+  overshoot together. A call that would exceed the budget is refused with
+  what is left and what it needs.
+* **One usage row per attempt** (``agent_metrics``, ``token_usage``) with
+  the model, the prompt and completion tokens and the cost: the dashboard,
+  the request's total and the budget all read the same figures. An attempt
+  that timed out after the server took the prompt is counted too, with an
+  estimate, and marked so.
+* **Price**: per model, input and output (``agents/prices.py``). A model
+  without a price costs ``None``, never a silent $0.
+* **Limits** (``agents/llm_limits.py``): time-outs, retries and
+  ``max_tokens`` are settings with a hosted and a local profile. Answers
+  are streamed where the server can, so a slow model is seen working
+  (tokens so far, tokens/s) and a silent one is caught by its silence, not
+  by a wall clock. Re-sends (tenacity) happen only where the server did not
+  keep the prompt (429, 5xx, refused connection), or after a time-out when
+  the profile allows it, and then the log says so.
+* **Actions** (tier 3): OpenAI tool calls where the model makes them, else
+  JSON-schema output (llama.cpp and vLLM constrain it by grammar); which
+  one a model needs is found once and kept in ``system_config.llm_tool_modes``.
 * **Key**: the OS keyring first, then ``LLM_API_KEY``; never stored in the
   database, never logged, never passed to a sandbox.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from dataclasses import dataclass
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import asyncpg
+import httpx
 import redis.asyncio as aioredis
-from openai import APIStatusError, AsyncOpenAI
+from openai import (APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI, InternalServerError,
+                    RateLimitError)
+from openai.lib.streaming.chat import ChatCompletionStreamState
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from agents import metrics
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, budget_key
+from agents.llm_limits import KEYS as LIMIT_KEYS
+from agents.llm_limits import CallLimits, limits_of
 from agents.prices import ModelPrice, with_defaults
 from app.errors import AppError
+from engine.model_port import ModelRefused, ModelReply, OnProgress, StreamProgress, ToolCall
 
 log = logging.getLogger(__name__)
 
 KEYRING_SERVICE = "aiwebtest"
 KEYRING_USER = "llm_api_key"
+TOOL_MODES_KEY = "llm_tool_modes"
+PROGRESS_EVERY_S = 1.0
 
 # KEYS[1] = day counter; ARGV = reserve, budget, ttl_s. Returns new total, or -1 if refused.
 _RESERVE = """
@@ -48,12 +73,19 @@ return total
 """
 
 
-class BudgetExceeded(AppError):
+class BudgetExceeded(AppError, ModelRefused):
     """The daily token budget would be exceeded by this call."""
 
 
-class LLMUnavailable(AppError):
-    """No model is configured, or the endpoint failed after retries."""
+class LLMUnavailable(AppError, ModelRefused):
+    """No model is configured, or the endpoint failed after retries.
+
+    ``status`` is the HTTP status of the last answer, when there was one.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def api_key_from_keyring() -> str | None:
@@ -68,22 +100,36 @@ def api_key_from_keyring() -> str | None:
 
 @dataclass(frozen=True)
 class GatewaySettings:
+    """``limits_env``: the ``LLM_PROFILE``/``LLM_*_TIMEOUT_S``/… values the environment sets; they win
+    over the Settings dialog's, as ``LLM_BASE_URL`` does."""
+
     base_url: str
     model: str
     api_key: str | None
-    max_retries: int = 3
-    timeout_s: float = 60.0
+    limits_env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
 class Usage:
     prompt_tokens: int
     completion_tokens: int
-    cost_usd: float
+    cost_usd: float | None
 
     @property
     def total(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+
+class _TimedOut(Exception):
+    """No token within the wait, or silence too long mid-answer. ``tokens``: what the server likely spent."""
+
+    def __init__(self, message: str, tokens: int) -> None:
+        super().__init__(message)
+        self.tokens = tokens
+
+
+class _NoStream(Exception):
+    """The server does not stream: ask again without, and remember for this endpoint."""
 
 
 def today() -> str:
@@ -95,14 +141,17 @@ class LLMGateway:
         self.pool = pool
         self.redis = redis
         self.settings = settings
-        self._client = AsyncOpenAI(
-            base_url=settings.base_url, api_key=settings.api_key or "not-needed",
-            max_retries=settings.max_retries, timeout=settings.timeout_s,
-        )
+        # Our own retries (tenacity, below) decide what may be re-sent; the client's would re-send time-outs.
+        self._client = AsyncOpenAI(base_url=settings.base_url, api_key=settings.api_key or "not-needed",
+                                   max_retries=0)
         self._reserve = self.redis.register_script(_RESERVE)
+        self._streams = True  # until the endpoint shows it cannot
+        self._tool_modes: dict[str, str] | None = None
 
     async def close(self) -> None:
         await self._client.close()
+
+    # -- settings --------------------------------------------------------------------------------
 
     async def budget(self) -> int:
         value = await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'daily_token_budget'")
@@ -115,8 +164,20 @@ class LLMGateway:
     async def prices(self) -> dict[str, ModelPrice]:
         return with_defaults(await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'llm_prices'"))
 
+    async def limits(self) -> CallLimits:
+        rows = await self.pool.fetch("SELECT key, value FROM system_config WHERE key = ANY($1::text[])",
+                                     list(LIMIT_KEYS))
+        values = {r["key"]: r["value"] for r in rows}
+        values.update({k: v for k, v in self.settings.limits_env.items() if v})
+        try:
+            return limits_of(values)
+        except ValueError as exc:
+            raise LLMUnavailable(f"The model call limits are wrong: {exc}. Fix them in the Settings dialog.") from None
+
     async def used_today(self) -> int:
         return int(await self.redis.get(budget_key(today())) or 0)
+
+    # -- calls -----------------------------------------------------------------------------------
 
     async def chat(
         self,
@@ -124,14 +185,181 @@ class LLMGateway:
         *,
         agent_id: str,
         task_id: str | None = None,
+        purpose: str = "chat",
         tools: list[dict[str, Any]] | None = None,
-        max_tokens: int = 2048,
-    ) -> tuple[Any, Usage]:
-        """One chat completion within the budget; returns (message, usage)."""
+        response_format: dict[str, Any] | None = None,
+        max_tokens: int | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> ModelReply:
+        """One chat completion within the budget and the limits."""
         model = await self.model()
-        budget = await self.budget()
-        estimate = _estimate_tokens(messages, tools) + max_tokens
+        limits = await self.limits()
+        answer_tokens = min(max_tokens or limits.max_tokens, limits.max_tokens)
+        kwargs: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": answer_tokens}
+        if tools:
+            kwargs["tools"] = tools
+        if response_format:
+            kwargs["response_format"] = response_format
+        prompt_estimate = _estimate_tokens(messages, tools)
+        meta = {"task_id": task_id, "model": model, "purpose": purpose}
+
+        async def attempt() -> tuple[Any, Usage]:
+            completion, estimated = await self._complete(kwargs, limits, prompt_estimate, on_progress)
+            usage = completion.usage
+            if usage is not None and not estimated:
+                return completion, Usage(usage.prompt_tokens, usage.completion_tokens, None)
+            # No usage block (some servers leave it out when streaming): our estimate, marked so.
+            return completion, Usage(prompt_estimate, estimated, None)
+
+        completion, usage = await self._metered(attempt, prompt_estimate + answer_tokens, limits, agent_id, meta)
+        message = completion.choices[0].message
+        calls = tuple(ToolCall(c.id, c.function.name, _args(c.function.arguments)) for c in message.tool_calls or [])
+        return ModelReply(text=message.content or "", model=model, prompt_tokens=usage.prompt_tokens,
+                          completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd,
+                          mode="tools" if calls else "text", calls=calls,
+                          assistant=_assistant(message.content, message.tool_calls or []))
+
+    async def act(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, agent_id: str,
+                  task_id: str | None = None, purpose: str = "act", max_tokens: int | None = None) -> ModelReply:
+        """The model's next action: tool calls where it makes them, else JSON-schema output.
+
+        A Qwen2.5-Coder 1.5B under llama.cpp returned no ``tool_calls`` in 12 of 12 tries while its
+        JSON-schema output always parsed (issue 15). The first answer of a model decides which it
+        gets from then on; the choice is stored, so it is found once per model, not per process.
+        """
+        model = await self.model()
+        mode = (await self._known_modes()).get(model)
+        names = [t["function"]["name"] for t in tools]
+        if mode != "json":
+            try:
+                reply = await self.chat(messages, agent_id=agent_id, task_id=task_id, purpose=purpose, tools=tools,
+                                        max_tokens=max_tokens)
+            except LLMUnavailable as exc:
+                if mode is not None or exc.status not in (400, 422, 500, 501):
+                    raise
+                log.info("model %s: the endpoint refused tool definitions (%s); trying JSON output", model, exc)
+                reply = None
+            if reply is not None and reply.calls:
+                if mode is None:
+                    await self._remember_mode(model, "tools")
+                return reply
+            if reply is not None and (calls := _calls_in_text(reply.text, names)):
+                # The call came back as text: use it, and ask for JSON from now on.
+                await self._remember_mode(model, "json")
+                return ModelReply(reply.text, model, reply.prompt_tokens, reply.completion_tokens, reply.cost_usd,
+                                  "json", calls, {"role": "assistant", "content": reply.text})
+            if reply is not None and mode == "tools":
+                return reply  # a model known to call tools chose to answer in words
+        reply = await self.chat(_json_messages(messages, tools), agent_id=agent_id, task_id=task_id,
+                                purpose=purpose, max_tokens=max_tokens, response_format=_action_format(tools))
+        calls = _calls_in_text(reply.text, names)
+        if not calls:
+            raise LLMUnavailable(f"The model {model} answered neither a tool call nor the JSON action it was asked "
+                                 f"for: {reply.text[:200]!r}")
+        if mode is None:
+            await self._remember_mode(model, "json")
+        log.info("model %s: action by JSON output", model)
+        return ModelReply(reply.text, model, reply.prompt_tokens, reply.completion_tokens, reply.cost_usd, "json",
+                          calls, {"role": "assistant", "content": reply.text})
+
+    @staticmethod
+    def tool_result(reply: ModelReply, call: ToolCall, outcome: dict[str, Any]) -> dict[str, Any]:
+        """The message that reports a tool's outcome, in the form the reply's mode needs."""
+        if reply.mode == "tools":
+            return {"role": "tool", "tool_call_id": call.id, "content": json.dumps(outcome)}
+        return {"role": "user", "content": f"Result of {call.name}: {json.dumps(outcome)}"}
+
+    async def embed(self, texts: list[str], *, model: str, dimensions: int, agent_id: str = "memory",
+                    task_id: str | None = None) -> list[list[float]]:
+        """Embeddings, reserved, counted and priced like any other call."""
+        limits = await self.limits()
+        estimate = sum(len(t) for t in texts) // 4 + 8
+        meta = {"task_id": task_id, "model": model, "purpose": "embeddings"}
+
+        async def attempt() -> tuple[Any, Usage]:
+            wait = limits.whole_answer_wait_s(estimate, 0)
+            try:
+                reply = await asyncio.wait_for(
+                    self._client.embeddings.create(model=model, input=texts, dimensions=dimensions,
+                                                   timeout=_http_timeout(limits, wait)), wait)
+            except (TimeoutError, APITimeoutError):
+                raise _TimedOut(f"no embeddings within {wait:.0f} s", estimate) from None
+            used = reply.usage.prompt_tokens if reply.usage else estimate
+            return reply, Usage(used, 0, None)
+
+        reply, _ = await self._metered(attempt, estimate, limits, agent_id, meta, model=model)
+        return [list(item.embedding) for item in reply.data]
+
+    # -- the machinery -----------------------------------------------------------------------------
+
+    async def _metered(self, attempt: Callable[[], Awaitable[tuple[Any, Usage]]], reserve: int,
+                       limits: CallLimits, agent_id: str, meta: dict[str, Any],
+                       model: str | None = None) -> tuple[Any, Usage]:
+        """Reserve, send (re-sending only what may be re-sent), settle, record one row per attempt."""
+        model = model or meta["model"]
+        price = (await self.prices()).get(model)
         key = budget_key(today())
+
+        async def once() -> tuple[Any, Usage]:
+            await self._reserve_or_refuse(key, reserve)
+            spent = 0
+            try:
+                result, usage = await attempt()
+                spent = usage.total
+            except _TimedOut as exc:
+                spent = exc.tokens  # the server read the prompt: it is counted, as an estimate
+                await self._record(agent_id, meta, Usage(exc.tokens, 0, None), price, estimated=True, abandoned=True)
+                raise
+            finally:
+                await self.redis.incrby(key, spent - reserve)  # settle: give back what was not used
+            usage.cost_usd = price.cost_usd(usage.prompt_tokens, usage.completion_tokens) if price else None
+            await self._record(agent_id, meta, usage, price)
+            return result, usage
+
+        def resendable(exc: BaseException) -> bool:
+            if isinstance(exc, (RateLimitError, InternalServerError)):
+                return True  # the server answered: it is not working on the prompt any more
+            if isinstance(exc, APIConnectionError) and not isinstance(exc, APITimeoutError):
+                return isinstance(exc.__cause__, httpx.ConnectError)  # refused: the prompt never arrived
+            return isinstance(exc, _TimedOut) and limits.resend_after_timeout
+
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _TimedOut):
+                log.warning("model %s (%s): %s; re-sending (attempt %d of %d) although the server may still be "
+                            "working on the abandoned prompt (%s)", model, meta["purpose"], exc,
+                            state.attempt_number + 1, limits.max_retries + 1, limits.profile)
+            else:
+                log.info("model %s (%s): %s; re-sending (attempt %d of %d)", model, meta["purpose"],
+                         _describe(exc), state.attempt_number + 1, limits.max_retries + 1)
+
+        try:
+            async for try_ in AsyncRetrying(stop=stop_after_attempt(limits.max_retries + 1), wait=_wait,
+                                            retry=retry_if_exception(resendable), before_sleep=before_sleep,
+                                            reraise=True):
+                with try_:
+                    return await once()
+        except (BudgetExceeded, asyncio.CancelledError):
+            raise
+        except _TimedOut as exc:
+            tries = "" if not limits.resend_after_timeout else f" after {limits.max_retries + 1} attempts"
+            raise LLMUnavailable(
+                f"The model {model} at {self.settings.base_url} timed out{tries}: {exc} ({limits.describe()}). "
+                "A slow local model needs the local profile or longer time-outs (Settings dialog, or "
+                "LLM_PROFILE=local).") from None
+        except APIStatusError as exc:
+            raise LLMUnavailable(
+                f"The model endpoint {self.settings.base_url} answered {exc.status_code} "
+                f"({_describe(exc)}) for model {model}" + (f" after {limits.max_retries} retries." if
+                                                          resendable(exc) else "."), exc.status_code) from None
+        except Exception as exc:  # noqa: BLE001 - connection errors and the like, after retries
+            raise LLMUnavailable(
+                f"The model endpoint {self.settings.base_url} did not answer ({_describe(exc)})"
+                + (f" after {limits.max_retries} retries." if resendable(exc) else ".")) from None
+        raise AssertionError("unreachable: tenacity re-raises the last error")
+
+    async def _reserve_or_refuse(self, key: str, estimate: int) -> None:
+        budget = await self.budget()
         total = await self._reserve(keys=[key], args=[estimate, budget, 2 * 86400])
         if int(total) < 0:
             used = await self.used_today()
@@ -140,41 +368,210 @@ class LLMGateway:
             raise BudgetExceeded(
                 f"This model call needs about {estimate:,} tokens, but only {left:,} of the daily budget of "
                 f"{budget:,} are left ({used:,} used today). Raise the budget in the Settings dialog, or wait "
-                "until 00:00 UTC."
-            )
-        actual = 0
-        try:
-            kwargs: dict[str, Any] = {"model": model, "messages": messages, "max_tokens": max_tokens}
-            if tools:
-                kwargs["tools"] = tools
+                "until 00:00 UTC.")
+
+    async def _record(self, agent_id: str, meta: dict[str, Any], usage: Usage, price: ModelPrice | None, *,
+                      estimated: bool = False, abandoned: bool = False) -> None:
+        cost = price.cost_usd(usage.prompt_tokens, usage.completion_tokens) if price else None
+        data = {**meta, "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
+                "cost_usd": cost if cost is not None else 0.0}
+        if cost is None:
+            data["unpriced"] = True
+        if estimated:
+            data["estimated"] = True
+        if abandoned:
+            data["abandoned"] = True
+        await metrics.record(self.pool, agent_id, "token_usage", usage.total, data)
+
+    async def _complete(self, kwargs: dict[str, Any], limits: CallLimits, prompt_estimate: int,
+                        on_progress: OnProgress | None) -> tuple[Any, int]:
+        """One attempt: (the completion, 0 or the completion tokens we had to count ourselves)."""
+        if self._streams:
             try:
-                reply = await self._client.chat.completions.create(**kwargs)
-            except APIStatusError as exc:
-                raise LLMUnavailable(
-                    f"The model endpoint {self.settings.base_url} answered {exc.status_code} after "
-                    f"{self.settings.max_retries} retries: {exc.message}"
-                ) from None
-            except Exception as exc:  # noqa: BLE001 - connection errors and time-outs after retries
-                raise LLMUnavailable(
-                    f"The model endpoint {self.settings.base_url} did not answer ({type(exc).__name__}) "
-                    f"after {self.settings.max_retries} retries."
-                ) from None
-            usage = reply.usage
-            prompt = usage.prompt_tokens if usage else 0
-            completion = usage.completion_tokens if usage else 0
-            actual = prompt + completion
+                return await self._streamed(kwargs, limits, prompt_estimate, on_progress)
+            except _NoStream as why:
+                log.info("%s does not stream (%s): waiting for whole answers", self.settings.base_url, why)
+                self._streams = False
+        wait = limits.whole_answer_wait_s(prompt_estimate, kwargs["max_tokens"])
+        try:
+            reply = await asyncio.wait_for(
+                self._client.chat.completions.create(**kwargs, timeout=_http_timeout(limits, wait)), wait)
+        except (TimeoutError, APITimeoutError):
+            raise _TimedOut(f"no answer within {wait:.0f} s", prompt_estimate) from None
+        return reply, 0
+
+    async def _streamed(self, kwargs: dict[str, Any], limits: CallLimits, prompt_estimate: int,
+                        on_progress: OnProgress | None) -> tuple[Any, int]:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        first_wait = limits.first_token_wait_s(prompt_estimate)
+        try:
+            stream = await asyncio.wait_for(self._client.chat.completions.create(
+                **kwargs, stream=True, stream_options={"include_usage": True},
+                timeout=_http_timeout(limits, max(first_wait, limits.stall_s))), first_wait)
+        except (TimeoutError, APITimeoutError):
+            raise _TimedOut(f"no answer within {first_wait:.0f} s", prompt_estimate) from None
+        except APIStatusError as exc:
+            if exc.status_code in (400, 404, 415, 422, 501) and "stream" in str(exc).lower():
+                raise _NoStream(_describe(exc)) from None
+            raise
+        state = ChatCompletionStreamState()
+        chunks = 0
+        writing_since: float | None = None
+        said = 0.0
+        usage_seen = False
+        try:
+            iterator = stream.__aiter__()
+            while True:
+                now = loop.time()
+                wait = first_wait - (now - started) if chunks == 0 else limits.stall_s
+                try:
+                    chunk = await asyncio.wait_for(iterator.__anext__(), max(wait, 0.05))
+                except StopAsyncIteration:
+                    break
+                except (TimeoutError, APITimeoutError):
+                    what = (f"no token within {first_wait:.0f} s" if chunks == 0 else
+                            f"the answer stalled: nothing for {limits.stall_s:.0f} s after {chunks} tokens")
+                    raise _TimedOut(what, prompt_estimate + chunks) from None
+                state.handle_chunk(chunk)
+                usage_seen = usage_seen or chunk.usage is not None
+                if chunk.choices:
+                    chunks += 1
+                    now = loop.time()
+                    writing_since = writing_since or now
+                    if on_progress is not None and now - said >= PROGRESS_EVERY_S:
+                        said = now
+                        rate = chunks / max(now - writing_since, 1e-3) if chunks > 1 else 0.0
+                        await on_progress(StreamProgress(kwargs["model"], chunks, rate, now - started))
         finally:
-            # Settle: give back what was reserved but not used (all of it on failure).
-            await self.redis.incrby(key, actual - estimate)
-        price = (await self.prices()).get(model)
-        cost = price.cost_usd(prompt, completion) if price else 0.0
-        await metrics.record(self.pool, agent_id, "token_usage", actual,
-                             {"task_id": task_id, "model": model, "prompt_tokens": prompt,
-                              "completion_tokens": completion, "cost_usd": cost})
-        return reply.choices[0].message, Usage(prompt, completion, cost)
+            await stream.close()
+        if chunks == 0 and not usage_seen:
+            raise _NoStream("the streamed answer had no chunks")
+        completion = state.get_final_completion()
+        return completion, 0 if usage_seen else chunks
+
+    async def _known_modes(self) -> dict[str, str]:
+        if self._tool_modes is None:
+            stored = await self.pool.fetchval("SELECT value FROM system_config WHERE key = $1", TOOL_MODES_KEY)
+            try:
+                self._tool_modes = dict(json.loads(stored)) if stored else {}
+            except (ValueError, TypeError):
+                self._tool_modes = {}
+        return self._tool_modes
+
+    async def _remember_mode(self, model: str, mode: str) -> None:
+        modes = await self._known_modes()
+        modes[model] = mode
+        await self.pool.execute(
+            "INSERT INTO system_config (key, value, description) VALUES ($1, $2, "
+            "'How each model returns actions: tools (tool calls) or json (JSON-schema output)') "
+            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+            TOOL_MODES_KEY, json.dumps(modes, sort_keys=True))
+
+
+def _http_timeout(limits: CallLimits, read_s: float) -> httpx.Timeout:
+    """httpx's own time-outs are a backstop behind ours (asyncio), which say what timed out."""
+    return httpx.Timeout(connect=limits.connect_s, read=read_s + 5, write=60, pool=60)
+
+
+def _wait(state: RetryCallState) -> float:
+    """The server's ``retry-after`` when it gives one (capped), else jittered exponential back-off."""
+    exc = state.outcome.exception() if state.outcome else None
+    response = getattr(exc, "response", None)
+    header = response.headers.get("retry-after") if response is not None else None
+    if header is not None:
+        try:
+            return min(max(float(header), 0.0), 60.0)
+        except ValueError:
+            pass
+    import random
+
+    return min(30.0, 0.5 * 2 ** (state.attempt_number - 1)) * (0.5 + random.random() / 2)
+
+
+def _describe(exc: BaseException | None) -> str:
+    if isinstance(exc, APIStatusError):
+        return f"{exc.status_code}: {exc.message}"[:300]
+    return f"{type(exc).__name__}: {exc}"[:300] if exc else "unknown"
+
+
+def _assistant(content: str | None, tool_calls: list[Any]) -> dict[str, Any]:
+    """The answer as a message to send back: only the standard fields (a stream's accumulated
+    message carries extras, such as ``index``, a strict server would refuse)."""
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = [{"id": c.id, "type": "function",
+                                  "function": {"name": c.function.name, "arguments": c.function.arguments}}
+                                 for c in tool_calls]
+    return message
+
+
+def _args(raw: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {"_unparsed": raw}
+    return value if isinstance(value, dict) else {"_unparsed": raw}
 
 
 def _estimate_tokens(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> int:
     """About four characters a token: enough for a reservation that is settled after."""
     chars = sum(len(json.dumps(m)) for m in messages) + (len(json.dumps(tools)) if tools else 0)
     return chars // 4 + 16
+
+
+# -- actions as JSON ---------------------------------------------------------------------------------
+
+def _action_format(tools: list[dict[str, Any]]) -> dict[str, Any]:
+    """A JSON schema admitting exactly one of the tools with its arguments."""
+    options = [{"type": "object", "properties": {"tool": {"type": "string", "enum": [t["function"]["name"]]},
+                                                 "args": t["function"]["parameters"]},
+                "required": ["tool", "args"]} for t in tools]
+    return {"type": "json_schema", "json_schema": {"name": "action", "schema": {"anyOf": options}}}
+
+
+def _json_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation with the tools described in words and one JSON object asked for."""
+    described = "\n".join(
+        f"- {t['function']['name']}({', '.join(t['function']['parameters'].get('properties', {}))}): "
+        f"{t['function'].get('description', '')}" for t in tools)
+    instruction = ("\n\nAnswer with exactly one JSON object {\"tool\": <name>, \"args\": {...}} and nothing else. "
+                   f"Tools:\n{described}")
+    out = [dict(m) for m in messages]
+    if out and out[0].get("role") == "system":
+        out[0]["content"] = f"{out[0].get('content') or ''}{instruction}"
+    else:
+        out.insert(0, {"role": "system", "content": instruction.strip()})
+    return out
+
+
+_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
+
+
+def _calls_in_text(text: str, names: list[str]) -> tuple[ToolCall, ...]:
+    """An action written as JSON: ``{"tool"|"name": ..., "args"|"arguments"|"parameters": {...}}``,
+    bare or in a code fence, one object or a list of them."""
+    match = _OBJECT.search(text or "")
+    candidates: list[Any] = []
+    if match:
+        raw = match.group(0)
+        try:
+            candidates = [json.loads(raw)]
+        except ValueError:
+            try:
+                candidates = json.loads(f"[{raw}]")
+            except ValueError:
+                return ()
+    if candidates and isinstance(candidates[0], list):
+        candidates = candidates[0]
+    calls = []
+    for n, item in enumerate(candidates):
+        if not isinstance(item, dict):
+            continue
+        name = item.get("tool") or item.get("name") or item.get("function")
+        args = item.get("args", item.get("arguments", item.get("parameters", {})))
+        if isinstance(args, str):
+            args = _args(args)
+        if name in names and isinstance(args, dict):
+            calls.append(ToolCall(f"json-{int(time.time() * 1000)}-{n}", name, args))
+    return tuple(calls)

@@ -70,15 +70,16 @@ class LocalEmbedder:
 
 
 class RemoteEmbedder:
-    """An OpenAI-compatible ``/embeddings`` endpoint."""
+    """An OpenAI-compatible ``/embeddings`` endpoint, through the gateway: its tokens are reserved,
+    counted and priced like every other model call's (issue 16)."""
 
-    def __init__(self, client: Any, model: str = "text-embedding-3-small") -> None:
-        self.client = client
+    def __init__(self, gateway: Any, model: str = "text-embedding-3-small") -> None:
+        self.gateway = gateway
         self.model = model
 
     async def embed(self, texts: list[str]) -> list[np.ndarray]:
-        reply = await self.client.embeddings.create(model=self.model, input=texts, dimensions=DIMENSIONS)
-        return [np.asarray(d.embedding, dtype=np.float32) for d in reply.data]
+        vectors = await self.gateway.embed(texts, model=self.model, dimensions=DIMENSIONS)
+        return [np.asarray(v, dtype=np.float32) for v in vectors]
 
 
 @dataclass(frozen=True)

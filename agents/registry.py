@@ -79,7 +79,7 @@ async def health_by_type(db: DB, dead_grace_s: float = DEAD_GRACE_S) -> dict[str
     whose last heartbeat is older than the grace period."""
     rows = await db.fetch(
         "SELECT agent_type, count(*) FILTER (WHERE status = 'healthy') AS healthy, count(*) AS counted "
-        "FROM agent_registry WHERE status <> 'shutting_down' AND (status = 'healthy' OR "
+        "FROM agent_registry WHERE status NOT IN ('shutting_down', 'service') AND (status = 'healthy' OR "
         "(health->>'last_heartbeat')::timestamptz >= now() - make_interval(secs => $1)) GROUP BY 1",
         dead_grace_s)
     return {r["agent_type"]: (r["healthy"], r["counted"]) for r in rows}
@@ -89,6 +89,7 @@ async def list_agents(db: DB) -> list[dict[str, Any]]:
     rows = await db.fetch(
         "SELECT r.*, (SELECT count(*) FROM agent_tasks t WHERE t.assigned_agent_id = r.agent_id "
         "AND t.status = 'completed' AND t.completed_at >= date_trunc('day', now() AT TIME ZONE 'utc')) "
-        "AS tasks_completed_today FROM agent_registry r ORDER BY r.agent_type, r.agent_id"
+        "AS tasks_completed_today FROM agent_registry r WHERE r.status <> 'service' "
+        "ORDER BY r.agent_type, r.agent_id"
     )
     return [dict(r) for r in rows]

@@ -7,16 +7,23 @@ from typing import Any
 from agents.base import TaskContext
 
 
-async def usage_of(pool: Any, root_task_id: str) -> tuple[int, float]:
-    """Tokens and USD spent by the request's tasks (from task rows and gateway metrics)."""
-    tokens = await pool.fetchval(
-        "SELECT COALESCE(sum(token_usage), 0) FROM agent_tasks "
-        "WHERE task_id = $1 OR payload->>'root_task_id' = $1", root_task_id)
-    cost = await pool.fetchval(
-        "SELECT COALESCE(sum((metadata->>'cost_usd')::float), 0) FROM agent_metrics m "
-        "WHERE metric_type = 'token_usage' AND metadata ? 'cost_usd' AND metadata->>'task_id' IN "
+async def usage_of(pool: Any, root_task_id: str) -> tuple[int, float, list[str]]:
+    """Tokens, USD and unpriced models of the request's model calls, from the gateway's rows: the same
+    figures the budget and the dashboard count, including calls whose answers were of no use and
+    attempts that timed out after the server read the prompt."""
+    row = await pool.fetchrow(
+        "SELECT COALESCE(sum(metric_value), 0) AS tokens, COALESCE(sum((metadata->>'cost_usd')::float), 0) AS cost, "
+        "array_remove(array_agg(DISTINCT CASE WHEN metadata ? 'unpriced' THEN metadata->>'model' END), NULL) "
+        "AS unpriced FROM agent_metrics WHERE metric_type = 'token_usage' AND metadata->>'task_id' IN "
         "(SELECT task_id FROM agent_tasks WHERE task_id = $1 OR payload->>'root_task_id' = $1)", root_task_id)
-    return int(tokens), float(cost)
+    return int(row["tokens"]), float(row["cost"]), sorted(row["unpriced"] or [])
+
+
+def cost_note(unpriced: list[str]) -> str:
+    """Said wherever a cost is shown: an unpriced model is not free."""
+    if not unpriced:
+        return ""
+    return f"cost unknown for {', '.join(unpriced)}: add a price (Settings panel, llm_prices)"
 
 
 class ReportingAgent:
@@ -30,7 +37,7 @@ class ReportingAgent:
         files = evolution["files"]
         tests = "\n\n".join(f"# ===== {f['path']} =====\n{f['code']}" for f in files)
         coverage = evolution["coverage"]
-        tokens, cost = await usage_of(ctx.services.pool, ctx.root_id)
+        tokens, cost, unpriced = await usage_of(ctx.services.pool, ctx.root_id)
         result = {
             "tests": tests,
             "files": {f["path"]: f["code"] for f in files},
@@ -53,6 +60,8 @@ class ReportingAgent:
             "baseline_coverage": (evolution.get("baseline") or {}).get("line_rate"),
             "token_usage": tokens,
             "cost_usd": round(cost, 6),
+            "unpriced_models": unpriced,
+            "cost_note": cost_note(unpriced),
             "repository": p.get("repository"),
         }
         memory = ctx.services.memory

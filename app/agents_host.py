@@ -31,23 +31,25 @@ from engine.repo_env import RepoEnvironments
 log = logging.getLogger(__name__)
 
 
-def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
-                   engine: ExecutionEngine | None, stored_base_url: str | None = None) -> Services:
-    """``stored_base_url`` (system_config.llm_base_url, set in the Settings dialog) applies
-    when the environment sets no LLM_BASE_URL."""
-    data = config.data_dir
-    gateway = None
-    embedder = None
-    if not config.llm_base_url and stored_base_url:
-        config = config.model_copy(update={"llm_base_url": stored_base_url})
-    if config.llm_base_url:
-        key = api_key_from_keyring() or (config.llm_api_key.get_secret_value() if config.llm_api_key else None)
-        gateway = LLMGateway(pool, redis, GatewaySettings(config.llm_base_url, config.llm_model, key))
-        if config.aiwebtest_embeddings_model:
-            from openai import AsyncOpenAI
+def build_gateway(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
+                  stored_base_url: str | None = None) -> LLMGateway | None:
+    """The one gateway every model call goes through (generation, repair, tier 3, polish, embeddings),
+    or None when no base URL is set anywhere. ``stored_base_url`` (system_config.llm_base_url, set in
+    the Settings dialog) applies when the environment sets no LLM_BASE_URL; the key is the keyring's,
+    else LLM_API_KEY. Blocking (the keyring): call it off the loop."""
+    base_url = config.llm_base_url or stored_base_url
+    if not base_url:
+        return None
+    key = api_key_from_keyring() or (config.llm_api_key.get_secret_value() if config.llm_api_key else None)
+    return LLMGateway(pool, redis, GatewaySettings(base_url, config.llm_model, key, config.llm_limits_env))
 
-            client = AsyncOpenAI(base_url=config.llm_base_url, api_key=key or "not-needed", max_retries=3)
-            embedder = RemoteEmbedder(client, config.aiwebtest_embeddings_model)
+
+def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
+                   engine: ExecutionEngine | None, gateway: LLMGateway | None) -> Services:
+    data = config.data_dir
+    embedder = None
+    if gateway is not None and config.aiwebtest_embeddings_model:
+        embedder = RemoteEmbedder(gateway, config.aiwebtest_embeddings_model)
     phase2 = HttpPhase2(config.phase2_api_url, config.api_token()) if config.phase2_api_url else InProcessPhase2(engine)
     return Services(
         pool=pool, redis=redis, workspace=data / "workspaces", phase2=phase2, gateway=gateway,

@@ -319,7 +319,7 @@ def _add_generation_routes(api: FastAPI, pool: asyncpg.Pool, generation: Generat
 async def dashboard_metrics(pool: asyncpg.Pool) -> dict[str, Any]:
     """The spec's dashboard figures over the last 24 hours."""
     row = await pool.fetchrow(
-        "SELECT (SELECT count(*) FROM agent_registry WHERE status <> 'shutting_down') AS total, "
+        "SELECT (SELECT count(*) FROM agent_registry WHERE status NOT IN ('shutting_down', 'service')) AS total, "
         "(SELECT count(*) FROM agent_registry WHERE status = 'healthy') AS active, "
         "(SELECT count(*) FROM agent_tasks WHERE status = 'completed' "
         "  AND completed_at > (now() AT TIME ZONE 'utc') - interval '24 hours') AS completed, "

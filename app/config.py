@@ -20,7 +20,7 @@ decision to the table.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -44,6 +44,11 @@ _EXPECTS: dict[str, str] = {
     "aiwebtest_data_dir": "a folder path",
     "aiwebtest_api_port": "a TCP port from 0 (any free port) to 65535",
     "phase2_api_url": "an http(s) URL of a Phase 2 API, e.g. http://127.0.0.1:8000",
+    "llm_profile": "hosted or local",
+    "llm_first_token_timeout_s": "seconds from 1 to 3600",
+    "llm_stall_timeout_s": "seconds from 1 to 3600",
+    "llm_max_retries": "a whole number from 0 to 10",
+    "llm_max_tokens": "a whole number from 16 to 65536",
     "aiwebtest_agents": "all, none, or a comma list of orchestration, observation, requirements, "
     "analysis, evolution, reporting",
 }
@@ -72,6 +77,12 @@ class Config(BaseSettings):
     llm_model: str = Field("gpt-4o-mini", min_length=1, max_length=100)
     llm_api_key: SecretStr | None = None
     llm_base_url: str | None = None
+    # Model call limits (agents/llm_limits.py); set here they win over the Settings dialog's.
+    llm_profile: Literal["hosted", "local"] | None = None
+    llm_first_token_timeout_s: float | None = Field(None, ge=1, le=3600)
+    llm_stall_timeout_s: float | None = Field(None, ge=1, le=3600)
+    llm_max_retries: int | None = Field(None, ge=0, le=10)
+    llm_max_tokens: int | None = Field(None, ge=16, le=65_536)
     postgres_url: str | None = None
     stagehand_api_key: SecretStr | None = None
     aiwebtest_data_dir: Path | None = None
@@ -87,6 +98,7 @@ class Config(BaseSettings):
 
     @field_validator(
         "redis_streams_url", "vector_db_url", "llm_base_url", "postgres_url", "agents_enabled", "phase2_api_url",
+        "llm_profile", "llm_first_token_timeout_s", "llm_stall_timeout_s", "llm_max_retries", "llm_max_tokens",
         mode="before",
     )
     @classmethod
@@ -147,6 +159,14 @@ class Config(BaseSettings):
         from app.api_token import ensure_token
 
         return ensure_token(self.data_dir)
+
+    @property
+    def llm_limits_env(self) -> dict[str, str]:
+        """The model call limits the environment sets, keyed like their ``system_config`` rows."""
+        values = {"llm_profile": self.llm_profile, "llm_first_token_timeout_s": self.llm_first_token_timeout_s,
+                  "llm_stall_timeout_s": self.llm_stall_timeout_s, "llm_max_retries": self.llm_max_retries,
+                  "llm_max_tokens": self.llm_max_tokens}
+        return {k: str(v) for k, v in values.items() if v is not None}
 
     @property
     def agents_killed(self) -> bool:

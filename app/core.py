@@ -19,7 +19,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from app import health, system_config
-from app.agents_host import AgentHost, build_services
+from app.agents_host import AgentHost, build_gateway, build_services
 from app.alerts import AlertMonitor
 from app.api import create_api
 from app.api_server import ApiServer
@@ -33,7 +33,6 @@ from app.services import Endpoints, ServiceManager
 from app.supervisor import ServerSupervisor
 from engine.engine import ExecutionEngine
 from engine.repo_env import RepoEnvironments
-from engine.tier3 import LLMEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +92,10 @@ class AppCore:
             self.config_watcher = ConfigWatcher(self.endpoints.postgres_url, self.redis)
             await self.config_watcher.start()
             stored_url = await system_config.get(self.pool, "llm_base_url")
-            stored_model = await system_config.get(self.pool, "llm_model")
-            endpoint = await asyncio.to_thread(self.llm_endpoint, stored_url, stored_model)  # the keyring may block
-            self.engine = ExecutionEngine(self.pool, llm=endpoint, envs=RepoEnvironments(self.config.data_dir / "envs"))
-            services = build_services(self.config, self.pool, self.redis, self.engine, stored_url)
+            # One gateway for the engine's tiers 2 and 3 and for the agents (issue 16); the keyring may block.
+            gateway = await asyncio.to_thread(build_gateway, self.config, self.pool, self.redis, stored_url)
+            self.engine = ExecutionEngine(self.pool, llm=gateway, envs=RepoEnvironments(self.config.data_dir / "envs"))
+            services = build_services(self.config, self.pool, self.redis, self.engine, gateway)
             self.generation = GenerationService(self.pool, self.config, services)
             if self.agent_types:
                 say(f"Starting agents: {', '.join(self.agent_types)}…")
@@ -122,18 +121,6 @@ class AppCore:
         gc.freeze()
         # "pools" includes starting the in-process agents.
         say("Ready")
-
-    def llm_endpoint(self, stored_url: str | None = None, stored_model: str | None = None) -> LLMEndpoint | None:
-        """The endpoint tiers 2 and 3 call, or None when no base URL is configured: the same base URL, model
-        and key as the gateway's (the Settings dialog's values, the keyring's key before LLM_API_KEY).
-        They used LLM_API_KEY and the environment only (issue 16)."""
-        base_url = self.config.llm_base_url or stored_url
-        if not base_url:
-            return None
-        from agents.llm_gateway import api_key_from_keyring
-
-        key = api_key_from_keyring() or (self.config.llm_api_key.get_secret_value() if self.config.llm_api_key else None)
-        return LLMEndpoint(base_url=base_url, model=stored_model or self.config.llm_model, api_key=key)
 
     async def _start_api(self) -> None:
         assert self.engine is not None and self.pool is not None

@@ -105,4 +105,5 @@ def _cost(result: dict) -> str:
     """The cost line: the priced cost, or why there is none."""
     if not result.get("token_usage") and not result.get("cost_usd"):
         return "$0 (no model call)"
-    return f"${float(result.get('cost_usd') or 0):.4f}"
+    note = f" ({result['cost_note']})" if result.get("cost_note") else ""
+    return f"${float(result.get('cost_usd') or 0):.4f}{note}"

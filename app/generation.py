@@ -237,7 +237,8 @@ def _task_json(task: dict[str, Any]) -> dict[str, Any]:
         "result": task["result"],
         "error": task["error"],
         "execution_time_seconds": task["execution_time_seconds"],
-        "token_usage": task["token_usage"] or (task["result"] or {}).get("token_usage", 0),
+        # The result's figure is the gateway's (every call, counted once); the task row's is what its agents added.
+        "token_usage": (task["result"] or {}).get("token_usage") or task["token_usage"] or 0,
         "agent_id": task["assigned_agent_id"],
         "conversation_id": task["conversation_id"],
     }

@@ -16,6 +16,7 @@ from agents.generation import StrategyError, module_of
 from agents.generation import llm as llm_strategy
 from agents.observation import checkout
 from agents.plan import GenerationPlan
+from engine.model_port import ModelRefused
 
 
 async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +47,9 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
         except StrategyError as exc:
             failures.append(str(exc))
             continue
+        except ModelRefused as exc:  # out of budget or time: what the earlier targets got stands
+            failures.append(f"{target}: {exc}")
+            break
         run = await services.phase2.execute(candidate.code, repo, [target])
         if run["status"] == "success":
             union.add(run["coverage"])

@@ -18,6 +18,9 @@ llm_model            ``LLM_MODEL``                -
 daily_token_budget   ``AGENT_TOKEN_BUDGET_DAILY`` -
 max_concurrent_tasks ``AGENT_MAX_CONCURRENT_TASKS`` -
 llm_prices           spec prices (migrations 002, 006: input and output per model) -
+llm_profile,         empty: the hosted profile's  ``LLM_PROFILE``, ``LLM_*_TIMEOUT_S``,
+llm_*_timeout_s, …   (agents/llm_limits.py)       ``LLM_MAX_RETRIES``, ``LLM_MAX_TOKENS``
+llm_tool_modes       found per model by the gateway -
 ==================== ============================ ===========================
 """
 
@@ -85,6 +88,30 @@ def _url_or_empty(value: str) -> str:
     return value
 
 
+def _limit(key: str) -> Callable[[str], str]:
+    """Empty means the profile's value; anything else must parse as ``agents/llm_limits.py`` reads it."""
+    from agents.llm_limits import PARSERS
+
+    def check(value: str) -> str:
+        if not value.strip():
+            return ""
+        return str(PARSERS[key](value))
+
+    return check
+
+
+def _tool_modes(value: str) -> str:
+    import json
+
+    try:
+        modes = json.loads(value)
+    except ValueError:
+        raise ValueError('expected a JSON object such as {"gpt-4o-mini": "tools", "qwen2.5-coder": "json"}') from None
+    if not isinstance(modes, dict) or any(v not in ("tools", "json") for v in modes.values()):
+        raise ValueError('expected a JSON object of model -> "tools" or "json"')
+    return json.dumps(modes, sort_keys=True)
+
+
 VALIDATORS: dict[str, Callable[[str], str]] = {
     "agents_enabled": _bool,
     "rollout_mode": _choice(ROLLOUT_MODES),
@@ -95,6 +122,12 @@ VALIDATORS: dict[str, Callable[[str], str]] = {
     "max_concurrent_tasks": _int_range(1, 100),
     "llm_prices": _prices,
     "llm_base_url": _url_or_empty,
+    "llm_profile": _limit("llm_profile"),
+    "llm_first_token_timeout_s": _limit("llm_first_token_timeout_s"),
+    "llm_stall_timeout_s": _limit("llm_stall_timeout_s"),
+    "llm_max_retries": _limit("llm_max_retries"),
+    "llm_max_tokens": _limit("llm_max_tokens"),
+    "llm_tool_modes": _tool_modes,
 }
 
 

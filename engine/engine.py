@@ -19,11 +19,12 @@ import asyncpg
 from engine import settings_store, store
 from engine.healing import apply_heals, find_test_names, intent_of, unified_diff
 from engine.interpreter import choose_interpreter, ensure_test_tools
+from engine.model_port import ModelCaller, ModelRefused
 from engine.pytest_run import RunResult, RunSpec, run_pytest, uses_browser
 from engine.repair import propose_repair
 from engine.repo_env import RepoEnvironments
 from engine.sandbox import SandboxLimits
-from engine.tier3 import LLMEndpoint, Tier3Agent
+from engine.tier3 import Tier3Agent
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,8 @@ class Execution:
 class ExecutionEngine:
     """Runs tests through the tiers and records every step in Postgres.
 
-    ``llm`` is the endpoint for tier 3 (None: tier 3 is skipped with the
-    reason). ``max_parallel`` caps concurrent sandboxed runs: each is a
+    ``llm`` is the model gateway for tier 2 repair and tier 3 (None: no
+    model configured; those steps are skipped with the reason). ``max_parallel`` caps concurrent sandboxed runs: each is a
     whole Python process, and the machine may have two cores.
     """
 
@@ -65,7 +66,7 @@ class ExecutionEngine:
         self,
         pool: asyncpg.Pool,
         *,
-        llm: LLMEndpoint | None = None,
+        llm: ModelCaller | None = None,
         python: str | None = None,
         max_parallel: int = 4,
         chromium: str = "/usr/bin/chromium",
@@ -189,14 +190,18 @@ class ExecutionEngine:
             f"{t['name']}: {t['message']}\n{t['traceback']}" for t in execution.outcomes if t["outcome"] != "passed"
         ) or (execution.error or "")
         try:
-            repair = await propose_repair(self.llm, base.test_code, failure)
+            repair = await propose_repair(self.llm, base.test_code, failure, execution_id=execution.id)
+        except ModelRefused as exc:  # over budget, timed out: said in the gateway's words
+            await self._note(execution, 2, "error", f"the model could not be asked: {exc}")
+            return False
         except Exception as exc:  # noqa: BLE001 - a model failure is a tier outcome
             await self._note(execution, 2, "error", f"the model could not be asked: {type(exc).__name__}: {exc}")
             return False
-        usage = {"prompt": repair.prompt_tokens, "completion": repair.completion_tokens}
+        usage = {"prompt": repair.prompt_tokens, "completion": repair.completion_tokens, "cost_usd": repair.cost_usd}
         if repair.code is None or check_syntax(repair.code) is not None:
             await self._note(execution, 2, "failed", repair.note if repair.code is None else
-                             f"the proposed repair is not valid Python: {check_syntax(repair.code)}")
+                             f"the proposed repair is not valid Python: {check_syntax(repair.code)}",
+                             token_usage=usage)
             return False
         run = await run_pytest(_with(base, test_code=repair.code))
         await self._attempt(execution, 2, run, repaired_by_model=True, token_usage=usage)
@@ -215,12 +220,13 @@ class ExecutionEngine:
         if not browser:
             await self._note(execution, 3, "skipped", "tier 3 carries out browser tests; this is a unit test")
             return
-        agent = Tier3Agent(self.llm, chromium=self.chromium)
+        agent = Tier3Agent(self.llm, chromium=self.chromium, execution_id=execution.id)
         result = await agent.carry_out(intent_of(code))
         attempt = {
             "tier": 3, "status": result.status, "duration_s": round(result.duration_s, 3),
             "message": result.message, "steps": result.steps,
-            "token_usage": {"prompt": result.prompt_tokens, "completion": result.completion_tokens},
+            "token_usage": {"prompt": result.prompt_tokens, "completion": result.completion_tokens,
+                            "cost_usd": result.cost_usd},
         }
         execution.attempts.append(attempt)
         execution.tier_reached = 3
@@ -241,8 +247,8 @@ class ExecutionEngine:
         execution.tier_reached = tier
         await store.record_attempt(self.pool, execution.id, attempt)
 
-    async def _note(self, execution: Execution, tier: int, status: str, reason: str) -> None:
-        attempt = {"tier": tier, "status": status, "reason": reason, "duration_s": 0.0}
+    async def _note(self, execution: Execution, tier: int, status: str, reason: str, **extra: Any) -> None:
+        attempt = {"tier": tier, "status": status, "reason": reason, "duration_s": 0.0, **extra}
         execution.attempts.append(attempt)
         await store.record_attempt(self.pool, execution.id, attempt)
         # A skipped tier was not reached: keep tier_reached at the last real attempt.

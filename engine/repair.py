@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from openai import AsyncOpenAI
-
-from engine.tier3 import LLMEndpoint
+from engine.model_port import ModelCaller
 
 PROMPT = """The pytest test below fails. Repair the TEST (not the code under test) so it checks the
 behaviour its name and docstring describe. Answer with the whole corrected test file in one
@@ -30,6 +28,8 @@ Failure:
 """
 
 _BLOCK = re.compile(r"```(?:python)?\s*\n(.*?)```", re.DOTALL)
+# A repaired file is about as long as the test: room for that, not the endpoint's default.
+_MIN_ANSWER_TOKENS = 512
 
 
 @dataclass(frozen=True)
@@ -37,26 +37,20 @@ class Repair:
     code: str | None
     prompt_tokens: int
     completion_tokens: int
+    cost_usd: float | None
     note: str
 
 
-async def propose_repair(endpoint: LLMEndpoint, test_code: str, failure: str) -> Repair:
-    client = AsyncOpenAI(base_url=endpoint.base_url, api_key=endpoint.api_key or "not-needed",
-                         timeout=endpoint.timeout_s, max_retries=2)
-    try:
-        reply = await client.chat.completions.create(
-            model=endpoint.model,
-            messages=[{"role": "user", "content": PROMPT.format(test=test_code, failure=failure[-6000:])}],
-        )
-    finally:
-        await client.close()
-    usage = reply.usage
-    text = reply.choices[0].message.content or ""
-    match = _BLOCK.search(text)
+async def propose_repair(llm: ModelCaller, test_code: str, failure: str, *, execution_id: int | None = None) -> Repair:
+    """Through the gateway: reserved against the budget, counted and priced like every call."""
+    reply = await llm.chat(
+        [{"role": "user", "content": PROMPT.format(test=test_code, failure=failure[-6000:])}],
+        agent_id="phase2", task_id=f"execution:{execution_id}" if execution_id is not None else None,
+        purpose="tier 2 repair", max_tokens=max(_MIN_ANSWER_TOKENS, len(test_code) // 2))
+    match = _BLOCK.search(reply.text)
     code = match.group(1) if match else None
     return Repair(
-        code=code,
-        prompt_tokens=usage.prompt_tokens if usage else 0,
-        completion_tokens=usage.completion_tokens if usage else 0,
+        code=code, prompt_tokens=reply.prompt_tokens, completion_tokens=reply.completion_tokens,
+        cost_usd=reply.cost_usd,
         note="the model proposed a repair" if code else "the model's answer had no python code block",
     )

@@ -5,6 +5,9 @@ small tool set on a real Playwright page (goto, click, fill, read,
 assert_text, finish). It runs in our process because it needs the API key,
 which must never enter a sandboxed test; the code it "runs" is only our
 tool implementations, never the test's own source.
+
+Its model calls go through the gateway (``ModelCaller``): budget, usage,
+price, limits, and tool calls or JSON output as the model needs.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from openai import AsyncOpenAI
+from engine.model_port import ModelCaller, ModelRefused
 
 SYSTEM_PROMPT = (
     "You are a QA agent. You are given a browser test whose code no longer runs. Carry out what the "
@@ -38,14 +41,6 @@ TOOLS: list[dict[str, Any]] = [
 ]
 
 
-@dataclass(frozen=True)
-class LLMEndpoint:
-    base_url: str
-    model: str
-    api_key: str | None = None
-    timeout_s: float = 60.0
-
-
 @dataclass
 class Tier3Result:
     status: str  # success | failed | error
@@ -53,12 +48,15 @@ class Tier3Result:
     steps: list[dict] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float | None = 0.0  # None once a call had no price
     duration_s: float = 0.0
 
 
 class Tier3Agent:
-    def __init__(self, endpoint: LLMEndpoint, *, chromium: str = "/usr/bin/chromium", max_turns: int = 20) -> None:
-        self.endpoint = endpoint
+    def __init__(self, llm: ModelCaller, *, chromium: str = "/usr/bin/chromium", max_turns: int = 20,
+                 execution_id: int | None = None) -> None:
+        self.llm = llm
+        self.execution_id = execution_id
         self.chromium = chromium
         self.max_turns = max_turns
 
@@ -67,12 +65,6 @@ class Tier3Agent:
 
         start = time.perf_counter()
         result = Tier3Result("error", "")
-        client = AsyncOpenAI(
-            base_url=self.endpoint.base_url,
-            api_key=self.endpoint.api_key or "not-needed",
-            timeout=self.endpoint.timeout_s,
-            max_retries=2,
-        )
         try:
             async with async_playwright() as pw:
                 browser = await pw.chromium.launch(
@@ -83,44 +75,42 @@ class Tier3Agent:
                 try:
                     page = await browser.new_page()
                     page.set_default_timeout(5000)
-                    await self._loop(client, page, intent, result)
+                    await self._loop(page, intent, result)
                 finally:
                     await browser.close()
+        except ModelRefused as exc:  # over budget, timed out: the tier's outcome, in the gateway's words
+            result.status, result.message = "error", f"tier 3 agent stopped: {exc}"
         except Exception as exc:  # noqa: BLE001 - an agent failure is a tier result, not a crash
             result.status, result.message = "error", f"tier 3 agent failed: {type(exc).__name__}: {exc}"
-        finally:
-            await client.close()
         result.duration_s = time.perf_counter() - start
         return result
 
-    async def _loop(self, client: AsyncOpenAI, page: Any, intent: list[dict], result: Tier3Result) -> None:
+    async def _loop(self, page: Any, intent: list[dict], result: Tier3Result) -> None:
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": "Carry out these tests:\n" + json.dumps(intent, indent=2)},
         ]
+        task = f"execution:{self.execution_id}" if self.execution_id is not None else None
         for _ in range(self.max_turns):
-            reply = await client.chat.completions.create(
-                model=self.endpoint.model, messages=messages, tools=TOOLS, tool_choice="auto"
-            )
-            if reply.usage is not None:
-                result.prompt_tokens += reply.usage.prompt_tokens
-                result.completion_tokens += reply.usage.completion_tokens
-            message = reply.choices[0].message
-            if not message.tool_calls:
-                result.status, result.message = "failed", f"agent stopped without finishing: {message.content!r}"
+            reply = await self.llm.act(messages, TOOLS, agent_id="phase2", task_id=task, purpose="tier 3",
+                                       max_tokens=512)
+            result.prompt_tokens += reply.prompt_tokens
+            result.completion_tokens += reply.completion_tokens
+            result.cost_usd = None if reply.cost_usd is None or result.cost_usd is None else \
+                result.cost_usd + reply.cost_usd
+            if not reply.calls:
+                result.status, result.message = "failed", f"agent stopped without finishing: {reply.text!r}"
                 return
-            messages.append(message.model_dump(exclude_none=True))
-            for call in message.tool_calls:
-                args = json.loads(call.function.arguments or "{}")
-                if call.function.name == "finish":
-                    passed = bool(args.get("passed"))
-                    result.steps.append({"tool": "finish", "args": args})
-                    result.status = "success" if passed else "failed"
-                    result.message = args.get("summary", "")
+            messages.append(reply.assistant)
+            for call in reply.calls:
+                if call.name == "finish":
+                    result.steps.append({"tool": "finish", "args": call.args, "mode": reply.mode})
+                    result.status = "success" if bool(call.args.get("passed")) else "failed"
+                    result.message = str(call.args.get("summary", ""))
                     return
-                outcome = await _run_tool(page, call.function.name, args)
-                result.steps.append({"tool": call.function.name, "args": args, "result": outcome})
-                messages.append({"role": "tool", "tool_call_id": call.id, "content": json.dumps(outcome)})
+                outcome = await _run_tool(page, call.name, call.args)
+                result.steps.append({"tool": call.name, "args": call.args, "result": outcome, "mode": reply.mode})
+                messages.append(self.llm.tool_result(reply, call, outcome))
         result.status, result.message = "failed", f"no verdict after {self.max_turns} turns"
 
 

@@ -182,6 +182,18 @@ def scripted_llm() -> Iterator["ScriptedLLM"]:
 
 
 @pytest.fixture
+async def llm_gateway(pool: asyncpg.Pool, redis_client: aioredis.Redis,
+                      scripted_llm: "ScriptedLLM") -> AsyncIterator["LLMGateway"]:
+    """The real gateway on the scripted server, with a fresh budget counter (hosted profile, key sk-test)."""
+    from agents.llm_gateway import GatewaySettings, LLMGateway
+
+    await redis_client.flushdb()
+    gateway = LLMGateway(pool, redis_client, GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
+    yield gateway
+    await gateway.close()
+
+
+@pytest.fixture
 def local_site() -> Iterator["LocalSite"]:
     from tests.helpers.web import LocalSite
 

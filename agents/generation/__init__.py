@@ -9,7 +9,15 @@ from app.errors import AppError
 
 
 class StrategyError(AppError):
-    """A strategy could not produce tests (a crash of the tool, not of the request)."""
+    """A strategy could not produce tests (a crash of the tool, not of the request).
+
+    ``tokens``: what a model call spent before its answer proved useless (an answer
+    with no code block still cost them, and the task counts them).
+    """
+
+    def __init__(self, message: str, tokens: int = 0) -> None:
+        super().__init__(message)
+        self.tokens = tokens
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
+from engine.model_port import OnProgress
 
 _BLOCK = re.compile(r"```(?:python)?\s*\n(.*?)```", re.DOTALL)
 
@@ -38,6 +39,7 @@ Failures of the last attempt, to avoid: {failures}
 async def generate(
     gateway: Any, *, agent_id: str, task_id: str, repository_source: str, target_file: str,
     analysis: Any, requirements: Any, uncovered: list[int], failures: list[str],
+    on_progress: OnProgress | None = None,
 ) -> Candidate:
     _, module = module_of(target_file)
     prompt = PROMPT.format(
@@ -45,13 +47,14 @@ async def generate(
         analysis=json.dumps(analysis)[:4000], requirements=json.dumps(requirements)[:3000],
         uncovered=uncovered[:200] or "none yet measured", failures=failures[-3:] or "none",
     )
-    message, usage = await gateway.chat([{"role": "user", "content": prompt}], agent_id=agent_id, task_id=task_id)
-    match = _BLOCK.search(message.content or "")
+    reply = await gateway.chat([{"role": "user", "content": prompt}], agent_id=agent_id, task_id=task_id,
+                               purpose="generation", on_progress=on_progress)
+    match = _BLOCK.search(reply.text)
     if not match:
-        raise StrategyError("the model's answer had no ```python block")
+        raise StrategyError("the model's answer had no ```python block", tokens=reply.tokens)
     body = match.group(1)
     return Candidate(target_file, test_file_header(target_file, "llm") + body, "llm",
-                     tokens=usage.total, cost_usd=usage.cost_usd)
+                     tokens=reply.tokens, cost_usd=reply.cost_usd or 0.0)
 
 
 # -- CoverUp-style: one prompt per uncovered segment, failures fed back --------------------------
@@ -133,19 +136,21 @@ def repair_prompt(problem: str) -> str:
 
 
 async def ask(gateway: Any, messages: list[dict[str, str]], *, agent_id: str, task_id: str,
-              target_file: str, whole_file: bool = False) -> tuple[Candidate, str]:
+              target_file: str, whole_file: bool = False, purpose: str = "generation",
+              on_progress: OnProgress | None = None) -> tuple[Candidate, str]:
     """One chat turn: (the candidate test file, the model's whole answer for the next turn).
 
     ``whole_file``: the answer is a file we wrote before (polish), header
     included; otherwise our header goes on top of the model's tests.
     """
-    message, usage = await gateway.chat(messages, agent_id=agent_id, task_id=task_id)
-    answer = message.content or ""
+    reply = await gateway.chat(messages, agent_id=agent_id, task_id=task_id, purpose=purpose,
+                               on_progress=on_progress)
+    answer = reply.text
     match = _BLOCK.search(answer)
     if not match:
-        raise StrategyError("the model's answer had no ```python block")
+        raise StrategyError("the model's answer had no ```python block", tokens=reply.tokens)
     code = match.group(1) if whole_file else test_file_header(target_file, "llm") + match.group(1)
-    return Candidate(target_file, code, "llm", tokens=usage.total, cost_usd=usage.cost_usd), answer
+    return Candidate(target_file, code, "llm", tokens=reply.tokens, cost_usd=reply.cost_usd or 0.0), answer
 
 
 POLISH_PROMPT = """Make this pytest file easier to read without changing what it does:

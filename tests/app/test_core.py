@@ -60,18 +60,36 @@ async def test_health_follows_a_redis_restart(data_dir: Path) -> None:
     assert server_processes(data_dir) == []
 
 
-def test_tiers_2_and_3_get_the_keyring_key_and_the_stored_endpoint(data_dir, memory_keyring) -> None:
-    """Tier 2 and 3 took the key from LLM_API_KEY only and ignored the Settings dialog's values (issue 16)."""
+async def test_tiers_2_and_3_get_the_keyring_key_and_the_stored_endpoint(
+    data_dir, memory_keyring, pool, redis_client, scripted_llm
+) -> None:
+    """Tier 2 and 3 took the key from LLM_API_KEY only and ignored the Settings dialog's values (issue 16):
+    now the engine is handed the one gateway, built from the stored base URL and the keyring's key."""
+    import sys
+
     import keyring
 
-    from app.core import AppCore
+    from app.agents_host import build_gateway
+    from engine.engine import ExecuteRequest, ExecutionEngine
+    from engine.settings_store import SettingsUpdate, update
     from tests.conftest import make_config
 
+    await redis_client.flushdb()  # a fresh budget counter
+    config = make_config(data_dir, llm_api_key="sk-from-env")
+    assert build_gateway(config, pool, redis_client, None) is None  # no base URL anywhere: no model
     keyring.set_password("aiwebtest", "llm_api_key", "sk-from-the-keyring")
-    core = AppCore(make_config(data_dir, llm_api_key="sk-from-env"))
-    assert core.llm_endpoint() is None  # no base URL anywhere: no model
-    endpoint = core.llm_endpoint("http://127.0.0.1:8080/v1", "qwen2.5-coder")
-    assert (endpoint.base_url, endpoint.model, endpoint.api_key) == (
-        "http://127.0.0.1:8080/v1", "qwen2.5-coder", "sk-from-the-keyring")
+    gateway = build_gateway(config, pool, redis_client, scripted_llm.base_url)
+    try:
+        await update(pool, SettingsUpdate(max_retries=0))
+        scripted_llm.script = [{"content": "```python\ndef test_ok():\n    assert True\n```", "usage": (90, 10)}]
+        engine = ExecutionEngine(pool, python=sys.executable, llm=gateway)
+        run = await engine.execute(ExecuteRequest("def test_bad():\n    assert False\n", strategy="tier1_to_tier2"))
+        assert run.status == "success" and run.attempts[-1]["repaired_by_model"]
+        assert scripted_llm.requests[0]["authorization"] == "Bearer sk-from-the-keyring"
+        assert await gateway.used_today() == 100  # reserved and settled on the shared counter
+    finally:
+        await gateway.close()
     keyring.delete_password("aiwebtest", "llm_api_key")
-    assert core.llm_endpoint("http://127.0.0.1:8080/v1").api_key == "sk-from-env"
+    fallback = build_gateway(config, pool, redis_client, scripted_llm.base_url)
+    assert fallback.settings.api_key == "sk-from-env"
+    await fallback.close()

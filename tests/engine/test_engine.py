@@ -13,7 +13,6 @@ import pytest
 from engine import settings_store
 from engine.engine import ExecuteRequest, ExecutionEngine
 from engine.settings_store import SettingsUpdate
-from engine.tier3 import LLMEndpoint
 from tests.helpers.llm_server import ScriptedLLM
 from tests.conftest import needs_chromium
 from tests.helpers.web import LocalSite, form_page
@@ -207,7 +206,7 @@ async def test_heal_below_threshold_is_refused(engine: ExecutionEngine, pool: as
 @pytest.mark.slow
 @needs_chromium
 async def test_tier3_agent_carries_out_the_intent(
-    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM
+    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
 ) -> None:
     local_site.pages["/"] = form_page("renamed-beyond-healing", button_text="Send")
     url = local_site.url("/")
@@ -219,15 +218,21 @@ async def test_tier3_agent_carries_out_the_intent(
         {"tool_calls": [("assert_text", {"selector": "#result", "expected": "Sent!"})], "usage": (420, 20)},
         {"tool_calls": [("finish", {"passed": True, "summary": "Form sent, confirmation shown"})], "usage": (450, 10)},
     ]
-    engine = ExecutionEngine(pool, python=sys.executable,
-                             llm=LLMEndpoint(base_url=scripted_llm.base_url, model="gpt-4o-mini", api_key="sk-test"))
+    engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
     result = await engine.execute(ExecuteRequest(BROWSER_TEST.format(url=url)))
-    assert [(a["tier"], a["status"]) for a in result.attempts] == [(1, "failed"), (2, "skipped"), (3, "success")]
+    assert [(a["tier"], a["status"]) for a in result.attempts] == [(1, "failed"), (2, "skipped"), (3, "success")], result.attempts[-1]
     assert result.status == "success" and result.tier_reached == 3
     tier3 = result.attempts[-1]
     steps = [(s["tool"], s.get("result", {}).get("ok")) for s in tier3["steps"]]
     assert steps == [("goto", True), ("click", False), ("click", True), ("assert_text", True), ("finish", None)]
-    assert tier3["token_usage"] == {"prompt": 1920, "completion": 80}
+    assert tier3["token_usage"] == {"prompt": 1920, "completion": 80,
+                                    "cost_usd": pytest.approx((1920 * 0.15 + 80 * 0.60) / 1e6)}
+    # Through the gateway: reserved and settled on the day's counter, one usage row per answer (issue 16).
+    assert await llm_gateway.used_today() == 2000
+    rows = await pool.fetch("SELECT metric_value, metadata FROM agent_metrics WHERE metric_type = 'token_usage'")
+    assert sorted(r["metric_value"] for r in rows) == [320, 365, 415, 440, 460]  # once each, not twice
+    assert {r["metadata"]["purpose"] for r in rows} == {"tier 3"}
+    assert scripted_llm.requests[1]["body"]["max_tokens"] == 512 and scripted_llm.requests[1]["body"]["stream"]
     first_prompt = scripted_llm.requests[0]["body"]["messages"][1]["content"]
     assert "test_send_contact_form" in first_prompt and "see the confirmation" in first_prompt
     assert {t["function"]["name"] for t in scripted_llm.requests[0]["body"]["tools"]} >= {"goto", "click", "finish"}
@@ -235,19 +240,21 @@ async def test_tier3_agent_carries_out_the_intent(
 
 
 async def test_unit_test_repaired_by_the_model_is_kept_only_when_it_passes(
-    pool: asyncpg.Pool, scripted_llm: ScriptedLLM
+    pool: asyncpg.Pool, scripted_llm: ScriptedLLM, llm_gateway
 ) -> None:
     await settings_store.update(pool, SettingsUpdate(max_retries=0))
     scripted_llm.script = [
         {"content": "Here you go:\n```python\ndef test_bad():\n    assert 1 + 1 == 2\n```", "usage": (200, 30)},
         {"content": "```python\ndef test_bad():\n    assert 1 + 1 == 5\n```", "usage": (200, 30)},
     ]
-    engine = ExecutionEngine(pool, python=sys.executable,
-                             llm=LLMEndpoint(base_url=scripted_llm.base_url, model="gpt-4o-mini"))
+    engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
     fixed = await engine.execute(ExecuteRequest(FAILING, strategy="tier1_to_tier2"))
     assert fixed.status == "success" and fixed.tier_reached == 2
     assert fixed.attempts[-1]["repaired_by_model"] is True
-    assert fixed.attempts[-1]["token_usage"] == {"prompt": 200, "completion": 30}
+    assert fixed.attempts[-1]["token_usage"] == {"prompt": 200, "completion": 30,
+                                                 "cost_usd": pytest.approx((200 * 0.15 + 30 * 0.60) / 1e6)}
+    assert await llm_gateway.used_today() == 230  # reserved and counted like any call (issue 16)
+    assert scripted_llm.requests[0]["body"]["max_tokens"] >= 512  # a bound, not the endpoint's default
     assert "+    assert 1 + 1 == 2" in fixed.healed_diff
     assert "arithmetic" in scripted_llm.requests[0]["body"]["messages"][0]["content"]
 

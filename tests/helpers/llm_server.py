@@ -9,12 +9,25 @@ The real ``openai`` client talks to it over real HTTP. Each POST to
 * ``{"content": "text"}``: a plain assistant message
 * ``"usage": (prompt, completion)`` on any answer sets the usage block
 
+A request with ``"stream": true`` is answered with server-sent events, as
+llama.cpp and OpenAI do: the content word by word, tool calls in one chunk,
+and the usage chunk when ``stream_options.include_usage`` asks for it.
+Streaming steps may also carry:
+
+* ``"chunk_delay_s": 0.1``: a pause before each chunk (a slow model writing)
+* ``"stall_after": 3, "stall_s": 60``: go silent after 3 chunks (a stuck model)
+* ``"no_usage": True``: leave the usage chunk out
+
+``no_stream=True`` makes the server refuse streaming with a 400, like servers
+that cannot stream. ``/v1/embeddings`` answers with a fixed vector per input.
+
 Every request body is kept in ``requests`` for assertions.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 import uuid
@@ -24,11 +37,13 @@ from typing import Any
 
 class ScriptedLLM:
     def __init__(self, script: list[dict[str, Any]] | None = None, *,
-                 default: dict[str, Any] | None = None) -> None:
+                 default: dict[str, Any] | None = None, no_stream: bool = False) -> None:
         """``default`` answers every request once the script is used up (soak runs)."""
+        self.no_stream = no_stream
         self.script: list[dict[str, Any]] = list(script or [])
         self.default = default or {"content": "script exhausted"}
         self.requests: list[dict[str, Any]] = []
+        self.abandoned = 0
         self._lock = threading.Lock()
         owner = self
 
@@ -37,17 +52,78 @@ class ScriptedLLM:
                 pass
 
             def do_POST(self) -> None:  # noqa: N802 (http.server API)
+                try:
+                    self._answer()
+                except (BrokenPipeError, ConnectionResetError):
+                    with owner._lock:
+                        owner.abandoned += 1  # the client gave up on this answer (a time-out)
+
+            def _answer(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
                 with owner._lock:
-                    owner.requests.append({"path": self.path, "body": body})
+                    owner.requests.append({"path": self.path, "body": body,
+                                           "authorization": self.headers.get("authorization")})
                     step = owner.script.pop(0) if owner.script else owner.default
+                if self.path.endswith("/embeddings"):
+                    self._embeddings(body, step)
+                    return
+                if body.get("stream") and owner.no_stream:
+                    self._send(400, {"error": {"message": "stream is not supported", "type": "invalid_request"}})
+                    return
                 if step.get("delay_s"):
                     time.sleep(step["delay_s"])
                 if "status" in step:
                     self._send(step["status"], {"error": {"message": "scripted error", "type": "rate_limit"}},
                                {"retry-after": "0"})
                     return
+                if body.get("stream"):
+                    self._stream(body, step)
+                    return
                 self._send(200, owner.completion(body, step))
+
+            def _embeddings(self, body: dict, step: dict) -> None:
+                texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+                size = int(body.get("dimensions") or 8)
+                data = [{"object": "embedding", "index": i, "embedding": [((i + k) % 7) / 7 for k in range(size)]}
+                        for i, _ in enumerate(texts)]
+                tokens = step.get("usage", (sum(len(t.split()) for t in texts), 0))[0]
+                self._send(200, {"object": "list", "data": data, "model": body.get("model"),
+                                 "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+
+            def _stream(self, body: dict, step: dict) -> None:
+                whole = owner.completion(body, step)
+                message = whole["choices"][0]["message"]
+                base = {"id": whole["id"], "object": "chat.completion.chunk", "created": whole["created"],
+                        "model": whole["model"]}
+                chunks: list[dict] = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant"},
+                                                             "finish_reason": None}]}]
+                words = re.findall(r"\S+\s*|\s+", message.get("content") or "")
+                chunks += [{**base, "choices": [{"index": 0, "delta": {"content": w}, "finish_reason": None}]}
+                           for w in words]
+                if message.get("tool_calls"):
+                    calls = [{"index": i, **c} for i, c in enumerate(message["tool_calls"])]
+                    chunks.append({**base, "choices": [{"index": 0, "delta": {"tool_calls": calls},
+                                                        "finish_reason": None}]})
+                chunks.append({**base, "choices": [{"index": 0, "delta": {},
+                                                    "finish_reason": whole["choices"][0]["finish_reason"]}]})
+                if (body.get("stream_options") or {}).get("include_usage") and not step.get("no_usage"):
+                    chunks.append({**base, "choices": [], "usage": whole["usage"]})
+                self.send_response(200)
+                self.send_header("content-type", "text/event-stream")
+                self.send_header("cache-control", "no-cache")
+                self.end_headers()
+                try:
+                    for n, chunk in enumerate(chunks):
+                        if step.get("stall_after") is not None and n == step["stall_after"]:
+                            time.sleep(step.get("stall_s", 60))
+                        if step.get("chunk_delay_s"):
+                            time.sleep(step["chunk_delay_s"])
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                        self.wfile.flush()
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                finally:
+                    self.close_connection = True
 
             def _send(self, status: int, payload: dict, headers: dict[str, str] | None = None) -> None:
                 data = json.dumps(payload).encode()

@@ -88,6 +88,7 @@ class RunProgress:
     step: str = ""
     coverage: float | None = None
     evolving: float = 0.0  # monotonic time the generation started
+    model: str = ""  # the model's answer so far ("model x: 312 tokens, 8.4 tokens/s") while one streams
 
 
 class HistoryModel(QStandardItemModel):
@@ -627,11 +628,20 @@ class GeneratePanel(QWidget):
         self._finished(state)
 
     def on_progress_event(self, agent: str, event: dict[str, Any]) -> None:
-        """One progress line: the log, the step, coverage so far, and a generator's row when it is one."""
-        self._append(f"[{agent}] {event['message']}")
+        """One progress line: the log, the step, coverage so far, and a generator's row when it is one.
+
+        A model's answer growing (``model_stream``) only updates the step: a slow local model is seen
+        writing (tokens, tokens/s) without a log line a second."""
         run = self._run
+        if "model_stream" in event:
+            if run is not None:
+                run.model = event["message"]
+                self._tick()
+            return
+        self._append(f"[{agent}] {event['message']}")
         if run is None:
             return
+        run.model = ""
         run.step = agent
         if "coverage" in event:
             run.coverage = float(event["coverage"])
@@ -675,6 +685,7 @@ class GeneratePanel(QWidget):
         when = f"about {clock(left)} left" if left > 0 else "taking longer than the estimate"
         so_far = f" · line coverage so far {run.coverage:.0%} (target {run.target:.0%})" if run.coverage is not None else ""
         step = f" · {run.step}" if run.step else ""
+        step += f" · {run.model}" if run.model else ""
         self.progress_label.setText(f"Elapsed {clock(elapsed)} · {when}{so_far}{step}")
         fraction = BEFORE_EVOLVE * STEPS.index(run.step) / STEPS.index("evolution") if run.step in STEPS[:4] else 0.0
         if run.evolving:
@@ -729,7 +740,10 @@ class GeneratePanel(QWidget):
                 verdict_header(verdict) + "<br>"
                 f"<b>{result.get('test_count', 0)} tests</b> · measured line coverage <b>{cov:.1%}</b> "
                 f"(branches {result.get('branch_coverage', 0):.1%}) · {state.get('token_usage') or 0:,} tokens · "
-                f"${result.get('cost_usd', 0):.4f} · {result.get('execution_time_seconds', 0):.1f} s · "
+                f"${result.get('cost_usd', 0):.4f}"
+                + (f' <span style="color:#a35f00">({escape(result["cost_note"])})</span>' if result.get("cost_note")
+                   else "")
+                + f" · {result.get('execution_time_seconds', 0):.1f} s · "
                 f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
                 + _mutation_line(result) + _generators_line(result))
         rows = result.get("coverage_by_file", []) if verdict.kind != "failed" else []
