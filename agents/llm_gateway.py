@@ -269,7 +269,7 @@ class LLMGateway:
             return {"role": "tool", "tool_call_id": call.id, "content": json.dumps(outcome)}
         return {"role": "user", "content": f"Result of {call.name}: {json.dumps(outcome)}"}
 
-    async def embed(self, texts: list[str], *, model: str, dimensions: int, agent_id: str = "memory",
+    async def embed(self, texts: list[str], *, model: str, dimensions: int, agent_id: str = "phase2",
                     task_id: str | None = None) -> list[list[float]]:
         """Embeddings, reserved, counted and priced like any other call."""
         limits = await self.limits()
@@ -435,7 +435,8 @@ class LLMGateway:
                     raise _TimedOut(what, prompt_estimate + chunks) from None
                 state.handle_chunk(chunk)
                 usage_seen = usage_seen or chunk.usage is not None
-                if chunk.choices:
+                delta = chunk.choices[0].delta if chunk.choices else None
+                if delta is not None and (delta.content or delta.tool_calls):
                     chunks += 1
                     now = loop.time()
                     writing_since = writing_since or now

@@ -43,7 +43,7 @@ _IVF_LISTS = 100  # pgvector's default for the spec's index
 
 
 class Embedder(Protocol):
-    async def embed(self, texts: list[str]) -> list[np.ndarray]: ...
+    async def embed(self, texts: list[str], *, agent_id: str = "phase2") -> list[np.ndarray]: ...
 
 
 class LocalEmbedder:
@@ -64,7 +64,7 @@ class LocalEmbedder:
         norm = float(np.linalg.norm(vec))
         return vec / norm if norm else vec
 
-    async def embed(self, texts: list[str]) -> list[np.ndarray]:
+    async def embed(self, texts: list[str], *, agent_id: str = "phase2") -> list[np.ndarray]:
         # Hashing every trigram is CPU work that grows with the text: off the loop (issue 12).
         return await asyncio.to_thread(lambda: [self.embed_one(t) for t in texts])
 
@@ -77,8 +77,9 @@ class RemoteEmbedder:
         self.gateway = gateway
         self.model = model
 
-    async def embed(self, texts: list[str]) -> list[np.ndarray]:
-        vectors = await self.gateway.embed(texts, model=self.model, dimensions=DIMENSIONS)
+    async def embed(self, texts: list[str], *, agent_id: str = "phase2") -> list[np.ndarray]:
+        """``agent_id``: whose call it is, for the usage row (the agent remembering or recalling)."""
+        vectors = await self.gateway.embed(texts, model=self.model, dimensions=DIMENSIONS, agent_id=agent_id)
         return [np.asarray(v, dtype=np.float32) for v in vectors]
 
 
@@ -103,7 +104,7 @@ class WorkingMemory:
         metadata: dict[str, Any] | None = None, effect_key: str | None = None,
     ) -> str:
         """Store a note; with ``effect_key`` (task:attempt:kind) a second write of the same note is a no-op."""
-        [vector] = await self.embedder.embed([content])
+        [vector] = await self.embedder.embed([content], agent_id=agent_id)
         memory_id = f"mem-{uuid.uuid4().hex[:16]}"
         meta = {**(metadata or {}), **({"conversation_id": conversation_id} if conversation_id else {})}
         await self.pool.execute(
@@ -114,8 +115,9 @@ class WorkingMemory:
         )
         return memory_id
 
-    async def recall(self, query: str, *, conversation_id: str | None, limit: int = 5) -> list[Note]:
-        [vector] = await self.embedder.embed([query])
+    async def recall(self, query: str, *, conversation_id: str | None, limit: int = 5,
+                     agent_id: str = "phase2") -> list[Note]:
+        [vector] = await self.embedder.embed([query], agent_id=agent_id)
         scope = {"conversation_id": conversation_id} if conversation_id else {}
 
         async def nearest(conn: asyncpg.Connection) -> list[asyncpg.Record]:

@@ -41,7 +41,8 @@ class RequirementsAgent:
         memory = ctx.services.memory
         conversation = ctx.task.get("conversation_id")
         if memory is not None and conversation:
-            notes = await memory.recall(payload.get("requirements") or "requirements", conversation_id=conversation)
+            notes = await memory.recall(payload.get("requirements") or "requirements", conversation_id=conversation,
+                                        agent_id=ctx.agent_id)
             earlier = [n.content for n in notes]
             if payload.get("requirements"):
                 await memory.remember(ctx.agent_id, f"User requirements: {payload['requirements']}",

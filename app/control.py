@@ -328,6 +328,29 @@ class ControlCenter:
 
         return with_defaults(await system_config.get(self._pool, "llm_prices"))
 
+    def llm_limits_env(self) -> dict[str, str]:
+        """The model call limits the environment sets: they win over the dialog's, which says so."""
+        return self.core.config.llm_limits_env
+
+    @staticmethod
+    def describe_llm_limits(values: dict[str, str]) -> str:
+        """The limits these values make, in one sentence (or what is wrong with them)."""
+        from agents.llm_limits import limits_of
+
+        try:
+            return limits_of(values).describe()
+        except ValueError as exc:
+            return str(exc)
+
+    @staticmethod
+    def first_token_wait_s(values: dict[str, str]) -> float:
+        """How long these limits wait for a first token (the connection test waits as long)."""
+        from agents.llm_limits import PROFILES, limits_of
+
+        try:
+            return limits_of(values).first_token_s
+        except ValueError:
+            return PROFILES["hosted"].first_token_s
 
     @staticmethod
     def keyring_state() -> dict[str, Any]:
@@ -360,11 +383,15 @@ class ControlCenter:
             ) from None
 
     @staticmethod
-    async def test_connection(base_url: str, api_key: str | None, model: str) -> str:
-        """What the endpoint answered to a one-token request, in words."""
+    async def test_connection(base_url: str, api_key: str | None, model: str, timeout_s: float = 10.0) -> str:
+        """What the endpoint answered to a one-token request, in words.
+
+        The one model call outside the gateway: it probes values not saved yet (a URL, a key), and
+        its few tokens are not worth a budget row. ``timeout_s``: the profile's first-token wait,
+        so a local model loading its weights is not called dead."""
         from openai import APIStatusError, AsyncOpenAI
 
-        client = AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=10)
+        client = AsyncOpenAI(base_url=base_url, api_key=api_key or "not-needed", max_retries=0, timeout=timeout_s)
         try:
             started = time.perf_counter()
             reply = await client.chat.completions.create(

@@ -95,7 +95,8 @@ def _limit(key: str) -> Callable[[str], str]:
     def check(value: str) -> str:
         if not value.strip():
             return ""
-        return str(PARSERS[key](value))
+        parsed = PARSERS[key](value)
+        return f"{parsed:g}" if isinstance(parsed, float) else str(parsed)
 
     return check
 

@@ -1,4 +1,4 @@
-"""The Settings dialog (Ctrl+,): the agent toggle, model, endpoint, key, budget.
+"""The Settings dialog (Ctrl+,): the agent toggle, model, endpoint, key, budget, call limits.
 
 Values go to ``system_config`` (shared by every process) and the key to the
 OS keyring; the dialog only ever shows whether a key is stored.
@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
     QSpinBox, QVBoxLayout, QWidget,
 )
 
@@ -63,6 +63,7 @@ class SettingsDialog(QDialog):
         self.concurrency = QSpinBox()
         self.concurrency.setRange(1, 100)
         form.addRow("Max concurrent tasks:", self.concurrency)
+        self._limit_rows(form)
         test_row = QHBoxLayout()
         self.test_button = QPushButton("Test connection")
         self.test_result = QLabel("")
@@ -80,6 +81,78 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.test_button.clicked.connect(self.on_test)
         self._load()
+
+    def _limit_rows(self, form: QFormLayout) -> None:
+        """Time-outs, retries and answer length: a profile, and overrides left at "profile's" by default.
+
+        A local model on a small machine needs minutes to read a long prompt; with the hosted
+        profile's 60 s it never answered (issue 16)."""
+        self.profile = QComboBox()
+        self.profile.addItem("Hosted model: answers start within a minute", "hosted")
+        self.profile.addItem("Local model (llama.cpp, Ollama, vLLM): waits grow with the prompt, no blind re-sends",
+                             "local")
+        form.addRow("Model speed profile:", self.profile)
+        self.first_token = QDoubleSpinBox()
+        self.first_token.setRange(0, 3600)
+        self.first_token.setDecimals(0)
+        self.first_token.setSuffix(" s")
+        self.stall = QDoubleSpinBox()
+        self.stall.setRange(0, 3600)
+        self.stall.setDecimals(0)
+        self.stall.setSuffix(" s")
+        self.retries = QSpinBox()
+        self.retries.setRange(-1, 10)
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(0, 65_536)
+        self.max_tokens.setSingleStep(256)
+        self.max_tokens.setGroupSeparatorShown(True)
+        for box in (self.first_token, self.stall, self.retries, self.max_tokens):
+            box.setSpecialValueText("profile's")
+        self.first_token.setToolTip("How long to wait for the first token (the local profile adds the prompt's "
+                                    "reading time). llm_first_token_timeout_s; LLM_FIRST_TOKEN_TIMEOUT_S wins.")
+        self.stall.setToolTip("How long a streamed answer may stay silent. llm_stall_timeout_s; "
+                              "LLM_STALL_TIMEOUT_S wins.")
+        self.retries.setToolTip("Re-sends after 429s, 5xx answers and refused connections. llm_max_retries; "
+                                "LLM_MAX_RETRIES wins.")
+        self.max_tokens.setToolTip("The longest answer a call may ask for. llm_max_tokens; LLM_MAX_TOKENS wins.")
+        row = QHBoxLayout()
+        for label, box in (("first token", self.first_token), ("silence", self.stall), ("retries", self.retries),
+                           ("answer up to", self.max_tokens)):
+            row.addWidget(QLabel(label))
+            row.addWidget(box)
+        form.addRow("Limits:", row)
+        self.limits_summary = QLabel("")
+        self.limits_summary.setWordWrap(True)
+        self.limits_summary.setStyleSheet("color: #5a5a5a")
+        form.addRow("", self.limits_summary)
+        self.profile.currentIndexChanged.connect(self._show_limits)
+        for box in (self.first_token, self.stall, self.retries, self.max_tokens):
+            box.valueChanged.connect(self._show_limits)
+
+    def limit_values(self) -> dict[str, str]:
+        """The dialog's limits as system_config values ("" for the profile's)."""
+        def text(box: QSpinBox | QDoubleSpinBox) -> str:
+            return "" if box.value() == box.minimum() else f"{box.value():g}"
+
+        return {"llm_profile": self.profile.currentData(), "llm_first_token_timeout_s": text(self.first_token),
+                "llm_stall_timeout_s": text(self.stall), "llm_max_retries": text(self.retries),
+                "llm_max_tokens": text(self.max_tokens)}
+
+    def _show_limits(self) -> None:
+        env = self.control.llm_limits_env()
+        summary = self.control.describe_llm_limits({**self.limit_values(), **env})
+        if env:
+            summary += (" — set in the environment, which wins: "
+                        + ", ".join(f"{k.upper()}={v}" for k, v in sorted(env.items())))
+        self.limits_summary.setText(summary)
+
+    def _fill_limits(self, values: dict[str, str]) -> None:
+        self.profile.setCurrentIndex(max(0, self.profile.findData(values.get("llm_profile") or "hosted")))
+        for key, box in (("llm_first_token_timeout_s", self.first_token), ("llm_stall_timeout_s", self.stall),
+                         ("llm_max_retries", self.retries), ("llm_max_tokens", self.max_tokens)):
+            raw = (values.get(key) or "").strip()
+            box.setValue(box.minimum() if not raw else type(box.value())(float(raw)))
+        self._show_limits()
 
     def _load(self) -> None:
         keyring_state = self.control.keyring_state()
@@ -113,6 +186,7 @@ class SettingsDialog(QDialog):
             self.base_url.setText(values.get("llm_base_url", ""))
         self.budget.setValue(int(values.get("daily_token_budget", 1_000_000)))
         self.concurrency.setValue(int(values.get("max_concurrent_tasks", 5)))
+        self._fill_limits(values)
 
     def _explain_toggle(self, on: bool) -> None:
         """What the toggle does together with the rollout mode (on while the mode is off did nothing
@@ -137,6 +211,7 @@ class SettingsDialog(QDialog):
             "llm_base_url": self.base_url.text().strip(),
             "daily_token_budget": str(self.budget.value()),
             "max_concurrent_tasks": str(self.concurrency.value()),
+            **self.limit_values(),
         }
         key = self.api_key.text()
 
@@ -158,5 +233,6 @@ class SettingsDialog(QDialog):
             self.test_result.setText("Base URL: give the endpoint to test first.")
             return
         self.test_result.setText("Testing…")
-        self.runner.run(self.control.test_connection(url, self.api_key.text() or None, self.selected_model()),
+        wait = self.control.first_token_wait_s({**self.limit_values(), **self.control.llm_limits_env()})
+        self.runner.run(self.control.test_connection(url, self.api_key.text() or None, self.selected_model(), wait),
                         self.test_result.setText, self.test_result.setText)

@@ -10,6 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from app import system_config
 from engine import settings_store
 from engine.engine import ExecuteRequest, ExecutionEngine
 from engine.settings_store import SettingsUpdate
@@ -237,6 +238,36 @@ async def test_tier3_agent_carries_out_the_intent(
     assert "test_send_contact_form" in first_prompt and "see the confirmation" in first_prompt
     assert {t["function"]["name"] for t in scripted_llm.requests[0]["body"]["tools"]} >= {"goto", "click", "finish"}
     assert len(scripted_llm.requests) == 6  # the 429 plus five answers
+
+
+@pytest.mark.slow
+@needs_chromium
+async def test_tier3_works_with_a_model_that_makes_no_tool_calls(
+    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+) -> None:
+    """Small local models write the call as JSON text instead of tool_calls (issues 15, 16): the gateway
+    asks for JSON-schema output from then on, and the agent carries out the intent the same way."""
+    await system_config.set_value(pool, "llm_model", "qwen2.5-coder-1.5b")
+    local_site.pages["/"] = form_page("renamed-beyond-healing", button_text="Send")
+    url = local_site.url("/")
+    scripted_llm.script = [
+        {"content": f'{{"name": "goto", "arguments": {{"url": "{url}"}}}}', "usage": (300, 20)},  # as text
+        {"content": '{"tool": "click", "args": {"selector": "text=Send"}}', "usage": (350, 15)},
+        {"content": '{"tool": "assert_text", "args": {"selector": "#result", "expected": "Sent!"}}',
+         "usage": (400, 20)},
+        {"content": '{"tool": "finish", "args": {"passed": true, "summary": "sent"}}', "usage": (420, 10)},
+    ]
+    engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
+    result = await engine.execute(ExecuteRequest(BROWSER_TEST.format(url=url), strategy="tier1_to_tier2_to_tier3"))
+    assert result.status == "success" and result.tier_reached == 3, result.attempts[-1]
+    tier3 = result.attempts[-1]
+    assert [(s["tool"], s["mode"]) for s in tier3["steps"]] == [
+        ("goto", "json"), ("click", "json"), ("assert_text", "json"), ("finish", "json")]
+    bodies = [r["body"] for r in scripted_llm.requests]
+    assert "tools" in bodies[0] and all(b["response_format"]["type"] == "json_schema" for b in bodies[1:])
+    assert bodies[1]["messages"][-1]["content"].startswith("Result of goto:")  # the tool's outcome, in words
+    assert tier3["token_usage"]["cost_usd"] is None  # no price for this model: unknown, not $0
+    assert await llm_gateway.used_today() == 1535
 
 
 async def test_unit_test_repaired_by_the_model_is_kept_only_when_it_passes(

@@ -63,12 +63,13 @@ class ScriptedLLM:
                 with owner._lock:
                     owner.requests.append({"path": self.path, "body": body,
                                            "authorization": self.headers.get("authorization")})
-                    step = owner.script.pop(0) if owner.script else owner.default
+                    refused = bool(body.get("stream") and owner.no_stream)
+                    step = owner.default if refused else owner.script.pop(0) if owner.script else owner.default
+                if refused:  # takes no step of the script
+                    self._send(400, {"error": {"message": "stream is not supported", "type": "invalid_request"}})
+                    return
                 if self.path.endswith("/embeddings"):
                     self._embeddings(body, step)
-                    return
-                if body.get("stream") and owner.no_stream:
-                    self._send(400, {"error": {"message": "stream is not supported", "type": "invalid_request"}})
                     return
                 if step.get("delay_s"):
                     time.sleep(step["delay_s"])

@@ -36,6 +36,33 @@ async def test_settings_dialog_agent_toggle_changes_system_config(qtbot, make_co
         assert values["agents_enabled"] == "true"
         assert values["daily_token_budget"] == "250000" and values["llm_model"] == "gpt-4o"
         assert (await control.rollouts.state()).agents_enabled
+        assert values["llm_profile"] == "hosted" and values["llm_stall_timeout_s"] == ""  # untouched: profile's
+
+
+async def test_settings_dialog_sets_the_local_profile_and_overrides(qtbot, make_control, runner) -> None:
+    """A slow local model needs longer waits than the fixed 60 s (issue 16): a profile, and overrides."""
+    async with make_control() as control:
+        pool = control.core.pool
+        dialog = SettingsDialog(control, runner)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        await until(lambda: dialog.budget.value() == 1_000_000)
+        assert dialog.stall.text() == "profile's" and "hosted profile" in dialog.limits_summary.text()
+        dialog.profile.setCurrentIndex(dialog.profile.findData("local"))
+        assert "local profile: first token within 120 s + the prompt at 5 tokens/s" in dialog.limits_summary.text()
+        assert "never re-sent after a time-out" in dialog.limits_summary.text()
+        dialog.stall.setValue(300)
+        assert "at most 300 s of silence" in dialog.limits_summary.text()
+        saved = SignalCatcher(dialog.saved)
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+        await saved.wait()
+        values = dict(await pool.fetch("SELECT key, value FROM system_config"))
+        assert (values["llm_profile"], values["llm_stall_timeout_s"], values["llm_first_token_timeout_s"]) == (
+            "local", "300", "")
+        again = SettingsDialog(control, runner)  # the stored values come back
+        qtbot.addWidget(again)
+        await until(lambda: again.stall.value() == 300)
+        assert again.profile.currentData() == "local" and again.retries.text() == "profile's"
 
 
 async def test_settings_dialog_test_connection_reports_the_answer(qtbot, make_control, runner, scripted_llm) -> None:
