@@ -242,7 +242,8 @@ class EvolutionAgent:
             outcome = "partial"
             reason = (f"measured line coverage {union.line_rate:.0%} is below the target {goal:.0%} after "
                       f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
-        await self._polish(ctx, repo, kept)
+        if halted is None:  # a model out of budget or time would refuse (or time out) each rewrite again
+            await self._polish(ctx, repo, kept)
         for k in kept:
             k.pop("_coverage", None)
         mutation = await self._mutation(ctx, repo, targets, kept, p)

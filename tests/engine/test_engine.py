@@ -268,6 +268,10 @@ async def test_tier3_works_with_a_model_that_makes_no_tool_calls(
     assert bodies[1]["messages"][-1]["content"].startswith("Result of goto:")  # the tool's outcome, in words
     assert tier3["token_usage"]["cost_usd"] is None  # no price for this model: unknown, not $0
     assert await llm_gateway.used_today() == 1535
+    from app.api import dashboard_metrics
+
+    dashboard = await dashboard_metrics(pool)  # the dashboard counts each token once (issue 16 saw double)
+    assert dashboard["token_usage_24h"] == 1535 and dashboard["total_agents"] == 0  # the phase2 caller is no agent
 
 
 async def test_unit_test_repaired_by_the_model_is_kept_only_when_it_passes(

@@ -324,6 +324,25 @@ def test_progress_reads_as_time_coverage_and_generators(qtbot, runner, monkeypat
     assert panel.progress.value() <= 0.95 * generate.PROGRESS_SCALE  # never full before the result
 
 
+def test_a_streaming_model_shows_tokens_and_rate_without_a_log_line_each(qtbot, runner) -> None:
+    """A slow local model looked dead for minutes (issue 16): its answer's growth is shown in the step."""
+    import ui.panels.generate as generate
+
+    panel = GeneratePanel(None, runner)
+    qtbot.addWidget(panel)
+    panel._run = generate.RunProgress(started=1000.0, estimate_s=100.0, target=0.85)
+    panel.on_progress_event("evolution", {"message": "Round 1: generating tests for calc.py (llm)"})
+    log_before = panel.log.toPlainText()
+    for tokens in (12, 40):
+        panel.on_progress_event("evolution", {
+            "message": f"model qwen: {tokens} tokens, 8.2 tokens/s", "live": True,
+            "model_stream": {"model": "qwen", "tokens": tokens, "tokens_per_s": 8.2, "waiting_s": 30}})
+    assert "evolution · model qwen: 40 tokens, 8.2 tokens/s" in panel.progress_label.text()
+    assert panel.log.toPlainText() == log_before  # not a log line a second
+    panel.on_progress_event("evolution", {"message": "llm classify: kept 3 of 4 tests"})
+    assert "tokens/s" not in panel.progress_label.text()  # the answer is in; the step moved on
+
+
 @pytest.mark.usefixtures("qapp")
 async def test_generating_again_when_the_target_is_met_on_screen_asks_first(qtbot, runner, tmp_path: Path) -> None:
     panel = GeneratePanel(FormControl(), runner)
