@@ -212,11 +212,12 @@ class LLMGateway:
             return completion, Usage(prompt_estimate, estimated, None)
 
         completion, usage = await self._metered(attempt, prompt_estimate + answer_tokens, limits, agent_id, meta)
-        message = completion.choices[0].message
+        choice = completion.choices[0]
+        message = choice.message
         calls = tuple(ToolCall(c.id, c.function.name, _args(c.function.arguments)) for c in message.tool_calls or [])
         return ModelReply(text=message.content or "", model=model, prompt_tokens=usage.prompt_tokens,
                           completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd,
-                          mode="tools" if calls else "text", calls=calls,
+                          mode="tools" if calls else "text", calls=calls, truncated=choice.finish_reason == "length",
                           assistant=_assistant(message.content, message.tool_calls or []))
 
     async def act(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, agent_id: str,
@@ -254,8 +255,10 @@ class LLMGateway:
                                 purpose=purpose, max_tokens=max_tokens, response_format=_action_format(tools))
         calls = _calls_in_text(reply.text, names)
         if not calls:
+            cut = (f" (cut off at the answer limit of {reply.completion_tokens:,} tokens: raise llm_max_tokens)"
+                   if reply.truncated else "")
             raise LLMUnavailable(f"The model {model} answered neither a tool call nor the JSON action it was asked "
-                                 f"for: {reply.text[:200]!r}")
+                                 f"for{cut}: {reply.text[:200]!r}")
         if mode is None:
             await self._remember_mode(model, "json")
         log.info("model %s: action by JSON output", model)
@@ -448,8 +451,9 @@ class LLMGateway:
             await stream.close()
         if chunks == 0 and not usage_seen:
             raise _NoStream("the streamed answer had no chunks")
-        completion = state.get_final_completion()
-        return completion, 0 if usage_seen else chunks
+        # The snapshot, not get_final_completion(): that one raises on an answer cut at max_tokens
+        # (finish_reason "length"), which a real llama.cpp server gave on the first long prompt.
+        return state.current_completion_snapshot, 0 if usage_seen else chunks
 
     async def _known_modes(self) -> dict[str, str]:
         if self._tool_modes is None:

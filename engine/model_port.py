@@ -52,6 +52,7 @@ class ModelReply:
     cost_usd: float | None
     mode: str = "text"
     calls: tuple[ToolCall, ...] = ()
+    truncated: bool = False  # cut off at max_tokens
     assistant: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
-from engine.model_port import OnProgress
+from engine.model_port import ModelReply, OnProgress
 
 _BLOCK = re.compile(r"```(?:python)?\s*\n(.*?)```", re.DOTALL)
 
@@ -51,10 +51,18 @@ async def generate(
                                purpose="generation", on_progress=on_progress)
     match = _BLOCK.search(reply.text)
     if not match:
-        raise StrategyError("the model's answer had no ```python block", tokens=reply.tokens)
+        raise StrategyError(no_block(reply), tokens=reply.tokens)
     body = match.group(1)
     return Candidate(target_file, test_file_header(target_file, "llm") + body, "llm",
                      tokens=reply.tokens, cost_usd=reply.cost_usd or 0.0)
+
+
+def no_block(reply: ModelReply) -> str:
+    """Why an answer gave no test file, in words a person can act on."""
+    if reply.truncated:
+        return (f"the model's answer was cut off at the answer limit ({reply.completion_tokens:,} tokens) before "
+                "its ```python block closed: raise llm_max_tokens in the Settings dialog")
+    return "the model's answer had no ```python block"
 
 
 # -- CoverUp-style: one prompt per uncovered segment, failures fed back --------------------------
@@ -148,7 +156,7 @@ async def ask(gateway: Any, messages: list[dict[str, str]], *, agent_id: str, ta
     answer = reply.text
     match = _BLOCK.search(answer)
     if not match:
-        raise StrategyError("the model's answer had no ```python block", tokens=reply.tokens)
+        raise StrategyError(no_block(reply), tokens=reply.tokens)
     code = match.group(1) if whole_file else test_file_header(target_file, "llm") + match.group(1)
     return Candidate(target_file, code, "llm", tokens=reply.tokens, cost_usd=reply.cost_usd or 0.0), answer
 

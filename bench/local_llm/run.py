@@ -24,6 +24,7 @@ import shutil
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,7 +40,10 @@ def long_prompt(tokens: int) -> list[dict[str, str]]:
                   f"    if value > limit:", f"        return limit - {n}", "    return value", ""]
         n += 1
     source = "\n".join(lines)
-    return [{"role": "user", "content": "Write pytest tests for this module. Return one ```python block.\n\n"
+    # A fresh first line each time: llama.cpp reuses a cached prompt prefix, which would hide the reading time.
+    nonce = uuid.uuid4().hex
+    return [{"role": "user", "content": f"Request {nonce}. Write pytest tests for this module. Return one "
+                                        "```python block.\n\n"
                                         f"```python\n{source}\n```"}]
 
 
@@ -100,9 +104,10 @@ async def main(server: str, prompt_tokens: int, answer_tokens: int) -> int:
         print(json.dumps({"tiny_after_abandoned_s": summary["tiny_after_abandoned_s"]}), flush=True)
 
         started = time.perf_counter()
+        local = LLMGateway(core.pool, core.redis, GatewaySettings(server, "local-1.5b", None, {"llm_profile": "local"}))
         action = await local.act([{"role": "system", "content": "You are a QA agent."},
                                   {"role": "user", "content": "Open http://127.0.0.1:1/ and check the title."}],
-                                 TOOLS, agent_id="phase2", purpose="bench", max_tokens=96)
+                                 TOOLS, agent_id="phase2", purpose="bench", max_tokens=512)
         summary["act"] = {"mode": action.mode, "calls": [(c.name, c.args) for c in action.calls],
                           "seconds": round(time.perf_counter() - started, 1)}
         print(json.dumps({"act": summary["act"]}), flush=True)

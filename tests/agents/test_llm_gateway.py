@@ -108,6 +108,19 @@ async def test_a_streamed_answer_shows_tokens_and_rate_while_it_grows(pool, redi
     assert 3 < seen[-1].tokens_per_s < 15  # one chunk every 0.1 s
 
 
+async def test_an_answer_cut_at_max_tokens_is_kept_and_said(pool, redis_client, scripted_llm) -> None:
+    """A real llama.cpp server cut the first long answer at max_tokens, and the stream's parser raised."""
+    from agents.generation.llm import no_block
+
+    await redis_client.flushdb()
+    scripted_llm.script = [{"content": "```python\ndef test_a():\n    assert", "finish": "length", "usage": (90, 64)}]
+    g = gateway(pool, redis_client, scripted_llm)
+    reply = await g.chat(ASK, agent_id="phase2", max_tokens=64)
+    await g.close()
+    assert reply.truncated and reply.text.startswith("```python") and reply.tokens == 154
+    assert "cut off at the answer limit (64 tokens)" in no_block(reply) and "llm_max_tokens" in no_block(reply)
+
+
 async def test_a_server_that_cannot_stream_gets_whole_answers(pool, redis_client) -> None:
     await redis_client.flushdb()
     server = ScriptedLLM([{"content": "first", "usage": (5, 1)}, {"content": "second", "usage": (5, 1)}],

@@ -17,6 +17,7 @@ Streaming steps may also carry:
 * ``"chunk_delay_s": 0.1``: a pause before each chunk (a slow model writing)
 * ``"stall_after": 3, "stall_s": 60``: go silent after 3 chunks (a stuck model)
 * ``"no_usage": True``: leave the usage chunk out
+* ``"finish": "length"``: the answer was cut at max_tokens
 
 ``no_stream=True`` makes the server refuse streaming with a 400, like servers
 that cannot stream. ``/v1/embeddings`` answers with a fixed vector per input.
@@ -155,7 +156,7 @@ class ScriptedLLM:
     def completion(request: dict[str, Any], step: dict[str, Any]) -> dict[str, Any]:
         content = step["reply"](request) if "reply" in step else step.get("content")  # reply: answer from the prompt
         message: dict[str, Any] = {"role": "assistant", "content": content}
-        finish = "stop"
+        finish = step.get("finish", "stop")
         if step.get("tool_calls"):
             message["tool_calls"] = [
                 {"id": f"call_{uuid.uuid4().hex[:8]}", "type": "function",
