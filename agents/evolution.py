@@ -28,11 +28,10 @@ from agents.keep_per_test import (
     passing,
     select_minimal,
 )
-from agents.llm_gateway import BudgetExceeded, LLMUnavailable
-from engine.model_port import ModelRefused, StreamProgress
 from agents.plan import GenerationPlan, PlanError
 from app.errors import AppError
 from engine import settings_store
+from engine.model_port import ModelRefused, StreamProgress
 from engine.interpreter import choose_interpreter
 from engine.mutation import mutation_score
 
@@ -68,7 +67,9 @@ def _streaming(ctx: TaskContext):  # noqa: ANN202 - returns an OnProgress
     """Shows a model's answer growing (tokens, tokens/s) to whoever watches, without a run-log row per second."""
 
     async def show(progress: StreamProgress) -> None:
-        await ctx.live(f"model {progress.model}: {progress.tokens} tokens, {progress.tokens_per_s:.1f} tokens/s",
+        said = (f"model {progress.model}: first token after {progress.waiting_s:.0f} s" if progress.tokens <= 1 else
+                f"model {progress.model}: {progress.tokens} tokens, {progress.tokens_per_s:.1f} tokens/s")
+        await ctx.live(said,
                        model_stream={"model": progress.model, "tokens": progress.tokens,
                                      "tokens_per_s": round(progress.tokens_per_s, 2),
                                      "waiting_s": round(progress.waiting_s, 1)})
@@ -271,12 +272,14 @@ class EvolutionAgent:
                 candidate, _ = await llm_strategy.ask(gateway, messages, agent_id=ctx.agent_id, task_id=ctx.task_id,
                                                       target_file=k["target_file"], whole_file=True,
                                                       purpose="readability", on_progress=_streaming(ctx))
-            except (StrategyError, LLMUnavailable) as exc:
-                ctx.tokens_used += getattr(exc, "tokens", 0)
+            except StrategyError as exc:
+                ctx.tokens_used += exc.tokens
                 k["polish"] = f"left as generated: {exc}"
                 continue
-            except BudgetExceeded as exc:  # the tests stand as they are; the budget is the user's
-                k["polish"] = f"left as generated: {exc}"
+            except ModelRefused as exc:  # out of budget, or failing: the next file would meet the same
+                for rest in kept[kept.index(k):]:
+                    if rest["origin"] in ("search", "crosshair"):
+                        rest["polish"] = f"left as generated: {exc}"
                 break
             ctx.tokens_used += candidate.tokens
             if count_tests(candidate.code) != k["test_count"]:

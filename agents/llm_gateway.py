@@ -345,7 +345,8 @@ class LLMGateway:
         except (BudgetExceeded, asyncio.CancelledError):
             raise
         except _TimedOut as exc:
-            tries = "" if not limits.resend_after_timeout else f" after {limits.max_retries + 1} attempts"
+            tries = (f" after {limits.max_retries + 1} attempts" if limits.resend_after_timeout and limits.max_retries
+                     else "")
             raise LLMUnavailable(
                 f"The model {model} at {self.settings.base_url} timed out{tries}: {exc} ({limits.describe()}). "
                 "A slow local model needs the local profile or longer time-outs (Settings dialog, or "

@@ -53,7 +53,8 @@ class CallLimits:
         return self.first_token_wait_s(prompt_tokens) + writing
 
     def describe(self) -> str:
-        resend = "re-sent after a time-out" if self.resend_after_timeout else "never re-sent after a time-out"
+        resend = ("never re-sent" if not self.max_retries else "re-sent after a time-out"
+                  if self.resend_after_timeout else "never re-sent after a time-out")
         scale = (f" + the prompt at {self.slowest_tokens_per_s:g} tokens/s" if self.slowest_tokens_per_s else "")
         return (f"{self.profile} profile: first token within {self.first_token_s:g} s{scale}, at most "
                 f"{self.stall_s:g} s of silence, {self.max_retries} retries, {resend}, answers up to "

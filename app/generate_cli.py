@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 
 from agents.constants import PROGRESS_CHANNEL_PREFIX
@@ -76,16 +77,25 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
 
 
 
+LIVE_EVERY_S = 10.0
+
+
 async def _print_progress(core: AppCore, submitted: dict, say) -> None:
     channel = PROGRESS_CHANNEL_PREFIX + submitted["task_id"]
     pubsub = core.redis.pubsub()
     await pubsub.subscribe(channel)
+    last_live = 0.0
     try:
         async for message in pubsub.listen():
             if message.get("type") != "message":
                 continue
             event = json.loads(message["data"])
             agent = event["agent_id"].split("_")[1] if "_" in event["agent_id"] else event["agent_id"]
+            if event.get("live"):  # a model's answer growing: a line every 10 s is enough in a terminal log
+                now = time.monotonic()
+                if now - last_live < LIVE_EVERY_S:
+                    continue
+                last_live = now
             say(f"[{agent}] {event['message']}")
     finally:
         await pubsub.aclose()
@@ -105,5 +115,8 @@ def _cost(result: dict) -> str:
     """The cost line: the priced cost, or why there is none."""
     if not result.get("token_usage") and not result.get("cost_usd"):
         return "$0 (no model call)"
-    note = f" ({result['cost_note']})" if result.get("cost_note") else ""
-    return f"${float(result.get('cost_usd') or 0):.4f}{note}"
+    cost = float(result.get("cost_usd") or 0)
+    if result.get("cost_note") and not cost:  # every model it used is unpriced: not "$0"
+        return result["cost_note"]
+    note = f" + {result['cost_note']}" if result.get("cost_note") else ""
+    return f"${cost:.4f}{note}"

@@ -95,3 +95,15 @@ def test_a_run_that_keeps_nothing_exits_1_with_the_reason(data_dir: Path, tmp_pa
     assert "a_module_nobody_has" in done.stderr
     assert "\x1b[" not in done.stderr and "│" not in done.stderr  # tool output as clean text
     assert server_processes(data_dir) == []
+
+
+def test_the_cost_line_never_says_zero_for_an_unpriced_model() -> None:
+    """A model missing from the price table cost "$0" without a word (issue 16)."""
+    from app.generate_cli import _cost
+
+    assert _cost({"token_usage": 0, "cost_usd": 0}) == "$0 (no model call)"
+    assert _cost({"token_usage": 1500, "cost_usd": 0.00036}) == "$0.0004"
+    unpriced = {"token_usage": 1393, "cost_usd": 0.0, "cost_note": "cost unknown for local-1.5b: add a price"}
+    assert _cost(unpriced) == "cost unknown for local-1.5b: add a price"
+    mixed = {"token_usage": 900, "cost_usd": 0.0002, "cost_note": "cost unknown for local-1.5b: add a price"}
+    assert _cost(mixed) == "$0.0002 + cost unknown for local-1.5b: add a price"
