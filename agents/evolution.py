@@ -67,12 +67,7 @@ def _streaming(ctx: TaskContext):  # noqa: ANN202 - returns an OnProgress
     """Shows a model's answer growing (tokens, tokens/s) to whoever watches, without a run-log row per second."""
 
     async def show(progress: StreamProgress) -> None:
-        said = (f"model {progress.model}: first token after {progress.waiting_s:.0f} s" if progress.tokens <= 1 else
-                f"model {progress.model}: {progress.tokens} tokens, {progress.tokens_per_s:.1f} tokens/s")
-        await ctx.live(said,
-                       model_stream={"model": progress.model, "tokens": progress.tokens,
-                                     "tokens_per_s": round(progress.tokens_per_s, 2),
-                                     "waiting_s": round(progress.waiting_s, 1)})
+        await ctx.live(progress.describe(), model_stream=progress.as_event())
 
     return show
 

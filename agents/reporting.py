@@ -7,15 +7,23 @@ from typing import Any
 from agents.base import TaskContext
 
 
+_USAGE = ("SELECT COALESCE(sum(metric_value), 0) AS tokens, COALESCE(sum((metadata->>'cost_usd')::float), 0) AS cost, "
+          "array_remove(array_agg(DISTINCT CASE WHEN metadata ? 'unpriced' THEN metadata->>'model' END), NULL) "
+          "AS unpriced FROM agent_metrics WHERE metric_type = 'token_usage' AND metadata->>'task_id' IN ")
+
+
 async def usage_of(pool: Any, root_task_id: str) -> tuple[int, float, list[str]]:
     """Tokens, USD and unpriced models of the request's model calls, from the gateway's rows: the same
     figures the budget and the dashboard count, including calls whose answers were of no use and
     attempts that timed out after the server read the prompt."""
-    row = await pool.fetchrow(
-        "SELECT COALESCE(sum(metric_value), 0) AS tokens, COALESCE(sum((metadata->>'cost_usd')::float), 0) AS cost, "
-        "array_remove(array_agg(DISTINCT CASE WHEN metadata ? 'unpriced' THEN metadata->>'model' END), NULL) "
-        "AS unpriced FROM agent_metrics WHERE metric_type = 'token_usage' AND metadata->>'task_id' IN "
-        "(SELECT task_id FROM agent_tasks WHERE task_id = $1 OR payload->>'root_task_id' = $1)", root_task_id)
+    row = await pool.fetchrow(_USAGE + "(SELECT task_id FROM agent_tasks WHERE task_id = $1 OR "
+                              "payload->>'root_task_id' = $1)", root_task_id)
+    return int(row["tokens"]), float(row["cost"]), sorted(row["unpriced"] or [])
+
+
+async def usage_of_call_id(pool: Any, task_id: str) -> tuple[int, float, list[str]]:
+    """The same for calls made under one id outside the agents (a Phase 2 single-shot request)."""
+    row = await pool.fetchrow(_USAGE + "($1)", task_id)
     return int(row["tokens"]), float(row["cost"]), sorted(row["unpriced"] or [])
 
 

@@ -92,9 +92,14 @@ class ControlCenter:
                     "note": "No model is configured, so Pynguin's search-based generation is used."}
         model = await gateway.model()
         price = (await gateway.prices()).get(model)
-        chars = sum((repository / f).stat().st_size for f in target_files if repository and (repository / f).is_file())
+        answer = (await gateway.limits()).max_tokens
+
+        def size() -> int:
+            return sum((repository / f).stat().st_size for f in target_files if repository and (repository / f).is_file())
+
+        chars = await asyncio.to_thread(size)
         calls = max(len(target_files), 1) * max_rounds
-        prompt, completion = (chars // 4 + 2500) * calls, 2048 * calls
+        prompt, completion = (chars // 4 + 2500) * calls, answer * calls
         if price is None:
             return {"strategy": "llm", "model": model, "max_tokens": prompt + completion, "max_cost_usd": None,
                     "note": f"{model} has no price (cost unknown: add one in Settings); at most {max_rounds} rounds"}

@@ -9,6 +9,7 @@ mode. ``status()`` answers in the spec's v2 shape whichever path ran.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import uuid
@@ -19,6 +20,7 @@ import asyncpg
 
 from agents import run_log, tasks
 from agents.base import Services, dispatch
+from agents.constants import PROGRESS_CHANNEL_PREFIX
 from agents.orchestration import STEPS as ORCHESTRATION_STEPS
 from agents.plan import DEFAULT_PLAN
 from agents.store_retry import AGENT_BUDGET_S, retry_budget
@@ -28,6 +30,7 @@ from app.config import Config
 from app.errors import AppError
 from app.phase2_generate import single_shot
 from app.text_input import relative_path_problem, text_problem
+from engine.model_port import StreamProgress
 
 log = logging.getLogger(__name__)
 
@@ -148,8 +151,19 @@ class GenerationService:
                                 request_id)
         await run_log.append(self.pool, request_id, "phase2", "Phase 2 single pass: one generation, executed once")
         started = time.perf_counter()
+        channel = PROGRESS_CHANNEL_PREFIX + request_id
+
+        async def streaming(progress: StreamProgress) -> None:
+            """The model's answer growing, shown like the agents' (a local model may write for minutes)."""
+            try:
+                await self.services.redis.publish(channel, json.dumps(
+                    {"agent_id": "phase2", "task_id": request_id, "message": progress.describe(), "live": True,
+                     "model_stream": progress.as_event()}))
+            except Exception:  # noqa: BLE001 - progress is best effort
+                pass
+
         try:
-            result = await single_shot(self.services, payload)
+            result = await single_shot(self.services, payload, on_progress=streaming, request_id=request_id)
             status, error = "completed", None
         except asyncio.CancelledError:
             result, status, error = None, "failed", "interrupted: the app shut down"
@@ -175,7 +189,8 @@ class GenerationService:
         if row is not None and row["route"] in ("phase2", "shadow"):
             out = {"task_id": request_id, "status": row["status"], "route": row["route"],
                    "result": row["phase2_result"], "error": row["phase2_error"],
-                   "execution_time_seconds": row["phase2_seconds"], "token_usage": 0, "agent_id": None,
+                   "execution_time_seconds": row["phase2_seconds"],
+                   "token_usage": (row["phase2_result"] or {}).get("token_usage", 0), "agent_id": None,
                    "conversation_id": row["conversation_id"]}
             if row["route"] == "shadow" and task_id:
                 shadow = await tasks.get(self.pool, task_id)

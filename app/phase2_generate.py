@@ -16,10 +16,14 @@ from agents.generation import StrategyError, module_of
 from agents.generation import llm as llm_strategy
 from agents.observation import checkout
 from agents.plan import GenerationPlan
-from engine.model_port import ModelRefused
+from agents.reporting import cost_note, usage_of_call_id
+from engine.model_port import ModelRefused, OnProgress
 
 
-async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, Any]:
+async def single_shot(services: Services, request: dict[str, Any], on_progress: OnProgress | None = None,
+                      request_id: str | None = None) -> dict[str, Any]:
+    """``on_progress``: a model's answer growing (tokens, tokens/s), for whoever watches the request.
+    ``request_id``: the model calls are counted under it, and the result says what they spent."""
     started = time.perf_counter()
     repo, _ = await checkout(request["repository_url"], services.workspace)
     targets = list(request.get("target_files") or [])
@@ -35,9 +39,10 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
         try:
             if strategy == "llm":
                 candidate = await llm_strategy.generate(
-                    services.gateway, agent_id="phase2", task_id=None, target_file=target,
+                    services.gateway, agent_id="phase2", task_id=request_id, target_file=target,
                     repository_source=(repo / target).read_text(encoding="utf-8"),
-                    analysis=[], requirements=request.get("requirements", ""), uncovered=[], failures=[])
+                    analysis=[], requirements=request.get("requirements", ""), uncovered=[], failures=[],
+                    on_progress=on_progress)
             else:
                 # The repository's declared dependencies, as on the agents' path (engine/repo_env.py).
                 env = await services.envs.environment_for(repo) if services.envs is not None else None
@@ -45,7 +50,7 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
                     repo, target, search_time_s=GenerationPlan.of(request).search_time_s, seed=1000,
                     site_packages=env.site_packages if env is not None else None)
         except StrategyError as exc:
-            failures.append(str(exc))
+            failures.append(f"{target}: {exc}")
             continue
         except ModelRefused as exc:  # out of budget or time: what the earlier targets got stands
             failures.append(f"{target}: {exc}")
@@ -67,6 +72,7 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
         outcome = "partial"
         reason = (f"measured line coverage {coverage['line_rate']:.0%} is below the target {goal:.0%} after the "
                   "single pass" + (f"; last problem: {failures[-1]}" if failures else ""))
+    tokens, cost, unpriced = await usage_of_call_id(services.pool, request_id) if request_id else (0, 0.0, [])
     return {
         "tests": "\n\n".join(f"# ===== {n} =====\n{c}" for n, c in files.items()),
         "files": files,
@@ -82,4 +88,8 @@ async def single_shot(services: Services, request: dict[str, Any]) -> dict[str, 
         "coverage_target": goal,
         "repository": str(repo),  # the checkout the tests were measured on (Save, Run, the outline read it)
         "execution_time_seconds": round(time.perf_counter() - started, 3),
+        "token_usage": tokens,
+        "cost_usd": round(cost, 6),
+        "unpriced_models": unpriced,
+        "cost_note": cost_note(unpriced),
     }

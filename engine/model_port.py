@@ -31,6 +31,15 @@ class StreamProgress:
     tokens_per_s: float
     waiting_s: float  # since the request was sent
 
+    def describe(self) -> str:
+        if self.tokens <= 1:  # the wait so far was the server reading the prompt
+            return f"model {self.model}: first token after {self.waiting_s:.0f} s"
+        return f"model {self.model}: {self.tokens} tokens, {self.tokens_per_s:.1f} tokens/s"
+
+    def as_event(self) -> dict[str, object]:
+        return {"model": self.model, "tokens": self.tokens, "tokens_per_s": round(self.tokens_per_s, 2),
+                "waiting_s": round(self.waiting_s, 1)}
+
 
 OnProgress = Callable[[StreamProgress], Awaitable[None]]
 

@@ -295,3 +295,31 @@ async def test_a_crashing_generator_does_not_end_the_request(
     assert generators["crosshair cover"]["kept_tests"] == 0 and generators["crosshair cover"]["error"]
     assert generators["llm module"]["kept_tests"] > 0
     assert state["result"]["coverage_estimate"] >= 0.9
+
+
+async def test_the_phase2_path_streams_counts_and_prices_its_model_calls(
+    agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir
+) -> None:
+    """Phase 2's single pass called the model with no request id: its tokens never reached its result,
+    and nothing showed the model working (issue 16)."""
+    import json
+
+    from agents.constants import PROGRESS_CHANNEL_PREFIX
+
+    gateway_for()
+    await system_config.set_value(agent_services.pool, "llm_model", "local-1.5b")  # no price
+    scripted_llm.script = [{"content": GOOD_TESTS, "usage": (900, 300), "chunk_delay_s": 0.02}]
+    service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
+    pubsub = agent_services.redis.pubsub()
+    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"]), use_agents=False)
+    await pubsub.subscribe(PROGRESS_CHANNEL_PREFIX + submitted["task_id"])
+    state = await service.wait(submitted["task_id"], timeout_s=120)
+    events = []  # what the subscription buffered while the request ran
+    while (message := await pubsub.get_message(timeout=0.2)) is not None:
+        if message["type"] == "message":
+            events.append(json.loads(message["data"]))
+    await pubsub.aclose()
+    assert state["status"] == "completed" and state["result"]["test_count"] > 0
+    assert state["token_usage"] == 1200 and state["result"]["token_usage"] == 1200
+    assert state["result"]["cost_note"] == "cost unknown for local-1.5b: add a price (Settings panel, llm_prices)"
+    assert any(e.get("model_stream") and e["agent_id"] == "phase2" for e in events), events

@@ -132,6 +132,16 @@ class HistoryFilter(QSortFilterProxyModel):
         return (not self.status or status == self.status) and (not self.text or self.text in haystack)
 
 
+def _spent_line(state: dict[str, Any], result: dict[str, Any]) -> str:
+    """What a run that kept nothing still spent on the model: its tokens were used all the same."""
+    tokens = int(state.get("token_usage") or result.get("token_usage") or 0)
+    if not tokens:
+        return ""
+    cost = float(result.get("cost_usd") or 0)
+    price = escape(result["cost_note"]) if result.get("cost_note") and not cost else f"${cost:.4f}"
+    return f"Spent {tokens:,} tokens · {price}<br>"
+
+
 def _mutation_line(result: dict[str, Any]) -> str:
     """Coverage alone lies: how many mutants of the code the kept tests notice."""
     mutation = result.get("mutation") or {}
@@ -525,8 +535,9 @@ class GeneratePanel(QWidget):
 
     def _show_plan(self, plan: dict[str, Any]) -> None:
         if plan["model"]:
+            cost = "cost unknown" if plan["max_cost_usd"] is None else f"${plan['max_cost_usd']:.4f}"
             self.plan_label.setText(f"{plan['strategy']} strategy with {plan['model']}: at most "
-                                    f"{plan['max_tokens']:,} tokens, ${plan['max_cost_usd']:.4f}. {plan['note']}")
+                                    f"{plan['max_tokens']:,} tokens, {cost}. {plan['note']}")
         else:
             self.plan_label.setText(f"{plan['strategy']} strategy, no token cost. {plan['note']}")
 
@@ -734,7 +745,8 @@ class GeneratePanel(QWidget):
         cov = result.get("coverage_estimate", 0.0)
         verdict = of_state(state)
         if verdict.kind == "failed":  # nothing kept: no coverage figures that look like a result
-            self.summary.setText(verdict_header(verdict) + "<br>" + _generators_line(result).removeprefix("<br>"))
+            self.summary.setText(verdict_header(verdict) + "<br>" + _spent_line(state, result)
+                                 + _generators_line(result).removeprefix("<br>"))
         else:
             self.summary.setText(
                 verdict_header(verdict) + "<br>"
