@@ -102,7 +102,7 @@ class ControlCenter:
         prompt, completion = (chars // 4 + 2500) * calls, answer * calls
         if price is None:
             return {"strategy": "llm", "model": model, "max_tokens": prompt + completion, "max_cost_usd": None,
-                    "note": f"{model} has no price (cost unknown: add one in Settings); at most {max_rounds} rounds"}
+                    "note": f"{model} has no price: add one on the Settings panel; at most {max_rounds} rounds"}
         return {"strategy": "llm", "model": model, "max_tokens": prompt + completion,
                 "max_cost_usd": price.cost_usd(prompt, completion),
                 "note": f"{model} at {price.label()}; at most {max_rounds} rounds"}
