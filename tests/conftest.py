@@ -28,7 +28,8 @@ os.environ["XDG_CONFIG_HOME"] = str(_SANDBOX_HOME / "config")
 os.environ["XDG_DATA_HOME"] = str(_SANDBOX_HOME / "data")
 os.environ["XDG_STATE_HOME"] = str(_SANDBOX_HOME / "state")
 os.environ["AIWEBTEST_LOG_DIR"] = str(_SANDBOX_HOME / "log")
-for _var in ("AGENTS_ENABLED", "LLM_API_KEY", "LLM_BASE_URL", "AIWEBTEST_DATA_DIR"):
+for _var in ("AGENTS_ENABLED", "LLM_API_KEY", "LLM_BASE_URL", "AIWEBTEST_DATA_DIR", "LLM_MODEL", "LLM_PROFILE",
+             "LLM_FIRST_TOKEN_TIMEOUT_S", "LLM_STALL_TIMEOUT_S", "LLM_MAX_RETRIES", "LLM_MAX_TOKENS"):
     os.environ.pop(_var, None)
 
 from app.config import Config, load_config  # noqa: E402
@@ -48,6 +49,44 @@ if TYPE_CHECKING:  # fixture annotations only
     from tests.helpers.llm_server import ScriptedLLM
     from tests.helpers.memory_keyring import MemoryKeyring
     from tests.helpers.web import LocalSite
+
+
+# -- work that only waits, started early so the suite runs on meanwhile ------------
+
+_PROBE_TEST = "test_a_90_s_answer_succeeds_under_the_local_profile_and_times_out_cleanly_under_the_hosted_one"
+_PROBE = pytest.StashKey["subprocess.Popen[str] | None"]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Start the 90 s slow-model probe (tests/helpers/slow_answer_probe.py) now when its test will run:
+    90 s of waiting for a server, spent while the other tests run."""
+    import subprocess
+
+    config.stash[_PROBE] = None
+    if any(item.name == _PROBE_TEST for item in items):
+        config.stash[_PROBE] = subprocess.Popen(
+            [sys.executable, "-m", "tests.helpers.slow_answer_probe"], cwd=Path(__file__).parents[1],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    probe = session.config.stash.get(_PROBE, None)
+    if probe is not None and probe.poll() is None:  # its test did not run (-x, an interrupt)
+        probe.kill()
+        probe.wait(timeout=30)
+
+
+@pytest.fixture
+def slow_answer_probe(request: pytest.FixtureRequest) -> dict:
+    """What the probe started at collection found (it is waited for here)."""
+    import json
+
+    probe = request.config.stash.get(_PROBE, None)
+    if probe is None:
+        pytest.fail("the slow-answer probe was not started at collection")
+    out, err = probe.communicate(timeout=200)
+    assert probe.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
 
 
 # Past this, a test's asyncio tasks are printed and cancelled (below pytest-timeout's 300 s).

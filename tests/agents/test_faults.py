@@ -85,7 +85,8 @@ async def test_redis_restart_mid_request_loses_nothing(
     service = GenerationService(pool, make_config(tmp_path / "cfg"), services)
     try:
         submitted = await service.submit(
-            GenerateRequest(str(sample_repo), ["calc.py", "text_utils.py"], coverage_target=0.9, search_time_s=10),
+            GenerateRequest(str(sample_repo), ["calc.py", "text_utils.py"], coverage_target=0.9, search_time_s=10,
+                            mutation_score=False),
             use_agents=True)
         for _ in range(400):  # wait until the request is mid-flight
             if await pool.fetchval("SELECT count(*) FROM agent_tasks WHERE task_type = 'evolve'"):

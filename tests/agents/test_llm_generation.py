@@ -49,7 +49,8 @@ async def test_llm_strategy_end_to_end_with_usage_cost_and_a_429(
     scripted_llm.script = [{"status": 429}, {"content": GOOD_TESTS, "usage": (1200, 300)}]
     service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
     submitted = await service.submit(
-        GenerateRequest(str(sample_repo), ["calc.py"], coverage_target=0.9, requirements="Edge cases matter"),
+        GenerateRequest(str(sample_repo), ["calc.py"], coverage_target=0.9, requirements="Edge cases matter",
+                        mutation_score=False),
         use_agents=True)
     state = await service.wait(submitted["task_id"], timeout_s=120)
     assert state["status"] == "completed", state["error"]
@@ -81,7 +82,7 @@ async def test_a_budget_refusal_mid_request_keeps_the_tests_already_kept_as_part
     # The first call is within budget but uses most of it; the next prompt's call is refused.
     scripted_llm.script = [{"content": PARTIAL_TESTS, "usage": (7000, 1500)}, {"content": GOOD_TESTS}]
     service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
-    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], coverage_target=0.95),
+    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], coverage_target=0.95, mutation_score=False),
                                      use_agents=True)
     state = await service.wait(submitted["task_id"], timeout_s=120)
     assert state["status"] == "completed", state["error"]
@@ -153,7 +154,10 @@ def test_wrong():
 
 
 async def _generate(agent_services, data_dir, sample_repo, **request) -> dict:
+    """One request through the agents; the mutation score is left out (tests/engine/test_mutation.py
+    covers it, and its time box is at least 15 s a request)."""
     service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
+    request = {"mutation_score": False, **request}
     submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], **request), use_agents=True)
     return await service.wait(submitted["task_id"], timeout_s=180)
 

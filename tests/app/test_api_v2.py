@@ -61,7 +61,7 @@ async def test_shadow_mode_records_both_results(v2_client, sample_repo, pool) ->
     await system_config.set_value(pool, "agents_enabled", "true")
     await system_config.set_value(pool, "rollout_mode", "shadow")
     response = await v2_client.post("/api/v1/tests/generate", json={
-        "repository_url": str(sample_repo), "target_files": ["calc.py"], "search_time_s": 10})
+        "repository_url": str(sample_repo), "target_files": ["calc.py"], "search_time_s": 10, "mutation_score": False})
     assert response.json()["route"] == "shadow"
     state = await _wait(v2_client, response.json()["task_id"])
     assert state["status"] == "completed" and state["route"] == "shadow"
@@ -78,7 +78,7 @@ async def test_shadow_mode_records_both_results(v2_client, sample_repo, pool) ->
 @pytest.mark.slow
 async def test_follow_up_in_the_same_conversation_sees_what_was_learned(v2_client, sample_repo, pool) -> None:
     body = {"repository_url": str(sample_repo), "target_files": ["text_utils.py"], "search_time_s": 10,
-            "conversation_id": "conv-follow-up", "requirements": "initials of empty names"}
+            "conversation_id": "conv-follow-up", "requirements": "initials of empty names", "mutation_score": False}
     first = await _wait(v2_client, (await v2_client.post("/api/v2/tests/generate", json=body)).json()["task_id"])
     assert first["status"] == "completed"
     second_id = (await v2_client.post("/api/v2/tests/generate", json={

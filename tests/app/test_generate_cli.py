@@ -24,7 +24,7 @@ def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
     env.pop("LLM_BASE_URL", None)
     progress = subprocess.run(
         [sys.executable, "-m", "app.cli", "generate", "--repo", str(sample_repo), "--files", "calc.py,text_utils.py",
-         "--coverage-target", "0.8", "--agents", "--search-time", "10"],
+         "--coverage-target", "0.8", "--agents", "--search-time", "10", "--no-mutation"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert progress.returncode == 0, progress.stderr
@@ -47,6 +47,7 @@ def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
     result = state["result"]
     assert result["coverage_estimate"] >= 0.8
     assert result["strategy"] == "search" and result["test_count"] > 0
+    assert result["mutation"]["total"] > 0  # the one end-to-end run that measures the mutation score
     assert server_processes(data_dir) == []
 
     # The returned files, written into a clean copy, pass under plain pytest from the root.
