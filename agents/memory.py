@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,10 @@ from typing import Any, Protocol
 
 import asyncpg
 import numpy as np
+
+from agents.vector_store import QdrantStore, qdrant_problem
+
+log = logging.getLogger(__name__)
 
 DIMENSIONS = 1536
 _WORD = re.compile(r"[a-z0-9_]+")
@@ -84,6 +89,14 @@ class RemoteEmbedder:
 
 
 @dataclass(frozen=True)
+class Recall:
+    """Notes by meaning, or none and why (a vector store that did not answer never fails the work)."""
+
+    notes: list["Note"]
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class Note:
     memory_id: str
     content: str
@@ -93,11 +106,25 @@ class Note:
 
 
 class WorkingMemory:
-    def __init__(self, pool: asyncpg.Pool, embedder: Embedder | None = None, probes: int = 10) -> None:
+    """``store``: a Qdrant store (``agents/vector_store.py``) when VECTOR_DB_URL is set; None: pgvector.
+
+    PostgreSQL keeps every note (and its embedding) either way; Qdrant, when used, holds the vectors
+    it searches. A note Qdrant could not take is marked ``vector_pending`` and upserted by the next
+    call that reaches it.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, embedder: Embedder | None = None, probes: int = 10,
+                 store: QdrantStore | None = None) -> None:
         self.pool = pool
         self.embedder = embedder or LocalEmbedder()
         self.probes = probes
+        self.store = store
         self._rows_at_last_build: int | None = None
+        self._pending_checked = False
+
+    @property
+    def kind(self) -> str:
+        return self.store.kind if self.store is not None else "pgvector"
 
     async def remember(
         self, agent_id: str, content: str, *, conversation_id: str | None, importance: float = 0.5,
@@ -107,17 +134,34 @@ class WorkingMemory:
         [vector] = await self.embedder.embed([content], agent_id=agent_id)
         memory_id = f"mem-{uuid.uuid4().hex[:16]}"
         meta = {**(metadata or {}), **({"conversation_id": conversation_id} if conversation_id else {})}
-        await self.pool.execute(
+        if self.store is not None:
+            meta["vector_pending"] = True  # until Qdrant has it
+        inserted = await self.pool.fetchval(
             "INSERT INTO working_memory (memory_id, agent_id, content, embedding, timestamp, importance, metadata, "
-            "effect_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (effect_key) DO NOTHING",
+            "effect_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (effect_key) DO NOTHING "
+            "RETURNING memory_id",
             memory_id, agent_id, content, vector, datetime.now(timezone.utc).replace(tzinfo=None),
             importance, meta, effect_key,
         )
+        if self.store is not None and inserted is not None:
+            try:
+                await self._to_store(memory_id, vector, agent_id, meta)
+                await self._backfill()
+            except Exception as exc:  # noqa: BLE001 - a vector store outage must not fail the work
+                log.warning("%s; note %s kept in PostgreSQL for later", qdrant_problem(exc, self.store.where),
+                            memory_id)
+                self._pending_checked = False
         return memory_id
 
     async def recall(self, query: str, *, conversation_id: str | None, limit: int = 5,
                      agent_id: str = "phase2") -> list[Note]:
+        return (await self.recall_notes(query, conversation_id=conversation_id, limit=limit, agent_id=agent_id)).notes
+
+    async def recall_notes(self, query: str, *, conversation_id: str | None, limit: int = 5,
+                           agent_id: str = "phase2") -> Recall:
         [vector] = await self.embedder.embed([query], agent_id=agent_id)
+        if self.store is not None:
+            return await self._recall_from_store(vector, conversation_id, limit)
         scope = {"conversation_id": conversation_id} if conversation_id else {}
 
         async def nearest(conn: asyncpg.Connection) -> list[asyncpg.Record]:
@@ -130,8 +174,48 @@ class WorkingMemory:
             )
 
         rows = await self.pool.run(nearest)
-        return [Note(r["memory_id"], r["content"], float(r["similarity"]), r["importance"], r["metadata"])
-                for r in rows]
+        return Recall([Note(r["memory_id"], r["content"], float(r["similarity"]), r["importance"], r["metadata"])
+                       for r in rows])
+
+    async def _recall_from_store(self, vector: np.ndarray, conversation_id: str | None, limit: int) -> Recall:
+        assert self.store is not None
+        try:
+            await self._backfill()
+            hits = await self.store.nearest(vector, conversation_id, limit)
+        except Exception as exc:  # noqa: BLE001 - no recall, said; the work goes on
+            problem = qdrant_problem(exc, self.store.where)
+            log.warning("%s", problem)
+            self._pending_checked = False
+            return Recall([], problem)
+        rows = await self.pool.fetch(
+            "SELECT memory_id, content, importance, metadata FROM working_memory WHERE memory_id = ANY($1::text[])",
+            [h.memory_id for h in hits])
+        by_id = {r["memory_id"]: r for r in rows}
+        return Recall([Note(h.memory_id, by_id[h.memory_id]["content"], h.similarity,
+                            by_id[h.memory_id]["importance"], by_id[h.memory_id]["metadata"])
+                       for h in hits if h.memory_id in by_id])
+
+    async def _to_store(self, memory_id: str, vector: np.ndarray, agent_id: str, meta: dict[str, Any]) -> None:
+        assert self.store is not None
+        await self.store.add(memory_id, vector, {"conversation_id": meta.get("conversation_id"),
+                                                 "agent_id": agent_id, "task_id": meta.get("task_id")})
+        await self.pool.execute("UPDATE working_memory SET metadata = metadata - 'vector_pending' "
+                                "WHERE memory_id = $1", memory_id)
+
+    async def _backfill(self, batch: int = 200) -> None:
+        """Notes written while Qdrant was away: upserted now that it answers (once after each outage)."""
+        if self._pending_checked:
+            return
+        rows = await self.pool.fetch(
+            "SELECT memory_id, agent_id, embedding, metadata FROM working_memory "
+            "WHERE metadata ? 'vector_pending' ORDER BY timestamp LIMIT $1", batch)
+        for row in rows:
+            vector = row["embedding"]  # pgvector's Vector, not an array
+            await self._to_store(row["memory_id"], np.asarray(vector.to_list() if hasattr(vector, "to_list") else vector,
+                                                              dtype=np.float32), row["agent_id"], row["metadata"])
+        if rows:
+            log.info("upserted %d note(s) kept in PostgreSQL while Qdrant was away", len(rows))
+        self._pending_checked = len(rows) < batch
 
     async def maintain_index(self) -> bool:
         """Rebuild the ivfflat index when the table has grown past what it was built on.

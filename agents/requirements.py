@@ -41,9 +41,11 @@ class RequirementsAgent:
         memory = ctx.services.memory
         conversation = ctx.task.get("conversation_id")
         if memory is not None and conversation:
-            notes = await memory.recall(payload.get("requirements") or "requirements", conversation_id=conversation,
-                                        agent_id=ctx.agent_id)
-            earlier = [n.content for n in notes]
+            recalled = await memory.recall_notes(payload.get("requirements") or "requirements",
+                                                 conversation_id=conversation, agent_id=ctx.agent_id)
+            if recalled.problem:  # a vector store outage costs the recall, never the request: said
+                await ctx.progress(recalled.problem)
+            earlier = [n.content for n in recalled.notes]
             if payload.get("requirements"):
                 await memory.remember(ctx.agent_id, f"User requirements: {payload['requirements']}",
                                       conversation_id=conversation, importance=0.8,

@@ -51,9 +51,15 @@ def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
     if gateway is not None and config.aiwebtest_embeddings_model:
         embedder = RemoteEmbedder(gateway, config.aiwebtest_embeddings_model)
     phase2 = HttpPhase2(config.phase2_api_url, config.api_token()) if config.phase2_api_url else InProcessPhase2(engine)
+    store = None
+    if config.vector_db_url:  # Qdrant for the vectors; PostgreSQL keeps the rows either way
+        from agents.vector_store import QdrantStore
+
+        key = config.vector_db_api_key.get_secret_value() if config.vector_db_api_key else None
+        store = QdrantStore(config.vector_db_url, api_key=key)
     return Services(
         pool=pool, redis=redis, workspace=data / "workspaces", phase2=phase2, gateway=gateway,
-        memory=WorkingMemory(pool, embedder), pynguin=PynguinRunner(data / "tools"),
+        memory=WorkingMemory(pool, embedder, store=store), pynguin=PynguinRunner(data / "tools"),
         crosshair=CrossHairRunner(data / "tools"),
         envs=engine.envs if engine is not None else RepoEnvironments(data / "envs"),
     )
@@ -107,3 +113,6 @@ class AgentHost:
         self.workers.clear()
         if self.services.gateway is not None:
             await self.services.gateway.close()
+        store = getattr(self.services.memory, "store", None)
+        if store is not None:
+            await store.close()

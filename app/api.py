@@ -226,7 +226,8 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
             return {"status": "ok", "version": __version__}
         report = await health_probe()
         body = {"status": "ok" if report.all_up else "degraded", "version": __version__,
-                "stores": {"postgres": report.postgres.as_json(), "redis": report.redis.as_json()}}
+                "stores": {"postgres": report.postgres.as_json(), "redis": report.redis.as_json(),
+                           **({"vectors": report.vectors.as_json()} if report.vectors else {})}}
         if report.all_up:
             return body
         return JSONResponse(status_code=503, headers={"Retry-After": str(RETRY_AFTER_S)}, content=body)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import time
 import importlib
 import logging
 import signal
@@ -215,12 +216,32 @@ async def _services_status(config: Config) -> int:
     else:
         print(f"sandbox: UNAVAILABLE: {sandbox.detail}; repository code is refused unless "
               "execution_settings.allow_unisolated is on (Settings)")
+    print(f"vectors: {await _vectors_line(config)}")
     hints = manager.connect_hints()
     if hints:
         print("connect by hand (only this user can; the passwords are in the data dir's secrets/ folder):")
         for hint in hints:
             print(f"  {hint}")
     return 0
+
+
+async def _vectors_line(config: Config) -> str:
+    """Where working memory's vectors live, and whether that store answers now."""
+    if not config.vector_db_url:
+        return "pgvector in PostgreSQL (VECTOR_DB_URL unset)"
+    from agents.vector_store import QdrantStore
+
+    key = config.vector_db_api_key.get_secret_value() if config.vector_db_api_key else None
+    store = QdrantStore(config.vector_db_url, api_key=key)
+    started = time.perf_counter()
+    try:
+        await asyncio.wait_for(store.ping(), 5)
+        return f"Qdrant at {config.vector_db_url}: answers ({(time.perf_counter() - started) * 1000:.0f} ms)"
+    except Exception as exc:  # noqa: BLE001 - a status line, not a crash
+        return (f"Qdrant at {config.vector_db_url}: DOES NOT ANSWER ({type(exc).__name__}); generation goes on "
+                "without recall until it does")
+    finally:
+        await store.close()
 
 
 if __name__ == "__main__":

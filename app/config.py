@@ -63,9 +63,9 @@ class Config(BaseSettings):
 
     agents_enabled: bool | None = None
     redis_streams_url: str | None = None
-    # Accepted for compatibility with the spec's .env; vectors live in
-    # PostgreSQL (pgvector), so nothing connects to it.
+    # A Qdrant server for working memory's vectors (agents/vector_store.py); unset: pgvector in PostgreSQL.
     vector_db_url: str | None = None
+    vector_db_api_key: SecretStr | None = None
     agent_max_concurrent_tasks: int = Field(5, ge=1, le=100)
     agent_token_budget_daily: int = Field(DEFAULT_DAILY_TOKEN_BUDGET, ge=10_000, le=10_000_000)
     # How long a task stays with a worker that stopped renewing its lease (died or stalled).
@@ -196,7 +196,7 @@ def load_config(env_file: str | Path | None = ".env", **overrides: Any) -> Confi
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "?"
             shown = err.get("input")
-            if field in ("llm_api_key", "stagehand_api_key", "aiwebtest_api_token"):
+            if field in ("llm_api_key", "stagehand_api_key", "aiwebtest_api_token", "vector_db_api_key"):
                 shown = "(hidden)"
             reason = err["msg"].removeprefix("Value error, ")
             problems.append(

@@ -147,7 +147,13 @@ class AppCore:
             redis_where=(ep.redis_mode, ep.redis_where),
             supervision={name: st.describe() for name, st in self.supervisor.states.items()}
             if self.supervisor is not None else None,
+            vectors=(store.where, store.ping()) if (store := self.vector_store()) is not None else None,
         )
+
+    def vector_store(self) -> Any:
+        """The Qdrant store working memory uses, or None (pgvector in PostgreSQL)."""
+        memory = self.agents.services.memory if self.agents is not None else None
+        return getattr(memory, "store", None)
 
     async def shutdown(self) -> None:
         """Close in reverse order; safe to call twice or after a failed start."""

@@ -71,7 +71,7 @@ def known_secrets(config: Config) -> Redactor:
     from agents.llm_gateway import api_key_from_keyring
 
     redact = Redactor()
-    for secret in (config.llm_api_key, config.stagehand_api_key, config.aiwebtest_api_token):
+    for secret in (config.llm_api_key, config.stagehand_api_key, config.aiwebtest_api_token, config.vector_db_api_key):
         redact.add(secret.get_secret_value() if secret else None)
     redact.add(api_key_from_keyring())
     for folder in (config.data_dir / "secrets",):

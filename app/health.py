@@ -38,6 +38,7 @@ class HealthReport:
     redis: ServiceHealth
     sandbox: Isolation | None = None
     allow_unisolated: bool = False  # execution_settings.allow_unisolated, shown while on
+    vectors: ServiceHealth | None = None  # Qdrant, when working memory uses it (not in all_up: work goes on)
 
     @property
     def all_up(self) -> bool:
@@ -63,7 +64,9 @@ async def check(
     redis_where: tuple[str, str],
     timeout_s: float = 2.0,
     supervision: dict[str, str] | None = None,
+    vectors: tuple[str, Awaitable[object]] | None = None,
 ) -> HealthReport:
+    """``vectors``: where Qdrant is and a probe of it, when working memory uses one."""
     allowed: list[bool] = []
 
     async def postgres_probe() -> None:
@@ -71,15 +74,30 @@ async def check(
             allowed.append(bool(await pool.fetchval(
                 "SELECT allow_unisolated FROM execution_settings WHERE id = 1")))
 
-    pg, rd, sandbox = await asyncio.gather(
+    async def no_vectors() -> None:
+        return None
+
+    pg, rd, sandbox, vec = await asyncio.gather(
         _timed("postgres", *postgres_where, postgres_probe(), timeout_s),
         _timed("redis", *redis_where, redis_client.ping(), timeout_s),
         asyncio.to_thread(isolation.probe),
+        _vectors(*vectors, timeout_s) if vectors is not None else no_vectors(),
     )
     if supervision:
         pg = replace(pg, supervision=supervision.get("postgres"))
         rd = replace(rd, supervision=supervision.get("redis"))
-    return HealthReport(pg, rd, sandbox, allow_unisolated=bool(allowed and allowed[0]))
+    return HealthReport(pg, rd, sandbox, allow_unisolated=bool(allowed and allowed[0]), vectors=vec)
+
+
+async def _vectors(where: str, probe: Awaitable[object], timeout_s: float) -> ServiceHealth:
+    """Qdrant's client raises its own errors (and httpx's): any failure is "did not answer"."""
+    start = time.perf_counter()
+    try:
+        await asyncio.wait_for(probe, timeout_s)
+    except Exception as exc:  # noqa: BLE001 - a probe reports; it never raises
+        return ServiceHealth("vectors", False, "qdrant", where, error=str(exc).splitlines()[0][:200] if str(exc)
+                             else type(exc).__name__)
+    return ServiceHealth("vectors", True, "qdrant", where, latency_ms=(time.perf_counter() - start) * 1000)
 
 
 class HealthMonitor:

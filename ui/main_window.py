@@ -134,6 +134,8 @@ class MainWindow(QMainWindow):
         self.notifier = DesktopNotifier(self, app_icon(), self._hold_warning)
         self.postgres_indicator = ServiceIndicator("postgres")
         self.redis_indicator = ServiceIndicator("redis")
+        self.vectors_indicator = ServiceIndicator("vectors")  # shown only when working memory uses Qdrant
+        self.vectors_indicator.hide()
         self.sandbox_indicator = SandboxIndicator()
         self.message = QLabel("Starting…")
         self.message.setObjectName("status-message")
@@ -153,6 +155,7 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.messages_button)
         bar.addPermanentWidget(self.postgres_indicator)
         bar.addPermanentWidget(self.redis_indicator)
+        bar.addPermanentWidget(self.vectors_indicator)
         bar.addPermanentWidget(self.sandbox_indicator)
         self._restore_state()
 
@@ -161,6 +164,9 @@ class MainWindow(QMainWindow):
     def show_health(self, report: HealthReport) -> None:
         self.postgres_indicator.show_health(report.postgres)
         self.redis_indicator.show_health(report.redis)
+        if report.vectors is not None:  # a Qdrant that is down only costs recall: shown, not alarmed on
+            self.vectors_indicator.show_health(report.vectors)
+            self.vectors_indicator.show()
         self.sandbox_indicator.show_sandbox(report.sandbox, report.allow_unisolated)
         generate = self.panels.get("Generate")
         if report.sandbox is not None and hasattr(generate, "show_sandbox"):

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from app.health import Isolation, ServiceHealth
 
 _COLORS = {"up": "#2e9e44", "down": "#d64545", "restarting": "#d99a1e", "unknown": "#8a8a8a"}
-_LABELS = {"postgres": "PostgreSQL", "redis": "Redis"}
+_LABELS = {"postgres": "PostgreSQL", "redis": "Redis", "vectors": "Qdrant"}
 
 
 class ServiceIndicator(QLabel):
