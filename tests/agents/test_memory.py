@@ -85,13 +85,16 @@ async def test_a_qdrant_outage_costs_recall_not_work_and_heals_by_itself(pool, t
 
 @pytest.mark.slow
 async def test_a_request_with_qdrant_down_completes_and_says_it_went_without_recall(
-    agent_host, agent_services, sample_repo, data_dir, pool
+    agent_host, agent_services, sample_repo, data_dir, pool, llm_gateway, scripted_llm
 ) -> None:
     from agents import run_log
     from agents.vector_store import QdrantStore
     from app.generation import GenerateRequest, GenerationService
     from tests.conftest import make_config
+    from tests.helpers.calc_suites import STRONG_CALC_TESTS
 
+    agent_services.gateway = llm_gateway  # the llm strategy on the scripted model: quick, and no search
+    scripted_llm.default = {"content": f"```python\n{STRONG_CALC_TESTS}```"}
     agent_services.memory = WorkingMemory(pool, store=QdrantStore("http://127.0.0.1:9"))  # nothing listens
     service = GenerationService(pool, make_config(data_dir), agent_services)
     submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], requirements="clamp edges",

@@ -22,9 +22,12 @@ def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
     (data_dir / "tools").symlink_to(pynguin_runner.venv.parent)  # reuse the session's Pynguin install
     env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir)}
     env.pop("LLM_BASE_URL", None)
+    # One run, as a user runs it: progress per agent step, the summary, and the files written into the repository.
+    clean = data_dir / "check"
+    shutil.copytree(sample_repo, clean)
     progress = subprocess.run(
-        [sys.executable, "-m", "app.cli", "generate", "--repo", str(sample_repo), "--files", "calc.py,text_utils.py",
-         "--coverage-target", "0.8", "--agents", "--search-time", "10", "--no-mutation"],
+        [sys.executable, "-m", "app.cli", "generate", "--repo", str(clean), "--files", "calc.py,text_utils.py",
+         "--coverage-target", "0.8", "--agents", "--search-time", "10", "--write"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )
     assert progress.returncode == 0, progress.stderr
@@ -35,27 +38,14 @@ def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
     # What each generator of the portfolio kept (or why nothing), one line each.
     assert any(line.startswith("  round 1 pynguin dynamosa") for line in lines), progress.stdout
     assert any(line.startswith("  round 1 crosshair cover") for line in lines), progress.stdout
-
-    as_json = subprocess.run(
-        [sys.executable, "-m", "app.cli", "generate", "--repo", str(sample_repo), "--files", "calc.py",
-         "--coverage-target", "0.8", "--agents", "--search-time", "10", "--json"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
-    )
-    assert as_json.returncode == 0, as_json.stderr
-    state = json.loads(as_json.stdout)
-    assert state["status"] == "completed" and state["route"] == "agents"
-    result = state["result"]
-    assert result["coverage_estimate"] >= 0.8
-    assert result["strategy"] == "search" and result["test_count"] > 0
-    assert result["mutation"]["total"] > 0  # the one end-to-end run that measures the mutation score
+    done = next(line for line in lines if line.startswith("done: "))
+    coverage = float(done.split("measured line coverage ")[1].split("%")[0])
+    assert coverage >= 80 and "$0 (no model call)" in done, done
+    assert any(line.startswith("mutation score ") for line in lines), progress.stdout  # the one run that measures it
+    assert any(line.startswith("wrote ") for line in lines), progress.stdout
     assert server_processes(data_dir) == []
 
-    # The returned files, written into a clean copy, pass under plain pytest from the root.
-    clean = data_dir / "check"
-    shutil.copytree(sample_repo, clean)
-    for name, code in result["files"].items():
-        (clean / name).parent.mkdir(parents=True, exist_ok=True)
-        (clean / name).write_text(code)
+    # The written files pass under plain pytest from the root.
     plain_env = {"PATH": f"{BIN}:/usr/bin:/bin", "HOME": str(clean)}
     run = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider"], cwd=clean, env=plain_env,
                          capture_output=True, text=True, timeout=300)
@@ -71,12 +61,15 @@ def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
 def test_bad_repository_is_a_clear_failure(data_dir: Path) -> None:
     env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir)}
     run = subprocess.run(
-        [sys.executable, "-m", "app.cli", "generate", "--repo", "/no/such/repo", "--files", "a.py", "--agents"],
+        [sys.executable, "-m", "app.cli", "generate", "--repo", "/no/such/repo", "--files", "a.py", "--agents",
+         "--json"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 1
     assert "observe failed: The repository '/no/such/repo' does not exist" in run.stderr
     assert "Traceback" not in run.stderr
+    state = json.loads(run.stdout)  # --json: the v2 state, failed, with its reason
+    assert state["status"] == "failed" and state["route"] == "agents" and "does not exist" in state["error"]
 
 
 @pytest.mark.slow
