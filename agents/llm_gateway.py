@@ -212,6 +212,10 @@ class LLMGateway:
             return completion, Usage(prompt_estimate, estimated, None)
 
         completion, usage = await self._metered(attempt, prompt_estimate + answer_tokens, limits, agent_id, meta)
+        if not completion.choices:  # a stream of nothing but its usage: an empty answer, counted all the same
+            return ModelReply(text="", model=model, prompt_tokens=usage.prompt_tokens,
+                              completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd,
+                              assistant={"role": "assistant", "content": ""})
         choice = completion.choices[0]
         message = choice.message
         calls = tuple(ToolCall(c.id, c.function.name, _args(c.function.arguments)) for c in message.tool_calls or [])

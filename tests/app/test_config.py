@@ -115,3 +115,16 @@ def test_blank_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_redact_url_hides_password() -> None:
     assert redact_url("postgresql://u:hunter2@db:5432/x") == "postgresql://u:***@db:5432/x"
     assert redact_url("redis://localhost:6379") == "redis://localhost:6379"
+
+
+def test_model_call_limits_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 16: the limits are settings; set in the environment they win, and a bad one is named."""
+    monkeypatch.setenv("LLM_PROFILE", "local")
+    monkeypatch.setenv("LLM_STALL_TIMEOUT_S", "300")
+    assert load_config(env_file=None).llm_limits_env == {"llm_profile": "local", "llm_stall_timeout_s": "300.0"}
+    monkeypatch.setenv("LLM_PROFILE", "fast")
+    monkeypatch.setenv("LLM_MAX_RETRIES", "99")
+    with pytest.raises(ConfigError) as err:
+        load_config(env_file=None)
+    assert "LLM_PROFILE='fast'" in str(err.value) and "expected hosted or local" in str(err.value)
+    assert "LLM_MAX_RETRIES='99'" in str(err.value) and "from 0 to 10" in str(err.value)
