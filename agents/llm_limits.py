@@ -70,7 +70,10 @@ PROFILES: dict[str, CallLimits] = {
 
 
 def _seconds(value: str) -> float:
-    number = float(value.strip())
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ValueError(f"expected seconds from 1 to 3600, got {value.strip()!r}") from None
     if not 1 <= number <= 3600:
         raise ValueError(f"expected seconds from 1 to 3600, got {number:g}")
     return number
@@ -78,7 +81,10 @@ def _seconds(value: str) -> float:
 
 def _count(low: int, high: int):  # noqa: ANN202 - a validator factory
     def check(value: str) -> int:
-        number = int(value.strip())
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ValueError(f"expected a whole number from {low:,} to {high:,}, got {value.strip()!r}") from None
         if not low <= number <= high:
             raise ValueError(f"expected a whole number from {low:,} to {high:,}, got {number:,}")
         return number

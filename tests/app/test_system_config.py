@@ -26,6 +26,11 @@ async def test_seed_from_env_fills_but_never_overwrites(conn: asyncpg.Connection
         ("rollout_percentage", "101", "from 0 to 100"),
         ("agents_enabled", "maybe", "true or false"),
         ("llm_model", "  ", "must not be empty"),
+        ("llm_profile", "turbo", "expected one of hosted, local"),
+        ("llm_stall_timeout_s", "-5", "expected seconds from 1 to 3600"),
+        ("llm_first_token_timeout_s", "nan", "expected seconds from 1 to 3600"),
+        ("llm_max_tokens", "1e9", "expected a whole number from 16 to 65,536, got '1e9'"),
+        ("llm_tool_modes", '{"m": "telepathy"}', '"tools" or "json"'),
     ],
 )
 async def test_bad_values_are_refused_with_the_key_named(
@@ -48,6 +53,8 @@ async def test_values_are_normalised(conn: asyncpg.Connection) -> None:
     assert await system_config.set_value(conn, "agents_enabled", "Yes") == "true"
     assert await system_config.set_value(conn, "daily_token_budget", "2_000_000") == "2000000"
     assert await system_config.get(conn, "daily_token_budget") == "2000000"
+    assert await system_config.set_value(conn, "llm_stall_timeout_s", " 90 ") == "90"
+    assert await system_config.set_value(conn, "llm_max_retries", "") == ""  # empty: the profile's
 
 
 async def test_flag_in_table_decides_when_env_is_silent(conn: asyncpg.Connection, data_dir) -> None:
