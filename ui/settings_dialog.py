@@ -11,8 +11,8 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
+    QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from ui.async_bridge import AsyncRunner
@@ -115,12 +115,15 @@ class SettingsDialog(QDialog):
         self.retries.setToolTip("Re-sends after 429s, 5xx answers and refused connections. llm_max_retries; "
                                 "LLM_MAX_RETRIES wins.")
         self.max_tokens.setToolTip("The longest answer a call may ask for. llm_max_tokens; LLM_MAX_TOKENS wins.")
-        row = QHBoxLayout()
-        for label, box in (("first token", self.first_token), ("silence", self.stall), ("retries", self.retries),
-                           ("answer up to", self.max_tokens)):
-            row.addWidget(QLabel(label))
-            row.addWidget(box)
-        form.addRow("Limits:", row)
+        grid = QGridLayout()
+        for n, (label, box) in enumerate((("First token within", self.first_token), ("Silence allowed", self.stall),
+                                          ("Re-sends", self.retries), ("Longest answer", self.max_tokens))):
+            box.setMinimumWidth(120)
+            grid.addWidget(QLabel(label), n // 2, (n % 2) * 2)
+            grid.addWidget(box, n // 2, (n % 2) * 2 + 1)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+        form.addRow("Limits:", grid)
         self.limits_summary = QLabel("")
         self.limits_summary.setWordWrap(True)
         self.limits_summary.setStyleSheet("color: #5a5a5a")
@@ -145,6 +148,7 @@ class SettingsDialog(QDialog):
             summary += (" — set in the environment, which wins: "
                         + ", ".join(f"{k.upper()}={v}" for k, v in sorted(env.items())))
         self.limits_summary.setText(summary)
+        self.adjustSize()
 
     def _fill_limits(self, values: dict[str, str]) -> None:
         self.profile.setCurrentIndex(max(0, self.profile.findData(values.get("llm_profile") or "hosted")))
@@ -187,6 +191,7 @@ class SettingsDialog(QDialog):
         self.budget.setValue(int(values.get("daily_token_budget", 1_000_000)))
         self.concurrency.setValue(int(values.get("max_concurrent_tasks", 5)))
         self._fill_limits(values)
+        self.adjustSize()  # the wrapped explanations grew: make room rather than overlap
 
     def _explain_toggle(self, on: bool) -> None:
         """What the toggle does together with the rollout mode (on while the mode is off did nothing

@@ -179,7 +179,7 @@ class SettingsPanel(QWidget):
         self.model_summary.setText(
             f"{c.get('llm_model', '?')} at {c.get('llm_base_url') or 'no endpoint (search-based generation)'}; "
             f"{int(c.get('daily_token_budget', 0) or 0):,} tokens a day; {c.get('max_concurrent_tasks', '?')} "
-            "concurrent tasks")
+            f"concurrent tasks; {c.get('llm_profile') or 'hosted'} model profile")
         self.message.setText("")
 
     def _price_row(self, model: str, inp: float, out: float) -> None:
