@@ -168,7 +168,8 @@ async def test_a_candidate_with_a_failing_test_keeps_its_passing_ones_and_only_t
 ) -> None:
     gateway_for()
     scripted_llm.script = [{"content": MIXED_TESTS, "usage": (100, 50)}]
-    scripted_llm.default = {"content": PARTIAL_TESTS, "usage": (10, 5)}
+    # The per-function prompts that follow get no code: each ends at once (keeping is what is tested here).
+    scripted_llm.default = {"content": "No more tests.", "usage": (10, 5)}
     state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.99, max_rounds=1)
     assert state["status"] == "completed", state["error"]
     code = "\n".join(state["result"]["files"].values())
