@@ -1,7 +1,6 @@
 """The gateway against our scripted OpenAI-compatible server over real HTTP: limits, streaming,
 re-sends, counting, prices and actions without tool calls (issue 16)."""
 
-import asyncio
 import logging
 
 import pytest
