@@ -45,7 +45,8 @@ import redis.asyncio as aioredis
 from openai import (APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI, InternalServerError,
                     RateLimitError)
 from openai.lib.streaming.chat import ChatCompletionStreamState
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity import (AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt,
+                      wait_random_exponential)
 
 from agents import metrics
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, budget_key
@@ -484,8 +485,11 @@ def _http_timeout(limits: CallLimits, read_s: float) -> httpx.Timeout:
     return httpx.Timeout(connect=limits.connect_s, read=read_s + 5, write=60, pool=60)
 
 
+_BACKOFF = wait_random_exponential(multiplier=0.5, max=30)
+
+
 def _wait(state: RetryCallState) -> float:
-    """The server's ``retry-after`` when it gives one (capped), else jittered exponential back-off."""
+    """The server's ``retry-after`` when it gives one (capped), else tenacity's jittered exponential back-off."""
     exc = state.outcome.exception() if state.outcome else None
     response = getattr(exc, "response", None)
     header = response.headers.get("retry-after") if response is not None else None
@@ -494,9 +498,7 @@ def _wait(state: RetryCallState) -> float:
             return min(max(float(header), 0.0), 60.0)
         except ValueError:
             pass
-    import random
-
-    return min(30.0, 0.5 * 2 ** (state.attempt_number - 1)) * (0.5 + random.random() / 2)
+    return _BACKOFF(state)
 
 
 def _describe(exc: BaseException | None) -> str:
