@@ -14,6 +14,11 @@ and wraps the page so that selectors are watched:
   is replaced by the element most similar to its stored fingerprint, if
   the similarity reaches ``AIWEBTEST_HEAL_THRESHOLD`` (Healenium's idea).
   Each heal is reported; the engine keeps it only if the test then passes.
+
+In both modes a selector that matches nothing is reported as ``broken``
+with the page's URL and the steps taken on that page before it, so that
+Stagehand (``engine/stagehand_heal.py``) can find what it meant without a
+fingerprint.
 """
 
 from __future__ import annotations
@@ -103,8 +108,9 @@ class _Healer:
         self.known: dict[str, dict] = json.loads(Path(known).read_text()) if known and Path(known).exists() else {}
         self.recorded: dict[str, dict] = {}
         self.heals: list[dict] = []
+        self.broken: list[dict] = []
 
-    def resolve(self, page: Any, selector: str) -> str:
+    def resolve(self, page: Any, selector: str, method: str = "", trail: list[dict] | None = None) -> str:
         """The selector to use: the original if it matches, else a healed one."""
         handle = page.query_selector(selector)
         if handle is None and self.mode == "heal":
@@ -117,6 +123,9 @@ class _Healer:
             if self.mode in ("record", "heal"):
                 self.recorded[selector] = handle.evaluate(_FINGERPRINT_JS)
             return selector
+        if self.mode in ("record", "heal") and len(self.broken) < 50:
+            self.broken.append({"test": _current_test(), "selector": selector, "method": method, "url": page.url,
+                                "before": list(trail or [])[-10:]})
         if self.mode != "heal" or selector not in self.known:
             return selector
         old = self.known[selector]
@@ -134,7 +143,8 @@ class _Healer:
 
     def write(self) -> None:
         if self.report_path:
-            Path(self.report_path).write_text(json.dumps({"fingerprints": self.recorded, "heals": self.heals}))
+            Path(self.report_path).write_text(json.dumps({"fingerprints": self.recorded, "heals": self.heals,
+                                                           "broken": self.broken}))
 
 
 _HEALER: _Healer | None = None
@@ -147,20 +157,41 @@ def _healer() -> _Healer:
     return _HEALER
 
 
+def _current_test() -> str:
+    current = os.environ.get("PYTEST_CURRENT_TEST", "")
+    return current.split("::")[-1].split(" ")[0] if current else ""
+
+
 class HealingPage:
-    """A Playwright page whose selector-taking methods pass through the healer."""
+    """A Playwright page whose selector-taking methods pass through the healer.
+
+    It keeps the steps taken since the last navigation (the ``trail``): a
+    broken selector's report carries them, so the page can be brought back
+    to the state the step saw.
+    """
 
     def __init__(self, page: Any, healer: _Healer) -> None:
         self._page = page
         self._healer = healer
+        self._trail: list[dict] = []
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._page, name)
+        if name in ("goto", "reload") and callable(attr):
+            def navigate(*args: Any, **kwargs: Any) -> Any:
+                self._trail = []
+                return attr(*args, **kwargs)
+
+            return navigate
         if name not in _SELECTOR_METHODS or not callable(attr):
             return attr
 
         def call(selector: str, *args: Any, **kwargs: Any) -> Any:
-            return attr(self._healer.resolve(self._page, selector), *args, **kwargs)
+            used = self._healer.resolve(self._page, selector, name, self._trail)
+            result = attr(used, *args, **kwargs)
+            self._trail.append({"method": name, "selector": used,
+                                "args": [a for a in args if isinstance(a, (str, int, float, bool))][:3]})
+            return result
 
         return call
 

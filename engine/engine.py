@@ -24,11 +24,14 @@ from engine.pytest_run import RunResult, RunSpec, run_pytest, uses_browser
 from engine.repair import propose_repair
 from engine.repo_env import RepoEnvironments
 from engine.sandbox import SandboxLimits
-from engine.tier3 import Tier3Agent
+from engine.stagehand_heal import heal_one, worth_healing
+from engine.stagehand_session import StagehandSession, StagehandSettings, StagehandUnavailable
+from engine.tier3 import Tier3Agent, Tier3Result
 
 log = logging.getLogger(__name__)
 
 _TIERS_OF = {"tier1_only": 1, "tier1_to_tier2": 2, "tier1_to_tier2_to_tier3": 3}
+_STAGEHAND_ROUNDS = 3  # each round heals what the last run found broken, then runs the test again
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,9 @@ class ExecutionEngine:
 
     ``llm`` is the model gateway for tier 2 repair and tier 3 (None: no
     model configured; those steps are skipped with the reason). ``max_parallel`` caps concurrent sandboxed runs: each is a
-    whole Python process, and the machine may have two cores.
+    whole Python process, and the machine may have two cores. ``stagehand`` says where Stagehand's
+    browser runs when ``execution_settings.browser_backend`` picks it (issue 15); our own healer and
+    agent stay the fallback whenever Stagehand cannot start.
     """
 
     def __init__(
@@ -71,8 +76,10 @@ class ExecutionEngine:
         max_parallel: int = 4,
         chromium: str = "/usr/bin/chromium",
         envs: RepoEnvironments | None = None,
+        stagehand: StagehandSettings | None = None,
     ) -> None:
         self.pool = pool
+        self.stagehand = stagehand or StagehandSettings(chromium=chromium)
         self.envs = envs
         self.llm = llm
         self.python = python
@@ -134,15 +141,80 @@ class ExecutionEngine:
             return self._succeed(execution, first)
         self._fail(execution, first)
 
+        stagehand = browser and self._backend(settings) == "stagehand"
         # Tier 2: heal.
         if max_tier >= 2:
+            if stagehand and await self._tier2_stagehand(execution, base, names, first):
+                return
             healed = await self._tier2(execution, base, names, browser, settings.max_retries)
             if healed:
                 return
 
         # Tier 3: an agent carries out the intent.
         if max_tier >= 3:
-            await self._tier3(execution, request.test_code, browser)
+            await self._tier3(execution, request.test_code, browser, stagehand)
+
+    def _backend(self, settings: settings_store.ExecutionSettings) -> str:
+        if settings.browser_backend == "auto":
+            return "stagehand" if self.stagehand.api_key else "ours"
+        return settings.browser_backend
+
+    async def _tier2_stagehand(self, execution: Execution, base: RunSpec, names: list[str], first: RunResult) -> bool:
+        """Stagehand finds what each broken selector meant; False: fall back to our own healer.
+
+        Every outcome is an attempt with ``backend: stagehand``: the heals
+        (original and healed selector), the diff, the tokens and the cost.
+        """
+        fallback = "; falling back to our own healer"
+        if self.llm is None:
+            await self._note(execution, 2, "skipped", "Stagehand needs a model (set LLM_BASE_URL)" + fallback,
+                             backend="stagehand")
+            return False
+        code, run, heals = base.test_code, first, []
+        intents = {i["name"]: i for i in intent_of(code)}
+        session = StagehandSession(self.stagehand, self.llm, purpose="tier 2 stagehand",
+                                   task_id=f"execution:{execution.id}")
+        try:
+            async with session:
+                for _ in range(_STAGEHAND_ROUNDS):
+                    done = {h["selector"] for h in heals}
+                    targets = [b for b in worth_healing(run.broken, _failure_text(run)) if b.selector not in done]
+                    if not targets:
+                        break
+                    found = [await heal_one(session, b, intents.get(b.test)) for b in targets]
+                    heals += found
+                    if not any(h["healed"] for h in found):
+                        break
+                    code = apply_heals(code, found)
+                    run = await run_pytest(_with(base, test_code=code, heal_mode="record"))
+                    if run.passed:
+                        break
+        except (StagehandUnavailable, ModelRefused) as exc:
+            await self._note(execution, 2, "error", f"Stagehand: {exc}{fallback}", backend="stagehand",
+                             heals=heals, token_usage=session.usage.as_json())
+            return False
+        except Exception as exc:  # noqa: BLE001 - Stagehand failing mid-way is a tier outcome
+            reason = session.refused or f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+            await self._note(execution, 2, "error", f"Stagehand failed: {reason}{fallback}", backend="stagehand",
+                             heals=heals, token_usage=session.usage.as_json())
+            return False
+        usage = session.usage.as_json()
+        if run is first:  # nothing was healed, so nothing was run again
+            reason = ("no selector of this test matched nothing, so there is nothing for Stagehand to heal"
+                      if not heals else "; ".join(f"{h['selector']}: {h.get('reason', 'not found')}" for h in heals))
+            await self._note(execution, 2, "failed", f"Stagehand: {reason}{fallback}", backend="stagehand",
+                             heals=heals, token_usage=usage)
+            return False
+        diff = unified_diff(base.test_code, code)
+        await self._attempt(execution, 2, run, backend="stagehand", heals=heals, diff=diff, token_usage=usage)
+        if not run.passed:
+            self._fail(execution, run)
+            return False
+        # The healed selectors' fingerprints: our own healer can heal this test next time without a model.
+        await store.save_fingerprints(self.pool, names, run.fingerprints)
+        execution.healed_code, execution.healed_diff = code, diff
+        self._succeed(execution, run)
+        return True
 
     async def _tier2(
         self, execution: Execution, base: RunSpec, names: list[str], browser: bool, retries: int
@@ -161,7 +233,8 @@ class ExecutionEngine:
             # Keep the heal only if the healed source passes on its own.
             code = apply_heals(base.test_code, heals)
             check = await run_pytest(_with(base, test_code=code, heal_mode="record"))
-            await self._attempt(execution, 2, check, heals=heals)
+            await self._attempt(execution, 2, check, heals=heals, backend="ours",
+                                diff=unified_diff(base.test_code, code))
             if not check.passed:
                 self._fail(execution, check)
                 return False
@@ -213,18 +286,28 @@ class ExecutionEngine:
         self._succeed(execution, run)
         return True
 
-    async def _tier3(self, execution: Execution, code: str, browser: bool) -> None:
+    async def _tier3(self, execution: Execution, code: str, browser: bool, stagehand: bool = False) -> None:
         if self.llm is None:
             await self._note(execution, 3, "skipped", "no model configured (set LLM_BASE_URL); tier 3 needs one")
             return
         if not browser:
             await self._note(execution, 3, "skipped", "tier 3 carries out browser tests; this is a unit test")
             return
+        if stagehand:
+            result = await Tier3Agent(self.llm, chromium=self.chromium, execution_id=execution.id,
+                                      stagehand=self.stagehand).carry_out(intent_of(code))
+            if not result.unavailable:
+                await self._tier3_attempt(execution, result)
+                return
+            result.message += "; falling back to our own agent"
+            await self._tier3_attempt(execution, result)
         agent = Tier3Agent(self.llm, chromium=self.chromium, execution_id=execution.id)
-        result = await agent.carry_out(intent_of(code))
+        await self._tier3_attempt(execution, await agent.carry_out(intent_of(code)))
+
+    async def _tier3_attempt(self, execution: Execution, result: Tier3Result) -> None:
         attempt = {
             "tier": 3, "status": result.status, "duration_s": round(result.duration_s, 3),
-            "message": result.message, "steps": result.steps,
+            "message": result.message, "steps": result.steps, "backend": result.backend,
             "token_usage": {"prompt": result.prompt_tokens, "completion": result.completion_tokens,
                             "cost_usd": result.cost_usd},
         }
@@ -288,6 +371,10 @@ def _with(spec: RunSpec, **changes: Any) -> RunSpec:
 def _outcome(o: Any) -> dict:
     return {"name": o.name, "outcome": o.outcome, "duration_s": o.duration_s,
             "message": o.message, "traceback": o.traceback[-4000:]}
+
+
+def _failure_text(run: RunResult) -> str:
+    return "\n".join(f"{o.message}\n{o.traceback}" for o in run.outcomes if o.outcome != "passed") or run.message
 
 
 def check_syntax(code: str) -> str | None:

@@ -78,8 +78,8 @@ class ModelRefused(Exception):
 
 class ModelCaller(Protocol):
     async def chat(self, messages: list[dict[str, Any]], *, agent_id: str, task_id: str | None = None,
-                   purpose: str = "chat", max_tokens: int | None = None,
-                   on_progress: OnProgress | None = None) -> ModelReply: ...
+                   purpose: str = "chat", response_format: dict[str, Any] | None = None,
+                   max_tokens: int | None = None, on_progress: OnProgress | None = None) -> ModelReply: ...
 
     async def act(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, agent_id: str,
                   task_id: str | None = None, purpose: str = "act", max_tokens: int | None = None) -> ModelReply: ...

@@ -72,6 +72,8 @@ class RunResult:
     heals: list[dict]
     # test key ("test_x", or "TestX.test_y") -> target path -> {"lines": [...], "branches": [[a, b], ...]}
     per_test: dict = field(default_factory=dict)
+    # Selectors that matched nothing, with the page's URL and the steps before (engine/stagehand_heal.py).
+    broken: list[dict] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -183,6 +185,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
         message=message,
         fingerprints=heal_data.get("fingerprints", {}),
         heals=heal_data.get("heals", []),
+        broken=heal_data.get("broken", []),
         per_test=per_test,
     )
 

@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 Strategy = Literal["tier1_only", "tier1_to_tier2", "tier1_to_tier2_to_tier3"]
 STRATEGIES: tuple[str, ...] = ("tier1_only", "tier1_to_tier2", "tier1_to_tier2_to_tier3")
+# Who heals browser tests and carries out their intent: auto = Stagehand when STAGEHAND_API_KEY is set.
+BrowserBackend = Literal["auto", "ours", "stagehand"]
+BROWSER_BACKENDS: tuple[str, ...] = ("auto", "ours", "stagehand")
 
 
 class ExecutionSettings(BaseModel):
@@ -23,6 +26,7 @@ class ExecutionSettings(BaseModel):
     heal_match_threshold: float = Field(0.75, ge=0.0, le=1.0)
     # Run a repository's code even where bubblewrap cannot isolate it (engine/isolation.py).
     allow_unisolated: bool = False
+    browser_backend: BrowserBackend = "auto"
 
 
 class SettingsUpdate(BaseModel):
@@ -36,6 +40,7 @@ class SettingsUpdate(BaseModel):
     max_retries: int | None = Field(None, ge=0, le=10)
     heal_match_threshold: float | None = Field(None, ge=0.0, le=1.0)
     allow_unisolated: bool | None = None
+    browser_backend: BrowserBackend | None = None
 
 
 _COLUMNS = tuple(ExecutionSettings.model_fields)
@@ -52,8 +57,9 @@ async def update(db: asyncpg.Pool | asyncpg.Connection, change: SettingsUpdate) 
     merged = (await load(db)).model_copy(update=change.model_dump(exclude_none=True))
     await db.execute(
         "UPDATE execution_settings SET fallback_strategy = $1, timeout_seconds = $2, memory_limit_mb = $3, "
-        "max_retries = $4, heal_match_threshold = $5, allow_unisolated = $6, updated_at = now() WHERE id = 1",
+        "max_retries = $4, heal_match_threshold = $5, allow_unisolated = $6, browser_backend = $7, "
+        "updated_at = now() WHERE id = 1",
         merged.fallback_strategy, merged.timeout_seconds, merged.memory_limit_mb,
-        merged.max_retries, merged.heal_match_threshold, merged.allow_unisolated,
+        merged.max_retries, merged.heal_match_threshold, merged.allow_unisolated, merged.browser_backend,
     )
     return merged

@@ -8,16 +8,23 @@ tool implementations, never the test's own source.
 
 Its model calls go through the gateway (``ModelCaller``): budget, usage,
 price, limits, and tool calls or JSON output as the model needs.
+
+With Stagehand chosen (issue 15) the agent's hands are Stagehand's: it
+says what to do in words ("click the Send button") and Stagehand finds the
+element from the accessibility tree, with its own model calls through the
+same gateway. Those calls are added to the tier's tokens and cost.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model_port import ModelCaller, ModelRefused
+from engine.stagehand_session import StagehandSession, StagehandSettings, StagehandUnavailable
 
 SYSTEM_PROMPT = (
     "You are a QA agent. You are given a browser test whose code no longer runs. Carry out what the "
@@ -25,20 +32,30 @@ SYSTEM_PROMPT = (
     "call finish with passed=true only if every check held."
 )
 
-TOOLS: list[dict[str, Any]] = [
-    {"type": "function", "function": {"name": name, "description": desc, "parameters": {
-        "type": "object", "properties": props, "required": list(props)}}}
-    for name, desc, props in [
-        ("goto", "Open a URL", {"url": {"type": "string"}}),
-        ("click", "Click the element matching a CSS selector or text=...", {"selector": {"type": "string"}}),
-        ("fill", "Type text into an input", {"selector": {"type": "string"}, "text": {"type": "string"}}),
-        ("read", "Read the visible text of an element, or of the page with selector 'body'",
-         {"selector": {"type": "string"}}),
-        ("assert_text", "Check that an element's text contains the expected text",
-         {"selector": {"type": "string"}, "expected": {"type": "string"}}),
-        ("finish", "End: did the intent hold?", {"passed": {"type": "boolean"}, "summary": {"type": "string"}}),
-    ]
-]
+def _tools(specs: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    return [{"type": "function", "function": {"name": name, "description": desc, "parameters": {
+        "type": "object", "properties": props, "required": list(props)}}} for name, desc, props in specs]
+
+
+_GOTO = ("goto", "Open a URL", {"url": {"type": "string"}})
+_READ = ("read", "Read the visible text of an element, or of the page with selector 'body'",
+         {"selector": {"type": "string"}})
+_ASSERT = ("assert_text", "Check that an element's text contains the expected text",
+           {"selector": {"type": "string"}, "expected": {"type": "string"}})
+_FINISH = ("finish", "End: did the intent hold?", {"passed": {"type": "boolean"}, "summary": {"type": "string"}})
+TOOLS: list[dict[str, Any]] = _tools([
+    _GOTO,
+    ("click", "Click the element matching a CSS selector or text=...", {"selector": {"type": "string"}}),
+    ("fill", "Type text into an input", {"selector": {"type": "string"}, "text": {"type": "string"}}),
+    _READ, _ASSERT, _FINISH,
+])
+# Stagehand's hands: one action in words instead of click and fill by selector.
+STAGEHAND_TOOLS: list[dict[str, Any]] = _tools([
+    _GOTO,
+    ("act", "Do one thing on the page, said in words: 'click the Send button', 'type a@b.c into the email "
+            "field'", {"instruction": {"type": "string"}}),
+    _READ, _ASSERT, _FINISH,
+])
 
 
 @dataclass
@@ -50,17 +67,30 @@ class Tier3Result:
     completion_tokens: int = 0
     cost_usd: float | None = 0.0  # None once a call had no price
     duration_s: float = 0.0
+    backend: str = "playwright"  # playwright | stagehand
+    unavailable: bool = False  # Stagehand could not start: the engine falls back to our own agent
+
+    def add_cost(self, cost: float | None) -> None:
+        self.cost_usd = None if cost is None or self.cost_usd is None else self.cost_usd + cost
 
 
 class Tier3Agent:
     def __init__(self, llm: ModelCaller, *, chromium: str = "/usr/bin/chromium", max_turns: int = 20,
-                 execution_id: int | None = None) -> None:
+                 execution_id: int | None = None, stagehand: StagehandSettings | None = None) -> None:
+        """``stagehand``: carry out the intent with Stagehand's browser and ``act``; None: Playwright."""
         self.llm = llm
         self.execution_id = execution_id
         self.chromium = chromium
         self.max_turns = max_turns
+        self.stagehand = stagehand
+
+    @property
+    def _task(self) -> str | None:
+        return f"execution:{self.execution_id}" if self.execution_id is not None else None
 
     async def carry_out(self, intent: list[dict]) -> Tier3Result:
+        if self.stagehand is not None:
+            return await self._with_stagehand(intent, self.stagehand)
         from playwright.async_api import async_playwright
 
         start = time.perf_counter()
@@ -75,7 +105,7 @@ class Tier3Agent:
                 try:
                     page = await browser.new_page()
                     page.set_default_timeout(5000)
-                    await self._loop(page, intent, result)
+                    await self._loop(intent, result, TOOLS, lambda name, args: _run_tool(page, name, args))
                 finally:
                     await browser.close()
         except ModelRefused as exc:  # over budget, timed out: the tier's outcome, in the gateway's words
@@ -85,19 +115,43 @@ class Tier3Agent:
         result.duration_s = time.perf_counter() - start
         return result
 
-    async def _loop(self, page: Any, intent: list[dict], result: Tier3Result) -> None:
+    async def _with_stagehand(self, intent: list[dict], settings: StagehandSettings) -> Tier3Result:
+        start = time.perf_counter()
+        result = Tier3Result("error", "", backend="stagehand")
+        session = StagehandSession(settings, self.llm, purpose="tier 3 stagehand", task_id=self._task)
+        try:
+            async with session:
+                page = await session.page()
+
+                async def run(name: str, args: dict[str, Any]) -> dict[str, Any]:
+                    return await _run_stagehand_tool(session, page, name, args)
+
+                await self._loop(intent, result, STAGEHAND_TOOLS, run)
+        except StagehandUnavailable as exc:
+            result.status, result.message, result.unavailable = "error", f"Stagehand: {exc}", True
+        except ModelRefused as exc:
+            result.status, result.message = "error", f"tier 3 agent stopped: {exc}"
+        except Exception as exc:  # noqa: BLE001 - an agent failure is a tier result, not a crash
+            result.status, result.message = "error", f"tier 3 agent failed: {type(exc).__name__}: {exc}"
+        # Stagehand's own model calls (finding elements for act) are the tier's too.
+        result.prompt_tokens += session.usage.prompt_tokens
+        result.completion_tokens += session.usage.completion_tokens
+        result.add_cost(session.usage.cost_usd)
+        result.duration_s = time.perf_counter() - start
+        return result
+
+    async def _loop(self, intent: list[dict], result: Tier3Result, tools: list[dict[str, Any]],
+                    run: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]) -> None:
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": "Carry out these tests:\n" + json.dumps(intent, indent=2)},
         ]
-        task = f"execution:{self.execution_id}" if self.execution_id is not None else None
         for _ in range(self.max_turns):
-            reply = await self.llm.act(messages, TOOLS, agent_id="phase2", task_id=task, purpose="tier 3",
+            reply = await self.llm.act(messages, tools, agent_id="phase2", task_id=self._task, purpose="tier 3",
                                        max_tokens=512)
             result.prompt_tokens += reply.prompt_tokens
             result.completion_tokens += reply.completion_tokens
-            result.cost_usd = None if reply.cost_usd is None or result.cost_usd is None else \
-                result.cost_usd + reply.cost_usd
+            result.add_cost(reply.cost_usd)
             if not reply.calls:
                 result.status, result.message = "failed", f"agent stopped without finishing: {reply.text!r}"
                 return
@@ -108,7 +162,7 @@ class Tier3Agent:
                     result.status = "success" if bool(call.args.get("passed")) else "failed"
                     result.message = str(call.args.get("summary", ""))
                     return
-                outcome = await _run_tool(page, call.name, call.args)
+                outcome = await run(call.name, call.args)
                 result.steps.append({"tool": call.name, "args": call.args, "result": outcome, "mode": reply.mode})
                 messages.append(self.llm.tool_result(reply, call, outcome))
         result.status, result.message = "failed", f"no verdict after {self.max_turns} turns"
@@ -132,4 +186,26 @@ async def _run_tool(page: Any, name: str, args: dict[str, Any]) -> dict[str, Any
             return {"ok": args["expected"] in text, "text": text[:500]}
         return {"ok": False, "error": f"unknown tool {name}"}
     except Exception as exc:  # noqa: BLE001 - reported back to the model
+        return {"ok": False, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
+
+
+async def _run_stagehand_tool(session: StagehandSession, page: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    try:
+        if name == "goto":
+            await page.goto(args["url"])
+            return {"ok": True, "title": await page.title()}
+        if name == "act":
+            done = await session.stagehand.act(str(args["instruction"]), page=page)
+            return {"ok": bool(done.data.success), "message": done.data.message[:300]}
+        if name == "read":
+            return {"ok": True, "text": (await page.locator(args["selector"]).inner_text(timeout=5000))[:2000]}
+        if name == "assert_text":
+            text = await page.locator(args["selector"]).inner_text(timeout=5000)
+            return {"ok": args["expected"] in text, "text": text[:500]}
+        return {"ok": False, "error": f"unknown tool {name}"}
+    except ModelRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported back to the model
+        if session.refused is not None:  # the gateway refused Stagehand's own call: the tier stops
+            raise session.refused from exc
         return {"ok": False, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}

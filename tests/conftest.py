@@ -233,6 +233,16 @@ async def llm_gateway(pool: asyncpg.Pool, redis_client: aioredis.Redis,
 
 
 @pytest.fixture
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (an unreachable service)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
 def local_site() -> Iterator["LocalSite"]:
     from tests.helpers.web import LocalSite
 

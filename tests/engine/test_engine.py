@@ -14,9 +14,9 @@ from app import system_config
 from engine import settings_store
 from engine.engine import ExecuteRequest, ExecutionEngine
 from engine.settings_store import SettingsUpdate
-from tests.helpers.llm_server import ScriptedLLM
+from tests.helpers.llm_server import ScriptedLLM, stagehand_pick
 from tests.conftest import needs_chromium
-from tests.helpers.web import LocalSite, form_page
+from tests.helpers.web import LocalSite, form_page, moved_form_page
 
 PASSING = "def test_ok():\n    assert 1 + 1 == 2\n"
 FAILING = "def test_bad():\n    assert 1 + 1 == 3, 'arithmetic'\n"
@@ -272,6 +272,40 @@ async def test_tier3_works_with_a_model_that_makes_no_tool_calls(
 
     dashboard = await dashboard_metrics(pool)  # the dashboard counts each token once (issue 16 saw double)
     assert dashboard["token_usage_24h"] == 1535 and dashboard["total_agents"] == 0  # the phase2 caller is no agent
+
+
+@pytest.mark.slow
+@needs_chromium
+async def test_tier3_with_stagehand_acts_in_words(
+    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+) -> None:
+    """With Stagehand chosen, the agent says what to do and Stagehand finds the element (issue 15)."""
+    await settings_store.update(pool, SettingsUpdate(browser_backend="stagehand"))
+    local_site.pages["/"] = moved_form_page()
+    url = local_site.url("/")
+    scripted_llm.script = [
+        {"content": '{"elements": []}', "usage": (700, 5)},  # tier 2: Stagehand finds nothing to heal with
+        {"tool_calls": [("goto", {"url": url})], "usage": (300, 20)},
+        {"tool_calls": [("act", {"instruction": "click the Send button"})], "usage": (350, 15)},
+        {"reply": stagehand_pick("button: Send"), "usage": (800, 30)},  # Stagehand's own call, for act
+        {"tool_calls": [("assert_text", {"selector": "#result", "expected": "Sent!"})], "usage": (400, 20)},
+        {"tool_calls": [("finish", {"passed": True, "summary": "sent"})], "usage": (420, 10)},
+    ]
+    engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
+    code = BROWSER_TEST.format(url=url)
+    result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2_to_tier3"))
+    assert [(a["tier"], a["status"], a.get("backend")) for a in result.attempts] == [
+        (1, "failed", None), (2, "failed", "stagehand"), (2, "skipped", None), (3, "success", "stagehand")]
+    assert result.status == "success" and result.tier_reached == 3
+    tier3 = result.attempts[-1]
+    steps = [(s["tool"], s.get("result", {}).get("ok")) for s in tier3["steps"]]
+    assert steps == [("goto", True), ("act", True), ("assert_text", True), ("finish", None)]
+    assert "nav[1]/button[1]" in tier3["steps"][1]["result"]["message"]  # the moved button was clicked
+    # The agent's four answers and Stagehand's own call for act, in the tier's figures and on the budget.
+    assert tier3["token_usage"] == {"prompt": 1470 + 800, "completion": 65 + 30,
+                                    "cost_usd": pytest.approx((2270 * 0.15 + 95 * 0.60) / 1e6)}
+    assert await llm_gateway.used_today() == 705 + 2270 + 95
+    assert scripted_llm.requests[3]["body"]["response_format"]["json_schema"]["name"] == "Act"
 
 
 async def test_unit_test_repaired_by_the_model_is_kept_only_when_it_passes(

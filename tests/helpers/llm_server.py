@@ -171,3 +171,26 @@ class ScriptedLLM:
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
         }
+
+
+def stagehand_pick(label: str, method: str = "click", arguments: tuple[str, ...] = ()) -> Any:
+    """A ``reply`` for a Stagehand observe or act request: the element whose tree line reads ``label``.
+
+    Stagehand's prompt carries the page's accessibility tree, one element a
+    line (``[0-12] button: Send``); a model answers with that element's id,
+    in the shape the request's JSON schema names (``Observation``: a list of
+    elements; ``Act``: one action and ``twoStep``). Nothing when no line
+    matches, as a model that finds nothing would answer.
+    """
+
+    def reply(request: dict[str, Any]) -> str:
+        tree = "\n".join(str(m.get("content", "")) for m in request.get("messages", []))
+        found = re.search(r"\[(\d+-\d+)\] " + re.escape(label) + r"\s*$", tree, re.MULTILINE)
+        element = {"elementId": found.group(1), "description": f"the element '{label}'", "method": method,
+                   "arguments": list(arguments)} if found else None
+        schema = (request.get("response_format") or {}).get("json_schema", {}).get("name")
+        if schema == "Act":
+            return json.dumps({"action": element, "twoStep": False})
+        return json.dumps({"elements": [element] if element else []})
+
+    return reply

@@ -45,3 +45,14 @@ def form_page(button_id: str, button_text: str = "Send") -> str:
 <button id="{button_id}" class="btn primary" type="submit" data-role="send"
   onclick="document.getElementById('result').innerText='Sent!'">{button_text}</button></form>
 <p id="result"></p></main></body></html>"""
+
+
+def moved_form_page() -> str:
+    """The same form after a redesign: the button left the form for a toolbar, with a new id and classes."""
+    return """<!doctype html><html><body>
+<nav class="toolbar"><a href="#help">Help</a>
+<button id="send-now" class="cta" type="button"
+  onclick="document.getElementById('result').innerText='Sent!'">Send</button></nav>
+<main><h1>Contact</h1>
+<form onsubmit="return false"><input name="email" type="email"></form>
+<p id="result"></p></main></body></html>"""

@@ -48,6 +48,7 @@ def test_bundle_has_what_it_needs_and_not_postgres_16(built: tuple[Path, Path]) 
     assert os.access(internal / "bin" / "uv", os.X_OK)
     assert (internal / "engine" / "aiwebtest_plugin.py").exists()
     assert (internal / "migrations" / "phase3_001_initial_schema.sql").exists()
+    assert (internal / "stagehand" / "_extension" / "manifest.json").exists()  # Stagehand's local mode loads it
     info = (bundle / "BUILD-INFO.txt").read_text()
     assert "glibc floor: 2." in info and "runs on Linux with glibc" in info
 

@@ -122,7 +122,7 @@ class CostsPanel(QWidget):
         unpriced = s.get("unpriced_models") or []
         self.figures.setText(
             "Error rate (generation, 24 h): "
-            + (f"<b>no data yet</b>" if err is None else
+            + ("<b>no data yet</b>" if err is None else
                f'<b style="color:{COLOURS["failed"] if err > 0.05 else COLOURS["completed"]}">{err:.1%}</b>')
             + "<br>"
             f"Cost, last 14 days: <b>${total_cost:.4f}</b><br>"

@@ -1,0 +1,124 @@
+"""Stagehand as tier 2's healer for browser tests (issue 15), end to end.
+
+Real sandboxed pytest, real Chromium (Debian's, started by Stagehand's SDK
+with its extension), the real gateway on the scripted model server over
+HTTP, real Postgres rows.
+"""
+
+import subprocess
+import sys
+
+import asyncpg
+import pytest
+
+from engine import settings_store
+from engine.engine import ExecuteRequest, ExecutionEngine
+from engine.settings_store import SettingsUpdate
+from engine.stagehand_heal import BrokenSelector, instruction_for, worth_healing
+from tests.conftest import needs_chromium
+from tests.helpers.llm_server import ScriptedLLM, stagehand_pick
+from tests.helpers.web import LocalSite, form_page, moved_form_page
+
+BROWSER_TEST = """
+def test_send_contact_form(page):
+    \"\"\"Open the contact page, press Send, and see the confirmation.\"\"\"
+    page.goto("{url}")
+    page.fill("input[name=email]", "qa@example.com")
+    page.click("#submit")
+    assert page.inner_text("#result") == "Sent!"
+"""
+
+
+def stagehand_browsers() -> list[str]:
+    found = subprocess.run(["pgrep", "-f", "stagehand-chrome"], capture_output=True, text=True).stdout
+    return found.split()
+
+
+def test_the_selector_the_failure_names_is_healed_first() -> None:
+    broken = [
+        {"test": "test_a", "selector": ".spinner", "method": "is_visible", "url": "http://x/"},  # late render
+        {"test": "test_a", "selector": "#submit", "method": "click", "url": "http://x/"},
+        {"test": "test_a", "selector": "#nav", "method": "click", "url": "about:blank"},  # no page to open
+    ]
+    failure = 'TimeoutError: Page.click: Timeout 3000ms exceeded.\n  - waiting for locator("#submit")'
+    assert [b.selector for b in worth_healing(broken, failure)] == ["#submit"]
+    assert [b.selector for b in worth_healing(broken, "AssertionError")] == [".spinner", "#submit"]
+
+
+def test_the_instruction_names_the_step_and_the_intent() -> None:
+    text = instruction_for(BrokenSelector("test_send", "#submit", "click", "http://x/"),
+                           {"docstring": "Press Send and see the confirmation."})
+    assert "page.click('#submit')" in text and "Press Send and see the confirmation." in text
+
+
+@pytest.mark.slow
+@needs_chromium
+async def test_stagehand_heals_a_moved_button_with_no_earlier_run(
+    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+) -> None:
+    """Our own healer needs a fingerprint from a passing run; Stagehand reads the page and asks the model."""
+    await settings_store.update(pool, SettingsUpdate(browser_backend="stagehand"))
+    local_site.pages["/"] = moved_form_page()
+    code = BROWSER_TEST.format(url=local_site.url("/"))
+    scripted_llm.script = [{"reply": stagehand_pick("button: Send"), "usage": (900, 40)}]
+    engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
+
+    result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
+
+    assert [(a["tier"], a["status"]) for a in result.attempts] == [(1, "failed"), (2, "success")], result.attempts
+    assert result.status == "success" and result.tier_reached == 2
+    heal = result.attempts[1]
+    assert heal["backend"] == "stagehand"
+    assert [(h["selector"], h["healed"]) for h in heal["heals"]] == [("#submit", "#send-now")]
+    assert heal["heals"][0]["replayed"] == [{"method": "fill", "selector": "input[name=email]", "replayed": True}]
+    assert '-    page.click("#submit")' in heal["diff"] and '+    page.click("#send-now")' in heal["diff"]
+    assert heal["token_usage"] == {"prompt": 900, "completion": 40,
+                                   "cost_usd": pytest.approx((900 * 0.15 + 40 * 0.60) / 1e6)}
+    stored = await pool.fetchrow("SELECT * FROM executions WHERE id = $1", result.id)
+    assert stored["healed_diff"] == heal["diff"] and 'page.click("#send-now")' in stored["healed_code"]
+    assert await pool.fetchval("SELECT code FROM tests WHERE id = $1", stored["test_id"]) == code  # kept
+    # The model call went through the gateway: JSON-schema output, budgeted, one usage row.
+    body = scripted_llm.requests[0]["body"]
+    assert body["response_format"]["type"] == "json_schema"
+    assert "button: Send" in body["messages"][-1]["content"] and "#submit" in body["messages"][-1]["content"]
+    assert await llm_gateway.used_today() == 940
+    purposes = await pool.fetch("SELECT metadata->>'purpose' AS p FROM agent_metrics WHERE metric_type = 'token_usage'")
+    assert [r["p"] for r in purposes] == ["tier 2 stagehand"]
+    # Our healer can take over next time: the healed selector's fingerprint is stored.
+    assert await pool.fetchval("SELECT 1 FROM element_fingerprints WHERE selector = '#send-now'")
+    assert stagehand_browsers() == []  # Stagehand's Chromium is closed, not left running
+
+
+@pytest.mark.slow
+@needs_chromium
+async def test_a_refused_stagehand_key_falls_back_to_our_healer(
+    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+) -> None:
+    """With STAGEHAND_API_KEY set, auto picks Stagehand; when it cannot start, the tier says why and ours heals.
+
+    An unreachable Browserbase is the same path with another reason (test_stagehand_session.py).
+    """
+    from engine.stagehand_session import StagehandSettings
+    from tests.helpers.browserbase_api import RefusingBrowserbase
+
+    local_site.pages["/"] = form_page("submit")
+    code = BROWSER_TEST.format(url=local_site.url("/"))
+    recorded = await ExecutionEngine(pool, python=sys.executable).execute(ExecuteRequest(code, strategy="tier1_only"))
+    assert recorded.status == "success"  # our healer's fingerprints come from this passing run
+    local_site.pages["/"] = form_page("send-button")  # renamed: our healer can follow it
+    refusing = RefusingBrowserbase()
+    try:
+        engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway,
+                                 stagehand=StagehandSettings(api_key="bb_wrong_key", api_url=refusing.url))
+        result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
+    finally:
+        refusing.stop()
+    assert [(a["tier"], a["status"], a.get("backend")) for a in result.attempts] == [
+        (1, "failed", None), (2, "error", "stagehand"), (2, "success", "ours")], result.attempts
+    assert result.attempts[1]["reason"] == (
+        f"Stagehand: Browserbase at {refusing.url} refused STAGEHAND_API_KEY (HTTP 401): check the key, or unset "
+        "it to run Stagehand on this machine's Chromium; falling back to our own healer")
+    assert result.status == "success" and 'page.click("#send-button")' in result.healed_code
+    assert set(refusing.keys) == {"bb_wrong_key"}  # the Stagehand key, and only to Browserbase
+    assert scripted_llm.requests == []  # no model call was spent on a Stagehand that never started
+    assert stagehand_browsers() == []
