@@ -217,12 +217,21 @@ async def _services_status(config: Config) -> int:
         print(f"sandbox: UNAVAILABLE: {sandbox.detail}; repository code is refused unless "
               "execution_settings.allow_unisolated is on (Settings)")
     print(f"vectors: {await _vectors_line(config)}")
+    print(f"stagehand: {_stagehand_line(config)}")
     hints = manager.connect_hints()
     if hints:
         print("connect by hand (only this user can; the passwords are in the data dir's secrets/ folder):")
         for hint in hints:
             print(f"  {hint}")
     return 0
+
+
+def _stagehand_line(config: Config) -> str:
+    """Where Stagehand's browser would run, and when it is used (execution_settings.browser_backend)."""
+    where = config.stagehand.where
+    if config.stagehand_api_key:
+        return f"{where}, STAGEHAND_API_KEY set: heals browser tests unless Settings' browser backend is 'ours'"
+    return f"{where} (STAGEHAND_API_KEY unset): used when Settings' browser backend is 'stagehand'"
 
 
 async def _vectors_line(config: Config) -> str:

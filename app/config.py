@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET
 from app.errors import ConfigError
+from engine.stagehand_session import StagehandSettings
 from app.paths import default_data_dir
 
 _EXPECTS: dict[str, str] = {
@@ -44,6 +45,7 @@ _EXPECTS: dict[str, str] = {
     "aiwebtest_data_dir": "a folder path",
     "aiwebtest_api_port": "a TCP port from 0 (any free port) to 65535",
     "phase2_api_url": "an http(s) URL of a Phase 2 API, e.g. http://127.0.0.1:8000",
+    "stagehand_api_url": "an http(s) URL of the Browserbase API, e.g. https://api.browserbase.com",
     "llm_profile": "hosted or local",
     "llm_first_token_timeout_s": "seconds from 1 to 3600",
     "llm_stall_timeout_s": "seconds from 1 to 3600",
@@ -84,7 +86,10 @@ class Config(BaseSettings):
     llm_max_retries: int | None = Field(None, ge=0, le=10)
     llm_max_tokens: int | None = Field(None, ge=16, le=65_536)
     postgres_url: str | None = None
+    # Stagehand's browser (engine/stagehand_session.py): with a key, Browserbase's hosted one (their API
+    # at STAGEHAND_API_URL if set); without, this machine's Chromium. Either way our model answers.
     stagehand_api_key: SecretStr | None = None
+    stagehand_api_url: str | None = None
     aiwebtest_data_dir: Path | None = None
     aiwebtest_api_port: int = Field(8000, ge=0, le=65535)  # 0: any free port
     # Evolution calls Phase 2 over HTTP at this URL; unset: in-process.
@@ -98,6 +103,7 @@ class Config(BaseSettings):
 
     @field_validator(
         "redis_streams_url", "vector_db_url", "llm_base_url", "postgres_url", "agents_enabled", "phase2_api_url",
+        "stagehand_api_url",
         "llm_profile", "llm_first_token_timeout_s", "llm_stall_timeout_s", "llm_max_retries", "llm_max_tokens",
         mode="before",
     )
@@ -140,7 +146,7 @@ class Config(BaseSettings):
             return []
         return self.aiwebtest_agents.split(",")
 
-    @field_validator("llm_base_url", "vector_db_url", "phase2_api_url")
+    @field_validator("llm_base_url", "vector_db_url", "phase2_api_url", "stagehand_api_url")
     @classmethod
     def _http_scheme(cls, value: str | None) -> str | None:
         checked = _check_scheme(value, ("http", "https"))
@@ -167,6 +173,12 @@ class Config(BaseSettings):
                   "llm_stall_timeout_s": self.llm_stall_timeout_s, "llm_max_retries": self.llm_max_retries,
                   "llm_max_tokens": self.llm_max_tokens}
         return {k: str(v) for k, v in values.items() if v is not None}
+
+    @property
+    def stagehand(self) -> StagehandSettings:
+        """Where Stagehand's browser runs, for the engine (which uses it when browser_backend picks it)."""
+        key = self.stagehand_api_key.get_secret_value() if self.stagehand_api_key else None
+        return StagehandSettings(api_key=key or None, api_url=self.stagehand_api_url)
 
     @property
     def agents_killed(self) -> bool:

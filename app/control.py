@@ -321,6 +321,20 @@ class ControlCenter:
             raise ConfigError(f"execution_settings.{field}: {err['msg']} (got {err.get('input')!r})") from None
         return (await settings_store.update(self._pool, change)).model_dump()
 
+    def browser_backend_note(self, choice: str) -> str:
+        """What a browser_backend choice comes to here: who heals browser tests and where Stagehand runs."""
+        stagehand = self.core.config.stagehand
+        if choice == "auto":
+            choice = "stagehand" if stagehand.api_key else "ours"
+            lead = "Auto: STAGEHAND_API_KEY is set, so " if stagehand.api_key else "Auto: STAGEHAND_API_KEY is unset, so "
+        else:
+            lead = ""
+        if choice == "ours":
+            return lead + ("our own healer (element fingerprints from the last passing run) and our own agent "
+                           "heal and carry out browser tests.")
+        return lead + (f"Stagehand heals and carries out browser tests on {stagehand.where}, with your model "
+                       "and budget; if it cannot start, our own healer and agent take over.")
+
     async def system_config(self) -> dict[str, str]:
         return await system_config.get_all(self._pool)
 

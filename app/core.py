@@ -94,7 +94,8 @@ class AppCore:
             stored_url = await system_config.get(self.pool, "llm_base_url")
             # One gateway for the engine's tiers 2 and 3 and for the agents (issue 16); the keyring may block.
             gateway = await asyncio.to_thread(build_gateway, self.config, self.pool, self.redis, stored_url)
-            self.engine = ExecutionEngine(self.pool, llm=gateway, envs=RepoEnvironments(self.config.data_dir / "envs"))
+            self.engine = ExecutionEngine(self.pool, llm=gateway, envs=RepoEnvironments(self.config.data_dir / "envs"),
+                                          stagehand=self.config.stagehand)
             services = build_services(self.config, self.pool, self.redis, self.engine, gateway)
             self.generation = GenerationService(self.pool, self.config, services)
             if self.agent_types:

@@ -86,6 +86,7 @@ async def test_settings_get_and_put(test_client: httpx.AsyncClient) -> None:
         ({"timeout_seconds": 0}, "timeout_seconds"),
         ({"fallback_strategy": "yolo"}, "fallback_strategy"),
         ({"heal_match_threshold": 2}, "heal_match_threshold"),
+        ({"browser_backend": "selenium"}, "browser_backend"),
         ({"colour": "blue"}, "colour"),
     ]:
         response = await test_client.put("/api/v1/settings", json=bad)

@@ -62,6 +62,8 @@ def test_migrate_twice_then_status(data_dir: Path) -> None:
     lines = status.stdout.splitlines()
     assert lines[1].startswith("postgres ") and "stopped" in lines[1]
     assert lines[2].startswith("redis ") and "stopped" in lines[2]
+    assert "stagehand: Chromium at /usr/bin/chromium (STAGEHAND_API_KEY unset): used when Settings' browser " \
+           "backend is 'stagehand'" in lines
     assert server_processes(data_dir) == []
 
 

@@ -179,10 +179,17 @@ async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_co
         panel.prices.item(row, 0).setText("qwen2.5-coder-local")
         panel.prices.cellWidget(row, 2).setValue(0.5)
         panel.timeout.setValue(45)
+        # The browser backend: what auto comes to here is said, and a choice is stored (issue 15).
+        assert panel.backend.currentData() == "auto"
+        assert panel.backend_note.text().startswith("Auto: STAGEHAND_API_KEY is unset, so our own healer")
+        panel.backend.setCurrentIndex(panel.backend.findData("stagehand"))
+        assert "Stagehand heals and carries out browser tests on Chromium at /usr/bin/chromium" in \
+            panel.backend_note.text()
         saved = SignalCatcher(panel.saved)
         qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
         await saved.wait()
-        assert (await control.execution_settings())["timeout_seconds"] == 45
+        stored = await control.execution_settings()
+        assert stored["timeout_seconds"] == 45 and stored["browser_backend"] == "stagehand"
         prices = await control.prices()
         assert (prices["qwen2.5-coder-local"].input_per_mtok, prices["qwen2.5-coder-local"].output_per_mtok) == (0, 0.5)
         assert (await control.system_config())["rollout_salt"] == panel.salt.text()

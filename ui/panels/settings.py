@@ -85,6 +85,20 @@ class SettingsPanel(QWidget):
         self.heal.setDecimals(2)
         self.heal.setToolTip("How alike a healed element must be to the original (0-1)")
         form.addRow("Heal match threshold:", self.heal)
+        self.backend = QComboBox()
+        self.backend.setObjectName("browser-backend")
+        for label, value in (("Auto", "auto"), ("Our own healer and agent", "ours"), ("Stagehand", "stagehand")):
+            self.backend.addItem(label, value)
+        self.backend.setToolTip("Who heals a browser test whose selector broke (tier 2) and carries out its "
+                                "intent (tier 3)")
+        form.addRow("Browser backend:", self.backend)
+        self.backend_note = QLabel("")
+        self.backend_note.setObjectName("browser-backend-note")
+        self.backend_note.setWordWrap(True)
+        self.backend_note.setStyleSheet("color: palette(mid);")
+        form.addRow("", self.backend_note)
+        self.backend.currentIndexChanged.connect(
+            lambda _i: self.backend_note.setText(self.control.browser_backend_note(self.backend.currentData())))
         self.unisolated = QCheckBox("Run code without the sandbox (unsafe)")
         self.unisolated.setToolTip("Where the sandbox (bubblewrap) is missing, run the repository's code anyway: "
                                    "it could then read your files and secrets")
@@ -168,6 +182,8 @@ class SettingsPanel(QWidget):
         self.retries.setValue(e["max_retries"])
         self.heal.setValue(e["heal_match_threshold"])
         self.unisolated.setChecked(e["allow_unisolated"])
+        self.backend.setCurrentIndex(max(self.backend.findData(e.get("browser_backend", "auto")), 0))
+        self.backend_note.setText(self.control.browser_backend_note(self.backend.currentData()))
         self.prices.setRowCount(0)
         for model, (inp, out) in sorted(self.stored_prices.items()):
             self._price_row(model, inp, out)
@@ -210,7 +226,8 @@ class SettingsPanel(QWidget):
         """(execution_settings changes, system_config changes) against what is stored."""
         now = {"fallback_strategy": self.strategy.currentText(), "timeout_seconds": self.timeout.value(),
                "memory_limit_mb": self.memory.value(), "max_retries": self.retries.value(),
-               "heal_match_threshold": round(self.heal.value(), 2), "allow_unisolated": self.unisolated.isChecked()}
+               "heal_match_threshold": round(self.heal.value(), 2), "allow_unisolated": self.unisolated.isChecked(),
+               "browser_backend": self.backend.currentData()}
         exec_changes = {k: v for k, v in now.items() if v != self.stored_exec.get(k)}
         config_changes: dict[str, str] = {}
         if self.salt.text() != self.stored_config.get("rollout_salt", ""):
