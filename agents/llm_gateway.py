@@ -54,7 +54,7 @@ from agents.llm_limits import KEYS as LIMIT_KEYS
 from agents.llm_limits import CallLimits, limits_of
 from agents.prices import ModelPrice, with_defaults
 from app.errors import AppError
-from engine.model_port import ModelRefused, ModelReply, OnProgress, StreamProgress, ToolCall
+from engine.model_port import ModelRefused, ModelReply, OnProgress, Spent, StreamProgress, ToolCall
 
 log = logging.getLogger(__name__)
 
@@ -236,6 +236,7 @@ class LLMGateway:
         model = await self.model()
         mode = (await self._known_modes()).get(model)
         names = [t["function"]["name"] for t in tools]
+        reply: ModelReply | None = None
         if mode != "json":
             try:
                 reply = await self.chat(messages, agent_id=agent_id, task_id=task_id, purpose=purpose, tools=tools,
@@ -256,14 +257,21 @@ class LLMGateway:
                                   "json", calls, {"role": "assistant", "content": reply.text})
             if reply is not None and mode == "tools":
                 return reply  # a model known to call tools chose to answer in words
-        reply = await self.chat(_json_messages(messages, tools), agent_id=agent_id, task_id=task_id,
-                                purpose=purpose, max_tokens=max_tokens, response_format=_action_format(tools))
+        first = reply  # an answer in words (or none): spent, and not used
+        try:
+            reply = await self.chat(_json_messages(messages, tools), agent_id=agent_id, task_id=task_id,
+                                    purpose=purpose, max_tokens=max_tokens, response_format=_action_format(tools))
+        except ModelRefused as exc:
+            exc.spent = _spent(first)  # the JSON call failed (over budget, server error): the first was paid
+            raise
         calls = _calls_in_text(reply.text, names)
         if not calls:
             cut = (f" (cut off at the answer limit of {reply.completion_tokens:,} tokens: raise llm_max_tokens)"
                    if reply.truncated else "")
-            raise LLMUnavailable(f"The model {model} answered neither a tool call nor the JSON action it was asked "
-                                 f"for{cut}: {reply.text[:200]!r}")
+            refused = LLMUnavailable(f"The model {model} answered neither a tool call nor the JSON action it was "
+                                     f"asked for{cut}: {reply.text[:200]!r}")
+            refused.spent = _spent(reply, first)
+            raise refused
         if mode is None:
             await self._remember_mode(model, "json")
         log.info("model %s: action by JSON output", model)
@@ -587,3 +595,10 @@ def _calls_in_text(text: str, names: list[str]) -> tuple[ToolCall, ...]:
         if name in names and isinstance(args, dict):
             calls.append(ToolCall(f"json-{int(time.time() * 1000)}-{n}", name, args))
     return tuple(calls)
+
+
+def _spent(*replies: ModelReply | None) -> Spent:
+    answered = [r for r in replies if r is not None]
+    costs = [r.cost_usd for r in answered]
+    return Spent(sum(r.prompt_tokens for r in answered), sum(r.completion_tokens for r in answered),
+                 None if any(c is None for c in costs) else sum(c for c in costs if c is not None))

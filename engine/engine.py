@@ -222,12 +222,13 @@ class ExecutionEngine:
         if browser:
             known = await store.fingerprints_for(self.pool, names)
             if not known:
-                await self._note(execution, 2, "skipped", "no fingerprints from an earlier passing run to heal from")
+                await self._note(execution, 2, "skipped", "no fingerprints from an earlier passing run to heal from",
+                                 backend="ours")
                 return False
             healing = await run_pytest(_with(base, heal_mode="heal", known_fingerprints=known))
             heals = [h for h in healing.heals if h.get("healed")]
             if not (healing.passed and heals):
-                await self._attempt(execution, 2, healing, heals=healing.heals)
+                await self._attempt(execution, 2, healing, heals=healing.heals, backend="ours")
                 self._fail(execution, healing)
                 return False
             # Keep the heal only if the healed source passes on its own.

@@ -69,11 +69,23 @@ class ModelReply:
         return self.prompt_tokens + self.completion_tokens
 
 
+@dataclass(frozen=True)
+class Spent:
+    """Tokens that answers cost although the call failed (an action that was neither a tool call nor JSON)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0
+
+
 class ModelRefused(Exception):
     """The call was not made or not answered: over budget, no endpoint, time-out, errors after retries.
 
-    The message is a full sentence for a person; a tier records it as its outcome.
+    The message is a full sentence for a person; a tier records it as its outcome. ``spent`` is
+    what answers that came back unusable cost, so a failed tier still says what it spent.
     """
+
+    spent: Spent = Spent()
 
 
 class ModelCaller(Protocol):

@@ -147,8 +147,14 @@ class Tier3Agent:
             {"role": "user", "content": "Carry out these tests:\n" + json.dumps(intent, indent=2)},
         ]
         for _ in range(self.max_turns):
-            reply = await self.llm.act(messages, tools, agent_id="phase2", task_id=self._task, purpose="tier 3",
-                                       max_tokens=512)
+            try:
+                reply = await self.llm.act(messages, tools, agent_id="phase2", task_id=self._task,
+                                           purpose="tier 3", max_tokens=512)
+            except ModelRefused as exc:  # answers that came back unusable were still paid for
+                result.prompt_tokens += exc.spent.prompt_tokens
+                result.completion_tokens += exc.spent.completion_tokens
+                result.add_cost(exc.spent.cost_usd)
+                raise
             result.prompt_tokens += reply.prompt_tokens
             result.completion_tokens += reply.completion_tokens
             result.add_cost(reply.cost_usd)

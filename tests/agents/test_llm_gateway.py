@@ -202,6 +202,35 @@ async def test_a_model_without_tool_calls_acts_through_json_output_found_once(
     assert g.tool_result(first, first.calls[0], {"ok": True})["role"] == "user"
 
 
+async def test_an_unusable_action_says_so_and_keeps_what_its_answers_cost(pool, redis_client, scripted_llm) -> None:
+    """A noise model under llama.cpp answered words, then cut-off JSON; the tier said it spent nothing."""
+    await redis_client.flushdb()
+    await system_config.set_value(pool, "llm_model", "small-local")
+    scripted_llm.script = [
+        {"content": "Let me think about the page.", "usage": (400, 9)},
+        {"content": '{"tool": "goto", "args": {"url": "+ locus', "usage": (450, 512), "finish": "length"},
+    ]
+    g = gateway(pool, redis_client, scripted_llm)
+    with pytest.raises(LLMUnavailable, match="answered neither a tool call nor the JSON action it was asked for "
+                                             r"\(cut off at the answer limit of 512 tokens") as caught:
+        await g.act(ASK, TOOLS, agent_id="phase2", purpose="tier 3")
+    await g.close()
+    assert (caught.value.spent.prompt_tokens, caught.value.spent.completion_tokens) == (850, 521)
+    assert caught.value.spent.cost_usd is None  # small-local has no price: unknown, not $0
+    assert await g.used_today() == 850 + 521
+
+    # The same when the JSON call itself fails (llama.cpp answered 500 "does not match the expected format").
+    scripted_llm.script = [{"content": "Let me think.", "usage": (400, 9)}, {"status": 500}, {"status": 500},
+                           {"status": 500}, {"status": 500}]
+    await system_config.set_value(pool, "llm_model", "another-small-local")
+    await system_config.set_value(pool, "llm_max_retries", "0")
+    g = gateway(pool, redis_client, scripted_llm)
+    with pytest.raises(LLMUnavailable) as caught:
+        await g.act(ASK, TOOLS, agent_id="phase2", purpose="tier 3")
+    await g.close()
+    assert (caught.value.spent.prompt_tokens, caught.value.spent.completion_tokens) == (400, 9)
+
+
 async def test_a_model_that_calls_tools_keeps_tool_calls(pool, redis_client, scripted_llm) -> None:
     await redis_client.flushdb()
     scripted_llm.script = [{"tool_calls": [("read", {"selector": "body"})]}]

@@ -295,7 +295,7 @@ async def test_tier3_with_stagehand_acts_in_words(
     code = BROWSER_TEST.format(url=url)
     result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2_to_tier3"))
     assert [(a["tier"], a["status"], a.get("backend")) for a in result.attempts] == [
-        (1, "failed", None), (2, "failed", "stagehand"), (2, "skipped", None), (3, "success", "stagehand")]
+        (1, "failed", None), (2, "failed", "stagehand"), (2, "skipped", "ours"), (3, "success", "stagehand")]
     assert result.status == "success" and result.tier_reached == 3
     tier3 = result.attempts[-1]
     steps = [(s["tool"], s.get("result", {}).get("ok")) for s in tier3["steps"]]
