@@ -57,23 +57,31 @@ class BrokenSelector:
 
     @classmethod
     def from_report(cls, entry: dict[str, Any]) -> BrokenSelector:
-        return cls(test=str(entry.get("test", "")), selector=str(entry["selector"]),
-                   method=str(entry.get("method", "")), url=str(entry.get("url", "")),
-                   before=tuple(entry.get("before") or ()))
+        before = entry.get("before")
+        steps = tuple(s for s in before if isinstance(s, dict))[-10:] if isinstance(before, list) else ()
+        return cls(test=str(entry.get("test", ""))[:200], selector=str(entry["selector"])[:1000],
+                   method=str(entry.get("method", ""))[:40], url=str(entry.get("url", "")), before=steps)
 
 
-def worth_healing(broken: list[dict[str, Any]], failures: str) -> list[BrokenSelector]:
+def worth_healing(broken: list[Any], failures: str, limit: int = 5) -> list[BrokenSelector]:
     """The broken selectors behind the failure: those its message names, else all of them.
 
     A selector can match nothing for a moment and then appear (a late
     render); the failing step's Playwright message names the one that mattered.
+
+    The report comes out of the sandbox, so it is the tested code's word:
+    only http(s) pages are opened. Stagehand's browser runs in our process,
+    and a ``file://`` URL would put our own files in the prompt.
     """
     seen: dict[str, BrokenSelector] = {}
     for entry in broken:
-        if entry.get("selector") and entry.get("url", "").startswith(("http://", "https://", "file://")):
+        if not isinstance(entry, dict) or not isinstance(entry.get("selector"), str):
+            continue
+        url = entry.get("url")
+        if entry["selector"] and isinstance(url, str) and url.startswith(("http://", "https://")):
             seen.setdefault(entry["selector"], BrokenSelector.from_report(entry))
     named = [b for s, b in seen.items() if s in failures]
-    return named or list(seen.values())
+    return (named or list(seen.values()))[:limit]  # one model call each: a bounded number per round
 
 
 def instruction_for(broken: BrokenSelector, intent: dict[str, str] | None) -> str:

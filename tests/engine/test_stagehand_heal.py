@@ -39,6 +39,9 @@ def test_the_selector_the_failure_names_is_healed_first() -> None:
         {"test": "test_a", "selector": ".spinner", "method": "is_visible", "url": "http://x/"},  # late render
         {"test": "test_a", "selector": "#submit", "method": "click", "url": "http://x/"},
         {"test": "test_a", "selector": "#nav", "method": "click", "url": "about:blank"},  # no page to open
+        # The report is the sandboxed code's word: our files must not reach Stagehand's prompt.
+        {"test": "test_a", "selector": "#x", "method": "click", "url": "file:///root/.local/share/aiwebtest/secrets/x"},
+        {"selector": ["not", "a", "string"], "url": "http://x/"}, "not even a dict",
     ]
     failure = 'TimeoutError: Page.click: Timeout 3000ms exceeded.\n  - waiting for locator("#submit")'
     assert [b.selector for b in worth_healing(broken, failure)] == ["#submit"]
