@@ -14,6 +14,9 @@ report with it. While it runs:
   search-based strategy (Pynguin, no model);
 * an HTTP client calls the API (with its token) every second: agents,
   dashboard, settings, health, the Prometheus scrape, and a Phase 2 execute every tenth call;
+  with ``--browser-every N``, every Nth call is a browser test whose button moved, healed by
+  Stagehand (``browser_backend = stagehand``) on a local page, the scripted model answering;
+  each minute counts the Stagehand Chromiums still running (none should outlive its heal);
 * a 5 ms QTimer measures how late the loop serves it (lag).
 
 Each minute the child prints one JSON line (RSS, None's refcount, lag
@@ -50,7 +53,8 @@ def _quantiles(samples: list[float]) -> dict[str, float]:
     return {"p50": round(q[49], 2), "p99": round(q[98], 2), "max": round(max(samples), 2)}
 
 
-async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0) -> int:
+async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0,
+                 browser_every: int = 0) -> int:
     import tracemalloc
 
     import httpx
@@ -62,11 +66,26 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     from app.core import AppCore
     from app.generation import GenerateRequest
     from tests.helpers.calc_suites import MODEL_REPLY
-    from tests.helpers.llm_server import ScriptedLLM
+    from tests.helpers.llm_server import ScriptedLLM, stagehand_pick
+    from tests.helpers.web import LocalSite, moved_form_page
     from ui.async_bridge import AsyncRunner
     from ui.main_window import MainWindow
 
-    llm = ScriptedLLM(default={"content": MODEL_REPLY}).start()
+    pick = stagehand_pick("button: Send")
+
+    def answer(request: dict) -> str:  # Stagehand asks for JSON of a named schema; generation for code
+        return pick(request) if (request.get("response_format") or {}).get("type") == "json_schema" else MODEL_REPLY
+
+    llm = ScriptedLLM(default={"reply": answer}).start()
+    site = LocalSite()
+    site.pages["/"] = moved_form_page()
+    browser_test = (
+        "def test_send(page):\n"
+        "    \"\"\"Fill in the address, press Send, see the confirmation.\"\"\"\n"
+        f"    page.goto({site.url('/')!r})\n"
+        "    page.fill('input[name=email]', 'qa@example.com')\n"
+        "    page.click('#submit')\n"
+        "    assert page.inner_text('#result') == 'Sent!'\n")
     data = Path(tempfile.mkdtemp(prefix="awt-soak-"))
     repo = data / "repo"
     shutil.copytree(ROOT / "resources" / "sample_repo", repo)
@@ -75,6 +94,10 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     core = AppCore(config)
     await core.start()
     assert core.api is not None and core.generation is not None
+    if browser_every:
+        from engine import settings_store
+
+        await settings_store.update(core.pool, settings_store.SettingsUpdate(browser_backend="stagehand"))
     window = MainWindow()
     runner = AsyncRunner(window)
     window.install_panels(ControlCenter(core), runner)
@@ -95,7 +118,8 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     timer.setInterval(TICK_MS)
     timer.timeout.connect(tick)
     timer.start()
-    counts = {"completed": 0, "failed": 0, "http_ok": 0, "http_bad": 0, "submitted": 0}
+    counts = {"completed": 0, "failed": 0, "http_ok": 0, "http_bad": 0, "submitted": 0, "healed": 0,
+              "not_healed": 0}
     failures: list[str] = []
     stop = asyncio.Event()
 
@@ -124,7 +148,17 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
             while not stop.is_set():
                 n += 1
                 try:
-                    if n % 10 == 0:
+                    if browser_every and n % browser_every == 0:
+                        response = await client.post("/api/v1/execute", json={
+                            "test_code": browser_test, "execution_strategy": "tier1_to_tier2"})
+                        body = response.json() if response.status_code == 200 else {}
+                        healed = body.get("status") == "success" and any(
+                            a.get("backend") == "stagehand" and a.get("status") == "success"
+                            for a in body.get("attempts", []))
+                        counts["healed" if healed else "not_healed"] += 1
+                        if not healed:
+                            failures.append(f"browser: {str(body.get('error') or response.text)[:200]}")
+                    elif n % 10 == 0:
                         response = await client.post("/api/v1/execute", json={
                             "test_code": "def test_ok():\n    assert 1 + 1 == 2\n", "execution_strategy": "tier1_only"})
                     else:
@@ -183,6 +217,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
                 "minute": minute, "rss_mb": round(proc.memory_info().rss / 2**20, 1),
                 "rss_with_children_mb": round(rss / 2**20, 1), "none_refcount": sys.getrefcount(None),
                 "lag_ms": _quantiles(window_lags), "ticks": len(window_lags), **counts,
+                "stagehand_chromiums": _stagehand_chromiums(),
                 "last_failure": failures[-1] if failures else None,
             }), flush=True)
             if trace and minute == 2:
@@ -204,22 +239,32 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
         window.close()
         await core.shutdown()
         llm.stop()
+        site.stop()
     return 0
 
 
-def _run_child(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0) -> int:
+def _stagehand_chromiums() -> int:
+    """Stagehand's browsers running now: one profile dir (stagehand-chrome-*) per browser, many processes each."""
+    import re
+
+    found = subprocess.run(["pgrep", "-af", "stagehand-chrome"], capture_output=True, text=True).stdout
+    return len(set(re.findall(r"--user-data-dir=(\S*stagehand-chrome\S*)", found)))
+
+
+def _run_child(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0,
+               browser_every: int = 0) -> int:
     import qasync
 
     from ui.gui_app import qt_application
 
     qt_application()
-    return qasync.run(_child(minutes, in_flight, trace, fault_every_min))
+    return qasync.run(_child(minutes, in_flight, trace, fault_every_min, browser_every))
 
 
-def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0) -> int:
+def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0, browser_every: int = 0) -> int:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     cmd = [sys.executable, __file__, "--child", "--minutes", str(minutes), "--in-flight", str(in_flight),
-           "--fault-every-min", str(fault_every_min)]
+           "--fault-every-min", str(fault_every_min), "--browser-every", str(browser_every)]
     if trace:
         cmd.append("--trace")
     print(f"soak: {minutes:g} min, {in_flight} generation(s) in flight, panels refreshing every 1 s", flush=True)
@@ -234,7 +279,8 @@ def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float 
             print(f"  min {row['minute']:>3}: rss {row['rss_mb']:7.1f} MB  lag p50 {row['lag_ms']['p50']:6.2f} "
                   f"p99 {row['lag_ms']['p99']:7.2f} max {row['lag_ms']['max']:8.1f} ms  done {row['completed']:>4} "
                   f"failed {row['failed']:>3}  http ok {row['http_ok']:>5} bad {row['http_bad']:>3}  "
-                  f"None {row['none_refcount']}", flush=True)
+                  f"None {row['none_refcount']}  healed {row['healed']}/{row['healed'] + row['not_healed']} "
+                  f"stagehand chromiums {row['stagehand_chromiums']}", flush=True)
         else:
             print("  child: " + line, flush=True)
     code = proc.wait()
@@ -270,8 +316,10 @@ if __name__ == "__main__":
                         help="tracemalloc: print each minute where memory grew since minute 2 (slower)")
     parser.add_argument("--fault-every-min", type=float, default=0,
                         help="kill a store this often (Redis -9, PostgreSQL -9, pg_ctl restart, in turn); 0: never")
+    parser.add_argument("--browser-every", type=int, default=0,
+                        help="every Nth API call is a browser test healed by Stagehand; 0: none")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        sys.exit(_run_child(args.minutes, args.in_flight, args.trace, args.fault_every_min))
-    sys.exit(_parent(args.minutes, args.in_flight, args.trace, args.fault_every_min))
+        sys.exit(_run_child(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every))
+    sys.exit(_parent(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every))
