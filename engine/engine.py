@@ -171,6 +171,10 @@ class ExecutionEngine:
                              backend="stagehand")
             return False
         code, run, heals = base.test_code, first, []
+        if not worth_healing(first.broken, _failure_text(first)):  # no browser is started for nothing
+            await self._note(execution, 2, "failed", "Stagehand: no selector of this test matched nothing, so there "
+                             "is nothing for it to heal" + fallback, backend="stagehand")
+            return False
         intents = {i["name"]: i for i in intent_of(code)}
         session = StagehandSession(self.stagehand, self.llm, purpose="tier 2 stagehand",
                                    task_id=f"execution:{execution.id}")
@@ -200,8 +204,7 @@ class ExecutionEngine:
             return False
         usage = session.usage.as_json()
         if run is first:  # nothing was healed, so nothing was run again
-            reason = ("no selector of this test matched nothing, so there is nothing for Stagehand to heal"
-                      if not heals else "; ".join(f"{h['selector']}: {h.get('reason', 'not found')}" for h in heals))
+            reason = "; ".join(f"{h['selector']}: {h.get('reason', 'not found')}" for h in heals)
             await self._note(execution, 2, "failed", f"Stagehand: {reason}{fallback}", backend="stagehand",
                              heals=heals, token_usage=usage)
             return False
