@@ -198,7 +198,8 @@ class ExecutionEngine:
                              heals=heals, token_usage=session.usage.as_json())
             return False
         except Exception as exc:  # noqa: BLE001 - Stagehand failing mid-way is a tier outcome
-            reason = session.refused or f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+            reason = session.refused or session.take_error() or \
+                f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"
             await self._note(execution, 2, "error", f"Stagehand failed: {reason}{fallback}", backend="stagehand",
                              heals=heals, token_usage=session.usage.as_json())
             return False

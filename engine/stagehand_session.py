@@ -87,6 +87,8 @@ class StagehandSession:
         self.task_id = task_id
         self.usage = StagehandUsage()
         self.refused: ModelRefused | None = None  # the gateway's refusal, kept for the tier's reason
+        # Stagehand reports a failed callback as its own terse RPC error ("RPCError: ["): ours, in words.
+        self.callback_error: str | None = None
         self.stagehand: Any = None
         self._browser: Any = None
 
@@ -132,6 +134,19 @@ class StagehandSession:
 
     async def _generate(self, params: Any) -> dict[str, Any]:
         """Stagehand's model call, answered by the gateway."""
+        try:
+            return await self._answer(params)
+        except Exception as exc:
+            self.callback_error = str(exc) if isinstance(exc, (ModelRefused, ValueError)) else \
+                f"{type(exc).__name__}: {exc}"
+            raise
+
+    def take_error(self) -> str | None:
+        """The last callback failure, once: what to say instead of Stagehand's RPC error."""
+        error, self.callback_error = self.callback_error, None
+        return error
+
+    async def _answer(self, params: Any) -> dict[str, Any]:
         schema = getattr(params, "response_format", None)
         structured = getattr(schema, "type", None) == "json_schema"
         if getattr(params, "tools", None):

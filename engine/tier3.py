@@ -214,4 +214,5 @@ async def _run_stagehand_tool(session: StagehandSession, page: Any, name: str, a
     except Exception as exc:  # noqa: BLE001 - reported back to the model
         if session.refused is not None:  # the gateway refused Stagehand's own call: the tier stops
             raise session.refused from exc
-        return {"ok": False, "error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
+        said = session.take_error()
+        return {"ok": False, "error": said or f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:300]}"}

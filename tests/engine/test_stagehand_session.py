@@ -60,3 +60,21 @@ async def test_a_budget_refusal_inside_stagehand_is_kept_for_the_tier(
             await session.stagehand.observe("the Send button", page=page)
     assert session.refused is not None and "budget" in str(session.refused)
     assert scripted_llm.requests == [] and session.usage.calls == 0
+
+
+@needs_chromium
+async def test_an_answer_stagehand_cannot_use_is_said_in_words(
+    local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+) -> None:
+    """Stagehand reports a failed callback as "RPCError: ["; the tier says what the model answered."""
+    scripted_llm.script = [{"content": "I am sorry, I cannot see a button.", "usage": (700, 9)}]
+    local_site.pages["/"] = form_page("submit")
+    session = StagehandSession(StagehandSettings(), llm_gateway, purpose="test")
+    async with session:
+        page = await session.page()
+        await page.goto(local_site.url("/"))
+        with pytest.raises(Exception):  # noqa: B017 - Stagehand's RPC error type is its own
+            await session.stagehand.observe("the Send button", page=page)
+    assert session.take_error() == "the model's answer is not JSON: 'I am sorry, I cannot see a button.'"
+    assert session.take_error() is None  # said once
+    assert session.usage.as_json()["prompt"] == 700  # the unusable answer was still paid for
