@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # fixture annotations only
     import httpx
 
     from agents.base import Services
+    from agents.llm_gateway import LLMGateway
     from agents.generation.search import PynguinRunner
     from agents.generation.symbolic import CrossHairRunner
     from app.agents_host import AgentHost
@@ -230,6 +231,18 @@ async def llm_gateway(pool: asyncpg.Pool, redis_client: aioredis.Redis,
     gateway = LLMGateway(pool, redis_client, GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
     yield gateway
     await gateway.close()
+
+
+@pytest.fixture
+async def stagehand_engine(pool: asyncpg.Pool, llm_gateway: "LLMGateway") -> "ExecutionEngine":
+    """An engine on the scripted model with ``browser_backend = stagehand`` stored (issue 15)."""
+    import sys
+
+    from engine.engine import ExecutionEngine
+    from engine.settings_store import SettingsUpdate, update
+
+    await update(pool, SettingsUpdate(browser_backend="stagehand"))
+    return ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
 
 
 @pytest.fixture

@@ -277,10 +277,9 @@ async def test_tier3_works_with_a_model_that_makes_no_tool_calls(
 @pytest.mark.slow
 @needs_chromium
 async def test_tier3_with_stagehand_acts_in_words(
-    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+    local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway, stagehand_engine: ExecutionEngine
 ) -> None:
     """With Stagehand chosen, the agent says what to do and Stagehand finds the element (issue 15)."""
-    await settings_store.update(pool, SettingsUpdate(browser_backend="stagehand"))
     local_site.pages["/"] = moved_form_page()
     url = local_site.url("/")
     scripted_llm.script = [
@@ -291,9 +290,8 @@ async def test_tier3_with_stagehand_acts_in_words(
         {"tool_calls": [("assert_text", {"selector": "#result", "expected": "Sent!"})], "usage": (400, 20)},
         {"tool_calls": [("finish", {"passed": True, "summary": "sent"})], "usage": (420, 10)},
     ]
-    engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
     code = BROWSER_TEST.format(url=url)
-    result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2_to_tier3"))
+    result = await stagehand_engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2_to_tier3"))
     assert [(a["tier"], a["status"], a.get("backend")) for a in result.attempts] == [
         (1, "failed", None), (2, "failed", "stagehand"), (2, "skipped", "ours"), (3, "success", "stagehand")]
     assert result.status == "success" and result.tier_reached == 3

@@ -5,15 +5,13 @@ with its extension), the real gateway on the scripted model server over
 HTTP, real Postgres rows.
 """
 
-import subprocess
 import sys
 
 import asyncpg
+import psutil
 import pytest
 
-from engine import settings_store
 from engine.engine import ExecuteRequest, ExecutionEngine
-from engine.settings_store import SettingsUpdate
 from engine.stagehand_heal import BrokenSelector, instruction_for, worth_healing
 from tests.conftest import needs_chromium
 from tests.helpers.llm_server import ScriptedLLM, stagehand_pick
@@ -29,9 +27,17 @@ def test_send_contact_form(page):
 """
 
 
-def stagehand_browsers() -> list[str]:
-    found = subprocess.run(["pgrep", "-f", "stagehand-chrome"], capture_output=True, text=True).stdout
-    return found.split()
+def stagehand_browsers() -> list[int]:
+    """Stagehand's Chromium processes among ours (a soak on the same machine runs its own)."""
+    return [p.pid for p in psutil.Process().children(recursive=True)
+            if any("stagehand-chrome" in part for part in _cmdline(p))]
+
+
+def _cmdline(process: psutil.Process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:  # gone meanwhile
+        return []
 
 
 def test_the_selector_the_failure_names_is_healed_first() -> None:
@@ -57,16 +63,15 @@ def test_the_instruction_names_the_step_and_the_intent() -> None:
 @pytest.mark.slow
 @needs_chromium
 async def test_stagehand_heals_a_moved_button_with_no_earlier_run(
-    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway,
+    stagehand_engine: ExecutionEngine
 ) -> None:
     """Our own healer needs a fingerprint from a passing run; Stagehand reads the page and asks the model."""
-    await settings_store.update(pool, SettingsUpdate(browser_backend="stagehand"))
     local_site.pages["/"] = moved_form_page()
     code = BROWSER_TEST.format(url=local_site.url("/"))
     scripted_llm.script = [{"reply": stagehand_pick("button: Send"), "usage": (900, 40)}]
-    engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
 
-    result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
+    result = await stagehand_engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
 
     assert [(a["tier"], a["status"]) for a in result.attempts] == [(1, "failed"), (2, "success")], result.attempts
     assert result.status == "success" and result.tier_reached == 2
@@ -146,13 +151,11 @@ def test_x(page):
 @pytest.mark.slow
 @needs_chromium
 async def test_a_forged_report_opens_no_file_and_starts_no_browser(
-    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+    local_site: LocalSite, scripted_llm: ScriptedLLM, stagehand_engine: ExecutionEngine
 ) -> None:
     """A test that fails on its own assertion has nothing to heal, whatever it writes into the report."""
-    await settings_store.update(pool, SettingsUpdate(browser_backend="stagehand"))
     local_site.pages["/"] = form_page("submit")
-    engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway)
-    result = await engine.execute(ExecuteRequest(FORGING_TEST.format(url=local_site.url("/")),
+    result = await stagehand_engine.execute(ExecuteRequest(FORGING_TEST.format(url=local_site.url("/")),
                                                  strategy="tier1_to_tier2"))
     assert [(a["tier"], a["status"], a.get("backend")) for a in result.attempts] == [
         (1, "failed", None), (2, "failed", "stagehand"), (2, "skipped", "ours")]

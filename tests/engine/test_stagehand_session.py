@@ -12,6 +12,18 @@ from tests.helpers.llm_server import ScriptedLLM
 from tests.helpers.web import LocalSite, form_page
 
 
+async def observe_and_fail(llm_gateway, local_site: LocalSite) -> StagehandSession:
+    """One observe on the form page that must fail; the closed session, to read what it kept."""
+    local_site.pages["/"] = form_page("submit")
+    session = StagehandSession(StagehandSettings(), llm_gateway, purpose="test")
+    async with session:
+        page = await session.page()
+        await page.goto(local_site.url("/"))
+        with pytest.raises(Exception):  # noqa: B017 - Stagehand's RPC error type is its own
+            await session.stagehand.observe("the Send button", page=page)
+    return session
+
+
 @pytest.mark.parametrize("answer", [
     '{"elements": []}',
     '```json\n{"elements": []}\n```',  # fenced, as small models answer
@@ -51,13 +63,7 @@ async def test_a_budget_refusal_inside_stagehand_is_kept_for_the_tier(
     """Stagehand turns the callback's exception into its own error; the gateway's words are kept beside it."""
     await system_config.set_value(pool, "daily_token_budget", "10000")
     await llm_gateway.redis.incrby(budget_key(today()), 10_000)  # the day's budget is spent
-    local_site.pages["/"] = form_page("submit")
-    session = StagehandSession(StagehandSettings(), llm_gateway, purpose="test")
-    async with session:
-        page = await session.page()
-        await page.goto(local_site.url("/"))
-        with pytest.raises(Exception):  # noqa: B017 - Stagehand's RPC error type is its own
-            await session.stagehand.observe("the Send button", page=page)
+    session = await observe_and_fail(llm_gateway, local_site)
     assert session.refused is not None and "budget" in str(session.refused)
     assert scripted_llm.requests == [] and session.usage.calls == 0
 
@@ -68,13 +74,7 @@ async def test_an_answer_stagehand_cannot_use_is_said_in_words(
 ) -> None:
     """Stagehand reports a failed callback as "RPCError: ["; the tier says what the model answered."""
     scripted_llm.script = [{"content": "I am sorry, I cannot see a button.", "usage": (700, 9)}]
-    local_site.pages["/"] = form_page("submit")
-    session = StagehandSession(StagehandSettings(), llm_gateway, purpose="test")
-    async with session:
-        page = await session.page()
-        await page.goto(local_site.url("/"))
-        with pytest.raises(Exception):  # noqa: B017 - Stagehand's RPC error type is its own
-            await session.stagehand.observe("the Send button", page=page)
+    session = await observe_and_fail(llm_gateway, local_site)
     assert session.take_error() == "the model's answer is not JSON: 'I am sorry, I cannot see a button.'"
     assert session.take_error() is None  # said once
     assert session.usage.as_json()["prompt"] == 700  # the unusable answer was still paid for
