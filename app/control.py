@@ -332,6 +332,9 @@ class ControlCenter:
         if choice == "ours":
             return lead + ("our own healer (element fingerprints from the last passing run) and our own agent "
                            "heal and carry out browser tests.")
+        if self.core.engine is None or self.core.engine.llm is None:
+            return lead + ("Stagehand needs a model and none is configured (Settings dialog, Ctrl+,): until "
+                           "then our own healer and agent heal and carry out browser tests.")
         return lead + (f"Stagehand heals and carries out browser tests on {stagehand.where}, with your model "
                        "and budget; if it cannot start, our own healer and agent take over.")
 

@@ -207,6 +207,13 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
             window.panels[name].table.selectRow(0)
         await asyncio.sleep(0.4)
         window.grab().save(str(folder / f"{name.lower()}.png"))
+    # Stagehand chosen while no model is configured: the panel says who heals meanwhile (not saved).
+    settings = window.panels["Settings"]
+    window.select_panel("Settings")
+    settings.backend.setCurrentIndex(settings.backend.findData("stagehand"))
+    await asyncio.sleep(0.3)
+    window.grab().save(str(folder / "settings-stagehand-no-model.png"))
+    settings.load()
     dialog = _open_settings(window, control, runner)
     await asyncio.sleep(0.3)
     dialog.grab().save(str(folder / "settings-dialog.png"))

@@ -183,8 +183,7 @@ async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_co
         assert panel.backend.currentData() == "auto"
         assert panel.backend_note.text().startswith("Auto: STAGEHAND_API_KEY is unset, so our own healer")
         panel.backend.setCurrentIndex(panel.backend.findData("stagehand"))
-        assert "Stagehand heals and carries out browser tests on Chromium at /usr/bin/chromium" in \
-            panel.backend_note.text()
+        assert panel.backend_note.text().startswith("Stagehand needs a model and none is configured")
         saved = SignalCatcher(panel.saved)
         qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
         await saved.wait()
