@@ -167,11 +167,32 @@ class Tier3Agent:
                     result.steps.append({"tool": "finish", "args": call.args, "mode": reply.mode})
                     result.status = "success" if bool(call.args.get("passed")) else "failed"
                     result.message = str(call.args.get("summary", ""))
+                    if result.status == "success" and (broken := failed_check(result.steps)):
+                        result.status = "failed"
+                        result.message = f"the agent said the intent held, but {broken}"
                     return
                 outcome = await run(call.name, call.args)
                 result.steps.append({"tool": call.name, "args": call.args, "result": outcome, "mode": reply.mode})
                 messages.append(self.llm.tool_result(reply, call, outcome))
         result.status, result.message = "failed", f"no verdict after {self.max_turns} turns"
+
+
+def failed_check(steps: list[dict[str, Any]]) -> str | None:
+    """A check whose last try failed, in words; None if every check held in the end.
+
+    The model's ``finish(passed=true)`` is its word; the checks it ran are
+    evidence. A scripted model once finished "passed" right after its own
+    assert_text had failed on a blank page.
+    """
+    last: dict[tuple[str, str], bool] = {}
+    for step in steps:
+        if step.get("tool") == "assert_text":
+            args = step.get("args", {})
+            last[(str(args.get("selector")), str(args.get("expected")))] = bool(step.get("result", {}).get("ok"))
+    for (selector, expected), ok in last.items():
+        if not ok:
+            return f"its last check that {selector} shows {expected!r} failed"
+    return None
 
 
 async def _run_tool(page: Any, name: str, args: dict[str, Any]) -> dict[str, Any]:
