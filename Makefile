@@ -57,8 +57,11 @@ setup: $(STAMP) system
 run: setup
 	$(VENV)/bin/aiwebtest
 
+# Two pytest workers (pytest-xdist) on the 2 cores the suite must fit; TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+
 test: setup
-	QT_QPA_PLATFORM=offscreen .ci/pytest-run $(PY)
+	QT_QPA_PLATFORM=offscreen .ci/pytest-run $(PY) -n $(TEST_WORKERS)
 
 test-fast: setup
 	QT_QPA_PLATFORM=offscreen .ci/pytest-run $(PY) -m "not slow"
