@@ -13,14 +13,11 @@ nothing and says why (``Recall.problem``).
 
 from __future__ import annotations
 
-import logging
 import uuid
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
-
-log = logging.getLogger(__name__)
 
 _IDS = uuid.UUID("6f1c3a52-93d4-4b7e-9a51-6c2f0e7d9b10")  # Qdrant point ids are UUIDs: ours, derived
 
@@ -29,19 +26,6 @@ _IDS = uuid.UUID("6f1c3a52-93d4-4b7e-9a51-6c2f0e7d9b10")  # Qdrant point ids are
 class Hit:
     memory_id: str
     similarity: float
-
-
-class VectorStore(Protocol):
-    kind: str  # "pgvector" or "qdrant"
-    where: str  # for status lines: the URL, the path, or "PostgreSQL"
-
-    async def add(self, memory_id: str, vector: np.ndarray, payload: dict[str, Any]) -> None: ...
-
-    async def nearest(self, vector: np.ndarray, conversation_id: str | None, limit: int) -> list[Hit]: ...
-
-    async def ping(self) -> None: ...
-
-    async def close(self) -> None: ...
 
 
 def point_id(memory_id: str) -> str:

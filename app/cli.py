@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 import importlib
 import logging
 import signal
@@ -235,22 +234,22 @@ def _stagehand_line(config: Config) -> str:
 
 
 async def _vectors_line(config: Config) -> str:
-    """Where working memory's vectors live, and whether that store answers now."""
+    """Where working memory's vectors live, and whether that store answers now (the health view's probe)."""
     if not config.vector_db_url:
         return "pgvector in PostgreSQL (VECTOR_DB_URL unset)"
     from agents.vector_store import QdrantStore
+    from app.health import probe_vectors
 
     key = config.vector_db_api_key.get_secret_value() if config.vector_db_api_key else None
     store = QdrantStore(config.vector_db_url, api_key=key)
-    started = time.perf_counter()
     try:
-        await asyncio.wait_for(store.ping(), 5)
-        return f"Qdrant at {config.vector_db_url}: answers ({(time.perf_counter() - started) * 1000:.0f} ms)"
-    except Exception as exc:  # noqa: BLE001 - a status line, not a crash
-        return (f"Qdrant at {config.vector_db_url}: DOES NOT ANSWER ({type(exc).__name__}); generation goes on "
-                "without recall until it does")
+        found = await probe_vectors(store.where, store.ping(), 5)
     finally:
         await store.close()
+    if found.up:
+        return f"Qdrant at {store.where}: answers ({found.latency_ms:.0f} ms)"
+    return (f"Qdrant at {store.where}: DOES NOT ANSWER ({found.error}); generation goes on without recall "
+            "until it does")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET
 from app.errors import ConfigError
-from engine.stagehand_session import StagehandSettings
 from app.paths import default_data_dir
+from engine.stagehand_session import StagehandSettings
 
 _EXPECTS: dict[str, str] = {
     "agents_enabled": "true or false",

@@ -324,12 +324,9 @@ class ControlCenter:
     def browser_backend_note(self, choice: str) -> str:
         """What a browser_backend choice comes to here: who heals browser tests and where Stagehand runs."""
         stagehand = self.core.config.stagehand
-        if choice == "auto":
-            choice = "stagehand" if stagehand.api_key else "ours"
-            lead = "Auto: STAGEHAND_API_KEY is set, so " if stagehand.api_key else "Auto: STAGEHAND_API_KEY is unset, so "
-        else:
-            lead = ""
-        if choice == "ours":
+        lead = "" if choice != "auto" else \
+            f"Auto: STAGEHAND_API_KEY is {'set' if stagehand.api_key else 'unset'}, so "
+        if stagehand.backend_for(choice) == "ours":
             return lead + ("our own healer (element fingerprints from the last passing run) and our own agent "
                            "heal and carry out browser tests.")
         if self.core.engine is None or self.core.engine.llm is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
 import logging
 import time
 from collections.abc import Callable
@@ -96,6 +97,8 @@ class AppCore:
             gateway = await asyncio.to_thread(build_gateway, self.config, self.pool, self.redis, stored_url)
             self.engine = ExecutionEngine(self.pool, llm=gateway, envs=RepoEnvironments(self.config.data_dir / "envs"),
                                           stagehand=self.config.stagehand)
+            if self.config.vector_db_url:  # qdrant_client takes 0.7 s to import: not on the event loop
+                await asyncio.to_thread(importlib.import_module, "qdrant_client")
             services = build_services(self.config, self.pool, self.redis, self.engine, gateway)
             self.generation = GenerationService(self.pool, self.config, services)
             if self.agent_types:

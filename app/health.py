@@ -81,7 +81,7 @@ async def check(
         _timed("postgres", *postgres_where, postgres_probe(), timeout_s),
         _timed("redis", *redis_where, redis_client.ping(), timeout_s),
         asyncio.to_thread(isolation.probe),
-        _vectors(*vectors, timeout_s) if vectors is not None else no_vectors(),
+        probe_vectors(*vectors, timeout_s) if vectors is not None else no_vectors(),
     )
     if supervision:
         pg = replace(pg, supervision=supervision.get("postgres"))
@@ -89,7 +89,7 @@ async def check(
     return HealthReport(pg, rd, sandbox, allow_unisolated=bool(allowed and allowed[0]), vectors=vec)
 
 
-async def _vectors(where: str, probe: Awaitable[object], timeout_s: float) -> ServiceHealth:
+async def probe_vectors(where: str, probe: Awaitable[object], timeout_s: float) -> ServiceHealth:
     """Qdrant's client raises its own errors (and httpx's): any failure is "did not answer"."""
     start = time.perf_counter()
     try:

@@ -141,7 +141,7 @@ class ExecutionEngine:
             return self._succeed(execution, first)
         self._fail(execution, first)
 
-        stagehand = browser and self._backend(settings) == "stagehand"
+        stagehand = browser and self.stagehand.backend_for(settings.browser_backend) == "stagehand"
         # Tier 2: heal.
         if max_tier >= 2:
             if stagehand and await self._tier2_stagehand(execution, base, names, first):
@@ -153,11 +153,6 @@ class ExecutionEngine:
         # Tier 3: an agent carries out the intent.
         if max_tier >= 3:
             await self._tier3(execution, request.test_code, browser, stagehand)
-
-    def _backend(self, settings: settings_store.ExecutionSettings) -> str:
-        if settings.browser_backend == "auto":
-            return "stagehand" if self.stagehand.api_key else "ours"
-        return settings.browser_backend
 
     async def _tier2_stagehand(self, execution: Execution, base: RunSpec, names: list[str], first: RunResult) -> bool:
         """Stagehand finds what each broken selector meant; False: fall back to our own healer.

@@ -22,6 +22,7 @@ so the tier can record it and fall back to our own healer and agent.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -42,6 +43,12 @@ class StagehandSettings:
     api_key: str | None = field(default=None, repr=False)  # a Browserbase key: their hosted browser
     api_url: str | None = None  # their API's address; None: Browserbase's default
     chromium: str = "/usr/bin/chromium"
+
+    def backend_for(self, choice: str) -> str:
+        """``execution_settings.browser_backend`` resolved: auto is Stagehand when a key is set, else ours."""
+        if choice == "auto":
+            return "stagehand" if self.api_key else "ours"
+        return choice
 
     @property
     def where(self) -> str:
@@ -94,6 +101,8 @@ class StagehandSession:
 
     async def __aenter__(self) -> StagehandSession:
         try:
+            # 0.24 s of imports: in a thread, not on the event loop (the first heal of a soak stalled it).
+            await asyncio.to_thread(importlib.import_module, "stagehand")
             from stagehand import Stagehand, browserbase, local_browser
         except ImportError as exc:
             raise StagehandUnavailable(f"the stagehand package is not installed ({exc})") from exc
