@@ -54,7 +54,7 @@ from agents.llm_limits import KEYS as LIMIT_KEYS
 from agents.llm_limits import CallLimits, limits_of
 from agents.prices import ModelPrice, with_defaults
 from app.errors import AppError
-from engine.model_port import ModelRefused, ModelReply, OnProgress, Spent, StreamProgress, ToolCall
+from engine.model_port import ModelRefused, ModelReply, OnProgress, Spent, StreamProgress, Tally, ToolCall
 
 log = logging.getLogger(__name__)
 
@@ -598,7 +598,8 @@ def _calls_in_text(text: str, names: list[str]) -> tuple[ToolCall, ...]:
 
 
 def _spent(*replies: ModelReply | None) -> Spent:
-    answered = [r for r in replies if r is not None]
-    costs = [r.cost_usd for r in answered]
-    return Spent(sum(r.prompt_tokens for r in answered), sum(r.completion_tokens for r in answered),
-                 None if any(c is None for c in costs) else sum(c for c in costs if c is not None))
+    tally = Tally()
+    for reply in replies:
+        if reply is not None:
+            tally.add(reply)
+    return Spent(tally.prompt_tokens, tally.completion_tokens, tally.cost_usd)

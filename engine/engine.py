@@ -308,8 +308,7 @@ class ExecutionEngine:
         attempt = {
             "tier": 3, "status": result.status, "duration_s": round(result.duration_s, 3),
             "message": result.message, "steps": result.steps, "backend": result.backend,
-            "token_usage": {"prompt": result.prompt_tokens, "completion": result.completion_tokens,
-                            "cost_usd": result.cost_usd},
+            "token_usage": result.usage.as_json(),
         }
         execution.attempts.append(attempt)
         execution.tier_reached = 3

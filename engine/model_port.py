@@ -78,6 +78,24 @@ class Spent:
     cost_usd: float | None = 0.0
 
 
+@dataclass
+class Tally:
+    """The tokens and cost of several answers (a tier's, a Stagehand session's); cost None once one had no price."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0
+
+    def add(self, part: ModelReply | Spent | Tally) -> None:
+        self.prompt_tokens += part.prompt_tokens
+        self.completion_tokens += part.completion_tokens
+        self.cost_usd = None if part.cost_usd is None or self.cost_usd is None else self.cost_usd + part.cost_usd
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``token_usage`` of an attempt in the audit trail."""
+        return {"prompt": self.prompt_tokens, "completion": self.completion_tokens, "cost_usd": self.cost_usd}
+
+
 class ModelRefused(Exception):
     """The call was not made or not answered: over budget, no endpoint, time-out, errors after retries.
 

@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.model_port import ModelCaller, ModelRefused
+from engine.model_port import ModelCaller, ModelRefused, Tally
 
 # Chromium flags: no crash reporter writing into the user's home, no background traffic.
 _CHROMIUM_ARGS = ["--disable-breakpad", "--disable-gpu", "--disable-background-networking",
@@ -61,23 +61,6 @@ class StagehandUnavailable(Exception):
     """Stagehand could not start or went away; the message is a sentence for a person."""
 
 
-@dataclass
-class StagehandUsage:
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float | None = 0.0  # None once an answer had no price
-    calls: int = 0
-
-    def add(self, prompt: int, completion: int, cost: float | None) -> None:
-        self.prompt_tokens += prompt
-        self.completion_tokens += completion
-        self.cost_usd = None if cost is None or self.cost_usd is None else self.cost_usd + cost
-        self.calls += 1
-
-    def as_json(self) -> dict[str, Any]:
-        return {"prompt": self.prompt_tokens, "completion": self.completion_tokens, "cost_usd": self.cost_usd}
-
-
 class StagehandSession:
     """``async with StagehandSession(...) as s:`` then ``s.stagehand`` and ``await s.page()``.
 
@@ -92,7 +75,7 @@ class StagehandSession:
         self.llm = llm
         self.purpose = purpose
         self.task_id = task_id
-        self.usage = StagehandUsage()
+        self.usage = Tally()
         self.refused: ModelRefused | None = None  # the gateway's refusal, kept for the tier's reason
         # Stagehand reports a failed callback as its own terse RPC error ("RPCError: ["): ours, in words.
         self.callback_error: str | None = None
@@ -171,7 +154,7 @@ class StagehandSession:
         except ModelRefused as exc:
             self.refused = exc
             raise
-        self.usage.add(reply.prompt_tokens, reply.completion_tokens, reply.cost_usd)
+        self.usage.add(reply)
         usage = {"input_tokens": reply.prompt_tokens, "output_tokens": reply.completion_tokens,
                  "total_tokens": reply.tokens}
         if not structured:

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.model_port import ModelCaller, ModelRefused
+from engine.model_port import ModelCaller, ModelRefused, Tally
 from engine.stagehand_session import StagehandSession, StagehandSettings, StagehandUnavailable
 
 SYSTEM_PROMPT = (
@@ -63,15 +63,10 @@ class Tier3Result:
     status: str  # success | failed | error
     message: str
     steps: list[dict] = field(default_factory=list)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float | None = 0.0  # None once a call had no price
+    usage: Tally = field(default_factory=Tally)
     duration_s: float = 0.0
     backend: str = "playwright"  # playwright | stagehand
     unavailable: bool = False  # Stagehand could not start: the engine falls back to our own agent
-
-    def add_cost(self, cost: float | None) -> None:
-        self.cost_usd = None if cost is None or self.cost_usd is None else self.cost_usd + cost
 
 
 class Tier3Agent:
@@ -134,9 +129,7 @@ class Tier3Agent:
         except Exception as exc:  # noqa: BLE001 - an agent failure is a tier result, not a crash
             result.status, result.message = "error", f"tier 3 agent failed: {type(exc).__name__}: {exc}"
         # Stagehand's own model calls (finding elements for act) are the tier's too.
-        result.prompt_tokens += session.usage.prompt_tokens
-        result.completion_tokens += session.usage.completion_tokens
-        result.add_cost(session.usage.cost_usd)
+        result.usage.add(session.usage)
         result.duration_s = time.perf_counter() - start
         return result
 
@@ -151,13 +144,9 @@ class Tier3Agent:
                 reply = await self.llm.act(messages, tools, agent_id="phase2", task_id=self._task,
                                            purpose="tier 3", max_tokens=512)
             except ModelRefused as exc:  # answers that came back unusable were still paid for
-                result.prompt_tokens += exc.spent.prompt_tokens
-                result.completion_tokens += exc.spent.completion_tokens
-                result.add_cost(exc.spent.cost_usd)
+                result.usage.add(exc.spent)
                 raise
-            result.prompt_tokens += reply.prompt_tokens
-            result.completion_tokens += reply.completion_tokens
-            result.add_cost(reply.cost_usd)
+            result.usage.add(reply)
             if not reply.calls:
                 result.status, result.message = "failed", f"agent stopped without finishing: {reply.text!r}"
                 return
