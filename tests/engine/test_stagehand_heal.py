@@ -99,13 +99,13 @@ async def test_stagehand_heals_a_moved_button_with_no_earlier_run(
 
 @pytest.mark.slow
 @needs_chromium
-async def test_a_refused_stagehand_key_falls_back_to_our_healer(
-    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway
+@pytest.mark.parametrize("browserbase", ["refusing", "unreachable"])
+async def test_a_stagehand_that_cannot_start_falls_back_to_our_healer(
+    pool: asyncpg.Pool, local_site: LocalSite, scripted_llm: ScriptedLLM, llm_gateway, free_port: int,
+    browserbase: str
 ) -> None:
-    """With STAGEHAND_API_KEY set, auto picks Stagehand; when it cannot start, the tier says why and ours heals.
-
-    An unreachable Browserbase is the same path with another reason (test_stagehand_session.py).
-    """
+    """With STAGEHAND_API_KEY set, auto picks Stagehand; when it cannot start (a key Browserbase refuses, an API
+    nobody answers at), the tier says why and our own healer heals."""
     from engine.stagehand_session import StagehandSettings
     from tests.helpers.browserbase_api import RefusingBrowserbase
 
@@ -115,19 +115,22 @@ async def test_a_refused_stagehand_key_falls_back_to_our_healer(
     assert recorded.status == "success"  # our healer's fingerprints come from this passing run
     local_site.pages["/"] = form_page("send-button")  # renamed: our healer can follow it
     refusing = RefusingBrowserbase()
+    url = refusing.url if browserbase == "refusing" else f"http://127.0.0.1:{free_port}"
     try:
         engine = ExecutionEngine(pool, python=sys.executable, llm=llm_gateway,
-                                 stagehand=StagehandSettings(api_key="bb_wrong_key", api_url=refusing.url))
+                                 stagehand=StagehandSettings(api_key="bb_wrong_key", api_url=url))
         result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
     finally:
         refusing.stop()
     assert [(a["tier"], a["status"], a.get("backend")) for a in result.attempts] == [
         (1, "failed", None), (2, "error", "stagehand"), (2, "success", "ours")], result.attempts
-    assert result.attempts[1]["reason"] == (
-        f"Stagehand: Browserbase at {refusing.url} refused STAGEHAND_API_KEY (HTTP 401): check the key, or unset "
-        "it to run Stagehand on this machine's Chromium; falling back to our own healer")
+    why = ("refused STAGEHAND_API_KEY (HTTP 401): check the key, or unset it" if browserbase == "refusing" else
+           "could not be reached: check STAGEHAND_API_URL and the network, or unset STAGEHAND_API_KEY")
+    assert result.attempts[1]["reason"] == (f"Stagehand: Browserbase at {url} {why} to run Stagehand on this "
+                                            "machine's Chromium; falling back to our own healer")
     assert result.status == "success" and 'page.click("#send-button")' in result.healed_code
-    assert set(refusing.keys) == {"bb_wrong_key"}  # the Stagehand key, and only to Browserbase
+    # The Stagehand key went to Browserbase only, and only when it answered.
+    assert set(refusing.keys) == ({"bb_wrong_key"} if browserbase == "refusing" else set())
     assert scripted_llm.requests == []  # no model call was spent on a Stagehand that never started
     assert stagehand_browsers() == []
 
