@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agents import registry
 from agents.plan import GenerationPlan
 from agents.store_retry import API_BUDGET_S, TRANSIENT_TYPES, is_transient, retry_budget
-from app import __version__
+from app import __version__, outcome
 from app.api_guard import ApiGuard
 from app.errors import AppError
 from app.health import HealthReport
@@ -292,7 +292,10 @@ def _add_generation_routes(api: FastAPI, pool: asyncpg.Pool, generation: Generat
         state = await generation.status(task_id)
         if state is None:
             raise InputError("task_id", f"no generation request {task_id}", status=404)
-        return state
+        # ``status`` is the task's (the spec's field: the work ended); the verdict says whether it
+        # gave anything: a finished run that kept no test is "failed", with the reason (app/outcome.py).
+        verdict = outcome.of_state(state)
+        return {**state, "verdict": verdict.kind, "verdict_reason": verdict.reason}
 
     @api.post("/api/v1/tests/generate")
     async def generate_v1(body: V1GenerateBody) -> Any:

@@ -52,8 +52,21 @@ async def test_v1_generate_without_agents_runs_phase2_single_shot(v2_client, sam
     assert task_id.startswith("p2-") and response.json()["route"] == "phase2"
     state = await _wait(v2_client, task_id)
     assert state["status"] == "completed" and state["result"]["rounds"] == 1
-    assert state["result"]["test_count"] > 0
+    assert state["result"]["test_count"] > 0, state["result"]["failures"]
+    assert state["verdict"] in ("completed", "partial") and state["verdict_reason"]
     assert await pool.fetchval("SELECT count(*) FROM agent_tasks") == 0  # no agent touched it
+
+
+@pytest.mark.slow
+async def test_a_single_pass_that_keeps_nothing_is_a_failed_verdict_with_the_reason(
+        v2_client, sample_repo) -> None:
+    (sample_repo / "licensed.py").write_text("raise RuntimeError('no licence server at 10.0.0.7')\n")
+    response = await v2_client.post("/api/v1/tests/generate", json={
+        "use_agents": False, "repository_url": str(sample_repo), "target_files": ["licensed.py"], "search_time_s": 5})
+    state = await _wait(v2_client, response.json()["task_id"])
+    assert state["status"] == "completed" and state["result"]["test_count"] == 0  # the work ended...
+    assert state["verdict"] == "failed"  # ...and gave nothing, which the verdict says with the cause
+    assert "no test was kept" in state["verdict_reason"] and "no licence server" in state["verdict_reason"]
 
 
 @pytest.mark.slow

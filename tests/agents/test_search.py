@@ -1,0 +1,40 @@
+"""The search strategy: Pynguin in its sandbox, and what it does when Pynguin ends with nothing."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from agents.generation import StrategyError
+
+
+def _repo(tmp_path: Path, source: str) -> Path:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "subject.py").write_text(source)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    return repo
+
+
+@pytest.mark.slow
+async def test_a_search_that_crashes_is_tried_again_with_another_seed(tmp_path: Path, pynguin_runner) -> None:
+    # Pynguin 0.48 runs the calls in a worker and restarts a worker that dies; killing the worker's
+    # parent ends the whole run past the import, as Pynguin's own OverflowError on some drawn inputs
+    # did. Here it happens on every seed.
+    repo = _repo(tmp_path, "import os\nimport signal\n\n\ndef explode(n: int) -> int:\n"
+                           "    os.kill(os.getppid(), signal.SIGKILL)\n    return n\n")
+    with pytest.raises(StrategyError) as caught:
+        await pynguin_runner.generate(repo, "subject.py", search_time_s=5, seed=40)
+    assert "Pynguin produced no tests for subject" in str(caught.value)
+    assert "twice, with seeds 40 and 41" in str(caught.value)
+
+
+@pytest.mark.slow
+async def test_a_module_that_does_not_import_is_not_searched_twice(tmp_path: Path, pynguin_runner) -> None:
+    repo = _repo(tmp_path, "raise RuntimeError('needs a licence server')\n")
+    with pytest.raises(StrategyError) as caught:
+        await pynguin_runner.generate(repo, "subject.py", search_time_s=5, seed=40)
+    assert "needs a licence server" in str(caught.value)
+    assert "twice" not in str(caught.value)
