@@ -1,6 +1,6 @@
 """Soak: the full app offscreen for a long time with work flowing; reports aborts, RSS growth and loop lag.
 
-Run by hand: ``.venv/bin/python bench/soak.py [--minutes 30] [--in-flight 2]``.
+Run by hand: ``.venv/bin/python bench/soak.py [--minutes 30] [--in-flight 2] [--window]``.
 
 The app (AppCore with its API, the main window with every panel, the
 Costs/Agents/Rollout panels refreshing every second) runs in a child
@@ -261,13 +261,20 @@ def _run_child(minutes: float, in_flight: int, trace: bool, fault_every_min: flo
     return qasync.run(_child(minutes, in_flight, trace, fault_every_min, browser_every))
 
 
-def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0, browser_every: int = 0) -> int:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0, browser_every: int = 0,
+            window: bool = False) -> int:
+    if window and not os.environ.get("DISPLAY"):
+        print("soak: --window needs a display (DISPLAY is not set; under Xvfb: Xvfb :99 & DISPLAY=:99 ...)")
+        return 2
+    # --window: a real window on $DISPLAY (xcb), as a user sees it; else offscreen.
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb" if window else "offscreen"}
     cmd = [sys.executable, __file__, "--child", "--minutes", str(minutes), "--in-flight", str(in_flight),
            "--fault-every-min", str(fault_every_min), "--browser-every", str(browser_every)]
     if trace:
         cmd.append("--trace")
-    print(f"soak: {minutes:g} min, {in_flight} generation(s) in flight, panels refreshing every 1 s", flush=True)
+    where = f"a real window on {os.environ['DISPLAY']}" if window else "offscreen"
+    print(f"soak: {minutes:g} min, {in_flight} generation(s) in flight, panels refreshing every 1 s, {where}",
+          flush=True)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     rows: list[dict] = []
     assert proc.stdout is not None
@@ -318,8 +325,11 @@ if __name__ == "__main__":
                         help="kill a store this often (Redis -9, PostgreSQL -9, pg_ctl restart, in turn); 0: never")
     parser.add_argument("--browser-every", type=int, default=0,
                         help="every Nth API call is a browser test healed by Stagehand; 0: none")
+    parser.add_argument("--window", action="store_true",
+                        help="show the app in a real window on $DISPLAY (an X server or Xvfb) instead of offscreen")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         sys.exit(_run_child(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every))
-    sys.exit(_parent(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every))
+    sys.exit(_parent(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every,
+                     args.window))
