@@ -209,7 +209,13 @@ class RepoEnvironments:
 
     def __init__(self, root: Path, *, base_python: str | None = None, cache_dir: Path | None = None) -> None:
         self.root = root
-        self.cache_dir = cache_dir or root.parent / "uv-cache"
+        # uv's cache for these builds is the sandbox's, written by the sandbox account and by the
+        # repositories' build code: nothing trusted reads it. It was DATA/uv-cache, shared with the
+        # tools' installs (agents/generation/tool_venv.py), which ran as root and left entries the
+        # sandbox could not write ("Permission denied ... wheels-v8/pypi/mypy-extensions" on
+        # humanize 4.17), and which a hostile build could have poisoned for them.
+        self.cache_dir = cache_dir or root.parent / "envs-uv-cache"
+        self._legacy_cache = root.parent / "uv-cache" if cache_dir is None else None
         self.base_python = base_python or _base_interpreter(default_python())
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -272,6 +278,9 @@ class RepoEnvironments:
     async def _build(self, target: Path, requirements: list[str], allow_unisolated: bool) -> None:
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
         await asyncio.to_thread(self.cache_dir.mkdir, parents=True, exist_ok=True)
+        if self._legacy_cache is not None:  # the shared cache of earlier versions: nobody reads it now
+            await asyncio.to_thread(shutil.rmtree, self._legacy_cache, True)
+            self._legacy_cache = None
         building = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix=f".{target.name}-", dir=self.root))
         scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-uv-"))
         try:

@@ -55,7 +55,9 @@ class ToolVenv:
         # uv, not "python -m venv" + pip: Debian's python3 has no venv module without python3-venv (the
         # packaged app runs on it), and uv installs Pynguin's pins in seconds instead of a minute.
         uv = uv_binary()
-        env = {**os.environ, "UV_CACHE_DIR": str(self.venv.parent.parent / "uv-cache"),
+        # The tools' own cache: these installs are trusted and run unsandboxed, so they never share
+        # one with the repositories' sandboxed builds (engine/repo_env.py).
+        env = {**os.environ, "UV_CACHE_DIR": str(self.venv.parent / "uv-cache"),
                "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
         for argv in (
             [uv, "venv", "--quiet", "--clear", "--python", self.base_python, str(self.venv)],

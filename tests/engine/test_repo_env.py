@@ -105,6 +105,27 @@ async def test_a_declared_dependency_is_installed_once_and_reused(repo_envs: Rep
 
 
 @pytest.mark.slow
+async def test_a_tool_installed_between_two_builds_leaves_the_sandboxes_cache_writable(tmp_path: Path) -> None:
+    """humanize 4.17 failed with "Permission denied ... uv-cache/wheels-v8/pypi/mypy-extensions": the
+    tools' installs (as the app's own user) and the sandboxed builds shared one uv cache."""
+    from agents.generation.tool_venv import ToolVenv
+
+    data = tmp_path / "data"
+    envs = RepoEnvironments(data / "envs")
+    assert await envs.environment_for(write(tmp_path / "sluggy", SLUG_REPO)) is not None
+    await ToolVenv(data / "tools", "six", "1.16.0").ensure_installed()  # trusted, unsandboxed, caches six
+    needs_six = write(tmp_path / "needs-six", {"pyproject.toml": """
+        [project]
+        name = "needs-six"
+        version = "0"
+        dependencies = ["six==1.16.0"]
+    """})
+    built = await envs.environment_for(needs_six)
+    assert built is not None and not built.reused
+    assert (data / "tools" / "uv-cache").is_dir() and not (data / "tools").is_relative_to(envs.cache_dir)
+
+
+@pytest.mark.slow
 async def test_setup_py_gets_neither_key_nor_network_and_the_request_fails_clearly(
     repo_envs: RepoEnvironments, tmp_path: Path, data_dir: Path,
 ) -> None:
