@@ -147,7 +147,7 @@ class EvolutionAgent:
         strategy = plan.strategy or ("llm" if ctx.services.gateway is not None else "search")
         if strategy == "llm" and ctx.services.gateway is None:
             raise TaskFailed("The llm strategy needs a model: set LLM_BASE_URL (and a key), or use search.")
-        union = CoverageUnion(targets)
+        union = await CoverageUnion.sized(repo, targets)
         baseline = (p.get("analysis") or {}).get("baseline")
         if baseline and baseline.get("line_rate", 0) >= goal and not plan.generate_anyway:
             note = (f"The existing tests already cover {baseline['line_rate']:.0%} of the target lines "

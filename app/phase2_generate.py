@@ -31,7 +31,7 @@ async def single_shot(services: Services, request: dict[str, Any], on_progress: 
     if missing:
         raise StrategyError(f"Target files not found in {request['repository_url']}: {', '.join(missing)}")
     strategy = request.get("strategy") or ("llm" if services.gateway is not None else "search")
-    union = CoverageUnion(targets)
+    union = await CoverageUnion.sized(repo, targets)
     files: dict[str, str] = {}
     failures: list[str] = []
     test_count = 0
