@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import shutil
 import tempfile
 from pathlib import Path
@@ -42,12 +43,7 @@ class AnalysisAgent:
         payload = ctx.task["payload"]
         repo = Path(payload["repository"])
         targets: list[str] = payload["target_files"]
-        functions = {}
-        for target in targets:
-            try:
-                functions[target] = describe((repo / target).read_text(encoding="utf-8"))
-            except SyntaxError as exc:
-                functions[target] = [{"error": f"does not parse: line {exc.lineno}: {exc.msg}"}]
+        functions = await asyncio.to_thread(_describe_all, repo, targets)  # parsing a large file takes a while
         await ctx.progress(f"Parsed {sum(len(v) for v in functions.values())} functions")
         baseline = None
         tests = payload.get("test_files") or []
@@ -91,3 +87,16 @@ class AnalysisAgent:
             return report.to_json() if report else None
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _describe_all(repo: Path, targets: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each target's functions, or why it could not be read. Blocking."""
+    functions: dict[str, list[dict[str, Any]]] = {}
+    for target in targets:
+        try:
+            functions[target] = describe((repo / target).read_text(encoding="utf-8"))
+        except SyntaxError as exc:
+            functions[target] = [{"error": f"does not parse: line {exc.lineno}: {exc.msg}"}]
+        except (OSError, UnicodeDecodeError) as exc:
+            functions[target] = [{"error": f"cannot be read: {exc}"}]
+    return functions

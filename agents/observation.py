@@ -41,15 +41,11 @@ class ObservationAgent:
             raise TaskFailed("repository_url is empty: give a folder on this machine or a git URL.")
         await ctx.progress(f"Checking out {url}")
         repo, source = await checkout(url, ctx.services.workspace)
-        python_files = sorted(
-            str(p.relative_to(repo)) for p in repo.rglob("*.py")
-            if not (set(p.relative_to(repo).parts[:-1]) & _SKIP_DIRS)
-        )
+        python_files = await asyncio.to_thread(_python_files, repo)  # a large tree takes seconds to walk
         tests = [f for f in python_files if is_test_file(f)]
         targets = [str(t) for t in payload.get("target_files") or []]
-        missing = [t for t in targets if not (repo / t).is_file()]
-        if missing:
-            raise TaskFailed(f"Target files not found in {url}: {', '.join(missing)}")
+        if problem := await asyncio.to_thread(target_problem, repo, targets, url):
+            raise TaskFailed(problem)
         if not targets:
             targets = [f for f in python_files if f not in tests and not f.endswith("__init__.py")][:20]
         await ctx.progress(f"Found {len(python_files)} Python files, {len(tests)} test files")
@@ -69,19 +65,49 @@ class ObservationAgent:
                 "test_files": tests, "target_files": targets, "interpreter": interpreter}
 
 
+def _inside(repo: Path, rel: str) -> bool:
+    """Whether ``repo/rel`` is a regular file that stays in ``repo`` once its symlinks are followed."""
+    path = repo / rel
+    return path.is_file() and path.resolve().is_relative_to(repo)
+
+
+def _python_files(repo: Path) -> list[str]:
+    """The repository's Python files, relative, without tool folders or links that leave it. Blocking."""
+    return sorted(
+        rel for rel in (str(p.relative_to(repo)) for p in repo.rglob("*.py"))
+        if not (set(Path(rel).parts[:-1]) & _SKIP_DIRS) and _inside(repo, rel)
+    )
+
+
+def target_problem(repo: Path, targets: list[str], url: str) -> str | None:
+    """What is wrong with the chosen targets, in words, or None. Blocking (stats the files).
+
+    A repository is hostile until proven otherwise: a cloned ``calc.py`` can be
+    a symlink to ``~/.ssh/id_rsa`` or to our key file, and the model's prompt
+    and the analysis read targets in our process, outside the sandbox.
+    """
+    missing = [t for t in targets if not (repo / t).exists()]
+    if missing:
+        return f"Target files not found in {url}: {', '.join(missing)}"
+    outside = [t for t in targets if not _inside(repo, t)]
+    if outside:
+        return (f"Target files must be regular files inside the repository; these are not (a folder, or a link "
+                f"that leads out of it): {', '.join(outside)}")
+    return None
+
+
 async def checkout(url: str, workspace: Path) -> tuple[Path, str]:
     """(folder, "local" | "git") for a local path or a git URL (cloned shallow)."""
     local = Path(url).expanduser()
-    if local.is_dir():
-        return local.resolve(), "local"
+    if await asyncio.to_thread(local.is_dir):
+        return await asyncio.to_thread(local.resolve), "local"
     if not is_git_url(url):
         raise TaskFailed(
             f"The repository {url!r} does not exist: it is neither a folder on this machine nor a git URL."
         )
     target = workspace / hashlib.sha1(url.encode()).hexdigest()[:12]
-    if target.exists():
-        shutil.rmtree(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(shutil.rmtree, target, True)  # an earlier clone of the same URL
+    await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     # HOME is the workspace: a .gitconfig there (mirrors, insteadOf rules) applies; ours does not leak.
     proc = await asyncio.create_subprocess_exec(
         "git", "clone", "--depth", "1", "--quiet", url, str(target),

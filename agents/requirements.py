@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import re
 from pathlib import Path
 from typing import Any
@@ -26,17 +27,9 @@ class RequirementsAgent:
         checklist: list[dict[str, str]] = []
         for text in _items_from_text(payload.get("requirements", "")):
             checklist.append({"id": f"R{len(checklist) + 1}", "text": text, "source": "user"})
-        for target in payload.get("target_files", []):
-            try:
-                tree = ast.parse((repo / target).read_text(encoding="utf-8"))
-            except (SyntaxError, OSError, UnicodeDecodeError):
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
-                    doc = (ast.get_docstring(node) or "").strip().split("\n\n")[0].replace("\n", " ")
-                    text = f"{node.name}: {doc}" if doc else f"{node.name} behaves correctly for typical and edge inputs"
-                    checklist.append({"id": f"R{len(checklist) + 1}", "text": text,
-                                      "source": f"docstring:{target}:{node.name}"})
+        for target, name, text in await asyncio.to_thread(_documented_behaviours, repo,
+                                                          list(payload.get("target_files", []))):
+            checklist.append({"id": f"R{len(checklist) + 1}", "text": text, "source": f"docstring:{target}:{name}"})
         earlier: list[str] = []
         memory = ctx.services.memory
         conversation = ctx.task.get("conversation_id")
@@ -53,3 +46,19 @@ class RequirementsAgent:
                                       effect_key=ctx.effect_key("memory"))
         await ctx.progress(f"{len(checklist)} behaviours to test" + (f", {len(earlier)} notes recalled" if earlier else ""))
         return {"checklist": checklist, "recalled": earlier}
+
+
+def _documented_behaviours(repo: Path, targets: list[str]) -> list[tuple[str, str, str]]:
+    """(target, function, behaviour) for each public function, from its docstring. Blocking (parses)."""
+    found = []
+    for target in targets:
+        try:
+            tree = ast.parse((repo / target).read_text(encoding="utf-8"))
+        except (SyntaxError, OSError, UnicodeDecodeError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and not node.name.startswith("_"):
+                doc = (ast.get_docstring(node) or "").strip().split("\n\n")[0].replace("\n", " ")
+                found.append((target, node.name,
+                              f"{node.name}: {doc}" if doc else f"{node.name} behaves correctly for typical and edge inputs"))
+    return found

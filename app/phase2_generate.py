@@ -6,6 +6,7 @@ behaviour the rollout compares the agents against.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -14,7 +15,7 @@ from agents.coverage_union import CoverageUnion
 from agents.evolution import count_tests
 from agents.generation import StrategyError, module_of
 from agents.generation import llm as llm_strategy
-from agents.observation import checkout
+from agents.observation import checkout, target_problem
 from agents.plan import GenerationPlan
 from agents.reporting import cost_note, usage_of_call_id
 from engine.model_port import ModelRefused, OnProgress
@@ -27,9 +28,8 @@ async def single_shot(services: Services, request: dict[str, Any], on_progress: 
     started = time.perf_counter()
     repo, _ = await checkout(request["repository_url"], services.workspace)
     targets = list(request.get("target_files") or [])
-    missing = [t for t in targets if not (repo / t).is_file()]
-    if missing:
-        raise StrategyError(f"Target files not found in {request['repository_url']}: {', '.join(missing)}")
+    if problem := await asyncio.to_thread(target_problem, repo, targets, request["repository_url"]):
+        raise StrategyError(problem)
     strategy = request.get("strategy") or ("llm" if services.gateway is not None else "search")
     union = await CoverageUnion.sized(repo, targets)
     files: dict[str, str] = {}
@@ -40,7 +40,7 @@ async def single_shot(services: Services, request: dict[str, Any], on_progress: 
             if strategy == "llm":
                 candidate = await llm_strategy.generate(
                     services.gateway, agent_id="phase2", task_id=request_id, target_file=target,
-                    repository_source=(repo / target).read_text(encoding="utf-8"),
+                    repository_source=await asyncio.to_thread((repo / target).read_text, "utf-8"),
                     analysis=[], requirements=request.get("requirements", ""), uncovered=[], failures=[],
                     on_progress=on_progress)
             else:

@@ -40,6 +40,27 @@ async def test_observation_clones_a_git_url_and_takes_stock(agent_host, agent_se
     assert missing["error"] == f"Target files not found in {sample_repo}: nope.py"
 
 
+async def test_a_cloned_link_that_leads_out_of_the_repository_is_refused_as_a_target(
+        agent_host, agent_services: Services, sample_repo: Path, tmp_path: Path) -> None:
+    """The model's prompt and the analysis read targets in our process, outside the sandbox."""
+    secret = tmp_path / "secrets" / "llm-api-key"
+    secret.parent.mkdir()
+    secret.write_text("sk-do-not-send")
+    (sample_repo / "helpers.py").symlink_to(secret)
+    (sample_repo / "inner.py").symlink_to("calc.py")  # a link that stays inside is fine
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q", str(sample_repo)], check=True)
+    subprocess.run([*git, "-C", str(sample_repo), "add", "."], check=True)
+    subprocess.run([*git, "-C", str(sample_repo), "commit", "-qm", "x"], check=True)
+    url = f"file://{sample_repo}"
+    refused = await _run(agent_services, "observe", {"repository_url": url, "target_files": ["calc.py", "helpers.py"]})
+    assert refused["status"] == "failed"
+    assert refused["error"] == ("Target files must be regular files inside the repository; these are not (a folder, "
+                                "or a link that leads out of it): helpers.py")
+    listed = await _run(agent_services, "observe", {"repository_url": url})
+    assert "helpers.py" not in listed["result"]["python_files"] and "inner.py" in listed["result"]["target_files"]
+
+
 async def test_analysis_measures_baseline_coverage_of_existing_tests(agent_host, agent_services: Services,
                                                                       sample_repo: Path) -> None:
     (sample_repo / "tests").mkdir()

@@ -69,6 +69,17 @@ async def test_a_single_pass_that_keeps_nothing_is_a_failed_verdict_with_the_rea
     assert "no test was kept" in state["verdict_reason"] and "no licence server" in state["verdict_reason"]
 
 
+async def test_a_single_pass_refuses_a_target_that_links_out_of_the_repository(v2_client, sample_repo, tmp_path) -> None:
+    (tmp_path / "id_rsa").write_text("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+    (sample_repo / "keys.py").symlink_to(tmp_path / "id_rsa")
+    response = await v2_client.post("/api/v1/tests/generate", json={
+        "use_agents": False, "repository_url": str(sample_repo), "target_files": ["keys.py"]})
+    state = await _wait(v2_client, response.json()["task_id"])
+    assert state["status"] == "failed" and state["verdict"] == "failed"
+    assert "inside the repository" in state["error"] and "keys.py" in state["error"]
+    assert "PRIVATE KEY" not in str(state)
+
+
 @pytest.mark.slow
 async def test_shadow_mode_records_both_results(v2_client, sample_repo, pool) -> None:
     await system_config.set_value(pool, "agents_enabled", "true")
