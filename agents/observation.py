@@ -109,10 +109,14 @@ async def checkout(url: str, workspace: Path) -> tuple[Path, str]:
     await asyncio.to_thread(shutil.rmtree, target, True)  # an earlier clone of the same URL
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     # HOME is the workspace: a .gitconfig there (mirrors, insteadOf rules) applies; ours does not leak.
+    # "--" ends the options: a URL such as "--upload-pack=CMD x.git" is a repository, never an option
+    # (the API refuses a leading "-" too; this holds for any caller). GIT_ALLOW_PROTOCOL keeps
+    # transports that run commands (ext::) out, whatever a system gitconfig allows.
     proc = await asyncio.create_subprocess_exec(
-        "git", "clone", "--depth", "1", "--quiet", url, str(target),
+        "git", "clone", "--depth", "1", "--quiet", "--", url, str(target),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "GIT_TERMINAL_PROMPT": "0", "HOME": str(workspace)},
+        env={"PATH": "/usr/bin:/bin:/usr/local/bin", "GIT_TERMINAL_PROMPT": "0", "HOME": str(workspace),
+             "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh"},
     )
     try:
         _, err = await asyncio.wait_for(proc.communicate(), 300)

@@ -71,6 +71,9 @@ class GenerateRequest:
                 raise GenerationInputError(name, problem)
         if not self.repository_url or not self.repository_url.strip():
             raise GenerationInputError("repository_url", "is empty; give a folder path or a git URL")
+        if self.repository_url.lstrip().startswith("-"):  # git would read it as an option (--upload-pack=...)
+            raise GenerationInputError("repository_url", "starts with '-'; give a folder path or a git URL "
+                                       "(a folder named so: write ./ before it)")
         if len(self.repository_url) > MAX_REPOSITORY_URL_CHARS:
             raise GenerationInputError("repository_url", f"is {len(self.repository_url):,} characters; "
                                        f"a path or URL has at most {MAX_REPOSITORY_URL_CHARS:,}")

@@ -20,6 +20,18 @@ async def test_clone_failure_is_a_clear_error(agent_host, agent_services: Servic
     assert done["error"].startswith(f"Could not clone file://{tmp_path}/missing.git:")
 
 
+async def test_a_url_that_looks_like_a_git_option_runs_nothing(agent_host, agent_services: Services,
+                                                               tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    option = await _run(agent_services, "observe", {"repository_url": f"--upload-pack=touch {marker} x.git"})
+    # git took it for what it is, a repository that does not exist, not for an option
+    assert option["error"].startswith("Could not clone") and f"repository '--upload-pack=touch {marker} x.git'" \
+        in option["error"], option["error"]
+    ext = await _run(agent_services, "observe", {"repository_url": f"ext::sh -c touch% {marker} .git"})
+    assert "transport 'ext' not allowed" in ext["error"], ext["error"]
+    assert not marker.exists()
+
+
 async def test_observation_clones_a_git_url_and_takes_stock(agent_host, agent_services: Services,
                                                            sample_repo: Path) -> None:
     (sample_repo / "tests").mkdir()

@@ -31,6 +31,9 @@ async def test_generate_input_errors_name_the_field(v2_client) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "coverage_target"
     missing = await v2_client.post("/api/v2/tests/generate", json={"target_files": ["a.py"]})
     assert missing.json()["errors"][0] == {"field": "repository_url", "reason": "is required"}
+    option = await v2_client.post("/api/v2/tests/generate", json={"repository_url": "--upload-pack=id x.git"})
+    assert option.status_code == 422 and option.json()["errors"][0]["field"] == "repository_url"
+    assert "starts with '-'" in option.json()["errors"][0]["reason"]
     unknown = await v2_client.get("/api/v2/tests/generate/task-nope")
     assert unknown.status_code == 404
 
