@@ -363,3 +363,29 @@ async def test_generating_again_when_the_target_is_met_on_screen_asks_first(qtbo
     assert "already reach 100%" in panel._met_box.text() and "not saved" in panel._met_box.text()
     panel._met_box.done(QMessageBox.StandardButton.Cancel)
     assert panel.current_task is None
+
+
+async def test_history_is_read_again_each_time_its_tab_is_shown(qtbot, runner) -> None:
+    """Requests from the REST API or the CLI appear without pressing Refresh."""
+    import datetime
+
+    class Requests:  # what the app's service answers: the rows grow between two looks
+        rows: list[dict] = []
+
+        async def history(self) -> list[dict]:
+            return list(self.rows)
+
+    service = Requests()
+    panel = GeneratePanel(service, runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    service.rows = [{"created_at": datetime.datetime(2026, 12, 2, 19, 46), "repository": "/srv/slugify",
+                     "files": ["slugify/slugify.py"], "route": "agents", "status": "completed", "coverage": 0.93,
+                     "task_id": "task-api-1"}]
+    panel.tabs.setCurrentIndex(panel.history_tab_index)
+    await until(lambda: panel.history_model.rowCount() == 1)
+    assert panel.history_model.item(0, 1).text() == "/srv/slugify"
+    panel.tabs.setCurrentIndex(0)
+    service.rows = service.rows * 2
+    panel.tabs.setCurrentIndex(panel.history_tab_index)
+    await until(lambda: panel.history_model.rowCount() == 2)

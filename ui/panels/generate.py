@@ -406,7 +406,7 @@ class GeneratePanel(QWidget):
         self.history_view.setWordWrap(False)
         self.history_view.setToolTip("Double-click a request to open its result")
         hl.addWidget(self.history_view)
-        right.addTab(history, "History")
+        self.history_tab_index = right.addTab(history, "History")
         self.tabs = right
         splitter.addWidget(right)
         splitter.setSizes([430, 650])
@@ -427,6 +427,7 @@ class GeneratePanel(QWidget):
         self.status_filter.currentTextChanged.connect(self._apply_filter)
         self.text_filter.textChanged.connect(self._apply_filter)
         self.refresh_history_button.clicked.connect(self.refresh_history)
+        self.tabs.currentChanged.connect(self.on_tab_changed)
         self.history_view.doubleClicked.connect(self.on_history_open)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.on_generate)
         QShortcut(QKeySequence("Escape"), self, activated=self.on_cancel)
@@ -893,6 +894,12 @@ class GeneratePanel(QWidget):
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     # -- history ---------------------------------------------------------------
+
+    def on_tab_changed(self, index: int) -> None:
+        # Requests also come from the REST API and the CLI; History showed none of them until
+        # Refresh was pressed (found with the real window under Xvfb, 14 API requests in).
+        if index == self.history_tab_index:
+            self.refresh_history()
 
     def refresh_history(self) -> None:
         self.runner.run(self.control.history(), self.history_model.set_rows, lambda _m: None)
