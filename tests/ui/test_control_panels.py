@@ -150,6 +150,9 @@ async def test_rollout_one_state_reviewed_changes_audit_and_rollback(qtbot, make
         await until(lambda: panel.audit.item(0, 1).text() == "agents_enabled: true → false")
         await until(lambda: panel.alerts.rowCount() == 6)
         assert panel.alerts.item(0, 0).text() == "Agent availability"
+    # The refresh timer's tick after the services stopped (the app closing) is a line, not a traceback.
+    panel.refresh()
+    assert "The services are stopped" in panel.rollback_label.text()
 
 
 async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_control, runner) -> None:

@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.rollout import PRESETS, RolloutState
+from app.errors import AppError
+from app.rollout import PRESETS, RolloutService, RolloutState
 from ui.async_bridge import AsyncRunner
 from ui.charts import plot, show_empty
 
@@ -169,7 +170,9 @@ class RolloutPanel(QWidget):
     def review(self, mode: str, percentage: int) -> None:
         """List what would change and ask; a preset or Apply… comes here."""
         enable = True if mode != "off" else None
-        self.runner.run(self.control.rollouts.changes(mode, percentage, enable),
+        if (service := self._service()) is None:
+            return
+        self.runner.run(service.changes(mode, percentage, enable),
                         lambda changes: self._confirm_changes(mode, percentage, enable, changes), self._error)
 
     def _confirm_changes(self, mode: str, percentage: int, enable: bool | None, changes: list[Any]) -> None:
@@ -193,7 +196,8 @@ class RolloutPanel(QWidget):
             self.rollout_applied.emit(mode, percentage)
             self.refresh()
 
-        self.runner.run(self.control.rollouts.apply(mode, percentage, enable), done, self._error)
+        if (service := self._service()) is not None:
+            self.runner.run(service.apply(mode, percentage, enable), done, self._error)
 
     def _reset_editors(self) -> None:
         if self.state is not None:
@@ -204,8 +208,21 @@ class RolloutPanel(QWidget):
 
     # -- what is in force ------------------------------------------------------------
 
+    def _service(self) -> RolloutService | None:
+        """The rollout service, or None (said on the panel) while the app's services are stopped.
+
+        It is built on the pool, which raises between shutdown and start: the refresh timer's
+        last tick after a shutdown put that traceback in the Qt event loop (a CI teardown).
+        """
+        try:
+            return self.control.rollouts
+        except AppError as exc:
+            self._error(str(exc))
+            return None
+
     def refresh(self) -> None:
-        service = self.control.rollouts
+        if (service := self._service()) is None:
+            return
         self.runner.run(service.state(), self._show_state, self._error)
         self.runner.run(service.traffic_split(), self._show_split, lambda _m: None)
         self.runner.run(service.audit(), self._show_audit, lambda _m: None)
@@ -271,8 +288,10 @@ class RolloutPanel(QWidget):
         self._confirm = box
 
     def rollback(self) -> None:
+        if (service := self._service()) is None:
+            return
         self.rollback_label.setText("Rolling back…")
-        self.runner.run(self.control.rollouts.rollback(), self._rolled_back,
+        self.runner.run(service.rollback(), self._rolled_back,
                         lambda m: self.rollback_label.setText(f'<span style="color:#d64545">{m}</span>'))
 
     def _rolled_back(self, report: dict[str, Any]) -> None:
