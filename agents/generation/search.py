@@ -59,24 +59,22 @@ class PynguinRunner:
         packages, so the repository's pytest cannot replace the one it pins.
 
         A crash during the search depends on the inputs Pynguin happened to
-        draw (an ``OverflowError`` on ``calc.safe_div`` came up in 3 of 361
-        soak requests and once in CI, where Phase 2's single pass then had no
-        test at all), so it is tried once more with another seed. A module that
-        does not import, or a run out of time, is not retried: a second run
-        would end the same way.
+        draw (an ``OverflowError`` came up in 3 of 361 soak requests), so it is
+        tried once more with another seed and half the search time (the
+        request's search budget is not to be doubled). A module that does not
+        import, or a run out of time, is not retried: it would end the same way.
         """
-        try:
-            return await self._generate_once(repository, target_file, search_time_s=search_time_s, seed=seed,
-                                             allow_unisolated=allow_unisolated, site_packages=site_packages,
-                                             algorithm=algorithm, raw=raw)
-        except _SearchCrashed as exc:
-            log.info("%s; trying once more with seed %d", exc, seed + 1)
-        try:
-            return await self._generate_once(repository, target_file, search_time_s=search_time_s, seed=seed + 1,
-                                             allow_unisolated=allow_unisolated, site_packages=site_packages,
-                                             algorithm=algorithm, raw=raw)
-        except _SearchCrashed as exc:
-            raise StrategyError(f"{exc} (twice, with seeds {seed} and {seed + 1})") from None
+        attempts = ((seed, search_time_s), (seed + 1, max(1, search_time_s // 2)))
+        for number, (attempt_seed, attempt_s) in enumerate(attempts):
+            try:
+                return await self._generate_once(repository, target_file, search_time_s=attempt_s, seed=attempt_seed,
+                                                 allow_unisolated=allow_unisolated, site_packages=site_packages,
+                                                 algorithm=algorithm, raw=raw)
+            except _SearchCrashed as exc:
+                if number == len(attempts) - 1:
+                    raise StrategyError(f"{exc} (twice, with seeds {seed} and {seed + 1})") from None
+                log.info("%s; trying once more with seed %d", exc, seed + 1)
+        raise AssertionError("unreachable")
 
     async def _generate_once(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
                              allow_unisolated: bool, site_packages: Path | None, algorithm: str,
