@@ -45,3 +45,19 @@ def heartbeat_key(agent_id: str) -> str:
 
 def budget_key(day: str) -> str:
     return f"{BUDGET_KEY_PREFIX}{day}"
+
+
+def agent_id_for(agent_type: str, suffix: str) -> str:
+    """An instance's id: ``agent_<type>_<suffix>`` (the suffix: 8 hex digits, unique per instance)."""
+    return f"agent_{agent_type}_{suffix}"
+
+
+def agent_type_of(agent_id: str) -> str:
+    """The type in an instance's id, or the id itself for other sources ("phase2", "user").
+
+    A type may hold underscores (an ``--agent-class`` of one's own), so the
+    suffix is cut from the right, not split from the left.
+    """
+    if agent_id.startswith("agent_") and agent_id.count("_") >= 2:
+        return agent_id.removeprefix("agent_").rsplit("_", 1)[0]
+    return agent_id

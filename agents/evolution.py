@@ -28,8 +28,8 @@ from agents.keep_per_test import (
     passing,
     select_minimal,
 )
-from agents.plan import GenerationPlan, PlanError
-from app.errors import AppError
+from agents.evolve_task import EvolveTask
+from engine.errors import AppError
 from engine import settings_store
 from engine.model_port import ModelRefused, StreamProgress
 from engine.interpreter import choose_interpreter
@@ -136,19 +136,15 @@ class EvolutionAgent:
     priority = 5
 
     async def handle(self, ctx: TaskContext) -> dict[str, Any]:
-        p = ctx.task["payload"]
-        repo = Path(p["repository"])
-        targets: list[str] = p["target_files"]
-        try:
-            plan = GenerationPlan.of(p)
-        except PlanError as exc:
-            raise TaskFailed(str(exc)) from None
+        task = EvolveTask.of(ctx.task["payload"])
+        plan = task.request
+        repo, targets = task.repository, task.target_files
         goal, max_rounds = plan.coverage_target, plan.max_rounds
         strategy = plan.strategy or ("llm" if ctx.services.gateway is not None else "search")
         if strategy == "llm" and ctx.services.gateway is None:
             raise TaskFailed("The llm strategy needs a model: set LLM_BASE_URL (and a key), or use search.")
         union = await CoverageUnion.sized(repo, targets)
-        baseline = (p.get("analysis") or {}).get("baseline")
+        baseline = task.baseline
         if baseline and baseline.get("line_rate", 0) >= goal and not plan.generate_anyway:
             note = (f"The existing tests already cover {baseline['line_rate']:.0%} of the target lines "
                     f"(target {goal:.0%}); nothing generated.")
@@ -178,12 +174,12 @@ class EvolutionAgent:
                 rounds -= 1
                 break
             for index, target in enumerate(todo):
-                p = {**p, "_search_s": max(_MIN_SEARCH_S, (deadline - loop.time()) / (len(todo) - index)
-                                            * _SEARCH_SHARE)}
+                # This target's share of what is left of the request's search budget (GenerateRequest.search_time_s).
+                search_s = max(_MIN_SEARCH_S, (deadline - loop.time()) / (len(todo) - index) * _SEARCH_SHARE)
                 await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})",
                                    target_file=target, round=round_no, search_budget_s=plan.search_time_s)
-                tried, errors, halt = await self._portfolio(ctx, strategy, repo, target, round_no, union,
-                                                            failures, p)
+                tried, errors, halt = await self._portfolio(ctx, strategy, task, target, round_no, union,
+                                                            failures, search_s)
                 for generator, error, seconds in errors:
                     generators.append({"generator": generator, "target_file": target, "round": round_no,
                                        "kept_tests": 0, "error": error, "seconds": round(seconds, 1)})
@@ -242,7 +238,7 @@ class EvolutionAgent:
             await self._polish(ctx, repo, kept)
         for k in kept:
             k.pop("_coverage", None)
-        mutation = await self._mutation(ctx, repo, targets, kept, p)
+        mutation = await self._mutation(ctx, task, kept)
         return {"strategy": strategy, "rounds": rounds, "stop_reason": stop, "files": kept,
                 "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline,
                 "outcome": outcome, "reason": reason, "generators": generators, "mutation": mutation}
@@ -288,16 +284,15 @@ class EvolutionAgent:
             else:
                 k["code"], k["polish"] = candidate.code, "names and docstrings by the model"
 
-    async def _mutation(self, ctx: TaskContext, repo: Path, targets: list[str], kept: list[dict[str, Any]],
-                        p: dict[str, Any]) -> dict[str, Any]:
-        """The kept suite's mutation score, time-boxed to a fifth of the search budget (15-120 s)."""
-        plan = GenerationPlan.of(p)
-        if not plan.mutation_score:
+    async def _mutation(self, ctx: TaskContext, task: EvolveTask, kept: list[dict[str, Any]]) -> dict[str, Any]:
+        """The kept suite's mutation score, time-boxed (``GenerateRequest.mutation_time_box_s``)."""
+        if not task.request.mutation_score:
             return {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
-        box = min(120.0, max(15.0, 0.2 * plan.search_time_s))
+        box = task.request.mutation_time_box_s
+        repo, targets = task.repository, task.target_files
         await ctx.progress(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
-        python = p.get("interpreter") or choose_interpreter(None)
+        python = task.interpreter or choose_interpreter(None)
         try:
             score = await mutation_score(repo, targets, {k["path"]: k["code"] for k in kept}, python=python,
                                          time_box_s=box, allow_unisolated=allow)
@@ -307,8 +302,8 @@ class EvolutionAgent:
             await ctx.progress(f"Mutation score {score.score:.0%} ({score.killed} of {score.total} mutants killed)")
         return score.to_json()
 
-    async def _portfolio(self, ctx: TaskContext, strategy: str, repo: Path, target: str, round_no: int,
-                         union: CoverageUnion, failures: list[str], p: dict[str, Any],
+    async def _portfolio(self, ctx: TaskContext, strategy: str, task: EvolveTask, target: str, round_no: int,
+                         union: CoverageUnion, failures: list[str], search_s: float,
                          ) -> tuple[list[Tried], list[tuple[str, str, float]], ModelRefused | None]:
         """Every generator of this round at once, each candidate then kept per test.
 
@@ -321,7 +316,8 @@ class EvolutionAgent:
         its own candidates, since it repairs them from what the run said.
         """
         jobs: dict[str, Any] = {}
-        seconds = int(p.get("_search_s") or GenerationPlan.of(p).search_time_s)
+        repo = task.repository
+        seconds = int(search_s)
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
         site = None
         if ctx.services.envs is not None:  # built by Observation; found in its cache here
@@ -341,7 +337,7 @@ class EvolutionAgent:
                     repo, target, search_time_s=seconds, seed=seed, allow_unisolated=allow,
                     site_packages=site, algorithm=algorithm)
         else:
-            jobs["llm"] = self._llm_job(ctx, repo, target, union, failures, p)
+            jobs["llm"] = self._llm_job(ctx, task, target, union, failures)
 
         loop = asyncio.get_running_loop()
         seconds_of: dict[str, float] = {}
@@ -382,8 +378,8 @@ class EvolutionAgent:
                 tried.extend(result)
         return tried, errors, (halts[0] if halts else None)
 
-    async def _llm_job(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion,
-                       failures: list[str], p: dict[str, Any]) -> LLMJob:
+    async def _llm_job(self, ctx: TaskContext, task: EvolveTask, target: str, union: CoverageUnion,
+                       failures: list[str]) -> LLMJob:
         """CoverUp's loop: a prompt per function with gaps, failures fed back at most ``_LLM_REPAIRS`` times.
 
         A module nothing has measured yet gets one whole-module prompt
@@ -391,21 +387,22 @@ class EvolutionAgent:
         """
         tried: list[Tried] = []
         try:
-            await self._llm_prompts(ctx, repo, target, union, failures, p, tried)
+            await self._llm_prompts(ctx, task, target, union, failures, tried)
         except ModelRefused as exc:  # out of budget or time: the candidates tried so far still count
             return LLMJob(tried, exc)
         return LLMJob(tried, None)
 
-    async def _llm_prompts(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion,
-                           failures: list[str], p: dict[str, Any], tried: list[Tried]) -> None:
+    async def _llm_prompts(self, ctx: TaskContext, task: EvolveTask, target: str, union: CoverageUnion,
+                           failures: list[str], tried: list[Tried]) -> None:
+        repo = task.repository
         if not union.measured(target):
-            candidate = await self._llm(ctx, repo, target, union, failures, p)
+            candidate = await self._llm(ctx, task, target, union, failures)
             one = await self._try(ctx, "llm module", candidate, repo, union)
             tried.append(one)
             await ctx.progress(f"llm module: {one.note}")
         source = await asyncio.to_thread((repo / target).read_text, "utf-8")
         _, module = module_of(target)
-        requirements = (p.get("requirements") or {}).get("checklist", [])
+        requirements = task.checklist
         gaps = await asyncio.to_thread(llm_strategy.segments, source, set(union.files[target].missing), _LLM_SEGMENTS)
         for segment in gaps:
             if not set(segment.missing) & union.files[target].missing:
@@ -435,14 +432,14 @@ class EvolutionAgent:
                 messages += [{"role": "assistant", "content": answer},
                              {"role": "user", "content": llm_strategy.repair_prompt(problem)}]
 
-    async def _llm(self, ctx: TaskContext, repo: Path, target: str, union: CoverageUnion, failures: list[str],
-                   p: dict[str, Any]) -> Candidate:
-        source = await asyncio.to_thread((repo / target).read_text, "utf-8")
+    async def _llm(self, ctx: TaskContext, task: EvolveTask, target: str, union: CoverageUnion,
+                   failures: list[str]) -> Candidate:
+        source = await asyncio.to_thread((task.repository / target).read_text, "utf-8")
         candidate = await llm_strategy.generate(
             ctx.services.gateway, agent_id=ctx.agent_id, task_id=ctx.task_id,
             repository_source=source, target_file=target,
-            analysis=(p.get("analysis") or {}).get("functions", {}).get(target, []),
-            requirements=(p.get("requirements") or {}).get("checklist", []),
+            analysis=task.functions_of(target),
+            requirements=task.checklist,
             uncovered=sorted(union.files[target].missing), failures=failures, on_progress=_streaming(ctx),
         )
         ctx.tokens_used += candidate.tokens

@@ -49,11 +49,12 @@ from tenacity import (AsyncRetrying, RetryCallState, retry_if_exception, stop_af
                       wait_random_exponential)
 
 from agents import metrics
+from agents import system_config_table as config_table
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, budget_key
 from agents.llm_limits import KEYS as LIMIT_KEYS
 from agents.llm_limits import CallLimits, limits_of
 from agents.prices import ModelPrice, with_defaults
-from app.errors import AppError
+from engine.errors import AppError
 from engine.model_port import ModelRefused, ModelReply, OnProgress, Spent, StreamProgress, Tally, ToolCall
 
 log = logging.getLogger(__name__)
@@ -155,20 +156,17 @@ class LLMGateway:
     # -- settings --------------------------------------------------------------------------------
 
     async def budget(self) -> int:
-        value = await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'daily_token_budget'")
-        return int(value) if value else DEFAULT_DAILY_TOKEN_BUDGET
+        return await daily_budget(self.pool)
 
     async def model(self) -> str:
-        value = await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'llm_model'")
+        value = await config_table.get(self.pool, "llm_model")
         return value or self.settings.model
 
     async def prices(self) -> dict[str, ModelPrice]:
-        return with_defaults(await self.pool.fetchval("SELECT value FROM system_config WHERE key = 'llm_prices'"))
+        return with_defaults(await config_table.get(self.pool, "llm_prices"))
 
     async def limits(self) -> CallLimits:
-        rows = await self.pool.fetch("SELECT key, value FROM system_config WHERE key = ANY($1::text[])",
-                                     list(LIMIT_KEYS))
-        values = {r["key"]: r["value"] for r in rows}
+        values = await config_table.get_many(self.pool, list(LIMIT_KEYS))
         values.update({k: v for k, v in self.settings.limits_env.items() if v})
         try:
             return limits_of(values)
@@ -176,7 +174,7 @@ class LLMGateway:
             raise LLMUnavailable(f"The model call limits are wrong: {exc}. Fix them in the Settings dialog.") from None
 
     async def used_today(self) -> int:
-        return int(await self.redis.get(budget_key(today())) or 0)
+        return await used_today(self.redis)
 
     # -- calls -----------------------------------------------------------------------------------
 
@@ -471,7 +469,7 @@ class LLMGateway:
 
     async def _known_modes(self) -> dict[str, str]:
         if self._tool_modes is None:
-            stored = await self.pool.fetchval("SELECT value FROM system_config WHERE key = $1", TOOL_MODES_KEY)
+            stored = await config_table.get(self.pool, TOOL_MODES_KEY)
             try:
                 self._tool_modes = dict(json.loads(stored)) if stored else {}
             except (ValueError, TypeError):
@@ -481,11 +479,19 @@ class LLMGateway:
     async def _remember_mode(self, model: str, mode: str) -> None:
         modes = await self._known_modes()
         modes[model] = mode
-        await self.pool.execute(
-            "INSERT INTO system_config (key, value, description) VALUES ($1, $2, "
-            "'How each model returns actions: tools (tool calls) or json (JSON-schema output)') "
-            "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-            TOOL_MODES_KEY, json.dumps(modes, sort_keys=True))
+        await config_table.put(self.pool, TOOL_MODES_KEY, json.dumps(modes, sort_keys=True),
+                               "How each model returns actions: tools (tool calls) or json (JSON-schema output)")
+
+
+async def daily_budget(db: Any) -> int:
+    """Tokens per day for all agents together (``system_config.daily_token_budget``)."""
+    value = await config_table.get(db, "daily_token_budget")
+    return int(value) if value else DEFAULT_DAILY_TOKEN_BUDGET
+
+
+async def used_today(redis: aioredis.Redis) -> int:
+    """Tokens reserved or spent today (UTC), as the budget counts them."""
+    return int(await redis.get(budget_key(today())) or 0)
 
 
 def _http_timeout(limits: CallLimits, read_s: float) -> httpx.Timeout:

@@ -37,3 +37,36 @@ async def record_task(
     outcome = "tasks_completed" if ok else "tasks_failed"
     await record(db, agent_id, outcome, 1, meta, effect_key=f"{task_id}:{attempt}:{outcome}")
     await record(db, agent_id, "latency_ms", latency_ms, meta, effect_key=f"{task_id}:{attempt}:latency_ms")
+
+
+async def token_series(db: Any, hours: int) -> list[dict[str, float]]:
+    """Tokens and cost per hour over the last ``hours``: ``{"t": epoch, "tokens": n, "cost": usd}``."""
+    rows = await db.fetch(
+        "SELECT extract(epoch FROM date_trunc('hour', timestamp)) AS t, sum(metric_value) AS tokens, "
+        "sum(COALESCE((metadata->>'cost_usd')::float, 0)) AS cost FROM agent_metrics "
+        "WHERE metric_type = 'token_usage' AND timestamp > (now() AT TIME ZONE 'utc') - make_interval(hours => $1) "
+        "GROUP BY 1 ORDER BY 1", hours)
+    return [{"t": float(r["t"]), "tokens": float(r["tokens"]), "cost": float(r["cost"])} for r in rows]
+
+
+async def cost_per_day(db: Any, days: int = 14) -> list[tuple[float, float]]:
+    rows = await db.fetch(
+        "SELECT extract(epoch FROM date_trunc('day', timestamp)) AS t, "
+        "sum(COALESCE((metadata->>'cost_usd')::float, 0)) AS cost FROM agent_metrics "
+        "WHERE metric_type = 'token_usage' AND timestamp > (now() AT TIME ZONE 'utc') - make_interval(days => $1) "
+        "GROUP BY 1 ORDER BY 1", days)
+    return [(float(r["t"]), float(r["cost"])) for r in rows]
+
+
+async def tokens_by_agent_type(db: Any) -> dict[str, float]:
+    rows = await db.fetch(
+        "SELECT r.agent_type, sum(m.metric_value) AS tokens FROM agent_metrics m "
+        "JOIN agent_registry r USING (agent_id) WHERE m.metric_type = 'token_usage' GROUP BY 1")
+    return {r["agent_type"]: float(r["tokens"]) for r in rows}
+
+
+async def models_used(db: Any, days: int = 14) -> set[str]:
+    rows = await db.fetch(
+        "SELECT DISTINCT metadata->>'model' AS model FROM agent_metrics WHERE metric_type = 'token_usage' "
+        "AND metadata ? 'model' AND timestamp > (now() AT TIME ZONE 'utc') - make_interval(days => $1)", days)
+    return {r["model"] for r in rows if r["model"]}

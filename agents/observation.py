@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agents.base import TaskContext, TaskFailed
-from app.errors import AppError
+from engine.errors import AppError
 from engine import settings_store
 from engine.interpreter import choose_interpreter
 

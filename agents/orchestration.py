@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from agents.base import TaskContext, TaskFailed
-from agents.plan import GenerationPlan, PlanError
+from agents.evolve_task import EvolveTask
+from engine.errors import InputError
+from engine.generate_request import GenerateRequest
 
 
 # The steps a generation request goes through, each a child task "<root id>.<step>" (agents/base.py delegate).
@@ -28,21 +31,22 @@ class OrchestrationAgent:
         phases: dict[str, float] = {}  # seconds per step, in the report (local: requests run concurrently)
         p = ctx.task["payload"]
         try:
-            plan = GenerationPlan.of(p)
-        except PlanError as exc:
+            plan = GenerateRequest.from_payload(p)
+        except InputError as exc:
             raise TaskFailed(str(exc)) from None
         started = time.perf_counter()
         await ctx.progress("Planning: observe, requirements + analysis, evolve, report")
         observed = await self._step(ctx, "observe", phases, {
-            "repository_url": p.get("repository_url"), "target_files": p.get("target_files") or []})
+            "repository_url": plan.repository_url, "target_files": plan.target_files})
         common = {"repository": observed["repository"], "target_files": observed["target_files"],
                   "test_files": observed["test_files"], "interpreter": observed["interpreter"]}
         requirements, analysis = await asyncio.gather(
-            self._step(ctx, "requirements", phases, {**common, "requirements": p.get("requirements", "")}),
+            self._step(ctx, "requirements", phases, {**common, "requirements": plan.requirements}),
             self._step(ctx, "analyze", phases, common),
         )
-        evolved = await self._step(ctx, "evolve", phases, {
-            **common, **plan.fields(), "requirements": requirements, "analysis": analysis})
+        evolved = await self._step(ctx, "evolve", phases, EvolveTask(
+            plan, Path(observed["repository"]), observed["target_files"], observed["interpreter"],
+            list(requirements.get("checklist") or []), analysis).payload())
         report = await self._step(ctx, "report", phases, {
             "evolution": evolved, "coverage_target": plan.coverage_target,
             "repository": observed["repository"]})

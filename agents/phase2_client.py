@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from app.errors import AppError
+from engine.errors import AppError
 
 
 class Phase2(Protocol):
@@ -27,8 +27,7 @@ class InProcessPhase2:
 
     async def execute(self, test_code: str, repository: Path | None, target_files: list[str],
                       strategy: str = "tier1_only") -> dict[str, Any]:
-        from app.api import execution_json
-        from engine.engine import ExecuteRequest
+        from engine.engine import ExecuteRequest, execution_json
 
         execution = await self.engine.execute(ExecuteRequest(
             test_code=test_code, strategy=strategy, repository=repository, target_files=tuple(target_files)))

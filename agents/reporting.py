@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.base import TaskContext
+from engine import multi_file
 
 
 _USAGE = ("SELECT COALESCE(sum(metric_value), 0) AS tokens, COALESCE(sum((metadata->>'cost_usd')::float), 0) AS cost, "
@@ -43,7 +44,7 @@ class ReportingAgent:
         p = ctx.task["payload"]
         evolution = p["evolution"]
         files = evolution["files"]
-        tests = "\n\n".join(f"# ===== {f['path']} =====\n{f['code']}" for f in files)
+        tests = multi_file.join({f["path"]: f["code"] for f in files})
         coverage = evolution["coverage"]
         tokens, cost, unpriced = await usage_of(ctx.services.pool, ctx.root_id)
         result = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agents.constants import agent_type_of
 from agents.store_retry import retry_budget
 
 WRITE_BUDGET_S = 2.0
@@ -55,7 +56,7 @@ def as_text(lines: list[dict[str, Any]]) -> str:
     out = []
     for line in lines:
         source = line["source"]
-        who = source.split("_")[1] if source.startswith("agent_") and source.count("_") >= 2 else source
+        who = agent_type_of(source)
         retry = f" (attempt {line['attempt']})" if line["attempt"] > 1 else ""
         out.append(f"{line['at'].astimezone().strftime('%H:%M:%S')} [{who}]{retry} {line['message']}")
     return "\n".join(out)

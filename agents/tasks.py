@@ -173,3 +173,20 @@ async def children_of_root(db: DB, root_id: str) -> list[dict[str, Any]]:
     rows = await db.fetch(
         "SELECT * FROM agent_tasks WHERE payload->>'root_task_id' = $1 ORDER BY created_at", root_id)
     return [dict(r) for r in rows]
+
+
+async def recent_of_agent(db: DB, agent_id: str, limit: int = 30) -> list[dict[str, Any]]:
+    """The latest tasks one agent took, newest first (the Agents view's detail)."""
+    rows = await db.fetch(
+        "SELECT task_id, task_type, status, error, execution_time_seconds, created_at FROM agent_tasks "
+        "WHERE assigned_agent_id = $1 ORDER BY created_at DESC LIMIT $2", agent_id, limit)
+    return [dict(r) for r in rows]
+
+
+async def generate_latency(db: DB) -> tuple[float | None, float | None]:
+    """(p50, p95) seconds of finished ``generate`` tasks: the agents' end-to-end latency."""
+    row = await db.fetchrow(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY execution_time_seconds) AS p50, "
+        "percentile_cont(0.95) WITHIN GROUP (ORDER BY execution_time_seconds) AS p95 "
+        "FROM agent_tasks WHERE task_type = 'generate' AND status IN ('completed', 'failed')")
+    return row["p50"], row["p95"]

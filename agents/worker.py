@@ -27,7 +27,14 @@ from redis.exceptions import ResponseError
 from agents import metrics, registry, tasks
 from agents.base import Agent, Services, TaskContext, TaskFailed
 from agents.bus import Message
-from agents.constants import DEAD_LETTER_STREAM, group_name, heartbeat_key, inbox_stream, work_stream
+from agents.constants import (
+    DEAD_LETTER_STREAM,
+    agent_id_for,
+    group_name,
+    heartbeat_key,
+    inbox_stream,
+    work_stream,
+)
 from agents.lease_keeper import LeaseKeeper
 from agents.store_retry import TRANSIENT_TYPES, is_transient
 from agents.task_stop import cancel_and_wait
@@ -66,7 +73,7 @@ class AgentWorker:
         self.agent = agent
         self.services = services
         self.settings = settings or WorkerSettings()
-        self.agent_id = agent_id or f"agent_{agent.agent_type}_{uuid.uuid4().hex[:8]}"
+        self.agent_id = agent_id or agent_id_for(agent.agent_type, uuid.uuid4().hex[:8])
         self.group = group_name(agent.agent_type)
         self.streams = [work_stream(agent.agent_type), inbox_stream(self.agent_id)]
         self.active: set[asyncio.Task[None]] = set()

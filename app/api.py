@@ -25,20 +25,20 @@ from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from agents import registry
-from agents.plan import GenerationPlan
 from agents.store_retry import API_BUDGET_S, TRANSIENT_TYPES, is_transient, retry_budget
 from app import __version__, outcome
 from app.api_guard import ApiGuard
-from app.errors import AppError
+from engine.errors import AppError
 from app.health import HealthReport
 from app.metrics_export import CONTENT_TYPE, HttpMetrics, exposition
-from app.generation import GenerateRequest, GenerationInputError, GenerationService
-from app.text_input import RelativePath, Text
+from app.generation import GenerationService
+from engine.generate_request import GenerateRequest, problem_of
+from engine.text_input import RelativePath, Text
 from engine import settings_store, store
-from engine.engine import ExecuteRequest, Execution, ExecutionEngine, check_syntax
+from engine.engine import ExecuteRequest, ExecutionEngine, check_syntax, execution_json
 from engine.healing import find_test_names
 from engine.settings_store import ExecutionSettings, SettingsUpdate, Strategy
 
@@ -83,50 +83,9 @@ def _error(status: int, errors: list[dict[str, str]]) -> JSONResponse:
     return JSONResponse(status_code=status, content={"detail": detail, "errors": errors})
 
 
-def execution_json(execution: Execution | dict[str, Any]) -> dict[str, Any]:
-    if isinstance(execution, Execution):
-        return {
-            "execution_id": execution.id,
-            "status": execution.status,
-            "tier_reached": execution.tier_reached,
-            "attempts": execution.attempts,
-            "tests": execution.outcomes,
-            "coverage": execution.coverage,
-            "per_test_coverage": execution.per_test_coverage,
-            "healed_code": execution.healed_code,
-            "healed_diff": execution.healed_diff,
-            "error": execution.error,
-        }
-    row = execution
-    return {
-        "execution_id": row["id"],
-        "status": row["status"],
-        "tier_reached": row["tier_reached"],
-        "execution_strategy": row["execution_strategy"],
-        "attempts": row["attempts"],
-        "tests": (row["result"] or {}).get("tests", []),
-        "coverage": row["coverage"],
-        "healed_code": row["healed_code"],
-        "healed_diff": row["healed_diff"],
-        "error": row["error"],
-        "created_at": row["created_at"],
-        "started_at": row["started_at"],
-        "completed_at": row["completed_at"],
-    }
+class V1GenerateBody(GenerateRequest):
+    """The v1 body: the request plus the caller's choice of route."""
 
-
-class GenerateBody(GenerationPlan):
-    """The plan's fields (agents/plan.py) plus what to generate for."""
-
-    model_config = ConfigDict(frozen=False, extra="ignore")
-
-    repository_url: str = Field(description="a folder on this machine or a git URL")
-    target_files: list[str] = Field(default_factory=list)
-    requirements: str = ""
-    conversation_id: str | None = None
-
-
-class V1GenerateBody(GenerateBody):
     use_agents: bool | None = Field(None, description="true: agents (v2); false: Phase 2; absent: the rollout decides")
 
 
@@ -152,11 +111,8 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
                 status = 400
                 errors.append({"field": "body", "reason": f"invalid JSON: {err.get('ctx', {}).get('error', err['msg'])}"})
                 continue
-            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "path", "query")]
-            reason = err["msg"].removeprefix("Value error, ")
-            if err.get("type") == "missing":
-                reason = "is required"
-            errors.append({"field": ".".join(loc) or "body", "reason": reason})
+            field, reason = problem_of(err)  # worded as the CLI and the window word it
+            errors.append({"field": field, "reason": reason})
         return _error(status, errors)
 
     @api.exception_handler(InputError)
@@ -265,19 +221,12 @@ def _validated(body: ExecuteBody) -> ExecuteRequest:
 
 
 def _add_generation_routes(api: FastAPI, pool: asyncpg.Pool, generation: GenerationService) -> None:
-    def request_of(body: GenerateBody) -> GenerateRequest:
-        data = body.model_dump()
-        data.pop("use_agents", None)
-        return GenerateRequest(**data)
-
-    async def submit(body: GenerateBody, use_agents: bool | None) -> dict[str, Any]:
-        try:
-            return await generation.submit(request_of(body), use_agents=use_agents)
-        except GenerationInputError as exc:
-            raise InputError(exc.field, exc.reason) from None
+    async def submit(body: GenerateRequest, use_agents: bool | None) -> dict[str, Any]:
+        request = GenerateRequest.model_validate(body.model_dump(exclude={"use_agents"}))
+        return await generation.submit(request, use_agents=use_agents)
 
     @api.post("/api/v2/tests/generate")
-    async def generate_v2(body: GenerateBody) -> dict[str, Any]:
+    async def generate_v2(body: GenerateRequest) -> dict[str, Any]:
         """Agent-powered generation; poll GET /api/v2/tests/generate/{task_id}."""
         if generation.config.agents_killed:
             return JSONResponse(status_code=503, content={

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from app.errors import ServiceError
+from engine.errors import ServiceError
 
 
 class _QuietServer(uvicorn.Server):

@@ -12,21 +12,22 @@ import importlib
 import logging
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from pathlib import Path
 
 import asyncpg
 
-from agents.plan import DEFAULT_PLAN
 from app import __version__
 from app.config import Config, load_config
 from app.core import AppCore
-from app.errors import AppError, ConfigError
+from engine.errors import AppError, ConfigError
 from app.logs import setup_logging
 from app.migrations import migrate
 from app.services import ServiceManager
 from engine import isolation
+from engine.generate_request import DEFAULT_REQUEST_FIELDS as DEFAULTS
+from engine.generate_request import WAIT_TIMEOUT_S
 
 EXIT_ERROR = 1
 EXIT_CONFIG = 2
@@ -50,14 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="generate tests for a repository, printing progress per agent step")
     gen.add_argument("--repo", required=True, help="a folder or a git URL")
     gen.add_argument("--files", default="", help="comma-separated target files, relative to the repository")
-    gen.add_argument("--coverage-target", type=float, default=DEFAULT_PLAN.coverage_target)
+    gen.add_argument("--coverage-target", type=float, default=DEFAULTS["coverage_target"])
     gen.add_argument("--requirements", default="", help="what matters to you, in words")
     gen.add_argument("--conversation-id", help="continue an earlier request's conversation")
     gen.add_argument("--strategy", choices=("llm", "search"), help="default: llm with a model, else search")
-    gen.add_argument("--max-rounds", type=int, default=DEFAULT_PLAN.max_rounds)
+    gen.add_argument("--max-rounds", type=int, default=DEFAULTS["max_rounds"])
     gen.add_argument("--even-if-met", action="store_true",
                      help="generate even when the existing tests already reach the target")
-    gen.add_argument("--search-time", type=int, default=DEFAULT_PLAN.search_time_s, help="search budget in seconds for the whole request (Pynguin runs share it)")
+    gen.add_argument("--search-time", type=int, default=DEFAULTS["search_time_s"], help="search budget in seconds for the whole request, shared by its files (5-600)")
     route = gen.add_mutually_exclusive_group()
     route.add_argument("--agents", dest="use_agents", action="store_const", const=True,
                        help="use the agents whatever the rollout says")
@@ -67,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="skip the kept tests' mutation score (it takes a fifth of the search time, 15-120 s)")
     gen.add_argument("--json", action="store_true", help="print the v2 result as JSON")
     gen.add_argument("--write", action="store_true", help="write the test files into the repository (never overwrites)")
-    gen.add_argument("--timeout", type=float, default=3600)
+    gen.add_argument("--timeout", type=float, default=WAIT_TIMEOUT_S, help="seconds to wait for the result")
     worker = sub.add_parser("worker", help="run only some agents against the shared PostgreSQL and Redis")
     worker.add_argument("--agents", required=True, help="comma list, e.g. evolution,analysis; or none")
     worker.add_argument("--agent-class", action="append", default=[], metavar="MODULE:CLASS",
@@ -87,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+GuiRunner = Callable[..., int]
+
+
+def main(argv: Sequence[str] | None = None, *, gui: GuiRunner | None = None) -> int:
+    """Runs one command; with none, the window through ``gui`` (given by ``ui.entry``, the console script)."""
     args = build_parser().parse_args(argv)
     if args.command == "services" and getattr(args, "services_command", None) == "watchdog":
         # It forks and detaches with no output: no log thread of ours may cross that fork.
@@ -129,9 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "services":
             return asyncio.run(_services_status(config))
-        from ui.gui_app import run_gui  # Qt is imported only for the GUI
-
-        return run_gui(config, smoke=args.smoke, screenshots=args.screenshots)
+        if gui is None:
+            raise AppError("the window is started by the aiwebtest command (python -m ui.entry); "
+                           "python -m app.cli runs the other commands: serve, worker, generate, ...")
+        return gui(config, smoke=args.smoke, screenshots=args.screenshots)
     except ConfigError as exc:
         print(f"aiwebtest: {exc}", file=sys.stderr)
         return EXIT_CONFIG

@@ -27,7 +27,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET
-from app.errors import ConfigError
+from engine.errors import ConfigError
 from app.paths import default_data_dir
 from engine.stagehand_session import StagehandSettings
 

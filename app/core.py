@@ -27,7 +27,7 @@ from app.api_server import ApiServer
 from app.config import Config
 from app.config_watch import ConfigWatcher
 from app.db import create_pool, create_redis
-from app.errors import ServiceError
+from engine.errors import ServiceError
 from app.generation import GenerationService
 from app.migrations import migrate
 from app.services import Endpoints, ServiceManager

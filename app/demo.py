@@ -8,15 +8,12 @@ The seeded rows are marked ``{"demo": true}`` in their metadata.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import shutil
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from agents.constants import PROGRESS_CHANNEL_PREFIX
-from agents.task_stop import cancel_and_wait
-from app.generation import GenerateRequest
+from engine.generate_request import GenerateRequest
 from app.paths import resources_dir
 
 
@@ -26,26 +23,12 @@ async def run_sample_generation(control: Any) -> dict[str, Any]:
     if not repo.exists():
         shutil.copytree(resources_dir() / "sample_repo", repo)
     submitted = await core.generation.submit(
-        GenerateRequest(str(repo), ["calc.py", "text_utils.py"], coverage_target=0.85, search_time_s=10,
-                        requirements="Edge cases: zero, negative numbers, empty names"), use_agents=True)
+        GenerateRequest(repository_url=str(repo), target_files=["calc.py", "text_utils.py"], coverage_target=0.85,
+                        search_time_s=10, requirements="Edge cases: zero, negative numbers, empty names"),
+        use_agents=True)
     lines: list[str] = []
-    pubsub = core.redis.pubsub()
-    await pubsub.subscribe(PROGRESS_CHANNEL_PREFIX + submitted["task_id"])
-
-    async def collect() -> None:
-        import json
-
-        async for message in pubsub.listen():
-            if message.get("type") == "message":
-                event = json.loads(message["data"])
-                lines.append(f"[{event['agent_id'].split('_')[1]}] {event['message']}")
-
-    listener = asyncio.ensure_future(collect())
-    try:
-        state = await core.generation.wait(submitted["task_id"], timeout_s=600)
-    finally:
-        await cancel_and_wait([listener], grace_s=5, who="demo listener")
-        await pubsub.aclose()
+    state = await core.generation.follow(submitted["task_id"], lambda agent, event: lines.append(
+        f"[{agent}] {event['message']}"), timeout_s=600)
     return {**state, "progress": lines}
 
 
@@ -56,7 +39,8 @@ async def run_failing_generation(control: Any) -> dict[str, Any]:
     repo.mkdir(exist_ok=True)
     (repo / "billing.py").write_text("import stripe_sdk_v9\n\n\ndef total(items):\n    return sum(items)\n")
     submitted = await core.generation.submit(
-        GenerateRequest(str(repo), ["billing.py"], coverage_target=0.85, search_time_s=5, mutation_score=False),
+        GenerateRequest(repository_url=str(repo), target_files=["billing.py"], coverage_target=0.85, search_time_s=5,
+                        mutation_score=False),
         use_agents=False)
     return await core.generation.wait(submitted["task_id"], timeout_s=300)
 

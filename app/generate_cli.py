@@ -3,42 +3,41 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from agents.constants import PROGRESS_CHANNEL_PREFIX
-from agents.task_stop import cancel_and_wait
 from app.config import Config
 from app.core import AppCore
-from app.errors import AppError
-from app.generation import GenerateRequest
+from app.generation import OnEvent
+from engine.errors import AppError
+from engine.generate_request import GenerateRequest
 from app.outcome import of_state
 
 
+def request_of(args: argparse.Namespace) -> GenerateRequest:
+    """The request the flags make; a bad one raises ``InputError`` before anything starts."""
+    return GenerateRequest.parse({
+        "repository_url": args.repo, "target_files": [f.strip() for f in args.files.split(",") if f.strip()],
+        "coverage_target": args.coverage_target, "requirements": args.requirements,
+        "conversation_id": args.conversation_id, "strategy": args.strategy, "max_rounds": args.max_rounds,
+        "search_time_s": args.search_time, "generate_anyway": args.even_if_met,
+        "mutation_score": not args.no_mutation})
+
+
 async def run_generate(config: Config, args: argparse.Namespace) -> int:
+    request = request_of(args)
     core = AppCore(config, serve_api=False)
     await core.start()
     try:
         assert core.generation is not None and core.redis is not None
-        request = GenerateRequest(
-            repository_url=args.repo,
-            target_files=[f.strip() for f in args.files.split(",") if f.strip()],
-            coverage_target=args.coverage_target, requirements=args.requirements,
-            conversation_id=args.conversation_id, strategy=args.strategy,
-            max_rounds=args.max_rounds, search_time_s=args.search_time, generate_anyway=args.even_if_met,
-            mutation_score=not args.no_mutation,
-        )
         submitted = await core.generation.submit(request, use_agents=args.use_agents)
         say = (lambda _m: None) if args.json else (lambda m: print(m, flush=True))
         say(f"request {submitted['task_id']}: route {submitted['route']} ({submitted['reason']})")
-        watcher = asyncio.get_running_loop().create_task(_print_progress(core, submitted, say))
-        try:
-            state = await core.generation.wait(submitted["task_id"], timeout_s=args.timeout)
-        finally:
-            await cancel_and_wait([watcher], grace_s=5, who="progress printer")
+        state = await core.generation.follow(submitted["task_id"], _printer(say), timeout_s=args.timeout)
         if args.json:
             print(json.dumps(state, indent=2, default=str))
         verdict = of_state(state)
@@ -79,30 +78,22 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
         await core.shutdown()
 
 
-
-
 LIVE_EVERY_S = 10.0
 
 
-async def _print_progress(core: AppCore, submitted: dict, say) -> None:
-    channel = PROGRESS_CHANNEL_PREFIX + submitted["task_id"]
-    pubsub = core.redis.pubsub()
-    await pubsub.subscribe(channel)
-    last_live = 0.0
-    try:
-        async for message in pubsub.listen():
-            if message.get("type") != "message":
-                continue
-            event = json.loads(message["data"])
-            agent = event["agent_id"].split("_")[1] if "_" in event["agent_id"] else event["agent_id"]
-            if event.get("live"):  # a model's answer growing: a line every 10 s is enough in a terminal log
-                now = time.monotonic()
-                if now - last_live < LIVE_EVERY_S:
-                    continue
-                last_live = now
-            say(f"[{agent}] {event['message']}")
-    finally:
-        await pubsub.aclose()
+def _printer(say: Callable[[str], None]) -> OnEvent:
+    """A progress line per event; a model's answer growing only every ``LIVE_EVERY_S`` in a terminal log."""
+    last_live = [0.0]
+
+    def show(agent: str, event: dict[str, Any]) -> None:
+        if event.get("live"):
+            now = time.monotonic()
+            if now - last_live[0] < LIVE_EVERY_S:
+                return
+            last_live[0] = now
+        say(f"[{agent}] {event['message']}")
+
+    return show
 
 
 def _write(repo: Path, files: dict[str, str]) -> None:

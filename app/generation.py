@@ -1,9 +1,12 @@
-"""Generation requests from the GUI, the CLI and the API, all through one door.
+"""The Generate feature's service: every request from the GUI, the CLI and the API, through one door.
 
 ``submit()`` routes (or honours an explicit choice), records the decision
-in ``generation_requests``, and starts the work: a ``generate`` task for
-the agents, a background single-shot run for Phase 2, or both in shadow
-mode. ``status()`` answers in the spec's v2 shape whichever path ran.
+in ``generation_requests`` (this module owns that table), and starts the
+work: a ``generate`` task for the agents, a background single-shot run for
+Phase 2, or both in shadow mode. ``status()`` answers in the spec's v2
+shape whichever path ran. ``follow()`` is the one progress subscription
+the window, the CLI and the demo share; ``cancel()``, ``history()``,
+``estimate()`` and ``inspect_repository()`` are what the Generate view asks for.
 """
 
 from __future__ import annotations
@@ -13,91 +16,46 @@ import json
 import logging
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import asyncpg
 
 from agents import run_log, tasks
 from agents.base import Services, dispatch
-from agents.constants import PROGRESS_CHANNEL_PREFIX
+from agents.base import TaskFailed
+from agents.constants import PROGRESS_CHANNEL_PREFIX, agent_type_of
+from agents.evolution import count_tests
+from agents.observation import checkout, is_test_file
 from agents.orchestration import STEPS as ORCHESTRATION_STEPS
-from agents.plan import DEFAULT_PLAN
 from agents.store_retry import AGENT_BUDGET_S, retry_budget
 from agents.task_stop import cancel_and_wait
 from app import router, system_config
 from app.config import Config
-from app.errors import AppError
+from app.outcome import FINISHED_SQL
 from app.phase2_generate import single_shot
-from app.text_input import relative_path_problem, text_problem
+from engine import multi_file
+from engine.errors import AppError
+from engine.generate_request import DEFAULT_REQUEST_FIELDS, WAIT_TIMEOUT_S, GenerateRequest
 from engine.model_port import StreamProgress
 
 log = logging.getLogger(__name__)
 
 ESTIMATED_SECONDS = 120
-# What a person writes about what matters; a book's worth is a mistake, and
-# embedding or prompting with megabytes stalls everything behind it.
-MAX_REQUIREMENTS_CHARS = 100_000
-MAX_CONVERSATION_ID_CHARS = 100  # agent_tasks.conversation_id is VARCHAR(100)
-MAX_REPOSITORY_URL_CHARS = 2_000
-MAX_TARGET_FILES = 500
+FOLLOW_POLL_S = 1.0  # how often a follower checks whether the request ended (progress itself is pushed)
+_SKIP_DIRS = {".git", ".venv", "venv", "__pycache__", "node_modules", "build", "dist"}
 
 
-class GenerationInputError(AppError):
-    def __init__(self, field_name: str, reason: str) -> None:
-        super().__init__(f"{field_name}: {reason}")
-        self.field = field_name
-        self.reason = reason
+@dataclass(frozen=True)
+class RepoFile:
+    path: str
+    is_test: bool
 
 
-@dataclass
-class GenerateRequest:
-    repository_url: str
-    target_files: list[str] = field(default_factory=list)
-    coverage_target: float = DEFAULT_PLAN.coverage_target
-    requirements: str = ""
-    conversation_id: str | None = None
-    strategy: str | None = DEFAULT_PLAN.strategy
-    max_rounds: int = DEFAULT_PLAN.max_rounds
-    search_time_s: int = DEFAULT_PLAN.search_time_s
-    generate_anyway: bool = DEFAULT_PLAN.generate_anyway  # the plan's fields: agents/plan.py
-    mutation_score: bool = DEFAULT_PLAN.mutation_score
-
-    def validate(self) -> None:
-        for name in ("repository_url", "requirements", "conversation_id"):
-            value = getattr(self, name)
-            problem = text_problem(value) if value else None
-            if problem:
-                raise GenerationInputError(name, problem)
-        if not self.repository_url or not self.repository_url.strip():
-            raise GenerationInputError("repository_url", "is empty; give a folder path or a git URL")
-        if self.repository_url.lstrip().startswith("-"):  # git would read it as an option (--upload-pack=...)
-            raise GenerationInputError("repository_url", "starts with '-'; give a folder path or a git URL "
-                                       "(a folder named so: write ./ before it)")
-        if len(self.repository_url) > MAX_REPOSITORY_URL_CHARS:
-            raise GenerationInputError("repository_url", f"is {len(self.repository_url):,} characters; "
-                                       f"a path or URL has at most {MAX_REPOSITORY_URL_CHARS:,}")
-        if len(self.requirements) > MAX_REQUIREMENTS_CHARS:
-            raise GenerationInputError("requirements", f"is {len(self.requirements):,} characters; the limit is "
-                                       f"{MAX_REQUIREMENTS_CHARS:,}: say what matters in a few paragraphs")
-        if self.conversation_id is not None and not 1 <= len(self.conversation_id) <= MAX_CONVERSATION_ID_CHARS:
-            raise GenerationInputError("conversation_id", f"must be 1 to {MAX_CONVERSATION_ID_CHARS} characters, "
-                                       f"got {len(self.conversation_id):,}")
-        if len(self.target_files) > MAX_TARGET_FILES:
-            raise GenerationInputError("target_files", f"lists {len(self.target_files):,} files; "
-                                       f"pick at most {MAX_TARGET_FILES}")
-        if not 0.0 < self.coverage_target <= 1.0:
-            raise GenerationInputError("coverage_target", f"must be above 0 and at most 1, got {self.coverage_target}")
-        if self.strategy not in (None, "llm", "search"):
-            raise GenerationInputError("strategy", f"must be llm or search, got {self.strategy!r}")
-        if not 1 <= self.max_rounds <= 20:
-            raise GenerationInputError("max_rounds", "must be from 1 to 20")
-        for name in self.target_files:
-            problem = relative_path_problem(name)
-            if problem:
-                raise GenerationInputError("target_files", f"{name!r} {problem}")
-            if not name.endswith(".py"):
-                raise GenerationInputError("target_files", f"{name} is not a Python file")
+OnEvent = Callable[[str, dict[str, Any]], None]
+"""Called with (agent type, event) for each progress event of a followed request."""
 
 
 class GenerationService:
@@ -108,7 +66,7 @@ class GenerationService:
         self._background: set[asyncio.Task[None]] = set()
 
     async def submit(self, request: GenerateRequest, *, use_agents: bool | None = None) -> dict[str, Any]:
-        request.validate()
+        """Route, record and start a request (valid by construction: ``GenerateRequest.parse``)."""
         key = request.conversation_id or request.repository_url
         if use_agents is None:
             decision = await router.decide(self.pool, self.config, key)
@@ -124,8 +82,8 @@ class GenerationService:
             decision = router.Route("agents" if use_agents else "phase2", "explicit", 0,
                                     router.bucket_of(key, ""), key, reason)
         conversation = request.conversation_id or f"conv-{uuid.uuid4().hex[:12]}"
-        request.conversation_id = conversation
-        payload = asdict(request)
+        request = request.model_copy(update={"conversation_id": conversation})
+        payload = request.model_dump(mode="json")
         agent_task_id = None
         if decision.route in ("agents", "shadow"):
             agent_task_id = tasks.new_task_id()
@@ -142,14 +100,14 @@ class GenerationService:
                            conversation_id=conversation, task_id=agent_task_id)
         if decision.route in ("phase2", "shadow"):
             with retry_budget(AGENT_BUDGET_S):  # the run outlives the request: it waits out a restart
-                job = asyncio.get_running_loop().create_task(self._run_phase2(request_id, payload))
+                job = asyncio.get_running_loop().create_task(self._run_phase2(request_id, request))
             self._background.add(job)
             job.add_done_callback(self._background.discard)
         return {"task_id": request_id, "status": "pending", "estimated_completion_seconds": ESTIMATED_SECONDS,
                 "conversation_id": conversation, "route": decision.route, "bucket": decision.bucket,
                 "reason": decision.reason}
 
-    async def _run_phase2(self, request_id: str, payload: dict[str, Any]) -> None:
+    async def _run_phase2(self, request_id: str, request: GenerateRequest) -> None:
         await self.pool.execute("UPDATE generation_requests SET status = 'in_progress' WHERE request_id = $1",
                                 request_id)
         await run_log.append(self.pool, request_id, "phase2", "Phase 2 single pass: one generation, executed once")
@@ -166,7 +124,7 @@ class GenerationService:
                 pass
 
         try:
-            result = await single_shot(self.services, payload, on_progress=streaming, request_id=request_id)
+            result = await single_shot(self.services, request, on_progress=streaming, request_id=request_id)
             status, error = "completed", None
         except asyncio.CancelledError:
             result, status, error = None, "failed", "interrupted: the app shut down"
@@ -231,7 +189,7 @@ class GenerationService:
         return {"step": waiting["task_type"], "position": max(int(row["position"]), 1),
                 "waited_s": round(float(row["waited_s"]), 1)}
 
-    async def wait(self, request_id: str, timeout_s: float = 3600, poll_s: float = 0.2) -> dict[str, Any]:
+    async def wait(self, request_id: str, timeout_s: float = WAIT_TIMEOUT_S, poll_s: float = 0.2) -> dict[str, Any]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
         while True:
@@ -243,6 +201,113 @@ class GenerationService:
             if loop.time() > deadline:
                 raise AppError(f"Generation {request_id} did not finish within {timeout_s:.0f} s")
             await asyncio.sleep(poll_s)
+
+    async def progress_events(self, request_id: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """(agent type, event) for each progress event the request publishes, as they come."""
+        pubsub = self.services.redis.pubsub()
+        await pubsub.subscribe(PROGRESS_CHANNEL_PREFIX + request_id)
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    event = json.loads(message["data"])
+                    yield agent_type_of(str(event.get("agent_id") or "")), event
+        finally:
+            await pubsub.aclose()
+
+    async def follow(self, request_id: str, on_event: OnEvent, *, timeout_s: float = WAIT_TIMEOUT_S,
+                     poll_s: float = FOLLOW_POLL_S) -> dict[str, Any]:
+        """Calls ``on_event`` for each progress event until the request ends; returns its final state.
+
+        The one subscription the window, the CLI and the demo use: events are
+        pushed (Redis pub/sub), and the end is read from the request's row.
+        """
+        async def listen() -> None:
+            async for agent, event in self.progress_events(request_id):
+                on_event(agent, event)
+
+        listener = asyncio.get_running_loop().create_task(listen())
+        try:
+            return await self.wait(request_id, timeout_s=timeout_s, poll_s=poll_s)
+        finally:
+            await cancel_and_wait([listener], grace_s=5, who="progress listener")
+
+    async def cancel(self, request_id: str) -> None:
+        """Stop a request: its tasks fail with "cancelled"; late results are refused; what was kept stays."""
+        reason = "cancelled by the user"
+        row = await self.pool.fetchrow("SELECT * FROM generation_requests WHERE request_id = $1", request_id)
+        root = row["agent_task_id"] if row else request_id
+        if row is not None and row["route"] in ("phase2", "shadow"):
+            await self.pool.execute(
+                "UPDATE generation_requests SET status = 'failed', phase2_error = $2, completed_at = now() "
+                "WHERE request_id = $1 AND status IN ('pending', 'in_progress')", request_id, reason)
+        if not root:
+            return
+        await tasks.fail(self.pool, root, reason)
+        for child in await tasks.children_of_root(self.pool, root):
+            await tasks.fail(self.pool, child["task_id"], reason)
+        kept, coverage = await run_log.kept_so_far(self.pool, root)
+        if kept:  # cancel keeps what was already kept: a partial result, not nothing
+            count = sum(count_tests(k["code"]) for k in kept)
+            files = {k["path"]: k["code"] for k in kept}
+            await tasks.attach_result(self.pool, root, {
+                "tests": multi_file.join(files), "files": files, "test_count": count,
+                "coverage_estimate": round(coverage or 0.0, 4), "coverage_by_file": [],
+                "repository": kept[-1].get("repository"), "outcome": "partial",
+                "reason": f"cancelled by the user; the {count} tests kept until then are here"})
+
+    async def history(self, limit: int = 200) -> list[dict[str, Any]]:
+        """The latest requests by either route, newest first, with the verdict every view shows."""
+        rows = await self.pool.fetch(
+            f"SELECT request_id, created_at, route, request, verdict AS status, result->>'coverage_estimate' "
+            f"AS coverage FROM ({FINISHED_SQL}) f ORDER BY created_at DESC LIMIT $1", limit)
+        return [{"task_id": r["request_id"], "created_at": r["created_at"], "route": r["route"],
+                 "status": r["status"], "repository": r["request"]["repository_url"],
+                 "files": r["request"].get("target_files", []),
+                 "coverage": float(r["coverage"]) if r["coverage"] else None} for r in rows]
+
+    async def run_log(self, request_id: str) -> str:
+        """The request's whole run log, as kept in ``run_log`` (it outlives the GUI's log pane)."""
+        return run_log.as_text(await run_log.read(self.pool, request_id))
+
+    async def inspect_repository(self, url: str) -> tuple[Path, list[RepoFile]]:
+        """The checkout of ``url`` and its Python files (tests marked), walked off the event loop."""
+        try:
+            repo, _ = await checkout(url.strip(), self.config.data_dir / "workspaces")
+        except TaskFailed as exc:
+            raise AppError(str(exc)) from None
+
+        def walk() -> list[RepoFile]:
+            files = sorted(str(p.relative_to(repo)) for p in repo.rglob("*.py")
+                           if not set(p.relative_to(repo).parts) & _SKIP_DIRS)
+            return [RepoFile(f, is_test_file(f)) for f in files]
+
+        return repo, await asyncio.to_thread(walk)
+
+    async def estimate(self, repository: Path | None, target_files: list[str],
+                       max_rounds: int | None = None) -> dict[str, Any]:
+        """Strategy, model and what a request may cost at most (its rounds: the request's default)."""
+        rounds = max_rounds or DEFAULT_REQUEST_FIELDS["max_rounds"]
+        gateway = self.services.gateway
+        if gateway is None:
+            return {"strategy": "search", "model": None, "max_tokens": 0, "max_cost_usd": 0.0,
+                    "note": "No model is configured, so Pynguin's search-based generation is used."}
+        model = await gateway.model()
+        price = (await gateway.prices()).get(model)
+        answer = (await gateway.limits()).max_tokens
+
+        def size() -> int:
+            return sum((repository / f).stat().st_size for f in target_files
+                       if repository and (repository / f).is_file())
+
+        chars = await asyncio.to_thread(size)
+        calls = max(len(target_files), 1) * rounds
+        prompt, completion = (chars // 4 + 2500) * calls, answer * calls
+        if price is None:
+            return {"strategy": "llm", "model": model, "max_tokens": prompt + completion, "max_cost_usd": None,
+                    "note": f"{model} has no price: add one on the Settings panel; at most {rounds} rounds"}
+        return {"strategy": "llm", "model": model, "max_tokens": prompt + completion,
+                "max_cost_usd": price.cost_usd(prompt, completion),
+                "note": f"{model} at {price.label()}; at most {rounds} rounds"}
 
     async def close(self) -> None:
         await cancel_and_wait(list(self._background), who="generation")
@@ -260,3 +325,12 @@ def _task_json(task: dict[str, Any]) -> dict[str, Any]:
         "agent_id": task["assigned_agent_id"],
         "conversation_id": task["conversation_id"],
     }
+
+
+async def phase2_latency(pool: asyncpg.Pool) -> tuple[float | None, float | None]:
+    """(p50, p95) seconds of the Phase 2 single passes this table recorded."""
+    row = await pool.fetchrow(
+        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY phase2_seconds) AS p50, "
+        "percentile_cont(0.95) WITHIN GROUP (ORDER BY phase2_seconds) AS p95 FROM generation_requests "
+        "WHERE phase2_seconds IS NOT NULL")
+    return row["p50"], row["p95"]

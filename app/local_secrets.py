@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path
 
-from app.errors import ConfigError
+from engine.errors import ConfigError
 
 
 def ensure_secret(path: Path) -> str:

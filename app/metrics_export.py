@@ -34,6 +34,7 @@ from prometheus_fastapi_instrumentator.metrics import Info
 from starlette.applications import Starlette
 
 from agents import registry
+from agents import system_config_table as config_table
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, TASK_HANDLERS
 from app.alerts import Alert
 from app.alerts import evaluate as evaluate_alerts
@@ -131,7 +132,7 @@ async def fleet_snapshot(pool: ResilientPool) -> FleetSnapshot:
             "SELECT COALESCE(sum(metric_value), 0) AS tokens, "
             "COALESCE(sum((metadata->>'cost_usd')::float), 0) AS usd FROM agent_metrics "
             "WHERE metric_type = 'token_usage' AND timestamp >= date_trunc('day', now() AT TIME ZONE 'utc')")
-        budget = await conn.fetchval("SELECT value FROM system_config WHERE key = 'daily_token_budget'")
+        budget = await config_table.get(conn, "daily_token_budget")
         tasks = await conn.fetch(
             "SELECT COALESCE(r.agent_type, t.task_type) AS agent_type, t.task_type, t.status, count(*) AS n "
             "FROM agent_tasks t LEFT JOIN agent_registry r ON r.agent_id = t.assigned_agent_id "

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import asyncpg
 
-from app.errors import MigrationError
+from engine.errors import MigrationError
 from app.paths import migrations_dir
 
 log = logging.getLogger(__name__)

@@ -16,39 +16,46 @@ from agents.evolution import count_tests
 from agents.generation import StrategyError, module_of
 from agents.generation import llm as llm_strategy
 from agents.observation import checkout, target_problem
-from agents.plan import GenerationPlan
 from agents.reporting import cost_note, usage_of_call_id
+from engine import multi_file
+from engine.generate_request import GenerateRequest
 from engine.model_port import ModelRefused, OnProgress
 
 
-async def single_shot(services: Services, request: dict[str, Any], on_progress: OnProgress | None = None,
+async def single_shot(services: Services, request: GenerateRequest, on_progress: OnProgress | None = None,
                       request_id: str | None = None) -> dict[str, Any]:
     """``on_progress``: a model's answer growing (tokens, tokens/s), for whoever watches the request.
     ``request_id``: the model calls are counted under it, and the result says what they spent."""
     started = time.perf_counter()
-    repo, _ = await checkout(request["repository_url"], services.workspace)
-    targets = list(request.get("target_files") or [])
-    if problem := await asyncio.to_thread(target_problem, repo, targets, request["repository_url"]):
+    repo, _ = await checkout(request.repository_url, services.workspace)
+    targets = list(request.target_files)
+    if problem := await asyncio.to_thread(target_problem, repo, targets, request.repository_url):
         raise StrategyError(problem)
-    strategy = request.get("strategy") or ("llm" if services.gateway is not None else "search")
+    strategy = request.strategy or ("llm" if services.gateway is not None else "search")
     union = await CoverageUnion.sized(repo, targets)
     files: dict[str, str] = {}
     failures: list[str] = []
     test_count = 0
-    for target in targets:
+    searched_s = 0.0  # the search budget is the whole request's (GenerateRequest.search_time_s): shared by targets
+    for index, target in enumerate(targets):
         try:
             if strategy == "llm":
                 candidate = await llm_strategy.generate(
                     services.gateway, agent_id="phase2", task_id=request_id, target_file=target,
                     repository_source=await asyncio.to_thread((repo / target).read_text, "utf-8"),
-                    analysis=[], requirements=request.get("requirements", ""), uncovered=[], failures=[],
+                    analysis=[], requirements=request.requirements, uncovered=[], failures=[],
                     on_progress=on_progress)
             else:
                 # The repository's declared dependencies, as on the agents' path (engine/repo_env.py).
                 env = await services.envs.environment_for(repo) if services.envs is not None else None
-                candidate = await services.pynguin.generate(
-                    repo, target, search_time_s=GenerationPlan.of(request).search_time_s, seed=1000,
-                    site_packages=env.site_packages if env is not None else None)
+                share_s = max(1, int(request.search_share_s(len(targets) - index, searched_s)))
+                search_started = time.perf_counter()
+                try:
+                    candidate = await services.pynguin.generate(
+                        repo, target, search_time_s=share_s, seed=1000,
+                        site_packages=env.site_packages if env is not None else None)
+                finally:
+                    searched_s += min(share_s, time.perf_counter() - search_started)
         except StrategyError as exc:
             failures.append(f"{target}: {exc}")
             continue
@@ -64,7 +71,7 @@ async def single_shot(services: Services, request: dict[str, Any], on_progress: 
         files[name] = candidate.code
         test_count += count_tests(candidate.code)
     coverage = union.to_json()
-    goal = GenerationPlan.of(request).coverage_target
+    goal = request.coverage_target
     # The verdict (app/outcome.py) reads these: no test is a failure, below the target is partial.
     if coverage["line_rate"] >= goal:
         outcome, reason = "complete", f"target {goal:.0%} reached"
@@ -74,7 +81,7 @@ async def single_shot(services: Services, request: dict[str, Any], on_progress: 
                   "single pass" + (f"; last problem: {failures[-1]}" if failures else ""))
     tokens, cost, unpriced = await usage_of_call_id(services.pool, request_id) if request_id else (0, 0.0, [])
     return {
-        "tests": "\n\n".join(f"# ===== {n} =====\n{c}" for n, c in files.items()),
+        "tests": multi_file.join(files),
         "files": files,
         "coverage_estimate": round(coverage["line_rate"], 4),
         "branch_coverage": round(coverage["branch_rate"], 4),

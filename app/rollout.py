@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app import system_config
+from app.alerts import evaluate as evaluate_alerts
 from app.config import Config
 from app.config_watch import propagation
 from app.db import ResilientPool
@@ -93,11 +94,20 @@ def actor(front_end: str) -> str:
 class RolloutService:
     """Owns rollout state, presets, changes, the audit trail and rollback (house style 15)."""
 
-    def __init__(self, pool: ResilientPool, redis: Any, config: Config, *, front_end: str = "gui") -> None:
+    def __init__(self, pool: ResilientPool, redis: Any, config: Config, *, front_end: str = "gui",
+                 alert_monitor: Any | None = None) -> None:
+        """``alert_monitor``: the background ``AlertMonitor`` whose latest evaluation ``alerts`` shows."""
         self.pool = pool
         self.redis = redis
         self.config = config
         self.front_end = front_end
+        self.alert_monitor = alert_monitor
+
+    async def alerts(self) -> list[Any]:
+        """The background monitor's latest evaluation; evaluated now if it has none yet."""
+        if self.alert_monitor is not None and self.alert_monitor.latest:
+            return self.alert_monitor.latest
+        return await evaluate_alerts(self.pool)
 
     async def state(self) -> RolloutState:
         values = await system_config.get_all(self.pool)

@@ -31,7 +31,7 @@ import redis.asyncio as aioredis
 from app.config import Config, redact_url
 from app.embedded_postgres import EmbeddedPostgres
 from app.embedded_redis import EmbeddedRedis
-from app.errors import ServiceError
+from engine.errors import ServiceError
 from app.proc import run_command
 from app.service_users import live_users, process_started_at
 

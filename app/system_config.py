@@ -31,9 +31,10 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from agents import system_config_table as table
 from agents.prices import parse_prices, prices_json
 from app.config import Config
-from app.errors import ConfigError
+from engine.errors import ConfigError
 
 ROLLOUT_MODES = ("off", "shadow", "percentage", "full")
 
@@ -150,31 +151,17 @@ async def seed_from_env(conn: asyncpg.Connection, config: Config) -> None:
         ("daily_token_budget", str(config.agent_token_budget_daily), "Tokens per day, all agents together"),
         ("max_concurrent_tasks", str(config.agent_max_concurrent_tasks), "Tasks one agent runs at once"),
     ]
-    await conn.executemany(
-        "INSERT INTO system_config (key, value, description) VALUES ($1, $2, $3) "
-        "ON CONFLICT (key) DO NOTHING",
-        rows,
-    )
+    await table.seed(conn, rows)
 
 
-async def get_all(conn: asyncpg.Connection | asyncpg.Pool) -> dict[str, str]:
-    rows = await conn.fetch("SELECT key, value FROM system_config ORDER BY key")
-    return {r["key"]: r["value"] for r in rows}
-
-
-async def get(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> str | None:
-    return await conn.fetchval("SELECT value FROM system_config WHERE key = $1", key)
+get_all = table.get_all
+get = table.get
 
 
 async def set_value(conn: asyncpg.Connection | asyncpg.Pool, key: str, value: str) -> str:
     """Validate and store one setting; returns the stored (normalised) value."""
     normalised = validate(key, value)
-    await conn.execute(
-        "INSERT INTO system_config (key, value, updated_at) VALUES ($1, $2, now()) "
-        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-        key,
-        normalised,
-    )
+    await table.put(conn, key, normalised)
     return normalised
 
 

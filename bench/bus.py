@@ -32,7 +32,7 @@ from agents.bus import Bus  # noqa: E402
 from agents.worker import AgentWorker, WorkerSettings  # noqa: E402
 from app.config import load_config  # noqa: E402
 from app.core import AppCore  # noqa: E402
-from app.generation import GenerateRequest  # noqa: E402
+from engine.generate_request import GenerateRequest  # noqa: E402
 
 N = 2000
 
@@ -114,7 +114,7 @@ async def main() -> None:
         for _ in range(3):
             await core.pool.execute("DELETE FROM executions")
             t0 = time.perf_counter()
-            sub = await core.generation.submit(GenerateRequest(str(repo), ["calc.py"], coverage_target=0.3,
+            sub = await core.generation.submit(GenerateRequest(repository_url=str(repo), target_files=["calc.py"], coverage_target=0.3,
                                                                max_rounds=1), use_agents=True)
             state = await core.generation.wait(sub["task_id"], timeout_s=300)
             total = time.perf_counter() - t0

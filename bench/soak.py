@@ -64,7 +64,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     from app.config import load_config
     from app.control import ControlCenter
     from app.core import AppCore
-    from app.generation import GenerateRequest
+    from engine.generate_request import GenerateRequest
     from tests.helpers.calc_suites import MODEL_REPLY
     from tests.helpers.llm_server import ScriptedLLM, stagehand_pick
     from tests.helpers.web import LocalSite, moved_form_page
@@ -131,7 +131,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
             strategy = "search" if n % 5 == 0 else "llm"
             try:
                 sub = await core.generation.submit(
-                    GenerateRequest(str(repo), ["calc.py"], coverage_target=0.5, max_rounds=1, strategy=strategy,
+                    GenerateRequest(repository_url=str(repo), target_files=["calc.py"], coverage_target=0.5, max_rounds=1, strategy=strategy,
                                     search_time_s=5), use_agents=True)
                 state = await core.generation.wait(sub["task_id"], timeout_s=600)
                 counts["completed" if state["status"] == "completed" else "failed"] += 1

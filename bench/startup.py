@@ -54,7 +54,7 @@ def _timed(argv: list[str], env: dict[str, str]) -> tuple[float, str]:
 
 def _smoke(data_dir: Path) -> tuple[float, float]:
     """(process wall time, in-process time to a healthy shown window)."""
-    wall, out = _timed([sys.executable, "-m", "app.cli", "--smoke"], _env(data_dir))
+    wall, out = _timed([sys.executable, "-m", "ui.entry", "--smoke"], _env(data_dir))
     match = re.search(r"total ([0-9.]+)s", out)
     return wall, float(match.group(1)) if match else float("nan")
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from app.config import load_config  # noqa: E402
 from app.control import ControlCenter  # noqa: E402
 from app.core import AppCore  # noqa: E402
-from app.generation import GenerateRequest  # noqa: E402
+from engine.generate_request import GenerateRequest  # noqa: E402
 from tests.helpers.llm_server import ScriptedLLM  # noqa: E402
 from ui.async_bridge import AsyncRunner  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
@@ -94,7 +94,7 @@ async def main(requests: int, idle_s: float) -> None:
         window.select_panel("Costs")
         probe.start()
         started = time.perf_counter()
-        subs = [await core.generation.submit(GenerateRequest(str(repo), ["calc.py"], coverage_target=0.5, max_rounds=1),
+        subs = [await core.generation.submit(GenerateRequest(repository_url=str(repo), target_files=["calc.py"], coverage_target=0.5, max_rounds=1),
                                              use_agents=True) for _ in range(requests)]
         states = [await core.generation.wait(s["task_id"], timeout_s=1800) for s in subs]
         busy_s = time.perf_counter() - started

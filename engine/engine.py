@@ -57,6 +57,40 @@ class Execution:
     error: str | None = None
 
 
+def execution_json(execution: Execution | dict[str, Any]) -> dict[str, Any]:
+    """The JSON form of an execution (or of its ``executions`` row), as the API answers and agents read it."""
+    if isinstance(execution, Execution):
+        return {
+            "execution_id": execution.id,
+            "status": execution.status,
+            "tier_reached": execution.tier_reached,
+            "attempts": execution.attempts,
+            "tests": execution.outcomes,
+            "coverage": execution.coverage,
+            "per_test_coverage": execution.per_test_coverage,
+            "healed_code": execution.healed_code,
+            "healed_diff": execution.healed_diff,
+            "error": execution.error,
+        }
+    row = execution
+    return {
+        "execution_id": row["id"],
+        "status": row["status"],
+        "tier_reached": row["tier_reached"],
+        "execution_strategy": row["execution_strategy"],
+        "attempts": row["attempts"],
+        "tests": (row["result"] or {}).get("tests", []),
+        "coverage": row["coverage"],
+        "healed_code": row["healed_code"],
+        "healed_diff": row["healed_diff"],
+        "error": row["error"],
+        "created_at": row["created_at"],
+        "started_at": row["started_at"],
+        "completed_at": row["completed_at"],
+    }
+
+
+
 class ExecutionEngine:
     """Runs tests through the tiers and records every step in Postgres.
 

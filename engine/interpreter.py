@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from app.errors import AppError
+from engine.errors import AppError
 from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
 
 

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
-from app.errors import AppError
+from engine.errors import AppError
 from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
 
 TEST_TOOLS = ("pytest>=7", "coverage>=7", "mutmut>=3.2")

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import psutil
 
-from app.errors import AppError
+from engine.errors import AppError
 from engine import isolation
 from engine.cgroup_limits import RunCgroup, make_run_cgroup
 from engine.sandbox_user import sandbox_ids

@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.errors import AppError
+from engine.errors import AppError
 
 log = logging.getLogger(__name__)
 

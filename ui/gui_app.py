@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from app.config import Config
 from app.control import ControlCenter
 from app.core import AppCore
-from app.errors import AppError
+from engine.errors import AppError
 from app.health import HealthMonitor, HealthReport
 from ui.async_bridge import AsyncRunner
 from ui.main_window import PANELS, MainWindow
@@ -184,16 +184,15 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     await seed_demo(control.core)
     window.show_progress("Ready")
     repo = state["result"]["repository"]
-    generate.repo_edit.setText(repo)
-    generate.on_load()
+    generate.form.repo_edit.setText(repo)
+    generate.form.on_load()
     for _ in range(100):
         await asyncio.sleep(0.05)
-        if generate.files_model.rowCount():
+        if generate.form.files_model.rowCount():
             break
-    generate.set_checked(state["result"]["coverage_by_file"] and [f["path"] for f in state["result"]["coverage_by_file"]])
-    generate.log.setPlainText("\n".join(state.get("progress", [])))
-    generate.progress.setValue(generate.progress.maximum())
-    generate.progress.setFormat("100%")
+    generate.form.set_checked([f["path"] for f in state["result"]["coverage_by_file"] or []])
+    generate.progress_view.show_log("\n".join(state.get("progress", [])))
+    generate.progress_view.finish(failed=False)
     generate.show_result(state)
     generate.refresh_history()
     for panel in window.panels.values():
@@ -259,9 +258,8 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     await control.rollouts.rollback(wait_s=1.0)
     # A real run that kept nothing: the verdict and its reason, in the result header.
     window.select_panel("Generate")
-    generate._run = None
-    generate._finished(failed)
-    generate.log.setPlainText(await control.run_log(failed["task_id"]))
+    generate.finished(failed)
+    generate.progress_view.show_log(await control.generation.run_log(failed["task_id"]))
     await asyncio.sleep(0.4)
     window.grab().save(str(folder / "generate-failed.png"))
     print(f"screenshots written to {folder}")

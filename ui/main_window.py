@@ -227,7 +227,7 @@ class MainWindow(QMainWindow):
         """Replace the placeholders with the live panels once services are up."""
         from ui.panels.agents import AgentsPanel
         from ui.panels.costs import CostsPanel
-        from ui.panels.generate import GeneratePanel
+        from ui.generate.panel import GeneratePanel
         from ui.panels.rollout import RolloutPanel
         from ui.panels.settings import SettingsPanel
 

@@ -142,8 +142,8 @@ class SettingsDialog(QDialog):
                 "llm_max_tokens": text(self.max_tokens)}
 
     def _show_limits(self) -> None:
-        env = self.control.llm_limits_env()
-        summary = self.control.describe_llm_limits({**self.limit_values(), **env})
+        env = self.control.settings.llm_limits_env()
+        summary = self.control.settings.describe_llm_limits({**self.limit_values(), **env})
         if env:
             summary += (" — set in the environment, which wins: "
                         + ", ".join(f"{k.upper()}={v}" for k, v in sorted(env.items())))
@@ -159,7 +159,7 @@ class SettingsDialog(QDialog):
         self._show_limits()
 
     def _load(self) -> None:
-        keyring_state = self.control.keyring_state()
+        keyring_state = self.control.settings.keyring_state()
         if not keyring_state["usable"]:
             self.key_state.setText("No OS keyring here: set LLM_API_KEY instead")
             self.api_key.setEnabled(False)
@@ -167,7 +167,7 @@ class SettingsDialog(QDialog):
             self.key_state.setText("a key is stored" if keyring_state["stored"] else "no key stored")
 
         async def fetch() -> tuple[dict[str, str], dict[str, Any], dict[str, Any]]:
-            return await self.control.system_config(), await self.control.rollouts.state(), await self.control.prices()
+            return await self.control.settings.system_config(), await self.control.rollouts.state(), await self.control.settings.prices()
 
         self.runner.run(fetch(), self._fill, self.message.setText)
 
@@ -222,9 +222,9 @@ class SettingsDialog(QDialog):
 
         async def store() -> None:
             for k, v in changes.items():
-                await self.control.set_system_config(k, v)
+                await self.control.settings.set_system_config(k, v)
             if key:
-                self.control.store_api_key(key)
+                self.control.settings.store_api_key(key)
 
         self.runner.run(store(), self._saved, lambda m: self.message.setText(f'<span style="color:#d64545">{m}</span>'))
 
@@ -238,6 +238,6 @@ class SettingsDialog(QDialog):
             self.test_result.setText("Base URL: give the endpoint to test first.")
             return
         self.test_result.setText("Testing…")
-        wait = self.control.first_token_wait_s({**self.limit_values(), **self.control.llm_limits_env()})
-        self.runner.run(self.control.test_connection(url, self.api_key.text() or None, self.selected_model(), wait),
+        wait = self.control.settings.first_token_wait_s({**self.limit_values(), **self.control.settings.llm_limits_env()})
+        self.runner.run(self.control.settings.test_connection(url, self.api_key.text() or None, self.selected_model(), wait),
                         self.test_result.setText, self.test_result.setText)

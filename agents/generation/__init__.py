@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from app.errors import AppError
+from engine.errors import AppError
 
 
 class StrategyError(AppError):

@@ -17,7 +17,8 @@ from agents.memory import WorkingMemory
 from agents.worker import AgentWorker, WorkerSettings
 from app.agents_host import AgentHost
 from app.embedded_redis import EmbeddedRedis
-from app.generation import GenerateRequest, GenerationService
+from app.generation import GenerationService
+from engine.generate_request import GenerateRequest
 from tests.conftest import make_config
 
 pytestmark = pytest.mark.slow
@@ -36,8 +37,8 @@ async def test_worker_killed_while_holding_a_task_is_finished_once_by_another(
         assert victim.stdout is not None
         assert "agents evolution" in await asyncio.to_thread(victim.stdout.readline)
         task_id = await dispatch(agent_services.pool, agent_services.bus, "evolve", {
-            "repository": str(sample_repo), "target_files": ["calc.py"], "coverage_target": 0.9,
-            "search_time_s": 10})
+            "repository": str(sample_repo), "target_files": ["calc.py"],
+            "request": {"repository_url": str(sample_repo), "coverage_target": 0.9, "search_time_s": 10}})
         for _ in range(200):
             task = await tasks.get(agent_services.pool, task_id)
             if task["status"] == "in_progress":
@@ -85,7 +86,7 @@ async def test_redis_restart_mid_request_loses_nothing(
     service = GenerationService(pool, make_config(tmp_path / "cfg"), services)
     try:
         submitted = await service.submit(
-            GenerateRequest(str(sample_repo), ["calc.py", "text_utils.py"], coverage_target=0.9, search_time_s=10,
+            GenerateRequest(repository_url=str(sample_repo), target_files=["calc.py", "text_utils.py"], coverage_target=0.9, search_time_s=10,
                             mutation_score=False),
             use_agents=True)
         for _ in range(400):  # wait until the request is mid-flight

@@ -15,7 +15,8 @@ from agents.llm_gateway import (
     today,
 )
 from app import system_config
-from app.generation import GenerateRequest, GenerationService
+from app.generation import GenerationService
+from engine.generate_request import GenerateRequest
 from tests.conftest import make_config
 from tests.helpers.calc_suites import STRONG_CALC_TESTS
 from tests.helpers.llm_server import ScriptedLLM
@@ -49,7 +50,7 @@ async def test_llm_strategy_end_to_end_with_usage_cost_and_a_429(
     scripted_llm.script = [{"status": 429}, {"content": GOOD_TESTS, "usage": (1200, 300)}]
     service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
     submitted = await service.submit(
-        GenerateRequest(str(sample_repo), ["calc.py"], coverage_target=0.9, requirements="Edge cases matter",
+        GenerateRequest(repository_url=str(sample_repo), target_files=["calc.py"], coverage_target=0.9, requirements="Edge cases matter",
                         mutation_score=False),
         use_agents=True)
     state = await service.wait(submitted["task_id"], timeout_s=120)
@@ -82,7 +83,7 @@ async def test_a_budget_refusal_mid_request_keeps_the_tests_already_kept_as_part
     # The first call is within budget but uses most of it; the next prompt's call is refused.
     scripted_llm.script = [{"content": PARTIAL_TESTS, "usage": (7000, 1500)}, {"content": GOOD_TESTS}]
     service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
-    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], coverage_target=0.95, mutation_score=False),
+    submitted = await service.submit(GenerateRequest(repository_url=str(sample_repo), target_files=["calc.py"], coverage_target=0.95, mutation_score=False),
                                      use_agents=True)
     state = await service.wait(submitted["task_id"], timeout_s=120)
     assert state["status"] == "completed", state["error"]
@@ -158,7 +159,7 @@ async def _generate(agent_services, data_dir, sample_repo, **request) -> dict:
     covers it, and its time box is at least 15 s a request)."""
     service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
     request = {"mutation_score": False, **request}
-    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], **request), use_agents=True)
+    submitted = await service.submit(GenerateRequest(repository_url=str(sample_repo), target_files=["calc.py"], **request), use_agents=True)
     return await service.wait(submitted["task_id"], timeout_s=180)
 
 
@@ -316,7 +317,7 @@ async def test_the_phase2_path_streams_counts_and_prices_its_model_calls(
     scripted_llm.script = [{"content": GOOD_TESTS, "usage": (900, 300), "chunk_delay_s": 0.02}]
     service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
     pubsub = agent_services.redis.pubsub()
-    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"]), use_agents=False)
+    submitted = await service.submit(GenerateRequest(repository_url=str(sample_repo), target_files=["calc.py"]), use_agents=False)
     await pubsub.subscribe(PROGRESS_CHANNEL_PREFIX + submitted["task_id"])
     state = await service.wait(submitted["task_id"], timeout_s=120)
     events = []  # what the subscription buffered while the request ran

@@ -89,7 +89,8 @@ async def test_a_request_with_qdrant_down_completes_and_says_it_went_without_rec
 ) -> None:
     from agents import run_log
     from agents.vector_store import QdrantStore
-    from app.generation import GenerateRequest, GenerationService
+    from app.generation import GenerationService
+    from engine.generate_request import GenerateRequest
     from tests.conftest import make_config
     from tests.helpers.calc_suites import STRONG_CALC_TESTS
 
@@ -97,7 +98,7 @@ async def test_a_request_with_qdrant_down_completes_and_says_it_went_without_rec
     scripted_llm.default = {"content": f"```python\n{STRONG_CALC_TESTS}```"}
     agent_services.memory = WorkingMemory(pool, store=QdrantStore("http://127.0.0.1:9"))  # nothing listens
     service = GenerationService(pool, make_config(data_dir), agent_services)
-    submitted = await service.submit(GenerateRequest(str(sample_repo), ["calc.py"], requirements="clamp edges",
+    submitted = await service.submit(GenerateRequest(repository_url=str(sample_repo), target_files=["calc.py"], requirements="clamp edges",
                                                      conversation_id="conv-q", search_time_s=5,
                                                      mutation_score=False), use_agents=True)
     state = await service.wait(submitted["task_id"], timeout_s=180)

@@ -4,7 +4,7 @@ import pytest
 
 from agents.prices import DEFAULT_PRICES, ModelPrice, parse_prices, prices_json, with_defaults
 from app import system_config
-from app.errors import ConfigError
+from engine.errors import ConfigError
 
 
 def test_output_tokens_cost_more_than_input_tokens() -> None:

@@ -6,7 +6,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.api_server import ApiServer
-from app.errors import ServiceError
+from engine.errors import ServiceError
 
 
 def tiny_app() -> FastAPI:

@@ -34,6 +34,10 @@ async def test_generate_input_errors_name_the_field(v2_client) -> None:
     option = await v2_client.post("/api/v2/tests/generate", json={"repository_url": "--upload-pack=id x.git"})
     assert option.status_code == 422 and option.json()["errors"][0]["field"] == "repository_url"
     assert "starts with '-'" in option.json()["errors"][0]["reason"]
+    # The same words as the CLI and the window (engine/generate_request.py), with the range.
+    short = await v2_client.post("/api/v2/tests/generate", json={"repository_url": "/r", "search_time_s": 2})
+    assert short.status_code == 422
+    assert short.json()["errors"] == [{"field": "search_time_s", "reason": "must be from 5 to 600 seconds, got 2"}]
     unknown = await v2_client.get("/api/v2/tests/generate/task-nope")
     assert unknown.status_code == 404
 
@@ -135,9 +139,9 @@ async def _wait(client, task_id: str, timeout_s: float = 120) -> dict:
 async def test_status_reports_the_place_in_line_of_a_waiting_request(generation, sample_repo, pool) -> None:
     """No agent runs here, so requests wait: each is told its place, and later the step it waits at."""
     from agents import tasks
-    from app.generation import GenerateRequest
+    from engine.generate_request import GenerateRequest
 
-    ids = [(await generation.submit(GenerateRequest(str(sample_repo), ["calc.py"]), use_agents=True))["task_id"]
+    ids = [(await generation.submit(GenerateRequest(repository_url=str(sample_repo), target_files=["calc.py"]), use_agents=True))["task_id"]
            for _ in range(3)]
     queues = [(await generation.status(task_id))["queue"] for task_id in ids]
     assert [(q["step"], q["position"]) for q in queues] == [("generate", 1), ("generate", 2), ("generate", 3)]

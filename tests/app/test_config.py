@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from app.config import load_config, redact_url
-from app.errors import ConfigError
+from engine.errors import ConfigError
 
 ENV_VARS = [
     "AGENTS_ENABLED", "REDIS_STREAMS_URL", "VECTOR_DB_URL", "AGENT_MAX_CONCURRENT_TASKS",

@@ -4,7 +4,7 @@ import pytest
 
 from app.core import AppCore
 from app.migrations import discover
-from app.errors import ServiceError
+from engine.errors import ServiceError
 from app.services import Endpoints
 from tests.conftest import make_config
 from tests.helpers.pg import server_processes

@@ -15,6 +15,18 @@ ROOT = Path(__file__).parents[2]
 BIN = Path(sys.executable).parent
 
 
+def test_a_search_time_out_of_range_is_refused_before_anything_starts(data_dir: Path) -> None:
+    """The same sentence as the API's 422 and the window's, and no server is started for it."""
+    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir)}
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "generate", "--repo", str(data_dir), "--files", "calc.py",
+         "--search-time", "2"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == "aiwebtest: search_time_s: must be from 5 to 600 seconds, got 2"
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert not server_processes(data_dir)
+
+
 @pytest.mark.slow
 def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
     data_dir: Path, sample_repo: Path, pynguin_runner

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from app.core import AppCore
-from app.generation import MAX_REQUIREMENTS_CHARS
+from engine.generate_request import MAX_REQUIREMENTS_CHARS
 from app.services import Endpoints
 from tests.conftest import make_config
 from tests.helpers.calc_suites import MODEL_REPLY

@@ -5,7 +5,7 @@ import asyncpg
 import pytest
 
 from app.embedded_postgres import bin_dir
-from app.errors import MigrationError
+from engine.errors import MigrationError
 from app.migrations import applied_migrations, discover, migrate
 from app.paths import migrations_dir
 

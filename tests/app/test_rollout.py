@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.generation import GenerateRequest
+from engine.generate_request import GenerateRequest
 from app.rollout import RolloutService, RolloutState
 from tests.conftest import make_config
 
@@ -46,7 +46,7 @@ async def test_changes_are_reviewed_then_audited_with_who_and_reach(pool, redis_
 
 
 async def test_an_explicit_agents_request_after_rollback_says_the_rollback_did_not_apply(generation, sample_repo) -> None:
-    submitted = await generation.submit(GenerateRequest(str(sample_repo), ["calc.py"]), use_agents=True)
+    submitted = await generation.submit(GenerateRequest(repository_url=str(sample_repo), target_files=["calc.py"]), use_agents=True)
     assert submitted["route"] == "agents"
     assert "the agents are switched off" in submitted["reason"]
     assert "a rollback does not apply to requests that name the agents" in submitted["reason"]

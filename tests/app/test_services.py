@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import ServiceError
+from engine.errors import ServiceError
 from app.services import Endpoints, ServiceManager
 from tests.conftest import make_config
 from tests.helpers.pg import server_processes, watchdog_processes

@@ -2,7 +2,7 @@ import asyncpg
 import pytest
 
 from app import system_config
-from app.errors import ConfigError
+from engine.errors import ConfigError
 from tests.conftest import make_config
 
 

@@ -172,7 +172,7 @@ async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_co
         await until(lambda: "Not saved" in panel.message.text())
         assert "rollout_salt" in panel.message.text() and "must not be empty" in panel.message.text()
         assert panel.edits()[1] == {"rollout_salt": ""}
-        old_salt = (await control.system_config())["rollout_salt"]
+        old_salt = (await control.settings.system_config())["rollout_salt"]
         qtbot.mouseClick(panel.regenerate, Qt.MouseButton.LeftButton)
         assert panel.salt.text() and panel.salt.text() != old_salt
 
@@ -190,11 +190,11 @@ async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_co
         saved = SignalCatcher(panel.saved)
         qtbot.mouseClick(panel.save_button, Qt.MouseButton.LeftButton)
         await saved.wait()
-        stored = await control.execution_settings()
+        stored = await control.settings.execution_settings()
         assert stored["timeout_seconds"] == 45 and stored["browser_backend"] == "stagehand"
-        prices = await control.prices()
+        prices = await control.settings.prices()
         assert (prices["qwen2.5-coder-local"].input_per_mtok, prices["qwen2.5-coder-local"].output_per_mtok) == (0, 0.5)
-        assert (await control.system_config())["rollout_salt"] == panel.salt.text()
+        assert (await control.settings.system_config())["rollout_salt"] == panel.salt.text()
 
         panel.retries.setValue(7)
         qtbot.mouseClick(panel.revert_button, Qt.MouseButton.LeftButton)
@@ -222,7 +222,7 @@ async def test_agents_panel_lists_filters_starts_and_drains(qtbot, make_control,
         victim = panel.selected_agent()
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
         await until(lambda: panel.message.text() == f"Stopped {victim}")
-        rows = {r["agent_id"]: r for r in await control.agents()}
+        rows = {r["agent_id"]: r for r in await control.fleet.agents()}
         assert rows[victim]["status"] == "shutting_down"
 
 

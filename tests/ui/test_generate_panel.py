@@ -5,15 +5,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from tests.ui.helpers import until
-from ui.panels.generate import GeneratePanel
+from ui.generate.panel import GeneratePanel
 
 pytestmark = pytest.mark.slow
 
 
 async def load(qtbot, panel: GeneratePanel, repo: Path) -> None:
-    panel.repo_edit.setText(str(repo))
-    qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
-    await until(lambda: panel.files_model.rowCount() > 0)
+    panel.form.repo_edit.setText(str(repo))
+    qtbot.mouseClick(panel.form.load_button, Qt.MouseButton.LeftButton)
+    await until(lambda: panel.form.files_model.rowCount() > 0)
 
 
 async def test_generate_end_to_end_as_a_user(qtbot, make_control, runner, sample_repo: Path, tmp_path: Path) -> None:
@@ -29,84 +29,84 @@ async def _generate_end_to_end(qtbot, control, runner, sample_repo: Path, tmp_pa
     qtbot.addWidget(panel)
     panel.show()
     await load(qtbot, panel, sample_repo)
-    items = {panel.files_model.item(r).text(): panel.files_model.item(r) for r in range(panel.files_model.rowCount())}
+    items = {panel.form.files_model.item(r).text(): panel.form.files_model.item(r) for r in range(panel.form.files_model.rowCount())}
     assert not items["tests/test_old.py"].isEnabled()  # existing tests are greyed
-    assert panel.target_spin.value() == 0.85 and panel.target_slider.value() == 85
-    panel.target_slider.setValue(80)
-    assert panel.target_spin.value() == 0.8
+    assert panel.form.target_spin.value() == 0.85 and panel.form.target_slider.value() == 85
+    panel.form.target_slider.setValue(80)
+    assert panel.form.target_spin.value() == 0.8
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
-    assert "Files: tick at least one" in panel.summary.text()  # nothing ticked yet
+    assert "Files: tick at least one" in panel.form.error_text()  # nothing ticked yet, said next to the list
     items["calc.py"].setCheckState(Qt.CheckState.Checked)
-    await until(lambda: "search strategy" in panel.plan_label.text())
+    await until(lambda: "search strategy" in panel.form.plan_label.text())
     qtbot.mouseClick(panel.generate_button, Qt.MouseButton.LeftButton)
     await until(lambda: not panel.generate_button.isEnabled())
-    await until(lambda: "Elapsed 0:0" in panel.progress_label.text())  # elapsed time and an estimate
-    assert "left" in panel.progress_label.text()
+    await until(lambda: "Elapsed 0:0" in panel.progress_view.progress_label.text())  # elapsed time and an estimate
+    assert "left" in panel.progress_view.progress_label.text()
     await until(lambda: panel.generate_button.isEnabled(), timeout_s=180)
-    assert "tests</b> · measured line coverage" in panel.summary.text(), panel.summary.text()
-    assert panel.progress.value() == panel.progress.maximum()
-    assert panel.progress_label.text().startswith("Took ")
-    assert panel.generators_table.rowCount() >= 1  # what each generator kept, per file
-    assert {panel.generators_table.item(r, 0).text() for r in range(panel.generators_table.rowCount())} == {"calc.py"}
-    log = panel.log.toPlainText()
+    assert "tests</b> · measured line coverage" in panel.result_view.summary.text(), panel.result_view.summary.text()
+    assert panel.progress_view.progress.value() == panel.progress_view.progress.maximum()
+    assert panel.progress_view.progress_label.text().startswith("Took ")
+    assert panel.progress_view.generators_table.rowCount() >= 1  # what each generator kept, per file
+    assert {panel.progress_view.generators_table.item(r, 0).text() for r in range(panel.progress_view.generators_table.rowCount())} == {"calc.py"}
+    log = panel.progress_view.log.toPlainText()
     assert "[evolution]" in log and "[reporting]" in log
-    assert "def test_" in panel.tests_view.toPlainText()
-    bar = panel.coverage_table.cellWidget(0, 1)
-    assert panel.coverage_table.item(0, 0).text() == "calc.py" and bar.value() >= 80
-    assert panel.save_button.isEnabled()
+    assert "def test_" in panel.result_view.tests_view.toPlainText()
+    bar = panel.result_view.coverage_table.cellWidget(0, 1)
+    assert panel.result_view.coverage_table.item(0, 0).text() == "calc.py" and bar.value() >= 80
+    assert panel.result_view.save_button.isEnabled()
 
     # IDE-like: tests grouped under the function they call, with its coverage; a click shows the code.
-    await until(lambda: panel.outline.topLevelItemCount() == 1)
-    top = panel.outline.topLevelItem(0)
+    await until(lambda: panel.result_view.outline.topLevelItemCount() == 1)
+    top = panel.result_view.outline.topLevelItem(0)
     assert top.text(0) == "calc.py"
     functions = [top.child(i) for i in range(top.childCount())]
     assert any(f.text(0).startswith("clamp (") and f.text(1).endswith(")") for f in functions)
     leaf = next(f.child(0) for f in functions if f.childCount())
-    panel.on_outline_item(leaf)
-    assert f"def {leaf.text(0)}(" in panel.tests_view.textCursor().block().text()
+    panel.result_view.on_outline_item(leaf)
+    assert f"def {leaf.text(0)}(" in panel.result_view.tests_view.textCursor().block().text()
 
     # Save shows the exact paths first; a second save keeps the user's edited file and says where it went.
     target = tmp_path / "saved"
-    panel.review_save(target)
-    await until(lambda: getattr(panel, "save_dialog", None) is not None and panel.save_dialog.isVisible())
-    dialog = panel.save_dialog
+    panel.result_view.review_save(target)
+    await until(lambda: getattr(panel, "save_dialog", None) is not None and panel.result_view.save_dialog.isVisible())
+    dialog = panel.result_view.save_dialog
     assert dialog.table.item(0, 0).text() == str((target / "tests" / "test_generated_calc.py").resolve())
     assert dialog.table.item(0, 1).text() == "new file"
     dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
-    await until(lambda: panel.saved_paths)
-    written = list(panel.saved_paths)
+    await until(lambda: panel.result_view.saved_paths)
+    written = list(panel.result_view.saved_paths)
     assert all(p.read_text().startswith('"""Tests for calc') for p in written)
-    assert panel.editor_button.isEnabled()
+    assert panel.result_view.editor_button.isEnabled()
     written[0].write_text("# my edits\n")
-    panel.save_dialog = None
-    panel.review_save(target)
-    await until(lambda: panel.save_dialog is not None and panel.save_dialog.isVisible())
-    dialog = panel.save_dialog
+    panel.result_view.save_dialog = None
+    panel.result_view.review_save(target)
+    await until(lambda: panel.result_view.save_dialog is not None and panel.result_view.save_dialog.isVisible())
+    dialog = panel.result_view.save_dialog
     assert dialog.table.item(0, 1).text() == "exists and differs" and dialog.fresh.isChecked()
     dialog.show_diff(dialog.targets[0])
     assert "-# my edits" in dialog.diff_view.toPlainText()
-    panel.saved_paths = []
+    panel.result_view.saved_paths = []
     dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
-    await until(lambda: panel.saved_paths)
-    assert [p.name for p in panel.saved_paths] == ["test_generated_calc_2.py"]
+    await until(lambda: panel.result_view.saved_paths)
+    assert [p.name for p in panel.result_view.saved_paths] == ["test_generated_calc_2.py"]
     assert written[0].read_text() == "# my edits\n"  # nothing lost
 
     # Run these tests: in the sandbox, pass/fail shown.
-    qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
-    await until(lambda: "passed" in panel.run_label.text(), timeout_s=120)
-    assert ", 0 failed" in panel.run_label.text()
+    qtbot.mouseClick(panel.result_view.run_button, Qt.MouseButton.LeftButton)
+    await until(lambda: "passed" in panel.result_view.run_label.text(), timeout_s=120)
+    assert ", 0 failed" in panel.result_view.run_label.text()
 
-    await until(lambda: panel.history_model.rowCount() == 1)
-    panel.text_filter.setText("no-such-repo")
-    assert panel.history_proxy.rowCount() == 0
-    panel.text_filter.setText("")
-    panel.status_filter.setCurrentText("completed")
-    assert panel.history_proxy.rowCount() == 1
-    assert panel.conversation_combo.count() == 2  # the request can be followed up
-    panel.log.clear()  # as after a restart: the run log comes back from the database with the request
-    panel.on_history_open(panel.history_proxy.index(0, 0))
-    await until(lambda: "[evolution]" in panel.log.toPlainText())
-    assert "[reporting]" in panel.log.toPlainText()
+    await until(lambda: panel.history.model.rowCount() == 1)
+    panel.history.text_filter.setText("no-such-repo")
+    assert panel.history.proxy.rowCount() == 0
+    panel.history.text_filter.setText("")
+    panel.history.status_filter.setCurrentText("completed")
+    assert panel.history.proxy.rowCount() == 1
+    assert panel.form.conversation_combo.count() == 2  # the request can be followed up
+    panel.progress_view.log.clear()  # as after a restart: the run log comes back from the database with the request
+    panel.on_history_open(panel.history.proxy.index(0, 0).data(Qt.ItemDataRole.UserRole))
+    await until(lambda: "[evolution]" in panel.progress_view.log.toPlainText())
+    assert "[reporting]" in panel.progress_view.log.toPlainText()
 
 
 async def test_cancel_a_running_request(qtbot, make_control, runner, sample_repo: Path) -> None:
@@ -120,24 +120,25 @@ async def _cancel(qtbot, control, runner, sample_repo: Path) -> None:
     qtbot.addWidget(panel)
     panel.show()
     await load(qtbot, panel, sample_repo)
-    panel.set_checked(["calc.py", "text_utils.py"])
+    panel.form.set_checked(["calc.py", "text_utils.py"])
     panel.on_generate()
     await until(lambda: panel.current_task not in (None, "submitting"))
     assert panel.cancel_button.isEnabled()
     qtbot.keyClick(panel, Qt.Key.Key_Escape)
     await until(lambda: panel.generate_button.isEnabled(), timeout_s=60)
-    assert "cancelled by the user" in panel.log.toPlainText()
-    assert "<b>Failed</b>" in panel.summary.text() and "cancelled by the user" in panel.summary.text()
+    assert "cancelled by the user" in panel.progress_view.log.toPlainText()
+    assert "<b>Failed</b>" in panel.result_view.summary.text() and "cancelled by the user" in panel.result_view.summary.text()
 
 
 async def test_bad_repository_path_is_a_readable_message(qtbot, make_control, runner) -> None:
     async with make_control() as control:
         panel = GeneratePanel(control, runner)
         qtbot.addWidget(panel)
-        panel.repo_edit.setText("/no/such/folder")
-        panel.on_load()
-        await until(lambda: "does not exist" in panel.summary.text())
-        assert "Traceback" not in panel.summary.text()
+        panel.form.repo_edit.setText("/no/such/folder")
+        panel.form.on_load()
+        await until(lambda: "does not exist" in panel.result_view.summary.text())
+        assert "Traceback" not in panel.result_view.summary.text()
+        assert "does not exist" in panel.form.error_text()  # and next to the field
 
 
 def test_the_banner_says_why_code_is_refused_and_how_to_allow_it(qtbot, runner) -> None:
@@ -170,7 +171,7 @@ def test_a_partial_result_says_why_and_what_each_generator_kept(qtbot, runner) -
                        {"generator": "pynguin mio seed 2001", "kept_tests": 0,
                         "error": "Pynguin produced no tests for calc (exit 1: Failed to compute stacksize)"}]}}
     panel.show_result(state)
-    text = panel.summary.text()
+    text = panel.result_view.summary.text()
     assert "<b>Partial</b>" in text and "#a35f00" in text and "below the target 85%" in text
     assert "doctest <b>1</b> kept" in text and "pynguin mio seed 2001 <b>0</b> kept" in text
     assert "Failed to compute stacksize" in text  # the reason is in the tooltip of "nothing kept"
@@ -189,7 +190,7 @@ def test_the_llm_loop_counts_as_one_generator_and_the_readability_pass_is_report
         "polish": {"tests/test_generated_calc_2.py": "names and docstrings by the model",
                    "tests/test_generated_calc_3.py": "left as generated: the rewrite lost coverage"}}}
     panel.show_result(state)
-    text = panel.summary.text()
+    text = panel.result_view.summary.text()
     assert "llm <b>5</b> kept (3 prompts)" in text and "crosshair cover <b>1</b> kept" in text
     assert "31 s" in text
     assert "Readability pass by the model: 1 of 2 file(s) rewritten" in text
@@ -201,25 +202,25 @@ def test_the_coverage_target_takes_what_people_type(qtbot, runner, typed: str, e
     panel = GeneratePanel(object(), runner)
     qtbot.addWidget(panel)
     panel.show()
-    editor = panel.target_spin.lineEdit()
-    panel.target_spin.setFocus()
+    editor = panel.form.target_spin.lineEdit()
+    panel.form.target_spin.setFocus()
     editor.selectAll()
     for char in typed:
         qtbot.keyClick(editor, char)
     qtbot.keyClick(editor, Qt.Key.Key_Return)
-    assert panel.target_spin.value() == pytest.approx(expected)
-    assert panel.target_slider.value() == round(expected * 100)
+    assert panel.form.target_spin.value() == pytest.approx(expected)
+    assert panel.form.target_slider.value() == round(expected * 100)
 
 
 def test_a_target_still_being_typed_counts_when_generate_is_pressed(qtbot, runner) -> None:
     panel = GeneratePanel(object(), runner)
     qtbot.addWidget(panel)
     panel.show()
-    editor = panel.target_spin.lineEdit()
+    editor = panel.form.target_spin.lineEdit()
     editor.selectAll()
     qtbot.keyClicks(editor, "0.7")
     panel.on_generate()  # Ctrl+Return from the box: no Enter, no focus change
-    assert panel.target_spin.value() == pytest.approx(0.7)
+    assert panel.form.target_spin.value() == pytest.approx(0.7)
 
 
 def test_a_run_that_kept_nothing_is_shown_failed_with_its_reason(qtbot, runner) -> None:
@@ -232,25 +233,28 @@ def test_a_run_that_kept_nothing_is_shown_failed_with_its_reason(qtbot, runner) 
         "tests": "", "files": {}, "test_count": 0, "coverage_estimate": 0.0, "branch_coverage": 1.0,
         "coverage_by_file": [], "strategy": "search", "rounds": 1,
         "failures": ["Pynguin produced no tests for calc (exit 1: \x1b[31m\u2502 No module named 'dateutil' \u2502)"]}}
-    panel._finished(state)
-    text = panel.summary.text()
+    panel.finished(state)
+    text = panel.result_view.summary.text()
     assert "<b>Failed</b>" in text and "#d64545" in text
     assert "no test was kept: Pynguin produced no tests for calc (exit 1: No module named &#x27;dateutil&#x27; )" in text
     assert "branches" not in text and "0.0%" not in text
-    assert panel.coverage_table.rowCount() == 0  # no coverage figures for a run that kept nothing
-    assert panel.progress.value() < panel.progress.maximum()
-    assert not panel.save_button.isEnabled()
+    assert panel.result_view.coverage_table.rowCount() == 0  # no coverage figures for a run that kept nothing
+    assert panel.progress_view.progress.value() < panel.progress_view.progress.maximum()
+    assert not panel.result_view.save_button.isEnabled()
 
 
 class FormControl:
     """Just enough of the control center for the form: a repository with two files."""
 
+    def __init__(self) -> None:
+        self.generation = self.results = self
+
     async def inspect_repository(self, url: str):
-        from app.control import RepoFile
+        from app.generation import RepoFile
 
         return Path(url), [RepoFile("calc.py", False), RepoFile("text_utils.py", False), RepoFile("tests/t.py", True)]
 
-    async def plan(self, repository, files):
+    async def estimate(self, repository, files):
         return {"strategy": "search", "model": None, "max_tokens": 0, "max_cost_usd": 0.0, "note": ""}
 
     async def test_outline(self, result):
@@ -264,19 +268,24 @@ async def test_the_form_remembers_the_last_repository_targets_and_settings(qtbot
     QSettings().remove("generate")
     first = GeneratePanel(FormControl(), runner)
     qtbot.addWidget(first)
-    first.repo_edit.setText(str(tmp_path))
-    first.target_spin.setValue(0.7)
-    first.requirements_edit.setPlainText("edge cases of clamp")
-    first.remember_form(["text_utils.py"])
+    first.form.repo_edit.setText(str(tmp_path))
+    first.form.on_load()
+    await until(lambda: first.form.files_model.rowCount() == 3)
+    first.form.set_checked(["text_utils.py"])
+    first.form.target_spin.setValue(0.7)
+    first.form.search_spin.setValue(45)
+    first.form.requirements_edit.setPlainText("edge cases of clamp")
+    first.form.remember()
 
     again = GeneratePanel(FormControl(), runner)  # the next start
     qtbot.addWidget(again)
     again.restore_form()
-    assert again.repo_edit.text() == str(tmp_path)
-    assert again.target_spin.value() == pytest.approx(0.7) and again.target_slider.value() == 70
-    assert again.requirements_edit.toPlainText() == "edge cases of clamp"
-    await until(lambda: again.files_model.rowCount() == 3)
-    assert again.checked_files() == ["text_utils.py"]
+    assert again.form.repo_edit.text() == str(tmp_path)
+    assert again.form.target_spin.value() == pytest.approx(0.7) and again.form.target_slider.value() == 70
+    assert again.form.requirements_edit.toPlainText() == "edge cases of clamp"
+    assert again.form.search_spin.value() == 45
+    await until(lambda: again.form.files_model.rowCount() == 3)
+    assert again.form.checked_files() == ["text_utils.py"]
 
 
 def test_messages_after_a_result_go_to_the_window_not_over_the_summary(qtbot, runner) -> None:
@@ -288,24 +297,25 @@ def test_messages_after_a_result_go_to_the_window_not_over_the_summary(qtbot, ru
         "tests": "def test_a():\n    pass\n", "test_count": 1, "coverage_estimate": 0.9, "branch_coverage": 0.8,
         "coverage_by_file": [], "files": {"tests/test_generated_calc.py": "def test_a():\n    pass\n"},
         "outcome": "complete", "reason": "target 85% reached"}})
-    summary = panel.summary.text()
+    summary = panel.result_view.summary.text()
     panel._say("Saved 1 file(s) under /tmp/x.")
-    assert panel.summary.text() == summary  # the result stays
+    assert panel.result_view.summary.text() == summary  # the result stays
     assert said == [("info", "Saved 1 file(s) under /tmp/x.")]
 
 
 def test_progress_reads_as_time_coverage_and_generators(qtbot, runner, monkeypatch) -> None:
     """The bar counted agent steps ("5 of 6" in 3 s, then nothing for the long step): issue 14."""
-    import ui.panels.generate as generate
+    import ui.generate.progress as progress
+    from ui.generate.run_progress import RunProgress
 
     now = [1000.0]
-    monkeypatch.setattr(generate.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: now[0])
     panel = GeneratePanel(None, runner)
     qtbot.addWidget(panel)
-    panel._run = generate.RunProgress(started=1000.0, estimate_s=100.0, target=0.85)
+    panel.progress_view.run = RunProgress(started=1000.0, estimate_s=100.0, target=0.85)
     for agent in ("orchestration", "observation", "requirements", "analysis"):
         panel.on_progress_event(agent, {"message": "…"})
-    assert panel.progress.value() < 0.1 * generate.PROGRESS_SCALE
+    assert panel.progress_view.progress.value() < 0.1 * progress.PROGRESS_SCALE
     now[0] = 1040.0
     panel.on_progress_event("evolution", {"message": "Round 1: generating tests for calc.py (search)",
                                           "target_file": "calc.py", "round": 1, "search_budget_s": 20})
@@ -313,34 +323,34 @@ def test_progress_reads_as_time_coverage_and_generators(qtbot, runner, monkeypat
                                           "target_file": "calc.py", "round": 1, "generator": "doctest", "kept": 2,
                                           "seconds": 1.2, "coverage": 0.42})
     now[0] = 1090.0
-    panel._tick()
-    text = panel.progress_label.text()
+    panel.progress_view.tick()
+    text = panel.progress_view.progress_label.text()
     assert text.startswith("Elapsed 1:30 · about 0:10 left") and "line coverage so far 42% (target 85%)" in text
-    assert 0.1 * generate.PROGRESS_SCALE < panel.progress.value() < 0.95 * generate.PROGRESS_SCALE
-    assert [panel.generators_table.item(0, c).text() for c in range(4)] == ["calc.py", "round 1: doctest", "2", "1 s"]
+    assert 0.1 * progress.PROGRESS_SCALE < panel.progress_view.progress.value() < 0.95 * progress.PROGRESS_SCALE
+    assert [panel.progress_view.generators_table.item(0, c).text() for c in range(4)] == ["calc.py", "round 1: doctest", "2", "1 s"]
     now[0] = 1200.0
-    panel._tick()
-    assert "taking longer than the estimate" in panel.progress_label.text()
-    assert panel.progress.value() <= 0.95 * generate.PROGRESS_SCALE  # never full before the result
+    panel.progress_view.tick()
+    assert "taking longer than the estimate" in panel.progress_view.progress_label.text()
+    assert panel.progress_view.progress.value() <= 0.95 * progress.PROGRESS_SCALE  # never full before the result
 
 
 def test_a_streaming_model_shows_tokens_and_rate_without_a_log_line_each(qtbot, runner) -> None:
     """A slow local model looked dead for minutes (issue 16): its answer's growth is shown in the step."""
-    import ui.panels.generate as generate
+    from ui.generate.run_progress import RunProgress
 
     panel = GeneratePanel(None, runner)
     qtbot.addWidget(panel)
-    panel._run = generate.RunProgress(started=1000.0, estimate_s=100.0, target=0.85)
+    panel.progress_view.run = RunProgress(started=1000.0, estimate_s=100.0, target=0.85)
     panel.on_progress_event("evolution", {"message": "Round 1: generating tests for calc.py (llm)"})
-    log_before = panel.log.toPlainText()
+    log_before = panel.progress_view.log.toPlainText()
     for tokens in (12, 40):
         panel.on_progress_event("evolution", {
             "message": f"model qwen: {tokens} tokens, 8.2 tokens/s", "live": True,
             "model_stream": {"model": "qwen", "tokens": tokens, "tokens_per_s": 8.2, "waiting_s": 30}})
-    assert "evolution · model qwen: 40 tokens, 8.2 tokens/s" in panel.progress_label.text()
-    assert panel.log.toPlainText() == log_before  # not a log line a second
+    assert "evolution · model qwen: 40 tokens, 8.2 tokens/s" in panel.progress_view.progress_label.text()
+    assert panel.progress_view.log.toPlainText() == log_before  # not a log line a second
     panel.on_progress_event("evolution", {"message": "llm classify: kept 3 of 4 tests"})
-    assert "tokens/s" not in panel.progress_label.text()  # the answer is in; the step moved on
+    assert "tokens/s" not in panel.progress_view.progress_label.text()  # the answer is in; the step moved on
 
 
 @pytest.mark.usefixtures("qapp")
@@ -348,8 +358,8 @@ async def test_generating_again_when_the_target_is_met_on_screen_asks_first(qtbo
     panel = GeneratePanel(FormControl(), runner)
     qtbot.addWidget(panel)
     panel.repository = tmp_path
-    panel.files_model.appendRow(__import__("PySide6.QtGui", fromlist=["QStandardItem"]).QStandardItem("calc.py"))
-    item = panel.files_model.item(0)
+    panel.form.files_model.appendRow(__import__("PySide6.QtGui", fromlist=["QStandardItem"]).QStandardItem("calc.py"))
+    item = panel.form.files_model.item(0)
     item.setCheckable(True)
     item.setCheckState(Qt.CheckState.Checked)
     panel.show_result({"task_id": "t", "status": "completed", "token_usage": 0, "result": {
@@ -372,6 +382,10 @@ async def test_history_is_read_again_each_time_its_tab_is_shown(qtbot, runner) -
     class Requests:  # what the app's service answers: the rows grow between two looks
         rows: list[dict] = []
 
+        @property
+        def generation(self):
+            return self
+
         async def history(self) -> list[dict]:
             return list(self.rows)
 
@@ -383,9 +397,32 @@ async def test_history_is_read_again_each_time_its_tab_is_shown(qtbot, runner) -
                      "files": ["slugify/slugify.py"], "route": "agents", "status": "completed", "coverage": 0.93,
                      "task_id": "task-api-1"}]
     panel.tabs.setCurrentIndex(panel.history_tab_index)
-    await until(lambda: panel.history_model.rowCount() == 1)
-    assert panel.history_model.item(0, 1).text() == "/srv/slugify"
+    await until(lambda: panel.history.model.rowCount() == 1)
+    assert panel.history.model.item(0, 1).text() == "/srv/slugify"
     panel.tabs.setCurrentIndex(0)
     service.rows = service.rows * 2
     panel.tabs.setCurrentIndex(panel.history_tab_index)
-    await until(lambda: panel.history_model.rowCount() == 2)
+    await until(lambda: panel.history.model.rowCount() == 2)
+
+
+@pytest.mark.usefixtures("qapp")
+async def test_a_search_time_out_of_range_is_said_next_to_the_field(qtbot, runner, tmp_path: Path, capfd) -> None:
+    """The same sentence as the CLI and the API's 422; nothing is submitted and nothing goes to stderr."""
+    panel = GeneratePanel(FormControl(), runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.form.repo_edit.setText(str(tmp_path))
+    panel.form.on_load()
+    await until(lambda: panel.form.files_model.rowCount() == 3)
+    panel.form.set_checked(["calc.py"])
+    panel.form.search_spin.setValue(2)
+    qtbot.keyClick(panel, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    label = panel.form.errors["search_time_s"]
+    assert label.isVisible() and label.toolTip() == "search_time_s: must be from 5 to 600 seconds, got 2"
+    assert panel.current_task is None and panel.generate_button.isEnabled()
+    panel.form.search_spin.setValue(30)  # fixing the value takes the message away
+    assert not label.isVisible()
+    panel.form.target_spin.setValue(0.0)
+    panel.on_generate()
+    assert panel.form.errors["coverage_target"].toolTip() == "coverage_target: must be above 0 and at most 1, got 0"
+    assert capfd.readouterr().err == ""

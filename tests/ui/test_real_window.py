@@ -85,7 +85,7 @@ def test_a_generation_driven_with_the_keyboard_in_a_real_window(data_dir: Path, 
            "AIWEBTEST_API_PORT": str(port), "AIWEBTEST_LOG_DIR": str(tmp_path / "log"),
            "XDG_CONFIG_HOME": str(tmp_path / "config")}  # a first start: no remembered form
     env.pop("LLM_BASE_URL", None)
-    app = subprocess.Popen([sys.executable, "-m", "app.cli"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+    app = subprocess.Popen([sys.executable, "-m", "ui.entry"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
     try:
         window = xdo(display, "search", "--sync", "--name", TITLE).split()[0]

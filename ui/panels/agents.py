@@ -159,7 +159,7 @@ class AgentsPanel(QWidget):
         self.timer.start(refresh_ms)
 
     def refresh(self) -> None:
-        self.runner.run(self.control.agents(), self._set_rows, lambda m: self.message.setText(m))
+        self.runner.run(self.control.fleet.agents(), self._set_rows, lambda m: self.message.setText(m))
 
     def _set_rows(self, rows: list[dict[str, Any]]) -> None:
         selected = self.selected_agent()
@@ -179,7 +179,7 @@ class AgentsPanel(QWidget):
     def on_select(self) -> None:
         agent = self.selected_agent()
         if agent:
-            self.runner.run(self.control.agent_detail(agent), lambda d: self._show_detail(agent, d),
+            self.runner.run(self.control.fleet.agent_detail(agent), lambda d: self._show_detail(agent, d),
                             lambda m: self.message.setText(m))
 
     def _show_detail(self, agent: str, detail: dict[str, Any]) -> None:
@@ -195,7 +195,7 @@ class AgentsPanel(QWidget):
 
     def on_start(self) -> None:
         agent_type = self.start_type.currentData()
-        self.runner.run(self.control.start_instance(agent_type),
+        self.runner.run(self.control.fleet.start_instance(agent_type),
                         lambda agent_id: (self.message.setText(f"Started {agent_id}"), self.refresh()),
                         lambda m: self.message.setText(m))
 
@@ -205,7 +205,7 @@ class AgentsPanel(QWidget):
             self.message.setText("Select an agent to stop.")
             return
         self.message.setText(f"Draining {agent}…")
-        self.runner.run(self.control.stop_instance(agent),
+        self.runner.run(self.control.fleet.stop_instance(agent),
                         lambda _r: (self.message.setText(f"Stopped {agent}"), self.refresh()),
                         lambda m: self.message.setText(m))
 

@@ -76,7 +76,7 @@ class CostsPanel(QWidget):
         self.timer.start(refresh_ms)
 
     def refresh(self) -> None:
-        self.runner.run(self.control.cost_series(), self.show_series, lambda m: self.figures.setText(m))
+        self.runner.run(self.control.costs.cost_series(), self.show_series, lambda m: self.figures.setText(m))
 
     def show_series(self, s: dict[str, Any]) -> None:
         budget = s["budget"]

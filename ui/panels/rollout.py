@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.errors import AppError
+from engine.errors import AppError
 from app.rollout import PRESETS, RolloutService, RolloutState
 from ui.async_bridge import AsyncRunner
 from ui.charts import plot, show_empty
@@ -226,7 +226,7 @@ class RolloutPanel(QWidget):
         self.runner.run(service.state(), self._show_state, self._error)
         self.runner.run(service.traffic_split(), self._show_split, lambda _m: None)
         self.runner.run(service.audit(), self._show_audit, lambda _m: None)
-        self.runner.run(self.control.alerts(), self._show_alerts, lambda _m: None)
+        self.runner.run(service.alerts(), self._show_alerts, lambda _m: None)
 
     def _show_state(self, state: RolloutState, force: bool = False) -> None:
         editing = self.pending() is not None and not force

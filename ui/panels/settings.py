@@ -98,7 +98,7 @@ class SettingsPanel(QWidget):
         self.backend_note.setStyleSheet("color: palette(mid);")
         form.addRow("", self.backend_note)
         self.backend.currentIndexChanged.connect(
-            lambda _i: self.backend_note.setText(self.control.browser_backend_note(self.backend.currentData())))
+            lambda _i: self.backend_note.setText(self.control.settings.browser_backend_note(self.backend.currentData())))
         self.unisolated = QCheckBox("Run code without the sandbox (unsafe)")
         self.unisolated.setToolTip("Where the sandbox (bubblewrap) is missing, run the repository's code anyway: "
                                    "it could then read your files and secrets")
@@ -167,8 +167,8 @@ class SettingsPanel(QWidget):
 
     def load(self) -> None:
         async def fetch() -> tuple[dict[str, Any], dict[str, str], dict[str, Any]]:
-            return (await self.control.execution_settings(), await self.control.system_config(),
-                    await self.control.prices())
+            return (await self.control.settings.execution_settings(), await self.control.settings.system_config(),
+                    await self.control.settings.prices())
 
         self.runner.run(fetch(), self._fill, self._error)
 
@@ -183,7 +183,7 @@ class SettingsPanel(QWidget):
         self.heal.setValue(e["heal_match_threshold"])
         self.unisolated.setChecked(e["allow_unisolated"])
         self.backend.setCurrentIndex(max(self.backend.findData(e.get("browser_backend", "auto")), 0))
-        self.backend_note.setText(self.control.browser_backend_note(self.backend.currentData()))
+        self.backend_note.setText(self.control.settings.browser_backend_note(self.backend.currentData()))
         self.prices.setRowCount(0)
         for model, (inp, out) in sorted(self.stored_prices.items()):
             self._price_row(model, inp, out)
@@ -251,9 +251,9 @@ class SettingsPanel(QWidget):
 
         async def store() -> None:
             if exec_changes:
-                await self.control.update_execution_settings(exec_changes)
+                await self.control.settings.update_execution_settings(exec_changes)
             for key, value in config_changes.items():
-                await self.control.set_system_config(key, value)
+                await self.control.settings.set_system_config(key, value)
 
         self.runner.run(store(), lambda _r: (self.load(), self.saved.emit()), self._error)
 

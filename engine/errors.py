@@ -19,3 +19,16 @@ class ServiceError(AppError):
 
 class MigrationError(AppError):
     """A migration file failed, or was changed after it was applied."""
+
+
+class InputError(AppError):
+    """A value someone typed or sent is not usable; ``field`` names it, ``reason`` says what is wrong.
+
+    ``str()`` is ``"field: reason"``: the CLI prints it, the window shows it
+    beside the field, the API answers it as a 422.
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason

@@ -1,17 +1,17 @@
-"""ControlCenter's plain answers for the panels (those that need no running services)."""
+"""The settings service's plain answers (those that need no database)."""
 
 from types import SimpleNamespace
 
 import pytest
 
 from app.config import load_config
-from app.control import ControlCenter
+from app.settings_service import SettingsService
 
 
-def control_with(*, stagehand_key: str | None, model: bool) -> ControlCenter:
-    """What browser_backend_note reads of the core: its config and whether the engine has a model."""
+def settings_with(*, stagehand_key: str | None, model: bool) -> SettingsService:
+    """What browser_backend_note reads: the config and whether the engine has a model."""
     config = load_config(None, stagehand_api_key=stagehand_key, stagehand_api_url="https://bb.example")
-    return ControlCenter(SimpleNamespace(config=config, engine=SimpleNamespace(llm=object() if model else None)))
+    return SettingsService(None, config, SimpleNamespace(llm=object() if model else None))
 
 
 @pytest.mark.parametrize("choice, key, model, expected", [
@@ -24,4 +24,4 @@ def control_with(*, stagehand_key: str | None, model: bool) -> ControlCenter:
 ])
 def test_the_browser_backend_note_says_what_the_choice_comes_to(choice: str, key: str | None, model: bool,
                                                                  expected: str) -> None:
-    assert control_with(stagehand_key=key, model=model).browser_backend_note(choice).startswith(expected)
+    assert settings_with(stagehand_key=key, model=model).browser_backend_note(choice).startswith(expected)

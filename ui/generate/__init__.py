@@ -1,0 +1,1 @@
+"""The Generate view: form, progress, result and History, composed by ``panel.GeneratePanel``."""

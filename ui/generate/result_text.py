@@ -1,0 +1,105 @@
+"""A result in words, as the Generate view's rich-text labels show it: plain functions, no Qt.
+
+Every figure comes from the result and its verdict (``app/outcome.py``),
+the same record the CLI, History and the API read.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from app.outcome import COLOURS, Outcome
+
+
+def verdict_header(verdict: Outcome) -> str:
+    """The first line of a result: completed / partial / failed and why, in the colours used everywhere."""
+    return (f'<span style="color:{verdict.colour}; font-size:12pt"><b>{verdict.label}</b></span>'
+            + (f'<span style="color:{verdict.colour}">: {escape(verdict.reason)}</span>' if verdict.reason else ""))
+
+
+def spent_line(state: dict[str, Any], result: dict[str, Any]) -> str:
+    """What a run that kept nothing still spent on the model: its tokens were used all the same."""
+    tokens = int(state.get("token_usage") or result.get("token_usage") or 0)
+    if not tokens:
+        return ""
+    cost = float(result.get("cost_usd") or 0)
+    price = escape(result["cost_note"]) if result.get("cost_note") and not cost else f"${cost:.4f}"
+    return f"Spent {tokens:,} tokens · {price}<br>"
+
+
+def mutation_line(result: dict[str, Any]) -> str:
+    """Coverage alone lies: how many mutants of the code the kept tests notice."""
+    mutation = result.get("mutation") or {}
+    if mutation.get("score") is None:
+        return f" · mutation score: {escape(mutation['error'])}" if mutation.get("error") else ""
+    return (f" · mutation score <b>{mutation['score']:.0%}</b> ({mutation['killed']}/{mutation['total']}"
+            f"{', time-boxed' if mutation.get('timed_out') else ''})")
+
+
+def generators_line(result: dict[str, Any]) -> str:
+    """What each generator contributed: "doctest 2 kept · pynguin mio 0 (why)".
+
+    The llm loop's prompts (one per function, and their repairs) count as
+    one generator, "llm", with how many prompts it took.
+    """
+    totals: dict[str, list[Any]] = {}
+    for g in result.get("generators") or []:
+        name = "llm" if g["generator"].startswith("llm") else g["generator"]
+        entry = totals.setdefault(name, [0, "", 0, 0.0])
+        entry[0] += int(g.get("kept_tests") or 0)
+        if g.get("error") and not entry[1]:
+            entry[1] = str(g["error"])
+        entry[2] += 1
+        entry[3] = max(entry[3], float(g.get("seconds") or 0))
+    if not totals:
+        return ""
+    parts = []
+    for name, (kept, why, tries, seconds) in totals.items():
+        part = f"{escape(name)} <b>{kept}</b> kept"
+        if name == "llm" and tries > 1:
+            part += f" ({tries} prompts)"
+        if seconds:
+            part += f' <span style="color:#777">{seconds:.0f} s</span>'
+        if not kept and why:
+            part += f' <span style="color:#777" title="{escape(why)}">(nothing kept)</span>'
+        parts.append(part)
+    polish = result.get("polish") or {}
+    rewritten = sum(1 for v in polish.values() if v.startswith("names and docstrings"))
+    tail = f"<br>Readability pass by the model: {rewritten} of {len(polish)} file(s) rewritten" if polish else ""
+    return "<br>Generators: " + " · ".join(parts) + tail
+
+
+def summary(state: dict[str, Any], verdict: Outcome) -> str:
+    """The result's header and figures; a failure shows no coverage figures that look like a result."""
+    result = state.get("result") or {}
+    if verdict.kind == "failed":
+        return verdict_header(verdict) + "<br>" + spent_line(state, result) + generators_line(result).removeprefix("<br>")
+    cost_note = (f' <span style="color:#a35f00">({escape(result["cost_note"])})</span>'
+                 if result.get("cost_note") else "")
+    return (verdict_header(verdict) + "<br>"
+            f"<b>{result.get('test_count', 0)} tests</b> · measured line coverage "
+            f"<b>{result.get('coverage_estimate', 0.0):.1%}</b> (branches {result.get('branch_coverage', 0):.1%}) · "
+            f"{state.get('token_usage') or 0:,} tokens · ${result.get('cost_usd', 0):.4f}{cost_note}"
+            f" · {result.get('execution_time_seconds', 0):.1f} s · "
+            f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
+            + mutation_line(result) + generators_line(result))
+
+
+def test_run(runs: list[dict[str, Any]]) -> str:
+    """"Run these tests": how many passed and failed, and the first failures' messages."""
+    outcomes = [t for run in runs for t in run["tests"]]
+    passed = sum(t["outcome"] == "passed" for t in outcomes)
+    failed = [t for t in outcomes if t["outcome"] != "passed"]
+    if not outcomes:
+        return (f'<span style="color:{COLOURS["failed"]}">No test ran: '
+                + escape("; ".join(str(r.get("error") or r["status"]) for r in runs)) + "</span>")
+    colour = COLOURS["completed"] if not failed else COLOURS["failed"]
+    text = f'<span style="color:{colour}"><b>{passed} passed, {len(failed)} failed</b></span>'
+    if failed:
+        text += "<br>" + "<br>".join(escape(f"{t['name']}: {t.get('message') or t['outcome']}")[:200]
+                                     for t in failed[:5])
+    return text
+
+
+test_run.__test__ = False  # type: ignore[attr-defined]  # a renderer named for what it renders, not a test
