@@ -11,7 +11,6 @@ is atomic, and a live lease is never taken.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import asyncpg
@@ -20,7 +19,7 @@ import redis.asyncio as aioredis
 from agents import registry, tasks
 from agents.bus import Bus
 from agents.constants import AGENT_TYPES, DEAD_LETTER_STREAM, TASK_HANDLERS, work_stream
-from agents.task_stop import cancel_and_wait
+from agents.periodic import Periodic
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +36,15 @@ class Reconciler:
         self.pending_after_s = pending_after_s
         self.silent_after_s = silent_after_s
         self.max_attempts = max_attempts
-        self._task: asyncio.Task[None] | None = None
+        # A store still down after the pool's retries fails one pass; the next pass tries again.
+        self._loop = Periodic("reconciler", lambda: self.run_once(), interval_s,
+                              survive=(OSError, aioredis.RedisError, asyncpg.PostgresError, asyncpg.InterfaceError))
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="reconciler")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            await cancel_and_wait([self._task], who="reconciler")
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except (OSError, aioredis.RedisError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                # includes a store still down after the pool's retries: the next pass tries again
-                log.warning("reconciler pass failed (%s); next in %.0f s", exc, self.interval_s)
-            await asyncio.sleep(self.interval_s)
+        await self._loop.stop()
 
     async def run_once(self) -> dict[str, int]:
         # One reconciler at a time across processes; passes are idempotent anyway.

@@ -14,13 +14,12 @@ reports the same; Prometheus users get the same thresholds as rules over
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents import registry
-from agents.task_stop import cancel_and_wait
+from agents.periodic import Periodic
 from app.db import ResilientPool
 from app.outcome import FINISHED_SQL
 from app.router import ASSIGNED_SQL
@@ -134,7 +133,9 @@ class AlertMonitor:
         self.interval_s = interval_s
         self.latest: list[Alert] = []
         self._listeners: list[Listener] = []
-        self._task: asyncio.Task[None] | None = None
+        # A store outage fails one evaluation; the next round tries again.
+        self._loop = Periodic("alert-monitor", lambda: self.check(), interval_s, on_error=lambda exc: log.warning(
+            "alerts not evaluated this round: %s: %s", type(exc).__name__, exc))
 
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -142,12 +143,10 @@ class AlertMonitor:
             listener(self.latest, [a for a in self.latest if a.state == "firing"])
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="alert-monitor")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            await cancel_and_wait([self._task], who="alert monitor")
-            self._task = None
+        await self._loop.stop()
 
     async def check(self) -> list[Alert]:
         """One evaluation: log what changed and tell the listeners."""
@@ -166,11 +165,3 @@ class AlertMonitor:
             except Exception:  # noqa: BLE001 - one broken listener must not stop the others
                 log.exception("alert listener failed")
         return now
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.check()
-            except Exception as exc:  # noqa: BLE001 - a store outage: the next round tries again
-                log.warning("alerts not evaluated this round: %s: %s", type(exc).__name__, exc)
-            await asyncio.sleep(self.interval_s)

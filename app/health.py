@@ -12,7 +12,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from agents.store_retry import retry_budget
-from agents.task_stop import cancel_and_wait
+from agents.periodic import Periodic
 from engine import isolation
 from engine.isolation import Isolation
 
@@ -116,17 +116,13 @@ class HealthMonitor:
         self._probe = probe
         self._on_report = on_report
         self.interval_s = interval_s
-        self._task: asyncio.Task[None] | None = None
+        self._loop = Periodic("health-monitor", self._report, interval_s, survive=())
+
+    async def _report(self) -> None:
+        self._on_report(await self._probe())
 
     def start(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="health-monitor")
-
-    async def _run(self) -> None:
-        while True:
-            self._on_report(await self._probe())
-            await asyncio.sleep(self.interval_s)
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            await cancel_and_wait([self._task], who="health monitor")
-            self._task = None
+        await self._loop.stop()

@@ -24,7 +24,7 @@ import logging
 import time
 from dataclasses import dataclass, replace
 
-from agents.task_stop import cancel_and_wait
+from agents.periodic import Periodic
 from app.logs import SERVER_LOGS_KEPT, rotate
 from app.services import ServiceManager
 
@@ -64,30 +64,26 @@ class ServerSupervisor:
         self.states: dict[str, Supervised] = {n: Supervised(n, since=time.monotonic()) for n in names}
         self._gone_at: dict[str, float] = {}
         self._next_try: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._rounds = 0
+        self._loop = Periodic("server-supervisor", self._round, poll_s)
 
     def start(self) -> None:
         if self.states:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="server-supervisor")
+            self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            await cancel_and_wait([self._task], who="server supervisor")
-            self._task = None
+        await self._loop.stop()
 
-    async def _run(self) -> None:
-        rounds = 0
-        while True:
-            for name in self.states:
-                try:
-                    await self.check(name)
-                except Exception:  # noqa: BLE001 - supervision must outlive any one failure
-                    log.exception("supervising %s failed", name)
-            rounds += 1
-            if "redis" in self.states and rounds % max(int(LOG_ROTATE_EVERY_S / self.poll_s), 1) == 0:
-                # Redis reopens its log for every line, so a rename is all rotation takes.
-                await asyncio.to_thread(rotate, self.manager.redis.log_file, keep=SERVER_LOGS_KEPT)
-            await asyncio.sleep(self.poll_s)
+    async def _round(self) -> None:
+        for name in self.states:
+            try:
+                await self.check(name)
+            except Exception:  # noqa: BLE001 - supervision must outlive any one failure
+                log.exception("supervising %s failed", name)
+        self._rounds += 1
+        if "redis" in self.states and self._rounds % max(int(LOG_ROTATE_EVERY_S / self.poll_s), 1) == 0:
+            # Redis reopens its log for every line, so a rename is all rotation takes.
+            await asyncio.to_thread(rotate, self.manager.redis.log_file, keep=SERVER_LOGS_KEPT)
 
     def _server(self, name: str):
         return self.manager.postgres if name == "postgres" else self.manager.redis

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from agents import run_log
 
 
@@ -19,5 +21,11 @@ async def test_lines_are_kept_in_order_and_read_as_the_log_pane_shows_them(pool)
 
 
 async def test_a_store_that_is_away_does_not_hold_up_the_work(pool) -> None:
+    """The line is lost, the caller is not: ``append`` returns within its write budget and raises nothing."""
+    await run_log.append(pool, "task-1", "phase2", "kept")
+    assert [line["message"] for line in await run_log.read(pool, "task-1")] == ["kept"]
     await pool.close()  # every write now fails
-    await run_log.append(pool, "task-1", "phase2", "lost, and that is fine")  # returns, raises nothing
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await run_log.append(pool, "task-1", "phase2", "lost, and that is fine")
+    assert loop.time() - started < run_log.WRITE_BUDGET_S + 1.0

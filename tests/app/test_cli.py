@@ -19,7 +19,7 @@ def run_cli(*args: str, data_dir: Path, env: dict[str, str] | None = None, timeo
     full_env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data_dir), "QT_QPA_PLATFORM": "offscreen",
                 "AIWEBTEST_API_PORT": "0", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "app.cli", *args],
+        [sys.executable, "-m", "ui.entry", *args],
         cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
     )
 

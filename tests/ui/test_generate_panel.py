@@ -68,7 +68,7 @@ async def _generate_end_to_end(qtbot, control, runner, sample_repo: Path, tmp_pa
     # Save shows the exact paths first; a second save keeps the user's edited file and says where it went.
     target = tmp_path / "saved"
     panel.result_view.review_save(target)
-    await until(lambda: getattr(panel, "save_dialog", None) is not None and panel.result_view.save_dialog.isVisible())
+    await until(lambda: getattr(panel.result_view, "save_dialog", None) is not None and panel.result_view.save_dialog.isVisible())
     dialog = panel.result_view.save_dialog
     assert dialog.table.item(0, 0).text() == str((target / "tests" / "test_generated_calc.py").resolve())
     assert dialog.table.item(0, 1).text() == "new file"

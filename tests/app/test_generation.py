@@ -1,0 +1,43 @@
+"""The Generate feature's service: cancel keeps what was kept, and says so in the verdict."""
+
+from app.generation import GenerationService
+from app.outcome import FINISHED_SQL, of_state
+
+
+def _service(pool) -> GenerationService:
+    """Cancel needs only the table: no config, no agents behind it."""
+    return GenerationService(pool, None, None)  # type: ignore[arg-type]
+
+
+async def test_a_cancel_keeps_the_tests_already_kept(pool) -> None:
+    """Cancel threw away every test the request had kept (issue 14): now they are its partial result."""
+    from agents import run_log, tasks
+
+    await pool.execute("INSERT INTO agent_tasks (task_id, task_type, payload, status) "
+                       "VALUES ('task-c', 'generate', '{}', 'in_progress')")
+    code = "def test_a():\n    assert 1\n\ndef test_b():\n    assert 2\n"
+    await run_log.append(pool, "task-c", "agent_evolution_x", "Round 1: tests/test_generated_calc.py: 2 tests kept",
+                         data={"kept_file": {"path": "tests/test_generated_calc.py", "code": code,
+                                             "target_file": "calc.py", "repository": "/repo"}, "coverage": 0.6})
+    await _service(pool).cancel("task-c")
+    task = await tasks.get(pool, "task-c")
+    assert task["status"] == "failed" and task["error"] == "cancelled by the user"
+    state = {"status": task["status"], "error": task["error"], "result": task["result"]}
+    verdict = of_state(state)
+    assert verdict.kind == "partial" and "the 2 tests kept until then" in verdict.reason
+    assert task["result"]["files"] == {"tests/test_generated_calc.py": code}
+    assert task["result"]["coverage_estimate"] == 0.6
+    await pool.execute(
+        "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, routing_key, "
+        "reason, request, agent_task_id) VALUES ('task-c', 'agents', 'full', 100, 1, 'k', 'r', '{}', 'task-c')")
+    assert await pool.fetchval(f"SELECT verdict FROM ({FINISHED_SQL}) f") == "partial"
+
+
+async def test_a_cancel_before_anything_was_kept_is_a_failure(pool) -> None:
+    from agents import tasks
+
+    await pool.execute("INSERT INTO agent_tasks (task_id, task_type, payload, status) "
+                       "VALUES ('task-d', 'generate', '{}', 'pending')")
+    await _service(pool).cancel("task-d")
+    task = await tasks.get(pool, "task-d")
+    assert task["result"] is None and of_state({"status": "failed", "error": task["error"]}).kind == "failed"
