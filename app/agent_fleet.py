@@ -11,14 +11,19 @@ import asyncpg
 
 from agents import registry, tasks
 from agents.constants import AGENT_TYPES
-from engine.errors import AppError
+from engine.errors import AppError, require
 
 
 class AgentFleetService:
-    def __init__(self, pool: asyncpg.Pool, host: Any | None) -> None:
-        """``host``: this process's ``AgentsHost`` (None when no agent runs here)."""
-        self.pool = pool
+    def __init__(self, pool: asyncpg.Pool | None, host: Any | None) -> None:
+        """``pool`` None: the services are stopped, and each call says so. ``host``: this process's
+        ``AgentsHost`` (None when no agent runs here)."""
+        self._pool = pool
         self.host = host
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return require(self._pool)  # type: ignore[return-value]
 
     async def agents(self) -> list[dict[str, Any]]:
         now = time.time()

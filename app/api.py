@@ -25,7 +25,7 @@ from fastapi import FastAPI, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from agents import registry
 from agents.store_retry import API_BUDGET_S, TRANSIENT_TYPES, is_transient, retry_budget
@@ -62,7 +62,15 @@ class RetryBudget:
 
 
 class ExecuteBody(BaseModel):
-    test_code: Text = Field(description="pytest source: one or more test functions")
+    """What to run. What JSON Schema can say is said (a test function's ``def test``, lengths, a
+    repository for the target files); that the code parses is checked on arrival (422 with the line)."""
+
+    model_config = ConfigDict(json_schema_extra={"dependentRequired": {"target_files": ["repository_path"]}})
+
+    test_code: Text = Field(max_length=1_000_000,
+                            json_schema_extra={"minLength": 1, "pattern": r"(^|\n)[ \t]*(async[ \t]+)?def[ \t]+test"},
+                            description="pytest source with at least one test function (def test...); it must parse",
+                            examples=["def test_example():\n    assert 1 + 1 == 2\n"])
     execution_strategy: Strategy | None = Field(
         None, description="tier1_only | tier1_to_tier2 | tier1_to_tier2_to_tier3; default from settings"
     )
@@ -202,16 +210,25 @@ def _validated(body: ExecuteBody) -> ExecuteRequest:
     repository = None
     if body.repository_path:
         repository = Path(body.repository_path).expanduser()
-        if not repository.is_dir():
-            raise InputError("repository_path", f"{body.repository_path} is not a folder on this machine")
+        try:
+            is_folder = repository.is_dir()
+        except (OSError, ValueError) as exc:  # a name too long for the file system is the caller's input, not a 503
+            raise InputError("repository_path", f"is not a folder on this machine: {getattr(exc, 'strerror', exc)}"
+                             ) from None
+        if not is_folder:
+            raise InputError("repository_path", f"{body.repository_path[:200]} is not a folder on this machine")
     for name in body.target_files:
         if repository is None:
             raise InputError("target_files", "need repository_path to say where the files are")
         # Resolved, so a symlink in the repository cannot point the run outside it;
         # the same answer whether such a file exists or not.
-        candidate = (repository / name).resolve()
-        if not candidate.is_relative_to(repository.resolve()) or not candidate.is_file():
-            raise InputError("target_files", f"{name} is not a file in {repository}")
+        try:
+            candidate = (repository / name).resolve()
+            inside = candidate.is_relative_to(repository.resolve()) and candidate.is_file()
+        except (OSError, ValueError):
+            inside = False
+        if not inside:
+            raise InputError("target_files", f"{name[:200]} is not a file in {repository}")
     return ExecuteRequest(
         test_code=body.test_code,
         strategy=body.execution_strategy,

@@ -4,9 +4,9 @@ The UI is handed this object (house style: views get services, not
 clients) and asks it for the feature it draws: ``generation`` (submit,
 progress, cancel, history, estimate), ``results`` (outline, run, save),
 ``fleet`` (the Agents view), ``costs``, ``settings`` and ``rollouts``.
-Each is built on the core's pool when asked for, so a refresh that comes
-while the services are stopped gets an ``AppError`` that says so, never
-a closed pool.
+Each is built on the core's pool when asked for; a call made while the
+services are stopped raises ``ServicesStopped`` from inside its coroutine,
+where the view's error handler hears it.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from app.generation import GenerationService
 from app.rollout import RolloutService
 from app.settings_service import SettingsService
 from app.test_results import TestResultsService
-from engine.errors import AppError
-
-STOPPED = "The services are stopped (the app is starting or shutting down)."
+from engine.errors import ServicesStopped
 
 
 class ControlCenter:
@@ -30,21 +28,9 @@ class ControlCenter:
         self.core = core
 
     @property
-    def _pool(self):
-        if self.core.pool is None:
-            raise AppError(STOPPED)
-        return self.core.pool
-
-    @property
-    def _redis(self):
-        if self.core.redis is None:
-            raise AppError(STOPPED)
-        return self.core.redis
-
-    @property
     def generation(self) -> GenerationService:
         if self.core.generation is None:
-            raise AppError(STOPPED)
+            raise ServicesStopped()
         return self.core.generation
 
     @property
@@ -53,11 +39,11 @@ class ControlCenter:
 
     @property
     def fleet(self) -> AgentFleetService:
-        return AgentFleetService(self._pool, self.core.agents)
+        return AgentFleetService(self.core.pool, self.core.agents)
 
     @property
     def costs(self) -> CostsService:
-        return CostsService(self._pool, self._redis)
+        return CostsService(self.core.pool, self.core.redis)
 
     @property
     def settings(self) -> SettingsService:
@@ -67,7 +53,10 @@ class ControlCenter:
     @property
     def rollouts(self) -> RolloutService:
         """The Rollout panel's service: state, changes with their audit trail, rollback, alerts."""
-        return RolloutService(self._pool, self._redis, self.core.config, alert_monitor=self.core.alert_monitor)
+        if self.core.pool is None or self.core.redis is None:
+            raise ServicesStopped()  # the Rollout panel says so on the panel (ui/panels/rollout.py)
+        return RolloutService(self.core.pool, self.core.redis, self.core.config,
+                              alert_monitor=self.core.alert_monitor)
 
     async def export_diagnostics(self, target: Path) -> Path:
         """Help → Export diagnostics: the zip ``aiwebtest diagnostics`` writes, read through our pool."""

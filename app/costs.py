@@ -12,12 +12,22 @@ from agents.llm_gateway import daily_budget, used_today
 from agents.prices import ModelPrice, with_defaults
 from app.generation import phase2_latency
 from app.outcome import FINISHED_SQL
+from engine.errors import require
 
 
 class CostsService:
-    def __init__(self, pool: asyncpg.Pool, redis: Any) -> None:
-        self.pool = pool
-        self.redis = redis
+    def __init__(self, pool: asyncpg.Pool | None, redis: Any | None) -> None:
+        """None for either: the services are stopped, and each call says so."""
+        self._pool = pool
+        self._redis = redis
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return require(self._pool)  # type: ignore[return-value]
+
+    @property
+    def redis(self) -> Any:
+        return require(self._redis)
 
     async def budget(self) -> dict[str, Any]:
         """Today's tokens against the daily budget: the gateway's own figures, not a second derivation."""

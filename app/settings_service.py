@@ -16,16 +16,20 @@ from agents.prices import ModelPrice, with_defaults
 from app import system_config
 from app.config import Config
 from engine import settings_store
-from engine.errors import ConfigError
+from engine.errors import ConfigError, require
 from engine.settings_store import SettingsUpdate
 
 
 class SettingsService:
     def __init__(self, pool: asyncpg.Pool | None, config: Config, engine: Any | None) -> None:
         """``pool`` None: only the answers that need no database (notes, limits, keyring) work."""
-        self.pool = pool
+        self._pool = pool
         self.config = config
         self.engine = engine
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        return require(self._pool)  # type: ignore[return-value]
 
     async def execution_settings(self) -> dict[str, Any]:
         return (await settings_store.load(self.pool)).model_dump()

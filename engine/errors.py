@@ -32,3 +32,23 @@ class InputError(AppError):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class ServicesStopped(AppError):
+    """A view asked for data while the app's services are stopped (starting or shutting down)."""
+
+    def __init__(self) -> None:
+        super().__init__("The services are stopped (the app is starting or shutting down).")
+
+
+def require(resource: object | None) -> object:
+    """``resource`` (a pool, a client) while the services run; ``ServicesStopped`` once they do not.
+
+    Services are built on the app's pool when a view asks for them, and a
+    view's timer may tick once more after shutdown: the refusal then comes
+    from inside the coroutine, where the view's error handler hears it,
+    not from the tick itself (a Qt event-loop traceback).
+    """
+    if resource is None:
+        raise ServicesStopped()
+    return resource

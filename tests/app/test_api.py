@@ -48,6 +48,10 @@ async def test_execute_with_repository_reports_coverage(test_client: httpx.Async
         ({"test_code": "def test_a(): pass", "repository_path": "/no/such/folder"}, 422, "repository_path",
          "is not a folder"),
         ({"test_code": "def test_a(): pass", "target_files": ["a.py"]}, 422, "target_files", "repository_path"),
+        # A name longer than the file system allows was a 503 ("the database is not answering (OSError)"),
+        # found by schemathesis over the served schema.
+        ({"test_code": "def test_a(): pass", "repository_path": "0" * 4096}, 422, "repository_path",
+         "is not a folder on this machine: File name too long"),
     ],
 )
 async def test_bad_input_names_field_and_reason(

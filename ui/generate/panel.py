@@ -208,6 +208,7 @@ class GeneratePanel(QWidget):
         self.sandbox_banner.show()
 
     def _on_submit_failed(self, message: str) -> None:
+        """Submitting or following failed (a store away past the retries): the form is usable again."""
         self.current_task = None
         self.generate_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
@@ -223,7 +224,7 @@ class GeneratePanel(QWidget):
         if combo.findData(submitted["conversation_id"]) < 0:
             combo.addItem(f"{submitted['conversation_id']} ({self.repository.name})", submitted["conversation_id"])
         follow = self.control.generation.follow(submitted["task_id"], self.progress_view.on_event)
-        self._watch = self.runner.run(follow, self.finished, self._say_error)
+        self._watch = self.runner.run(follow, self.finished, self._on_submit_failed)
 
     def on_progress_event(self, agent: str, event: dict[str, Any]) -> None:
         self.progress_view.on_event(agent, event)
