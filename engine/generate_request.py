@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from engine.errors import InputError
-from engine.text_input import RelativePath, Text
+from engine.text_input import Text, relative_path_problem
 
 MAX_REQUIREMENTS_CHARS = 100_000  # a book's worth is a mistake: embedding megabytes stalls what waits behind it
 MAX_CONVERSATION_ID_CHARS = 100  # agent_tasks.conversation_id is VARCHAR(100)
@@ -57,6 +57,20 @@ CoverageTarget = Annotated[float, AfterValidator(_in_range(0, 1, above_low=True)
                            Field(json_schema_extra=_range_schema(0, 1, above_low=True))]
 Rounds = Annotated[int, AfterValidator(_in_range(1, MAX_ROUNDS_MAX)),
                    Field(json_schema_extra=_range_schema(1, MAX_ROUNDS_MAX))]
+PYTHON_FILE_PATTERN = r"^(?![/\\~])(?!(.*[/\\])?\.\.([/\\]|$))[^\u0000]*\.py$"
+
+
+def _python_file(name: str) -> str:
+    problem = relative_path_problem(name)
+    if problem:
+        raise ValueError(problem)
+    if not name.endswith(".py"):
+        raise ValueError("is not a Python file (a name ending in .py)")
+    return name
+
+
+PythonFile = Annotated[str, AfterValidator(_python_file), Field(json_schema_extra={"pattern": PYTHON_FILE_PATTERN})]
+"""A Python file relative to the repository (the same rules as ``RelativePath``, and ``.py``)."""
 SearchSeconds = Annotated[int, AfterValidator(_in_range(SEARCH_TIME_MIN_S, SEARCH_TIME_MAX_S, " seconds")),
                           Field(json_schema_extra=_range_schema(SEARCH_TIME_MIN_S, SEARCH_TIME_MAX_S))]
 
@@ -69,7 +83,7 @@ class GenerateRequest(BaseModel):
     repository_url: Text = Field(
         min_length=1, max_length=MAX_REPOSITORY_URL_CHARS, json_schema_extra={"pattern": REPOSITORY_URL_PATTERN},
         description="a folder on this machine or a git URL (file://, https://, ssh://, git@host:path)")
-    target_files: list[RelativePath] = Field(
+    target_files: list[PythonFile] = Field(
         default_factory=list, max_length=MAX_TARGET_FILES,
         description="Python files relative to the repository; each must end in .py")
     coverage_target: CoverageTarget = Field(0.85, description="line coverage to reach, above 0 and at most 1")
@@ -95,14 +109,6 @@ class GenerateRequest(BaseModel):
         if value.lstrip().startswith("-"):
             raise ValueError("starts with '-'; give a folder path or a git URL (a folder named so: write ./ before it)")
         return value
-
-    @field_validator("target_files")
-    @classmethod
-    def _python_files(cls, names: list[str]) -> list[str]:
-        for name in names:
-            if not name.endswith(".py"):
-                raise ValueError(f"{name} is not a Python file")
-        return names
 
     @classmethod
     def parse(cls, data: dict[str, Any]) -> GenerateRequest:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
 
 def text_problem(value: str) -> str | None:
@@ -54,8 +54,15 @@ def _checked_relative_path(value: str) -> str:
     return value
 
 
-Text = Annotated[str, AfterValidator(_checked_text)]
+# The same rules as JSON Schema patterns (ECMA 262, no flags), so the OpenAPI document says what is enforced;
+# lone surrogates are left out of them: schemathesis (jsonschema-rs) cannot use such a pattern at all.
+TEXT_PATTERN = r"^[^\u0000]*$"
+# Not blank, not absolute (/, \, ~), no '..' segment; the NUL and lone surrogates of any text.
+RELATIVE_PATH_PATTERN = r"^(?![/\\~])(?!(.*[/\\])?\.\.([/\\]|$))(?=.*\S)[^\u0000]+$"
+
+Text = Annotated[str, AfterValidator(_checked_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
 """A str field that must be storable text (no NUL, no lone surrogate)."""
 
-RelativePath = Annotated[str, AfterValidator(_checked_relative_path)]
+RelativePath = Annotated[str, AfterValidator(_checked_relative_path),
+                         Field(json_schema_extra={"pattern": RELATIVE_PATH_PATTERN})]
 """A file name relative to a repository, never leaving it."""

@@ -262,5 +262,11 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     generate.progress_view.show_log(await control.generation.run_log(failed["task_id"]))
     await asyncio.sleep(0.4)
     window.grab().save(str(folder / "generate-failed.png"))
+    # Bad input: a search time out of range, said next to its field (the same words as the CLI and the API).
+    generate.form.search_spin.setValue(2)
+    generate.on_generate()
+    await asyncio.sleep(0.3)
+    window.grab().save(str(folder / "generate-bad-input.png"))
+    generate.form.search_spin.setValue(20)
     print(f"screenshots written to {folder}")
     return 0

@@ -32,7 +32,7 @@ def test_a_bad_request_off_the_bus_names_its_field() -> None:
     ("repository_url", "--upload-pack=touch x", "repository_url: starts with '-'"),
     ("repository_url", "   ", "repository_url: is empty"),
     ("target_files", ["../etc/passwd.py"], "target_files: '../etc/passwd.py' must stay inside the repository"),
-    ("target_files", ["notes.txt"], "target_files: notes.txt is not a Python file"),
+    ("target_files", ["notes.txt"], "target_files: 'notes.txt' is not a Python file (a name ending in .py)"),
     ("requirements", "a\x00b", "requirements: contains a NUL character"),
 ])
 def test_each_bound_is_refused_with_the_field_and_the_range(field: str, value: object, message: str) -> None:

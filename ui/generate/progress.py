@@ -114,7 +114,8 @@ class ProgressView(QWidget):
         if self.run is not None:
             self.progress_label.setText(self.run.finished_label(time.monotonic()))
             self.run = None
-        if failed:
+        if failed:  # nothing was delivered: an empty bar that says so, not a full blue one
+            self.progress.setValue(0)
             self.progress.setFormat("failed")
         else:
             self.progress.setValue(PROGRESS_SCALE)
