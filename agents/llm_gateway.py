@@ -163,7 +163,7 @@ class LLMGateway:
         return value or self.settings.model
 
     async def prices(self) -> dict[str, ModelPrice]:
-        return with_defaults(await config_table.get(self.pool, "llm_prices"))
+        return await price_table(self.pool)
 
     async def limits(self) -> CallLimits:
         values = await config_table.get_many(self.pool, list(LIMIT_KEYS))
@@ -481,6 +481,11 @@ class LLMGateway:
         modes[model] = mode
         await config_table.put(self.pool, TOOL_MODES_KEY, json.dumps(modes, sort_keys=True),
                                "How each model returns actions: tools (tool calls) or json (JSON-schema output)")
+
+
+async def price_table(db: Any) -> dict[str, ModelPrice]:
+    """The prices calls are charged at: the stored table over the defaults (``system_config.llm_prices``)."""
+    return with_defaults(await config_table.get(db, "llm_prices"))
 
 
 async def daily_budget(db: Any) -> int:

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import asyncpg
 import redis.exceptions as redis_errors
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_delay, wait_random_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_before_delay, wait_random_exponential
 
 T = TypeVar("T")
 
@@ -74,7 +74,9 @@ async def with_retry(make: Callable[[], Awaitable[T]], *, budget_s: float | None
     retrying = AsyncRetrying(
         retry=retry_if_exception(is_transient),
         wait=wait_random_exponential(multiplier=0.1, max=2.0),
-        stop=stop_after_delay(current_budget_s() if budget_s is None else budget_s),
+        # stop_before_delay: no attempt starts after the budget, back-off included; stop_after_delay let
+        # a 2 s budget take 3.1 s (a last wait of up to 2 s went past it: tests/agents/test_run_log.py).
+        stop=stop_before_delay(current_budget_s() if budget_s is None else budget_s),
         reraise=True,
     )
     async for attempt in retrying:

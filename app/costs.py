@@ -7,9 +7,8 @@ from typing import Any
 
 import asyncpg
 
-from agents import metrics, system_config_table, tasks
-from agents.llm_gateway import daily_budget, used_today
-from agents.prices import ModelPrice, with_defaults
+from agents import metrics, tasks
+from agents.llm_gateway import daily_budget, price_table, used_today
 from app.generation import phase2_latency
 from app.outcome import FINISHED_SQL
 from engine.errors import require
@@ -34,10 +33,6 @@ class CostsService:
         budget, used = await daily_budget(self.pool), await used_today(self.redis)
         return {"used": used, "budget": budget, "ratio": used / budget if budget else 0.0}
 
-    async def prices(self) -> dict[str, ModelPrice]:
-        """The price table in force (stored over the defaults), as the gateway prices calls."""
-        return with_defaults(await system_config_table.get(self.pool, "llm_prices"))
-
     async def cost_series(self, hours: int = 24) -> dict[str, Any]:
         per_hour = await metrics.token_series(self.pool, hours)
         phase2_p50, phase2_p95 = await phase2_latency(self.pool)
@@ -47,7 +42,7 @@ class CostsService:
             "SELECT count(*) FILTER (WHERE verdict = 'failed')::float / NULLIF(count(*), 0) "
             f"FROM ({FINISHED_SQL}) f WHERE verdict <> 'running' AND created_at > now() - make_interval(hours => $1)",
             hours)
-        prices = await self.prices()
+        prices = await price_table(self.pool)
         return {
             "unpriced_models": sorted(m for m in await metrics.models_used(self.pool) if m not in prices),
             "tokens_per_hour": [(h["t"], h["tokens"]) for h in per_hour],

@@ -11,8 +11,8 @@ from typing import Any
 
 import asyncpg
 
-from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER
-from agents.prices import ModelPrice, with_defaults
+from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER, price_table
+from agents.prices import ModelPrice
 from app import system_config
 from app.config import Config
 from engine import settings_store
@@ -67,7 +67,7 @@ class SettingsService:
 
     async def prices(self) -> dict[str, ModelPrice]:
         """The price table in force (stored over the defaults)."""
-        return with_defaults(await system_config.get(self.pool, "llm_prices"))
+        return await price_table(self.pool)
 
     def llm_limits_env(self) -> dict[str, str]:
         """The model call limits the environment sets: they win over the dialog's, which says so."""

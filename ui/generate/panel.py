@@ -218,8 +218,9 @@ class GeneratePanel(QWidget):
     def _on_submitted(self, submitted: dict[str, Any]) -> None:
         self.current_task = submitted["task_id"]
         self.progress_view.append(f"Request {submitted['task_id']} → {submitted['route']} ({submitted['reason']})")
-        if submitted["route"] == "phase2":
-            self.progress_view.append("Phase 2 single-shot path: one generation pass, executed once…")
+        if submitted["route"] == "phase2":  # it sends no step events: its bar runs by time from here
+            self.progress_view.on_event("phase2", {"message": "Phase 2 single-shot path: one generation pass, "
+                                                              "executed once…"})
         combo = self.form.conversation_combo
         if combo.findData(submitted["conversation_id"]) < 0:
             combo.addItem(f"{submitted['conversation_id']} ({self.repository.name})", submitted["conversation_id"])
