@@ -96,6 +96,17 @@ def target_problem(repo: Path, targets: list[str], url: str) -> str | None:
     return None
 
 
+def git_reason(stderr: str) -> str:
+    """git's own reason from its error output: the first ``fatal:`` line, not the advice after it.
+
+    The last line was taken, and a folder that is not a repository read "Could not clone
+    file:///…/notgit: and the repository exists." (issue 26).
+    """
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    fatal = [line.removeprefix("fatal:").strip() for line in lines if line.startswith("fatal:")]
+    return (fatal or lines or ["git gave no message"])[0]
+
+
 async def checkout(url: str, workspace: Path) -> tuple[Path, str]:
     """(folder, "local" | "git") for a local path or a git URL (cloned shallow)."""
     local = Path(url).expanduser()
@@ -124,6 +135,5 @@ async def checkout(url: str, workspace: Path) -> tuple[Path, str]:
         proc.kill()
         raise TaskFailed(f"Cloning {url} took more than 5 minutes; check the URL and the network.") from None
     if proc.returncode != 0:
-        last = (err.decode(errors="replace").strip().splitlines() or ["no message"])[-1]
-        raise TaskFailed(f"Could not clone {url}: {last}")
+        raise TaskFailed(f"Could not clone {url}: {git_reason(err.decode(errors='replace'))}")
     return target, "git"

@@ -18,6 +18,11 @@ async def test_clone_failure_is_a_clear_error(agent_host, agent_services: Servic
     done = await _run(agent_services, "observe", {"repository_url": f"file://{tmp_path}/missing.git"})
     assert done["status"] == "failed"
     assert done["error"].startswith(f"Could not clone file://{tmp_path}/missing.git:")
+    (tmp_path / "notgit").mkdir()
+    plain = await _run(agent_services, "observe", {"repository_url": f"file://{tmp_path}/notgit"})
+    # git's reason, not the advice that follows it ("... and the repository exists.")
+    assert plain["error"] == (f"Could not clone file://{tmp_path}/notgit: '{tmp_path}/notgit' does not appear "
+                              "to be a git repository"), plain["error"]
 
 
 async def test_a_url_that_looks_like_a_git_option_runs_nothing(agent_host, agent_services: Services,
