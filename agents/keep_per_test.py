@@ -75,7 +75,7 @@ def _span(node: ast.AST) -> tuple[int, int]:
 
 
 def passing(outcomes: list[dict[str, Any]]) -> set[str]:
-    return {outcome_key(o) for o in outcomes if o["outcome"] == "passed"}
+    return {outcome_key(o) for o in outcomes if o["outcome"] in ("passed", "xpassed")}
 
 
 def select_minimal(per_test: dict[str, dict[str, dict[str, list]]], union: CoverageUnion,

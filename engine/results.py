@@ -18,7 +18,7 @@ class TestOutcome:
 
     name: str
     classname: str
-    outcome: str  # passed | failed | error | skipped
+    outcome: str  # pytest's words: passed | failed | error | skipped | xfailed | xpassed
     duration_s: float
     message: str = ""
     traceback: str = ""
@@ -92,6 +92,17 @@ class CoverageReport(_Rates):
         }
 
 
+XPASS_PROPERTY = "aiwebtest_outcome"
+# pytest's own order and words for its summary line ("1 failed, 7 passed, 1 xfailed in 0.1s").
+SUMMARY_ORDER = ("failed", "passed", "skipped", "xfailed", "xpassed", "error")
+
+
+def summary_counts(outcomes: list[str]) -> list[tuple[str, int]]:
+    """(word, count) in pytest's order, zeros left out; "error" becomes "errors" past one, as pytest says."""
+    counts = [(word, outcomes.count(word)) for word in SUMMARY_ORDER if outcomes.count(word)]
+    return [("errors" if word == "error" and n > 1 else word, n) for word, n in counts]
+
+
 def parse_junit(path: Path) -> list[TestOutcome]:
     if not path.exists():
         return []
@@ -103,9 +114,15 @@ def parse_junit(path: Path) -> list[TestOutcome]:
             node = case.find(tag)
             if node is not None:
                 outcome = {"failure": "failed"}.get(tag, tag)
+                if tag == "skipped" and node.get("type") == "pytest.xfail":
+                    outcome = "xfailed"  # JUnit has no xfail: pytest writes it as a skip of this type
                 message = node.get("message", "")
                 trace = node.text or ""
                 break
+        # JUnit has no xpass either: pytest writes it as a pass; our plugin marks it (engine/aiwebtest_plugin.py).
+        if outcome == "passed" and any(p.get("name") == XPASS_PROPERTY and p.get("value") == "xpassed"
+                                       for p in case.iter("property")):
+            outcome = "xpassed"
         outcomes.append(
             TestOutcome(
                 name=case.get("name", ""),

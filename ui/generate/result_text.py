@@ -10,6 +10,7 @@ from html import escape
 from typing import Any
 
 from app.outcome import COLOURS, Outcome
+from engine.results import summary_counts
 
 
 def verdict_header(verdict: Outcome) -> str:
@@ -86,20 +87,26 @@ def summary(state: dict[str, Any], verdict: Outcome) -> str:
             + mutation_line(result) + generators_line(result))
 
 
+def test_run_line(runs: list[dict[str, Any]]) -> str:
+    """pytest's own summary words for these runs: "1 failed, 7 passed, 1 xfailed" (no time)."""
+    counts = summary_counts([t["outcome"] for run in runs for t in run["tests"]])
+    return ", ".join(f"{n} {word}" for word, n in counts)
+
+
 def test_run(runs: list[dict[str, Any]]) -> str:
-    """"Run these tests": how many passed and failed, and the first failures' messages."""
+    """"Run these tests" as pytest says it, then what failed or erred (a skip or an xfail is no failure)."""
     outcomes = [t for run in runs for t in run["tests"]]
-    passed = sum(t["outcome"] == "passed" for t in outcomes)
-    failed = [t for t in outcomes if t["outcome"] != "passed"]
     if not outcomes:
         return (f'<span style="color:{COLOURS["failed"]}">No test ran: '
                 + escape("; ".join(str(r.get("error") or r["status"]) for r in runs)) + "</span>")
-    colour = COLOURS["completed"] if not failed else COLOURS["failed"]
-    text = f'<span style="color:{colour}"><b>{passed} passed, {len(failed)} failed</b></span>'
-    if failed:
-        text += "<br>" + "<br>".join(escape(f"{t['name']}: {t.get('message') or t['outcome']}")[:200]
-                                     for t in failed[:5])
+    broken = [t for t in outcomes if t["outcome"] in ("failed", "error")]
+    colour = COLOURS["completed"] if not broken else COLOURS["failed"]
+    text = f'<span style="color:{colour}"><b>{escape(test_run_line(runs))}</b></span>'
+    if broken:
+        text += "<br>" + "<br>".join(escape(f"{t['name']}: {t['outcome']}: {t.get('message') or ''}")[:200]
+                                     for t in broken[:5])
     return text
 
 
-test_run.__test__ = False  # type: ignore[attr-defined]  # a renderer named for what it renders, not a test
+test_run.__test__ = False  # type: ignore[attr-defined]  # renderers named for what they render, not tests
+test_run_line.__test__ = False  # type: ignore[attr-defined]
