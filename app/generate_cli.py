@@ -42,7 +42,7 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             print(json.dumps(state, indent=2, default=str))
         verdict = of_state(state)
         if state["status"] != "completed":
-            print(f"aiwebtest: generation failed: {verdict.reason}", file=sys.stderr)
+            print(f"aiwebtest: {verdict.kind}: {verdict.reason}", file=sys.stderr)
             return verdict.exit_code
         result = state["result"]
         if not args.json:

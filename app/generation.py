@@ -34,7 +34,7 @@ from agents.store_retry import AGENT_BUDGET_S, retry_budget
 from agents.task_stop import cancel_and_wait
 from app import router, system_config
 from app.config import Config
-from app.outcome import FINISHED_SQL
+from app.outcome import FINISHED_SQL, of_result
 from app.phase2_generate import single_shot
 from engine import multi_file
 from engine.errors import AppError
@@ -125,7 +125,10 @@ class GenerationService:
 
         try:
             result = await single_shot(self.services, request, on_progress=streaming, request_id=request_id)
-            status, error = "completed", None
+            verdict = of_result(result)
+            # A pass that kept nothing is a failed request in the spec's ``status``, as on the agents'
+            # path, with the cause; its result stays for what it tried (issue 26).
+            status, error = ("failed", verdict.reason) if verdict.kind == "failed" else ("completed", None)
         except asyncio.CancelledError:
             result, status, error = None, "failed", "interrupted: the app shut down"
             await asyncio.shield(self._finish_phase2(request_id, status, result, error, started))

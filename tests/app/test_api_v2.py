@@ -71,8 +71,9 @@ async def test_a_single_pass_that_keeps_nothing_is_a_failed_verdict_with_the_rea
     response = await v2_client.post("/api/v1/tests/generate", json={
         "use_agents": False, "repository_url": str(sample_repo), "target_files": ["licensed.py"], "search_time_s": 5})
     state = await _wait(v2_client, response.json()["task_id"])
-    assert state["status"] == "completed" and state["result"]["test_count"] == 0  # the work ended...
-    assert state["verdict"] == "failed"  # ...and gave nothing, which the verdict says with the cause
+    # The spec's clients read status: a pass that kept nothing is failed there too, with the cause.
+    assert state["status"] == "failed" and state["result"]["test_count"] == 0
+    assert state["verdict"] == "failed" and "no licence server" in state["error"]
     assert "no test was kept" in state["verdict_reason"] and "no licence server" in state["verdict_reason"]
 
 
