@@ -203,6 +203,15 @@ async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_co
         next(b for b in panel.findChildren(QPushButton) if b.text().startswith("Rollout panel")).click()
         assert went.calls
 
+        # Switched on elsewhere (the Rollout panel): shown again, the panel says so (issue 26), and an
+        # edit in progress stays.
+        panel.retries.setValue(6)
+        await control.rollouts.apply("full", 100, True)
+        panel.hide()
+        panel.show()
+        await until(lambda: "agents on, mode full" in panel.rollout_summary.text())
+        assert panel.retries.value() == 6
+
 
 async def test_agents_panel_lists_filters_starts_and_drains(qtbot, make_control, runner) -> None:
     async with make_control() as control:

@@ -189,6 +189,18 @@ class SettingsPanel(QWidget):
             self._price_row(model, inp, out)
         c = self.stored_config
         self.salt.setText(c.get("rollout_salt", ""))
+        self._show_summaries(c)
+        self.message.setText("")
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        """The read-only lines (agents and traffic, model) are read again each time the panel is shown:
+        "agents off, mode off" stayed after the Rollout panel switched them on (issue 26). The
+        editable fields keep what the user typed."""
+        super().showEvent(event)
+        if self.control is not None and hasattr(self.control, "settings"):
+            self.runner.run(self.control.settings.system_config(), self._show_summaries, lambda _m: None)
+
+    def _show_summaries(self, c: dict[str, str]) -> None:
         self.rollout_summary.setText(
             f"agents {'on' if c.get('agents_enabled') == 'true' else 'off'}, mode {c.get('rollout_mode', 'off')}"
             + (f", {c.get('rollout_percentage', '0')} %" if c.get("rollout_mode") == "percentage" else ""))
@@ -196,7 +208,6 @@ class SettingsPanel(QWidget):
             f"{c.get('llm_model', '?')} at {c.get('llm_base_url') or 'no endpoint (search-based generation)'}; "
             f"{int(c.get('daily_token_budget', 0) or 0):,} tokens a day; {c.get('max_concurrent_tasks', '?')} "
             f"concurrent tasks; {c.get('llm_profile') or 'hosted'} model profile")
-        self.message.setText("")
 
     def _price_row(self, model: str, inp: float, out: float) -> None:
         row = self.prices.rowCount()
