@@ -95,7 +95,13 @@ class HistoryView(QWidget):
         self.view.setModel(self.proxy)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSortingEnabled(True)
-        self.view.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        # Short columns take what their text needs; the repository and the files share the rest, elided
+        # in the middle with the whole value in the tooltip (History's columns were cut at 1180x760).
+        header = self.view.horizontalHeader()
+        for column in range(len(HistoryModel.COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         # A long path keeps both ends ("/tmp/…/newco/repo"), the whole in its tooltip: "/tmp/ newco…" said nothing.
         self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setWordWrap(False)
