@@ -27,7 +27,8 @@ class InProcessPhase2:
 
     async def execute(self, test_code: str, repository: Path | None, target_files: list[str],
                       strategy: str = "tier1_only") -> dict[str, Any]:
-        from engine.engine import ExecuteRequest, execution_json
+        from engine.engine import ExecuteRequest
+        from engine.execution import execution_json
 
         execution = await self.engine.execute(ExecuteRequest(
             test_code=test_code, strategy=strategy, repository=repository, target_files=tuple(target_files)))

@@ -38,7 +38,8 @@ from app.generation import GenerationService
 from engine.generate_request import GenerateRequest, problem_of
 from engine.text_input import RelativePath, Text
 from engine import settings_store, store
-from engine.engine import ExecuteRequest, ExecutionEngine, check_syntax, execution_json
+from engine.engine import ExecuteRequest, ExecutionEngine, check_syntax
+from engine.execution import execution_json
 from engine.healing import find_test_names
 from engine.settings_store import ExecutionSettings, SettingsUpdate, Strategy
 
