@@ -85,6 +85,15 @@ class ExecutionEngine:
         )
         execution_id = await store.create_execution(self.pool, test_id, strategy)
         execution = Execution(execution_id, "running", 0)
+        problem = check_syntax(request.test_code)
+        if problem and (strategy == "tier1_only" or self.llm is None):
+            # pytest would only report a collection error, and nothing here can repair it: said at once,
+            # without a sandboxed run. With a model and a healing strategy it goes through the tiers.
+            execution.status, execution.error = "error", f"test_code is not valid Python: {problem}"
+            execution.tier_reached = 1
+            await self._note(execution, 1, "error", execution.error)
+            await self._finish(execution)
+            return execution
         try:
             if request.python is None and request.repository is not None and self.envs is not None:
                 # The repository's declared dependencies, installed once per set (engine/repo_env.py).

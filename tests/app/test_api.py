@@ -35,11 +35,21 @@ async def test_execute_with_repository_reports_coverage(test_client: httpx.Async
     assert 0 < coverage["line_rate"] < 1
 
 
+async def test_code_that_does_not_parse_is_an_execution_that_fails_at_tier_1(test_client: httpx.AsyncClient) -> None:
+    """Not a 422: a request the schema describes is accepted, and the run says why it failed, at once."""
+    response = await test_client.post("/api/v1/execute", json={"test_code": "def test_x(:\n  pass",
+                                                               "execution_strategy": "tier1_to_tier2"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["status"], body["tier_reached"]) == ("error", 1)
+    assert body["error"] == "test_code is not valid Python: line 1, column 12: invalid syntax"
+    stored = (await test_client.get(f"/api/v1/execution/{body['execution_id']}/status")).json()
+    assert stored["status"] == "error" and stored["attempts"][0]["reason"] == body["error"]
+
+
 @pytest.mark.parametrize(
     ("payload", "status", "field", "reason"),
     [
-        ({"test_code": "def test_x(:\n  pass", "execution_strategy": "tier1_only"}, 422, "test_code",
-         "is not valid Python: line 1, column 12"),
         ({"test_code": "   "}, 422, "test_code", "is empty"),
         ({"test_code": "x = 1"}, 422, "test_code", "has no test function"),
         ({"test_code": "def test_a(): pass", "execution_strategy": "tier9"}, 422, "execution_strategy",

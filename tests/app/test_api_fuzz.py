@@ -103,7 +103,7 @@ def test_no_input_gets_a_5xx(live_api: tuple[str, str]) -> None:
 
 
 @pytest.mark.slow
-def test_data_the_schema_describes_is_accepted_by_the_generation_operations(live_api: tuple[str, str]) -> None:
+def test_data_the_schema_describes_is_accepted_by_the_generation_and_execute_operations(live_api: tuple[str, str]) -> None:
     """The OpenAPI document says what the API enforces (issue 24): bodies made from the schema alone
     are mostly accepted, so a client generated from it can validate before sending.
 
@@ -114,7 +114,10 @@ def test_data_the_schema_describes_is_accepted_by_the_generation_operations(live
     headers = {"Authorization": f"Bearer {token}"}
     spec = httpx.get(f"{url}/openapi.json", headers=headers).json()
     operations = {op.label: op for op in (r.ok() for r in schemathesis.openapi.from_dict(spec).get_all_operations())}
-    for label in ("POST /api/v2/tests/generate", "POST /api/v1/tests/generate"):
+    # (operation, accepted per refused at least): execute's bodies name random folders, and that a folder
+    # exists on this machine is no schema's to say, so it gets a lower bar; before, it refused every body.
+    for label, ratio in (("POST /api/v2/tests/generate", 2), ("POST /api/v1/tests/generate", 2),
+                         ("POST /api/v1/execute", 0.5)):
         refused: list[str] = []
         accepted = 0
 
@@ -129,4 +132,4 @@ def test_data_the_schema_describes_is_accepted_by_the_generation_operations(live
                 accepted += 1
 
         tally()
-        assert accepted >= 2 * len(refused), f"{label}: {accepted} accepted, refused: {refused[:5]}"
+        assert accepted >= ratio * len(refused) and accepted, f"{label}: {accepted} accepted, refused: {refused[:5]}"
