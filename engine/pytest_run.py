@@ -15,6 +15,7 @@ import ast
 import asyncio
 import dataclasses
 import json
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -138,7 +139,9 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
     )
     pytest_args = [
         "-m", "pytest", "-p", "aiwebtest_plugin", "-p", "no:cacheprovider",
-        "-q", "--no-header", "-rfE", f"--junitxml={junit}", "--rootdir", str(scratch), TEST_FILENAME,
+        "-q", "--no-header", "-rfE", f"--junitxml={junit}", "--rootdir", str(scratch),
+        # A test still running shortly before the time limit dumps its stack: the timeout then says where.
+        "-o", f"faulthandler_timeout={_dump_after(spec.limits.timeout_s)}", TEST_FILENAME,
     ]
     measure = spec.repository is not None and bool(spec.target_files)
     data_file = scratch / ".coverage"
@@ -223,9 +226,33 @@ def _per_test(dump: str, repository: Path, coverage: CoverageReport) -> dict:
                   for path, v in files.items()} for key, files in out.items()}
 
 
+def _dump_after(limit_s: float) -> int:
+    """Seconds into a test before its stack is dumped: near the limit, leaving time to write it."""
+    return int(limit_s - 5) if limit_s >= 10 else max(1, int(limit_s / 2))
+
+
+_FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<function>\S+)', re.M)
+
+
+def hung_at(stderr: str) -> str:
+    """Where a run that was killed stood, from the stack pytest's faulthandler dumped before the kill.
+
+    The generated test's own line is the useful one (``test_generated.py``
+    line 4 in ``test_send``); failing that, the innermost frame. Empty when
+    nothing was dumped (the run never reached a test).
+    """
+    dump = stderr.partition("Timeout (")[2]
+    frames = list(_FRAME.finditer(dump.split("\n\n")[0] if dump else ""))
+    if not frames:
+        return ""
+    ours = [f for f in frames if Path(f["path"]).name == TEST_FILENAME]
+    frame = ours[0] if ours else frames[0]
+    return f" (it was in {frame['function']}, {Path(frame['path']).name} line {frame['line']})"
+
+
 def _classify(result: SandboxResult, outcomes: list[TestOutcome], spec: RunSpec) -> tuple[str, str]:
     if result.timed_out:
-        return "timeout", f"killed after the {spec.limits.timeout_s:g} s time limit"
+        return "timeout", f"killed after the {spec.limits.timeout_s:g} s time limit{hung_at(result.stderr)}"
     if result.out_of_memory:
         return "error", f"the test ran out of memory (limit {spec.limits.memory_mb} MB)"
     failed = [o for o in outcomes if o.outcome == "failed"]

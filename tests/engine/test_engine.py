@@ -88,13 +88,14 @@ async def test_syntax_error_is_an_error(engine: ExecutionEngine) -> None:
 
 
 async def test_timeout_is_reported_and_killed(engine: ExecutionEngine, pool: asyncpg.Pool) -> None:
-    await settings_store.update(pool, SettingsUpdate(timeout_seconds=2))
-    code = "def test_forever():\n    while True:\n        pass\n"
+    await settings_store.update(pool, SettingsUpdate(timeout_seconds=6))
+    code = "import time\n\n\ndef test_forever():\n    while True:\n        time.sleep(0.01)\n"
     started = asyncio.get_running_loop().time()
     result = await engine.execute(ExecuteRequest(code, strategy="tier1_only"))
     assert result.status == "timeout"
-    assert "2 s time limit" in result.error
-    assert asyncio.get_running_loop().time() - started < 2 + 2 + 3  # limit, kill, process start-up
+    # Where it stood when killed: the test's own line, from the stack dumped before the limit.
+    assert result.error == "killed after the 6 s time limit (it was in test_forever, test_generated.py line 6)"
+    assert asyncio.get_running_loop().time() - started < 6 + 2 + 3  # limit, kill, process start-up
 
 
 async def test_memory_hog_is_capped(engine: ExecutionEngine, pool: asyncpg.Pool) -> None:
