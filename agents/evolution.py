@@ -20,6 +20,7 @@ from agents.base import TaskContext, TaskFailed
 from agents.coverage_union import CoverageUnion
 from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
+from agents.distil_step import Distiller
 from agents.generation.tidy import exception_of, expect_raises, unmark_xfails
 from agents.keep_per_test import (
     collect_test_keys,
@@ -234,6 +235,7 @@ class EvolutionAgent:
             outcome = "partial"
             reason = (f"measured line coverage {union.line_rate:.0%} is below the target {goal:.0%} after "
                       f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
+        await self._distil(ctx, repo, kept)
         if halted is None:  # a model out of budget or time would refuse (or time out) each rewrite again
             await self._polish(ctx, repo, kept)
         for k in kept:
@@ -242,6 +244,23 @@ class EvolutionAgent:
         return {"strategy": strategy, "rounds": rounds, "stop_reason": stop, "files": kept,
                 "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline,
                 "outcome": outcome, "reason": reason, "generators": generators, "mutation": mutation}
+
+    async def _distil(self, ctx: TaskContext, repo: Path, kept: list[dict[str, Any]]) -> None:
+        """Search output as tests a person keeps, with or without a model (agents/distil_step.py).
+
+        ``distil`` on each file says what happened; a file whose distilled
+        form did not hold stays as generated.
+        """
+        for k in kept:
+            if k["origin"] not in ("search", "crosshair"):
+                continue
+            await ctx.progress(f"Distilling the tests of {k['path']} (each rewrite checked by running it)…")
+            result = await Distiller(ctx.services.phase2, repo, k["target_file"]).distil(k["code"])
+            k["distil"] = result.note
+            if result.notes:
+                k["distil"] += "; " + "; ".join(result.notes)
+            if result.changed:
+                k["code"], k["test_count"] = result.code, count_tests(result.code)
 
     async def _polish(self, ctx: TaskContext, repo: Path, kept: list[dict[str, Any]]) -> None:
         """With a model: names and docstrings for search output (Pynguin's ``var_0``, CrossHair's ``test_f_2``).

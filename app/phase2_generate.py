@@ -12,6 +12,7 @@ from typing import Any
 
 from agents.base import Services
 from agents.coverage_union import CoverageUnion
+from agents.distil_step import Distiller
 from agents.evolution import count_tests
 from agents.generation import StrategyError, module_of
 from agents.generation import llm as llm_strategy
@@ -63,13 +64,17 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
             failures.append(f"{target}: {exc}")
             break
         run = await services.phase2.execute(candidate.code, repo, [target])
+        code = candidate.code
         if run["status"] == "success":
             union.add(run["coverage"])
+            if candidate.origin == "search":  # the default route hands out tests a person keeps too
+                distilled = await Distiller(services.phase2, repo, target).distil(code)
+                code = distilled.code
         else:
             failures.append(f"{target}: {run['status']}: {run.get('error')}")
         name = f"tests/test_generated_{module_of(target)[1].replace('.', '_')}.py"
-        files[name] = candidate.code
-        test_count += count_tests(candidate.code)
+        files[name] = code
+        test_count += count_tests(code)
     coverage = union.to_json()
     goal = request.coverage_target
     # The verdict (app/outcome.py) reads these: no test is a failure, below the target is partial.

@@ -364,8 +364,11 @@ def _with(spec: RunSpec, **changes: Any) -> RunSpec:
 
 
 def _outcome(o: Any) -> dict:
-    return {"name": o.name, "outcome": o.outcome, "duration_s": o.duration_s,
-            "message": o.message, "traceback": o.traceback[-4000:]}
+    out = {"name": o.name, "outcome": o.outcome, "duration_s": o.duration_s,
+           "message": o.message, "traceback": o.traceback[-4000:]}
+    if o.observed:  # only tests in observe form record values (agents/generation/observe.py)
+        out["observed"] = o.observed
+    return out
 
 
 def _failure_text(run: RunResult) -> str:

@@ -22,6 +22,8 @@ class TestOutcome:
     duration_s: float
     message: str = ""
     traceback: str = ""
+    # What a test in observe form recorded (agents/generation/observe.py): JSON text, untrusted input.
+    observed: str = ""
 
 
 class _Rates:
@@ -93,6 +95,8 @@ class CoverageReport(_Rates):
 
 
 XPASS_PROPERTY = "aiwebtest_outcome"
+OBSERVED_PROPERTY = "aiwebtest_observed"
+OBSERVED_CAP = 16 * 1024
 # pytest's own order and words for its summary line ("1 failed, 7 passed, 1 xfailed in 0.1s").
 SUMMARY_ORDER = ("failed", "passed", "skipped", "xfailed", "xpassed", "error")
 
@@ -123,6 +127,7 @@ def parse_junit(path: Path) -> list[TestOutcome]:
         if outcome == "passed" and any(p.get("name") == XPASS_PROPERTY and p.get("value") == "xpassed"
                                        for p in case.iter("property")):
             outcome = "xpassed"
+        observed = next((p.get("value", "") for p in case.iter("property") if p.get("name") == OBSERVED_PROPERTY), "")
         outcomes.append(
             TestOutcome(
                 name=case.get("name", ""),
@@ -131,6 +136,7 @@ def parse_junit(path: Path) -> list[TestOutcome]:
                 duration_s=float(case.get("time", 0) or 0),
                 message=message,
                 traceback=trace,
+                observed=observed[:OBSERVED_CAP],
             )
         )
     return outcomes

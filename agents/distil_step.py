@@ -1,0 +1,232 @@
+"""Distil a kept test file, keeping only what running it proves.
+
+Every rewrite is checked in the sandbox, never trusted:
+
+1. the file as generated is run once: what it covers (lines and branches,
+   per test) is what the distilled file must still cover;
+2. its tests are split into units (agents/generation/test_units.py) and
+   run once in observe form: each unit's coverage and its calls' values;
+   if the split covers less (a call relied on an earlier one's effect), the
+   tests are observed whole instead;
+3. **slice**: the fewest units that keep the file's coverage, largest gain
+   first; the rest repeated what others cover;
+4. **shrink**: a literal over 80 characters is tried empty, one character,
+   8, 20, 40, 80 and 160 characters long (a prefix, as Hypothesis tries
+   short prefixes first); the shortest that keeps the unit's coverage and
+   outcome wins; one still over 80 says why in its test's docstring;
+5. the units are written from their values (agents/generation/distil.py),
+   laid out with tables (agents/generation/test_layout.py) and run three
+   times: a test that fails any run, or a file that covers less, falls
+   back to the tests as generated.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agents.generation.distil import LONG, Distilled, distil_unit
+from agents.generation.observe import Observed, observe_form, read_observations, unit_name
+from agents.generation.test_layout import Laid, lay_out
+from agents.generation.test_units import TestFile, Unit, parse_file, split_test
+from agents.keep_per_test import IMPORT_KEY
+from agents.phase2_client import Phase2
+
+RERUNS = 3
+_SHRINKS = (0, 1, 8, 20, 40, LONG, 2 * LONG)
+
+Cover = frozenset[tuple[str, int | tuple[int, int]]]
+
+
+@dataclass
+class DistilResult:
+    code: str
+    changed: bool
+    note: str
+    tests_before: int = 0
+    tests_after: int = 0
+    notes: list[str] = field(default_factory=list)  # literals that stay long, and why
+    runs: int = 0
+
+
+def cover_of(run: dict[str, Any], keys: set[str] | None = None) -> Cover:
+    """Lines and branches the run's tests executed (all of them, or those named), as one set."""
+    found: set[tuple[str, int | tuple[int, int]]] = set()
+    for key, files in (run.get("per_test_coverage") or {}).items():
+        if keys is not None and key not in keys and key != IMPORT_KEY:
+            continue
+        if not isinstance(files, dict):
+            continue
+        for path, cov in files.items():
+            found |= {(str(path), int(line)) for line in cov.get("lines", [])}
+            found |= {(str(path), (int(a), int(b))) for a, b in cov.get("branches", [])}
+    return frozenset(found)
+
+
+class Distiller:
+    def __init__(self, phase2: Phase2, repository: Path, target: str) -> None:
+        self.phase2, self.repository, self.target = phase2, repository, target
+        self.runs = 0
+
+    async def _run(self, code: str) -> dict[str, Any]:
+        self.runs += 1
+        return await self.phase2.execute(code, self.repository, [self.target])
+
+    async def distil(self, code: str) -> DistilResult:
+        parts = parse_file(code)
+        if parts is None or not parts.units:
+            return self._left(code, "left as generated: not a file of plain test functions")
+        before = len({u.source for u in parts.units})
+        baseline = await self._run(code)
+        if baseline.get("status") != "success":
+            return self._left(code, f"left as generated: it did not pass as generated ({baseline.get('error')})")
+        need = cover_of(baseline)
+        units, observed, unit_cover = await self._observe(parts, parts.units, need)
+        if units is None:
+            whole = _whole_tests(code, parts)
+            units, observed, unit_cover = await self._observe(parts, whole, need)
+            if units is None:
+                return self._left(code, "left as generated: its tests depend on each other's effects")
+        chosen = _slice(units, observed, unit_cover, need)
+        units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover, chosen)
+        header = _header(code)
+        plain: set[int] = set()
+        harness = parts.others
+        for attempt in range(2):
+            # First without Pynguin's seeding harness (30 lines a reader wades through); the reruns say
+            # whether the tests needed it, and the second attempt keeps it.
+            parts.others = [n for n in harness if not _pynguin_harness(n)] if attempt == 0 else harness
+            tests = [Laid(_as_written(units[i]) if i in plain or observed[i] is None
+                          else distil_unit(units[i], observed[i].seen, parts), [i]) for i in chosen]
+            new_code, laid = lay_out(parts, header, tests, tables=not plain)
+            bad = await self._verify(new_code, laid, need)
+            if not bad:
+                notes = sorted({n for t in laid for n in t.test.notes})
+                return DistilResult(new_code, True, f"distilled: {len(laid)} tests from {before}, checked by "
+                                    f"{RERUNS} runs", before, len(laid), notes, self.runs)
+            if attempt == 0 and len(bad) == len(chosen):
+                continue  # everything failed: the harness was needed, try again with it before giving up
+            plain |= bad
+        return self._left(code, "left as generated: the distilled tests did not hold on a rerun")
+
+    def _left(self, code: str, note: str) -> DistilResult:
+        return DistilResult(code, False, note, runs=self.runs)
+
+    async def _observe(self, parts: TestFile, units: list[Unit], need: Cover
+                       ) -> tuple[list[Unit] | None, list[Observed | None], list[Cover]]:
+        run = await self._run(observe_form(parts, units))
+        observed = read_observations(run.get("tests") or [], len(units))
+        covers = [cover_of(run, {unit_name(i)}) for i in range(len(units))]
+        if not need <= cover_of(run):
+            return None, observed, covers
+        return units, observed, covers
+
+    async def _shrink(self, parts: TestFile, units: list[Unit], observed: list[Observed | None],
+                      covers: list[Cover], chosen: list[int]
+                      ) -> tuple[list[Unit], list[Observed | None], list[Cover]]:
+        """Long literals cut to the shortest length that keeps the unit's coverage and outcome."""
+        todo = [i for i in chosen if not units[i].plain and observed[i] is not None and _long_literal(units[i])]
+        units = list(units)
+        for size in _SHRINKS:
+            if not todo:
+                break
+            trial = [_cut(units[i], size) for i in todo]
+            run = await self._run(observe_form(parts, trial))
+            seen = read_observations(run.get("tests") or [], len(trial))
+            still: list[int] = []
+            for k, i in enumerate(todo):
+                got = seen[k]
+                if got is not None and got.passed and covers[i] <= cover_of(run, {unit_name(k)}):
+                    units[i], observed[i] = trial[k], got
+                else:
+                    still.append(i)
+            todo = still
+        return units, observed, covers
+
+    async def _verify(self, code: str, laid: list[Laid], need: Cover) -> set[int]:
+        """Units whose tests failed a rerun; every unit when the file as a whole lost coverage."""
+        bad: set[int] = set()
+        for _ in range(RERUNS):
+            run = await self._run(code)
+            outcomes = run.get("tests") or []
+            failed = {str(o.get("name", "")).split("[", 1)[0] for o in outcomes if o.get("outcome") != "passed"}
+            if not outcomes:
+                return {u for t in laid for u in t.units}
+            for t in laid:
+                if t.test.name in failed:
+                    bad |= set(t.units)
+            if not bad and not need <= cover_of(run):
+                return {u for t in laid for u in t.units}
+            if bad:
+                return bad
+        return bad
+
+
+def _pynguin_harness(node: ast.stmt) -> bool:
+    """Pynguin's random-seeding preamble (``_pynguin_*`` names), which a test needs only if it uses ``random``."""
+    return any(isinstance(n, (ast.Name, ast.FunctionDef)) and getattr(n, "id", getattr(n, "name", "")).startswith(
+        "_pynguin") for n in ast.walk(node))
+
+
+def _whole_tests(code: str, parts: TestFile) -> list[Unit]:
+    """The tests as they are, one unit each (values still observed): for tests that share state."""
+    tree = ast.parse(code)
+    units = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
+            split = split_test(node, parts.aliases)
+            if len(split) == 1:
+                units += split
+            else:
+                units.append(Unit(node.name, [s for u in split for s in u.body], split[0].decorators))
+    return units
+
+
+def _slice(units: list[Unit], observed: list[Observed | None], covers: list[Cover], need: Cover) -> list[int]:
+    """The fewest units that keep ``need``: largest gain first, shorter on a tie; plain units always stay."""
+    keep = [i for i, u in enumerate(units) if u.plain or observed[i] is None or not observed[i].passed]
+    have: set = set().union(*(covers[i] for i in keep)) if keep else set()
+    left = [i for i in range(len(units)) if i not in keep]
+    while True:
+        best = max(left, key=lambda i: (len((covers[i] & need) - have), -len(units[i].body), -i), default=None)
+        if best is None or not (covers[best] & need) - have:
+            break
+        keep.append(best)
+        have |= covers[best]
+        left.remove(best)
+    return sorted(keep)
+
+
+def _as_written(unit: Unit) -> Distilled:
+    return Distilled(unit.source, unit.body, unit.decorators, function=unit.source.removeprefix("test_"))
+
+
+def _header(code: str) -> str:
+    """The file's docstring and import-path lines, as generated (agents/generation/__init__.py)."""
+    lines = code.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("sys.path.insert("):
+            return "\n".join(lines[:index + 1]) + "\n"
+    tree = ast.parse(code)
+    docstring = ast.get_docstring(tree, clean=False)
+    return f'"""{docstring}"""\n' if docstring else ""
+
+
+def _long_literal(unit: Unit) -> bool:
+    return any(isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)) and len(n.value) > LONG
+               for s in unit.body for n in ast.walk(s))
+
+
+def _cut(unit: Unit, size: int) -> Unit:
+    import copy
+
+    body = copy.deepcopy(unit.body)
+    for stmt in body:
+        if isinstance(stmt, ast.Assert):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and len(node.value) > LONG:
+                node.value = node.value[:size]
+    return Unit(unit.source, body, unit.decorators, unit.plain)

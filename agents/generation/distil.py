@@ -1,0 +1,445 @@
+"""A unit and what it was seen to do, written as the test a person keeps.
+
+From the observe run (agents/generation/observe.py) each call's result is
+known, so the rewrite:
+
+* asserts every call's result: the value when it is short and reads back
+  as a literal (``is None``/``is True`` for those, ``pytest.approx`` for a
+  float), its length and opening for a long string, ``isinstance`` only for
+  a value that cannot be written; a test that can assert nothing says in
+  its docstring that it checks only that the call does not raise;
+* inlines single-use literals as keyword arguments (the parameter names
+  come from the callable's signature, read in the sandbox);
+* names what stays after what it feeds or holds (``text``, ``result``,
+  ``slugify_text``), never ``var_N``;
+* names the test after what happens: ``test_timeparse_returns_int_for_string``,
+  ``test_interpret_as_minutes_raises_key_error``.
+
+Nothing here is trusted until run: agents/distil_step.py keeps a unit's
+rewrite only if it passes three times and covers what the unit covered.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from agents.generation.observe import Seen
+from agents.generation.test_units import TestFile, Unit, is_raises
+
+LONG = 80  # characters: a literal longer than this must say why it stays
+
+
+@dataclass
+class Distilled:
+    name: str
+    body: list[ast.stmt]
+    decorators: list[ast.expr] = field(default_factory=list)
+    function: str = ""  # what the test is about, for grouping and for its name
+    notes: list[str] = field(default_factory=list)
+    arguments: list[str] = field(default_factory=list)  # a parametrized test's columns
+    stem: str = ""  # the name without the case: tests that share it and their shape become one table
+
+    def code(self) -> str:
+        return Unit("", self.body, self.decorators).code(self.name, self.arguments)
+
+
+def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled:
+    """The unit rewritten from what its calls returned (``seen``, keyed as observe.instrument keys them)."""
+    if unit.plain:
+        return Distilled(unit.source, copy.deepcopy(unit.body), copy.deepcopy(unit.decorators),
+                         function=_function_of(unit.body, parts) or unit.source.removeprefix("test_"))
+    body = copy.deepcopy(unit.body)
+    values = {i: seen[str(i)] for i, s in enumerate(body) if _call_of(s) is not None and str(i) in seen}
+    out: list[ast.stmt] = []
+    checks: set[str] = set()
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.Assert):
+            subject = _single_local(stmt, body)
+            if subject is not None and _asserted_from_value(subject, body, values):
+                continue  # asserted again below, from the value it was seen to have
+            text = ast.unparse(stmt)
+            if text in checks:
+                continue
+            checks.add(text)
+            out.append(_tidy_assert(stmt))
+            continue
+        call = _call_of(stmt)
+        info = values.get(i)
+        if call is not None and info is not None and info.params:
+            _keywords(call, info.params)
+        if is_raises(stmt):
+            for j, inner in enumerate(stmt.body):
+                inner_call = _call_of(inner)
+                inner_info = seen.get(f"{i}.{j}")
+                if inner_call is not None and inner_info is not None and inner_info.params:
+                    _keywords(inner_call, inner_info.params)
+                if isinstance(inner, ast.Assign):  # nothing reads it: the call raises
+                    stmt.body[j] = ast.Expr(inner.value)
+            out.append(stmt)
+            continue
+        out.append(stmt)
+        if info is None or not info.returned:
+            continue
+        if isinstance(stmt, ast.Assign):
+            name = stmt.targets[0].id
+            if _used_after(name, body, i) and info.repr is None:
+                continue  # an object the next calls work on: they are the test
+            check = _check(ast.Name(name, ast.Load()), info, parts)
+        else:
+            if info.repr == "None" and not _is_module_call(call, parts):
+                continue  # a method called for its effect
+            check = _check(copy.deepcopy(call), info, parts)
+            if check is not None:
+                out.pop()  # the call moves into its assertion
+        for node in check or []:
+            if ast.unparse(node) not in checks:
+                checks.add(ast.unparse(node))
+                out.append(node)
+    out = _inline(out)
+    out = _rename(out, values, body)
+    function, outcome, case = _behaviour(out, values, body, parts)
+    notes = [f"a literal of {n} characters stays: nothing shorter kept what the test covers"
+             for n in _long_literals(out)]
+    docstring: list[ast.stmt] = []
+    if notes:
+        longest = max(_long_literals(out))
+        docstring = [ast.Expr(ast.Constant(
+            f"Keeps a {longest}-character input: no shorter one reached the same lines and outcome."))]
+    if not any(isinstance(s, ast.Assert) or is_raises(s) for s in out):
+        docstring = [ast.Expr(ast.Constant(
+            f"Checks only that {function or 'the call'} does not raise: its result cannot be written as a value."))]
+        outcome = "does_not_raise"
+    stem = "_".join(p for p in ("test", function or "module", outcome) if p)
+    name = f"{stem}_for_{case}" if case else stem
+    return Distilled(name, docstring + out, copy.deepcopy(unit.decorators), function=function, notes=notes,
+                     stem=stem)
+
+
+def _call_of(stmt: ast.stmt) -> ast.Call | None:
+    if isinstance(stmt, (ast.Assign, ast.Expr)) and isinstance(stmt.value, ast.Call):
+        return stmt.value
+    return None
+
+
+def _local_names(body: list[ast.stmt]) -> set[str]:
+    return {s.targets[0].id for s in body if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)}
+
+
+def _single_local(stmt: ast.Assert, body: list[ast.stmt]) -> str | None:
+    names = {n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & _local_names(body)
+    if len(names) != 1:
+        return None
+    name = names.pop()
+    test = stmt.test
+    # Only checks of the name itself: ``v == x``, ``v is None``, ``isinstance(v, T)``, ``v``, ``not v``.
+    subject = test.left if isinstance(test, ast.Compare) else test
+    if isinstance(subject, ast.UnaryOp):
+        subject = subject.operand
+    if isinstance(subject, ast.Call) and ast.unparse(subject.func) == "isinstance" and subject.args:
+        subject = subject.args[0]
+    return name if isinstance(subject, ast.Name) and subject.id == name else None
+
+
+def _asserted_from_value(name: str, body: list[ast.stmt], values: dict[int, Seen]) -> bool:
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.Assign) and stmt.targets[0].id == name and i in values:
+            return values[i].repr is not None or values[i].length is not None
+    return False
+
+
+def _used_after(name: str, body: list[ast.stmt], index: int) -> bool:
+    return any(isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Load)
+               for stmt in body[index + 1:] if not isinstance(stmt, ast.Assert) for n in ast.walk(stmt))
+
+
+def _is_module_call(call: ast.Call, parts: TestFile) -> bool:
+    func = call.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return func.value.id in parts.aliases
+    return isinstance(func, ast.Name) and func.id in parts.imported
+
+
+def _check(subject: ast.expr, info: Seen, parts: TestFile) -> list[ast.stmt] | None:
+    """Assertions on one call's result, from what it was seen to return."""
+    if info.repr is not None:
+        value = info.value()
+        if value is None or isinstance(value, bool):
+            return [ast.Assert(ast.Compare(subject, [ast.Is()], [ast.Constant(value)]))]
+        if isinstance(value, float):
+            if math.isinf(value):
+                return [ast.Assert(ast.Compare(subject, [ast.Eq()], [ast.parse(info.repr, mode="eval").body]))]
+            approx = ast.Call(ast.Attribute(ast.Name("pytest", ast.Load()), "approx", ast.Load()),
+                              [ast.Constant(value)], [])
+            return [ast.Assert(ast.Compare(subject, [ast.Eq()], [approx]))]
+        if len(info.repr) <= LONG:
+            return [ast.Assert(ast.Compare(subject, [ast.Eq()], [ast.parse(info.repr, mode="eval").body]))]
+    checks: list[ast.stmt] = []
+    if info.length is not None and info.type in ("str", "bytes", "list", "tuple", "dict", "set"):
+        length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(subject)], [])
+        checks.append(ast.Assert(ast.Compare(length, [ast.Eq()], [ast.Constant(info.length)])))
+        if info.prefix is not None:
+            starts = ast.Call(ast.Attribute(copy.deepcopy(subject), "startswith", ast.Load()),
+                              [ast.parse(info.prefix, mode="eval").body], [])
+            checks.append(ast.Assert(starts))
+        return checks
+    kind = _type_expr(info, parts)
+    if kind is None:
+        return None
+    return [ast.Assert(ast.Call(ast.Name("isinstance", ast.Load()), [subject, kind], []))]
+
+
+def _type_expr(info: Seen, parts: TestFile) -> ast.expr | None:
+    if not info.type.isidentifier():
+        return None
+    if info.module == "builtins":
+        return ast.Name(info.type, ast.Load())
+    for alias in sorted(parts.aliases):
+        for node in parts.others + parts.imports:
+            text = ast.unparse(node)
+            if f"'{info.module}'" in text or f" {info.module} as {alias}" in text:
+                return ast.Attribute(ast.Name(alias, ast.Load()), info.type, ast.Load())
+    for name, module in parts.imported.items():
+        if name == info.type and module == info.module:
+            return ast.Name(name, ast.Load())
+    return None
+
+
+def _tidy_assert(stmt: ast.Assert) -> ast.Assert:
+    """``x == None`` reads ``x is None``."""
+    test = stmt.test
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
+        test.ops = [ast.Is()]
+    return stmt
+
+
+def _keywords(call: ast.Call, params: list[tuple[str, str]]) -> None:
+    """Positional arguments as keywords, where the signature allows (``slugify(text='Hello')``)."""
+    named = []
+    for arg, (name, kind) in zip(call.args, params):
+        if kind != "POSITIONAL_OR_KEYWORD" or isinstance(arg, ast.Starred):
+            break
+        named.append(ast.keyword(name, arg))
+    if not named or len(named) != len(call.args):
+        return  # all or none: f(a, b=1) beats f(a=..., 1)
+    taken = {k.arg for k in call.keywords}
+    if taken & {k.arg for k in named}:
+        return
+    call.args = []
+    call.keywords = named + call.keywords
+
+
+def _uses(name: str, nodes: list[ast.stmt]) -> int:
+    return sum(1 for s in nodes for n in ast.walk(s) if isinstance(n, ast.Name) and n.id == name
+               and isinstance(n.ctx, ast.Load))
+
+
+def _inline(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Single-use literals and results go where they are used."""
+    changed = True
+    while changed:
+        changed = False
+        for i, stmt in enumerate(body):
+            if not (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)):
+                continue
+            name = stmt.targets[0].id
+            rest = body[i + 1:]
+            if _uses(name, rest) != 1:
+                if _uses(name, rest) == 0 and _is_literal(stmt.value):
+                    del body[i]
+                    changed = True
+                    break
+                continue
+            literal = _is_literal(stmt.value)
+            if literal and len(ast.unparse(stmt.value)) > LONG:
+                continue  # a long value keeps its name, and the shrink its chance
+            user = next(j for j, s in enumerate(rest) if _uses(name, [s]))
+            if not literal:
+                # A result inlines only into the assertion that follows it directly, as ``assert f(x) == v``.
+                if user != 0 or not isinstance(rest[0], ast.Assert):
+                    continue
+            _Replace(name, stmt.value).visit(rest[user])
+            del body[i]
+            changed = True
+            break
+    return body
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, name: str, value: ast.expr) -> None:
+        self.name, self.value = name, value
+
+    def visit_Name(self, node: ast.Name) -> ast.expr:  # noqa: N802 (ast API)
+        return copy.deepcopy(self.value) if node.id == self.name and isinstance(node.ctx, ast.Load) else node
+
+
+def _is_literal(node: ast.expr) -> bool:
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.stmt]) -> list[ast.stmt]:
+    """Every name left says what it holds or feeds; no ``var_N``, ``str_0`` or ``_r0``."""
+    wanted: dict[str, str] = {}
+    for stmt in body:
+        if not isinstance(stmt, ast.Assign):
+            continue
+        old = stmt.targets[0].id
+        if _is_literal(stmt.value):
+            wanted[old] = _fed_parameter(old, body) or "value"
+        else:
+            seen = next((values[i] for i, s in enumerate(original) if isinstance(s, ast.Assign)
+                         and s.targets[0].id == old and i in values), None)
+            kind = seen.type if seen is not None and seen.repr is None and seen.type.isidentifier() else ""
+            wanted[old] = snake(kind) if kind and kind[0].isupper() else "result"
+    taken: Counter[str] = Counter()
+    final: dict[str, str] = {}
+    for old, new in wanted.items():
+        taken[new] += 1
+        final[old] = new if taken[new] == 1 else f"{new}_{taken[new]}"
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Name) and node.id in final:
+                node.id = final[node.id]
+    return body
+
+
+def _fed_parameter(name: str, body: list[ast.stmt]) -> str | None:
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call):
+                for kw in node.keywords:
+                    if isinstance(kw.value, ast.Name) and kw.value.id == name and kw.arg:
+                        return kw.arg
+    return None
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().strip("_") or "value"
+
+
+def _function_of(body: list[ast.stmt], parts: TestFile) -> str:
+    """The last function, class or method of the module under test that the statements call.
+
+    ``m.label(...)`` is ``label``; ``m.__RomanNumbers.decode(...)`` is
+    ``roman_numbers_decode``; ``label(...)`` imported by name is ``label``;
+    a method on an object the test made is its own name.
+    """
+    found = ""
+    for stmt in body:
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Call):
+                continue
+            chain: list[str] = []
+            func = node.func
+            while isinstance(func, ast.Attribute):
+                chain.insert(0, func.attr)
+                func = func.value
+            root = func.id if isinstance(func, ast.Name) else ""
+            if root in parts.aliases and chain:
+                found = "_".join(snake(c.strip("_")) for c in chain)
+            elif root in parts.imported and root not in ("pytest",):
+                found = snake(root.strip("_")) + "".join("_" + snake(c.strip("_")) for c in chain)
+            elif chain and root not in ("pytest", "len", "isinstance") and not found:
+                found = snake(chain[-1].strip("_"))
+    return found
+
+
+def _behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.stmt],
+               parts: TestFile) -> tuple[str, str, str]:
+    """(function, outcome, case) for the test's name, from its last call and what that did."""
+    function = _function_of(body, parts)
+    last = body[-1] if body else None
+    outcome, case, first = "", "", None
+    for stmt in reversed(body):
+        if is_raises(stmt):
+            kind = stmt.items[0].context_expr.args  # type: ignore[attr-defined]
+            outcome = f"raises_{snake(ast.unparse(kind[0]).rsplit('.', 1)[-1])}" if kind else "raises"
+            call = _call_of(stmt.body[-1]) if stmt.body else None
+            first = _first_argument(call)
+            break
+        if isinstance(stmt, ast.Assert):
+            test = stmt.test
+            if isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Is):
+                value = getattr(test.comparators[0], "value", "")
+                outcome = {None: "returns_none", True: "is_true", False: "is_false"}.get(value, "")
+            elif isinstance(test, ast.Compare):
+                expected = test.comparators[0]
+                outcome = _returns(expected)
+            subject = test.left if isinstance(test, ast.Compare) else test
+            first = _first_argument(subject if isinstance(subject, ast.Call) else None)
+            if first is None:
+                first = _first_argument(_last_call(body))
+            break
+    if not outcome and last is not None:
+        first = _first_argument(_last_call(body))
+    case = _case_word(first)
+    return function, outcome, case
+
+
+def _last_call(body: list[ast.stmt]) -> ast.Call | None:
+    calls = [_call_of(s) for s in body if _call_of(s) is not None]
+    return calls[-1] if calls else None
+
+
+def _first_argument(call: ast.Call | None) -> ast.expr | None:
+    if call is None or ast.unparse(call.func) in ("len", "isinstance"):
+        return None
+    if call.args:
+        return call.args[0]
+    return call.keywords[0].value if call.keywords else None
+
+
+def _returns(expected: ast.expr) -> str:
+    if isinstance(expected, ast.Call) and ast.unparse(expected.func) == "pytest.approx":
+        return "returns_float"
+    try:
+        value = ast.literal_eval(expected)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return ""
+    if value in ("", b"", [], (), {}) and not isinstance(value, bool):
+        return "is_empty"
+    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
+        return "is_zero"
+    return f"returns_{type(value).__name__}"
+
+
+def _case_word(arg: ast.expr | None) -> str:
+    if arg is None:
+        return ""
+    if isinstance(arg, ast.Constant):
+        value = arg.value
+        if value is None:
+            return "none"
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, (str, bytes)):
+            if not value:
+                return "empty_string"
+            text = value.decode("latin-1") if isinstance(value, bytes) else value
+            # Words say what the input is ("hello_world", "8s"); search's random strings would not.
+            if re.fullmatch(r"[+-]?\d+(\.\d+)?\s*[A-Za-z]{0,8}|[A-Za-z][a-z]{1,}([ _-][A-Za-z][a-z]+){0,3}", text.strip()):
+                return re.sub(r"[^0-9a-zA-Z]+", "_", text.strip()).strip("_").lower()[:32]
+            return ""
+        if isinstance(value, (int, float)):
+            return "zero" if value == 0 else ("negative" if value < 0 else "")
+    if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub):
+        return "negative"
+    if isinstance(arg, (ast.List, ast.Tuple, ast.Set)) and not arg.elts:
+        return "empty_collection"
+    if isinstance(arg, ast.Dict) and not arg.keys:
+        return "empty_collection"
+    return ""
+
+
+def _long_literals(body: list[ast.stmt]) -> list[int]:
+    return [len(node.value) for stmt in body for node in ast.walk(stmt)
+            if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and len(node.value) > LONG]

@@ -1,0 +1,179 @@
+"""Units in *observe form*: run once in the sandbox, they say what each call returned.
+
+Distillation writes assertions from values, names from parameters and
+keywords from signatures, and none of that can be read from the source:
+the module under test is hostile code and is never imported here. So each
+unit is run as a test without its assertions, every call wrapped so that
+it records its callable's parameters (``inspect.signature``) and its
+result: the ``repr`` when that reads back as the same literal, else the
+type. The records travel in the JUnit report as a property
+(engine/results.py ``OBSERVED_PROPERTY``) and come back as text that is
+parsed here as untrusted input: JSON only, reprs read back with
+``ast.literal_eval`` and never evaluated.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from agents.generation.test_units import TestFile, Unit, is_raises
+
+# Statements carry a key: "3" for the fourth statement, "3.0" for the first one inside a ``with``.
+_HELPERS = '''
+import ast as _aw_ast
+import inspect as _aw_inspect
+import json as _aw_json
+
+import pytest as _aw_pytest
+
+_AW_SEEN = []
+
+
+def _aw_value(key, value):
+    entry = {"k": key, "type": type(value).__qualname__, "module": type(value).__module__}
+    try:
+        entry["len"] = len(value)
+    except Exception:
+        pass
+    try:
+        text = repr(value)
+        if len(text) <= 400:
+            back = _aw_ast.literal_eval(text)
+            if type(back) is type(value) and back == value:
+                entry["repr"] = text
+        elif isinstance(value, (str, bytes)):
+            entry["prefix"] = repr(value[:40])
+    except Exception:
+        pass
+    _AW_SEEN.append(entry)
+    return value
+
+
+def _aw_params(key, function):
+    try:
+        params = [[p.name, p.kind.name] for p in _aw_inspect.signature(function).parameters.values()]
+    except Exception:
+        params = None
+    _AW_SEEN.append({"k": key, "params": params})
+    return function
+
+
+@_aw_pytest.fixture(autouse=True)
+def _aw_observe(request):
+    del _AW_SEEN[:]
+    yield
+    request.node.user_properties.append(("aiwebtest_observed", _aw_json.dumps(_AW_SEEN)))
+'''
+
+
+@dataclass
+class Seen:
+    """What one statement's call did: its parameters, and its result when it returned."""
+
+    params: list[tuple[str, str]] | None = None  # (name, kind) as inspect.Parameter says
+    returned: bool = False
+    repr: str | None = None  # reads back as the same literal
+    type: str = ""
+    module: str = ""
+    length: int | None = None
+    prefix: str | None = None  # the repr of a long string's first 40 characters
+
+    def value(self) -> Any:
+        return ast.literal_eval(self.repr) if self.repr is not None else None
+
+
+@dataclass
+class Observed:
+    passed: bool
+    seen: dict[str, Seen] = field(default_factory=dict)
+
+
+def unit_name(index: int) -> str:
+    return f"test_u{index}"
+
+
+def observe_form(parts: TestFile, units: list[Unit]) -> str:
+    """One test per unit, assertions taken out, every statement's call recorded."""
+    lines = [ast.unparse(node) for node in parts.imports]
+    lines.append(_HELPERS)
+    lines += [ast.unparse(node) for node in parts.others]
+    for index, unit in enumerate(units):
+        body = unit.body if unit.plain else instrument(unit.body)
+        lines.append(Unit(unit.source, body, unit.decorators, unit.plain).code(unit_name(index)))
+    return "\n\n\n".join(lines) + "\n"
+
+
+def instrument(body: list[ast.stmt]) -> list[ast.stmt]:
+    out: list[ast.stmt] = []
+    for index, stmt in enumerate(body):
+        if isinstance(stmt, ast.Assert):
+            continue
+        stmt = copy.deepcopy(stmt)
+        if is_raises(stmt):
+            assert isinstance(stmt, ast.With)
+            stmt.body = [_wrap(s, f"{index}.{j}", value=False) for j, s in enumerate(stmt.body)]
+            out.append(stmt)
+        else:
+            out.append(_wrap(stmt, str(index), value=True))
+    return out
+
+
+def _wrap(stmt: ast.stmt, key: str, *, value: bool) -> ast.stmt:
+    if isinstance(stmt, (ast.Assign, ast.Expr)) and isinstance(stmt.value, ast.Call):
+        call = stmt.value
+        func = ast.Call(ast.Name("_aw_params", ast.Load()), [ast.Constant(key), call.func], [])
+        wrapped: ast.expr = ast.Call(func, call.args, call.keywords)
+        if value:
+            wrapped = ast.Call(ast.Name("_aw_value", ast.Load()), [ast.Constant(key), wrapped], [])
+        stmt.value = wrapped
+    return stmt
+
+
+def read_observations(outcomes: list[dict[str, Any]], count: int) -> list[Observed | None]:
+    """Per unit, what its observe-form test recorded; None where it did not run or its record is unreadable."""
+    found: list[Observed | None] = [None] * count
+    for outcome in outcomes:
+        name = str(outcome.get("name", ""))
+        if not name.startswith("test_u") or not name[6:].isdigit() or int(name[6:]) >= count:
+            continue
+        observed = Observed(passed=outcome.get("outcome") == "passed")
+        try:
+            records = json.loads(outcome.get("observed") or "[]")
+        except (json.JSONDecodeError, TypeError):
+            records = None
+        if not isinstance(records, list):
+            found[int(name[6:])] = Observed(passed=False)
+            continue
+        for record in records:
+            _merge(observed.seen, record)
+        found[int(name[6:])] = observed
+    return found
+
+
+def _merge(seen: dict[str, Seen], record: Any) -> None:
+    if not isinstance(record, dict) or not isinstance(record.get("k"), str):
+        return
+    entry = seen.setdefault(record["k"], Seen())
+    if "params" in record:
+        params = record["params"]
+        if isinstance(params, list) and all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)
+                                            for p in params):
+            entry.params = [(p[0], p[1]) for p in params if p[0].isidentifier()]
+        return
+    entry.returned = True
+    entry.type = str(record.get("type", ""))[:100]
+    entry.module = str(record.get("module", ""))[:200]
+    if isinstance(record.get("len"), int):
+        entry.length = record["len"]
+    for key in ("repr", "prefix"):
+        text = record.get(key)
+        if isinstance(text, str) and len(text) <= 400:
+            try:
+                ast.literal_eval(text)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+            setattr(entry, key, text)

@@ -1,0 +1,162 @@
+"""Distilled tests laid out as one file: grouped by function, uniquely named, tables where values differ.
+
+Tests that differ only in their literals become one
+``@pytest.mark.parametrize`` test whose table a reader scans in a glance;
+imports are written once, sorted, and only those the tests use.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from agents.generation.distil import Distilled
+from agents.generation.test_units import TestFile
+
+_MAX_VARYING = 4  # more varying values than this read better as separate tests
+
+
+@dataclass
+class Laid:
+    """A test of the file and the units it came from (their indexes), for verification and fallback."""
+
+    test: Distilled
+    units: list[int] = field(default_factory=list)
+
+
+def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = True) -> tuple[str, list[Laid]]:
+    """The file's source and its tests in file order (parametrized where ``tables``)."""
+    if tables:
+        tests = parametrize(tests)
+    tests = sorted(tests, key=lambda t: (t.test.function, t.test.name))
+    _unique_names(tests)
+    body = "\n\n\n".join(t.test.code() for t in tests)
+    others = "\n".join(ast.unparse(n) for n in parts.others)
+    imports = "\n".join(line for line in _imports(parts, body + "\n" + others).splitlines()
+                        if line not in header.splitlines())
+    sections = [header.rstrip("\n")] if header.strip() else []
+    if imports:
+        sections.append(imports)
+    if others:
+        sections.append(others)
+    return "\n\n".join(sections) + "\n\n\n" + body + "\n", tests
+
+
+def _imports(parts: TestFile, code: str) -> str:
+    """Each import once, sorted, and only those the code names (``pytest`` added where it is used)."""
+    used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+    plain: set[str] = set()
+    froms: set[str] = set()
+    for node in parts.imports:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if bound in used or any(f"sys.modules['{alias.name}']" in ast.unparse(o) for o in parts.others):
+                    plain.add(ast.unparse(ast.Import([alias])))
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                if (alias.asname or alias.name) in used:
+                    froms.add(ast.unparse(ast.ImportFrom(node.module, [alias], node.level)))
+    if "pytest" in used:
+        plain.add("import pytest")
+    if "sys" in used:
+        plain.add("import sys")
+    return "\n".join(sorted(plain) + sorted(froms))
+
+
+def _unique_names(tests: list[Laid]) -> None:
+    seen: Counter[str] = Counter(t.test.name for t in tests)
+    count: Counter[str] = Counter()
+    for t in tests:
+        if seen[t.test.name] > 1:
+            count[t.test.name] += 1
+            t.test.name = f"{t.test.name}_{count[t.test.name]}"
+
+
+def _constants(body: list[ast.stmt]) -> list[tuple[ast.AST, str, int | None, ast.Constant, str]]:
+    """Every literal of ``body`` in one fixed order: (parent, field, list index, node, a name for its column).
+
+    The column name is the keyword the value is passed as, ``expected``
+    for the right side of a comparison, else ``value``.
+    """
+    found: list[tuple[ast.AST, str, int | None, ast.Constant, str]] = []
+
+    def visit(node: ast.AST, context: str) -> None:
+        for fname, value in ast.iter_fields(node):
+            items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+            for position, item in items:
+                if isinstance(item, ast.Constant):
+                    here = "expected" if isinstance(node, ast.Compare) and fname == "comparators" else context
+                    if isinstance(node, ast.keyword):
+                        here = node.arg or context
+                    found.append((node, fname, position, item, here))
+                elif isinstance(item, ast.keyword):
+                    visit(item, item.arg or context)
+                elif isinstance(item, ast.AST):
+                    here = "expected" if isinstance(node, ast.Compare) and fname == "comparators" else context
+                    visit(item, here)
+
+    for stmt in body:
+        visit(stmt, "value")
+    return found
+
+
+def _skeleton(test: Distilled) -> tuple[str, list[ast.Constant]]:
+    body = copy.deepcopy(test.body)
+    constants = []
+    for _parent, _field, _pos, node, _ctx in _constants(body):
+        constants.append(copy.deepcopy(node))
+        node.value = "\0"
+    shape = "\n".join(ast.dump(s) for s in body) + "|" + "".join(ast.dump(d) for d in test.decorators)
+    return shape, constants
+
+
+def parametrize(tests: list[Laid]) -> list[Laid]:
+    """Tests with the same shape and name but other literals, merged into one table-driven test."""
+    groups: dict[tuple[str, str], list[tuple[Laid, list[ast.Constant]]]] = defaultdict(list)
+    for laid in tests:
+        shape, constants = _skeleton(laid.test)
+        groups[(laid.test.stem or laid.test.name, shape)].append((laid, constants))
+    out: list[Laid] = []
+    for members in groups.values():
+        first = members[0][0].test
+        docstring = any(isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant) for s in first.body)
+        if len(members) < 2 or first.decorators or docstring:
+            out += [m[0] for m in members]
+            continue
+        columns = list(zip(*(c for _, c in members)))
+        varying = [i for i, col in enumerate(columns) if len({repr(c.value) for c in col}) > 1]
+        if not varying or len(varying) > _MAX_VARYING:
+            out += [m[0] for m in members]
+            continue
+        out.append(_table(members, varying))
+    return out
+
+
+def _table(members: list[tuple[Laid, list[ast.Constant]]], varying: list[int]) -> Laid:
+    first = members[0][0].test
+    body = copy.deepcopy(first.body)
+    spots = _constants(body)
+    counts: Counter[str] = Counter()
+    names: list[str] = []
+    for i in varying:
+        base = spots[i][4]
+        counts[base] += 1
+        names.append(base if counts[base] == 1 else f"{base}_{counts[base]}")
+    for i, name in zip(varying, names):
+        parent, fname, position, _node, _ctx = spots[i]
+        replacement = ast.Name(name, ast.Load())
+        if position is None:
+            setattr(parent, fname, replacement)
+        else:
+            getattr(parent, fname)[position] = replacement
+    rows = [ast.Tuple([copy.deepcopy(c[i]) for i in varying], ast.Load()) if len(varying) > 1
+            else copy.deepcopy(c[varying[0]]) for _, c in members]
+    mark = ast.Call(ast.parse("pytest.mark.parametrize", mode="eval").body,
+                    [ast.Constant(", ".join(names)), ast.List(rows, ast.Load())], [])
+    notes = sorted({n for m, _ in members for n in m.test.notes})
+    test = Distilled(first.stem or first.name, body, [mark], first.function, notes, stem=first.stem)
+    test.arguments = names
+    return Laid(test, sorted(u for m, _ in members for u in m.units))

@@ -1,0 +1,108 @@
+"""The rewrite of real search output from observed values, without running anything."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+from agents.generation.distil import distil_unit
+from agents.generation.observe import instrument, read_observations
+from agents.generation.readability import measure
+from agents.generation.test_layout import Laid, lay_out
+from agents.generation.test_units import parse_file
+from tests.helpers.generated_samples import TIMEPARSE_CROSSHAIR, TIMEPARSE_PYNGUIN
+
+
+def _seen(records: list[dict]) -> dict:
+    observed = read_observations([{"name": "test_u0", "outcome": "passed", "observed": json.dumps(records)}], 1)[0]
+    assert observed is not None
+    return observed.seen
+
+
+def test_a_packed_pynguin_test_splits_into_its_independent_calls_and_drops_the_module_snapshot() -> None:
+    parts = parse_file(TIMEPARSE_PYNGUIN)
+    assert parts is not None and parts.aliases == {"timeparse_"}
+    first = [u for u in parts.units if u.source == "test_timeparse_string_5"]
+    # timeparse('+.hours'), timeparse(var_45), OPTSEP(x=...) with its assert, timeparse('8S') with its assert.
+    assert [len(u.body) for u in first] == [1, 2, 2, 2]
+    assert not any("COMPILED_TIMEFORMATS" in ast.unparse(s) for u in parts.units for s in u.body)
+
+
+def test_a_unit_is_asserted_named_and_inlined_from_what_it_returned() -> None:
+    parts = parse_file(TIMEPARSE_PYNGUIN)
+    assert parts is not None
+    unit = [u for u in parts.units if u.source == "test_timeparse_string_5"][1]  # var_45 = '+.minutes'; timeparse
+    seen = _seen([{"k": "1", "params": [["sval", "POSITIONAL_OR_KEYWORD"], ["granularity", "POSITIONAL_OR_KEYWORD"]]},
+                  {"k": "1", "type": "NoneType", "module": "builtins", "repr": "None"}])
+    test = distil_unit(unit, seen, parts)
+    assert test.code() == ("def test_timeparse_returns_none():\n"
+                           "    assert timeparse_.timeparse(sval='+.minutes') is None")
+
+
+def test_an_integer_result_and_a_word_like_input_name_the_test() -> None:
+    parts = parse_file(TIMEPARSE_PYNGUIN)
+    assert parts is not None
+    unit = [u for u in parts.units if u.source == "test_timeparse_string_5"][3]  # var_50 = timeparse(sval='8S')
+    seen = _seen([{"k": "0", "type": "int", "module": "builtins", "repr": "8"}])
+    assert distil_unit(unit, seen, parts).code() == (
+        "def test_timeparse_returns_int_for_8s():\n    assert timeparse_.timeparse(sval='8S') == 8")
+
+
+def test_crosshair_checks_become_value_assertions_and_its_raises_keeps_keywords() -> None:
+    parts = parse_file(TIMEPARSE_CROSSHAIR)
+    assert parts is not None and parts.imported["timeparse"] == "pytimeparse.timeparse"
+    raises, equals = parts.units
+    params = [["sval", "POSITIONAL_OR_KEYWORD"], ["mdict", "POSITIONAL_OR_KEYWORD"]]
+    test = distil_unit(raises, _seen([{"k": "0.0", "params": params}]), parts)
+    assert test.code() == ("def test_interpret_as_minutes_raises_key_error():\n"
+                           "    with pytest.raises(KeyError):\n"
+                           "        _interpret_as_minutes(sval=':', mdict={'hours': None, 'days': None, 'mins': ''})")
+    test = distil_unit(equals, _seen([{"k": "0", "type": "NoneType", "module": "builtins", "repr": "None"}]), parts)
+    assert test.code() == ("def test_timeparse_returns_none_for_empty_string():\n"
+                           "    assert timeparse('', granularity='') is None")
+
+
+def test_an_unwritable_result_says_the_test_checks_only_that_nothing_raises() -> None:
+    parts = parse_file("import m as module_0\n\n\ndef test_case_0():\n    var_0 = module_0.make(3)\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "<lambda>", "module": "m"}])
+    code = distil_unit(parts.units[0], seen, parts).code()
+    assert code.startswith("def test_make_does_not_raise():\n    \"\"\"Checks only that make does not raise")
+    assert "var_0" not in code and measure(code).assert_share == 1
+
+
+def test_a_layout_writes_imports_once_sorted_and_only_those_used() -> None:
+    parts = parse_file(TIMEPARSE_PYNGUIN)
+    assert parts is not None
+    unit = [u for u in parts.units if u.source == "test_timeparse_string_5"][3]
+    test = distil_unit(unit, _seen([{"k": "0", "type": "int", "module": "builtins", "repr": "8"}]), parts)
+    header = '"""Tests."""\nimport sys\nfrom pathlib import Path\n\nsys.path.insert(0, str(Path(__file__).parent))\n'
+    code, _ = lay_out(parts, header, [Laid(test, [0])])
+    assert code.count("import sys") == 1 and "import re" not in code and "import pytest" not in code
+    assert measure(code).duplicate_imports == 0
+    ast.parse(code)
+
+
+def test_what_comes_back_from_a_run_is_read_as_input_never_evaluated() -> None:
+    hostile = [
+        {"k": "0", "type": "str", "module": "builtins", "repr": "__import__('os').system('true')"},
+        {"k": "1", "params": [["x; import os", "POSITIONAL_OR_KEYWORD"], ["ok", "KEYWORD_ONLY"]]},
+        {"k": 2, "repr": "1"},
+        "not a record",
+        {"k": "3", "type": "int", "module": "builtins", "repr": "7", "len": "many"},
+    ]
+    seen = _seen(hostile)
+    assert seen["0"].repr is None  # not a literal: dropped, not run
+    assert seen["1"].params == [("ok", "KEYWORD_ONLY")]  # a name that is not an identifier never reaches the code
+    assert "2" not in seen and seen["3"].repr == "7" and seen["3"].length is None
+    unreadable = read_observations([{"name": "test_u0", "outcome": "passed", "observed": "{not json"},
+                                    {"name": "test_u9", "outcome": "passed", "observed": "[]"}], 1)
+    assert unreadable[0] is not None and not unreadable[0].passed  # an unreadable record: the unit stays as written
+
+
+def test_the_observe_form_records_every_call_and_keeps_no_assertion() -> None:
+    parts = parse_file(TIMEPARSE_PYNGUIN)
+    assert parts is not None
+    unit = [u for u in parts.units if u.source == "test_timeparse_string_5"][2]  # OPTSEP with its assert
+    body = "\n".join(ast.unparse(s) for s in instrument(unit.body))
+    assert body == "var_49 = _aw_value('0', _aw_params('0', timeparse_.OPTSEP)(x=[3567.19]))"

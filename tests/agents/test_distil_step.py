@@ -1,0 +1,97 @@
+"""Distillation of real search output, each rewrite checked by running it in the sandbox."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agents.distil_step import Distiller, cover_of
+from agents.generation.readability import measure
+from agents.generation.tidy import tidy
+from agents.keep_per_test import collect_test_keys
+from tests.helpers.generated_samples import TEXTBOX_MODULE, TEXTBOX_PYNGUIN
+from tests.helpers.sandbox_phase2 import SandboxPhase2
+
+TARGET = "textbox.py"
+
+
+@pytest.fixture
+def textbox_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "textbox-repo"
+    repo.mkdir()
+    (repo / TARGET).write_text(TEXTBOX_MODULE)
+    return repo
+
+
+def _literals(code: str) -> list[str]:
+    return [n.value for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+async def test_pynguin_output_becomes_tests_a_reviewer_keeps_with_nothing_lost(textbox_repo: Path) -> None:
+    phase2 = SandboxPhase2()
+    before = tidy(TEXTBOX_PYNGUIN)
+    result = await Distiller(phase2, textbox_repo, TARGET).distil(before)
+    assert result.changed, result.note
+    looks = measure(result.code)
+    assert looks.placeholder_share == 0 and looks.unused_names == 0 and looks.duplicate_imports == 0
+    assert looks.assert_share == 1 and looks.median_statements <= 4
+    assert "var_" not in result.code and "assert textbox_.WIDTH == 40" not in result.code  # no module snapshot
+    # Every line and branch the file as generated ran, the distilled file runs too, and it passes.
+    old, new = await phase2.execute(before, textbox_repo, [TARGET]), await phase2.execute(result.code, textbox_repo,
+                                                                                           [TARGET])
+    assert new["status"] == "success"
+    assert cover_of(old) <= cover_of(new)
+    # Names say what happens: the empty name is refused, the label of a short text is that text tidied.
+    names = collect_test_keys(result.code)
+    assert "test_checked_name_raises_value_error_for_empty_string" in names
+    assert any(n.startswith("test_label_returns_str") for n in names)
+    # Shrinks: Pynguin's 330-character copy of the docstring is refused as a name by length; cut to 0, 1,
+    # 8, ... 80 characters it would be accepted, so the shortest that still raises stays, and says so.
+    # The 160-character input of label() still takes the cut path at 80 characters, so it is cut to that.
+    longest = max(len(s) for s in _literals(before))
+    assert longest > 300
+    assert result.notes == ["a literal of 160 characters stays: nothing shorter kept what the test covers"]
+    assert "Keeps a 160-character input" in result.code
+    assert 80 in [len(s) for s in _literals(result.code)]
+    # Under plain pytest from the repository, as the user runs it after Save.
+    (textbox_repo / "tests").mkdir()
+    (textbox_repo / "tests" / "test_textbox.py").write_text(result.code)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                          cwd=textbox_repo, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-2000:]
+
+
+async def test_a_slice_keeps_units_with_coverage_of_their_own_and_values_become_a_table(textbox_repo: Path) -> None:
+    code = ('import sys\nimport pytest\nimport textbox\ntextbox_ = sys.modules["textbox"]\n\n\n'
+            "def test_a():\n    var_0 = textbox_.label(text='ab')\n    var_1 = textbox_.label(text='cd')\n\n\n"
+            "def test_b():\n    var_0 = textbox_.label(text='ef', width=4)\n"
+            "    var_1 = textbox_.label(text='a much longer text than the forty characters of a label')\n\n\n"
+            "def test_c():\n    with pytest.raises(ValueError):\n        textbox_.label(text='ab', width=3)\n\n\n"
+            "def test_d():\n    with pytest.raises(ValueError):\n        textbox_.checked_name(name='')\n\n\n"
+            "def test_e():\n    with pytest.raises(ValueError):\n        textbox_.checked_name(name='x' * 101)\n")
+    phase2 = SandboxPhase2()
+    result = await Distiller(phase2, textbox_repo, TARGET).distil(code)
+    assert result.changed, result.note
+    # 'cd' and 'ef' ran nothing 'ab' did not: dropped. The long text takes the cut path: kept.
+    assert "'cd'" not in result.code and "'ef'" not in result.code, result.code
+    assert "'ab'" in result.code and "a much longer text" in result.code
+    # The two labels kept differ only in their values: one test, one table.
+    assert ("@pytest.mark.parametrize('text, expected', [('ab', 'ab'), ('a much longer text than the forty "
+            "characters of a label', 'a much longer text than the forty cha...')])\n"
+            "def test_label_returns_str(text, expected):\n"
+            "    assert textbox_.label(text=text) == expected\n") in result.code, result.code
+    # Both refusals of a name stay: the empty one and the one over 100 characters raise from other lines.
+    assert "name=''" in result.code and "name='x' * 101" in result.code
+    assert cover_of(await phase2.execute(code, textbox_repo, [TARGET])) <= \
+        cover_of(await phase2.execute(result.code, textbox_repo, [TARGET]))
+
+
+async def test_a_file_that_fails_as_generated_is_left_alone(textbox_repo: Path) -> None:
+    code = "import textbox\n\n\ndef test_x():\n    assert textbox.label('ab') == 'nope'\n"
+    result = await Distiller(SandboxPhase2(), textbox_repo, TARGET).distil(code)
+    assert not result.changed and result.code == code
+    assert result.note.startswith("left as generated: it did not pass as generated")
