@@ -65,6 +65,8 @@ class ReportingAgent:
             "mutation": evolution.get("mutation"),
             # per file, with a model: whether the readability rewrite was kept, or why not
             "polish": {f["path"]: f["polish"] for f in files if f.get("polish")},
+            # per search or CrossHair file: what distillation did, or why the file stayed as generated
+            "distil": {f["path"]: f["distil"] for f in files if f.get("distil")},
             "failures": evolution["failures"],
             "baseline_coverage": (evolution.get("baseline") or {}).get("line_rate"),
             "token_usage": tokens,

@@ -62,8 +62,10 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
                 kept = f"{g['kept_tests']} tests kept" if g["kept_tests"] else f"nothing kept: {g['error']}"
                 print(f"  round {g['round']} {g['generator']}: {kept}"[:200])
             polish = result.get("polish") or {}
+            distil = result.get("distil") or {}
             for name in result["files"]:
-                print(f"  {name}" + (f" ({polish[name]})" if name in polish else ""))
+                said = [n for n in (distil.get(name), polish.get(name)) if n]
+                print(f"  {name}" + (f" ({'; '.join(said)})" if said else ""))
         if args.write:
             _write(Path(result.get("repository") or args.repo), result["files"])
         if verdict.kind == "failed":  # finished, but nothing kept: a failure with its reason, exit 1

@@ -35,6 +35,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
     strategy = request.strategy or ("llm" if services.gateway is not None else "search")
     union = await CoverageUnion.sized(repo, targets)
     files: dict[str, str] = {}
+    distil_notes: dict[str, str] = {}
     failures: list[str] = []
     test_count = 0
     searched_s = 0.0  # the search budget is the whole request's (GenerateRequest.search_time_s): shared by targets
@@ -65,14 +66,15 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
             break
         run = await services.phase2.execute(candidate.code, repo, [target])
         code = candidate.code
+        name = f"tests/test_generated_{module_of(target)[1].replace('.', '_')}.py"
         if run["status"] == "success":
             union.add(run["coverage"])
             if candidate.origin == "search":  # the default route hands out tests a person keeps too
                 distilled = await Distiller(services.phase2, repo, target).distil(code)
                 code = distilled.code
+                distil_notes[name] = "; ".join([distilled.note, *distilled.notes])
         else:
             failures.append(f"{target}: {run['status']}: {run.get('error')}")
-        name = f"tests/test_generated_{module_of(target)[1].replace('.', '_')}.py"
         files[name] = code
         test_count += count_tests(code)
     coverage = union.to_json()
@@ -95,6 +97,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         "strategy": strategy,
         "rounds": 1,
         "failures": failures,
+        "distil": distil_notes,
         "outcome": outcome,
         "reason": reason,
         "coverage_target": goal,

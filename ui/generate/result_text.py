@@ -68,6 +68,13 @@ def generators_line(result: dict[str, Any]) -> str:
     polish = result.get("polish") or {}
     rewritten = sum(1 for v in polish.values() if v.startswith("names and docstrings"))
     tail = f"<br>Readability pass by the model: {rewritten} of {len(polish)} file(s) rewritten" if polish else ""
+    distil = result.get("distil") or {}
+    if distil:
+        done = [v for v in distil.values() if v.startswith("distilled")]
+        left = [v for v in distil.values() if not v.startswith("distilled")]
+        tail = (f"<br>Distilled (each rewrite rerun 3 times, coverage kept): {len(done)} of {len(distil)} file(s)"
+                + (f' <span style="color:#777" title="{escape(left[0])}">({len(left)} left as generated)</span>'
+                   if left else "") + tail)
     return "<br>Generators: " + " · ".join(parts) + tail
 
 

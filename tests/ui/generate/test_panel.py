@@ -188,12 +188,16 @@ def test_the_llm_loop_counts_as_one_generator_and_the_readability_pass_is_report
                        {"generator": "llm classify (repair 1)", "kept_tests": 2, "error": None, "seconds": 3.0},
                        {"generator": "crosshair cover", "kept_tests": 1, "error": None, "seconds": 31.0}],
         "polish": {"tests/test_generated_calc_2.py": "names and docstrings by the model",
-                   "tests/test_generated_calc_3.py": "left as generated: the rewrite lost coverage"}}}
+                   "tests/test_generated_calc_3.py": "left as generated: the rewrite lost coverage"},
+        "distil": {"tests/test_generated_calc_2.py": "distilled: 4 tests from 9, checked by 3 runs",
+                   "tests/test_generated_calc_3.py": "left as generated: it did not pass as generated (1 failed)"}}}
     panel.show_result(state)
     text = panel.result_view.summary.text()
     assert "llm <b>5</b> kept (3 prompts)" in text and "crosshair cover <b>1</b> kept" in text
     assert "31 s" in text
     assert "Readability pass by the model: 1 of 2 file(s) rewritten" in text
+    assert "Distilled (each rewrite rerun 3 times, coverage kept): 1 of 2 file(s)" in text
+    assert "(1 left as generated)" in text and "it did not pass as generated" in text  # the reason, in the tooltip
 
 
 @pytest.mark.parametrize("typed, expected", [("0.80", 0.80), (".8", 0.80), ("0.9", 0.90), ("1", 1.0), ("0.05", 0.05)])
