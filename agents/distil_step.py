@@ -10,14 +10,15 @@ Every rewrite is checked in the sandbox, never trusted:
    tests are observed whole instead;
 3. **slice**: the fewest units that keep the file's coverage, largest gain
    first; the rest repeated what others cover;
-4. **shrink**: a literal over 80 characters is tried empty, one character,
-   8, 20, 40, 80 and 160 characters long (a prefix, as Hypothesis tries
+4. **shrink**: a literal over 80 characters is tried empty, then 8, 40, 80
+   and 160 characters long (a prefix, as Hypothesis tries
    short prefixes first); the shortest that keeps the unit's coverage and
    outcome wins; one still over 80 says why in its test's docstring;
 5. the units are written from their values (agents/generation/distil.py),
    laid out with tables (agents/generation/test_layout.py) and run three
-   times: a test that fails any run, or a file that covers less, falls
-   back to the tests as generated.
+   times (the first measured, the reruns for pass or fail only): a test
+   that fails any run, or a file that covers less, falls back to the tests
+   as generated.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from agents.keep_per_test import IMPORT_KEY
 from agents.phase2_client import Phase2
 
 RERUNS = 3
-_SHRINKS = (0, 1, 8, 20, 40, LONG, 2 * LONG)
+_SHRINKS = (0, 8, 40, LONG, 2 * LONG)
 
 Cover = frozenset[tuple[str, int | tuple[int, int]]]
 
@@ -70,16 +71,23 @@ class Distiller:
         self.phase2, self.repository, self.target = phase2, repository, target
         self.runs = 0
 
-    async def _run(self, code: str) -> dict[str, Any]:
-        self.runs += 1
-        return await self.phase2.execute(code, self.repository, [self.target])
+    async def _run(self, code: str, *, measure: bool = True) -> dict[str, Any]:
+        """One sandboxed run; unmeasured (one process instead of three) where only pass or fail matters.
 
-    async def distil(self, code: str) -> DistilResult:
+        A src layout is always run measured: its import root comes with the target.
+        """
+        self.runs += 1
+        measured = measure or self.target.startswith("src/")
+        return await self.phase2.execute(code, self.repository, [self.target] if measured else [])
+
+    async def distil(self, code: str, baseline: dict[str, Any] | None = None) -> DistilResult:
+        """``baseline``: the caller's own measured run of ``code``, if it has one (saves a run)."""
         parts = parse_file(code)
         if parts is None or not parts.units:
             return self._left(code, "left as generated: not a file of plain test functions")
         before = len({u.source for u in parts.units})
-        baseline = await self._run(code)
+        if baseline is None or not baseline.get("per_test_coverage"):
+            baseline = await self._run(code)
         if baseline.get("status") != "success":
             return self._left(code, f"left as generated: it did not pass as generated ({baseline.get('error')})")
         need = cover_of(baseline)
@@ -148,8 +156,8 @@ class Distiller:
     async def _verify(self, code: str, laid: list[Laid], need: Cover) -> set[int]:
         """Units whose tests failed a rerun; every unit when the file as a whole lost coverage."""
         bad: set[int] = set()
-        for _ in range(RERUNS):
-            run = await self._run(code)
+        for rerun in range(RERUNS):
+            run = await self._run(code, measure=rerun == 0)  # coverage once; the reruns say pass or fail
             outcomes = run.get("tests") or []
             failed = {str(o.get("name", "")).split("[", 1)[0] for o in outcomes if o.get("outcome") != "passed"}
             if not outcomes:
@@ -157,7 +165,7 @@ class Distiller:
             for t in laid:
                 if t.test.name in failed:
                     bad |= set(t.units)
-            if not bad and not need <= cover_of(run):
+            if rerun == 0 and not bad and not need <= cover_of(run):
                 return {u for t in laid for u in t.units}
             if bad:
                 return bad

@@ -255,7 +255,7 @@ class EvolutionAgent:
             if k["origin"] not in ("search", "crosshair"):
                 continue
             await ctx.progress(f"Distilling the tests of {k['path']} (each rewrite checked by running it)…")
-            result = await Distiller(ctx.services.phase2, repo, k["target_file"]).distil(k["code"])
+            result = await Distiller(ctx.services.phase2, repo, k["target_file"]).distil(k["code"])  # its own run
             k["distil"] = result.note
             if result.notes:
                 k["distil"] += "; " + "; ".join(result.notes)

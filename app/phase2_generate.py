@@ -70,7 +70,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         if run["status"] == "success":
             union.add(run["coverage"])
             if candidate.origin == "search":  # the default route hands out tests a person keeps too
-                distilled = await Distiller(services.phase2, repo, target).distil(code)
+                distilled = await Distiller(services.phase2, repo, target).distil(code, baseline=run)
                 code = distilled.code
                 distil_notes[name] = "; ".join([distilled.note, *distilled.notes])
         else:
