@@ -9,7 +9,10 @@ Every rewrite is checked in the sandbox, never trusted:
    if the split covers less (a call relied on an earlier one's effect), the
    tests are observed whole instead;
 3. **slice**: the fewest units that keep the file's coverage, largest gain
-   first; the rest repeated what others cover;
+   first; the rest repeated what others cover. Beside them, one *typical
+   call* per public function with values a person would write
+   (agents/generation/typical_calls.py), kept when it runs without raising:
+   search alone shows only edge cases;
 4. **shrink**: a literal over 80 characters is tried empty, then 8, 40, 80
    and 160 characters long (a prefix, as Hypothesis tries
    short prefixes first); the shortest that keeps the unit's coverage and
@@ -24,14 +27,17 @@ Every rewrite is checked in the sandbox, never trusted:
 from __future__ import annotations
 
 import ast
+import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.generation import module_of
 from agents.generation.distil import LONG, Distilled, distil_unit
 from agents.generation.observe import Observed, observe_form, read_observations, unit_name
 from agents.generation.test_layout import Laid, lay_out
 from agents.generation.test_units import TestFile, Unit, parse_file, split_test
+from agents.generation.typical_calls import typical_units
 from agents.keep_per_test import IMPORT_KEY
 from agents.phase2_client import Phase2
 
@@ -91,13 +97,19 @@ class Distiller:
         if baseline.get("status") != "success":
             return self._left(code, f"left as generated: it did not pass as generated ({baseline.get('error')})")
         need = cover_of(baseline)
-        units, observed, unit_cover = await self._observe(parts, parts.units, need)
+        typical = await self._typical(parts)
+        units, observed, unit_cover = await self._observe(parts, parts.units + typical, need)
+        # A typical call that raised, or whose record is unreadable, is dropped: it was ours, not search's.
+        shown = {i for i in range(len(parts.units), len(units or [])) if observed[i] is not None
+                 and observed[i].passed and _printable(observed[i])}
+        extra = set(range(len(parts.units), len(units or []))) - shown
         if units is None:
+            shown, extra = set(), set()
             whole = _whole_tests(code, parts)
             units, observed, unit_cover = await self._observe(parts, whole, need)
             if units is None:
                 return self._left(code, "left as generated: its tests depend on each other's effects")
-        chosen = _slice(units, observed, unit_cover, need)
+        chosen = sorted(set(_slice(units, observed, unit_cover, need, skip=extra | shown)) | shown)
         units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover, chosen)
         header = _header(code)
         plain: set[int] = set()
@@ -116,8 +128,22 @@ class Distiller:
                                     f"{RERUNS} runs", before, len(laid), notes, self.runs)
             if attempt == 0 and len(bad) == len(chosen):
                 continue  # everything failed: the harness was needed, try again with it before giving up
-            plain |= bad
+            chosen = [i for i in chosen if i not in bad & shown]  # a typical call that did not hold goes
+            plain |= bad - shown
         return self._left(code, "left as generated: the distilled tests did not hold on a rerun")
+
+    async def _typical(self, parts: TestFile) -> list[Unit]:
+        """A typical call of each public function (agents/generation/typical_calls.py), in the file's own style."""
+        try:
+            source = await asyncio.to_thread((self.repository / self.target).read_text, "utf-8")
+        except (OSError, UnicodeDecodeError):
+            return []
+        module = module_of(self.target)[1]
+        by_name = {name for name, mod in parts.imported.items() if mod == module}
+        prefix = _alias_of(parts, module)
+        if prefix is None and not by_name:
+            return []
+        return typical_units(source, prefix, by_name)
 
     def _left(self, code: str, note: str) -> DistilResult:
         return DistilResult(code, False, note, runs=self.runs)
@@ -192,11 +218,33 @@ def _whole_tests(code: str, parts: TestFile) -> list[Unit]:
     return units
 
 
-def _slice(units: list[Unit], observed: list[Observed | None], covers: list[Cover], need: Cover) -> list[int]:
-    """The fewest units that keep ``need``: largest gain first, shorter on a tie; plain units always stay."""
-    keep = [i for i, u in enumerate(units) if u.plain or observed[i] is None or not observed[i].passed]
+def _printable(observed: Observed) -> bool:
+    """A typical call is worth showing only with a result written as a value (not "does not raise")."""
+    seen = observed.seen.get("0")
+    return seen is not None and (seen.repr is not None or seen.length is not None)
+
+
+def _alias_of(parts: TestFile, module: str) -> str | None:
+    """The name the file binds the module under test to (``slugify_``, ``module_0``), if it binds one."""
+    for node in parts.others + parts.imports:
+        text = ast.unparse(node)
+        for alias in sorted(parts.aliases):
+            if f"sys.modules['{module}']" in text and text.startswith(alias) or f"import {module} as {alias}" in text:
+                return alias
+    return None
+
+
+def _slice(units: list[Unit], observed: list[Observed | None], covers: list[Cover], need: Cover,
+           skip: set[int] | None = None) -> list[int]:
+    """The fewest units that keep ``need``: largest gain first, shorter on a tie; plain units always stay.
+
+    ``skip``: units decided elsewhere (typical calls).
+    """
+    skip = skip or set()
+    keep = [i for i, u in enumerate(units) if i not in skip and (u.plain or observed[i] is None
+                                                                 or not observed[i].passed)]
     have: set = set().union(*(covers[i] for i in keep)) if keep else set()
-    left = [i for i in range(len(units)) if i not in keep]
+    left = [i for i in range(len(units)) if i not in keep and i not in skip]
     while True:
         best = max(left, key=lambda i: (len((covers[i] & need) - have), -len(units[i].body), -i), default=None)
         if best is None or not (covers[best] & need) - have:

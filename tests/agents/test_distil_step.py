@@ -80,10 +80,14 @@ async def test_a_slice_keeps_units_with_coverage_of_their_own_and_values_become_
     assert "'cd'" not in result.code and "'ef'" not in result.code, result.code
     assert "'ab'" in result.code and "a much longer text" in result.code
     # The two labels kept differ only in their values: one test, one table.
+    # With them, the typical call of label (a name that says "text": 'Hello World').
     assert ("@pytest.mark.parametrize('text, expected', [('ab', 'ab'), ('a much longer text than the forty "
-            "characters of a label', 'a much longer text than the forty cha...')])\n"
+            "characters of a label', 'a much longer text than the forty cha...'), ('Hello World', 'Hello World')])\n"
             "def test_label_returns_str(text, expected):\n"
             "    assert textbox_.label(text=text) == expected\n") in result.code, result.code
+    # A typical name is shown accepted, beside search's refusals.
+    assert "def test_checked_name_returns_str_for_ada_lovelace():\n" \
+        "    assert textbox_.checked_name(name='Ada Lovelace') == 'Ada Lovelace'" in result.code
     # Both refusals of a name stay: the empty one and the one over 100 characters raise from other lines.
     assert "name=''" in result.code and "name='x' * 101" in result.code
     assert cover_of(await phase2.execute(code, textbox_repo, [TARGET])) <= \

@@ -1,0 +1,103 @@
+"""One typical call per public function, with values a person would write, read from the source alone.
+
+Search and symbolic execution find edge cases (``''``, ``-2022``,
+``'\\x00'``); a reader also wants to see the function used as meant:
+``slugify(text='Hello World')`` gives ``'hello-world'``. The values come
+from each parameter's name (``text``, ``email``, ``max_length``), else its
+annotation, else its default is left to apply; a function with a parameter
+nothing suggests a value for gets no typical call. The module is parsed,
+never imported: what the calls return is learnt in the sandbox
+(agents/generation/observe.py), and a call that raises is dropped.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+
+from agents.generation.test_units import Unit
+
+# By name first (the strongest hint), then by annotation.
+_BY_NAME: list[tuple[str, object]] = [
+    (r"e_?mail", "jane.doe@example.com"),
+    (r"url|uri|link|href", "https://example.com/docs?page=2"),
+    (r"path|file_?name|filename|file", "docs/readme.txt"),
+    (r"first_?name", "Ada"),
+    (r"last_?name|surname", "Lovelace"),
+    (r"user_?name|login", "ada_lovelace"),
+    (r"name|title|label", "Ada Lovelace"),
+    (r"sep|separator|delimiter", "-"),
+    (r"lang|language|locale", "en"),
+    (r"date", "2024-03-15"),
+    (r"time|duration|period|interval", "1h30m"),
+    (r"phone", "+1 555 0100"),
+    (r"ip", "192.168.0.1"),
+    (r"colou?r", "#ff8800"),
+    (r"word|token", "hello"),
+    (r"text|string|s|value|input|input_string|message|msg|content|line|sentence|subject|body|description|"
+     r"comment|query|q", "Hello World"),
+    (r"max_\w+|limit|width|length|size|n|count|num|number|times|k", 20),
+    (r"min_\w+|start|offset|index|i|pos|position", 2),
+    (r"ratio|rate|factor|scale|weight|percent\w*|x|y", 1.5),
+    (r"items|values|numbers|seq|sequence|elements|data|lst|list", [3, 1, 2]),
+    (r"flag|strict|verbose|enabled|is_\w+|allow_\w+|use_\w+|lower|lowercase|upper", True),
+]
+_BY_TYPE = {"str": "Hello World", "int": 20, "float": 1.5, "bool": True, "list": [3, 1, 2], "bytes": b"hello"}
+
+
+def typical_units(module_source: str, call_prefix: str | None, imported: set[str]) -> list[Unit]:
+    """A unit calling each public top-level function once with typical values.
+
+    ``call_prefix``: the name the test file binds the module to (``slugify_``),
+    or None when it imports functions by name (``imported``).
+    """
+    try:
+        tree = ast.parse(module_source)
+    except SyntaxError:
+        return []
+    units = []
+    for node in tree.body:
+        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+            continue
+        if call_prefix is None and node.name not in imported:
+            continue
+        keywords = _arguments(node.args)
+        if keywords is None:
+            continue
+        func: ast.expr = (ast.Attribute(ast.Name(call_prefix, ast.Load()), node.name, ast.Load())
+                          if call_prefix else ast.Name(node.name, ast.Load()))
+        call = ast.Call(func, [], [ast.keyword(k, ast.Constant(v) if not isinstance(v, list) else
+                                               ast.List([ast.Constant(x) for x in v], ast.Load()))
+                                   for k, v in keywords])
+        units.append(Unit(f"test_typical_{node.name}", [ast.Assign([ast.Name("typical", ast.Store())], call,
+                                                                    lineno=0)]))
+    return units
+
+
+def _arguments(args: ast.arguments) -> list[tuple[str, object]] | None:
+    """Keyword values for the parameters without a default; None if one of them suggests nothing."""
+    if args.posonlyargs:
+        return None
+    positional = args.args[1:] if args.args and args.args[0].arg in ("self", "cls") else args.args
+    required = positional[:len(positional) - len(args.defaults)]
+    required += [a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
+    if not required:
+        return None  # nothing to show: a call with no arguments is what search already makes
+    out = []
+    for arg in required:
+        value = _value_for(arg)
+        if value is None:
+            return None
+        out.append((arg.arg, value))
+    return out
+
+
+def _value_for(arg: ast.arg) -> object | None:
+    kind = ast.unparse(arg.annotation).split("|")[0].strip() if arg.annotation is not None else ""
+    if kind and kind not in _BY_TYPE and kind not in ("Any", "typing.Any", "object"):
+        return None  # a class we cannot make from a literal
+    for pattern, value in _BY_NAME:
+        if re.fullmatch(pattern, arg.arg.lower()):
+            if not kind or type(value).__name__ == kind:
+                return value
+    return _BY_TYPE.get(kind)

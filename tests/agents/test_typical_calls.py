@@ -1,0 +1,50 @@
+"""Typical calls read from a module's source, never by importing it."""
+
+from __future__ import annotations
+
+import ast
+
+from agents.generation.typical_calls import typical_units
+
+MODULE = '''
+def slugify(text: str, max_length: int = 0, separator: str = "-") -> str:
+    return text
+
+def send(email, subject):
+    pass
+
+def scale(points: list, factor: float):
+    pass
+
+def _private(text):
+    pass
+
+def render(template: "Template", text: str):
+    pass
+
+def nothing_to_pass():
+    pass
+
+def odd(qwzx):
+    pass
+'''
+
+
+def _calls(prefix: str | None, imported: set[str] | None = None) -> list[str]:
+    return [ast.unparse(u.body[0]) for u in typical_units(MODULE, prefix, imported or set())]
+
+
+def test_values_come_from_names_then_annotations_and_defaults_are_left_to_apply() -> None:
+    assert _calls("slugify_") == [
+        "typical = slugify_.slugify(text='Hello World')",
+        "typical = slugify_.send(email='jane.doe@example.com', subject='Hello World')",
+        "typical = slugify_.scale(points=[3, 1, 2], factor=1.5)",
+    ]
+
+
+def test_functions_imported_by_name_are_called_by_name_and_only_those() -> None:
+    assert _calls(None, {"slugify"}) == ["typical = slugify(text='Hello World')"]
+
+
+def test_a_module_that_does_not_parse_gives_none() -> None:
+    assert typical_units("def broken(:\n", "m", set()) == []
