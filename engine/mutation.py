@@ -21,7 +21,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
 
@@ -85,9 +85,14 @@ def _prepare(repository: Path, work: Path, targets: list[str], suite: dict[str, 
         path = work / SUITE_DIR / Path(name).name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(code, encoding="utf-8")
+    # mutmut copies only the mutated files into its mutants/ tree: the rest of their package (string_utils'
+    # errors.py beside manipulation.py) must be copied too, or the suite cannot import it (bench/readability.py).
+    packages = sorted({"/".join(PurePosixPath(t).parts[:2 if PurePosixPath(t).parts[0] == "src" else 1])
+                       for t in targets if len(PurePosixPath(t).parts) > (2 if t.startswith("src/") else 1)})
     (work / "pyproject.toml").write_text(
         "[tool.mutmut]\n"
         f"source_paths = {json.dumps(targets)}\n"
+        f"also_copy = {json.dumps(packages)}\n"
         f'pytest_add_cli_args_test_selection = ["{SUITE_DIR}/"]\n'
         'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q"]\n'
     )

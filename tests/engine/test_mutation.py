@@ -32,3 +32,19 @@ async def test_a_suite_that_does_not_import_gives_a_reason_not_a_score(tmp_path:
                                   python=sys.executable, time_box_s=60)
     assert broken.score is None and broken.total == 0
     assert broken.error is not None and "mutmut gave no result" in broken.error
+
+
+async def test_a_module_whose_package_has_other_modules_gets_a_score(tmp_path: Path) -> None:
+    """mutmut copies only the mutated file; string_utils' manipulation.py imports errors.py beside it."""
+    package = tmp_path / "repo" / "shapes"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "errors.py").write_text("class ShapeError(ValueError):\n    pass\n")
+    (package / "square.py").write_text(
+        "from shapes.errors import ShapeError\n\n\ndef area(side):\n"
+        "    if side < 0:\n        raise ShapeError('negative side')\n    return side * side\n")
+    suite = ("import pytest\nfrom shapes.errors import ShapeError\nfrom shapes.square import area\n\n\n"
+             "def test_area():\n    assert area(3) == 9\n    with pytest.raises(ShapeError):\n        area(-1)\n")
+    score = await mutation_score(tmp_path / "repo", ["shapes/square.py"], {"test_square.py": suite},
+                                 python=sys.executable, time_box_s=60)
+    assert score.error is None and score.total > 0 and score.killed >= 1, score  # was: "failed to collect stats"
