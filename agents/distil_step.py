@@ -9,7 +9,8 @@ Every rewrite is checked in the sandbox, never trusted:
    if the split covers less (a call relied on an earlier one's effect), the
    tests are observed whole instead;
 3. **slice**: the fewest units that keep the file's coverage, largest gain
-   first; the rest repeated what others cover. Beside them, one *typical
+   first, and one unit for each behaviour (function and outcome) no kept
+   unit shows; the rest repeated what others cover and check. Beside them, one *typical
    call* per public function with values a person would write
    (agents/generation/typical_calls.py), kept when it runs without raising:
    search alone shows only edge cases;
@@ -109,7 +110,8 @@ class Distiller:
             units, observed, unit_cover = await self._observe(parts, whole, need)
             if units is None:
                 return self._left(code, "left as generated: its tests depend on each other's effects")
-        chosen = sorted(set(_slice(units, observed, unit_cover, need, skip=extra | shown)) | shown)
+        chosen = _slice(units, observed, unit_cover, need, skip=extra | shown)
+        chosen = sorted(set(chosen) | _new_behaviours(parts, units, observed, chosen) | shown)
         units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover, chosen)
         header = _header(code)
         plain: set[int] = set()
@@ -216,6 +218,32 @@ def _whole_tests(code: str, parts: TestFile) -> list[Unit]:
             else:
                 units.append(Unit(node.name, [s for u in split for s in u.body], split[0].decorators))
     return units
+
+
+def _new_behaviours(parts: TestFile, units: list[Unit], observed: list[Observed | None], chosen: list[int]
+                    ) -> set[int]:
+    """Units the coverage slice dropped that show a behaviour no kept unit shows.
+
+    A behaviour is the function and what it did (``timeparse`` returns
+    None, ``clamp`` raises ValueError): two calls that run the same lines
+    but end differently check different things, and a mutant one lets
+    through the other may catch.
+    """
+    def behaviour(i: int) -> str:
+        got = observed[i]
+        if units[i].plain or got is None or not got.passed:
+            return units[i].source
+        return distil_unit(units[i], got.seen, parts).stem
+
+    shown = {behaviour(i) for i in chosen}
+    added: set[int] = set()
+    for i in range(len(units)):
+        if i in chosen or observed[i] is None or not observed[i].passed or units[i].source.startswith("test_typical_"):
+            continue
+        if (b := behaviour(i)) not in shown:
+            shown.add(b)
+            added.add(i)
+    return added
 
 
 def _printable(observed: Observed) -> bool:

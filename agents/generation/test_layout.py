@@ -28,6 +28,7 @@ class Laid:
 
 def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = True) -> tuple[str, list[Laid]]:
     """The file's source and its tests in file order (parametrized where ``tables``)."""
+    parts = _plain_module_names(parts, tests)
     if tables:
         tests = parametrize(tests)
     tests = sorted(tests, key=lambda t: (t.test.function, t.test.name))
@@ -44,6 +45,47 @@ def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = T
     return "\n\n".join(sections) + "\n\n\n" + body + "\n", tests
 
 
+def _plain_module_names(parts: TestFile, tests: list[Laid]) -> TestFile:
+    """Pynguin's ``timeparse_ = sys.modules['pytimeparse.timeparse']`` as ``from pytimeparse import timeparse``.
+
+    The tests then read ``timeparse.timeparse(...)``, as a person writes
+    them. Where the plain name would clash with a name the file already uses,
+    the alias stays.
+    """
+    taken = set(parts.imported) | {n.id for t in tests for s in t.test.body for n in ast.walk(s)
+                                   if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    renames: dict[str, str] = {}
+    imports = list(parts.imports)
+    others: list[ast.stmt] = []
+    for node in parts.others:
+        module = _sys_modules_key(node)
+        if module is None:
+            others.append(node)
+            continue
+        alias = node.targets[0].id  # type: ignore[attr-defined]
+        parent, _, leaf = module.rpartition(".")
+        if leaf in taken or leaf in renames.values() or not leaf.isidentifier():
+            others.append(node)
+            continue
+        renames[alias] = leaf
+        imports.append(ast.ImportFrom(parent, [ast.alias(leaf)], 0) if parent else ast.Import([ast.alias(leaf)]))
+    if not renames:
+        return parts
+    for laid in tests:
+        for node in [n for s in laid.test.body + laid.test.decorators for n in ast.walk(s)]:
+            if isinstance(node, ast.Name) and node.id in renames:
+                node.id = renames[node.id]
+    return TestFile(parts.docstring, imports, others, parts.units, parts.aliases, parts.imported)
+
+
+def _sys_modules_key(node: ast.stmt) -> str | None:
+    if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+            and isinstance(node.value, ast.Subscript) and ast.unparse(node.value.value) == "sys.modules"
+            and isinstance(node.value.slice, ast.Constant) and isinstance(node.value.slice.value, str)):
+        return node.value.slice.value
+    return None
+
+
 def _imports(parts: TestFile, code: str) -> str:
     """Each import once, sorted, and only those the code names (``pytest`` added where it is used)."""
     used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
@@ -53,7 +95,7 @@ def _imports(parts: TestFile, code: str) -> str:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 bound = alias.asname or alias.name.split(".")[0]
-                if bound in used or any(f"sys.modules['{alias.name}']" in ast.unparse(o) for o in parts.others):
+                if bound in used or any(_sys_modules_key(o) == alias.name for o in parts.others):
                     plain.add(ast.unparse(ast.Import([alias])))
         elif isinstance(node, ast.ImportFrom):
             for alias in node.names:
