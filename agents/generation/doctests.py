@@ -54,8 +54,31 @@ def documented(source: str) -> list[str]:
     return found
 
 
+_CONFIGS = ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini")
+
+
+def runs_doctests(repository: Path) -> str | None:
+    """The configuration file in which the repository's pytest already runs doctests (``--doctest-modules``)."""
+    for name in _CONFIGS:
+        path = repository / name
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        except OSError:
+            continue
+        if "--doctest-modules" in text or "doctest_optionflags" in text and "--doctest" in text:
+            return name
+    return None
+
+
 def generate(repository: Path, target_file: str) -> Candidate:
-    """A test file with one test per docstring that has examples (blocking: reads one file)."""
+    """A test file with one test per docstring that has examples (blocking: reads one file).
+
+    Not when the repository's own pytest runs them already: they would be
+    counted as generated tests that the repository had all along.
+    """
+    if config := runs_doctests(repository):
+        raise StrategyError(f"the repository's pytest already runs its doctest examples ({config} has "
+                            "--doctest-modules); they are its own tests, not generated ones")
     source = (repository / target_file).read_text(encoding="utf-8", errors="replace")
     try:
         names = documented(source)

@@ -51,3 +51,15 @@ async def test_each_docstring_becomes_a_test_and_a_wrong_example_fails_alone(
     assert outcomes == {"test_module_docstring_examples": "passed", "test_shout_docstring_examples": "passed",
                         "test_counter_add_docstring_examples": "failed"}  # the example is wrong: 2 + 1 is 3
     assert execution.per_test_coverage["test_shout_docstring_examples"]["loud.py"]["lines"]
+
+
+def test_a_repository_whose_pytest_runs_doctests_gets_none_counted_as_generated(tmp_path: Path) -> None:
+    import pytest
+
+    from agents.generation import StrategyError
+
+    (tmp_path / "shouting.py").write_text(MODULE)
+    assert "def test_shout_docstring_examples" in generate(tmp_path, "shouting.py").code
+    (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --doctest-modules\n")
+    with pytest.raises(StrategyError, match=r"already runs its doctest examples \(pytest.ini has --doctest-modules\)"):
+        generate(tmp_path, "shouting.py")
