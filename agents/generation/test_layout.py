@@ -109,12 +109,28 @@ def _imports(parts: TestFile, code: str) -> str:
 
 
 def _unique_names(tests: list[Laid]) -> None:
+    """Tests that would share a name are told apart by an argument only one of them passes
+    (``test_parameterize_returns_str_with_separator``), else numbered."""
     seen: Counter[str] = Counter(t.test.name for t in tests)
+    for name in [n for n, c in seen.items() if c > 1]:
+        same = [t for t in tests if t.test.name == name]
+        keywords = [_keywords_of(t.test) for t in same]
+        for t, own in zip(same, keywords):
+            others = set().union(*(k for k in keywords if k is not own))
+            if unique := sorted(own - others):
+                t.test.name = f"{name}_with_{unique[0]}"
+    seen = Counter(t.test.name for t in tests)
     count: Counter[str] = Counter()
     for t in tests:
         if seen[t.test.name] > 1:
             count[t.test.name] += 1
             t.test.name = f"{t.test.name}_{count[t.test.name]}"
+
+
+def _keywords_of(test: Distilled) -> set[str]:
+    """The keyword arguments the test's last call passes."""
+    calls = [n for s in test.body for n in ast.walk(s) if isinstance(n, ast.Call) and n.keywords]
+    return {k.arg for k in calls[-1].keywords if k.arg} if calls else set()
 
 
 def _constants(body: list[ast.stmt]) -> list[tuple[ast.AST, str, int | None, ast.Constant, str]]:

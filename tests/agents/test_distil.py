@@ -106,3 +106,19 @@ def test_the_observe_form_records_every_call_and_keeps_no_assertion() -> None:
     unit = [u for u in parts.units if u.source == "test_timeparse_string_5"][2]  # OPTSEP with its assert
     body = "\n".join(ast.unparse(s) for s in instrument(unit.body))
     assert body == "var_49 = _aw_value('0', _aw_params('0', timeparse_.OPTSEP)(x=[3567.19]))"
+
+
+def test_tests_that_would_share_a_name_are_told_apart_by_an_argument_only_one_passes() -> None:
+    from agents.generation.distil import Distilled
+    from agents.generation.test_layout import _unique_names
+
+    def laid(code: str) -> Laid:
+        node = ast.parse(code).body[0]
+        assert isinstance(node, ast.FunctionDef)
+        return Laid(Distilled(node.name, node.body))
+
+    tests = [laid("def test_p():\n    assert m.parameterize(string='a') == 'a'\n"),
+             laid("def test_p():\n    assert m.parameterize(string='b', separator='') == 'b'\n"),
+             laid("def test_p():\n    assert m.parameterize(string='c') == 'c'\n")]
+    _unique_names(tests)
+    assert [t.test.name for t in tests] == ["test_p_1", "test_p_with_separator", "test_p_2"]
