@@ -381,7 +381,7 @@ def _behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast
             break
     if not outcome and last is not None:
         first = _first_argument(_last_call(body))
-    case = _case_word(first)
+    case = case_word(first)
     return function, outcome, case
 
 
@@ -412,9 +412,15 @@ def _returns(expected: ast.expr) -> str:
     return f"returns_{type(value).__name__}"
 
 
-def _case_word(arg: ast.expr | None) -> str:
+def case_word(arg: ast.expr | None, *, generic: bool = False) -> str:
+    """A word for a test's first argument: ``empty_string``, ``negative``, ``hello_world``.
+
+    ``generic`` (agents/generation/tidy.py, for tests left as generated):
+    a word for every kind of value (``string``, ``positive``,
+    ``no_arguments``), where distillation says nothing rather than something vague.
+    """
     if arg is None:
-        return ""
+        return "no_arguments" if generic else ""
     if isinstance(arg, ast.Constant):
         value = arg.value
         if value is None:
@@ -424,19 +430,20 @@ def _case_word(arg: ast.expr | None) -> str:
         if isinstance(value, (str, bytes)):
             if not value:
                 return "empty_string"
+            if generic:
+                return "string"
             text = value.decode("latin-1") if isinstance(value, bytes) else value
             # Words say what the input is ("hello_world", "8s"); search's random strings would not.
             if re.fullmatch(r"[+-]?\d+(\.\d+)?\s*[A-Za-z]{0,8}|[A-Za-z][a-z]{1,}([ _-][A-Za-z][a-z]+){0,3}", text.strip()):
                 return re.sub(r"[^0-9a-zA-Z]+", "_", text.strip()).strip("_").lower()[:32]
             return ""
         if isinstance(value, (int, float)):
-            return "zero" if value == 0 else ("negative" if value < 0 else "")
+            return "zero" if value == 0 else ("negative" if value < 0 else ("positive" if generic else ""))
     if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub):
         return "negative"
-    if isinstance(arg, (ast.List, ast.Tuple, ast.Set)) and not arg.elts:
-        return "empty_collection"
-    if isinstance(arg, ast.Dict) and not arg.keys:
-        return "empty_collection"
+    if isinstance(arg, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
+        empty = not getattr(arg, "elts", getattr(arg, "keys", None))
+        return "empty_collection" if empty else ("collection" if generic else "")
     return ""
 
 

@@ -29,6 +29,8 @@ import builtins
 import re
 from collections import defaultdict
 
+from agents.generation.distil import case_word
+
 _MODULE_ALIAS = re.compile(r"^module_\d+$")
 
 
@@ -218,25 +220,5 @@ def _subject(test: ast.FunctionDef, aliases: set[str]) -> tuple[str, str]:
                 first = node.args[0] if node.args else (node.keywords[0].value if node.keywords else None)
                 if isinstance(first, ast.Name) and first.id in literals:
                     first = literals[first.id]
-                case = _case_word(first)
+                case = case_word(first, generic=True)
     return function, case
-
-
-def _case_word(arg: ast.expr | None) -> str:
-    if arg is None:
-        return "no_arguments"
-    if isinstance(arg, ast.Constant):
-        value = arg.value
-        if value is None:
-            return "none"
-        if isinstance(value, bool):
-            return str(value).lower()
-        if isinstance(value, str):
-            return "empty_string" if not value else "string"
-        if isinstance(value, (int, float)):
-            return "zero" if value == 0 else ("negative" if value < 0 else "positive")
-    if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub):
-        return "negative"
-    if isinstance(arg, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
-        return "empty_collection" if not getattr(arg, "elts", getattr(arg, "keys", None)) else "collection"
-    return ""
