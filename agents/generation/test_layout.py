@@ -46,11 +46,14 @@ def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = T
 
 
 def _plain_module_names(parts: TestFile, tests: list[Laid]) -> TestFile:
-    """Pynguin's ``timeparse_ = sys.modules['pytimeparse.timeparse']`` as ``from pytimeparse import timeparse``.
+    """Pynguin's ``calc_ = sys.modules['calc']`` as ``import calc``: the tests read ``calc.clamp(...)``.
 
-    The tests then read ``timeparse.timeparse(...)``, as a person writes
-    them. Where the plain name would clash with a name the file already uses,
-    the alias stays.
+    Only for a top-level module. A dotted one keeps Pynguin's alias: in
+    python-slugify, ``from slugify import slugify`` is the function the
+    package exports, not the module ``slugify.slugify`` (a distillation of
+    it failed every rerun that way), and ``import a.b as c`` has the same
+    trap. Where the plain name would clash with a name the file already
+    uses, the alias stays too.
     """
     taken = set(parts.imported) | {n.id for t in tests for s in t.test.body for n in ast.walk(s)
                                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -64,7 +67,7 @@ def _plain_module_names(parts: TestFile, tests: list[Laid]) -> TestFile:
             continue
         alias = node.targets[0].id  # type: ignore[attr-defined]
         parent, _, leaf = module.rpartition(".")
-        if leaf in taken or leaf in renames.values() or not leaf.isidentifier():
+        if parent or leaf in taken or leaf in renames.values() or not leaf.isidentifier():
             others.append(node)
             continue
         renames[alias] = leaf
