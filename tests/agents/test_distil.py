@@ -79,6 +79,8 @@ def test_a_layout_writes_imports_once_sorted_and_only_those_used() -> None:
     header = '"""Tests."""\nimport sys\nfrom pathlib import Path\n\nsys.path.insert(0, str(Path(__file__).parent))\n'
     code, _ = lay_out(parts, header, [Laid(test, [0])])
     assert code.count("import sys") == 1 and "import re" not in code and "import pytest" not in code
+    # A dotted module keeps Pynguin's alias: 'from pytimeparse import timeparse' is the package's function.
+    assert "timeparse_ = sys.modules['pytimeparse.timeparse']" in code and "from pytimeparse import" not in code
     assert measure(code).duplicate_imports == 0
     ast.parse(code)
 
