@@ -116,10 +116,11 @@ class Distiller:
         header = _header(code)
         plain: set[int] = set()
         harness = parts.others
-        for attempt in range(2):
-            # First without Pynguin's seeding harness (30 lines a reader wades through); the reruns say
-            # whether the tests needed it, and the second attempt keeps it.
-            parts.others = [n for n in harness if not _pynguin_harness(n)] if attempt == 0 else harness
+        # First without Pynguin's random-seeding harness (30 lines a reader wades through), if the file has
+        # it; then with it; then with the tests that still failed as generated. The reruns decide each step.
+        plans = ([False] if any(map(_pynguin_harness, harness)) else []) + [True, True]
+        for attempt, keep_harness in enumerate(plans):
+            parts.others = harness if keep_harness else [n for n in harness if not _pynguin_harness(n)]
             tests = [Laid(_as_written(units[i]) if i in plain or observed[i] is None
                           else distil_unit(units[i], observed[i].seen, parts), [i]) for i in chosen]
             new_code, laid = lay_out(parts, header, tests, tables=not plain)
@@ -128,8 +129,8 @@ class Distiller:
                 notes = sorted({n for t in laid for n in t.test.notes})
                 return DistilResult(new_code, True, f"distilled: {len(laid)} tests from {before}, checked by "
                                     f"{RERUNS} runs", before, len(laid), notes, self.runs)
-            if attempt == 0 and len(bad) == len(chosen):
-                continue  # everything failed: the harness was needed, try again with it before giving up
+            if not keep_harness:
+                continue  # perhaps they needed the harness (shuffle() and friends): try again with it first
             chosen = [i for i in chosen if i not in bad & shown]  # a typical call that did not hold goes
             plain |= bad - shown
         return self._left(code, "left as generated: the distilled tests did not hold on a rerun")
