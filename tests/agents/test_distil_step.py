@@ -77,8 +77,11 @@ async def test_a_slice_keeps_units_with_coverage_of_their_own_and_values_become_
     phase2 = SandboxPhase2()
     result = await Distiller(phase2, textbox_repo, TARGET).distil(code)
     assert result.changed, result.note
-    # 'cd' and 'ef' ran nothing 'ab' did not: dropped. The long text takes the cut path: kept.
-    assert "'cd'" not in result.code and "'ef'" not in result.code, result.code
+    # 'cd' ran nothing 'ab' did not and set no other option: dropped. 'ef' sets width: kept, as another
+    # behaviour (coverage alone dropped it, and the bench's mutation scores fell). The long text takes the cut
+    # path: kept.
+    assert "'cd'" not in result.code, result.code
+    assert "def test_label_returns_str_for_ef():\n    assert textbox.label(text='ef', width=4) == 'ef'" in result.code
     assert "'ab'" in result.code and "a much longer text" in result.code
     # The two labels kept differ only in their values: one test, one table.
     # With them, the typical call of label (a name that says "text": 'Hello World').
