@@ -12,7 +12,7 @@ known, so the rewrite:
   come from the callable's signature, read in the sandbox);
 * names what stays after what it feeds or holds (``text``, ``result``,
   ``slugify_text``), never ``var_N``;
-* names the test after what happens: ``test_timeparse_returns_int_for_string``,
+* names the test after what happens (agents/generation/test_names.py): ``test_timeparse_returns_int_for_8s``,
   ``test_interpret_as_minutes_raises_key_error``.
 
 Nothing here is trusted until run: agents/distil_step.py keeps a unit's
@@ -24,12 +24,12 @@ from __future__ import annotations
 import ast
 import copy
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from agents.generation.observe import Seen
-from agents.generation.test_units import TestFile, Unit, is_raises
+from agents.generation.test_names import behaviour, function_of, snake
+from agents.generation.test_units import TestFile, Unit, call_of, is_raises
 
 LONG = 80  # characters: a literal longer than this must say why it stays
 
@@ -52,9 +52,9 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
     """The unit rewritten from what its calls returned (``seen``, keyed as observe.instrument keys them)."""
     if unit.plain:
         return Distilled(unit.source, copy.deepcopy(unit.body), copy.deepcopy(unit.decorators),
-                         function=_function_of(unit.body, parts) or unit.source.removeprefix("test_"))
+                         function=function_of(unit.body, parts) or unit.source.removeprefix("test_"))
     body = copy.deepcopy(unit.body)
-    values = {i: seen[str(i)] for i, s in enumerate(body) if _call_of(s) is not None and str(i) in seen}
+    values = {i: seen[str(i)] for i, s in enumerate(body) if call_of(s) is not None and str(i) in seen}
     out: list[ast.stmt] = []
     checks: set[str] = set()
     for i, stmt in enumerate(body):
@@ -68,13 +68,13 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
             checks.add(text)
             out.append(_tidy_assert(stmt))
             continue
-        call = _call_of(stmt)
+        call = call_of(stmt)
         info = values.get(i)
         if call is not None and info is not None and info.params:
             _keywords(call, info.params)
         if is_raises(stmt):
             for j, inner in enumerate(stmt.body):
-                inner_call = _call_of(inner)
+                inner_call = call_of(inner)
                 inner_info = seen.get(f"{i}.{j}")
                 if inner_call is not None and inner_info is not None and inner_info.params:
                     _keywords(inner_call, inner_info.params)
@@ -102,7 +102,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
                 out.append(node)
     out = _inline(out)
     out = _rename(out, values, body)
-    function, outcome, case = _behaviour(out, values, body, parts)
+    function, outcome, case = behaviour(out, values, body, parts)
     notes = [f"a literal of {n} characters stays: nothing shorter kept what the test covers"
              for n in _long_literals(out)]
     docstring: list[ast.stmt] = []
@@ -118,12 +118,6 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
     name = f"{stem}_for_{case}" if case else stem
     return Distilled(name, docstring + out, copy.deepcopy(unit.decorators), function=function, notes=notes,
                      stem=stem)
-
-
-def _call_of(stmt: ast.stmt) -> ast.Call | None:
-    if isinstance(stmt, (ast.Assign, ast.Expr)) and isinstance(stmt.value, ast.Call):
-        return stmt.value
-    return None
 
 
 def _local_names(body: list[ast.stmt]) -> set[str]:
@@ -320,131 +314,6 @@ def _fed_parameter(name: str, body: list[ast.stmt]) -> str | None:
                     if isinstance(kw.value, ast.Name) and kw.value.id == name and kw.arg:
                         return kw.arg
     return None
-
-
-def snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().strip("_") or "value"
-
-
-def _function_of(body: list[ast.stmt], parts: TestFile) -> str:
-    """The last function, class or method of the module under test that the statements call.
-
-    ``m.label(...)`` is ``label``; ``m.__RomanNumbers.decode(...)`` is
-    ``roman_numbers_decode``; ``label(...)`` imported by name is ``label``;
-    a method on an object the test made is its own name.
-    """
-    found = ""
-    for stmt in body:
-        for node in ast.walk(stmt):
-            if not isinstance(node, ast.Call):
-                continue
-            chain: list[str] = []
-            func = node.func
-            while isinstance(func, ast.Attribute):
-                chain.insert(0, func.attr)
-                func = func.value
-            root = func.id if isinstance(func, ast.Name) else ""
-            if root in parts.aliases and chain:
-                found = "_".join(snake(c.strip("_")) for c in chain)
-            elif root in parts.imported and root not in ("pytest",):
-                found = snake(root.strip("_")) + "".join("_" + snake(c.strip("_")) for c in chain)
-            elif chain and root not in ("pytest", "len", "isinstance") and not found:
-                found = snake(chain[-1].strip("_"))
-    return found
-
-
-def _behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.stmt],
-               parts: TestFile) -> tuple[str, str, str]:
-    """(function, outcome, case) for the test's name, from its last call and what that did."""
-    function = _function_of(body, parts)
-    last = body[-1] if body else None
-    outcome, case, first = "", "", None
-    for stmt in reversed(body):
-        if is_raises(stmt):
-            kind = stmt.items[0].context_expr.args  # type: ignore[attr-defined]
-            outcome = f"raises_{snake(ast.unparse(kind[0]).rsplit('.', 1)[-1])}" if kind else "raises"
-            call = _call_of(stmt.body[-1]) if stmt.body else None
-            first = _first_argument(call)
-            break
-        if isinstance(stmt, ast.Assert):
-            test = stmt.test
-            if isinstance(test, ast.Compare) and isinstance(test.ops[0], ast.Is):
-                value = getattr(test.comparators[0], "value", "")
-                outcome = {None: "returns_none", True: "is_true", False: "is_false"}.get(value, "")
-            elif isinstance(test, ast.Compare):
-                expected = test.comparators[0]
-                outcome = _returns(expected)
-            subject = test.left if isinstance(test, ast.Compare) else test
-            first = _first_argument(subject if isinstance(subject, ast.Call) else None)
-            if first is None:
-                first = _first_argument(_last_call(body))
-            break
-    if not outcome and last is not None:
-        first = _first_argument(_last_call(body))
-    case = case_word(first)
-    return function, outcome, case
-
-
-def _last_call(body: list[ast.stmt]) -> ast.Call | None:
-    calls = [_call_of(s) for s in body if _call_of(s) is not None]
-    return calls[-1] if calls else None
-
-
-def _first_argument(call: ast.Call | None) -> ast.expr | None:
-    if call is None or ast.unparse(call.func) in ("len", "isinstance"):
-        return None
-    if call.args:
-        return call.args[0]
-    return call.keywords[0].value if call.keywords else None
-
-
-def _returns(expected: ast.expr) -> str:
-    if isinstance(expected, ast.Call) and ast.unparse(expected.func) == "pytest.approx":
-        return "returns_float"
-    try:
-        value = ast.literal_eval(expected)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return ""
-    if value in ("", b"", [], (), {}) and not isinstance(value, bool):
-        return "is_empty"
-    if isinstance(value, int) and not isinstance(value, bool) and value == 0:
-        return "is_zero"
-    return f"returns_{type(value).__name__}"
-
-
-def case_word(arg: ast.expr | None, *, generic: bool = False) -> str:
-    """A word for a test's first argument: ``empty_string``, ``negative``, ``hello_world``.
-
-    ``generic`` (agents/generation/tidy.py, for tests left as generated):
-    a word for every kind of value (``string``, ``positive``,
-    ``no_arguments``), where distillation says nothing rather than something vague.
-    """
-    if arg is None:
-        return "no_arguments" if generic else ""
-    if isinstance(arg, ast.Constant):
-        value = arg.value
-        if value is None:
-            return "none"
-        if isinstance(value, bool):
-            return str(value).lower()
-        if isinstance(value, (str, bytes)):
-            if not value:
-                return "empty_string"
-            if generic:
-                return "string"
-            text = value.decode("latin-1") if isinstance(value, bytes) else value
-            # Words say what the input is ("hello_world", "8s"); search's random strings would not.
-            if re.fullmatch(r"[+-]?\d+(\.\d+)?\s*[A-Za-z]{0,8}|[A-Za-z][a-z]{1,}([ _-][A-Za-z][a-z]+){0,3}", text.strip()):
-                return re.sub(r"[^0-9a-zA-Z]+", "_", text.strip()).strip("_").lower()[:32]
-            return ""
-        if isinstance(value, (int, float)):
-            return "zero" if value == 0 else ("negative" if value < 0 else ("positive" if generic else ""))
-    if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub):
-        return "negative"
-    if isinstance(arg, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
-        empty = not getattr(arg, "elts", getattr(arg, "keys", None))
-        return "empty_collection" if empty else ("collection" if generic else "")
-    return ""
 
 
 def _long_literals(body: list[ast.stmt]) -> list[int]:

@@ -192,3 +192,9 @@ def _names(node: ast.AST, local: set[str]) -> set[str]:
 def _calls(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Call) and not _is_builtin_call(n)
                and not ast.unparse(n.func).startswith("pytest.") for n in ast.walk(node))
+
+
+def call_of(stmt: ast.stmt) -> ast.Call | None:
+    if isinstance(stmt, (ast.Assign, ast.Expr)) and isinstance(stmt.value, ast.Call):
+        return stmt.value
+    return None

@@ -29,7 +29,7 @@ import builtins
 import re
 from collections import defaultdict
 
-from agents.generation.distil import case_word
+from agents.generation.test_names import case_word
 
 _MODULE_ALIAS = re.compile(r"^module_\d+$")
 
