@@ -84,11 +84,23 @@ def _unused(test: ast.AST) -> int:
 
 def _name_matches(test: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     """A test named ``test_<f>_...`` calls ``f`` (or a method or class of that name)."""
-    called = {re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().strip("_")
-              for n in ast.walk(test) if isinstance(n, ast.Call)
-              for name in [n.func.attr if isinstance(n.func, ast.Attribute) else getattr(n.func, "id", "")]}
+    called: set[str] = set()
+    for n in ast.walk(test):
+        if not isinstance(n, ast.Call):
+            continue
+        chain, func = [], n.func
+        while isinstance(func, ast.Attribute):
+            chain.insert(0, func.attr)
+            func = func.value
+        names = chain or [getattr(func, "id", "")]
+        # ``m.__RomanNumbers.decode`` may be named ``roman_numbers_decode`` or ``decode``.
+        called |= {"_".join(_snake(c) for c in names[i:]) for i in range(len(names))}
     words = test.name.removeprefix("test_").strip("_")
     return any(words == c or words.startswith(c + "_") for c in called if c) or not called
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower().strip("_")
 
 
 def _is_docstring_node(node: ast.Constant, tree: ast.Module) -> bool:
