@@ -3,8 +3,10 @@
 Search and symbolic execution find edge cases (``''``, ``-2022``,
 ``'\\x00'``); a reader also wants to see the function used as meant:
 ``slugify(text='Hello World')`` gives ``'hello-world'``. The values come
-from each parameter's name (``text``, ``email``, ``max_length``), else its
-annotation, else its default is left to apply; a function with a parameter
+from the function's first docstring example with literal arguments
+(``>>> timeparse('1:24')``), else from each parameter's name (``text``,
+``email``, ``max_length``), else its annotation, else its default is left
+to apply; a function with a parameter
 nothing suggests a value for gets no typical call. The module is parsed,
 never imported: what the calls return is learnt in the sandbox
 (agents/generation/observe.py), and a call that raises is dropped.
@@ -61,7 +63,7 @@ def typical_units(module_source: str, call_prefix: str | None, imported: set[str
             continue
         if call_prefix is None and node.name not in imported:
             continue
-        keywords = _arguments(node.args)
+        keywords = _from_examples(node, tree) or _arguments(node.args)
         if keywords is None:
             continue
         func: ast.expr = (ast.Attribute(ast.Name(call_prefix, ast.Load()), node.name, ast.Load())
@@ -72,6 +74,36 @@ def typical_units(module_source: str, call_prefix: str | None, imported: set[str
         units.append(Unit(f"test_typical_{node.name}", [ast.Assign([ast.Name("typical", ast.Store())], call,
                                                                     lineno=0)]))
     return units
+
+
+def _from_examples(function: ast.FunctionDef, module: ast.Module) -> list[tuple[str, object]] | None:
+    """The arguments of the first docstring example that calls ``function`` with literals only.
+
+    ``>>> timeparse('1:24')`` in pytimeparse's docstring is the typical call
+    its author had in mind; it beats any value guessed from a name.
+    """
+    docs = [ast.get_docstring(function) or "", ast.get_docstring(module) or ""]
+    params = [a.arg for a in function.args.args]
+    for line in "\n".join(docs).splitlines():
+        text = line.strip()
+        if not text.startswith(">>> ") or f"{function.name}(" not in text:
+            continue
+        try:
+            call = ast.parse(text[4:], mode="eval").body
+        except SyntaxError:
+            continue
+        if not (isinstance(call, ast.Call) and ast.unparse(call.func).split(".")[-1] == function.name):
+            continue
+        if len(call.args) > len(params) or any(k.arg is None for k in call.keywords):
+            continue
+        try:
+            values = [(params[i], ast.literal_eval(a)) for i, a in enumerate(call.args)]
+            values += [(k.arg, ast.literal_eval(k.value)) for k in call.keywords if k.arg]
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        if values and all(isinstance(v, (str, int, float, bool, list)) for _, v in values):
+            return values
+    return None
 
 
 def _arguments(args: ast.arguments) -> list[tuple[str, object]] | None:

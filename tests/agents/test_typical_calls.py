@@ -48,3 +48,14 @@ def test_functions_imported_by_name_are_called_by_name_and_only_those() -> None:
 
 def test_a_module_that_does_not_parse_gives_none() -> None:
     assert typical_units("def broken(:\n", "m", set()) == []
+
+
+def test_a_docstring_example_gives_the_typical_call_its_author_had_in_mind() -> None:
+    source = ('def timeparse(sval: str, granularity: str = "seconds"):\n'
+              '    """Parse a time expression.\n\n    >>> timeparse(\'1:24\')\n    84\n    """\n')
+    assert [ast.unparse(u.body[0]) for u in typical_units(source, "timeparse_", set())] == \
+        ["typical = timeparse_.timeparse(sval='1:24')"]
+    # An example that is not all literals is passed over for the guess from the annotation.
+    source = source.replace("timeparse('1:24')", "timeparse(make_text())")
+    assert [ast.unparse(u.body[0]) for u in typical_units(source, "timeparse_", set())] == \
+        ["typical = timeparse_.timeparse(sval='Hello World')"]
