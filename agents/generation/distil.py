@@ -22,6 +22,7 @@ rewrite only if it passes three times and covers what the unit covered.
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import math
 from collections import Counter
@@ -100,7 +101,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
             if ast.unparse(node) not in checks:
                 checks.add(ast.unparse(node))
                 out.append(node)
-    out = _inline(out)
+    out = _unbind_unused(_inline(out))
     out = _rename(out, values, body)
     function, outcome, case = behaviour(out, values, body, parts)
     notes = [f"a literal of {n} characters stays: nothing shorter kept what the test covers"
@@ -191,7 +192,8 @@ def _type_expr(info: Seen, parts: TestFile) -> ast.expr | None:
     if not info.type.isidentifier():
         return None
     if info.module == "builtins":
-        return ast.Name(info.type, ast.Load())
+        # Only names Python binds: NoneType, NotImplementedType or function are builtins' types, not names.
+        return ast.Name(info.type, ast.Load()) if isinstance(getattr(builtins, info.type, None), type) else None
     for alias in sorted(parts.aliases):
         for node in parts.others + parts.imports:
             text = ast.unparse(node)
@@ -262,6 +264,13 @@ def _inline(body: list[ast.stmt]) -> list[ast.stmt]:
             changed = True
             break
     return body
+
+
+def _unbind_unused(body: list[ast.stmt]) -> list[ast.stmt]:
+    """``x = f()`` that nothing reads and nothing asserts is the call alone (a name nobody reads is noise)."""
+    return [ast.Expr(s.value) if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)
+            and isinstance(s.value, ast.Call) and not _uses(s.targets[0].id, body[i + 1:]) else s
+            for i, s in enumerate(body)]
 
 
 class _Replace(ast.NodeTransformer):

@@ -28,7 +28,12 @@ def function_of(body: list[ast.stmt], parts: TestFile) -> str:
     a method on an object the test made is its own name.
     """
     found = ""
+    made: dict[str, str] = {}  # local name -> the class of the module it was made from (``version = m.Version()``)
     for stmt in body:
+        if (isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute)
+                and stmt.value.func.attr[:1].isupper()):
+            made[stmt.targets[0].id] = snake(stmt.value.func.attr.strip("_"))
         for node in ast.walk(stmt):
             if not isinstance(node, ast.Call):
                 continue
@@ -42,6 +47,9 @@ def function_of(body: list[ast.stmt], parts: TestFile) -> str:
                 found = "_".join(snake(c.strip("_")) for c in chain)
             elif root in parts.imported and root not in ("pytest",):
                 found = snake(root.strip("_")) + "".join("_" + snake(c.strip("_")) for c in chain)
+            elif chain and root in made:
+                # A method on an object the test made: what the test is about (``version_bump_build``).
+                found = f"{made[root]}_{snake(chain[-1].strip('_'))}"
             elif chain and root not in ("pytest", "len", "isinstance") and not found:
                 found = snake(chain[-1].strip("_"))
     return found

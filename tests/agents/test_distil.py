@@ -124,3 +124,19 @@ def test_tests_that_would_share_a_name_are_told_apart_by_an_argument_only_one_pa
              laid("def test_p():\n    assert m.parameterize(string='c') == 'c'\n")]
     _unique_names(tests)
     assert [t.test.name for t in tests] == ["test_p_1", "test_p_with_separator", "test_p_2"]
+
+
+def test_a_method_on_an_object_the_test_made_names_the_test_and_unnamed_builtin_types_are_not_asserted() -> None:
+    """semver's Pynguin tests: an object made, a method called on it, ``__eq__`` answering NotImplemented."""
+    parts = parse_file("import semver.version as module_0\n\n\ndef test_case_0():\n"
+                       "    var_0 = module_0.Version(major=0)\n    var_1 = var_0.bump_build()\n"
+                       "    var_2 = var_0.__eq__(other=())\n")
+    assert parts is not None and len(parts.units) == 1
+    seen = _seen([{"k": "0", "type": "Version", "module": "semver.version"},
+                  {"k": "1", "type": "Version", "module": "semver.version"},
+                  {"k": "2", "type": "NotImplementedType", "module": "builtins"}])
+    test = distil_unit(parts.units[0], seen, parts)
+    assert test.name.startswith("test_version_eq"), test.name
+    code = test.code()
+    assert "NotImplementedType" not in code  # not a name Python binds: asserting it would be a NameError
+    assert code.endswith("    assert isinstance(version.bump_build(), module_0.Version)\n    version.__eq__(other=())")
