@@ -184,21 +184,25 @@ class Distiller:
 
     async def _verify(self, code: str, laid: list[Laid], need: Cover) -> set[int]:
         """Units whose tests failed a rerun; every unit when the file as a whole lost coverage."""
-        bad: set[int] = set()
-        for rerun in range(RERUNS):
-            run = await self._run(code, measure=rerun == 0)  # coverage once; the reruns say pass or fail
-            outcomes = run.get("tests") or []
-            failed = {str(o.get("name", "")).split("[", 1)[0] for o in outcomes if o.get("outcome") != "passed"}
-            if not outcomes:
-                return {u for t in laid for u in t.units}
-            for t in laid:
-                if t.test.name in failed:
-                    bad |= set(t.units)
-            if rerun == 0 and not bad and not need <= cover_of(run):
-                return {u for t in laid for u in t.units}
-            if bad:
-                return bad
+        everything = {u for t in laid for u in t.units}
+        first = await self._run(code)  # measured: the file must cover what it did
+        bad = self._failed(first, laid)
+        if bad:
+            return bad
+        if not need <= cover_of(first):
+            return everything
+        # The reruns only say pass or fail: unmeasured, side by side.
+        for run in await asyncio.gather(*(self._run(code, measure=False) for _ in range(RERUNS - 1))):
+            bad |= self._failed(run, laid)
         return bad
+
+    @staticmethod
+    def _failed(run: dict[str, Any], laid: list[Laid]) -> set[int]:
+        outcomes = run.get("tests") or []
+        if not outcomes:
+            return {u for t in laid for u in t.units}
+        failed = {str(o.get("name", "")).split("[", 1)[0] for o in outcomes if o.get("outcome") != "passed"}
+        return {u for t in laid if t.test.name in failed for u in t.units}
 
 
 def _pynguin_harness(node: ast.stmt) -> bool:

@@ -53,6 +53,7 @@ class Tried:
     code: str | None
     note: str
     coverage: dict[str, Any] | None = None  # the kept file's own run: what a rewrite must still cover
+    distil: str = ""  # what distillation did to the kept file, or why it left it (agents/distil_step.py)
     seconds: float = 0.0  # generating it and keeping it per test
 
 
@@ -202,7 +203,8 @@ class EvolutionAgent:
                         name = self._file_name(target, kept)
                         kept.append({"path": name, "target_file": target, "code": one.code,
                                      "origin": one.origin, "round": round_no, "test_count": count_tests(one.code),
-                                     "note": one.note, "generator": one.generator, "_coverage": one.coverage})
+                                     "note": one.note, "generator": one.generator, "_coverage": one.coverage,
+                                     **({"distil": one.distil} if one.distil else {})})
                         # In the run log with its code: a request cancelled later keeps what was kept.
                         await ctx.progress(f"Round {round_no}: {name}: {count_tests(one.code)} tests kept",
                                            kept_file={"path": name, "code": one.code, "target_file": target,
@@ -235,7 +237,6 @@ class EvolutionAgent:
             outcome = "partial"
             reason = (f"measured line coverage {union.line_rate:.0%} is below the target {goal:.0%} after "
                       f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
-        await self._distil(ctx, repo, kept)
         if halted is None:  # a model out of budget or time would refuse (or time out) each rewrite again
             await self._polish(ctx, repo, kept)
         for k in kept:
@@ -244,23 +245,6 @@ class EvolutionAgent:
         return {"strategy": strategy, "rounds": rounds, "stop_reason": stop, "files": kept,
                 "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline,
                 "outcome": outcome, "reason": reason, "generators": generators, "mutation": mutation}
-
-    async def _distil(self, ctx: TaskContext, repo: Path, kept: list[dict[str, Any]]) -> None:
-        """Search output as tests a person keeps, with or without a model (agents/distil_step.py).
-
-        ``distil`` on each file says what happened; a file whose distilled
-        form did not hold stays as generated.
-        """
-        for k in kept:
-            if k["origin"] not in ("search", "crosshair"):
-                continue
-            await ctx.progress(f"Distilling the tests of {k['path']} (each rewrite checked by running it)…")
-            result = await Distiller(ctx.services.phase2, repo, k["target_file"]).distil(k["code"])  # its own run
-            k["distil"] = result.note
-            if result.notes:
-                k["distil"] += "; " + "; ".join(result.notes)
-            if result.changed:
-                k["code"], k["test_count"] = result.code, count_tests(result.code)
 
     async def _polish(self, ctx: TaskContext, repo: Path, kept: list[dict[str, Any]]) -> None:
         """With a model: names and docstrings for search output (Pynguin's ``var_0``, CrossHair's ``test_f_2``).
@@ -516,7 +500,15 @@ class EvolutionAgent:
         dropped_failing = len(all_keys) - len(ok)
         note = (f"kept {len(chosen)} of {len(all_keys)} tests ({dropped_failing} failing, {len(flaky)} flaky, "
                 f"{len(steady) - len(chosen) - len(flaky)} adding no coverage dropped)")
-        return Tried(name, candidate.origin, kept_code, note, final["coverage"])
+        distilled = ""
+        if candidate.origin in ("search", "crosshair"):
+            # Here, as soon as this candidate is kept, while the other generators may still search: the kept
+            # file's own run is the starting point, and no run is repeated.
+            await ctx.progress(f"{name}: distilling the kept tests of {target} (each rewrite checked by a run)…")
+            result = await Distiller(phase2, repo, target).distil(kept_code, final)
+            distilled = "; ".join([result.note, *result.notes])
+            kept_code = result.code
+        return Tried(name, candidate.origin, kept_code, note, final["coverage"], distil=distilled)
 
     @staticmethod
     def _file_name(target: str, kept: list[dict[str, Any]]) -> str:
