@@ -7,6 +7,7 @@ and the services watchdog (stops them when every user died without leaving).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psutil
@@ -15,9 +16,21 @@ from app.proc import process_alive
 
 
 def process_started_at(pid: int) -> float:
-    """When ``pid`` started (0.0 if it is gone): with the pid, it names one process for good."""
+    """When ``pid`` started, in seconds after boot (0.0 if it is gone): with the pid, it names one process for good.
+
+    Counted from boot (``/proc/<pid>/stat`` start ticks), not from the wall clock: psutil's
+    ``create_time`` is boot time plus those ticks, and boot time is derived from the wall clock, so a
+    clock jump (a VM paused and resumed, seen twice here in one afternoon as "virtual machine fork")
+    moved every process's start by the jump, every user of the servers looked like a stranger on a
+    reused pid, and the watchdogs stopped every embedded PostgreSQL at once.
+    """
     try:
-        return psutil.Process(pid).create_time()
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        return int(stat.rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return psutil.Process(pid).create_time()  # not Linux: the wall clock is what there is
     except psutil.Error:
         return 0.0
 
