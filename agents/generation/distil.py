@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from agents.generation.observe import Seen
 from agents.generation.test_names import behaviour, function_of, snake
 from agents.generation.test_units import TestFile, Unit, call_of, is_raises
+from agents.generation.tidy import is_literal
 
 LONG = 80  # characters: a literal longer than this must say why it stays
 
@@ -246,12 +247,12 @@ def _inline(body: list[ast.stmt]) -> list[ast.stmt]:
             name = stmt.targets[0].id
             rest = body[i + 1:]
             if _uses(name, rest) != 1:
-                if _uses(name, rest) == 0 and _is_literal(stmt.value):
+                if _uses(name, rest) == 0 and is_literal(stmt.value):
                     del body[i]
                     changed = True
                     break
                 continue
-            literal = _is_literal(stmt.value)
+            literal = is_literal(stmt.value)
             if literal and len(ast.unparse(stmt.value)) > LONG:
                 continue  # a long value keeps its name, and the shrink its chance
             user = next(j for j, s in enumerate(rest) if _uses(name, [s]))
@@ -281,14 +282,6 @@ class _Replace(ast.NodeTransformer):
         return copy.deepcopy(self.value) if node.id == self.name and isinstance(node.ctx, ast.Load) else node
 
 
-def _is_literal(node: ast.expr) -> bool:
-    try:
-        ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
-
-
 def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.stmt]) -> list[ast.stmt]:
     """Every name left says what it holds or feeds; no ``var_N``, ``str_0`` or ``_r0``."""
     wanted: dict[str, str] = {}
@@ -296,7 +289,7 @@ def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.st
         if not isinstance(stmt, ast.Assign):
             continue
         old = stmt.targets[0].id
-        if _is_literal(stmt.value):
+        if is_literal(stmt.value):
             wanted[old] = _fed_parameter(old, body) or "value"
         else:
             seen = next((values[i] for i, s in enumerate(original) if isinstance(s, ast.Assign)

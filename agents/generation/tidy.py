@@ -83,7 +83,7 @@ def _without_empty_asserts(body: list[ast.stmt], aliases: set[str]) -> list[ast.
     for stmt in body:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
             name = stmt.targets[0].id
-            if _is_literal(stmt.value):
+            if is_literal(stmt.value):
                 assigned[name] = ast.dump(stmt.value)
             else:
                 assigned.pop(name, None)
@@ -93,7 +93,7 @@ def _without_empty_asserts(body: list[ast.stmt], aliases: set[str]) -> list[ast.
     return kept
 
 
-def _is_literal(node: ast.expr) -> bool:
+def is_literal(node: ast.expr) -> bool:
     try:
         ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -210,7 +210,7 @@ def _subject(test: ast.FunctionDef, aliases: set[str]) -> tuple[str, str]:
     function, case = "module", ""
     literals = {stmt.targets[0].id: stmt.value for stmt in test.body
                 if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
-                and isinstance(stmt.targets[0], ast.Name) and _is_literal(stmt.value)}
+                and isinstance(stmt.targets[0], ast.Name) and is_literal(stmt.value)}
     for node in ast.walk(test):
         if isinstance(node, ast.Call):
             target = node.func
