@@ -8,12 +8,14 @@ STAMP  := $(VENV)/.installed
 
 # uv installs the locked versions (requirements.lock, from `make lock`) in seconds; pip does the
 # same, slower, where uv cannot be had. The lock is universal: one file for every Python we support.
+# Compiled at install (pip does it by default): sandboxed runs of generated tests use this interpreter
+# with PYTHONDONTWRITEBYTECODE, and would otherwise compile pytest again on every run.
 $(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is needed, found " + sys.version'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@if $(PY) -m pip install --quiet --disable-pip-version-check "uv>=0.5" >/dev/null 2>&1 && test -x $(VENV)/bin/uv; then \
 		echo "installing the locked dependencies with uv"; \
-		$(VENV)/bin/uv pip install --quiet --python $(PY) -r requirements.lock && \
+		$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -r requirements.lock && \
 		$(VENV)/bin/uv pip install --quiet --python $(PY) --no-deps -e . ; \
 	else \
 		echo "uv is not available; installing with pip (slower)"; \

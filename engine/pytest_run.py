@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from engine.results import CoverageReport, TestOutcome, parse_coverage, parse_junit
-from engine.sandbox import SandboxLimits, SandboxResult, clean_env, run_sandboxed
+from engine.sandbox import SandboxLimits, SandboxResult, clean_env, pytest_plugin_env, run_sandboxed
 
 PLUGIN_FILE = Path(__file__).with_name("aiwebtest_plugin.py")
 TEST_FILENAME = "test_generated.py"
@@ -143,6 +143,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
             "AIWEBTEST_HEAL_THRESHOLD": str(spec.heal_threshold),
             "AIWEBTEST_FINGERPRINTS": str(known),
             "AIWEBTEST_HEAL_REPORT": str(report),
+            **pytest_plugin_env(spec.python),
             **spec.extra_env,
         },
     )

@@ -295,7 +295,10 @@ class RepoEnvironments:
             limits = SandboxLimits(timeout_s=900, memory_mb=4096, network=True, max_file_mb=2048)
             env_dir = building / "env"
             for argv in ([uv, "venv", "--quiet", "--python", self.base_python, str(env_dir)],
-                         [uv, "pip", "install", "--quiet", "--python", str(env_dir / "bin" / "python"),
+                         # Compiled at install: sandboxed runs never write bytecode, and compiling pytest and
+                         # its imports again cost 0.45 s of each run's 0.75 s (0.31 s compiled).
+                         [uv, "pip", "install", "--quiet", "--compile-bytecode",
+                          "--python", str(env_dir / "bin" / "python"),
                           "-r", str(scratch / "requirements.txt")]):
                 result = await run_sandboxed(
                     argv, python=self.base_python, cwd=scratch, limits=limits, env=env,

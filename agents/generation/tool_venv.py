@@ -61,7 +61,9 @@ class ToolVenv:
                "UV_PYTHON_DOWNLOADS": "never", "UV_NO_PROGRESS": "1"}
         for argv in (
             [uv, "venv", "--quiet", "--clear", "--python", self.base_python, str(self.venv)],
-            [uv, "pip", "install", "--quiet", "--python", str(self.python), self.requirement],
+            # Compiled at install: the tool runs sandboxed with PYTHONDONTWRITEBYTECODE, so what is not
+            # compiled now is compiled again on every run.
+            [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(self.python), self.requirement],
         ):
             proc = await asyncio.create_subprocess_exec(
                 *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env

@@ -120,6 +120,18 @@ async def test_secrets_do_not_reach_the_test(engine: ExecutionEngine, monkeypatc
     assert result.status == "success", result.error
 
 
+async def test_a_test_under_the_apps_interpreter_sees_only_pytests_plugins_and_ours(engine: ExecutionEngine) -> None:
+    """The app's environment is not the repository's: its plugins (here pytest-qt, xdist) stay out."""
+    code = (
+        "def test_plugins(pytestconfig):\n"
+        "    names = {name for name, _ in pytestconfig.pluginmanager.list_name_plugin()}\n"
+        "    assert 'aiwebtest_plugin' in names\n"
+        "    assert not names & {'pytest-qt', 'pytestqt', 'xdist', 'xdist.looponfail', 'asyncio', 'timeout'}, names\n"
+    )
+    result = await engine.execute(ExecuteRequest(code, strategy="tier1_only"))
+    assert result.status == "success", result.error
+
+
 async def test_coverage_equals_coverage_run_by_hand(engine: ExecutionEngine, sample_repo: Path, tmp_path: Path) -> None:
     targets = ("calc.py", "text_utils.py")
     result = await engine.execute(
