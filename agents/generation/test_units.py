@@ -13,6 +13,7 @@ written (``plain``).
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import re
 from dataclasses import dataclass, field
@@ -122,7 +123,12 @@ def split_test(test: ast.FunctionDef, aliases: set[str]) -> list[Unit]:
         return i
 
     last_def: dict[str, int] = {}
+    # An immutable literal (``a = -710.24``) or a builtin (``f = repr``) ties nothing together: each chain
+    # that reads it gets its own copy, so two calls sharing a number are two tests, not one long one.
+    free_def: dict[str, int] = {}
+    needs: dict[int, set[int]] = {}
     dropped: set[int] = set()
+    free: set[int] = set()
     for i, stmt in enumerate(body):
         used = _names(stmt, local) - ({stmt.targets[0].id} if isinstance(stmt, ast.Assign) else set())
         if isinstance(stmt, ast.Assign):
@@ -131,17 +137,26 @@ def split_test(test: ast.FunctionDef, aliases: set[str]) -> list[Unit]:
             dropped.add(i)  # a check of the module's own data (``isinstance(m.TABLE, list)``): tests nothing made
             continue
         for name in used:
-            if name in last_def:
+            if name in free_def:
+                needs.setdefault(i, set()).add(free_def[name])
+            elif name in last_def:
                 parent[find(i)] = find(last_def[name])
         if isinstance(stmt, ast.Assign):
-            last_def[stmt.targets[0].id] = i
-    groups: dict[int, list[int]] = {}
+            name = stmt.targets[0].id
+            if not used and _free_value(stmt.value, local):
+                free.add(i)
+                free_def[name] = i
+                last_def.pop(name, None)
+            else:
+                last_def[name] = i
+                free_def.pop(name, None)
+    groups: dict[int, set[int]] = {}
     for i in range(len(body)):
-        if i not in dropped:
-            groups.setdefault(find(i), []).append(i)
+        if i not in dropped and i not in free:
+            groups.setdefault(find(i), set()).update({i, *needs.get(i, ())})
     units = []
     for members in sorted(groups.values(), key=min):
-        stmts = [body[i] for i in members]
+        stmts = [copy.deepcopy(body[i]) if i in free else body[i] for i in sorted(members)]
         if not any(_calls(s) for s in stmts):
             continue  # literals nobody uses
         units.append(Unit(test.name, stmts, decorators))
@@ -169,6 +184,24 @@ def normalise(body: list[ast.stmt]) -> list[ast.stmt]:
         else:
             out.append(stmt)
     return out
+
+
+_IMMUTABLE = (int, float, complex, str, bytes, bool, type(None))
+
+
+def _free_value(node: ast.expr, local: set[str]) -> bool:
+    """An immutable literal, or a builtin named bare: copying it into two chains changes nothing."""
+    if isinstance(node, ast.Name):
+        return node.id not in local and node.id in vars(builtins)
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+
+    def immutable(v: object) -> bool:
+        return isinstance(v, _IMMUTABLE) or (isinstance(v, tuple | frozenset) and all(map(immutable, v)))
+
+    return immutable(value)
 
 
 def _is_builtin_call(node: ast.Call) -> bool:

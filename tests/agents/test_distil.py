@@ -28,6 +28,33 @@ def test_a_packed_pynguin_test_splits_into_its_independent_calls_and_drops_the_m
     assert not any("COMPILED_TIMEFORMATS" in ast.unparse(s) for u in parts.units for s in u.body)
 
 
+
+def test_calls_that_share_only_a_number_or_a_builtin_become_separate_chains_each_with_its_copy() -> None:
+    # What Pynguin kept for the demo's calc.py (the first test of the Generate screenshot): four calls tied
+    # together only by float_0, float_2 and ``var_0 = repr``. A list is mutable and still ties its users.
+    parts = parse_file(
+        "import calc as calc_\nimport pytest\n\n\ndef test_case_1():\n"
+        "    float_0 = -710.24\n"
+        "    float_1 = calc_.safe_div(a=float_0, b=float_0)\n"
+        "    float_2 = -1342.32\n"
+        "    float_3 = calc_.clamp(value=float_0, low=float_2, high=1782.5)\n"
+        "    float_4 = calc_.clamp(value=float_2, low=-1637.55, high=5.0)\n"
+        "    var_0 = repr\n"
+        "    with pytest.raises(ValueError):\n"
+        "        calc_.clamp(value=var_0, low=float_0, high=-129.0)\n"
+        "    list_0 = [1]\n"
+        "    calc_.append_to(list_0)\n"
+        "    calc_.total(list_0)\n"
+    )
+    assert parts is not None
+    chains = [[ast.unparse(s) for s in u.body] for u in parts.units]
+    assert chains[0] == ["float_0 = -710.24", "float_1 = calc_.safe_div(a=float_0, b=float_0)"]
+    assert ["float_2 = -1342.32", "float_4 = calc_.clamp(value=float_2, low=-1637.55, high=5.0)"] in chains
+    raising = next(c for c in chains if "var_0 = repr" in c)
+    assert raising[0] == "float_0 = -710.24" and len(raising) == 3
+    assert ["list_0 = [1]", "calc_.append_to(list_0)", "calc_.total(list_0)"] in chains
+    assert len(chains) == 5
+
 def test_a_unit_is_asserted_named_and_inlined_from_what_it_returned() -> None:
     parts = parse_file(TIMEPARSE_PYNGUIN)
     assert parts is not None

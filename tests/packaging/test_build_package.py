@@ -22,6 +22,9 @@ SCRIPT = ROOT / "resources" / "packaging" / "build_package.py"
 
 pytestmark = [
     pytest.mark.slow,
+    # One bundle build (about 100 s) for the module: under pytest-xdist the tests stay on one worker
+    # (make test runs with --dist loadgroup), or each worker built its own.
+    pytest.mark.xdist_group("bundle"),
     pytest.mark.skipif(shutil.which("dpkg-deb") is None or shutil.which("objdump") is None,
                        reason="dpkg-deb and objdump (Debian's dpkg and binutils) are needed to package"),
 ]
