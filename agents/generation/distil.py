@@ -247,12 +247,12 @@ def _inline(body: list[ast.stmt]) -> list[ast.stmt]:
             name = stmt.targets[0].id
             rest = body[i + 1:]
             if _uses(name, rest) != 1:
-                if _uses(name, rest) == 0 and is_literal(stmt.value):
+                if _uses(name, rest) == 0 and _plain_value(stmt.value, body):
                     del body[i]
                     changed = True
                     break
                 continue
-            literal = is_literal(stmt.value)
+            literal = _plain_value(stmt.value, body)
             if literal and len(ast.unparse(stmt.value)) > LONG:
                 continue  # a long value keeps its name, and the shrink its chance
             user = next(j for j, s in enumerate(rest) if _uses(name, [s]))
@@ -265,6 +265,13 @@ def _inline(body: list[ast.stmt]) -> list[ast.stmt]:
             changed = True
             break
     return body
+
+
+def _plain_value(node: ast.expr, body: list[ast.stmt]) -> bool:
+    """A literal, or a builtin named bare (Pynguin passes ``repr`` as a value): written where it is used."""
+    if isinstance(node, ast.Name):
+        return node.id in vars(builtins) and node.id not in _local_names(body)
+    return is_literal(node)
 
 
 def _unbind_unused(body: list[ast.stmt]) -> list[ast.stmt]:
@@ -289,7 +296,7 @@ def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.st
         if not isinstance(stmt, ast.Assign):
             continue
         old = stmt.targets[0].id
-        if is_literal(stmt.value):
+        if _plain_value(stmt.value, body):
             wanted[old] = _fed_parameter(old, body) or "value"
         else:
             seen = next((values[i] for i, s in enumerate(original) if isinstance(s, ast.Assign)

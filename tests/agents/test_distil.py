@@ -54,6 +54,10 @@ def test_calls_that_share_only_a_number_or_a_builtin_become_separate_chains_each
     assert raising[0] == "float_0 = -710.24" and len(raising) == 3
     assert ["list_0 = [1]", "calc_.append_to(list_0)", "calc_.total(list_0)"] in chains
     assert len(chains) == 5
+    # The builtin is written where it is used, as a literal would be.
+    unit = next(u for u in parts.units if any("repr" in ast.unparse(s) for s in u.body))
+    assert distil_unit(unit, {}, parts).code().splitlines()[1:] == [
+        "    with pytest.raises(ValueError):", "        calc_.clamp(value=repr, low=-710.24, high=-129.0)"]
 
 def test_a_unit_is_asserted_named_and_inlined_from_what_it_returned() -> None:
     parts = parse_file(TIMEPARSE_PYNGUIN)
