@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from agents.base import TaskContext
+from agents.generation.import_root import importable_once
 from engine import multi_file
 
 
@@ -44,12 +47,17 @@ class ReportingAgent:
         p = ctx.task["payload"]
         evolution = p["evolution"]
         files = evolution["files"]
-        tests = multi_file.join({f["path"]: f["code"] for f in files})
+        # One tests/conftest.py instead of a sys.path line atop every file (agents/generation/import_root.py).
+        written = {f["path"]: f["code"] for f in files}
+        if p.get("repository"):
+            written = await asyncio.to_thread(importable_once, Path(p["repository"]), written,
+                                              [f["target_file"] for f in files if f.get("target_file")])
+        tests = multi_file.join(written)
         coverage = evolution["coverage"]
         tokens, cost, unpriced = await usage_of(ctx.services.pool, ctx.root_id)
         result = {
             "tests": tests,
-            "files": {f["path"]: f["code"] for f in files},
+            "files": written,
             "coverage_estimate": round(coverage["line_rate"], 4),
             "branch_coverage": round(coverage["branch_rate"], 4),
             "coverage_by_file": coverage["files"],

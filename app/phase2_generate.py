@@ -15,6 +15,7 @@ from agents.coverage_union import CoverageUnion
 from agents.distil_step import Distiller
 from agents.evolution import count_tests
 from agents.generation import StrategyError, module_of
+from agents.generation.import_root import importable_once
 from agents.generation import llm as llm_strategy
 from agents.observation import checkout, target_problem
 from agents.reporting import cost_note, usage_of_call_id
@@ -78,6 +79,8 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         files[name] = code
         test_count += count_tests(code)
     coverage = union.to_json()
+    # One tests/conftest.py instead of a sys.path line atop every file (agents/generation/import_root.py).
+    files = await asyncio.to_thread(importable_once, repo, files, list(targets))
     goal = request.coverage_target
     # The verdict (app/outcome.py) reads these: no test is a failure, below the target is partial.
     if coverage["line_rate"] >= goal:

@@ -45,7 +45,9 @@ class SaveTarget:
 
 def plan(folder: Path, files: dict[str, str]) -> list[SaveTarget]:
     out = []
-    for name, code in files.items():
+    # The tests first, a support file such as tests/conftest.py after them (a result stored as jsonb
+    # comes back with its keys in jsonb's order, shortest first).
+    for name, code in sorted(files.items(), key=lambda item: Path(item[0]).name == "conftest.py"):
         path = (folder / name).resolve()
         try:
             existing = path.read_text(encoding="utf-8") if path.is_file() else None

@@ -64,8 +64,11 @@ def test_generate_offline_reaches_target_and_tests_pass_under_plain_pytest(
     run = subprocess.run([str(BIN / "pytest"), "-q", "-p", "no:cacheprovider"], cwd=clean, env=plain_env,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
+    # One tests/conftest.py makes the modules importable; no file carries its own sys.path line.
+    assert (clean / "tests" / "conftest.py").is_file()
     # What search and CrossHair made was distilled: no var_N, nothing assigned and unread, every test asserts.
     for written in (clean / "tests").glob("test_*.py"):
+        assert "sys.path" not in written.read_text(), written.read_text()
         looks = measure(written.read_text())
         assert looks.placeholder_share == 0 and looks.unused_names == 0 and looks.assert_share == 1, \
             written.read_text()

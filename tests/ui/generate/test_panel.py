@@ -74,8 +74,10 @@ async def _generate_end_to_end(qtbot, control, runner, sample_repo: Path, tmp_pa
     assert dialog.table.item(0, 1).text() == "new file"
     dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
     await until(lambda: panel.result_view.saved_paths)
-    written = list(panel.result_view.saved_paths)
-    assert all(p.read_text().startswith('"""Tests for calc') for p in written)
+    written = [p for p in panel.result_view.saved_paths if p.name != "conftest.py"]
+    # The tests, and the one conftest that makes calc importable under plain pytest.
+    assert [p.name for p in panel.result_view.saved_paths if p not in written] == ["conftest.py"]
+    assert all(p.read_text().startswith('"""Tests for calc') and "sys.path" not in p.read_text() for p in written)
     assert panel.result_view.editor_button.isEnabled()
     written[0].write_text("# my edits\n")
     panel.result_view.save_dialog = None

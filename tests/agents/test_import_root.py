@@ -1,0 +1,52 @@
+"""One tests/conftest.py instead of a sys.path line atop every generated file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from agents.generation import test_file_header
+from agents.generation.import_root import CONFTEST, importable_once, without_path_edit
+
+
+def _generated(target: str, body: str) -> str:
+    return test_file_header(target, "search: Pynguin") + body
+
+
+def test_files_lose_their_path_lines_and_the_conftest_makes_them_pass_under_plain_pytest(tmp_path: Path) -> None:
+    (tmp_path / "calc.py").write_text("def double(x):\n    return 2 * x\n")
+    (tmp_path / "src" / "pkg").mkdir(parents=True)
+    (tmp_path / "src" / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "src" / "pkg" / "words.py").write_text("def shout(s):\n    return s.upper()\n")
+    files = {
+        "tests/test_generated_calc.py": _generated("calc.py", "import calc\n\n\ndef test_double():\n"
+                                                   "    assert calc.double(x=2) == 4\n"),
+        "tests/test_generated_pkg_words.py": _generated("src/pkg/words.py", "from pkg import words\n\n\n"
+                                                        "def test_shout():\n    assert words.shout(s='a') == 'A'\n"),
+    }
+    out = importable_once(tmp_path, files, ["calc.py", "src/pkg/words.py"])
+    assert list(out)[-1] == CONFTEST
+    for name in files:
+        assert "sys" not in out[name] and "Path" not in out[name], out[name]
+        assert out[name].startswith('"""Tests for ')
+    for name, code in out.items():
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(code)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120, env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    assert run.returncode == 0 and "2 passed" in run.stdout, run.stdout + run.stderr
+
+
+def test_the_repositorys_own_conftest_is_never_touched_and_files_keep_their_lines(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / CONFTEST).write_text("# theirs\n")
+    files = {"tests/test_generated_calc.py": _generated("calc.py", "def test_x():\n    assert 1\n")}
+    assert importable_once(tmp_path, files, ["calc.py"]) == files
+
+
+def test_a_file_that_uses_sys_itself_keeps_the_import() -> None:
+    code = _generated("calc.py", "def test_argv():\n    assert isinstance(sys.argv, list)\n")
+    stripped = without_path_edit(code)
+    assert "sys.path" not in stripped and "import sys" in stripped and "from pathlib" not in stripped
+    assert without_path_edit("def broken(:\n") == "def broken(:\n"
