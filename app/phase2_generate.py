@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Any
 
 from agents.base import Services
 from agents.coverage_union import CoverageUnion
 from agents.distil_step import Distiller
+from agents.keep_per_test import collect_test_keys, keep_only, outcome_key
 from agents.evolution import count_tests
 from agents.generation import StrategyError, module_of
 from agents.generation.import_root import importable_once
@@ -68,12 +70,19 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         run = await services.phase2.execute(candidate.code, repo, [target])
         code = candidate.code
         name = f"tests/test_generated_{module_of(target)[1].replace('.', '_')}.py"
+        if run["status"] == "failed":
+            # One test asserting a memory address (Pynguin's repr of a function) failed the whole file and
+            # the request handed out 0 %: the failing tests go, once, and the rest must pass as they are.
+            code, run, cut = await _without_failing(services, repo, target, code, run)
+            if cut:
+                distil_notes[name] = f"{len(cut)} test(s) that failed as generated cut: {', '.join(cut[:5])}"
         if run["status"] == "success":
             union.add(run["coverage"])
             if candidate.origin == "search":  # the default route hands out tests a person keeps too
                 distilled = await Distiller(services.phase2, repo, target).distil(code, baseline=run)
                 code = distilled.code
-                distil_notes[name] = "; ".join([distilled.note, *distilled.notes])
+                distil_notes[name] = "; ".join([*filter(None, [distil_notes.get(name)]), distilled.note,
+                                                *distilled.notes])
         else:
             failures.append(f"{target}: {run['status']}: {run.get('error')}")
         files[name] = code
@@ -111,3 +120,19 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         "unpriced_models": unpriced,
         "cost_note": cost_note(unpriced),
     }
+
+
+async def _without_failing(services: Services, repo: Path, target: str, code: str, run: dict[str, Any]
+                           ) -> tuple[str, dict[str, Any], list[str]]:
+    """``code`` without the tests that failed in ``run``, if the rest passes on its own run; else as it was."""
+    keys = await asyncio.to_thread(collect_test_keys, code)
+    held = {outcome_key(o) for o in run.get("tests") or []
+            if o.get("outcome") in ("passed", "xpassed", "xfailed", "skipped")}
+    keep = [k for k in keys if k in held]
+    if not keep or len(keep) == len(keys):
+        return code, run, []
+    kept = await asyncio.to_thread(keep_only, code, keep)
+    again = await services.phase2.execute(kept, repo, [target])
+    if again["status"] != "success":
+        return code, run, []
+    return kept, again, [k for k in keys if k not in held]

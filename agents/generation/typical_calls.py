@@ -36,7 +36,7 @@ _BY_NAME: list[tuple[str, object]] = [
     (r"ip", "192.168.0.1"),
     (r"colou?r", "#ff8800"),
     (r"word|token", "hello"),
-    (r"text|string|s|value|input|input_string|message|msg|content|line|sentence|subject|body|description|"
+    (r"text|string|str|s|value|input|input_string|message|msg|content|line|sentence|subject|body|description|"
      r"comment|query|q", "Hello World"),
     (r"max_\w+|limit|width|length|size|n|count|num|number|times|k", 20),
     (r"min_\w+|start|offset|index|i|pos|position", 2),
@@ -63,7 +63,7 @@ def typical_units(module_source: str, call_prefix: str | None, imported: set[str
             continue
         if call_prefix is None and node.name not in imported:
             continue
-        keywords = _from_examples(node, tree) or _arguments(node.args)
+        keywords = _from_examples(node, tree) or _arguments(node.args, _documented_types(node))
         if keywords is None:
             continue
         func: ast.expr = (ast.Attribute(ast.Name(call_prefix, ast.Load()), node.name, ast.Load())
@@ -106,7 +106,18 @@ def _from_examples(function: ast.FunctionDef, module: ast.Module) -> list[tuple[
     return None
 
 
-def _arguments(args: ast.arguments) -> list[tuple[str, object]] | None:
+def _documented_types(function: ast.FunctionDef) -> dict[str, str]:
+    """Types a Sphinx docstring gives its parameters (``:type str_or_iter: Union[list, dict, str]``), as the
+    one a typical value is written for: ``str`` when it is among them (the most readable), else the first."""
+    out: dict[str, str] = {}
+    for name, text in re.findall(r":type\s+(\w+)\s*:\s*([^\n]+)", ast.get_docstring(function) or ""):
+        kinds = re.findall(r"\b(str|int|float|bool|list|bytes)\b", text)
+        if kinds:
+            out[name] = "str" if "str" in kinds else kinds[0]
+    return out
+
+
+def _arguments(args: ast.arguments, documented: dict[str, str] | None = None) -> list[tuple[str, object]] | None:
     """Keyword values for the parameters without a default; None if one of them suggests nothing."""
     if args.posonlyargs:
         return None
@@ -117,19 +128,22 @@ def _arguments(args: ast.arguments) -> list[tuple[str, object]] | None:
         return None  # nothing to show: a call with no arguments is what search already makes
     out = []
     for arg in required:
-        value = _value_for(arg)
+        value = _value_for(arg, (documented or {}).get(arg.arg, ""))
         if value is None:
             return None
         out.append((arg.arg, value))
     return out
 
 
-def _value_for(arg: ast.arg) -> object | None:
-    kind = ast.unparse(arg.annotation).split("|")[0].strip() if arg.annotation is not None else ""
+def _value_for(arg: ast.arg, documented: str = "") -> object | None:
+    """From the annotation (or the docstring's type) and the name: the whole name first, then its words
+    (``str_or_iter`` is a ``str``), so the strongest hint wins."""
+    kind = ast.unparse(arg.annotation).split("|")[0].strip() if arg.annotation is not None else documented
     if kind and kind not in _BY_TYPE and kind not in ("Any", "typing.Any", "object"):
         return None  # a class we cannot make from a literal
-    for pattern, value in _BY_NAME:
-        if re.fullmatch(pattern, arg.arg.lower()):
-            if not kind or type(value).__name__ == kind:
+    name = arg.arg.lower()
+    for candidate in [name, *[w for w in name.split("_") if w and w != name]]:
+        for pattern, value in _BY_NAME:
+            if re.fullmatch(pattern, candidate) and (not kind or type(value).__name__ == kind):
                 return value
     return _BY_TYPE.get(kind)

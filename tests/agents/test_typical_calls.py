@@ -59,3 +59,19 @@ def test_a_docstring_example_gives_the_typical_call_its_author_had_in_mind() -> 
     source = source.replace("timeparse('1:24')", "timeparse(make_text())")
     assert [ast.unparse(u.body[0]) for u in typical_units(source, "timeparse_", set())] == \
         ["typical = timeparse_.timeparse(sval='Hello World')"]
+
+
+def test_a_sphinx_type_and_the_words_of_a_name_give_a_value() -> None:
+    # pyhumps 3.8.0's main.py: no annotations (they are in a .pyi), the type in the docstring.
+    source = (
+        "def pascalize(str_or_iter):\n"
+        '    """Convert a string, dict, or list of dicts to pascal case.\n\n'
+        "    :param str_or_iter:\n        A string or iterable.\n"
+        "    :type str_or_iter: Union[list, dict, str]\n"
+        '    """\n\n\n'
+        "def count(items_list):\n"
+        '    """:type items_list: Union[int, list]"""\n'
+    )
+    calls = [ast.unparse(u.body[0]) for u in typical_units(source, "main", set())]
+    assert calls == ["typical = main.pascalize(str_or_iter='Hello World')",
+                     "typical = main.count(items_list=20)"]
