@@ -37,6 +37,7 @@ from agents.generation import module_of
 from agents.generation.distil import LONG, Distilled, distil_unit
 from agents.generation.observe import Observed, observe_form, read_observations, unit_name
 from agents.generation.test_layout import Laid, lay_out
+from agents.generation.import_root import named_by_its_package
 from agents.generation.test_units import TestFile, Unit, parse_file, split_test
 from agents.generation.typical_calls import typical_units
 from agents.keep_per_test import IMPORT_KEY
@@ -114,6 +115,8 @@ class Distiller:
         chosen = sorted(set(chosen) | _new_behaviours(parts, units, observed, chosen) | shown)
         units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover, chosen)
         header = _header(code)
+        submodules = (frozenset({module_of(self.target)[1]})
+                      if await asyncio.to_thread(named_by_its_package, self.repository, self.target) else frozenset())
         plain: set[int] = set()
         harness = parts.others
         # First without Pynguin's random-seeding harness (30 lines a reader wades through), if the file has
@@ -123,7 +126,7 @@ class Distiller:
             parts.others = harness if keep_harness else [n for n in harness if not _pynguin_harness(n)]
             tests = [Laid(_as_written(units[i]) if i in plain or observed[i] is None
                           else distil_unit(units[i], observed[i].seen, parts), [i]) for i in chosen]
-            new_code, laid = lay_out(parts, header, tests, tables=not plain)
+            new_code, laid = lay_out(parts, header, tests, tables=not plain, submodules=submodules)
             bad = await self._verify(new_code, laid, need)
             if not bad:
                 notes = sorted({n for t in laid for n in t.test.notes})

@@ -73,3 +73,31 @@ def importable_once(repository: Path, files: dict[str, str], targets: list[str])
     if stripped == files:
         return files
     return {**stripped, CONFTEST: conftest_code(targets)}  # last: a reviewer opens the tests first
+
+
+def named_by_its_package(repository: Path, target: str) -> bool:
+    """Whether ``from package import leaf`` gives the target's module itself, read from the package's
+    ``__init__.py`` without running it: true when nothing there binds ``leaf`` (no import, assignment,
+    definition of that name, and no ``import *`` that could). Reads files: call it from a thread."""
+    root, module = module_of(target)
+    package, _, leaf = module.rpartition(".")
+    if not package:
+        return False
+    init = repository / root / Path(*package.split(".")) / "__init__.py"
+    try:
+        tree = ast.parse(init.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return True  # a namespace package binds nothing
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                if alias.name == "*" or bound == leaf:
+                    return False
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == leaf:
+            return False
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == leaf:
+            return False
+    return True

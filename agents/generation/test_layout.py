@@ -26,9 +26,13 @@ class Laid:
     units: list[int] = field(default_factory=list)
 
 
-def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = True) -> tuple[str, list[Laid]]:
-    """The file's source and its tests in file order (parametrized where ``tables``)."""
-    parts = _plain_module_names(parts, tests)
+def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = True,
+            submodules: frozenset[str] = frozenset()) -> tuple[str, list[Laid]]:
+    """The file's source and its tests in file order (parametrized where ``tables``).
+
+    ``submodules``: dotted modules that ``from package import leaf`` gives as the module itself
+    (agents/generation/import_root.py ``named_by_its_package``)."""
+    parts = _plain_module_names(parts, tests, submodules)
     if tables:
         tests = parametrize(tests)
     tests = sorted(tests, key=lambda t: (t.test.function, t.test.name))
@@ -45,15 +49,15 @@ def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = T
     return "\n\n".join(sections) + "\n\n\n" + body + "\n", tests
 
 
-def _plain_module_names(parts: TestFile, tests: list[Laid]) -> TestFile:
+def _plain_module_names(parts: TestFile, tests: list[Laid], submodules: frozenset[str] = frozenset()) -> TestFile:
     """Pynguin's ``calc_ = sys.modules['calc']`` as ``import calc``: the tests read ``calc.clamp(...)``.
 
-    Only for a top-level module. A dotted one keeps Pynguin's alias: in
+    A dotted one only when its package does not bind the name itself (``submodules``): in
     python-slugify, ``from slugify import slugify`` is the function the
     package exports, not the module ``slugify.slugify`` (a distillation of
     it failed every rerun that way), and ``import a.b as c`` has the same
-    trap. Where the plain name would clash with a name the file already
-    uses, the alias stays too.
+    trap; such a module keeps Pynguin's alias. Where the plain name would
+    clash with a name the file already uses, the alias stays too.
     """
     taken = set(parts.imported) | {n.id for t in tests for s in t.test.body for n in ast.walk(s)
                                    if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -67,7 +71,8 @@ def _plain_module_names(parts: TestFile, tests: list[Laid]) -> TestFile:
             continue
         alias = node.targets[0].id  # type: ignore[attr-defined]
         parent, _, leaf = module.rpartition(".")
-        if parent or leaf in taken or leaf in renames.values() or not leaf.isidentifier():
+        if (parent and module not in submodules) or leaf in taken or leaf in renames.values() \
+                or not leaf.isidentifier():
             others.append(node)
             continue
         renames[alias] = leaf

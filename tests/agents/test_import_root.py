@@ -50,3 +50,21 @@ def test_a_file_that_uses_sys_itself_keeps_the_import() -> None:
     stripped = without_path_edit(code)
     assert "sys.path" not in stripped and "import sys" in stripped and "from pathlib" not in stripped
     assert without_path_edit("def broken(:\n") == "def broken(:\n"
+
+
+def test_a_submodule_is_imported_by_its_own_name_only_when_its_package_does_not_rebind_it(tmp_path: Path) -> None:
+    from agents.generation.import_root import named_by_its_package
+
+    # pyhumps: the package re-exports functions, not the name "main".
+    (tmp_path / "humps").mkdir()
+    (tmp_path / "humps" / "__init__.py").write_text("from humps.main import (\n    camelize,\n    decamelize,\n)\n")
+    (tmp_path / "humps" / "main.py").write_text("def camelize(s):\n    return s\n")
+    assert named_by_its_package(tmp_path, "humps/main.py")
+    # python-slugify: "from slugify import slugify" is the function.
+    (tmp_path / "slugify").mkdir()
+    (tmp_path / "slugify" / "__init__.py").write_text("from .slugify import *\nfrom .slugify import slugify\n")
+    assert not named_by_its_package(tmp_path, "slugify/slugify.py")
+    (tmp_path / "star").mkdir()
+    (tmp_path / "star" / "__init__.py").write_text("from .parts import *\n")
+    assert not named_by_its_package(tmp_path, "star/parts.py")  # it might: left as generated
+    assert not named_by_its_package(tmp_path, "calc.py")  # a top-level module has no package
