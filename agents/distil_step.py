@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.generation import module_of
+from agents.generation.chain_cut import cut_at_values
 from agents.generation.distil import LONG, Distilled, distil_unit
 from agents.generation.observe import Observed, observe_form, read_observations, unit_name
 from agents.generation.test_layout import Laid, lay_out
@@ -101,10 +102,20 @@ class Distiller:
         need = cover_of(baseline)
         typical = await self._typical(parts)
         units, observed, unit_cover = await self._observe(parts, parts.units + typical, need)
+        searched = len(parts.units)
+        if units is not None:
+            # Calls chained through short literal results become one test each (agents/generation/chain_cut.py);
+            # the pieces are observed again, and kept only if together they still cover the file.
+            cut = await asyncio.to_thread(_cut_chains, units[:searched], observed[:searched])
+            if len(cut) > searched:
+                again = await self._observe(parts, cut + typical, need)
+                if again[0] is not None:
+                    units, observed, unit_cover = again
+                    searched = len(cut)
         # A typical call that raised, or whose record is unreadable, is dropped: it was ours, not search's.
-        shown = {i for i in range(len(parts.units), len(units or [])) if observed[i] is not None
+        shown = {i for i in range(searched, len(units or [])) if observed[i] is not None
                  and observed[i].passed and _printable(observed[i])}
-        extra = set(range(len(parts.units), len(units or []))) - shown
+        extra = set(range(searched, len(units or []))) - shown
         if units is None:
             shown, extra = set(), set()
             whole = _whole_tests(code, parts)
@@ -206,6 +217,11 @@ class Distiller:
             return {u for t in laid for u in t.units}
         failed = {str(o.get("name", "")).split("[", 1)[0] for o in outcomes if o.get("outcome") != "passed"}
         return {u for t in laid if t.test.name in failed for u in t.units}
+
+
+def _cut_chains(units: list[Unit], observed: list[Observed | None]) -> list[Unit]:
+    return [piece for unit, seen in zip(units, observed, strict=True)
+            for piece in (cut_at_values(unit, seen.seen) if seen is not None and seen.passed else [unit])]
 
 
 def _pynguin_harness(node: ast.stmt) -> bool:

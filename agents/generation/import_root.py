@@ -58,6 +58,7 @@ def without_path_edit(code: str) -> str:
     lines = code.splitlines(keepends=True)
     gone = {i for node in drop for i in range(node.lineno - 1, (node.end_lineno or node.lineno))}
     kept = "".join(line for i, line in enumerate(lines) if i not in gone)
+    kept = re.sub(r"\n{3,}(?=(?:import|from) )", "\n\n", kept)  # one blank line above the imports
     return re.sub(r"\n{4,}", "\n\n\n", kept)
 
 

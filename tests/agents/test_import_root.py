@@ -68,3 +68,8 @@ def test_a_submodule_is_imported_by_its_own_name_only_when_its_package_does_not_
     (tmp_path / "star" / "__init__.py").write_text("from .parts import *\n")
     assert not named_by_its_package(tmp_path, "star/parts.py")  # it might: left as generated
     assert not named_by_its_package(tmp_path, "calc.py")  # a top-level module has no package
+
+
+def test_the_imports_follow_the_docstring_after_one_blank_line() -> None:
+    code = _generated("calc.py", "\nimport calc\n\n\ndef test_x():\n    assert calc\n")
+    assert without_path_edit(code).splitlines()[1:3] == ["", "import calc"]
