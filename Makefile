@@ -60,11 +60,10 @@ run: setup
 	$(VENV)/bin/aiwebtest
 
 # Two pytest workers (pytest-xdist) on the 2 cores the suite must fit; TEST_WORKERS=0 runs it in one process.
-# loadgroup: tests marked xdist_group share a worker (and so a module fixture such as the bundle build).
 TEST_WORKERS ?= 2
 
 test: setup
-	QT_QPA_PLATFORM=offscreen .ci/pytest-run $(PY) -n $(TEST_WORKERS) --dist loadgroup
+	QT_QPA_PLATFORM=offscreen .ci/pytest-run $(PY) -n $(TEST_WORKERS)
 
 test-fast: setup
 	QT_QPA_PLATFORM=offscreen .ci/pytest-run $(PY) -m "not slow"
