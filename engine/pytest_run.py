@@ -4,9 +4,10 @@ The test file is written to a fresh scratch dir; the target repository is
 put on ``PYTHONPATH`` and read in place (nothing is written into it: the
 working dir is the scratch dir and bytecode writing is off).
 
-Coverage is coverage.py's: ``coverage run --branch --source=REPO -m pytest``
-then ``coverage json --include=TARGETS``, the same commands a person would
-type, so the figures match a run by hand.
+Coverage is coverage.py's, measured as ``coverage run --branch --source=REPO
+-m pytest`` then ``coverage json --include=TARGETS`` would (the commands a
+person would type, so the figures match a run by hand), through coverage's
+API in the one sandboxed process that runs pytest.
 """
 
 from __future__ import annotations
@@ -29,31 +30,40 @@ TEST_FILENAME = "test_generated.py"
 # Each test's lines are recorded under its own context, so tests can be kept one by one.
 IMPORT_KEY = "<import>"
 COVERAGE_RC = "[run]\nbranch = True\ndynamic_context = test_function\n"
-# Run in the sandbox with the run's own coverage.py, in one process (a process start is a second under load):
-# the JSON report of the targets (as ``coverage json --include`` writes it), then lines and arcs per test
-# context, printed as JSON.
-_REPORT_AND_PER_TEST_DUMP = (
+# A measured run in one sandboxed process, with the run's own coverage.py: measure pytest (as ``coverage run
+# --branch --source=REPO -m pytest`` does), then write the JSON report of the targets (as ``coverage json
+# --include`` does) and the lines and arcs per test context. One process instead of two or three: a process
+# start is a second under load, and the agents make several measured runs per kept file.
+# argv: data file, rc file, source, JSON report, include, per-test dump, targets..., "--", pytest's args...
+_MEASURED_RUN = (
     "import json, sys\n"
     "import coverage\n"
     "from coverage import CoverageData\n"
-    "cov = coverage.Coverage(data_file=sys.argv[1])\n"
-    "cov.load()\n"
+    "cut = sys.argv.index('--')\n"
+    "data_file, rcfile, source, json_out, include, dump_out = sys.argv[1:7]\n"
+    "targets = set(sys.argv[7:cut])\n"
+    "cov = coverage.Coverage(data_file=data_file, config_file=rcfile, source=[source], branch=True)\n"
+    "cov.start()\n"
+    "import pytest\n"
     "try:\n"
-    "    cov.json_report(outfile=sys.argv[2], include=sys.argv[3].split(','))\n"
+    "    code = int(pytest.main(sys.argv[cut + 1:]))\n"
+    "finally:\n"
+    "    cov.stop()\n"
+    "    cov.save()\n"
+    "try:\n"
+    "    cov.json_report(outfile=json_out, include=include.split(','))\n"
     "except Exception as exc:\n"
     "    print('no coverage report:', exc, file=sys.stderr)\n"
-    "data = CoverageData(basename=sys.argv[1])\n"
+    "data = CoverageData(basename=data_file)\n"
     "data.read()\n"
-    "targets = set(sys.argv[4:])\n"
     "out = {}\n"
     "for ctx in sorted(data.measured_contexts()):\n"
     "    data.set_query_context(ctx)\n"
-    "    per = {}\n"
-    "    for name in data.measured_files():\n"
-    "        if name in targets:\n"
-    "            per[name] = {'lines': sorted(data.lines(name) or []), 'arcs': sorted(data.arcs(name) or [])}\n"
-    "    out[ctx] = per\n"
-    "print(json.dumps(out))\n"
+    "    out[ctx] = {name: {'lines': sorted(data.lines(name) or []), 'arcs': sorted(data.arcs(name) or [])}\n"
+    "                for name in data.measured_files() if name in targets}\n"
+    "with open(dump_out, 'w') as f:\n"
+    "    json.dump(out, f)\n"
+    "sys.exit(code)\n"
 )
 
 
@@ -148,38 +158,34 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
         },
     )
     pytest_args = [
-        "-m", "pytest", "-p", "aiwebtest_plugin", "-p", "no:cacheprovider",
+        "-p", "aiwebtest_plugin", "-p", "no:cacheprovider",
         "-q", "--no-header", "-rfE", f"--junitxml={junit}", "--rootdir", str(scratch),
         # A test still running shortly before the time limit dumps its stack: the timeout then says where.
         "-o", f"faulthandler_timeout={_dump_after(spec.limits.timeout_s)}", TEST_FILENAME,
     ]
     measure = spec.repository is not None and bool(spec.target_files)
-    data_file = scratch / ".coverage"
+    data_file, json_out, dump_out = scratch / ".coverage", scratch / "coverage.json", scratch / "per-test.json"
     if measure:
+        assert spec.repository is not None
         await asyncio.to_thread((scratch / ".coveragerc").write_text, COVERAGE_RC)
-        argv = [spec.python, "-m", "coverage", "run", "--branch", f"--rcfile={scratch / '.coveragerc'}",
-                f"--data-file={data_file}", f"--source={spec.repository}", *pytest_args]
+        include = ",".join(str((spec.repository / f).resolve()) for f in spec.target_files)
+        argv = [spec.python, "-c", _MEASURED_RUN, str(data_file), str(scratch / ".coveragerc"), str(spec.repository),
+                str(json_out), include, str(dump_out),
+                *(str((spec.repository / f).resolve()) for f in spec.target_files), "--", *pytest_args]
     else:
-        argv = [spec.python, *pytest_args]
+        argv = [spec.python, "-m", "pytest", *pytest_args]
     readable = [spec.repository] if spec.repository is not None else []
     result = await run_sandboxed(argv, python=spec.python, cwd=scratch, limits=spec.limits, env=env,
                                  readable=readable, allow_unisolated=spec.allow_unisolated)
 
     coverage = None
     per_test: dict = {}
-    if measure and data_file.exists() and not result.timed_out:
+    if measure and json_out.exists() and not result.timed_out:
         assert spec.repository is not None
-        include = ",".join(str((spec.repository / f).resolve()) for f in spec.target_files)
-        json_out = scratch / "coverage.json"
-        dump = await run_sandboxed(
-            [spec.python, "-c", _REPORT_AND_PER_TEST_DUMP, str(data_file), str(json_out), include,
-             *(str((spec.repository / f).resolve()) for f in spec.target_files)],
-            python=spec.python, cwd=scratch, limits=SandboxLimits(60, spec.limits.memory_mb), env=env,
-            readable=readable, allow_unisolated=spec.allow_unisolated, output_cap=32 * 1024 * 1024,
-        )
         coverage = await asyncio.to_thread(parse_coverage, json_out, spec.repository)
-        if coverage is not None:
-            per_test = await asyncio.to_thread(_per_test, dump.stdout, spec.repository, coverage)
+        if coverage is not None and dump_out.exists():
+            dump = await asyncio.to_thread(dump_out.read_text, "utf-8", "replace")
+            per_test = await asyncio.to_thread(_per_test, dump, spec.repository, coverage)
 
     outcomes = await asyncio.to_thread(parse_junit, junit)
     heal_data = json.loads(report.read_text()) if report.exists() else {}
