@@ -103,3 +103,34 @@ async def test_a_file_that_fails_as_generated_is_left_alone(textbox_repo: Path) 
     result = await Distiller(SandboxPhase2(), textbox_repo, TARGET).distil(code)
     assert not result.changed and result.code == code
     assert result.note.startswith("left as generated: it did not pass as generated")
+
+
+async def test_a_shrink_that_breaks_the_generators_own_assertion_goes_back_to_the_unshrunk_test(tmp_path: Path) -> None:
+    """semver 3.1.1: Pynguin asserted ``v == Version(prerelease='<the long text>')``; the shrink (judged without
+    the generator's assertions) cut the text, the assertion failed, and the whole file went back to its
+    generated form. Now only that test does, to its form before the shrink."""
+    repo = tmp_path / "box-repo"
+    repo.mkdir()
+    (repo / "box.py").write_text(
+        "from dataclasses import dataclass\n\n\n@dataclass\nclass Box:\n    text: str\n\n\n"
+        "def shout(text):\n    return text.upper()\n"
+    )
+    long = "x" * 120
+    generated = (
+        "import pytest\nimport box as module_0\n\n\n"
+        "def test_case_0():\n"
+        f"    str_0 = {long!r}\n"
+        "    box_0 = module_0.Box(str_0)\n"
+        f"    assert box_0 == module_0.Box({long!r})\n\n\n"
+        "def test_case_1():\n"
+        "    str_0 = 'abc'\n"
+        "    str_1 = module_0.shout(str_0)\n"
+        "    assert str_1 == 'ABC'\n"
+    )
+    phase2 = SandboxPhase2()
+    result = await Distiller(phase2, repo, "box.py").distil(generated)
+    assert result.changed, result.note  # the file is distilled, not left as generated
+    assert "shout(text=" in result.code and "str_1" not in result.code
+    # The Box test as it was before the shrink: its literal whole, its own assertion with it.
+    assert result.code.count(long) == 2 and "def test_case_0():" in result.code
+    assert (await phase2.execute(result.code, repo, ["box.py"]))["status"] == "success"
