@@ -36,9 +36,14 @@ from typing import Any
 from agents.generation import module_of
 from agents.generation.chain_cut import cut_at_values
 from agents.generation.distil import LONG, Distilled, distil_unit
-from agents.generation.observe import Observed, observe_form, read_observations, unit_name
-from agents.generation.test_layout import Laid, lay_out
 from agents.generation.import_root import named_by_its_package
+from agents.generation.observe import (
+    Observed,
+    observe_form,
+    read_observations,
+    unit_name,
+)
+from agents.generation.test_layout import Laid, lay_out
 from agents.generation.test_units import TestFile, Unit, parse_file, split_test
 from agents.generation.typical_calls import typical_units
 from agents.keep_per_test import IMPORT_KEY
@@ -91,7 +96,7 @@ class Distiller:
 
     async def distil(self, code: str, baseline: dict[str, Any] | None = None) -> DistilResult:
         """``baseline``: the caller's own measured run of ``code``, if it has one (saves a run)."""
-        parts = parse_file(code)
+        parts = await asyncio.to_thread(parse_file, code)
         if parts is None or not parts.units:
             return self._left(code, "left as generated: not a file of plain test functions")
         before = len({u.source for u in parts.units})
@@ -139,9 +144,9 @@ class Distiller:
         plans = ([False] if any(map(_pynguin_harness, harness)) else []) + [True, True]
         for attempt, keep_harness in enumerate(plans):
             parts.others = harness if keep_harness else [n for n in harness if not _pynguin_harness(n)]
-            tests = [Laid(_as_written(unshrunk[i]) if i in plain or observed[i] is None
-                          else distil_unit(units[i], observed[i].seen, parts), [i]) for i in chosen]
-            new_code, laid = lay_out(parts, header, tests, tables=not plain, submodules=submodules)
+            # CPU work on a long file: in a thread, off the loop.
+            new_code, laid = await asyncio.to_thread(_rewrite, parts, header, units, unshrunk, observed, chosen,
+                                                     frozenset(plain), submodules)
             bad = await self._verify(new_code, laid, need)
             if not bad:
                 notes = sorted({n for t in laid for n in t.test.notes})
@@ -164,7 +169,7 @@ class Distiller:
         prefix = _alias_of(parts, module)
         if prefix is None and not by_name:
             return []
-        return typical_units(source, prefix, by_name)
+        return await asyncio.to_thread(typical_units, source, prefix, by_name)
 
     def _left(self, code: str, note: str) -> DistilResult:
         return DistilResult(code, False, note, runs=self.runs)
@@ -221,6 +226,14 @@ class Distiller:
             return {u for t in laid for u in t.units}
         failed = {str(o.get("name", "")).split("[", 1)[0] for o in outcomes if o.get("outcome") != "passed"}
         return {u for t in laid if t.test.name in failed for u in t.units}
+
+
+def _rewrite(parts: TestFile, header: str, units: list[Unit], unshrunk: list[Unit], observed: list[Observed | None],
+             chosen: list[int], plain: frozenset[int], submodules: frozenset[str]) -> tuple[str, list[Laid]]:
+    """The chosen units distilled (or as written, before any shrink, where ``plain``), laid out as a file."""
+    tests = [Laid(_as_written(unshrunk[i]) if i in plain or observed[i] is None
+                  else distil_unit(units[i], observed[i].seen, parts), [i]) for i in chosen]
+    return lay_out(parts, header, tests, tables=not plain, submodules=submodules)
 
 
 def _cut_chains(units: list[Unit], observed: list[Observed | None]) -> list[Unit]:

@@ -14,11 +14,11 @@ from typing import Any
 from agents.base import Services
 from agents.coverage_union import CoverageUnion
 from agents.distil_step import Distiller
-from agents.keep_per_test import collect_test_keys, keep_only, outcome_key
 from agents.evolution import count_tests
 from agents.generation import StrategyError, module_of
-from agents.generation.import_root import importable_once
 from agents.generation import llm as llm_strategy
+from agents.generation.import_root import importable_once
+from agents.keep_per_test import collect_test_keys, keep_only, outcome_key
 from agents.observation import checkout, target_problem
 from agents.reporting import cost_note, usage_of_call_id
 from engine import multi_file

@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from engine.results import CoverageReport, TestOutcome, parse_coverage, parse_junit
-from engine.sandbox import SandboxLimits, SandboxResult, clean_env, pytest_plugin_env, run_sandboxed
+from engine.sandbox import (
+    SandboxLimits,
+    SandboxResult,
+    clean_env,
+    pytest_plugin_env,
+    run_sandboxed,
+)
 
 PLUGIN_FILE = Path(__file__).with_name("aiwebtest_plugin.py")
 TEST_FILENAME = "test_generated.py"

@@ -45,9 +45,9 @@ from pathlib import Path
 
 import psutil
 
-from engine.errors import AppError
 from engine import isolation
 from engine.cgroup_limits import RunCgroup, make_run_cgroup
+from engine.errors import AppError
 from engine.sandbox_user import sandbox_ids
 
 OUTPUT_CAP_BYTES = 256 * 1024

@@ -20,6 +20,7 @@ from pathlib import Path
 from agents.generation import module_of
 
 CONFTEST = "tests/conftest.py"
+_MAX_INIT_BYTES = 1 << 20
 
 
 def conftest_code(targets: list[str]) -> str:
@@ -86,10 +87,12 @@ def named_by_its_package(repository: Path, target: str) -> bool:
         return False
     init = repository / root / Path(*package.split(".")) / "__init__.py"
     try:
+        if init.stat().st_size > _MAX_INIT_BYTES:
+            return False  # the repository's code is input: a huge file is not read, the alias stays
         tree = ast.parse(init.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return True  # a namespace package binds nothing
-    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
@@ -97,8 +100,6 @@ def named_by_its_package(repository: Path, target: str) -> bool:
                 bound = alias.asname or alias.name.split(".")[0]
                 if alias.name == "*" or bound == leaf:
                     return False
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == leaf:
-            return False
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == leaf:
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == leaf or isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == leaf:
             return False
     return True

@@ -55,7 +55,7 @@ def typical_units(module_source: str, call_prefix: str | None, imported: set[str
     """
     try:
         tree = ast.parse(module_source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # the repository's code is input
         return []
     units = []
     for node in tree.body:

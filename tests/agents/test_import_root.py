@@ -68,6 +68,13 @@ def test_a_submodule_is_imported_by_its_own_name_only_when_its_package_does_not_
     (tmp_path / "star" / "__init__.py").write_text("from .parts import *\n")
     assert not named_by_its_package(tmp_path, "star/parts.py")  # it might: left as generated
     assert not named_by_its_package(tmp_path, "calc.py")  # a top-level module has no package
+    # The repository's code is input: nesting that breaks the parser, or a huge file, keeps the alias.
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "__init__.py").write_text("x = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    assert not named_by_its_package(tmp_path, "deep/parts.py")
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "__init__.py").write_text("# padding\n" * 200_000)
+    assert not named_by_its_package(tmp_path, "big/parts.py")
 
 
 def test_the_imports_follow_the_docstring_after_one_blank_line() -> None:
