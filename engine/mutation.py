@@ -23,7 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from engine.sandbox import SandboxLimits, clean_env, pytest_plugin_env, run_sandboxed
+from engine.interpreter import pytest_plugin_env
+from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
 
 SUITE_DIR = "tests/_aiwebtest"
 _KILLED = {1, 3, -24, 24, 36, 152}  # tests failed; time-outs and segfaults count as noticed
@@ -60,7 +61,8 @@ async def mutation_score(repository: Path, targets: list[str], suite: dict[str, 
         await asyncio.to_thread(_prepare, repository, work, targets, suite)
         result = await run_sandboxed(
             [python, "-m", "mutmut", "run"], python=python, cwd=work,
-            limits=SandboxLimits(timeout_s=time_box_s, memory_mb=2048), env=clean_env(scratch, {"TERM": "dumb", **pytest_plugin_env(python)}),
+            limits=SandboxLimits(timeout_s=time_box_s, memory_mb=2048),
+            env=clean_env(scratch, {"TERM": "dumb", **pytest_plugin_env(python)}),
             allow_unisolated=allow_unisolated,
         )
         counts = await asyncio.to_thread(_read_meta, work / "mutants")

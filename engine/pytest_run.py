@@ -22,12 +22,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from engine.interpreter import pytest_plugin_env
 from engine.results import CoverageReport, TestOutcome, parse_coverage, parse_junit
 from engine.sandbox import (
     SandboxLimits,
     SandboxResult,
     clean_env,
-    pytest_plugin_env,
     run_sandboxed,
 )
 
