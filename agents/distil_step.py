@@ -35,7 +35,7 @@ from typing import Any
 
 from agents.generation import module_of
 from agents.generation.chain_cut import cut_at_values
-from agents.generation.distil import LONG, Distilled, distil_unit
+from agents.generation.distil import Distilled, distil_unit
 from agents.generation.import_root import named_by_its_package
 from agents.generation.observe import (
     Observed,
@@ -43,6 +43,7 @@ from agents.generation.observe import (
     read_observations,
     unit_name,
 )
+from agents.generation.shrink import KINDS
 from agents.generation.test_layout import Laid, lay_out
 from agents.generation.test_units import TestFile, Unit, parse_file, split_test
 from agents.generation.typical_calls import typical_units
@@ -50,7 +51,6 @@ from agents.keep_per_test import IMPORT_KEY
 from agents.phase2_client import Phase2
 
 RERUNS = 3
-_SHRINKS = (0, 8, 40, LONG, 2 * LONG)
 
 Cover = frozenset[tuple[str, int | tuple[int, int]]]
 
@@ -132,20 +132,24 @@ class Distiller:
         # A test that does not hold goes back to its form before the shrink too: the shrink is judged in observe
         # form, without the generator's own assertions (semver: ``assert v == Version(prerelease='<the long
         # text>')`` failed once the text was cut, and took the whole file back to its generated form).
-        unshrunk = list(units)
+        unshrunk = (list(units), list(observed))
         units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover, chosen)
         header = _header(code)
         submodules = (frozenset({module_of(self.target)[1]})
                       if await asyncio.to_thread(named_by_its_package, self.repository, self.target) else frozenset())
-        plain: set[int] = set()
+        plain: set[int] = set()  # written as generated, before any shrink
+        grown: set[int] = set()  # distilled from their values before the shrink
         harness = parts.others
         # First without Pynguin's random-seeding harness (30 lines a reader wades through), if the file has
         # it; then with it; then with the tests that still failed as generated. The reruns decide each step.
-        plans = ([False] if any(map(_pynguin_harness, harness)) else []) + [True, True]
+        # A shrunk test that fails goes back to its values before the shrink first, and only then as generated.
+        plans = ([False] if any(map(_pynguin_harness, harness)) else []) + [True, True, True]
         for attempt, keep_harness in enumerate(plans):
             parts.others = harness if keep_harness else [n for n in harness if not _pynguin_harness(n)]
             # CPU work on a long file: in a thread, off the loop.
-            new_code, laid = await asyncio.to_thread(_rewrite, parts, header, units, unshrunk, observed, chosen,
+            written = [unshrunk[0][i] if i in grown else u for i, u in enumerate(units)]
+            seen = [unshrunk[1][i] if i in grown else o for i, o in enumerate(observed)]
+            new_code, laid = await asyncio.to_thread(_rewrite, parts, header, written, unshrunk[0], seen, chosen,
                                                      frozenset(plain), submodules)
             bad = await self._verify(new_code, laid, need)
             if not bad:
@@ -155,7 +159,9 @@ class Distiller:
             if not keep_harness:
                 continue  # perhaps they needed the harness (shuffle() and friends): try again with it first
             chosen = [i for i in chosen if i not in bad & shown]  # a typical call that did not hold goes
-            plain |= bad - shown
+            shrunk = {i for i in bad - shown - grown - plain if units[i] is not unshrunk[0][i]}
+            grown |= shrunk
+            plain |= bad - shown - shrunk
         return self._left(code, "left as generated: the distilled tests did not hold on a rerun")
 
     async def _typical(self, parts: TestFile) -> list[Unit]:
@@ -186,23 +192,25 @@ class Distiller:
     async def _shrink(self, parts: TestFile, units: list[Unit], observed: list[Observed | None],
                       covers: list[Cover], chosen: list[int]
                       ) -> tuple[list[Unit], list[Observed | None], list[Cover]]:
-        """Long literals cut to the shortest length that keeps the unit's coverage and outcome."""
-        todo = [i for i in chosen if not units[i].plain and observed[i] is not None and _long_literal(units[i])]
-        units = list(units)
-        for size in _SHRINKS:
-            if not todo:
-                break
-            trial = [_cut(units[i], size) for i in todo]
-            run = await self._run(observe_form(parts, trial))
-            seen = read_observations(run.get("tests") or [], len(trial))
-            still: list[int] = []
-            for k, i in enumerate(todo):
-                got = seen[k]
-                if got is not None and got.passed and covers[i] <= cover_of(run, {unit_name(k)}):
-                    units[i], observed[i] = trial[k], got
-                else:
-                    still.append(i)
-            todo = still
+        """Inputs made smaller (agents/generation/shrink.py): per kind, the first step that keeps the unit's
+        coverage and outcome wins; one run per step for every unit that has that kind of value."""
+        units, observed = list(units), list(observed)
+        for kind in KINDS:
+            todo = [i for i in chosen if not units[i].plain and observed[i] is not None and kind.has(units[i])]
+            for step in kind.steps:
+                if not todo:
+                    break
+                trial = [kind.at(units[i], step) for i in todo]
+                run = await self._run(observe_form(parts, trial))
+                seen = read_observations(run.get("tests") or [], len(trial))
+                still: list[int] = []
+                for k, i in enumerate(todo):
+                    got = seen[k]
+                    if got is not None and got.passed and covers[i] <= cover_of(run, {unit_name(k)}):
+                        units[i], observed[i] = trial[k], got
+                    else:
+                        still.append(i)
+                todo = still
         return units, observed, covers
 
     async def _verify(self, code: str, laid: list[Laid], need: Cover) -> set[int]:
@@ -342,21 +350,3 @@ def _header(code: str) -> str:
     tree = ast.parse(code)
     docstring = ast.get_docstring(tree, clean=False)
     return f'"""{docstring}"""\n' if docstring else ""
-
-
-def _long_literal(unit: Unit) -> bool:
-    return any(isinstance(n, ast.Constant) and isinstance(n.value, (str, bytes)) and len(n.value) > LONG
-               for s in unit.body for n in ast.walk(s))
-
-
-def _cut(unit: Unit, size: int) -> Unit:
-    import copy
-
-    body = copy.deepcopy(unit.body)
-    for stmt in body:
-        if isinstance(stmt, ast.Assert):
-            continue
-        for node in ast.walk(stmt):
-            if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and len(node.value) > LONG:
-                node.value = node.value[:size]
-    return Unit(unit.source, body, unit.decorators, unit.plain)

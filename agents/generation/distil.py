@@ -102,7 +102,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
             if ast.unparse(node) not in checks:
                 checks.add(ast.unparse(node))
                 out.append(node)
-    out = _unbind_unused(_inline(out))
+    out = _once(_unbind_unused(_inline(_fewer_checks(out))))
     out = _rename(out, values, body)
     function, outcome, case = behaviour(out, values, body, parts)
     notes = [f"a literal of {n} characters stays: nothing shorter kept what the test covers"
@@ -258,13 +258,65 @@ def _inline(body: list[ast.stmt]) -> list[ast.stmt]:
             user = next(j for j, s in enumerate(rest) if _uses(name, [s]))
             if not literal:
                 # A result inlines only into the assertion that follows it directly, as ``assert f(x) == v``.
-                if user != 0 or not isinstance(rest[0], ast.Assert):
+                # An object later calls work on keeps its name: ``Version(...).bump_minor().to_dict()`` in one line
+                # reads worse than ``version = ...`` and the call on it.
+                if user != 0 or not isinstance(rest[0], ast.Assert) or _worked_on(name, rest):
                     continue
             _Replace(name, stmt.value).visit(rest[user])
             del body[i]
             changed = True
             break
     return body
+
+
+def _fewer_checks(body: list[ast.stmt]) -> list[ast.stmt]:
+    """One check per value.
+
+    ``isinstance(v, T)`` goes where ``v == <value>`` stands too; and an
+    object that later calls work on is not compared whole before them when
+    the test ends in a check of its own: every semver test began by
+    asserting what ``Version(major=1)`` is, the same check repeated in each.
+    """
+    def equal_to_value(test: ast.expr) -> str | None:
+        if (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and len(test.ops) == 1
+                and isinstance(test.ops[0], ast.Eq)):
+            return test.left.id
+        return None
+
+    compared = {name for s in body if isinstance(s, ast.Assert) and (name := equal_to_value(s.test))}
+    ends_checked = bool(body) and (isinstance(body[-1], ast.Assert) or is_raises(body[-1]))
+    out: list[ast.stmt] = []
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.Assert):
+            test = stmt.test
+            if (isinstance(test, ast.Call) and ast.unparse(test.func) == "isinstance" and test.args
+                    and isinstance(test.args[0], ast.Name) and test.args[0].id in compared):
+                continue
+            name = equal_to_value(test)
+            if (name and ends_checked and i < len(body) - 1 and isinstance(test, ast.Compare)
+                    and isinstance(test.comparators[0], ast.Call) and _worked_on(name, body[i + 1:])):
+                continue
+        out.append(stmt)
+    return out
+
+
+def _once(body: list[ast.stmt]) -> list[ast.stmt]:
+    """An assertion that reads exactly as an earlier one (inlining can make two alike) is written once."""
+    seen: set[str] = set()
+    out = []
+    for stmt in body:
+        text = ast.unparse(stmt)
+        if isinstance(stmt, ast.Assert) and text in seen:
+            continue
+        seen.add(text)
+        out.append(stmt)
+    return out
+
+
+def _worked_on(name: str, body: list[ast.stmt]) -> bool:
+    """``name.method(...)`` somewhere in ``body``."""
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
+               and n.func.value.id == name for s in body for n in ast.walk(s))
 
 
 def _plain_value(node: ast.expr, body: list[ast.stmt]) -> bool:

@@ -171,3 +171,23 @@ def test_a_method_on_an_object_the_test_made_names_the_test_and_unnamed_builtin_
     code = test.code()
     assert "NotImplementedType" not in code  # not a name Python binds: asserting it would be a NameError
     assert code.endswith("    assert isinstance(version.bump_build(), module_0.Version)\n    version.__eq__(other=())")
+
+
+def test_an_object_worked_on_is_not_compared_whole_before_the_check_that_ends_the_test() -> None:
+    """semver's chains after distillation began with the same ``assert version == Version(...)`` in every test,
+    and ``isinstance`` beside an equality on the same value; the object keeps its name (no one-line chain)."""
+    parts = parse_file("import semver.version as module_0\nfrom semver.version import Version\n\n\n"
+                       "def test_case_0():\n"
+                       "    var_0 = module_0.Version(major=1)\n"
+                       "    assert var_0 == Version(major=1, minor=0, patch=0, prerelease=None, build=None)\n"
+                       "    var_1 = var_0.bump_minor()\n"
+                       "    assert isinstance(var_1, module_0.Version)\n"
+                       "    assert var_1 == Version(major=1, minor=1, patch=0, prerelease=None, build=None)\n"
+                       "    var_2 = var_0.bump_minor()\n"
+                       "    assert var_2 == Version(major=1, minor=1, patch=0, prerelease=None, build=None)\n")
+    assert parts is not None and len(parts.units) == 1
+    seen = _seen([{"k": str(i), "type": "Version", "module": "semver.version"} for i in (0, 2, 5)])
+    code = distil_unit(parts.units[0], seen, parts).code()
+    assert code.endswith("    version = module_0.Version(major=1)\n"
+                         "    assert version.bump_minor() == Version(major=1, minor=1, patch=0, prerelease=None, "
+                         "build=None)"), code

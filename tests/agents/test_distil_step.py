@@ -105,14 +105,18 @@ async def test_a_file_that_fails_as_generated_is_left_alone(textbox_repo: Path) 
     assert result.note.startswith("left as generated: it did not pass as generated")
 
 
-async def test_a_shrink_that_breaks_the_generators_own_assertion_goes_back_to_the_unshrunk_test(tmp_path: Path) -> None:
-    """semver 3.1.1: Pynguin asserted ``v == Version(prerelease='<the long text>')``; the shrink (judged without
-    the generator's assertions) cut the text, the assertion failed, and the whole file went back to its
-    generated form. Now only that test does, to its form before the shrink."""
+async def test_a_shrink_repeats_the_cut_in_the_generators_assertion_and_one_that_still_fails_is_refused(
+        tmp_path: Path) -> None:
+    """semver 3.1.1: Pynguin asserted ``v == Version(prerelease='<the long text>')``. The cut is written into that
+    assertion too (the Box test distils with a short text); where the assertion repeats a value the cut changes
+    (the Sized test's ``size``), the run refuses the shrink and that test keeps its values before it, distilled,
+    never the whole file going back to its generated form."""
     repo = tmp_path / "box-repo"
     repo.mkdir()
     (repo / "box.py").write_text(
-        "from dataclasses import dataclass\n\n\n@dataclass\nclass Box:\n    text: str\n\n\n"
+        "from dataclasses import dataclass, field\n\n\n@dataclass\nclass Box:\n    text: str\n\n\n"
+        "@dataclass\nclass Sized:\n    text: str\n    size: int = field(init=False)\n\n"
+        "    def __post_init__(self):\n        self.size = len(self.text)\n\n\n"
         "def shout(text):\n    return text.upper()\n"
     )
     long = "x" * 120
@@ -125,12 +129,19 @@ async def test_a_shrink_that_breaks_the_generators_own_assertion_goes_back_to_th
         "def test_case_1():\n"
         "    str_0 = 'abc'\n"
         "    str_1 = module_0.shout(str_0)\n"
-        "    assert str_1 == 'ABC'\n"
+        "    assert str_1 == 'ABC'\n\n\n"
+        "def test_case_2():\n"
+        f"    sized_0 = module_0.Sized({long!r})\n"
+        "    assert sized_0.size == 120\n"
     )
     phase2 = SandboxPhase2()
     result = await Distiller(phase2, repo, "box.py").distil(generated)
     assert result.changed, result.note  # the file is distilled, not left as generated
     assert "shout(text=" in result.code and "str_1" not in result.code
-    # The Box test as it was before the shrink: its literal whole, its own assertion with it.
-    assert result.code.count(long) == 2 and "def test_case_0():" in result.code
+    # The Box test with the shortest text that runs the same lines, in its input and in Pynguin's assertion.
+    assert "Box(text='')" in result.code and "module_0.Box('')" in result.code
+    # The Sized test: cut, its size would be 0 and the assertion fails; it keeps its 120 characters, and says so.
+    assert result.code.count(long) == 1 and "sized.size == 120" in result.code
+    assert result.notes == ["a literal of 120 characters stays: nothing shorter kept what the test covers"]
+    assert "var_" not in result.code and "sized_0" not in result.code
     assert (await phase2.execute(result.code, repo, ["box.py"]))["status"] == "success"

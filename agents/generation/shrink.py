@@ -1,0 +1,164 @@
+"""Smaller values for a unit's inputs, one kind and one step at a time, as Hypothesis shrinks.
+
+Search picks its inputs at random and seeds them from the module's own
+text: 500-character docstrings as a version's prerelease tag,
+``-1388.911`` as a count, ten-element lists where one would do. A person
+would write ``''``, ``0`` or ``[1]``. Each kind below offers steps,
+smallest first; agents/distil_step.py tries a step on every unit that has
+that kind of value at once, in one sandboxed run, and a unit keeps the
+first step that still passes and covers what it covered (the outcome is
+part of it: a unit under ``pytest.raises`` that stops raising fails).
+
+Only inputs shrink. The generator's own assertions are expectations, not
+inputs; where one repeats a shrunk string (Pynguin's
+``assert v == Version(prerelease='<the same long text>')``) the cut is
+written there too, and the run decides whether it still holds.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from agents.generation.distil import LONG
+from agents.generation.test_units import Unit
+
+NUMBER_ABOVE = 100  # an int further from 0 than this, or a float with more digits, reads as search's noise
+COLLECTION_ABOVE = 3  # elements: a longer list, tuple, set or dict literal is tried shorter
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of value: which units have it, and the unit at one step."""
+
+    name: str
+    steps: tuple[int, ...]
+    has: Callable[[Unit], bool]
+    at: Callable[[Unit, int], Unit]
+
+
+def _inputs(unit: Unit) -> list[ast.stmt]:
+    return [s for s in unit.body if not isinstance(s, ast.Assert)]
+
+
+def _long_text(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and len(node.value) > LONG
+
+
+def has_long_text(unit: Unit) -> bool:
+    return any(_long_text(n) for s in _inputs(unit) for n in ast.walk(s))
+
+
+def text_at(unit: Unit, size: int) -> Unit:
+    """Every long string or bytes input cut to its first ``size`` characters; the assertions repeat the cut."""
+    body = copy.deepcopy(unit.body)
+    cuts: dict[str | bytes, str | bytes] = {}
+    for stmt in body:
+        if isinstance(stmt, ast.Assert):
+            continue
+        for node in ast.walk(stmt):
+            if _long_text(node):
+                assert isinstance(node, ast.Constant)
+                cuts[node.value] = node.value[:size]
+                node.value = node.value[:size]
+    longest_first = sorted(cuts, key=len, reverse=True)
+    for stmt in body:
+        if not isinstance(stmt, ast.Assert):
+            continue
+        for node in ast.walk(stmt):
+            if not isinstance(node, ast.Constant) or not isinstance(node.value, (str, bytes)):
+                continue
+            for old in longest_first:
+                if type(old) is type(node.value) and node.value.startswith(old):  # type: ignore[arg-type]
+                    node.value = cuts[old] + node.value[len(old):]  # type: ignore[operator]
+                    break
+    return Unit(unit.source, body, unit.decorators, unit.plain)
+
+
+def _noisy_number(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return abs(value) > NUMBER_ABOVE
+    if isinstance(value, float):
+        return math.isfinite(value) and (
+            abs(value) > NUMBER_ABOVE or value != round(value, 1))
+    return False
+
+
+class _Numbers(ast.NodeTransformer):
+    """Noisy numbers (``-1388.911``, ``2741``) found or replaced, a minus sign taken as part of the number."""
+
+    def __init__(self, step: int | None) -> None:
+        self.step, self.found = step, 0
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
+        if (isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+                and _noisy_number(node.operand.value)):
+            return self._number(node, -node.operand.value)  # type: ignore[operator]
+        return self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        return self._number(node, node.value) if _noisy_number(node.value) else node
+
+    def _number(self, node: ast.expr, value: float) -> ast.expr:
+        self.found += 1
+        if self.step is None:
+            return node
+        new = float(self.step) if isinstance(value, float) else self.step
+        return ast.copy_location(ast.Constant(new), node)
+
+
+def has_noisy_number(unit: Unit) -> bool:
+    finder = _Numbers(None)
+    for stmt in copy.deepcopy(_inputs(unit)):
+        finder.visit(stmt)
+    return finder.found > 0
+
+
+def number_at(unit: Unit, step: int) -> Unit:
+    """Every noisy number input replaced by ``step`` (as a float where it was one)."""
+    body = [s if isinstance(s, ast.Assert) else ast.fix_missing_locations(_Numbers(step).visit(copy.deepcopy(s)))
+            for s in unit.body]
+    return Unit(unit.source, body, unit.decorators, unit.plain)
+
+
+def _long_collection(node: ast.AST) -> bool:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return len(node.elts) > COLLECTION_ABOVE and not any(isinstance(e, ast.Starred) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return len(node.keys) > COLLECTION_ABOVE and None not in node.keys
+    return False
+
+
+def has_long_collection(unit: Unit) -> bool:
+    return any(_long_collection(n) for s in _inputs(unit) for n in ast.walk(s))
+
+
+def collection_at(unit: Unit, size: int) -> Unit:
+    """Every long collection input cut to its first ``size`` elements (a set is never left as ``{}``)."""
+    body = copy.deepcopy(unit.body)
+    for stmt in body:
+        if isinstance(stmt, ast.Assert):
+            continue
+        for node in ast.walk(stmt):
+            if not _long_collection(node):
+                continue
+            if isinstance(node, ast.Dict):
+                node.keys, node.values = node.keys[:size], node.values[:size]
+            elif isinstance(node, ast.Set):
+                node.elts = node.elts[:max(size, 1)]
+            else:
+                assert isinstance(node, (ast.List, ast.Tuple))
+                node.elts = node.elts[:size]
+    return Unit(unit.source, body, unit.decorators, unit.plain)
+
+
+KINDS = (
+    Kind("text", (0, 8, 40, LONG, 2 * LONG), has_long_text, text_at),
+    Kind("number", (0, 1, -1, 10, 100), has_noisy_number, number_at),
+    Kind("collection", (0, 1, COLLECTION_ABOVE), has_long_collection, collection_at),
+)

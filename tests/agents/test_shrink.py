@@ -1,0 +1,68 @@
+"""Smaller inputs, one kind and one step at a time, on statements as Pynguin wrote them (semver 3.1.1)."""
+
+from __future__ import annotations
+
+import ast
+
+from agents.generation.shrink import KINDS, collection_at, has_noisy_number, number_at, text_at
+from agents.generation.test_units import Unit
+
+
+def _unit(code: str) -> Unit:
+    return Unit("test_case_0", ast.parse(code).body)
+
+
+def _code(unit: Unit) -> str:
+    return "\n".join(ast.unparse(s) for s in unit.body)
+
+
+DOC = "\\n        Replace one or more parts of a version and return a new :class:`Version`\\n        object, but leave self"
+
+
+def test_a_long_text_is_cut_in_the_input_and_where_the_generators_assertion_repeats_it() -> None:
+    # Pynguin seeded prerelease with the module's own docstring and asserted the object it built from it;
+    # bump_prerelease appended '.0' to it: the assertion repeats the input as a prefix.
+    unit = _unit(f"var_0 = module_0.Version(major=False, prerelease='{DOC}')\n"
+                 f"assert var_0 == Version(major=0, minor=0, patch=0, prerelease='{DOC}', build=None)\n"
+                 "var_1 = var_0.bump_prerelease()\n"
+                 f"assert var_1 == Version(major=0, minor=0, patch=0, prerelease='{DOC}.0', build=None)\n")
+    cut = _code(text_at(unit, 8))
+    assert cut == ("var_0 = module_0.Version(major=False, prerelease='\\n       ')\n"
+                   "assert var_0 == Version(major=0, minor=0, patch=0, prerelease='\\n       ', build=None)\n"
+                   "var_1 = var_0.bump_prerelease()\n"
+                   "assert var_1 == Version(major=0, minor=0, patch=0, prerelease='\\n       .0', build=None)")
+    assert _code(unit).count("Replace one or more") == 3  # the unit itself is left as it was
+
+
+def test_noisy_numbers_become_small_round_ones_and_plain_ones_stay() -> None:
+    unit = _unit("var_0 = module_0.Version(major=False)\n"
+                 "var_1 = var_0.bump_prerelease(bump_when_empty=complex(-490.0, -1388.911))\n"
+                 "var_2 = module_0.Version(major=3, minor=2741)\n"
+                 "assert var_2.minor == 2741\n")
+    assert has_noisy_number(unit)
+    assert _code(number_at(unit, 0)) == ("var_0 = module_0.Version(major=False)\n"
+                                         "var_1 = var_0.bump_prerelease(bump_when_empty=complex(0.0, 0.0))\n"
+                                         "var_2 = module_0.Version(major=3, minor=0)\n"
+                                         "assert var_2.minor == 2741")  # an expectation is not an input
+    assert "complex(-1.0, -1.0)" in _code(number_at(unit, -1))
+    # False, 3 and -1.0 read as a person would write them: nothing to shrink.
+    assert not has_noisy_number(_unit("v = module_0.Version(major=False, minor=3, patch=-1.0, x=0.5)\n"))
+
+
+def test_a_long_collection_keeps_its_first_elements_and_a_set_is_never_emptied() -> None:
+    unit = _unit("var_0 = module_0.compare(other=(True, 1, 2, 3, 4))\n"
+                 "var_1 = module_0.parse(values={'a': 1, 'b': 2, 'c': 3, 'd': 4})\n"
+                 "var_2 = module_0.parse(values={1, 2, 3, 4, 5})\n")
+    assert _code(collection_at(unit, 0)) == ("var_0 = module_0.compare(other=())\n"
+                                             "var_1 = module_0.parse(values={})\n"
+                                             "var_2 = module_0.parse(values={1})")
+    assert _code(collection_at(unit, 1)) == ("var_0 = module_0.compare(other=(True,))\n"
+                                             "var_1 = module_0.parse(values={'a': 1})\n"
+                                             "var_2 = module_0.parse(values={1})")
+
+
+def test_every_kind_tries_its_smallest_step_first() -> None:
+    assert [(k.name, k.steps[0]) for k in KINDS] == [("text", 0), ("number", 0), ("collection", 0)]
+    # A unit without that kind of value is not tried for it (no run is spent on it).
+    plain = _unit("var_0 = module_0.Version(major=1)\n")
+    assert not any(k.has(plain) for k in KINDS)
