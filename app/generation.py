@@ -28,6 +28,7 @@ from agents.base import Services, dispatch
 from agents.base import TaskFailed
 from agents.constants import PROGRESS_CHANNEL_PREFIX, agent_type_of
 from agents.evolution import count_tests
+from agents.generation.import_root import importable_once
 from agents.observation import checkout, is_test_file
 from agents.orchestration import STEPS as ORCHESTRATION_STEPS
 from agents.store_retry import AGENT_BUDGET_S, retry_budget
@@ -252,10 +253,13 @@ class GenerationService:
         if kept:  # cancel keeps what was already kept: a partial result, not nothing
             count = sum(count_tests(k["code"]) for k in kept)
             files = {k["path"]: k["code"] for k in kept}
+            if repository := kept[-1].get("repository"):  # one conftest, as in a finished result (Reporting)
+                files = await asyncio.to_thread(importable_once, Path(repository), files,
+                                                [k["target_file"] for k in kept if k.get("target_file")])
             await tasks.attach_result(self.pool, root, {
                 "tests": multi_file.join(files), "files": files, "test_count": count,
                 "coverage_estimate": round(coverage or 0.0, 4), "coverage_by_file": [],
-                "repository": kept[-1].get("repository"), "outcome": "partial",
+                "repository": repository, "outcome": "partial",
                 "reason": f"cancelled by the user; the {count} tests kept until then are here"})
 
     async def history(self, limit: int = 200) -> list[dict[str, Any]]:

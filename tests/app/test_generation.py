@@ -9,23 +9,29 @@ def _service(pool) -> GenerationService:
     return GenerationService(pool, None, None)  # type: ignore[arg-type]
 
 
-async def test_a_cancel_keeps_the_tests_already_kept(pool) -> None:
-    """Cancel threw away every test the request had kept (issue 14): now they are its partial result."""
+async def test_a_cancel_keeps_the_tests_already_kept(pool, tmp_path) -> None:
+    """Cancel threw away every test the request had kept (issue 14): now they are its partial result, laid out
+    as a finished one is: one tests/conftest.py, not a sys.path line atop each file."""
     from agents import run_log, tasks
 
     await pool.execute("INSERT INTO agent_tasks (task_id, task_type, payload, status) "
                        "VALUES ('task-c', 'generate', '{}', 'in_progress')")
     code = "def test_a():\n    assert 1\n\ndef test_b():\n    assert 2\n"
+    header = "import sys\nfrom pathlib import Path\nsys.path.insert(0, str(Path(__file__).resolve().parents[1]))\n"
     await run_log.append(pool, "task-c", "agent_evolution_x", "Round 1: tests/test_generated_calc.py: 2 tests kept",
-                         data={"kept_file": {"path": "tests/test_generated_calc.py", "code": code,
-                                             "target_file": "calc.py", "repository": "/repo"}, "coverage": 0.6})
+                         data={"kept_file": {"path": "tests/test_generated_calc.py", "code": header + code,
+                                             "target_file": "calc.py", "repository": str(tmp_path)},
+                               "coverage": 0.6})
     await _service(pool).cancel("task-c")
     task = await tasks.get(pool, "task-c")
     assert task["status"] == "failed" and task["error"] == "cancelled by the user"
     state = {"status": task["status"], "error": task["error"], "result": task["result"]}
     verdict = of_state(state)
     assert verdict.kind == "partial" and "the 2 tests kept until then" in verdict.reason
-    assert task["result"]["files"] == {"tests/test_generated_calc.py": code}
+    files = task["result"]["files"]
+    assert set(files) == {"tests/test_generated_calc.py", "tests/conftest.py"}  # jsonb keeps no order
+    assert "sys.path" not in files["tests/test_generated_calc.py"] and "def test_b():" in files[
+        "tests/test_generated_calc.py"]
     assert task["result"]["coverage_estimate"] == 0.6
     await pool.execute(
         "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, routing_key, "
