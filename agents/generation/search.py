@@ -18,6 +18,7 @@ from pathlib import Path
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
 from agents.generation.tidy import tidy
 from agents.generation.tool_venv import ToolVenv, site_hook
+from agents.generation.typical_calls import search_seeds
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
 from engine.tool_text import clean
 
@@ -61,7 +62,9 @@ class PynguinRunner:
         A crash during the search depends on the inputs Pynguin happened to
         draw (an ``OverflowError`` came up in 3 of 361 soak requests), so it is
         tried once more with another seed and half the search time (the
-        request's search budget is not to be doubled). A module that does not
+        request's search budget is not to be doubled), and without the typical
+        calls as seeds (agents/generation/typical_calls.py search_seeds), in
+        case they were what it tripped on. A module that does not
         import, or a run out of time, is not retried: it would end the same way.
         """
         attempts = ((seed, search_time_s), (seed + 1, max(1, search_time_s // 2)))
@@ -69,16 +72,33 @@ class PynguinRunner:
             try:
                 return await self._generate_once(repository, target_file, search_time_s=attempt_s, seed=attempt_seed,
                                                  allow_unisolated=allow_unisolated, site_packages=site_packages,
-                                                 algorithm=algorithm, raw=raw)
+                                                 algorithm=algorithm, raw=raw, seeded=number == 0)
             except _SearchCrashed as exc:
                 if number == len(attempts) - 1:
                     raise StrategyError(f"{exc} (twice, with seeds {seed} and {seed + 1})") from None
                 log.info("%s; trying once more with seed %d", exc, seed + 1)
         raise AssertionError("unreachable")
 
+    @staticmethod
+    async def _seeds(source: Path, module: str, scratch: Path) -> list[str]:
+        """Pynguin's arguments to seed its first population with typical calls; none when there are none."""
+        def write() -> list[str]:
+            try:
+                code = search_seeds(source.read_text("utf-8"), module)
+            except (OSError, UnicodeDecodeError):
+                return []
+            if code is None:
+                return []
+            seeds = scratch / "seeds"
+            seeds.mkdir()
+            (seeds / f"test_{module.rsplit('.', 1)[-1]}_seeds.py").write_text(code, "utf-8")
+            return ["--initial_population_seeding", "True", "--initial_population_data", str(seeds)]
+
+        return await asyncio.to_thread(write)
+
     async def _generate_once(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
                              allow_unisolated: bool, site_packages: Path | None, algorithm: str,
-                             raw: bool) -> Candidate:
+                             raw: bool, seeded: bool) -> Candidate:
         python = await self.ensure_installed()
         root, module = module_of(target_file)
         repository = await asyncio.to_thread(repository.resolve)  # the sandbox mounts real paths
@@ -86,13 +106,14 @@ class PynguinRunner:
         scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-pynguin-"))
         out = scratch / "out"
         extra_env = {"PYNGUIN_DANGER_AWARE": "1", **await site_hook(scratch, site_packages)}
+        seeding = await self._seeds(repository / target_file, module, scratch) if seeded else []
         readable = [repository, *([site_packages] if site_packages is not None else [])]
         try:
             result = await run_sandboxed(
                 [str(python), "-m", "pynguin", "--project-path", str(project), "--output-path", str(out),
                  "--module-name", module, "--maximum-search-time", str(search_time_s),
                  "--assertion-generation", "SIMPLE", "--seed", str(seed), "--create-coverage-report", "False",
-                 "--algorithm", algorithm],
+                 "--algorithm", algorithm, *seeding],
                 python=str(python), cwd=scratch,
                 limits=SandboxLimits(timeout_s=search_time_s + 120, memory_mb=4096),
                 env=clean_env(scratch, extra_env),

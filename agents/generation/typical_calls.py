@@ -147,3 +147,21 @@ def _value_for(arg: ast.arg, documented: str = "") -> object | None:
             if re.fullmatch(pattern, candidate) and (not kind or type(value).__name__ == kind):
                 return value
     return _BY_TYPE.get(kind)
+
+
+def search_seeds(module_source: str, module: str) -> str | None:
+    """The typical calls as a test module Pynguin seeds its first population with, or None when there are none.
+
+    Without seeds Pynguin draws its inputs at random and from the module's
+    own constants (its docstrings, hex-escaped, as a version's prerelease
+    tag); seeded, part of its first population calls each function as a
+    person would (``slugify(text='Hello World')``) and search mutates from
+    there. Pynguin finds the file by its name: ``test_`` and the module's
+    last part (pynguin/analyses/seeding.py, 0.48).
+    """
+    units = typical_units(module_source, "module_0", set())
+    if not units:
+        return None
+    tests = [f"def test_seed_{i}():\n    var_0 = {ast.unparse(u.body[0].value)}\n"  # type: ignore[attr-defined]
+             for i, u in enumerate(units)]
+    return f"import {module} as module_0\n\n\n" + "\n\n".join(tests)

@@ -38,3 +38,11 @@ async def test_a_module_that_does_not_import_is_not_searched_twice(tmp_path: Pat
         await pynguin_runner.generate(repo, "subject.py", search_time_s=5, seed=40)
     assert "needs a licence server" in str(caught.value)
     assert "twice" not in str(caught.value)
+
+
+@pytest.mark.slow
+async def test_search_starts_from_typical_calls_a_person_would_write(tmp_path: Path, pynguin_runner) -> None:
+    """Issue 25, item 8: without seeds every kept input was drawn at random or from the module's own text."""
+    repo = _repo(tmp_path, "def shout(text: str) -> str:\n    return text.upper() + '!'\n")
+    found = await pynguin_runner.generate(repo, "subject.py", search_time_s=3, seed=40)
+    assert "shout(text='Hello World')" in found.code, found.code

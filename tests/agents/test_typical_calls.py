@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from agents.generation.typical_calls import typical_units
+from agents.generation.typical_calls import search_seeds, typical_units
 
 MODULE = '''
 def slugify(text: str, max_length: int = 0, separator: str = "-") -> str:
@@ -75,3 +75,13 @@ def test_a_sphinx_type_and_the_words_of_a_name_give_a_value() -> None:
     calls = [ast.unparse(u.body[0]) for u in typical_units(source, "main", set())]
     assert calls == ["typical = main.pascalize(str_or_iter='Hello World')",
                      "typical = main.count(items_list=20)"]
+
+
+def test_the_typical_calls_become_a_seed_module_pynguin_can_read() -> None:
+    source = ("def slugify(text, max_length=0):\n    return text\n\n\ndef _private(text):\n    return text\n\n\n"
+              "def mystery(blob):\n    return blob\n")
+    assert search_seeds(source, "slugify.slugify") == (
+        "import slugify.slugify as module_0\n\n\n"
+        "def test_seed_0():\n    var_0 = module_0.slugify(text='Hello World')\n")
+    assert search_seeds("def mystery(blob):\n    return blob\n", "m") is None  # nothing to seed: no file
+    assert search_seeds("def broken(:\n", "m") is None
