@@ -30,11 +30,11 @@ from agents.keep_per_test import (
     select_minimal,
 )
 from agents.evolve_task import EvolveTask
+from agents.mutation_gate import AS_WRITTEN, gate
 from engine.errors import AppError
 from engine import settings_store
 from engine.model_port import ModelRefused, StreamProgress
 from engine.interpreter import choose_interpreter
-from engine.mutation import mutation_score
 
 # Pynguin gets this share of a target's slice; the rest is its start-up and the keep-per-test runs.
 _SEARCH_SHARE = 0.75
@@ -54,6 +54,7 @@ class Tried:
     note: str
     coverage: dict[str, Any] | None = None  # the kept file's own run: what a rewrite must still cover
     distil: str = ""  # what distillation did to the kept file, or why it left it (agents/distil_step.py)
+    as_written: str | None = None  # the kept file before distillation (agents/mutation_gate.py compares both)
     seconds: float = 0.0  # generating it and keeping it per test
 
 
@@ -204,7 +205,8 @@ class EvolutionAgent:
                         kept.append({"path": name, "target_file": target, "code": one.code,
                                      "origin": one.origin, "round": round_no, "test_count": count_tests(one.code),
                                      "note": one.note, "generator": one.generator, "_coverage": one.coverage,
-                                     **({"distil": one.distil} if one.distil else {})})
+                                     **({"distil": one.distil} if one.distil else {}),
+                                     **({AS_WRITTEN: one.as_written} if one.as_written else {})})
                         # In the run log with its code: a request cancelled later keeps what was kept.
                         await ctx.progress(f"Round {round_no}: {name}: {count_tests(one.code)} tests kept",
                                            kept_file={"path": name, "code": one.code, "target_file": target,
@@ -290,6 +292,8 @@ class EvolutionAgent:
     async def _mutation(self, ctx: TaskContext, task: EvolveTask, kept: list[dict[str, Any]]) -> dict[str, Any]:
         """The kept suite's mutation score, time-boxed (``GenerateRequest.mutation_time_box_s``)."""
         if not task.request.mutation_score:
+            for k in kept:
+                k.pop(AS_WRITTEN, None)
             return {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
         box = task.request.mutation_time_box_s
         repo, targets = task.repository, task.target_files
@@ -297,13 +301,16 @@ class EvolutionAgent:
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
         python = task.interpreter or choose_interpreter(None)
         try:
-            score = await mutation_score(repo, targets, {k["path"]: k["code"] for k in kept}, python=python,
-                                         time_box_s=box, allow_unisolated=allow)
+            gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow)
         except AppError as exc:  # the sandbox refused: coverage still stands
+            for k in kept:
+                k.pop(AS_WRITTEN, None)
             return {"score": None, "error": str(exc)}
+        score = gated.score
         if score.score is not None:
-            await ctx.progress(f"Mutation score {score.score:.0%} ({score.killed} of {score.total} mutants killed)")
-        return score.to_json()
+            await ctx.progress(f"Mutation score {score.score:.0%} ({score.killed} of {score.total} mutants killed)"
+                               + (f"; {gated.note}" if gated.note else ""))
+        return gated.to_json()
 
     async def _portfolio(self, ctx: TaskContext, strategy: str, task: EvolveTask, target: str, round_no: int,
                          union: CoverageUnion, failures: list[str], search_s: float,
@@ -500,7 +507,7 @@ class EvolutionAgent:
         dropped_failing = len(all_keys) - len(ok)
         note = (f"kept {len(chosen)} of {len(all_keys)} tests ({dropped_failing} failing, {len(flaky)} flaky, "
                 f"{len(steady) - len(chosen) - len(flaky)} adding no coverage dropped)")
-        distilled = ""
+        distilled, written = "", kept_code
         if candidate.origin in ("search", "crosshair"):
             # Here, as soon as this candidate is kept, while the other generators may still search: the kept
             # file's own run is the starting point, and no run is repeated.
@@ -508,7 +515,8 @@ class EvolutionAgent:
             result = await Distiller(phase2, repo, target).distil(kept_code, final)
             distilled = "; ".join([result.note, *result.notes])
             kept_code = result.code
-        return Tried(name, candidate.origin, kept_code, note, final["coverage"], distil=distilled)
+        return Tried(name, candidate.origin, kept_code, note, final["coverage"], distil=distilled,
+                     as_written=written if written != kept_code else None)
 
     @staticmethod
     def _file_name(target: str, kept: list[dict[str, Any]]) -> str:

@@ -54,6 +54,8 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             if mutation.get("score") is not None:
                 print(f"mutation score {mutation['score']:.0%} ({mutation['killed']} of {mutation['total']} "
                       f"mutants killed{', time-boxed' if mutation.get('timed_out') else ''})")
+                if mutation.get("distillation"):
+                    print(f"mutation gate: {mutation['distillation']}"[:300])
             elif mutation:  # asked for and not had: say why rather than leave the line out
                 why = mutation.get("error") or ("its time box ran out before a mutant was tested"
                                                 if mutation.get("timed_out") else "no mutant was tested")

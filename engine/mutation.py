@@ -20,7 +20,7 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from engine.interpreter import pytest_plugin_env
@@ -40,10 +40,16 @@ class MutationScore:
     duration_s: float
     timed_out: bool = False
     error: str | None = None
+    # Each mutant mutmut finished, by its key: "killed", "survived" or "no_tests". Two suites are compared on
+    # the mutants both finished (a time box can end them at different places).
+    outcomes: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def score(self) -> float | None:
         return self.killed / self.total if self.total else None
+
+    def killed_of(self, keys: set[str]) -> int:
+        return sum(1 for k in keys if self.outcomes.get(k) == "killed")
 
     def to_json(self) -> dict[str, object]:
         return {"score": self.score, "killed": self.killed, "survived": self.survived, "no_tests": self.no_tests,
@@ -65,14 +71,15 @@ async def mutation_score(repository: Path, targets: list[str], suite: dict[str, 
             env=clean_env(scratch, {"TERM": "dumb", **pytest_plugin_env(python)}),
             allow_unisolated=allow_unisolated,
         )
-        counts = await asyncio.to_thread(_read_meta, work / "mutants")
+        outcomes = await asyncio.to_thread(_read_meta, work / "mutants")
         elapsed = time.perf_counter() - started
-        if counts is None:
+        if not outcomes:
             tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
             why = "timed out before any result" if result.timed_out else tail[0][-300:]
             return MutationScore(0, 0, 0, 0, elapsed, result.timed_out, f"mutmut gave no result: {why}")
-        killed, survived, no_tests = counts
-        return MutationScore(killed, survived, no_tests, killed + survived + no_tests, elapsed, result.timed_out)
+        count = {kind: sum(1 for v in outcomes.values() if v == kind) for kind in ("killed", "survived", "no_tests")}
+        return MutationScore(count["killed"], count["survived"], count["no_tests"], len(outcomes), elapsed,
+                             result.timed_out, outcomes=outcomes)
     finally:
         await asyncio.to_thread(shutil.rmtree, scratch, True)
 
@@ -100,22 +107,18 @@ def _prepare(repository: Path, work: Path, targets: list[str], suite: dict[str, 
     )
 
 
-def _read_meta(mutants: Path) -> tuple[int, int, int] | None:
-    killed = survived = no_tests = 0
-    found = False
+def _read_meta(mutants: Path) -> dict[str, str]:
+    """Each finished mutant's outcome, by its key (mutmut's ``exit_code_by_key`` in ``mutants/*.meta``)."""
+    outcomes: dict[str, str] = {}
     for meta in mutants.rglob("*.meta"):
         try:
             codes = json.loads(meta.read_text()).get("exit_code_by_key", {})
         except (OSError, ValueError):
             continue
-        for code in codes.values():
+        if not isinstance(codes, dict):
+            continue
+        for key, code in codes.items():
             if code is None:
                 continue
-            found = True
-            if code == _NO_TESTS:
-                no_tests += 1
-            elif code in _KILLED:
-                killed += 1
-            else:
-                survived += 1
-    return (killed, survived, no_tests) if found else None
+            outcomes[str(key)] = "no_tests" if code == _NO_TESTS else "killed" if code in _KILLED else "survived"
+    return outcomes

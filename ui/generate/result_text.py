@@ -34,8 +34,14 @@ def mutation_line(result: dict[str, Any]) -> str:
     mutation = result.get("mutation") or {}
     if mutation.get("score") is None:
         return f" · mutation score: {escape(mutation['error'])}" if mutation.get("error") else ""
+    compared = mutation.get("compared") or {}
+    versus = ""
+    if compared:  # agents/mutation_gate.py: the distilled suite against the tests as generated
+        went = "distilled kept" if compared.get("kept") == "distilled" else "tests as generated kept"
+        versus = (f"; distilled {compared.get('distilled')} vs as generated {compared.get('as_generated')} "
+                  f"of {compared.get('mutants')} shared mutants: {went}")
     return (f" · mutation score <b>{mutation['score']:.0%}</b> ({mutation['killed']}/{mutation['total']}"
-            f"{', time-boxed' if mutation.get('timed_out') else ''})")
+            f"{', time-boxed' if mutation.get('timed_out') else ''}{escape(versus)})")
 
 
 def generators_line(result: dict[str, Any]) -> str:
