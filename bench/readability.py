@@ -3,12 +3,12 @@
 Run by hand: ``.venv/bin/python bench/readability.py [--budget 30] [--only NAME] [--extra PKG==V:MODULE]``.
 
 For each corpus module (``../shared/bench/corpus-dev.txt``, fetched and
-unpacked as bench/generation.py does, plus ``--extra`` packages), one
-Pynguin run (seed 42, the budget in seconds) gives three files that differ
-only in what the product did to them:
+unpacked as bench/generation.py does, plus ``--extra`` packages), two
+Pynguin runs (seed 42, the budget in seconds each) give three files:
 
-* **pynguin**: as Pynguin wrote it;
-* **before**: the product's search candidate: tidied
+* **pynguin**: Pynguin alone, unseeded, as it wrote its tests;
+* **before**: Pynguin as the product runs it (its first population seeded
+  with typical calls, agents/generation/typical_calls.py), tidied
   (agents/generation/tidy.py) and its failing tests cut, as kept until now;
 * **after**: that file distilled (agents/distil_step.py).
 
@@ -84,6 +84,9 @@ async def one_module(package: str, module: str, cache: Path, budget: int, mutati
     python = env.python if env else sys.executable
     runner = PynguinRunner(cache / "data" / "tools")
     await runner.ensure_installed()
+    # Pynguin alone (unseeded), then as the product runs it (seeded with typical calls): "before" starts there.
+    alone = (await runner.generate(repo, target, search_time_s=budget, seed=42, seeded=False,
+                                   site_packages=env.site_packages if env else None, raw=True)).code
     raw = (await runner.generate(repo, target, search_time_s=budget, seed=42,
                                  site_packages=env.site_packages if env else None, raw=True)).code
     phase2 = SandboxPhase2(str(python))
@@ -93,7 +96,7 @@ async def one_module(package: str, module: str, cache: Path, budget: int, mutati
     before = keep_only(before, kept) if kept else before
     after = (await Distiller(phase2, repo, target).distil(before)).code
     rows = []
-    for variant, code in (("pynguin", raw), ("before", before), ("after", after)):
+    for variant, code in (("pynguin", alone), ("before", before), ("after", after)):
         line, branch = await coverage_of(phase2, code, repo, target)
         score = None
         if mutation_box:
@@ -103,7 +106,7 @@ async def one_module(package: str, module: str, cache: Path, budget: int, mutati
         rows.append(Row(module, variant, measure(code), line, branch, score))
     out = Path(tempfile.gettempdir()) / "aiwebtest-readability" / module
     out.mkdir(parents=True, exist_ok=True)
-    for variant, code in (("pynguin", raw), ("before", before), ("after", after)):
+    for variant, code in (("pynguin", alone), ("before", before), ("after", after)):
         (out / f"{variant}.py").write_text(code)
     return rows
 

@@ -52,7 +52,7 @@ class PynguinRunner:
 
     async def generate(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
                        allow_unisolated: bool = False, site_packages: Path | None = None,
-                       algorithm: str = "DYNAMOSA", raw: bool = False) -> Candidate:
+                       algorithm: str = "DYNAMOSA", raw: bool = False, seeded: bool = True) -> Candidate:
         """One Pynguin run on ``target_file``.
 
         ``site_packages`` (the repository's environment, engine/repo_env.py) is
@@ -72,7 +72,7 @@ class PynguinRunner:
             try:
                 return await self._generate_once(repository, target_file, search_time_s=attempt_s, seed=attempt_seed,
                                                  allow_unisolated=allow_unisolated, site_packages=site_packages,
-                                                 algorithm=algorithm, raw=raw, seeded=number == 0)
+                                                 algorithm=algorithm, raw=raw, seeded=seeded and number == 0)
             except _SearchCrashed as exc:
                 if number == len(attempts) - 1:
                     raise StrategyError(f"{exc} (twice, with seeds {seed} and {seed + 1})") from None
