@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import shutil
-import tempfile
+import sys
 from pathlib import Path
 from typing import Any
 
 from agents.base import TaskContext
+from agents.baseline import existing_coverage
 from engine import settings_store
-from engine.results import parse_coverage
-from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
 
 _BRANCHING = (ast.If, ast.For, ast.While, ast.Try, ast.With, ast.IfExp, ast.BoolOp, ast.Match, ast.comprehension)
 
@@ -45,48 +43,13 @@ class AnalysisAgent:
         targets: list[str] = payload["target_files"]
         functions = await asyncio.to_thread(_describe_all, repo, targets)  # parsing a large file takes a while
         await ctx.progress(f"Parsed {sum(len(v) for v in functions.values())} functions")
-        baseline = None
-        tests = payload.get("test_files") or []
-        if tests:
-            allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
-            baseline = await self._baseline(repo, targets, tests, payload.get("interpreter"), allow)
-            if baseline is not None:
-                await ctx.progress(f"Existing tests cover {baseline['line_rate']:.0%} of the target lines")
+        # The repository's tests, and its doctests where its pytest runs them (agents/baseline.py decides).
+        allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
+        baseline = await existing_coverage(repo, targets, payload.get("test_files") or [],
+                                           python=payload.get("interpreter") or sys.executable, allow_unisolated=allow)
+        if baseline is not None:
+            await ctx.progress(f"Existing tests cover {baseline['line_rate']:.0%} of the target lines")
         return {"functions": functions, "baseline": baseline}
-
-    async def _baseline(self, repo: Path, targets: list[str], tests: list[str], python: str | None,
-                        allow_unisolated: bool) -> dict | None:
-        import sys
-
-        python = python or sys.executable
-        repo = repo.resolve()  # the sandbox mounts real paths
-        # The repository's addopts are cleared: a "--cov" there hands tracing to pytest-cov and our
-        # measurement sees nothing (arrow 1.3.0: 0% instead of its real 45%).
-        scratch = Path(tempfile.mkdtemp(prefix="aiwebtest-baseline-"))
-        try:
-            data = scratch / ".coverage"
-            env = clean_env(scratch, {"PYTHONPATH": str(repo)})
-            limits = SandboxLimits(timeout_s=300, memory_mb=2048)
-            await run_sandboxed(
-                [python, "-m", "coverage", "run", "--branch", f"--data-file={data}", f"--source={repo}",
-                 "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(repo),
-                 *[str(repo / t) for t in tests]],
-                python=python, cwd=scratch, limits=limits, env=env, readable=[repo],
-                allow_unisolated=allow_unisolated,
-            )
-            if not data.exists():
-                return None
-            out = scratch / "baseline.json"
-            await run_sandboxed(
-                [python, "-m", "coverage", "json", f"--data-file={data}", "-o", str(out), "-q",
-                 f"--include={','.join(str(repo / t) for t in targets)}"],
-                python=python, cwd=scratch, limits=limits, env=env, readable=[repo],
-                allow_unisolated=allow_unisolated,
-            )
-            report = parse_coverage(out, repo)
-            return report.to_json() if report else None
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _describe_all(repo: Path, targets: list[str]) -> dict[str, list[dict[str, Any]]]:

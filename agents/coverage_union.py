@@ -98,6 +98,20 @@ class CoverageUnion:
             have.missing = (set(f["missing_lines"]) | set(f["executed_lines"])) - have.lines
             have.reported = True
 
+    def start_from(self, baseline: dict[str, Any] | None) -> dict[str, Any] | None:
+        """What the repository's own tests covered, added first; the baseline as this union sizes it.
+
+        The baseline comes back from the store: one that does not read as a coverage record is left out
+        (None), never trusted half-way.
+        """
+        if not baseline:
+            return None
+        files = baseline.get("files") if isinstance(baseline, dict) else None
+        if not isinstance(files, list) or not all(map(_coverage_record, files)):
+            return None
+        self.add({"files": [f for f in files if f["path"] in self.files]})
+        return self.to_json()
+
     def measured(self, target: str) -> bool:
         """Whether a run has reported on ``target`` yet (before that, ``missing`` is empty, not "nothing")."""
         return self.files[target].reported
@@ -125,7 +139,20 @@ class CoverageUnion:
                 {"path": p, "line_rate": f.line_rate, "branch_rate": f.branch_rate,
                  "lines_covered": len(f.lines), "lines_total": f.statements,
                  "branches_covered": len(f.arcs), "branches_total": f.branches,
-                 "missing_lines": sorted(f.missing)}
+                 "missing_lines": sorted(f.missing),
+                 # What ran, so that another union can start from this one (agents/baseline.py).
+                 "executed_lines": sorted(f.lines), "executed_branches": sorted([a, b] for a, b in f.arcs)}
                 for p, f in self.files.items()
             ],
         }
+
+
+def _coverage_record(f: Any) -> bool:
+    """One file of a coverage record, every figure a whole number (a record read back from the store)."""
+    try:
+        figures = [*f["executed_lines"], *f["missing_lines"], f["lines_total"], f["branches_total"],
+                   *(x for pair in f["executed_branches"] for x in pair)]
+        return (isinstance(f["path"], str) and all(len(pair) == 2 for pair in f["executed_branches"])
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in figures))
+    except (KeyError, TypeError):
+        return False

@@ -41,14 +41,14 @@ class ObservationAgent:
             raise TaskFailed("repository_url is empty: give a folder on this machine or a git URL.")
         await ctx.progress(f"Checking out {url}")
         repo, source = await checkout(url, ctx.services.workspace)
-        python_files = await asyncio.to_thread(_python_files, repo)  # a large tree takes seconds to walk
-        tests = [f for f in python_files if is_test_file(f)]
+        found = await asyncio.to_thread(python_files, repo)  # a large tree takes seconds to walk
+        tests = [f for f in found if is_test_file(f)]
         targets = [str(t) for t in payload.get("target_files") or []]
         if problem := await asyncio.to_thread(target_problem, repo, targets, url):
             raise TaskFailed(problem)
         if not targets:
-            targets = [f for f in python_files if f not in tests and not f.endswith("__init__.py")][:20]
-        await ctx.progress(f"Found {len(python_files)} Python files, {len(tests)} test files")
+            targets = [f for f in found if f not in tests and not f.endswith("__init__.py")][:20]
+        await ctx.progress(f"Found {len(found)} Python files, {len(tests)} test files")
         interpreter = choose_interpreter(None)
         if ctx.services.envs is not None:
             allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
@@ -61,7 +61,7 @@ class ObservationAgent:
                 await ctx.progress(
                     f"{'Reusing the environment' if env.reused else f'Built an environment in {env.build_s:.1f} s'}"
                     f" with {len(env.requirements)} declared requirement(s)")
-        return {"repository": str(repo), "source": source, "python_files": python_files,
+        return {"repository": str(repo), "source": source, "python_files": found,
                 "test_files": tests, "target_files": targets, "interpreter": interpreter}
 
 
@@ -71,7 +71,7 @@ def _inside(repo: Path, rel: str) -> bool:
     return path.is_file() and path.resolve().is_relative_to(repo)
 
 
-def _python_files(repo: Path) -> list[str]:
+def python_files(repo: Path) -> list[str]:
     """The repository's Python files, relative, without tool folders or links that leave it. Blocking."""
     return sorted(
         rel for rel in (str(p.relative_to(repo)) for p in repo.rglob("*.py"))

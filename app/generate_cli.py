@@ -50,6 +50,9 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
                   f"{result['coverage_estimate']:.1%} (target {args.coverage_target:.0%}), "
                   f"{state.get('token_usage') or 0:,} tokens, {_cost(result)}, "
                   f"{result.get('execution_time_seconds', 0):.1f} s")
+            if result.get("baseline_coverage") is not None:  # the one measurement, both figures (agents/baseline.py)
+                print(f"your tests cover {result['baseline_coverage']:.1%} of the target lines; with the generated "
+                      f"ones {result['coverage_estimate']:.1%}")
             mutation = result.get("mutation") or {}
             if mutation.get("score") is not None:
                 print(f"mutation score {mutation['score']:.0%} ({mutation['killed']} of {mutation['total']} "

@@ -35,7 +35,7 @@ from agents.store_retry import AGENT_BUDGET_S, retry_budget
 from agents.task_stop import cancel_and_wait
 from app import router, system_config
 from app.config import Config
-from app.outcome import FINISHED_SQL, of_result
+from app.outcome import FINISHED_SQL, of_result, of_state
 from app.phase2_generate import single_shot
 from engine import multi_file
 from engine.errors import AppError
@@ -149,6 +149,15 @@ class GenerationService:
         )
 
     async def status(self, request_id: str) -> dict[str, Any] | None:
+        """The request as every reader sees it (API, CLI, window): ``status`` is the spec's field, so a run that
+        ended keeping nothing (and did not find the target already met) is "failed", with the reason."""
+        state = await self._status(request_id)
+        if state is None or state["status"] != "completed":
+            return state
+        verdict = of_state(state)
+        return state if verdict.kind != "failed" else {**state, "status": "failed", "error": verdict.reason}
+
+    async def _status(self, request_id: str) -> dict[str, Any] | None:
         row = await self.pool.fetchrow("SELECT * FROM generation_requests WHERE request_id = $1", request_id)
         task_id = row["agent_task_id"] if row else request_id
         if row is not None and row["route"] in ("phase2", "shadow"):

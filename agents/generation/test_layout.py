@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from agents.generation.distil import Distilled
 from agents.generation.test_units import TestFile
+from agents.generation.tidy import is_literal
 
 _MAX_VARYING = 4  # more varying values than this read better as separate tests
 
@@ -36,6 +37,7 @@ def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = T
     if tables:
         tests = parametrize(tests)
     tests = sorted(tests, key=lambda t: (t.test.function, t.test.name))
+    _said_once(tests)
     _unique_names(tests)
     body = "\n\n\n".join(t.test.code() for t in tests)
     others = "\n".join(ast.unparse(n) for n in parts.others)
@@ -47,6 +49,40 @@ def lay_out(parts: TestFile, header: str, tests: list[Laid], *, tables: bool = T
     if others:
         sections.append(others)
     return "\n\n".join(sections) + "\n\n\n" + body + "\n", tests
+
+
+def _said_once(tests: list[Laid]) -> None:
+    """A field check the file already made is not made again: Pynguin asserts every field of a new object
+    (``timer.text == 'Elapsed time: {:0.4f} seconds'``) in every test that makes one. Kept in the first test
+    that has it; never a test's last statement, and never its only assertion."""
+    seen: set[str] = set()
+    for laid in tests:
+        body = laid.test.body
+        checks = [s for s in body if isinstance(s, ast.Assert)]
+        keep: list[ast.stmt] = []
+        for index, stmt in enumerate(body):
+            key = _field_check(stmt)
+            if key is not None and key in seen and index < len(body) - 1 and len(checks) > 1:
+                checks.remove(stmt)
+                continue
+            if key is not None:
+                seen.add(key)
+            keep.append(stmt)
+        laid.test.body = keep
+
+
+def _field_check(stmt: ast.stmt) -> str | None:
+    """``timer.name is None`` or ``isinstance(timer, Timer)`` with the object's name left out, else None."""
+    if not isinstance(stmt, ast.Assert):
+        return None
+    test = stmt.test
+    if isinstance(test, ast.Call) and ast.unparse(test.func) == "isinstance" and len(test.args) == 2 \
+            and isinstance(test.args[0], ast.Name):
+        return f"isinstance(_, {ast.unparse(test.args[1])})"
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.left, ast.Attribute)
+            and isinstance(test.left.value, ast.Name) and is_literal(test.comparators[0])):
+        return f"_.{test.left.attr} {ast.unparse(test).split(' ', 1)[1]}"
+    return None
 
 
 def _plain_module_names(parts: TestFile, tests: list[Laid], submodules: frozenset[str] = frozenset()) -> TestFile:

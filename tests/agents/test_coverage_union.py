@@ -50,3 +50,21 @@ async def test_a_target_that_does_not_parse_waits_for_a_run_to_size_it(tmp_path:
     (tmp_path / "binary.py").write_bytes(b"\xff\xfe\x00")
     union = await CoverageUnion.sized(tmp_path, ["broken.py", "binary.py", "absent.py"])
     assert [f["lines_total"] for f in union.to_json()["files"]] == [0, 0, 0]
+
+
+def test_a_union_starts_from_the_repositorys_own_tests_and_refuses_a_record_that_does_not_read_as_one() -> None:
+    """agents/baseline.py: the existing tests' record seeds both routes' union; it comes back from the store."""
+    first = CoverageUnion(["calc.py"])
+    first.add({"files": [{"path": "calc.py", "lines_total": 10, "branches_total": 4, "executed_lines": [1, 2, 3],
+                          "executed_branches": [[2, 3]], "missing_lines": [4, 5, 6, 7, 8, 9, 10]}]})
+    record = first.to_json()
+    second = CoverageUnion(["calc.py"])
+    assert second.start_from(record) == record and second.line_rate == 0.3 and second.branch_rate == 0.25
+    second.add({"files": [{"path": "calc.py", "lines_total": 10, "branches_total": 4, "executed_lines": [3, 4],
+                           "executed_branches": [], "missing_lines": [1, 2, 5, 6, 7, 8, 9, 10]}]})
+    assert second.line_rate == 0.4  # the kept tests count for what they add
+    for bad in (None, {}, {"files": "x"}, {"files": [{"path": "calc.py"}]},
+                {"files": [{**record["files"][0], "executed_lines": [True]}]},
+                {"files": [{**record["files"][0], "executed_branches": [[1, 2, 3]]}]}):
+        fresh = CoverageUnion(["calc.py"])
+        assert fresh.start_from(bad) is None and fresh.line_rate == 0.0, bad

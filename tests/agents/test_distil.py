@@ -191,3 +191,16 @@ def test_an_object_worked_on_is_not_compared_whole_before_the_check_that_ends_th
     assert code.endswith("    version = module_0.Version(major=1)\n"
                          "    assert version.bump_minor() == Version(major=1, minor=1, patch=0, prerelease=None, "
                          "build=None)"), code
+
+
+def test_a_long_float_is_checked_to_four_figures_within_one_percent_and_a_short_one_exactly() -> None:
+    """codetiming: ``timer.stop()`` returned 0.00015711399464635178 once and 5.3e-06 the next run."""
+    for value, expected in (("0.00015711399464635178", "== pytest.approx(0.0001571, rel=0.01, abs=0.01)"),
+                            ("1.5", "== pytest.approx(1.5)\n")):
+        parts = parse_file("import codetiming._timer as module_0\n\n\ndef test_case_0():\n"
+                           "    var_0 = module_0.Timer()\n    var_1 = var_0.stop()\n")
+        assert parts is not None and len(parts.units) == 1
+        seen = _seen([{"k": "0", "type": "Timer", "module": "codetiming._timer"},
+                      {"k": "1", "type": "float", "module": "builtins", "repr": value}])
+        code = distil_unit(parts.units[0], seen, parts).code() + "\n"
+        assert expected in code, code

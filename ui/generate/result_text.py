@@ -29,6 +29,17 @@ def spent_line(state: dict[str, Any], result: dict[str, Any]) -> str:
     return f"Spent {tokens:,} tokens · {price}<br>"
 
 
+def coverage_words(result: dict[str, Any]) -> str:
+    """Both figures of the one measurement (agents/baseline.py): the repository's own tests, then with ours."""
+    total = (f"<b>{result.get('coverage_estimate', 0.0):.1%}</b> (branches "
+             f"{result.get('branch_coverage', 0):.1%})")
+    if result.get("baseline_coverage") is None:
+        return f"measured line coverage {total}"
+    if result.get("outcome") == "met":
+        return f"your tests cover {total}"
+    return f"your tests cover <b>{result['baseline_coverage']:.1%}</b>; with the generated ones {total}"
+
+
 def mutation_line(result: dict[str, Any]) -> str:
     """Coverage alone lies: how many mutants of the code the kept tests notice."""
     mutation = result.get("mutation") or {}
@@ -92,8 +103,7 @@ def summary(state: dict[str, Any], verdict: Outcome) -> str:
     cost_note = (f' <span style="color:#a35f00">({escape(result["cost_note"])})</span>'
                  if result.get("cost_note") else "")
     return (verdict_header(verdict) + "<br>"
-            f"<b>{result.get('test_count', 0)} tests</b> · measured line coverage "
-            f"<b>{result.get('coverage_estimate', 0.0):.1%}</b> (branches {result.get('branch_coverage', 0):.1%}) · "
+            f"<b>{result.get('test_count', 0)} tests</b> · {coverage_words(result)} · "
             f"{state.get('token_usage') or 0:,} tokens · ${result.get('cost_usd', 0):.4f}{cost_note}"
             f" · {result.get('execution_time_seconds', 0):.1f} s · "
             f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
