@@ -28,6 +28,7 @@ from agents.base import Services, dispatch
 from agents.base import TaskFailed
 from agents.constants import PROGRESS_CHANNEL_PREFIX, agent_type_of
 from agents.evolution import count_tests
+from agents.generation import StrategyError
 from agents.generation.import_root import importable_once
 from agents.observation import checkout, is_test_file
 from agents.orchestration import STEPS as ORCHESTRATION_STEPS
@@ -135,7 +136,9 @@ class GenerationService:
             await asyncio.shield(self._finish_phase2(request_id, status, result, error, started))
             raise
         except Exception as exc:  # noqa: BLE001 - recorded for the caller to read
-            result, status, error = None, "failed", str(exc) if isinstance(exc, AppError) else f"{type(exc).__name__}: {exc}"
+            # Our own refusals read as the sentence they are (a clone's reason is git's); anything else names its type.
+            said = isinstance(exc, AppError | TaskFailed | StrategyError)
+            result, status, error = None, "failed", str(exc) if said else f"{type(exc).__name__}: {exc}"
         await self._finish_phase2(request_id, status, result, error, started)
 
     async def _finish_phase2(self, request_id: str, status: str, result: Any, error: str | None, started: float) -> None:

@@ -90,6 +90,7 @@ FINISHED_SQL = """
            COALESCE(CASE WHEN g.route = 'agents' THEN t.status END, g.status) AS status,
            CASE WHEN g.route = 'agents' THEN COALESCE(t.result, g.phase2_result) ELSE g.phase2_result END AS result,
            CASE WHEN g.route = 'agents' THEN t.execution_time_seconds ELSE g.phase2_seconds END AS secs,
-           CASE WHEN g.route = 'agents' THEN COALESCE(t.token_usage, (t.result->>'token_usage')::int, 0)
-                ELSE 0 END AS tokens) f
+           -- The result's figure first (the gateway's rows, every call once), as the status route reads it.
+           CASE WHEN g.route = 'agents' THEN COALESCE(NULLIF((t.result->>'token_usage')::int, 0), t.token_usage, 0)
+                ELSE COALESCE((g.phase2_result->>'token_usage')::int, 0) END AS tokens) f
 """

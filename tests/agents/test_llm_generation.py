@@ -329,3 +329,23 @@ async def test_the_phase2_path_streams_counts_and_prices_its_model_calls(
     assert state["token_usage"] == 1200 and state["result"]["token_usage"] == 1200
     assert state["result"]["cost_note"] == "cost unknown for local-1.5b: add a price (Settings panel, llm_prices)"
     assert any(e.get("model_stream") and e["agent_id"] == "phase2" for e in events), events
+
+
+@pytest.mark.slow
+async def test_every_token_the_model_served_is_counted_once_in_every_figure(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir,
+) -> None:
+    """Issue 26: two chat calls of 150 tokens each were 150 on the dashboard once the request completed."""
+    from app.api import dashboard_metrics
+    from app.metrics_export import fleet_snapshot
+    from app.db import ResilientPool
+
+    gateway_for()
+    scripted_llm.script = [{"content": PARTIAL_TESTS, "usage": (100, 50)}, {"content": GOOD_TESTS, "usage": (100, 50)}]
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.9)
+    assert state["status"] == "completed", state["error"]
+    assert len(scripted_llm.requests) == 2
+    assert state["token_usage"] == state["result"]["token_usage"] == 300
+    assert (await dashboard_metrics(agent_services.pool))["token_usage_24h"] == 300
+    snapshot = await fleet_snapshot(ResilientPool(agent_services.pool, ""))
+    assert sum(used for _route, _verdict, _n, used in snapshot.finished) == 300
