@@ -125,8 +125,18 @@ class GenerationService:
             except Exception:  # noqa: BLE001 - progress is best effort
                 pass
 
+        async def say(message: str, **data: Any) -> None:
+            """A step of the single pass, in the run log and to whoever watches (the window's log and bar)."""
+            await run_log.append(self.pool, request_id, "phase2", message)
+            try:
+                await self.services.redis.publish(channel, json.dumps(
+                    {"agent_id": "phase2", "task_id": request_id, "message": message, **data}, default=str))
+            except Exception:  # noqa: BLE001 - progress is best effort
+                pass
+
         try:
-            result = await single_shot(self.services, request, on_progress=streaming, request_id=request_id)
+            result = await single_shot(self.services, request, on_progress=streaming, request_id=request_id,
+                                       say=say)
             verdict = of_result(result)
             # A pass that kept nothing is a failed request in the spec's ``status``, as on the agents'
             # path, with the cause; its result stays for what it tried (issue 26).

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +30,18 @@ from engine.interpreter import choose_interpreter
 from engine.model_port import ModelRefused, OnProgress
 
 
+Say = Callable[..., Awaitable[None]]  # a progress line and its figures, as the agents' (ctx.progress) are
+
+
+async def _quiet(_message: str, **_data: Any) -> None:
+    return None
+
+
 async def single_shot(services: Services, request: GenerateRequest, on_progress: OnProgress | None = None,
-                      request_id: str | None = None) -> dict[str, Any]:
+                      request_id: str | None = None, say: Say = _quiet) -> dict[str, Any]:
     """``on_progress``: a model's answer growing (tokens, tokens/s), for whoever watches the request.
-    ``request_id``: the model calls are counted under it, and the result says what they spent."""
+    ``request_id``: the model calls are counted under it, and the result says what they spent.
+    ``say``: each step as a line (and a generator's row, the coverage so far) for the window's log and bar."""
     started = time.perf_counter()
     repo, _ = await checkout(request.repository_url, services.workspace)
     targets = list(request.target_files)
@@ -41,8 +50,11 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
     strategy = request.strategy or ("llm" if services.gateway is not None else "search")
     union = await CoverageUnion.sized(repo, targets)
     # The repository's own tests first, measured as the agents measure them (agents/baseline.py).
+    await say("Measuring what the repository's own tests cover")
     baseline = union.start_from(await _existing(services, repo, targets))
     goal = request.coverage_target
+    if baseline is not None:
+        await say(f"Existing tests cover {union.line_rate:.0%} of the target lines", coverage=union.line_rate)
     if baseline is not None and union.line_rate >= goal and not request.generate_anyway:
         return {"files": {}, "tests": "", "test_count": 0, "strategy": strategy, "rounds": 0, "failures": [],
                 "coverage_estimate": round(union.line_rate, 4), "branch_coverage": round(union.branch_rate, 4),
@@ -58,6 +70,8 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
     test_count = 0
     searched_s = 0.0  # the search budget is the whole request's (GenerateRequest.search_time_s): shared by targets
     for index, target in enumerate(targets):
+        target_started = time.perf_counter()
+        await say(f"{target}: generating ({strategy})", search_budget_s=request.search_time_s)
         try:
             if strategy == "llm":
                 candidate = await llm_strategy.generate(
@@ -78,6 +92,8 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
                     searched_s += min(share_s, time.perf_counter() - search_started)
         except StrategyError as exc:
             failures.append(f"{target}: {exc}")
+            await say(f"{target}: {exc}", generator=strategy, target_file=target, kept=0,
+                      seconds=time.perf_counter() - target_started)
             continue
         except ModelRefused as exc:  # out of budget or time: what the earlier targets got stands
             failures.append(f"{target}: {exc}")
@@ -94,6 +110,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         if run["status"] == "success":
             union.add(run["coverage"])
             if candidate.origin == "search":  # the default route hands out tests a person keeps too
+                await say(f"{target}: distilling the tests (each rewrite checked by a run)…")
                 distilled = await Distiller(services.phase2, repo, target).distil(code, baseline=run)
                 code = distilled.code
                 distil_notes[name] = "; ".join([*filter(None, [distil_notes.get(name)]), distilled.note,
@@ -102,6 +119,9 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
             failures.append(f"{target}: {run['status']}: {run.get('error')}")
         files[name] = code
         test_count += count_tests(code)
+        await say(f"{target}: {count_tests(code)} tests kept; line coverage {union.line_rate:.0%}",
+                  generator=candidate.origin, target_file=target, kept=count_tests(code),
+                  seconds=time.perf_counter() - target_started, coverage=union.line_rate)
     coverage = union.to_json()  # the existing tests and the kept ones together
     # One tests/conftest.py instead of a sys.path line atop every file (agents/generation/import_root.py).
     files = await asyncio.to_thread(importable_once, repo, files, list(targets))

@@ -51,7 +51,7 @@ async def test_v1_generate_with_use_agents_redirects_to_v2(v2_client, sample_rep
 
 
 @pytest.mark.slow
-async def test_v1_generate_without_agents_runs_phase2_single_shot(v2_client, sample_repo, pool) -> None:
+async def test_v1_generate_without_agents_runs_phase2_single_shot(v2_client, sample_repo, pool, generation) -> None:
     response = await v2_client.post("/api/v1/tests/generate", json={
         "use_agents": False, "repository_url": str(sample_repo), "target_files": ["calc.py"], "search_time_s": 10})
     assert response.status_code == 200
@@ -62,6 +62,10 @@ async def test_v1_generate_without_agents_runs_phase2_single_shot(v2_client, sam
     assert state["result"]["test_count"] > 0, state["result"]["failures"]
     assert state["verdict"] in ("completed", "partial") and state["verdict_reason"]
     assert await pool.fetchval("SELECT count(*) FROM agent_tasks") == 0  # no agent touched it
+    # Each step is a line in the run log (and an event for the window's log, bar and generators table).
+    log = await generation.run_log(task_id)
+    assert "calc.py: generating (search)" in log and "calc.py: distilling the tests" in log, log
+    assert f"calc.py: {state['result']['test_count']} tests kept" in log, log
 
 
 @pytest.mark.slow
