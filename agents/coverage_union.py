@@ -156,3 +156,17 @@ def _coverage_record(f: Any) -> bool:
                 and all(isinstance(x, int) and not isinstance(x, bool) for x in figures))
     except (KeyError, TypeError):
         return False
+
+
+def still_covers(new: dict[str, Any] | None, old: dict[str, Any]) -> bool:
+    """Whether ``new`` executed every line and branch ``old`` did, file by file (two coverage records)."""
+    if not new:
+        return False
+    files = {f["path"]: f for f in new["files"]}
+    for f in old["files"]:
+        now = files.get(f["path"])
+        if now is None or not set(f["executed_lines"]) <= set(now["executed_lines"]):
+            return False
+        if not {tuple(b) for b in f["executed_branches"]} <= {tuple(b) for b in now["executed_branches"]}:
+            return False
+    return True

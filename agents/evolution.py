@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import TaskContext, TaskFailed
-from agents.coverage_union import CoverageUnion
+from agents.coverage_union import CoverageUnion, still_covers
 from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
 from agents.distil_step import Distiller
@@ -31,6 +31,7 @@ from agents.keep_per_test import (
 )
 from agents.evolve_task import EvolveTask
 from agents.mutation_gate import AS_WRITTEN, gate
+from agents.one_file_per_target import one_file_per_target
 from engine.errors import AppError
 from engine import settings_store
 from engine.model_port import ModelRefused, StreamProgress
@@ -107,20 +108,6 @@ def _pynguin_configurations(round_no: int, *, with_crosshair: bool) -> list[tupl
     if free == 1 and round_no % 2 == 0:
         runs.reverse()
     return runs[:max(1, min(free, len(runs)))]
-
-
-def _still_covers(new: dict[str, Any] | None, old: dict[str, Any]) -> bool:
-    """Whether ``new`` executed every line and branch ``old`` did, file by file."""
-    if not new:
-        return False
-    files = {f["path"]: f for f in new["files"]}
-    for f in old["files"]:
-        now = files.get(f["path"])
-        if now is None or not set(f["executed_lines"]) <= set(now["executed_lines"]):
-            return False
-        if not {tuple(b) for b in f["executed_branches"]} <= {tuple(b) for b in now["executed_branches"]}:
-            return False
-    return True
 
 
 def count_tests(code: str) -> int:
@@ -242,6 +229,7 @@ class EvolutionAgent:
                       f"{rounds} round(s) ({stop})" + (f"; last problem: {failures[-1]}" if failures else ""))
         if halted is None:  # a model out of budget or time would refuse (or time out) each rewrite again
             await self._polish(ctx, repo, kept)
+        kept = await one_file_per_target(ctx.services.phase2, repo, kept, ctx.progress)
         for k in kept:
             k.pop("_coverage", None)
         mutation = await self._mutation(ctx, task, kept)
@@ -285,7 +273,7 @@ class EvolutionAgent:
             run = await ctx.services.phase2.execute(candidate.code, repo, [k["target_file"]])
             if run["status"] != "success":
                 k["polish"] = f"left as generated: the rewrite did not pass ({run.get('error')})"
-            elif not _still_covers(run.get("coverage"), k["_coverage"]):
+            elif not still_covers(run.get("coverage"), k["_coverage"]):
                 k["polish"] = "left as generated: the rewrite lost coverage"
             else:
                 k["code"], k["polish"] = candidate.code, "names and docstrings by the model"
