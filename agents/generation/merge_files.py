@@ -23,19 +23,21 @@ def merge(codes: list[str]) -> str | None:
     header = _header([ast.get_docstring(t, clean=False) or "" for t in trees if _docstring(t)])
     imports: list[str] = []
     others: dict[str, str] = {}  # the name a helper binds (or its text) -> its text
-    tests: list[ast.stmt] = []
+    tests: list[str] = []
     taken: set[str] = set()
-    for tree in trees:
+    for code, tree in zip(codes, trees, strict=True):
+        lines = code.splitlines()
         body = tree.body[1:] if _docstring(tree) else tree.body
         for node in body:
-            text = ast.unparse(node)
+            # As written (comments, quotes and all): a model's or a person's text is not re-printed.
+            text = _source(lines, node)
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 if text not in imports:
                     imports.append(text)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
-                node.name = _free(node.name, taken)
-                taken.add(node.name)
-                tests.append(node)
+                name = _free(node.name, taken)
+                taken.add(name)
+                tests.append(text.replace(f"def {node.name}(", f"def {name}(", 1))
             else:
                 key = _binds(node) or text
                 if key in others and others[key] != text:
@@ -50,7 +52,13 @@ def merge(codes: list[str]) -> str | None:
         sections.append("\n".join(path_lines))
     if rest:
         sections.append("\n\n".join(rest))
-    return "\n\n".join(sections) + "\n\n\n" + "\n\n\n".join(ast.unparse(t) for t in tests) + "\n"
+    return "\n\n".join(sections) + "\n\n\n" + "\n\n\n".join(tests) + "\n"
+
+
+def _source(lines: list[str], node: ast.stmt) -> str:
+    """The statement's own lines, its decorators included."""
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+    return "\n".join(lines[first - 1:node.end_lineno]).rstrip()
 
 
 def _docstring(tree: ast.Module) -> bool:

@@ -26,6 +26,16 @@ def test_files_for_one_target_become_one_with_every_import_once_and_no_name_take
     assert code.count("import pytest") == 1 and "import calc\n" in code and "import doctest" in code
 
 
+def test_tests_keep_their_text_as_written_comments_and_quotes_included() -> None:
+    """A model's tests (the llm generator's) are not re-printed: ``ast.unparse`` dropped comments and quotes."""
+    written = ('import calc\n\n\n@pytest.mark.slow  # the slow one\ndef test_zero():\n'
+               '    # zero is its own case\n    assert calc.classify(0) == "zero"\n')
+    code = merge([PYNGUIN, written])
+    assert code is not None
+    assert ('@pytest.mark.slow  # the slow one\ndef test_zero():\n    # zero is its own case\n'
+            '    assert calc.classify(0) == "zero"\n') in code
+
+
 def test_files_that_bind_one_helper_name_differently_or_do_not_parse_stay_apart() -> None:
     other = DOCTESTS.replace("    pass\n", "    raise SystemExit\n")
     assert merge([DOCTESTS, other]) is None
