@@ -26,3 +26,14 @@ def test_a_field_check_the_file_already_made_is_not_made_again_but_a_last_or_onl
     assert b == "    timer = _timer.Timer(name='x')\n    assert timer.stop() > 0", b
     assert code.count("assert timer.name is None") == 2  # the first test's, and test_c's only check
     assert "timer.start()" in code
+
+
+def test_a_test_that_reads_exactly_as_an_earlier_one_is_written_once() -> None:
+    """The demo's calc.py: seeded search found the typical call's ``clamp(value=1.5, low=1.5, high=1.5)`` too."""
+    parts = parse_file("import calc\n\n\ndef test_case_0():\n    pass\n")
+    assert parts is not None
+    same = "assert calc.clamp(value=1.5, low=1.5, high=1.5) == 1.5\n"
+    code, laid = lay_out(parts, "", [_test("test_clamp_returns_float_1", same), _test("test_clamp_returns_float_2", same),
+                                     _test("test_clamp_raises", "assert calc.clamp(value=1, low=2, high=3) == 2\n")],
+                         tables=False)
+    assert code.count(same.strip()) == 1 and len(laid) == 2
