@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,8 +53,29 @@ def has_long_text(unit: Unit) -> bool:
     return any(_long_text(n) for s in _inputs(unit) for n in ast.walk(s))
 
 
-def text_at(unit: Unit, size: int) -> Unit:
-    """Every long string or bytes input cut to its first ``size`` characters; the assertions repeat the cut."""
+ONE_OF_EACH = -1  # a text step: the first character of each kind the text has (flutils' 26,584 characters
+DISTINCT = -2  # needed one non-ASCII star and one emoji from deep inside); then each character once
+
+
+def _kind(c: str | int) -> tuple[object, ...]:
+    ch = chr(c) if isinstance(c, int) else c
+    return unicodedata.category(ch), len(hex(ord(ch))) - 2  # the class, and how wide its code is
+
+
+def _smaller(value: str | bytes, step: int) -> str | bytes:
+    if step >= 0:
+        return value[:step]
+    items = list(value)
+    keep: dict[object, str | int] = {}
+    for item in items:
+        keep.setdefault(_kind(item) if step == ONE_OF_EACH else item, item)
+    chosen = list(keep.values())
+    return bytes(chosen) if isinstance(value, bytes) else "".join(chosen)  # type: ignore[arg-type]
+
+
+def text_at(unit: Unit, step: int) -> Unit:
+    """Every long string or bytes input made smaller (its first ``step`` characters, or one of each kind, or each
+    character once); where the generator's assertions repeat an input, they repeat the cut."""
     body = copy.deepcopy(unit.body)
     cuts: dict[str | bytes, str | bytes] = {}
     for stmt in body:
@@ -62,8 +84,8 @@ def text_at(unit: Unit, size: int) -> Unit:
         for node in ast.walk(stmt):
             if _long_text(node):
                 assert isinstance(node, ast.Constant)
-                cuts[node.value] = node.value[:size]
-                node.value = node.value[:size]
+                cuts[node.value] = _smaller(node.value, step)
+                node.value = cuts[node.value]
     longest_first = sorted(cuts, key=len, reverse=True)
     for stmt in body:
         if not isinstance(stmt, ast.Assert):
@@ -158,7 +180,7 @@ def collection_at(unit: Unit, size: int) -> Unit:
 
 
 KINDS = (
-    Kind("text", (0, 8, 40, LONG, 2 * LONG), has_long_text, text_at),
+    Kind("text", (0, 8, ONE_OF_EACH, 40, DISTINCT, LONG, 2 * LONG), has_long_text, text_at),
     Kind("number", (0, 1, -1, 10, 100), has_noisy_number, number_at),
     Kind("collection", (0, 1, COLLECTION_ABOVE), has_long_collection, collection_at),
 )

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import ast
 
-from agents.generation.shrink import KINDS, collection_at, has_noisy_number, number_at, text_at
+from agents.generation.shrink import (
+    DISTINCT,
+    KINDS,
+    ONE_OF_EACH,
+    collection_at,
+    has_noisy_number,
+    number_at,
+    text_at,
+)
 from agents.generation.test_units import Unit
 
 
@@ -66,3 +74,17 @@ def test_every_kind_tries_its_smallest_step_first() -> None:
     # A unit without that kind of value is not tried for it (no run is spent on it).
     plain = _unit("var_0 = module_0.Version(major=1)\n")
     assert not any(k.has(plain) for k in KINDS)
+
+
+def test_a_text_whose_rare_characters_sit_deep_inside_keeps_one_of_each_kind() -> None:
+    """flutils 0.7: as_escaped_unicode_literal branches on how wide each character's code is; Pynguin's
+    input was 5,069 characters of docstring with a star and an emoji deep inside, so no prefix kept the
+    branches. One character of each kind does (a letter, a space, a star, an emoji ...)."""
+    text = "The given 'setup_dir' is NOT a directory. " * 5 + "1.★ 🛑"
+    unit = _unit(f"var_0 = module_0.as_escaped_unicode_literal(text={text!r})\n")
+    steps = next(k for k in KINDS if k.name == "text").steps
+    assert steps.index(ONE_OF_EACH) < steps.index(40) < steps.index(DISTINCT) < steps.index(80)
+    cut = ast.literal_eval(_code(text_at(unit, ONE_OF_EACH)).split("text=", 1)[1][:-1])
+    assert "★" in cut and "🛑" in cut and len(cut) < 20, cut
+    distinct = ast.literal_eval(_code(text_at(unit, DISTINCT)).split("text=", 1)[1][:-1])
+    assert sorted(distinct) == sorted(set(text))
