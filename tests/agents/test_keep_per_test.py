@@ -72,13 +72,13 @@ def test_branch_coverage_of_nothing_is_not_full() -> None:
 
 
 def test_a_rewrite_counts_as_covering_only_with_every_line_and_branch_it_had() -> None:
-    from agents.evolution import _still_covers
+    from agents.coverage_union import still_covers
 
     def run(lines: list[int], branches: list[list[int]]) -> dict:
         return {"files": [{"path": "calc.py", "executed_lines": lines, "executed_branches": branches}]}
 
     before = run([1, 2, 3], [[2, 3]])
-    assert _still_covers(run([1, 2, 3, 4], [[2, 3], [3, 4]]), before)
-    assert not _still_covers(run([1, 2], [[2, 3]]), before)  # a line lost
-    assert not _still_covers(run([1, 2, 3], []), before)  # a branch lost
-    assert not _still_covers(None, before)  # no coverage measured: not kept
+    assert still_covers(run([1, 2, 3, 4], [[2, 3], [3, 4]]), before)
+    assert not still_covers(run([1, 2], [[2, 3]]), before)  # a line lost
+    assert not still_covers(run([1, 2, 3], []), before)  # a branch lost
+    assert not still_covers(None, before)  # no coverage measured: not kept
