@@ -28,6 +28,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
+from agents.generation.checks import fewer_checks, once, worked_on
 from agents.generation.observe import Seen
 from agents.generation.test_names import behaviour, function_of, snake
 from agents.generation.test_units import TestFile, Unit, call_of, is_raises
@@ -102,7 +103,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
             if ast.unparse(node) not in checks:
                 checks.add(ast.unparse(node))
                 out.append(node)
-    out = _once(_unbind_unused(_inline(_fewer_checks(out))))
+    out = once(_unbind_unused(_inline(fewer_checks(out))))
     out = _rename(out, values, body)
     function, outcome, case = behaviour(out, values, body, parts)
     notes = [f"a literal of {n} characters stays: nothing shorter kept what the test covers"
@@ -264,78 +265,13 @@ def _inline(body: list[ast.stmt]) -> list[ast.stmt]:
                 # A result inlines only into the assertion that follows it directly, as ``assert f(x) == v``.
                 # An object later calls work on keeps its name: ``Version(...).bump_minor().to_dict()`` in one line
                 # reads worse than ``version = ...`` and the call on it.
-                if user != 0 or not isinstance(rest[0], ast.Assert) or _worked_on(name, rest):
+                if user != 0 or not isinstance(rest[0], ast.Assert) or worked_on(name, rest):
                     continue
             _Replace(name, stmt.value).visit(rest[user])
             del body[i]
             changed = True
             break
     return body
-
-
-def _fewer_checks(body: list[ast.stmt]) -> list[ast.stmt]:
-    """One check per value.
-
-    ``isinstance(v, T)`` goes where ``v == <value>`` stands too; and an
-    object that later calls work on is not compared whole before them when
-    the test ends in a check of its own: every semver test began by
-    asserting what ``Version(major=1)`` is, the same check repeated in each.
-    """
-    def equal_to_value(test: ast.expr) -> str | None:
-        if (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and len(test.ops) == 1
-                and isinstance(test.ops[0], ast.Eq)):
-            return test.left.id
-        return None
-
-    compared = {name for s in body if isinstance(s, ast.Assert) and (name := equal_to_value(s.test))}
-    ends_checked = bool(body) and (isinstance(body[-1], ast.Assert) or is_raises(body[-1]))
-    out: list[ast.stmt] = []
-    for i, stmt in enumerate(body):
-        if isinstance(stmt, ast.Assert):
-            test = stmt.test
-            if (isinstance(test, ast.Call) and ast.unparse(test.func) == "isinstance" and test.args
-                    and isinstance(test.args[0], ast.Name) and test.args[0].id in compared):
-                continue
-            name = _state_of(test)
-            if name and ends_checked and i < len(body) - 1 and _worked_on(name, body[i + 1:]):
-                continue
-        out.append(stmt)
-    return out
-
-
-def _state_of(test: ast.expr) -> str | None:
-    """The local whose whole state an assertion checks before later calls change it: ``v == Version(...)``,
-    ``timer.name is None`` (Pynguin asserts every field after every call), ``isinstance(timer, Timer)``."""
-    if isinstance(test, ast.Call) and ast.unparse(test.func) == "isinstance" and test.args:
-        subject = test.args[0]
-        return subject.id if isinstance(subject, ast.Name) else None
-    if not isinstance(test, ast.Compare) or len(test.ops) != 1:
-        return None
-    left = test.left
-    if isinstance(left, ast.Attribute) and isinstance(left.value, ast.Name):
-        return left.value.id
-    if isinstance(left, ast.Name) and isinstance(test.ops[0], ast.Eq) and isinstance(test.comparators[0], ast.Call):
-        return left.id
-    return None
-
-
-def _once(body: list[ast.stmt]) -> list[ast.stmt]:
-    """An assertion that reads exactly as an earlier one (inlining can make two alike) is written once."""
-    seen: set[str] = set()
-    out = []
-    for stmt in body:
-        text = ast.unparse(stmt)
-        if isinstance(stmt, ast.Assert) and text in seen:
-            continue
-        seen.add(text)
-        out.append(stmt)
-    return out
-
-
-def _worked_on(name: str, body: list[ast.stmt]) -> bool:
-    """``name.method(...)`` somewhere in ``body``."""
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and isinstance(n.func.value, ast.Name)
-               and n.func.value.id == name for s in body for n in ast.walk(s))
 
 
 def _plain_value(node: ast.expr, body: list[ast.stmt]) -> bool:
