@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from agents.base import TaskContext, TaskFailed
 from engine.errors import AppError
-from engine import settings_store
+from engine import sandbox_snapshot, settings_store
 from engine.interpreter import choose_interpreter
 
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", ".mypy_cache"}
@@ -41,6 +41,8 @@ class ObservationAgent:
             raise TaskFailed("repository_url is empty: give a folder on this machine or a git URL.")
         await ctx.progress(f"Checking out {url}")
         repo, source = await checkout(url, ctx.services.workspace)
+        if note := await asyncio.to_thread(sandbox_snapshot.private_note, repo):
+            await ctx.progress(note)
         found = await asyncio.to_thread(python_files, repo)  # a large tree takes seconds to walk
         tests = [f for f in found if is_test_file(f)]
         targets = [str(t) for t in payload.get("target_files") or []]

@@ -24,7 +24,7 @@ from agents.generation.import_root import importable_once
 from agents.keep_per_test import collect_test_keys, keep_only, outcome_key
 from agents.observation import checkout, is_test_file, python_files, target_problem
 from agents.reporting import cost_note, usage_of_call_id
-from engine import multi_file, settings_store
+from engine import multi_file, sandbox_snapshot, settings_store
 from engine.generate_request import GenerateRequest
 from engine.interpreter import choose_interpreter
 from engine.model_port import ModelRefused, OnProgress
@@ -44,6 +44,8 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
     ``say``: each step as a line (and a generator's row, the coverage so far) for the window's log and bar."""
     started = time.perf_counter()
     repo, _ = await checkout(request.repository_url, services.workspace)
+    if note := await asyncio.to_thread(sandbox_snapshot.private_note, repo):
+        await say(note)
     targets = list(request.target_files)
     if problem := await asyncio.to_thread(target_problem, repo, targets, request.repository_url):
         raise StrategyError(problem)

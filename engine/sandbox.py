@@ -36,7 +36,6 @@ import json
 import os
 import shutil
 import signal
-import stat
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -45,7 +44,7 @@ from pathlib import Path
 
 import psutil
 
-from engine import isolation
+from engine import isolation, sandbox_snapshot
 from engine.cgroup_limits import RunCgroup, make_run_cgroup
 from engine.errors import AppError
 from engine.sandbox_user import sandbox_ids
@@ -230,6 +229,10 @@ def _bwrap_command(bwrap: str, argv: Sequence[str], python: str, cwd: Path, limi
         if real not in mounted and real.exists() and not _under_system(real):
             mounted.add(real)
             ro.append(real)
+    # As root, a folder the sandbox account cannot read is mounted from a snapshot it can (at the same path).
+    # Only the given folders: the interpreters' are the app's own, made readable when they were built.
+    given = {Path(os.path.realpath(path)) for path in readable}
+    sources = {path: _readable_source(path) for path in ro if path in given} if root else {}
     rw = [Path(os.path.realpath(cwd)), *(Path(os.path.realpath(w)) for w in writable)]
     # bwrap makes missing parents 0700 (root's): the sandbox account could not walk them.
     parents = {parent for path in [*ro, *rw] for parent in path.parents
@@ -239,7 +242,7 @@ def _bwrap_command(bwrap: str, argv: Sequence[str], python: str, cwd: Path, limi
     # Outer folders first, so a mount inside another lands on top of it.
     binds = [*(("--ro-bind", path) for path in ro), *(("--bind", path) for path in rw)]
     for flag, path in sorted(binds, key=lambda bind: len(bind[1].parts)):
-        args += [flag, str(path), str(path)]
+        args += [flag, str(sources.get(path, path)), str(path)]
     args += ["--chdir", str(Path(os.path.realpath(cwd)))]
     # Mounts are made at real paths, so name the programs by theirs (their folder resolved,
     # not the file: a venv's python must keep its venv's path).
@@ -249,16 +252,20 @@ def _bwrap_command(bwrap: str, argv: Sequence[str], python: str, cwd: Path, limi
         uid, gid = sandbox_ids()
         for path in rw:
             _give(path, uid, gid)
-        for path in map(Path, readable):
-            if path.is_dir() and not path.stat().st_mode & stat.S_IROTH:
-                raise SandboxUnavailable(
-                    f"{path} is readable by its owner only, and as root the sandbox runs repository code as "
-                    f"the unprivileged user aiwebtest-sbx. Make it readable (chmod -R o+rX {path}) or run the "
-                    "app as a normal user."
-                )
         inner = ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", *inner]
     return [*args, "--", *inner]
+
+
+def _readable_source(path: Path) -> Path:
+    """What to mount at ``path`` as root: itself, or its snapshot when the sandbox account cannot read it all.
+
+    A repository in an owner-only folder was refused with "chmod -R o+rX" (issue 26); the
+    snapshot (``engine/sandbox_snapshot.py``) is readable by the sandbox account's group only.
+    """
+    if not path.is_dir() or sandbox_snapshot.open_to_others(path):
+        return path
+    return sandbox_snapshot.snapshot_for(path, sandbox_ids()[1])
 
 
 def _real_folder(program: str) -> str:

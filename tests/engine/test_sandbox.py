@@ -94,11 +94,16 @@ async def test_without_isolation_code_is_refused_unless_the_user_allowed_it(
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="as a normal user the sandbox runs as that user and reads its files")
-async def test_as_root_an_owner_only_repository_is_refused_with_the_fix(tmp_path: Path) -> None:
-    from engine.sandbox import SandboxUnavailable
-
+async def test_as_root_an_owner_only_repository_is_read_at_its_own_path(tmp_path: Path) -> None:
+    """Was refused with "chmod -R o+rX" (issue 26): the sandbox account now reads a snapshot mounted there."""
     repo = tmp_path / "private"
     repo.mkdir(mode=0o700)
-    with pytest.raises(SandboxUnavailable, match=r"readable by its owner only.*chmod -R o\+rX"):
-        await run_sandboxed([sys.executable, "-c", "pass"], python=sys.executable, cwd=tmp_path / ".",
-                            limits=SandboxLimits(30, 512), env=clean_env(tmp_path), readable=[repo])
+    (repo / "lib.py").write_text("VALUE = 42\n")
+    os.chmod(repo / "lib.py", 0o600)
+    code = f"import os, sys; sys.path.insert(0, {str(repo)!r}); import lib; print(lib.VALUE, os.getuid())"
+    (tmp_path / "scratch").mkdir()
+    result = await run_sandboxed([sys.executable, "-c", code], python=sys.executable, cwd=tmp_path / "scratch",
+                                 limits=SandboxLimits(30, 512), env=clean_env(tmp_path), readable=[repo])
+    assert result.returncode == 0, result.stderr
+    value, uid = result.stdout.split()
+    assert value == "42" and uid != "0"
