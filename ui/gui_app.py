@@ -171,7 +171,7 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     from app.demo import run_failing_generation, run_sample_generation, seed_demo
 
     folder.mkdir(parents=True, exist_ok=True)
-    window.resize(1280, 820)  # the same size every time, whatever size this user's window was left at
+    window.resize(1180, 760)  # the default window size, whatever size this user's window was left at
     generate = window.panels["Generate"]
     # The empty state a first start shows: no tokens, no cost, no finished request.
     window.select_panel("Costs")

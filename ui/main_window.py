@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
-from html import escape
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
@@ -32,7 +30,7 @@ from app.paths import resources_dir
 from ui.message_log import MessageLog
 from ui.notifier import DesktopNotifier
 from ui.panels.placeholder import PlaceholderPanel
-from ui.status_bar import SandboxIndicator, ServiceIndicator
+from ui.status_bar import ElidedLabel, SandboxIndicator, ServiceIndicator
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +135,7 @@ class MainWindow(QMainWindow):
         self.vectors_indicator = ServiceIndicator("vectors")  # shown only when working memory uses Qdrant
         self.vectors_indicator.hide()
         self.sandbox_indicator = SandboxIndicator()
-        self.message = QLabel("Starting…")
+        self.message = ElidedLabel("Starting…")
         self.message.setObjectName("status-message")
         self.message_log = MessageLog(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.message_log)
@@ -211,9 +209,9 @@ class MainWindow(QMainWindow):
         if time.monotonic() >= self._warning_until:
             self._status(text, text)
 
-    def _status(self, shown: str, plain: str) -> None:
-        self.message.setText(shown)
-        self.message.setToolTip(plain)  # the whole text, even when the status bar cuts it
+    def _status(self, shown: str, whole: str, colour: str | None = None) -> None:
+        self.message.show_text(shown, colour)
+        self.message.setToolTip(whole)  # the whole text, even when the status bar cuts it
 
     def show_error(self, title: str, text: str) -> None:
         """A readable, non-blocking message box (no nested event loop)."""
@@ -272,7 +270,7 @@ class MainWindow(QMainWindow):
 
     def _hold_warning(self, text: str) -> None:
         self._warning_until = time.monotonic() + WARNING_HOLD_S
-        self._status(f'<span style="color:#d64545">{escape(text)}</span>', text)
+        self._status(text, text, "#d64545")
 
     def current_panel(self) -> str:
         return PANELS[self.stack.currentIndex()][0]

@@ -54,6 +54,19 @@ def test_costs_with_data_clear_the_note_and_flag_an_unpriced_model(qtbot) -> Non
     assert panel.latency_plot.empty_note.toPlainText() == ""
     assert "25.0%" in panel.figures.text()
     assert "Cost unknown for my-local-model: add a price" in panel.figures.text()
+    # Phase 3 ran nothing: said over its place, not drawn as a zero bar.
+    assert [note.toPlainText() for note in panel.latency_notes] == ["", "", "no runs", "no runs"]
+
+
+def test_value_axes_read_as_a_person_writes_numbers(qtbot) -> None:
+    panel = CostsPanel(NoControl(), NoRunner())
+    panel.timer.stop()
+    qtbot.addWidget(panel)
+    tokens = panel.tokens_plot.getAxis("left")
+    assert tokens.tickStrings([0, 200_000, 1_000_000, 2_500], 1.0, 1.0) == ["0", "200k", "1M", "2.5k"]
+    cost = panel.cost_plot.getAxis("left")
+    assert cost.tickStrings([0.0, 0.05, 0.11], 1.0, 0.01) == ["$0.00", "$0.05", "$0.11"]
+    assert cost.labelUnitPrefix == ""  # never "USD (x0.001)"
 
 
 def test_requests_are_drawn_as_counts_per_minute(qtbot) -> None:
@@ -67,6 +80,19 @@ def test_requests_are_drawn_as_counts_per_minute(qtbot) -> None:
     assert panel.split_plot.empty_note.toPlainText() == ""
     panel._show_split([])
     assert panel.split_plot.empty_note.toPlainText() == "No requests in the last 24 h"
+
+
+def test_one_request_is_one_thin_bar_in_an_hour_not_a_block(qtbot) -> None:
+    """One request filled the plot as a block over a 50 s axis, the legend over it (issue 26)."""
+    panel = RolloutPanel(NoControl(), NoRunner())
+    panel.timer.stop()
+    qtbot.addWidget(panel)
+    minute = time.time() // 60 * 60
+    panel._show_split([(minute - 120, 1, 0, 0)])
+    (x0, x1), (y0, y1) = panel.split_plot.viewRange()
+    assert x1 - x0 >= 3600 and y0 == 0 and y1 >= 4
+    assert panel.split_plot.getPlotItem().legend is None  # the key is in the title
+    assert "Agents" in panel.split_plot.getPlotItem().titleLabel.text
 
 
 def test_an_agent_silent_past_the_grace_period_is_greyed_as_gone() -> None:

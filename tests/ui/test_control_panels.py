@@ -115,7 +115,8 @@ async def test_rollout_one_state_reviewed_changes_audit_and_rollback(qtbot, make
         changes = [panel.audit.item(r, 1).text() for r in range(3)]
         assert "agents_enabled: false → true" in changes
         assert "pid" in panel.audit.item(0, 2).text() and "gui" in panel.audit.item(0, 2).text()
-        assert panel.audit.item(0, 3).text().startswith("The change reached 1 of 1 processes")
+        assert panel.audit.item(0, 3).text().startswith("1/1")
+        assert panel.audit.item(0, 3).toolTip().startswith("The change reached 1 of 1 processes")
         await until(lambda: "100 % of new requests go to the agents" in panel.state_label.text())
 
         five = next(b for b in panel.preset_buttons if b.text() == "5 %")
@@ -163,7 +164,7 @@ async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_co
         await until(lambda: panel.prices.rowCount() > 0)
         assert panel.timeout.value() == 60 and panel.timeout.minimum() == 1  # 0 cannot even be typed
         assert "gpt-4o-mini" in panel.price_table() and panel.price_table()["gpt-4o-mini"] == (0.15, 0.6)
-        assert "agents off, mode off" in panel.rollout_summary.text()
+        assert "agents off: every request goes to Phase 2" in panel.rollout_summary.text()
         assert "1,000,000 tokens a day" in panel.model_summary.text()
 
         # A refused value is named, and the edit stays.
@@ -209,7 +210,7 @@ async def test_settings_panel_typed_editors_prices_salt_and_links(qtbot, make_co
         await control.rollouts.apply("full", 100, True)
         panel.hide()
         panel.show()
-        await until(lambda: "agents on, mode full" in panel.rollout_summary.text())
+        await until(lambda: "agents on, full: every request goes to the agents" in panel.rollout_summary.text())
         assert panel.retries.value() == 6
 
 

@@ -97,8 +97,10 @@ async def test_status_bar_shows_real_server_health(qtbot: QtBot, servers: Endpoi
     finally:
         await core.shutdown()
     assert window.postgres_indicator.state == "up"
-    assert servers.postgres_where in window.postgres_indicator.text()
-    assert servers.redis_where in window.redis_indicator.text()
+    # The bar shows the end of the path, the tooltip the whole (a cut "/tmp/tmp.TE9v6CbUIG/run_" said nothing).
+    assert servers.postgres_where in window.postgres_indicator.toolTip()
+    assert servers.redis_where in window.redis_indicator.toolTip()
+    assert "…/run/pg" in window.postgres_indicator.text()
 
 
 def test_close_emits_closing_and_remembers_panel(qtbot: QtBot) -> None:

@@ -55,7 +55,7 @@ class CostsPanel(QWidget):
         self.tokens_curve = self.tokens_plot.plot(pen=pg.mkPen("#3d7bd9", width=2), symbol="o", symbolSize=5)
         self.budget_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#d64545", style=pg.QtCore.Qt.PenStyle.DashLine))
         self.tokens_plot.addItem(self.budget_line)
-        self.cost_plot = _plot("Cost per hour and per day (USD)", "USD")
+        self.cost_plot = _plot("Cost per hour and per day (USD)", "cost", unit="usd")
         self.cost_hour = self.cost_plot.plot(pen=pg.mkPen("#2e9e44", width=2), name="per hour")
         self.cost_day = self.cost_plot.plot(pen=None, symbol="s", symbolBrush="#e0a100", name="per day")
         self.latency_plot = _plot("Latency: Phase 2 vs Phase 3 (s)", "seconds", time_axis=False)
@@ -63,6 +63,10 @@ class CostsPanel(QWidget):
         self.latency_bars = pg.BarGraphItem(x=[0, 1, 2, 3], height=[0, 0, 0, 0], width=0.6,
                                             brushes=["#9ab", "#678", "#7bd", "#36a"])
         self.latency_plot.addItem(self.latency_bars)
+        # A tier that ran no request says so over its place: Phase 3 with no run was drawn as a zero bar.
+        self.latency_notes = [pg.TextItem("", color="#777777", anchor=(0.5, 1.0)) for _ in range(4)]
+        for note in self.latency_notes:
+            self.latency_plot.addItem(note, ignoreBounds=True)
         self.by_agent_plot = _plot("Tokens by agent type", "tokens", time_axis=False)
         self.by_agent_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#7b5cd6")
         self.by_agent_plot.addItem(self.by_agent_bars)
@@ -108,10 +112,16 @@ class CostsPanel(QWidget):
         show_empty(self.cost_plot, None if s["cost_per_day"] else "No cost yet: no model call was made",
                    x_range=(now - 14 * 86400, now), y_top=1.0)
         lat = s["latency"]
-        heights = [lat[k] or 0 for k in ("phase2_p50", "phase2_p95", "phase3_p50", "phase3_p95")]
+        values = [lat[k] for k in ("phase2_p50", "phase2_p95", "phase3_p50", "phase3_p95")]
+        heights = [v or 0 for v in values]
         self.latency_bars.setOpts(height=heights)
         show_empty(self.latency_plot, None if any(heights) else "No finished request yet",
                    x_range=(-0.5, 3.5), y_top=60.0)
+        if any(heights):
+            self.latency_plot.setYRange(0, max(heights) * 1.15, padding=0)
+        for x, (note, value) in enumerate(zip(self.latency_notes, values)):
+            note.setText("no runs" if value is None and any(heights) else "")
+            note.setPos(x, max(heights) * 0.12 if any(heights) else 0)
         types = sorted(s["tokens_by_agent_type"])
         self.by_agent_bars.setOpts(x=list(range(len(types))), height=[s["tokens_by_agent_type"][t] for t in types])
         self.by_agent_plot.getAxis("bottom").setTicks([list(enumerate(types))])

@@ -99,14 +99,15 @@ class RolloutPanel(QWidget):
         lower = QHBoxLayout()
         # Requests are counts: one bar per minute, stacked by route. A line joined sparse minutes into a
         # flat "1.0/min" that never happened (issue 14).
-        self.split_plot = plot("Requests per minute, by route (last 24 h)", "requests")
+        # The key is in the title: a legend inside the plot sat over the bars (issue 26).
+        routes = (("phase2", "Phase 2", "#808080"), ("agents", "Agents", "#3d7bd9"), ("shadow", "Shadow", "#e0a100"))
+        key = " ".join(f'<span style="color:{colour}">■</span> {label}' for _, label, colour in routes)
+        self.split_plot = plot(f"Requests per minute, by route (last 24 h)&nbsp;&nbsp;{key}", "requests")
         self.split_plot.setMinimumHeight(220)
-        legend = self.split_plot.addLegend(offset=(10, 10))
         self.bars = {name: pg.BarGraphItem(x=[], height=[], width=50, brush=colour, pen=None)
-                     for name, colour in (("phase2", "#808080"), ("agents", "#3d7bd9"), ("shadow", "#e0a100"))}
-        for name, label in (("phase2", "Phase 2"), ("agents", "Agents"), ("shadow", "Shadow")):
-            self.split_plot.addItem(self.bars[name])
-            legend.addItem(self.bars[name], label)
+                     for name, _, colour in routes}
+        for bar in self.bars.values():
+            self.split_plot.addItem(bar)
         lower.addWidget(self.split_plot, 3)
         right = QVBoxLayout()
         self.alerts = QTableWidget(0, 4)
@@ -120,7 +121,9 @@ class RolloutPanel(QWidget):
         right.addWidget(QLabel("Changes (newest first)"))
         self.audit = QTableWidget(0, 4)
         self.audit.setObjectName("audit")
-        self.audit.setHorizontalHeaderLabels(["When", "Change", "Who", "Acknowledged"])
+        self.audit.setHorizontalHeaderLabels(["When", "Change", "Who", "Reached"])
+        self.audit.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.audit.setWordWrap(False)
         self.audit.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.audit.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.audit.verticalHeader().setVisible(False)
@@ -247,11 +250,15 @@ class RolloutPanel(QWidget):
         self.audit.setRowCount(len(rows))
         for i, r in enumerate(rows):
             ack = r["acknowledged"] or {}
-            cells = [r["changed_at"].astimezone().strftime("%Y-%m-%d %H:%M:%S"),
-                     f"{r['setting']}: {r['old_value'] if r['old_value'] is not None else '(unset)'} → {r['new_value']}",
-                     r["actor"], _reach(ack) if ack else "–"]
-            for j, text in enumerate(cells):
-                self.audit.setItem(i, j, QTableWidgetItem(text))
+            when = r["changed_at"].astimezone()
+            change = f"{r['setting']}: {r['old_value'] if r['old_value'] is not None else '(unset)'} → {r['new_value']}"
+            # Short cells, the whole in each tooltip: the Acknowledged sentence pushed Who off-screen (issue 26).
+            cells = [(when.strftime("%H:%M:%S"), when.strftime("%Y-%m-%d %H:%M:%S")), (change, change),
+                     (r["actor"], r["actor"]), (_reach_short(ack), _reach(ack)) if ack else ("–", "not acknowledged")]
+            for j, (text, whole) in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(whole)
+                self.audit.setItem(i, j, item)
 
     def _show_split(self, rows: list[tuple[float, int, int, int]]) -> None:
         xs = [r[0] + 30 for r in rows]  # the middle of each minute
@@ -264,7 +271,13 @@ class RolloutPanel(QWidget):
         show_empty(self.split_plot, None if rows else "No requests in the last 24 h", x_range=(now - 3600, now),
                    y_top=5.0)
         if rows:
-            self.split_plot.getAxis("left").setTickSpacing(major=max(1, round(max(base) / 4)), minor=1)
+            # At least the last hour, whole counts from 0: one request filled the plot as a block over a 50 s
+            # axis (issue 26).
+            self.split_plot.disableAutoRange()
+            self.split_plot.setXRange(min(now - 3600, xs[0] - 60), now + 60, padding=0)
+            top = max(base)
+            self.split_plot.setYRange(0, max(4, top + 1), padding=0)
+            self.split_plot.getAxis("left").setTickSpacing(major=max(1, round(max(4, top) / 4)), minor=1)
 
     def _show_alerts(self, alerts: list[Any]) -> None:
         self.alerts.setRowCount(len(alerts))
@@ -305,6 +318,13 @@ def _reach(report: dict[str, Any]) -> str:
     took = "–" if slowest is None else f"{slowest * 1000:.0f} ms"
     return (f"The change reached {report.get('reached', 0)} of {report.get('processes', 0)} processes; "
             f"the slowest saw it after {took}.")
+
+
+def _reach_short(report: dict[str, Any]) -> str:
+    """The acknowledgement in a cell: "3/3 in 12 ms"."""
+    slowest = report.get("slowest_s")
+    took = "" if slowest is None else f" in {slowest * 1000:.0f} ms"
+    return f"{report.get('reached', 0)}/{report.get('processes', 0)}{took}"
 
 
 def _fmt(value: float, unit: str) -> str:

@@ -23,7 +23,25 @@ from PySide6.QtWidgets import (
 
 from ui.async_bridge import AsyncRunner
 
-STRATEGIES = ["tier1_only", "tier1_to_tier2", "tier1_to_tier2_to_tier3"]
+# Stored value -> what the user reads: the raw "tier1_to_tier2_to_tier3" said nothing (issue 26).
+STRATEGIES = {
+    "tier1_only": "Run as written only (tier 1)",
+    "tier1_to_tier2": "Run, then heal a broken test (tiers 1-2)",
+    "tier1_to_tier2_to_tier3": "Run, heal, then an AI agent carries out its intent (tiers 1-3)",
+}
+
+
+def traffic_summary(c: dict[str, str]) -> str:
+    """Where new requests go, in words, from the stored agents_enabled / rollout_mode / rollout_percentage."""
+    mode = c.get("rollout_mode", "off")
+    if c.get("agents_enabled") != "true":
+        return f"agents off: every request goes to Phase 2 (mode {mode})"
+    return {
+        "off": "agents on, mode off: every request still goes to Phase 2",
+        "shadow": "agents on, shadow: Phase 2 answers, the agents run beside it for comparison",
+        "percentage": f"agents on, percentage: {c.get('rollout_percentage', '0')} % of repositories go to the agents",
+        "full": "agents on, full: every request goes to the agents",
+    }.get(mode, f"agents on, mode {mode}")
 
 
 def _link_row(form: QFormLayout, label: str, button_text: str, signal: Any) -> QLabel:
@@ -63,7 +81,8 @@ class SettingsPanel(QWidget):
         engine = QGroupBox("Test execution (the Phase 2 engine; the agents use the same settings)")
         form = QFormLayout(engine)
         self.strategy = QComboBox()
-        self.strategy.addItems(STRATEGIES)
+        for value, label in STRATEGIES.items():
+            self.strategy.addItem(label, value)
         self.strategy.setToolTip("tier 1 runs a test as written, tier 2 heals it, tier 3 lets an AI agent carry out "
                                  "its intent")
         form.addRow("Fallback strategy:", self.strategy)
@@ -126,14 +145,22 @@ class SettingsPanel(QWidget):
         price_buttons.addStretch(1)
         pl.addLayout(price_buttons)
         right.addWidget(prices, 1)
-        salt_box = QGroupBox("Rollout salt")
-        sl = QHBoxLayout(salt_box)
+        salt_box = QGroupBox("Who goes to the agents in percentage mode")
+        salt_column = QVBoxLayout(salt_box)
+        explained = QLabel("In percentage mode a repository or conversation keeps its route: a hash of its name "
+                           "mixed with this salt. Regenerate it to reshuffle who goes where.")
+        explained.setWordWrap(True)
+        explained.setStyleSheet("color: #666666")
+        salt_column.addWidget(explained)
+        sl = QHBoxLayout()
         self.salt = QLineEdit()
-        self.salt.setToolTip("Mixed into the sticky hash that sends a repository or conversation to the agents "
-                             "in percentage mode: a new salt reshuffles who goes where")
+        self.salt.setToolTip("rollout_salt: mixed into the sticky hash that sends a repository or conversation "
+                             "to the agents in percentage mode; a new salt reshuffles who goes where")
         self.regenerate = QPushButton("Regenerate")
+        sl.addWidget(QLabel("Salt:"))
         sl.addWidget(self.salt, 1)
         sl.addWidget(self.regenerate)
+        salt_column.addLayout(sl)
         right.addWidget(salt_box)
         top.addLayout(right, 1)
         layout.addLayout(top, 1)
@@ -176,7 +203,7 @@ class SettingsPanel(QWidget):
         self.stored_exec, self.stored_config, prices = data
         self.stored_prices = {m: (p.input_per_mtok, p.output_per_mtok) for m, p in prices.items()}
         e = self.stored_exec
-        self.strategy.setCurrentText(e["fallback_strategy"])
+        self.strategy.setCurrentIndex(max(self.strategy.findData(e["fallback_strategy"]), 0))
         self.timeout.setValue(e["timeout_seconds"])
         self.memory.setValue(e["memory_limit_mb"])
         self.retries.setValue(e["max_retries"])
@@ -201,9 +228,7 @@ class SettingsPanel(QWidget):
             self.runner.run(self.control.settings.system_config(), self._show_summaries, lambda _m: None)
 
     def _show_summaries(self, c: dict[str, str]) -> None:
-        self.rollout_summary.setText(
-            f"agents {'on' if c.get('agents_enabled') == 'true' else 'off'}, mode {c.get('rollout_mode', 'off')}"
-            + (f", {c.get('rollout_percentage', '0')} %" if c.get("rollout_mode") == "percentage" else ""))
+        self.rollout_summary.setText(traffic_summary(c))
         self.model_summary.setText(
             f"{c.get('llm_model', '?')} at {c.get('llm_base_url') or 'no endpoint (search-based generation)'}; "
             f"{int(c.get('daily_token_budget', 0) or 0):,} tokens a day; {c.get('max_concurrent_tasks', '?')} "
@@ -235,7 +260,7 @@ class SettingsPanel(QWidget):
 
     def edits(self) -> tuple[dict[str, Any], dict[str, str]]:
         """(execution_settings changes, system_config changes) against what is stored."""
-        now = {"fallback_strategy": self.strategy.currentText(), "timeout_seconds": self.timeout.value(),
+        now = {"fallback_strategy": self.strategy.currentData(), "timeout_seconds": self.timeout.value(),
                "memory_limit_mb": self.memory.value(), "max_retries": self.retries.value(),
                "heal_match_threshold": round(self.heal.value(), 2), "allow_unisolated": self.unisolated.isChecked(),
                "browser_backend": self.backend.currentData()}
