@@ -7,14 +7,29 @@ OS keyring; the dialog only ever shows whether a key is stored.
 from __future__ import annotations
 
 from dataclasses import replace
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGridLayout, QHBoxLayout, QLabel,
-    QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
 )
 
+from app import system_config
+from engine.errors import ConfigError
 from ui.async_bridge import AsyncRunner
 
 
@@ -43,9 +58,15 @@ class SettingsDialog(QDialog):
         self.model_combo = QComboBox()
         self.model_combo.setEditable(True)
         form.addRow("Primary LLM model:", self.model_combo)
+        # A bad value is said under its field, in the words the API and the CLI use (app/system_config.py).
+        self.errors = {key: self._error_label() for key in ("llm_model", "llm_base_url")}
+        form.addRow("", self.errors["llm_model"])
         self.base_url = QLineEdit()
         self.base_url.setPlaceholderText("http://127.0.0.1:8080/v1 (any OpenAI-compatible endpoint)")
         form.addRow("Base URL:", self.base_url)
+        form.addRow("", self.errors["llm_base_url"])
+        self.base_url.textEdited.connect(lambda _t: self.errors["llm_base_url"].hide())
+        self.model_combo.editTextChanged.connect(lambda _t: self.errors["llm_model"].hide())
         key_row = QHBoxLayout()
         self.api_key = QLineEdit()
         self.api_key.setEchoMode(QLineEdit.EchoMode.Password)
@@ -81,6 +102,14 @@ class SettingsDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         self.test_button.clicked.connect(self.on_test)
         self._load()
+
+    @staticmethod
+    def _error_label() -> QLabel:
+        label = QLabel("")
+        label.setWordWrap(True)
+        label.setStyleSheet("color: #d64545")
+        label.hide()
+        return label
 
     def _limit_rows(self, form: QFormLayout) -> None:
         """Time-outs, retries and answer length: a profile, and overrides left at "profile's" by default.
@@ -219,6 +248,23 @@ class SettingsDialog(QDialog):
             **self.limit_values(),
         }
         key = self.api_key.text()
+        problems = {}
+        for name, value in changes.items():  # all checked before any is stored: never half a save
+            try:
+                changes[name] = system_config.validate(name, value)
+            except ConfigError as exc:
+                problems[name] = str(exc)
+        if problems:
+            for name, text in problems.items():
+                label = self.errors.get(name)
+                if label is not None:
+                    label.setText(text)
+                    label.show()
+            unplaced = [text for name, text in problems.items() if name not in self.errors]
+            self.message.setText(f'<span style="color:#d64545">Not saved: {escape("; ".join(unplaced))}</span>'
+                                 if unplaced else '<span style="color:#d64545">Not saved: see the field marked in '
+                                                  "red.</span>")
+            return
 
         async def store() -> None:
             for k, v in changes.items():

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from app.outcome import of_state
+
 LIB = ('"""Grades."""\n\n\ndef grade(score):\n    """\n    >>> grade(95)\n    \'A\'\n    """\n'
        "    if score >= 90:\n        return 'A'\n    if score >= 80:\n        return 'B'\n    return 'C'\n\n\n"
        "def half(x):\n    return x / 2\n")
@@ -49,6 +51,22 @@ def _users_own_figure(repo: Path) -> float:
     return summary["covered_lines"] / summary["num_statements"]
 
 
+def _window_says(state: dict) -> str:
+    """The Generate panel's result header for this state, as the window renders it (offscreen)."""
+    from ui.async_bridge import AsyncRunner
+    from ui.generate.panel import GeneratePanel
+
+    panel = GeneratePanel(None, AsyncRunner())
+    try:
+        if state["status"] == "completed":
+            panel.show_result(state)
+        else:
+            panel._open_state(state)  # a failed request opened from History
+        return panel.result_view.summary.text()
+    finally:
+        panel.deleteLater()
+
+
 async def _finished(client, task_id: str) -> dict:
     for _ in range(240):
         state = (await client.get(f"/api/v2/tests/generate/{task_id}")).json()
@@ -70,7 +88,8 @@ async def _submit(client, repo: Path, route: str, target: float) -> dict:
 
 
 @pytest.mark.slow
-async def test_every_reader_sees_the_users_own_coverage_on_both_routes(tmp_path: Path, v2_client, generation) -> None:
+async def test_every_reader_sees_the_users_own_coverage_on_both_routes(tmp_path: Path, v2_client, generation,
+                                                                      qapp) -> None:
     # Each kind of existing tests on one route, and one kind on both (each request costs a sandboxed search set-up).
     plan = {"unittest": ("agents", "phase2"), "pytest": ("phase2",), "doctest": ("agents",)}
     for kind, files in REPOS.items():
@@ -88,11 +107,16 @@ async def test_every_reader_sees_the_users_own_coverage_on_both_routes(tmp_path:
             assert f"already cover {measured:.0%}" in result["reason"], result["reason"]
             row = next(r for r in await generation.history() if r["task_id"] == state["task_id"])
             assert row["status"] == "completed" and row["coverage"] == pytest.approx(measured, abs=1e-4)
+            # The window's header says the same verdict and figure; the CLI prints this state (--json) and
+            # exits with its verdict's code.
+            header = _window_says(state)
+            assert "<b>Completed</b>" in header and f"your tests cover <b>{measured:.1%}</b>" in header, header
+            assert of_state(state).exit_code == 0
 
 
 @pytest.mark.slow
 async def test_a_module_that_cannot_be_imported_is_failed_in_status_history_and_metrics(
-        tmp_path: Path, v2_client, generation) -> None:
+        tmp_path: Path, v2_client, generation, qapp) -> None:
     repo = _make(tmp_path / "broken", {"lib.py": "import nowhere_to_be_found\n\n\ndef f(x):\n    return x\n"})
     for route in ("agents", "phase2"):
         state = await _submit(v2_client, repo, route, 0.8)
@@ -101,6 +125,9 @@ async def test_a_module_that_cannot_be_imported_is_failed_in_status_history_and_
         assert "nowhere_to_be_found" in state["error"], state["error"]
         row = next(r for r in await generation.history() if r["task_id"] == state["task_id"])
         assert row["status"] == "failed"
+        header = _window_says(state)
+        assert "<b>Failed</b>" in header and "nowhere_to_be_found" in header, header
+        assert of_state(state).exit_code == 1
     metrics = (await v2_client.get("/metrics")).text
     failed = [line for line in metrics.splitlines()
               if line.startswith("aiwebtest_generation_finished_total") and 'outcome="failed"' in line]

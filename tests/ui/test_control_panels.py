@@ -39,6 +39,40 @@ async def test_settings_dialog_agent_toggle_changes_system_config(qtbot, make_co
         assert values["llm_profile"] == "hosted" and values["llm_stall_timeout_s"] == ""  # untouched: profile's
 
 
+async def test_settings_dialog_says_bad_values_next_to_their_field_and_stores_none(
+        qtbot, make_control, runner, capfd) -> None:
+    """Every input with a bad value: words in the dialog, nothing stored, nothing on stderr (issue 26)."""
+    async with make_control() as control:
+        pool = control.core.pool
+        before = dict(await pool.fetch("SELECT key, value FROM system_config"))
+        dialog = SettingsDialog(control, runner)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        await until(lambda: dialog.budget.value() == 1_000_000)
+        dialog.agents_toggle.setChecked(True)  # a good edit beside the bad ones is not stored either
+        dialog.model_combo.setEditText("")
+        dialog.base_url.setText("not a url")
+        # Numbers cannot be typed out of range, negative or NaN: the boxes refuse the keys.
+        for box, typed in ((dialog.budget, "-5"), (dialog.concurrency, "nan"), (dialog.max_tokens, "99999999"),
+                           (dialog.first_token, "-1")):
+            box.lineEdit().selectAll()
+            qtbot.keyClicks(box.lineEdit(), typed)
+            box.interpretText()
+            assert box.minimum() <= box.value() <= box.maximum(), (box, typed)
+        dialog.buttons.button(dialog.buttons.StandardButton.Save).click()
+        assert dialog.isVisible()
+        assert "llm_model" in dialog.errors["llm_model"].text() and "must not be empty" in dialog.errors[
+            "llm_model"].text()
+        assert dialog.errors["llm_base_url"].isVisible()
+        assert "expected an http(s) URL" in dialog.errors["llm_base_url"].text()
+        assert "Not saved" in dialog.message.text()
+        await until(lambda: True)
+        assert dict(await pool.fetch("SELECT key, value FROM system_config")) == before
+        qtbot.keyClicks(dialog.base_url, "x")  # editing the field takes its message away
+        assert not dialog.errors["llm_base_url"].isVisible()
+        assert capfd.readouterr().err == ""
+
+
 async def test_settings_dialog_sets_the_local_profile_and_overrides(qtbot, make_control, runner) -> None:
     """A slow local model needs longer waits than the fixed 60 s (issue 16): a profile, and overrides."""
     async with make_control() as control:

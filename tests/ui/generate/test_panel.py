@@ -134,15 +134,26 @@ async def _cancel(qtbot, control, runner, sample_repo: Path) -> None:
     assert "<b>Failed</b>" in panel.result_view.summary.text() and "cancelled by the user" in panel.result_view.summary.text()
 
 
-async def test_bad_repository_path_is_a_readable_message(qtbot, make_control, runner) -> None:
+async def test_bad_repository_path_is_a_readable_message(qtbot, make_control, runner, tmp_path: Path,
+                                                         capfd) -> None:
+    """Empty, a missing folder, a URL that is not a git repository: words next to the field, git's own reason."""
+    notgit = tmp_path / "notgit"
+    notgit.mkdir()
     async with make_control() as control:
         panel = GeneratePanel(control, runner)
         qtbot.addWidget(panel)
+        panel.form.repo_edit.setText("   ")
+        panel.form.on_load()
+        assert "give a folder or a git URL first" in panel.form.error_text()
         panel.form.repo_edit.setText("/no/such/folder")
         panel.form.on_load()
         await until(lambda: "does not exist" in panel.result_view.summary.text())
         assert "Traceback" not in panel.result_view.summary.text()
         assert "does not exist" in panel.form.error_text()  # and next to the field
+        panel.form.repo_edit.setText(f"file://{notgit}")
+        panel.form.on_load()
+        await until(lambda: "does not appear to be a git repository" in panel.form.error_text())
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_the_banner_says_why_code_is_refused_and_how_to_allow_it(qtbot, runner) -> None:
@@ -433,4 +444,27 @@ async def test_a_search_time_out_of_range_is_said_next_to_the_field(qtbot, runne
     panel.form.target_spin.setValue(0.0)
     panel.on_generate()
     assert panel.form.errors["coverage_target"].toolTip() == "coverage_target: must be above 0 and at most 1, got 0"
+    # Every other input with a bad value (issue 26): typed negatives, NaN and huge numbers never reach the
+    # request; what can be typed is said next to its field; nothing is submitted.
+    for typed in ("-0.5", "nan", "1e9"):
+        panel.form.target_spin.lineEdit().selectAll()
+        qtbot.keyClicks(panel.form.target_spin.lineEdit(), typed)
+        panel.form.target_spin.interpretText()
+        assert 0 <= panel.form.target_spin.value() <= 1, typed
+    panel.form.target_spin.setValue(0.8)
+    panel.form.search_spin.setValue(panel.form.search_spin.maximum())
+    panel.on_generate()
+    assert "search_time_s: must be from 5 to 600 seconds" in panel.form.errors["search_time_s"].toolTip()
+    panel.form.search_spin.setValue(0)
+    panel.on_generate()
+    assert "got 0" in panel.form.errors["search_time_s"].toolTip()
+    panel.form.search_spin.setValue(30)
+    panel.form.requirements_edit.setPlainText("x" * 100_001)
+    panel.on_generate()
+    assert "requirements" in panel.form.errors["requirements"].toolTip(), panel.form.error_text()
+    panel.form.requirements_edit.setPlainText("edge cases of clamp")
+    panel.form.set_checked([])
+    panel.on_generate()
+    assert "tick at least one Python file" in panel.form.errors["target_files"].toolTip()
+    assert panel.current_task is None
     assert capfd.readouterr().err == ""
