@@ -25,8 +25,8 @@ def human_number(value: float, unit: str = "") -> str:
 class HumanAxis(pg.AxisItem):
     """A value axis whose ticks read as numbers a person writes, never rescaled by an SI prefix."""
 
-    def __init__(self, unit: str = "", **kwargs: object) -> None:
-        super().__init__("left", **kwargs)
+    def __init__(self, unit: str = "", orientation: str = "left", **kwargs: object) -> None:
+        super().__init__(orientation, **kwargs)
         self.unit = unit
         self.enableAutoSIPrefix(False)
 

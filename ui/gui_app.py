@@ -178,8 +178,16 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     window.panels["Costs"].refresh()
     await asyncio.sleep(1.0)
     window.grab().save(str(folder / "costs-empty.png"))
+    rollout = window.panels["Rollout"]
+    window.select_panel("Rollout")
+    rollout.refresh()
+    await asyncio.sleep(1.0)
+    window.grab().save(str(folder / "rollout-no-requests.png"))
     window.show_progress("Preparing screenshot data…")
     failed = await run_failing_generation(control)
+    rollout.refresh()  # one request: one thin bar in the last hour
+    await asyncio.sleep(1.0)
+    window.grab().save(str(folder / "rollout-one-request.png"))
     state = await run_sample_generation(control)
     await seed_demo(control.core)
     window.show_progress("Ready")
@@ -206,6 +214,12 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
             window.panels[name].table.selectRow(0)
         await asyncio.sleep(0.4)
         window.grab().save(str(folder / f"{name.lower()}.png"))
+    # History: every finished request, its verdict and coverage, columns that fit.
+    window.select_panel("Generate")
+    generate.tabs.setCurrentIndex(generate.history_tab_index)
+    await asyncio.sleep(1.0)
+    window.grab().save(str(folder / "history.png"))
+    generate.tabs.setCurrentIndex(0)
     # Stagehand chosen while no model is configured: the panel says who heals meanwhile (not saved).
     settings = window.panels["Settings"]
     window.select_panel("Settings")
@@ -248,7 +262,6 @@ async def _save_screenshots(window: MainWindow, control: ControlCenter, runner: 
     window.grab().save(str(folder / "alert-firing.png"))
     window.show_alerts([], [])
     # Rollout in each mode, applied for real (and audited) through the panel's service.
-    rollout = window.panels["Rollout"]
     for mode, share in (("off", 0), ("shadow", 0), ("percentage", 25), ("full", 100)):
         await control.rollouts.apply(mode, share, True if mode != "off" else None)
         window.select_panel("Rollout")

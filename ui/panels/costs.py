@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QGridLayout, QGroupBox, QHBoxLayout, QLabel, QProg
 
 from app.outcome import COLOURS
 from ui.async_bridge import AsyncRunner
+from ui.charts import HumanAxis
 from ui.charts import plot as _plot
 from ui.charts import show_empty
 
@@ -67,8 +68,10 @@ class CostsPanel(QWidget):
         self.latency_notes = [pg.TextItem("", color="#777777", anchor=(0.5, 1.0)) for _ in range(4)]
         for note in self.latency_notes:
             self.latency_plot.addItem(note, ignoreBounds=True)
-        self.by_agent_plot = _plot("Tokens by agent type", "tokens", time_axis=False)
-        self.by_agent_bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#7b5cd6")
+        # Lying bars: six agent names under vertical bars ran into each other at 1180x760.
+        self.by_agent_plot = _plot("Tokens by agent type", "", time_axis=False)
+        self.by_agent_plot.setAxisItems({"left": pg.AxisItem("left"), "bottom": HumanAxis(orientation="bottom")})
+        self.by_agent_bars = pg.BarGraphItem(x0=0, y=[], width=[], height=0.6, brush="#7b5cd6")
         self.by_agent_plot.addItem(self.by_agent_bars)
         grid.addWidget(self.tokens_plot, 0, 0)
         grid.addWidget(self.cost_plot, 0, 1)
@@ -122,11 +125,15 @@ class CostsPanel(QWidget):
         for x, (note, value) in enumerate(zip(self.latency_notes, values)):
             note.setText("no runs" if value is None and any(heights) else "")
             note.setPos(x, max(heights) * 0.12 if any(heights) else 0)
-        types = sorted(s["tokens_by_agent_type"])
-        self.by_agent_bars.setOpts(x=list(range(len(types))), height=[s["tokens_by_agent_type"][t] for t in types])
-        self.by_agent_plot.getAxis("bottom").setTicks([list(enumerate(types))])
+        types = sorted(s["tokens_by_agent_type"], reverse=True)  # read top-down in alphabetical order
+        self.by_agent_bars.setOpts(x0=0, y=list(range(len(types))), height=0.6,
+                                   width=[s["tokens_by_agent_type"][t] for t in types])
+        self.by_agent_plot.getAxis("left").setTicks([list(enumerate(types))])
         show_empty(self.by_agent_plot, None if types else "No tokens used by any agent yet",
-                   x_range=(-0.5, 5.5), y_top=1000.0)
+                   x_range=(0, 1000.0), y_top=5.5)
+        if types:
+            self.by_agent_plot.setYRange(-0.5, len(types) - 0.5, padding=0.02)
+            self.by_agent_plot.setXRange(0, max(s["tokens_by_agent_type"].values()) * 1.05, padding=0)
         err = s["error_rate"]
         total_cost = sum(c for _, c in s["cost_per_day"])
         unpriced = s.get("unpriced_models") or []

@@ -102,7 +102,10 @@ class RolloutPanel(QWidget):
         # The key is in the title: a legend inside the plot sat over the bars (issue 26).
         routes = (("phase2", "Phase 2", "#808080"), ("agents", "Agents", "#3d7bd9"), ("shadow", "Shadow", "#e0a100"))
         key = " ".join(f'<span style="color:{colour}">■</span> {label}' for _, label, colour in routes)
-        self.split_plot = plot(f"Requests per minute, by route (last 24 h)&nbsp;&nbsp;{key}", "requests")
+        self.split_plot = plot("", "requests")
+        # Short enough for the plot's width at 1180x760: a longer title widened the plot item past its widget,
+        # which cut off the title and the newest minute's bar at the right edge.
+        self.split_plot.setTitle(f"Requests per minute (24 h)&nbsp;&nbsp;{key}", size="10pt")
         self.split_plot.setMinimumHeight(220)
         self.bars = {name: pg.BarGraphItem(x=[], height=[], width=50, brush=colour, pen=None)
                      for name, _, colour in routes}

@@ -47,6 +47,7 @@ def traffic_summary(c: dict[str, str]) -> str:
 def _link_row(form: QFormLayout, label: str, button_text: str, signal: Any) -> QLabel:
     """A setting that lives elsewhere: its current value, and a button that goes there."""
     summary = QLabel("")
+    summary.setWordWrap(True)  # the model line ran past the button at 1180x760
     button = QPushButton(button_text)
     button.clicked.connect(signal)
     row = QHBoxLayout()
