@@ -21,14 +21,13 @@ from agents.coverage_union import CoverageUnion, still_covers
 from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
 from agents.distil_step import Distiller
-from agents.generation.tidy import exception_of, expect_raises, unmark_xfails
 from agents.keep_per_test import (
     collect_test_keys,
     keep_only,
-    outcome_key,
     passing,
     select_minimal,
 )
+from agents.expected_raises import with_expected_raises
 from agents.evolve_task import EvolveTask
 from agents.mutation_gate import AS_WRITTEN, gate
 from agents.one_file_per_target import one_file_per_target
@@ -461,15 +460,8 @@ class EvolutionAgent:
         if not all_keys:
             return Tried(name, candidate.origin, None, f"{target}: the candidate has no test functions")
         # Marked "raises" by the generator (xfail): run bare, so each fails with the exception it raises.
-        code, raising = await asyncio.to_thread(unmark_xfails, candidate.code)
-        first = await phase2.execute(code, repo, [target])
-        ok = passing(first.get("tests") or []) & set(all_keys)
-        raised = {outcome_key(o): kind for o in first.get("tests") or []
-                  if o["outcome"] == "failed" and outcome_key(o) in raising
-                  and (kind := exception_of(o.get("message") or "")) is not None}
-        if raised:
-            code = await asyncio.to_thread(expect_raises, code, raised)
-            ok |= set(raised)
+        code, first, raised = await with_expected_raises(phase2, candidate.code, repo, target)
+        ok = (passing(first.get("tests") or []) & set(all_keys)) | set(raised)
         if not ok:
             why = first.get("error") or first["status"]
             return Tried(name, candidate.origin, None, f"{target}: no test of the candidate passed ({why})")

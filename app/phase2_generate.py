@@ -17,6 +17,7 @@ from agents.baseline import existing_coverage
 from agents.coverage_union import CoverageUnion
 from agents.distil_step import Distiller
 from agents.evolution import count_tests
+from agents.expected_raises import with_expected_raises
 from agents.generation import StrategyError, module_of
 from agents.generation import llm as llm_strategy
 from agents.generation.doctests import runs_doctests
@@ -100,8 +101,10 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         except ModelRefused as exc:  # out of budget or time: what the earlier targets got stands
             failures.append(f"{target}: {exc}")
             break
-        run = await services.phase2.execute(candidate.code, repo, [target])
-        code = candidate.code
+        # Search's bare xfail marks become ``pytest.raises(<what was raised>)``, as on the agents' route.
+        code, run, raised = await with_expected_raises(services.phase2, candidate.code, repo, target)
+        if raised:
+            run = await services.phase2.execute(code, repo, [target])
         name = f"tests/test_generated_{module_of(target)[1].replace('.', '_')}.py"
         if run["status"] == "failed":
             # One test asserting a memory address (Pynguin's repr of a function) failed the whole file and

@@ -111,11 +111,29 @@ def _noisy_number(value: object) -> bool:
     return False
 
 
+ONE_FIGURE = -1001  # number steps that keep each number's sign and size: 2150.25 -> 2000.0, -230.37 -> -200.0
+WHOLE = -1002  # then to the nearest whole number: -230.37 -> -230.0 (a float stays a float)
+
+
+def _rounded(value: float, step: int) -> float:
+    """``value`` at a rounding step; each number on its own, so ``clamp(value=-230.37, low=2150.25, high=...)``
+    keeps which is larger where 0, 1, -1, 10 or 100 for all of them at once changed the outcome."""
+    if step == WHOLE or value == 0:
+        whole = round(value)
+    else:
+        whole = round(value, -int(math.floor(math.log10(abs(value)))))
+    return float(whole) if isinstance(value, float) else int(whole)
+
+
 class _Numbers(ast.NodeTransformer):
     """Noisy numbers (``-1388.911``, ``2741``) found or replaced, a minus sign taken as part of the number."""
 
-    def __init__(self, step: int | None) -> None:
+    def __init__(self, step: int | None, changes: dict[float, float] | None = None) -> None:
         self.step, self.found = step, 0
+        # value -> what it became: an assertion that repeats an input (clamp's result is its ``low``) repeats
+        # the new value too, as with text; None while finding, and for the inputs themselves.
+        self.changes: dict[float, float] = {} if changes is None else changes
+        self.replacing = changes is not None
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.AST:
         if (isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
@@ -130,8 +148,19 @@ class _Numbers(ast.NodeTransformer):
         self.found += 1
         if self.step is None:
             return node
-        new = float(self.step) if isinstance(value, float) else self.step
-        return ast.copy_location(ast.Constant(new), node)
+        if self.replacing:  # an expectation: only a value that was an input changes, and as that input did
+            if value not in self.changes:
+                return node
+            new: float = self.changes[value]
+        elif self.step in (ONE_FIGURE, WHOLE):
+            new = _rounded(value, self.step)
+        else:
+            new = float(self.step) if isinstance(value, float) else self.step
+        self.changes.setdefault(value, new)
+        shown: ast.expr = ast.Constant(abs(new)) if new < 0 else ast.Constant(new)
+        if new < 0:
+            shown = ast.UnaryOp(ast.USub(), shown)
+        return ast.copy_location(shown, node)
 
 
 def has_noisy_number(unit: Unit) -> bool:
@@ -142,9 +171,14 @@ def has_noisy_number(unit: Unit) -> bool:
 
 
 def number_at(unit: Unit, step: int) -> Unit:
-    """Every noisy number input replaced by ``step`` (as a float where it was one)."""
-    body = [s if isinstance(s, ast.Assert) else ast.fix_missing_locations(_Numbers(step).visit(copy.deepcopy(s)))
+    """Every noisy number input replaced by ``step`` (as a float where it was one), or rounded on its own
+    (``ONE_FIGURE``, ``WHOLE``)."""
+    inputs = _Numbers(step)
+    body = [s if isinstance(s, ast.Assert) else ast.fix_missing_locations(inputs.visit(copy.deepcopy(s)))
             for s in unit.body]
+    expectations = _Numbers(step, inputs.changes)
+    body = [ast.fix_missing_locations(expectations.visit(copy.deepcopy(s))) if isinstance(s, ast.Assert) else s
+            for s in body]
     return Unit(unit.source, body, unit.decorators, unit.plain)
 
 
@@ -181,6 +215,6 @@ def collection_at(unit: Unit, size: int) -> Unit:
 
 KINDS = (
     Kind("text", (0, 8, ONE_OF_EACH, 40, DISTINCT, LONG, 2 * LONG), has_long_text, text_at),
-    Kind("number", (0, 1, -1, 10, 100), has_noisy_number, number_at),
+    Kind("number", (0, 1, -1, 10, 100, ONE_FIGURE, WHOLE), has_noisy_number, number_at),
     Kind("collection", (0, 1, COLLECTION_ABOVE), has_long_collection, collection_at),
 )

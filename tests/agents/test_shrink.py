@@ -7,7 +7,9 @@ import ast
 from agents.generation.shrink import (
     DISTINCT,
     KINDS,
+    ONE_FIGURE,
     ONE_OF_EACH,
+    WHOLE,
     collection_at,
     has_noisy_number,
     number_at,
@@ -48,13 +50,29 @@ def test_noisy_numbers_become_small_round_ones_and_plain_ones_stay() -> None:
                  "var_2 = module_0.Version(major=3, minor=2741)\n"
                  "assert var_2.minor == 2741\n")
     assert has_noisy_number(unit)
+    # An expectation that repeats an input repeats what the input became (the run decides whether it holds).
     assert _code(number_at(unit, 0)) == ("var_0 = module_0.Version(major=False)\n"
                                          "var_1 = var_0.bump_prerelease(bump_when_empty=complex(0.0, 0.0))\n"
                                          "var_2 = module_0.Version(major=3, minor=0)\n"
-                                         "assert var_2.minor == 2741")  # an expectation is not an input
+                                         "assert var_2.minor == 0")
     assert "complex(-1.0, -1.0)" in _code(number_at(unit, -1))
     # False, 3 and -1.0 read as a person would write them: nothing to shrink.
     assert not has_noisy_number(_unit("v = module_0.Version(major=False, minor=3, patch=-1.0, x=0.5)\n"))
+
+
+def test_numbers_that_must_keep_their_order_are_rounded_each_on_its_own() -> None:
+    """0, 1, -1, 10 and 100 for every number at once made low equal high, and clamp raised: the test stayed
+    ``clamp(value=-230.37, low=2150.25, high=3107.9)``. Rounding keeps each number's sign and size."""
+    unit = _unit("var_0 = module_0.clamp(value=-230.37, low=2150.25, high=3107.9)\n"
+                 "assert var_0 == pytest.approx(2150.25, rel=0.01, abs=0.01)\n"
+                 "assert module_0.scale(x=-230.37) == pytest.approx(-460.74)\n")
+    assert _code(number_at(unit, ONE_FIGURE)) == (
+        "var_0 = module_0.clamp(value=-200.0, low=2000.0, high=3000.0)\n"
+        "assert var_0 == pytest.approx(2000.0, rel=0.01, abs=0.01)\n"
+        # The same value in an assertion follows its input; a computed expectation stays, and the run decides.
+        "assert module_0.scale(x=-200.0) == pytest.approx(-460.74)")
+    assert _code(number_at(unit, WHOLE)).startswith("var_0 = module_0.clamp(value=-230.0, low=2150.0, high=3108.0)")
+    assert [k.steps for k in KINDS if k.name == "number"] == [(0, 1, -1, 10, 100, ONE_FIGURE, WHOLE)]
 
 
 def test_a_long_collection_keeps_its_first_elements_and_a_set_is_never_emptied() -> None:
