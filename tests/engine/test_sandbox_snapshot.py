@@ -36,6 +36,8 @@ def private(tmp_path: Path) -> Path:
     os.chmod(repo / "run.sh", 0o700)
     (repo / "secret-link").symlink_to("/etc/shadow")
     os.mkfifo(repo / "pipe")
+    (repo / ".venv" / "lib").mkdir(parents=True)
+    (repo / ".venv" / "lib" / "big.so").write_text("never run by the app")
     return repo
 
 
@@ -48,6 +50,7 @@ def test_a_private_folder_is_copied_for_the_sandbox_group_only(private: Path) ->
         assert stat.S_IMODE(os.stat(snapshot / "run.sh").st_mode) == 0o750  # still executable by the group
         assert os.readlink(snapshot / "secret-link") == "/etc/shadow"  # a link, never the file it names
         assert not (snapshot / "pipe").exists()
+        assert not (snapshot / ".venv").exists()  # never run by the app: not copied
         assert _readable_by_others(sandbox_snapshot.snapshots_root()) == []
     finally:
         sandbox_snapshot.remove_made()
