@@ -36,6 +36,7 @@ from typing import Any
 from agents.generation import module_of
 from agents.generation.chain_cut import cut_at_values
 from agents.generation.distil import Distilled, distil_unit
+from agents.generation.formatting import formatted
 from agents.generation.import_root import named_by_its_package
 from agents.generation.observe import (
     Observed,
@@ -154,7 +155,7 @@ class Distiller:
             bad = await self._verify(new_code, laid, need)
             if not bad:
                 notes = sorted({n for t in laid for n in t.test.notes})
-                return DistilResult(new_code, True, f"distilled: {len(laid)} tests from {before}, checked by "
+                return DistilResult(await formatted(new_code), True, f"distilled: {len(laid)} tests from {before}, checked by "
                                     f"{RERUNS} runs", before, len(laid), notes, self.runs)
             if not keep_harness:
                 continue  # perhaps they needed the harness (shuffle() and friends): try again with it first

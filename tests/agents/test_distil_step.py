@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agents.distil_step import Distiller, cover_of
+from agents.generation.formatting import formatted
 from agents.generation.readability import measure
 from agents.generation.tidy import tidy
 from agents.keep_per_test import collect_test_keys
@@ -77,6 +78,9 @@ async def test_a_slice_keeps_units_with_coverage_of_their_own_and_values_become_
     phase2 = SandboxPhase2()
     result = await Distiller(phase2, textbox_repo, TARGET).distil(code)
     assert result.changed, result.note
+    assert result.code == await formatted(result.code)  # handed out in ruff's (Black's) format
+    written = result.code
+    result.code = ast.unparse(ast.parse(written))  # what it says, whatever the layout
     # 'cd' ran nothing 'ab' did not and set no other option: dropped. 'ef' sets width: kept, as another
     # behaviour (coverage alone dropped it, and the bench's mutation scores fell). The long text takes the cut
     # path: kept.
@@ -95,7 +99,7 @@ async def test_a_slice_keeps_units_with_coverage_of_their_own_and_values_become_
     # Both refusals of a name stay: the empty one and the one over 100 characters raise from other lines.
     assert "name=''" in result.code and "name='x' * 101" in result.code
     assert cover_of(await phase2.execute(code, textbox_repo, [TARGET])) <= \
-        cover_of(await phase2.execute(result.code, textbox_repo, [TARGET]))
+        cover_of(await phase2.execute(written, textbox_repo, [TARGET]))
 
 
 async def test_a_kept_expected_failure_holds_and_the_rest_is_distilled(textbox_repo: Path) -> None:
@@ -149,6 +153,8 @@ async def test_a_shrink_repeats_the_cut_in_the_generators_assertion_and_one_that
     phase2 = SandboxPhase2()
     result = await Distiller(phase2, repo, "box.py").distil(generated)
     assert result.changed, result.note  # the file is distilled, not left as generated
+    written = result.code
+    result.code = ast.unparse(ast.parse(written))  # what it says, whatever the layout
     assert "shout(text=" in result.code and "str_1" not in result.code
     # The Box test with the shortest text that runs the same lines, in its input and in Pynguin's assertion.
     assert "Box(text='')" in result.code and "module_0.Box('')" in result.code
@@ -156,4 +162,4 @@ async def test_a_shrink_repeats_the_cut_in_the_generators_assertion_and_one_that
     assert result.code.count(long) == 1 and "sized.size == 120" in result.code
     assert result.notes == ["a literal of 120 characters stays: nothing shorter kept what the test covers"]
     assert "var_" not in result.code and "sized_0" not in result.code
-    assert (await phase2.execute(result.code, repo, ["box.py"]))["status"] == "success"
+    assert (await phase2.execute(written, repo, ["box.py"]))["status"] == "success"
