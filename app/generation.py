@@ -36,7 +36,7 @@ from agents.store_retry import AGENT_BUDGET_S, retry_budget
 from agents.task_stop import cancel_and_wait
 from app import router, system_config
 from app.config import Config
-from app.outcome import FINISHED_SQL, of_result, of_state
+from app.outcome import FINISHED_SQL, REQUEST_TOKENS_SQL, of_result, of_state
 from app.phase2_generate import single_shot
 from engine import multi_file
 from engine.errors import AppError
@@ -182,11 +182,18 @@ class GenerationService:
             if row["route"] == "shadow" and task_id:
                 shadow = await tasks.get(self.pool, task_id)
                 out["shadow"] = _task_json(shadow) if shadow else None
-            return out
+            return {**out, "token_usage": await self._tokens(request_id)}
         task = await tasks.get(self.pool, task_id) if task_id else None
         if task is None:
             return None
-        return {**_task_json(task), "route": row["route"] if row else "agents", "queue": await self.queue(task)}
+        state = {**_task_json(task), "route": row["route"] if row else "agents", "queue": await self.queue(task)}
+        return {**state, "token_usage": await self._tokens(request_id)} if row is not None else state
+
+    async def _tokens(self, request_id: str) -> int:
+        """The request's tokens from the gateway's rows as they are now: the same figure History and /metrics
+        show (app/outcome.py), including a call recorded after the result was written."""
+        return int(await self.pool.fetchval(
+            f"SELECT ({REQUEST_TOKENS_SQL}) FROM generation_requests g WHERE g.request_id = $1", request_id) or 0)
 
     async def queue(self, task: dict[str, Any]) -> dict[str, Any] | None:
         """Where a request waits, if it waits: its first pending step and that step's place in line.

@@ -71,6 +71,18 @@ def of_result(result: dict[str, Any]) -> Outcome:
     return Outcome("completed", clean(result.get("reason") or "target reached"))
 
 
+# A request's tokens: every model call the gateway recorded for it, read when shown, so a call recorded after
+# the result was written counts too (issue 26), once. Phase 2 calls are recorded under the request's id, the
+# agents' under the root task and its children (a shadow request has both). ``g`` is its generation_requests row.
+REQUEST_TOKENS_SQL = """
+    SELECT COALESCE(sum(m.metric_value), 0)::bigint FROM agent_metrics m
+     WHERE m.metric_type = 'token_usage' AND m.metadata->>'task_id' IN (
+           SELECT g.request_id UNION ALL SELECT g.agent_task_id
+           UNION ALL SELECT c.task_id FROM agent_tasks c
+                      WHERE g.agent_task_id IS NOT NULL AND c.payload->>'root_task_id' = g.agent_task_id)
+"""
+
+
 # The same verdict in SQL, for figures over many requests (error rate, History's filter, /metrics):
 # a request's status and result, whichever path it took, and the verdict on them.
 FINISHED_SQL = """
@@ -90,7 +102,5 @@ FINISHED_SQL = """
            COALESCE(CASE WHEN g.route = 'agents' THEN t.status END, g.status) AS status,
            CASE WHEN g.route = 'agents' THEN COALESCE(t.result, g.phase2_result) ELSE g.phase2_result END AS result,
            CASE WHEN g.route = 'agents' THEN t.execution_time_seconds ELSE g.phase2_seconds END AS secs,
-           -- The result's figure first (the gateway's rows, every call once), as the status route reads it.
-           CASE WHEN g.route = 'agents' THEN COALESCE(NULLIF((t.result->>'token_usage')::int, 0), t.token_usage, 0)
-                ELSE COALESCE((g.phase2_result->>'token_usage')::int, 0) END AS tokens) f
+           (""" + REQUEST_TOKENS_SQL + """) AS tokens) f
 """

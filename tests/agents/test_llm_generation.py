@@ -349,3 +349,16 @@ async def test_every_token_the_model_served_is_counted_once_in_every_figure(
     assert (await dashboard_metrics(agent_services.pool))["token_usage_24h"] == 300
     snapshot = await fleet_snapshot(ResilientPool(agent_services.pool, ""))
     assert sum(used for _route, _verdict, _n, used in snapshot.finished) == 300
+    # A call recorded after the request's status changed (an answer still streaming when it finished) counts
+    # in that request's own figure too, once: the status route, History and /metrics read the gateway's rows.
+    service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
+    root = await agent_services.pool.fetchval(
+        "SELECT agent_task_id FROM generation_requests WHERE request_id = $1", state["task_id"])
+    scripted_llm.script = [{"content": "late", "usage": (100, 50)}]
+    evolution = await agent_services.pool.fetchval(
+        "SELECT agent_id FROM agent_registry WHERE agent_type = 'evolution' LIMIT 1")
+    await agent_services.gateway.chat([{"role": "user", "content": "late"}], agent_id=evolution, task_id=root)
+    assert (await service.status(state["task_id"]))["token_usage"] == 450
+    assert (await dashboard_metrics(agent_services.pool))["token_usage_24h"] == 450
+    snapshot = await fleet_snapshot(ResilientPool(agent_services.pool, ""))
+    assert sum(used for _route, _verdict, _n, used in snapshot.finished) == 450

@@ -86,7 +86,8 @@ async def test_fleet_figures_come_from_the_database(test_client: httpx.AsyncClie
         await pool.execute(
             "INSERT INTO agent_metrics (agent_id, metric_type, metric_value, metadata) VALUES "
             "('agent_evolution_1', 'token_usage', $1, $2)", prompt + completion,
-            {"model": "gpt-4o-mini", "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost})
+            {"model": "gpt-4o-mini", "prompt_tokens": prompt, "completion_tokens": completion, "cost_usd": cost,
+             "task_id": "task-1"})  # the request's own figure is these rows (5,000), not a column beside them
     # A finished agents request of 90 s and 5,000 tokens, and a failed one, and a Phase 2 fallback.
     for task_id, status, secs, tokens in (("task-1", "completed", 90.0, 5000), ("task-2", "failed", 20.0, 0)):
         await pool.execute(
