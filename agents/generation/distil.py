@@ -104,6 +104,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
                 checks.add(ast.unparse(node))
                 out.append(node)
     out = once(_unbind_unused(_inline(fewer_checks(out))))
+    out = [_Operators().visit(stmt) if isinstance(stmt, ast.Assert) else stmt for stmt in out]
     out = _rename(out, values, body)
     function, outcome, case = behaviour(out, values, body, parts)
     notes = [f"a literal of {n} characters stays: nothing shorter kept what the test covers"
@@ -121,6 +122,45 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
     name = f"{stem}_for_{case}" if case else stem
     return Distilled(name, docstring + out, copy.deepcopy(unit.decorators), function=function, notes=notes,
                      stem=stem)
+
+
+_COMPARISONS: dict[str, type[ast.cmpop]] = {"__eq__": ast.Eq, "__ne__": ast.NotEq, "__lt__": ast.Lt,
+                                             "__le__": ast.LtE, "__gt__": ast.Gt, "__ge__": ast.GtE}
+_NEGATED: dict[type[ast.cmpop], type[ast.cmpop]] = {ast.Eq: ast.NotEq, ast.NotEq: ast.Eq, ast.Lt: ast.GtE,
+                                                     ast.GtE: ast.Lt, ast.Gt: ast.LtE, ast.LtE: ast.Gt}
+_BUILTINS = {"__len__": "len", "__str__": "str", "__repr__": "repr", "__hash__": "hash", "__bool__": "bool"}
+
+
+class _Operators(ast.NodeTransformer):
+    """Search calls dunders by name (codetiming: ``assert timer.__eq__(other=timer_3) is False``); a person
+    writes ``assert timer != timer_3`` and ``len(box)``. Only inside assertions, where the reruns that verify
+    the file decide whether the operator says the same (``!=`` inverts ``__eq__`` unless it declines)."""
+
+    def visit_Compare(self, node: ast.Compare) -> ast.AST:
+        self.generic_visit(node)
+        if len(node.ops) == 1 and isinstance(node.ops[0], ast.Is) and isinstance(node.comparators[0], ast.Constant) \
+                and isinstance(node.comparators[0].value, bool) and (pair := _dunder_comparison(node.left)):
+            left, op, right = pair
+            op = op if node.comparators[0].value else _NEGATED[op]
+            return ast.copy_location(ast.Compare(left, [op()], [right]), node)
+        return node
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr in _BUILTINS and not node.args and not node.keywords:
+            return ast.copy_location(ast.Call(ast.Name(_BUILTINS[func.attr], ast.Load()), [func.value], []), node)
+        return node
+
+
+def _dunder_comparison(node: ast.expr) -> tuple[ast.expr, type[ast.cmpop], ast.expr] | None:
+    """(left, operator, right) of ``left.__eq__(right)`` (positional or by keyword), or None."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _COMPARISONS):
+        return None
+    arguments = [*node.args, *(k.value for k in node.keywords if k.arg is not None)]
+    if len(arguments) != 1 or any(k.arg is None for k in node.keywords):
+        return None
+    return node.func.value, _COMPARISONS[node.func.attr], arguments[0]
 
 
 def _local_names(body: list[ast.stmt]) -> set[str]:

@@ -204,3 +204,21 @@ def test_a_long_float_is_checked_to_four_figures_within_one_percent_and_a_short_
                       {"k": "1", "type": "float", "module": "builtins", "repr": value}])
         code = distil_unit(parts.units[0], seen, parts).code() + "\n"
         assert expected in code, code
+
+
+def test_dunder_calls_in_assertions_read_as_operators() -> None:
+    """codetiming 1.4.0, as Pynguin asserted it: ``assert timer.__eq__(other=timer_3) is False``."""
+    import ast
+
+    from agents.generation.distil import _Operators
+
+    def rewritten(source: str) -> str:
+        return ast.unparse(_Operators().visit(ast.parse(source).body[0]))
+
+    assert rewritten("assert timer.__eq__(other=timer_3) is False") == "assert timer != timer_3"
+    assert rewritten("assert timer.__eq__(other=timer) is True") == "assert timer == timer"
+    assert rewritten("assert version.__lt__(other) is False") == "assert version >= other"
+    assert rewritten("assert box.__len__() == 3") == "assert len(box) == 3"
+    # Not a plain comparison: left as written.
+    assert rewritten("assert x.__eq__(1, 2) is True") == "assert x.__eq__(1, 2) is True"
+    assert rewritten("assert x.__eq__(1) == NotImplemented") == "assert x.__eq__(1) == NotImplemented"
