@@ -178,12 +178,42 @@ def _unique_names(tests: list[Laid]) -> None:
             others = set().union(*(k for k in keywords if k is not own))
             if unique := sorted(own - others):
                 t.test.name = f"{name}_with_{unique[0]}"
+    # Then by a flag or a small number only it sets that way (python-slugify: twelve tests of slugify, all
+    # passing several flags, were test_slugify_returns_str_1 ... _12): "_with_hexadecimal",
+    # "_without_lowercase", "_max_length_3".
+    seen = Counter(t.test.name for t in tests)
+    for name in [n for n, c in seen.items() if c > 1]:
+        same = [t for t in tests if t.test.name == name]
+        settings = [_settings_of(t.test) for t in same]
+        taken: set[str] = set()
+        for t, own in zip(same, settings):
+            others = [o for o in settings if o is not own]
+            words = sorted(word for key, (value, word) in own.items()
+                           if all(key not in o or o[key][0] != value for o in others))
+            if words and f"{name}_{words[0]}" not in taken:
+                t.test.name = f"{name}_{words[0]}"
+                taken.add(t.test.name)
     seen = Counter(t.test.name for t in tests)
     count: Counter[str] = Counter()
     for t in tests:
         if seen[t.test.name] > 1:
             count[t.test.name] += 1
             t.test.name = f"{t.test.name}_{count[t.test.name]}"
+
+
+def _settings_of(test: Distilled) -> dict[str, tuple[object, str]]:
+    """The last call's flags and small whole numbers: keyword -> (value, the words that name it)."""
+    calls = [n for s in test.body for n in ast.walk(s) if isinstance(n, ast.Call) and n.keywords]
+    found: dict[str, tuple[object, str]] = {}
+    for keyword in calls[-1].keywords if calls else []:
+        value = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
+        if keyword.arg is None or value is None:
+            continue
+        if isinstance(value, bool):
+            found[keyword.arg] = (value, f"{'with' if value else 'without'}_{keyword.arg}")
+        elif isinstance(value, int) and 0 <= value <= 999:
+            found[keyword.arg] = (value, f"{keyword.arg}_{value}")
+    return found
 
 
 def _keywords_of(test: Distilled) -> set[str]:

@@ -37,3 +37,18 @@ def test_a_test_that_reads_exactly_as_an_earlier_one_is_written_once() -> None:
                                      _test("test_clamp_raises", "assert calc.clamp(value=1, low=2, high=3) == 2\n")],
                          tables=False)
     assert code.count(same.strip()) == 1 and len(laid) == 2
+
+
+def test_tests_of_one_function_are_named_by_the_flag_only_they_set_that_way() -> None:
+    """python-slugify 8.0.4: twelve slugify tests, all passing several flags, were test_slugify_returns_str_1 ... _12."""
+    parts = parse_file("import slugify\n\n\ndef test_case_0():\n    pass\n")
+    assert parts is not None
+    tests = [_test("test_slugify_returns_str", f"assert slugify.slugify(text={text!r}, {flags}) == {out!r}\n")
+             for text, flags, out in (("M:uX-", "hexadecimal=True, lowercase=False", "M-uX"),
+                                      ("H&:^Lds", "hexadecimal=False, lowercase=True", "h-lds"),
+                                      ("6D&5E", "hexadecimal=False, lowercase=True, max_length=2", "6d"),
+                                      ("wW", "hexadecimal=False, lowercase=True, max_length=1", "w"))]
+    code, _ = lay_out(parts, "", tests, tables=False)
+    names = [line.split("(")[0].removeprefix("def ") for line in code.splitlines() if line.startswith("def ")]
+    assert names == ["test_slugify_returns_str_with_hexadecimal", "test_slugify_returns_str",
+                     "test_slugify_returns_str_max_length_2", "test_slugify_returns_str_max_length_1"], names
