@@ -77,6 +77,10 @@ def behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.
                 expected = test.comparators[0]
                 outcome = _returns(expected)
             subject = test.left if isinstance(test, ast.Compare) else test
+            if (made := _returned_type(subject, values, original)) is not None:
+                # A field of what the call returned (validators: ``validation_error.value == '4yu{'``) says
+                # nothing of what the call returns: "test_cron_returns_str" named a call returning an error.
+                outcome = f"returns_{snake(made)}"
             first = _first_argument(subject if isinstance(subject, ast.Call) else None)
             if first is None:
                 first = _first_argument(_last_call(body))
@@ -85,6 +89,39 @@ def behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.
         first = _first_argument(_last_call(body))
     case = case_word(first)
     return function, outcome, case
+
+
+def _returned_type(subject: ast.expr, values: dict[int, Seen], original: list[ast.stmt]) -> str | None:
+    """The class of the object whose field (or type) the assertion reads, when a call of the test returned it."""
+    node = subject
+    if isinstance(node, ast.JoinedStr):  # f"{type(x).__module__}.{type(x).__qualname__}" == "pkg.Error"
+        names = [n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id != "type"]
+        node = ast.Name(names[0], ast.Load()) if names else node
+    elif isinstance(node, ast.Attribute):
+        while isinstance(node, ast.Attribute):
+            node = node.value
+    else:
+        return None
+    if isinstance(node, ast.Call):  # inlined: ``module_0.cron('4yu{').value``
+        called = ast.unparse(node.func)
+        for index, stmt in enumerate(original):
+            seen, call = values.get(index), call_of(stmt)
+            if (seen is not None and call is not None and ast.unparse(call.func) == called
+                    and seen.type.isidentifier() and seen.module != "builtins"):
+                return seen.type
+        return None
+    if not isinstance(node, ast.Name):
+        return None
+    # Locals are named after what they hold (``validation_error``), or still as the generator named them.
+    for index, stmt in enumerate(original):
+        seen = values.get(index)
+        if seen is None or not seen.type.isidentifier() or seen.module == "builtins":
+            continue
+        named = (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                 and stmt.targets[0].id == node.id)
+        if named or node.id.rstrip("_0123456789") == snake(seen.type):
+            return seen.type
+    return None
 
 
 def _last_call(body: list[ast.stmt]) -> ast.Call | None:

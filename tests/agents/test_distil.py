@@ -222,3 +222,14 @@ def test_dunder_calls_in_assertions_read_as_operators() -> None:
     # Not a plain comparison: left as written.
     assert rewritten("assert x.__eq__(1, 2) is True") == "assert x.__eq__(1, 2) is True"
     assert rewritten("assert x.__eq__(1) == NotImplemented") == "assert x.__eq__(1) == NotImplemented"
+
+
+def test_a_test_reading_a_field_of_what_the_call_returned_is_named_after_that_type() -> None:
+    """validators 0.28.3: ``cron('4yu{...')`` returns a ValidationError whose ``value`` the test reads; the test was
+    called test_cron_returns_str, from the field's value."""
+    parts = parse_file("import validators.cron as module_0\n\n\ndef test_case_0():\n"
+                       "    var_0 = module_0.cron('4yu{')\n    assert var_0.value == '4yu{'\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "ValidationError", "module": "validators.utils"}])
+    test = distil_unit(parts.units[0], seen, parts)
+    assert test.name.startswith("test_cron_returns_validation_error"), test.code()
