@@ -68,12 +68,17 @@ def typical_units(module_source: str, call_prefix: str | None, imported: set[str
             continue
         func: ast.expr = (ast.Attribute(ast.Name(call_prefix, ast.Load()), node.name, ast.Load())
                           if call_prefix else ast.Name(node.name, ast.Load()))
-        call = ast.Call(func, [], [ast.keyword(k, ast.Constant(v) if not isinstance(v, list) else
-                                               ast.List([ast.Constant(x) for x in v], ast.Load()))
-                                   for k, v in keywords])
+        # A positional-only parameter (validators' ``cron(value, /)``) is passed by position.
+        only = {a.arg for a in node.args.posonlyargs}
+        call = ast.Call(func, [_literal(v) for k, v in keywords if k in only],
+                        [ast.keyword(k, _literal(v)) for k, v in keywords if k not in only])
         units.append(Unit(f"test_typical_{node.name}", [ast.Assign([ast.Name("typical", ast.Store())], call,
                                                                     lineno=0)]))
     return units
+
+
+def _literal(value: object) -> ast.expr:
+    return ast.List([ast.Constant(x) for x in value], ast.Load()) if isinstance(value, list) else ast.Constant(value)
 
 
 def _from_examples(function: ast.FunctionDef, module: ast.Module) -> list[tuple[str, object]] | None:
@@ -83,7 +88,7 @@ def _from_examples(function: ast.FunctionDef, module: ast.Module) -> list[tuple[
     its author had in mind; it beats any value guessed from a name.
     """
     docs = [ast.get_docstring(function) or "", ast.get_docstring(module) or ""]
-    params = [a.arg for a in function.args.args]
+    params = [a.arg for a in [*function.args.posonlyargs, *function.args.args]]
     for line in "\n".join(docs).splitlines():
         text = line.strip()
         if not text.startswith(">>> ") or f"{function.name}(" not in text:

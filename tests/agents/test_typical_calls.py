@@ -85,3 +85,12 @@ def test_the_typical_calls_become_a_seed_module_pynguin_can_read() -> None:
         "def test_seed_0():\n    var_0 = module_0.slugify(text='Hello World')\n")
     assert search_seeds("def mystery(blob):\n    return blob\n", "m") is None  # nothing to seed: no file
     assert search_seeds("def broken(:\n", "m") is None
+
+
+def test_a_positional_only_parameter_is_passed_by_position_from_the_docstring_example() -> None:
+    """validators 0.28.3: ``def cron(value: str, /)`` with ``>>> cron('*/5 * * * *')``; the example was passed
+    over (its argument had no keyword to go to), and search never found a valid cron string (25 % of cron.py)."""
+    source = ('def cron(value: str, /):\n    """Whether value is a cron string.\n\n'
+              "    >>> cron('*/5 * * * *')\n    # Output: True\n    \"\"\"\n    return True\n")
+    units = typical_units(source, "cron_", set())
+    assert [ast.unparse(s) for u in units for s in u.body] == ["typical = cron_.cron('*/5 * * * *')"]
