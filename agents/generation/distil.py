@@ -252,12 +252,33 @@ def _type_expr(info: Seen, parts: TestFile) -> ast.expr | None:
 
 
 def _tidy_assert(stmt: ast.Assert) -> ast.Assert:
-    """``x == None`` reads ``x is None``."""
+    """``x == None`` reads ``x is None``; Pynguin's check of a type the test does not import,
+    ``f"{type(x).__module__}.{type(x).__qualname__}" == "validators.utils.ValidationError"``, reads
+    ``type(x).__qualname__ == "ValidationError"``."""
     test = stmt.test
     if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
             and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None):
         test.ops = [ast.Is()]
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+            and isinstance(test.left, ast.JoinedStr) and isinstance(test.comparators[0], ast.Constant)
+            and isinstance(test.comparators[0].value, str)
+            and (subject := _qualified_type_of(test.left)) is not None):
+        name = test.comparators[0].value.rsplit(".", 1)[-1]
+        kind = ast.Call(ast.Name("type", ast.Load()), [subject], [])
+        stmt.test = ast.Compare(ast.Attribute(kind, "__qualname__", ast.Load()), [ast.Eq()], [ast.Constant(name)])
     return stmt
+
+
+def _qualified_type_of(text: ast.JoinedStr) -> ast.expr | None:
+    """``x`` of ``f"{type(x).__module__}.{type(x).__qualname__}"``, or None for any other f-string."""
+    parts = [v.value for v in text.values if isinstance(v, ast.FormattedValue)]
+    if len(parts) != 2 or [getattr(p, "attr", "") for p in parts] != ["__module__", "__qualname__"]:
+        return None
+    calls = [p.value for p in parts if isinstance(p, ast.Attribute)]  # type: ignore[attr-defined]
+    if not all(isinstance(c, ast.Call) and ast.unparse(c.func) == "type" and len(c.args) == 1 for c in calls):
+        return None
+    first, second = (ast.unparse(c.args[0]) for c in calls)  # type: ignore[attr-defined]
+    return calls[0].args[0] if first == second else None  # type: ignore[attr-defined]
 
 
 def _keywords(call: ast.Call, params: list[tuple[str, str]]) -> None:

@@ -100,6 +100,8 @@ def _returned_type(subject: ast.expr, values: dict[int, Seen], original: list[as
     elif isinstance(node, ast.Attribute):
         while isinstance(node, ast.Attribute):
             node = node.value
+        if isinstance(node, ast.Call) and ast.unparse(node.func) == "type" and len(node.args) == 1:
+            node = node.args[0]  # type(x).__qualname__ == "ValidationError"
     else:
         return None
     if isinstance(node, ast.Call):  # inlined: ``module_0.cron('4yu{').value``

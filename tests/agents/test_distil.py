@@ -233,3 +233,16 @@ def test_a_test_reading_a_field_of_what_the_call_returned_is_named_after_that_ty
     seen = _seen([{"k": "0", "type": "ValidationError", "module": "validators.utils"}])
     test = distil_unit(parts.units[0], seen, parts)
     assert test.name.startswith("test_cron_returns_validation_error"), test.code()
+
+
+def test_pynguins_check_of_a_type_it_cannot_import_reads_as_the_type_name() -> None:
+    """validators 0.28.3: ``f"{type(var_0).__module__}.{type(var_0).__qualname__}" == "validators.utils.ValidationError"``."""
+    parts = parse_file("import validators.cron as module_0\n\n\ndef test_case_0():\n"
+                       "    var_0 = module_0.cron('s+')\n"
+                       "    assert f'{type(var_0).__module__}.{type(var_0).__qualname__}' == "
+                       "'validators.utils.ValidationError'\n    assert var_0.reason == 'Badly formatted cron string'\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "ValidationError", "module": "validators.utils"}])
+    code = distil_unit(parts.units[0], seen, parts).code()
+    assert "type(validation_error).__qualname__ == 'ValidationError'" in code, code
+    assert "__module__" not in code and code.startswith("def test_cron_returns_validation_error")
