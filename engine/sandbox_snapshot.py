@@ -19,9 +19,9 @@ in the result is the user's folder:
 * symlinks are copied as links, never followed (a repository's link to
   ``/etc/shadow`` stays a link the sandbox account cannot read through);
   sockets, fifos and devices are left out;
-* snapshots made by this process are removed when it exits; one left by a
-  killed process holds nothing another account can read, and the next
-  run over the same folder reuses it.
+* each process has its own snapshot of a folder, removed when it exits;
+  one left by a killed process holds nothing another account can read,
+  and the next process to make a snapshot removes it.
 
 All functions here block (they walk and copy): call them off the event loop.
 """
@@ -131,15 +131,42 @@ def _held(snapshot: Path) -> Iterator[None]:
 
 
 def snapshot_for(folder: Path, gid: int) -> Path:
-    """The snapshot of ``folder`` readable by group ``gid`` only, refreshed to match it now."""
+    """The snapshot of ``folder`` readable by group ``gid`` only, refreshed to match it now.
+
+    One per process: a worker's run must not lose its files because the window that shares the
+    machine exited and removed its own snapshot of the same folder.
+    """
     folder = Path(os.path.realpath(folder))
-    key = hashlib.sha256(str(folder).encode()).hexdigest()[:16]
+    key = f"{hashlib.sha256(str(folder).encode()).hexdigest()[:16]}-{os.getpid()}"
     snapshot = snapshots_root() / key
+    if not _made:
+        _remove_orphans()
     with _held(snapshot):
         _refresh(folder, snapshot, gid)
-    if snapshot not in _made:
-        _made.add(snapshot)
+    _made.add(snapshot)
     return snapshot
+
+
+def _remove_orphans() -> None:
+    """Snapshots of processes that are gone (killed: no exit handler ran), removed once per process."""
+    for entry in snapshots_root().iterdir():
+        pid = entry.name.split(".", 1)[0].rpartition("-")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    entry.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _refresh(folder: Path, snapshot: Path, gid: int) -> None:

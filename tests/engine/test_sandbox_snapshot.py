@@ -74,6 +74,23 @@ def test_the_snapshot_follows_the_repository_between_runs(private: Path) -> None
         sandbox_snapshot.remove_made()
 
 
+def test_a_snapshot_left_by_a_killed_process_is_removed_by_the_next(private: Path) -> None:
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # its pid now names no process
+    root = sandbox_snapshot.snapshots_root()
+    orphan = root / f"0123456789abcdef-{gone.pid}"
+    (orphan / "pkg").mkdir(parents=True)
+    orphan.with_suffix(".json").write_text("{}")
+    try:
+        mine = sandbox_snapshot.snapshot_for(private, GID)
+        assert not orphan.exists() and not orphan.with_suffix(".json").exists()
+        assert mine.name.endswith(f"-{os.getpid()}")  # one per process: another's exit cannot empty it
+    finally:
+        sandbox_snapshot.remove_made()
+
+
 def test_a_folder_open_to_everyone_needs_no_snapshot(tmp_path: Path) -> None:
     repo = tmp_path / "open"
     repo.mkdir()
