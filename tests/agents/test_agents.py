@@ -102,7 +102,8 @@ async def test_evolution_reaches_phase2_over_http(agent_host, agent_services: Se
     agent_services.phase2 = HttpPhase2(str(test_client.base_url), api_token)
     done = await _run(agent_services, "evolve", {
         "repository": str(sample_repo), "target_files": ["calc.py"],
-        "request": {"repository_url": str(sample_repo), "coverage_target": 0.8, "search_time_s": 10}})
+        "request": {"repository_url": str(sample_repo), "coverage_target": 0.8, "search_time_s": 10,
+                    "mutation_score": False}})  # its time box says nothing of the HTTP path
     assert done["status"] == "completed", done["error"]
     assert done["result"]["coverage"]["line_rate"] >= 0.8
     # Keep per test: the candidate's run, then the kept file's run (green) -- both over HTTP.

@@ -38,7 +38,8 @@ async def test_worker_killed_while_holding_a_task_is_finished_once_by_another(
         assert "agents evolution" in await asyncio.to_thread(victim.stdout.readline)
         task_id = await dispatch(agent_services.pool, agent_services.bus, "evolve", {
             "repository": str(sample_repo), "target_files": ["calc.py"],
-            "request": {"repository_url": str(sample_repo), "coverage_target": 0.9, "search_time_s": 10}})
+            "request": {"repository_url": str(sample_repo), "coverage_target": 0.9, "search_time_s": 10,
+                        "mutation_score": False}})  # the kill is the subject, not the score's time box
         for _ in range(200):
             task = await tasks.get(agent_services.pool, task_id)
             if task["status"] == "in_progress":

@@ -184,7 +184,7 @@ async def test_search_strategy_gets_passing_tests_on_a_module_importing_a_depend
     agent_services.envs = repo_envs
     agent_services.phase2 = InProcessPhase2(ExecutionEngine(pool, python=sys.executable, envs=repo_envs))
     payload = {"repository_url": str(repo), "target_files": ["sluggy.py"], "coverage_target": 0.8,
-               "strategy": "search", "max_rounds": 2, "search_time_s": 10}
+               "strategy": "search", "max_rounds": 2, "search_time_s": 10, "mutation_score": False}
     timings = []
     for _ in range(2):
         started = time.perf_counter()
