@@ -69,6 +69,9 @@ class EmbeddedRedis:
         self.conf_file = self.redis_dir / "redis.conf"
         self.info: RedisInfo | None = None
         self.password_file = data_dir / PASSWORD_FILE
+        # Two starts at once (the supervisor's restart and a caller's own) each unlinked the other's socket
+        # and left a second redis-server running with no socket (seen in a test under load).
+        self._starting = asyncio.Lock()
 
     @property
     def password(self) -> str:
@@ -82,7 +85,11 @@ class EmbeddedRedis:
         return Path(tempfile.gettempdir()) / f"aiwebtest-{digest}" / "redis.sock"
 
     async def start(self) -> RedisInfo:
-        """Start the server, or adopt the live one a crashed app left behind."""
+        """Start the server, or adopt the live one a crashed app (or a start just before this one) left."""
+        async with self._starting:
+            return await self._start()
+
+    async def _start(self) -> RedisInfo:
         sock = self.socket_path()
         self.redis_dir.mkdir(parents=True, exist_ok=True)
         self.redis_dir.chmod(0o700)

@@ -357,3 +357,17 @@ async def test_a_src_layout_repository_imports_from_src(engine: ExecutionEngine,
                                                  target_files=("src/pkg/m.py",)))
     assert result.status == "success", result.error
     assert result.coverage["files"][0]["path"] == "src/pkg/m.py"
+
+
+def test_a_browser_that_did_not_start_is_told_from_a_failing_test() -> None:
+    """Chromium's start failing at the fixture's setup is run again before healing (engine._run_tiers)."""
+    from engine.engine import _browser_did_not_start
+    from engine.pytest_run import RunResult
+
+    def run(status: str, message: str) -> RunResult:
+        return RunResult(status, [], None, None, message, {}, [])  # type: ignore[arg-type]
+
+    assert _browser_did_not_start(run("error", '1 error(s): failed on setup with "playwright._impl._errors.'
+                                               'TargetClosedError: BrowserType.launch: Target page closed"'))
+    assert not _browser_did_not_start(run("failed", "1 of 1 failed: test_send: TimeoutError: page.click"))
+    assert not _browser_did_not_start(run("error", "1 error(s): failed on setup with \"fixture 'db' not found\""))

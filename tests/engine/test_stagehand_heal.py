@@ -73,9 +73,11 @@ async def test_stagehand_heals_a_moved_button_with_no_earlier_run(
 
     result = await stagehand_engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
 
-    assert [(a["tier"], a["status"]) for a in result.attempts] == [(1, "failed"), (2, "success")], result.attempts
+    # Under load Chromium's start can fail at the fixture's setup: recorded, and tier 1 is run once more.
+    attempts = [(a["tier"], a["status"]) for a in result.attempts]
+    assert attempts[-2:] == [(1, "failed"), (2, "success")] and set(attempts[:-2]) <= {(1, "error")}, attempts
     assert result.status == "success" and result.tier_reached == 2
-    heal = result.attempts[1]
+    heal = result.attempts[-1]
     assert heal["backend"] == "stagehand"
     assert [(h["selector"], h["healed"]) for h in heal["heals"]] == [("#submit", "#send-now")]
     assert heal["heals"][0]["replayed"] == [{"method": "fill", "selector": "input[name=email]", "replayed": True}]
