@@ -66,6 +66,9 @@ async def test_v1_generate_without_agents_runs_phase2_single_shot(v2_client, sam
     log = await generation.run_log(task_id)
     assert "calc.py: generating (search)" in log and "calc.py: distilling the tests" in log, log
     assert f"calc.py: {state['result']['test_count']} tests kept" in log, log
+    # The file's own figure, not only the running total over the targets (which read as the file's).
+    own = next(f for f in state["result"]["coverage_by_file"] if f["path"] == "calc.py")["line_rate"]
+    assert f"{own:.0%} of its lines, {state['result']['coverage_estimate']:.0%} of all target lines so far" in log, log
 
 
 @pytest.mark.slow
