@@ -207,6 +207,9 @@ def browser():
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage"],
         )
+        marker = os.environ.get("AIWEBTEST_BROWSER_STARTED")
+        if marker:  # read by the engine: a run killed before this line hung starting Chromium
+            Path(marker).touch()
         yield instance
         _close_within(instance, seconds=10.0)
 

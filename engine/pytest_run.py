@@ -100,6 +100,8 @@ class RunResult:
     per_test: dict = field(default_factory=dict)
     # Selectors that matched nothing, with the page's URL and the steps before (engine/stagehand_heal.py).
     broken: list[dict] = field(default_factory=list)
+    # The plugin's browser fixture got a running Chromium (a marker file: a killed run leaves no report).
+    browser_started: bool = False
 
     @property
     def passed(self) -> bool:
@@ -142,6 +144,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
 
     await asyncio.to_thread(prepare)
     report = scratch / "heal-report.json"
+    started = scratch / "browser-started"
     junit = scratch / "junit.xml"
     # Inside the sandbox /tmp is private; everything the run touches lives in scratch.
     pythonpath = [str(scratch)]
@@ -159,6 +162,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
             "AIWEBTEST_HEAL_THRESHOLD": str(spec.heal_threshold),
             "AIWEBTEST_FINGERPRINTS": str(known),
             "AIWEBTEST_HEAL_REPORT": str(report),
+            "AIWEBTEST_BROWSER_STARTED": str(started),
             **pytest_plugin_env(spec.python),
             **spec.extra_env,
         },
@@ -196,6 +200,9 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
     outcomes = await asyncio.to_thread(parse_junit, junit)
     heal_data = json.loads(report.read_text()) if report.exists() else {}
     status, message = _classify(result, outcomes, spec)
+    browser_started = await asyncio.to_thread(started.exists)
+    if result.timed_out and spec.limits.browser and not browser_started:
+        message = f"killed after the {spec.limits.timeout_s:g} s time limit while Chromium was starting"
     return RunResult(
         status=status,
         outcomes=outcomes,
@@ -206,6 +213,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
         heals=heal_data.get("heals", []),
         broken=heal_data.get("broken", []),
         per_test=per_test,
+        browser_started=browser_started,
     )
 
 
@@ -258,11 +266,12 @@ def hung_at(stderr: str) -> str:
     nothing was dumped (the run never reached a test).
     """
     dump = stderr.partition("Timeout (")[2]
-    frames = list(_FRAME.finditer(dump.split("\n\n")[0] if dump else ""))
-    if not frames:
+    # One block per thread; the main thread (where the test runs) is not always the first.
+    blocks = [frames for frames in (list(_FRAME.finditer(block)) for block in dump.split("\n\n")) if frames]
+    if not blocks:
         return ""
-    ours = [f for f in frames if Path(f["path"]).name == TEST_FILENAME]
-    frame = ours[0] if ours else frames[0]
+    ours = [f for frames in blocks for f in frames if Path(f["path"]).name == TEST_FILENAME]
+    frame = ours[0] if ours else blocks[-1][0]
     return f" (it was in {frame['function']}, {Path(frame['path']).name} line {frame['line']})"
 
 

@@ -371,3 +371,30 @@ def test_a_browser_that_did_not_start_is_told_from_a_failing_test() -> None:
                                                'TargetClosedError: BrowserType.launch: Target page closed"'))
     assert not _browser_did_not_start(run("failed", "1 of 1 failed: test_send: TimeoutError: page.click"))
     assert not _browser_did_not_start(run("error", "1 error(s): failed on setup with \"fixture 'db' not found\""))
+
+
+@needs_chromium
+@pytest.mark.parametrize("hang", ["chromium", "test"])
+async def test_a_run_killed_while_chromium_starts_is_told_from_a_test_that_hangs(tmp_path: Path, hang: str) -> None:
+    """A 60 s timeout of a test that passes in 2 s was once Chromium hanging at start on a loaded CI machine:
+    the engine runs it again before healing, but never a test whose own body ran into the time limit."""
+    from engine.engine import _browser_did_not_start
+    from engine.pytest_run import RunSpec, run_pytest
+    from engine.sandbox import SandboxLimits
+
+    chromium = "/usr/bin/chromium"
+    if hang == "chromium":
+        (tmp_path / "chromium").write_text("#!/bin/sh\nsleep 100\n")
+        (tmp_path / "chromium").chmod(0o755)
+        chromium = str(tmp_path / "chromium")
+    code = "import time\n\ndef test_x(page):\n    page.goto('about:blank')\n    time.sleep(100)\n"
+    run = await run_pytest(RunSpec(test_code=code, python=sys.executable, repository=tmp_path,
+                                   limits=SandboxLimits(8, 2048, network=True, browser=True),
+                                   extra_env={"AIWEBTEST_CHROMIUM": chromium}))
+    assert run.status == "timeout"
+    assert run.browser_started is (hang == "test")
+    assert _browser_did_not_start(run) is (hang == "chromium")
+    if hang == "chromium":
+        assert run.message == "killed after the 8 s time limit while Chromium was starting"
+    else:
+        assert "test_generated.py line 5" in run.message  # where the test itself stood

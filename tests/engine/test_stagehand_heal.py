@@ -114,7 +114,7 @@ async def test_a_stagehand_that_cannot_start_falls_back_to_our_healer(
     local_site.pages["/"] = form_page("submit")
     code = BROWSER_TEST.format(url=local_site.url("/"))
     recorded = await ExecutionEngine(pool, python=sys.executable).execute(ExecuteRequest(code, strategy="tier1_only"))
-    assert recorded.status == "success"  # our healer's fingerprints come from this passing run
+    assert recorded.status == "success", recorded.error  # our healer's fingerprints come from this passing run
     local_site.pages["/"] = form_page("send-button")  # renamed: our healer can follow it
     refusing = RefusingBrowserbase()
     url = refusing.url if browserbase == "refusing" else f"http://127.0.0.1:{free_port}"
