@@ -176,7 +176,8 @@ def case_word(arg: ast.expr | None, *, generic: bool = False) -> str:
             text = value.decode("latin-1") if isinstance(value, bytes) else value
             # Words say what the input is ("hello_world", "8s"); search's random strings would not.
             if re.fullmatch(r"[+-]?\d+(\.\d+)?\s*[A-Za-z]{0,8}|[A-Za-z][a-z]{1,}([ _-][A-Za-z][a-z]+){0,3}", text.strip()):
-                return re.sub(r"[^0-9a-zA-Z]+", "_", text.strip()).strip("_").lower()[:32]
+                sign = "minus_" if re.match(r"-\d", text.strip()) else ""  # "-3m" is not "3m"
+                return sign + re.sub(r"[^0-9a-zA-Z]+", "_", text.strip()).strip("_").lower()[:32]
             return ""
         if isinstance(value, (int, float)):
             return "zero" if value == 0 else ("negative" if value < 0 else ("positive" if generic else ""))

@@ -163,3 +163,26 @@ async def test_a_shrink_repeats_the_cut_in_the_generators_assertion_and_one_that
     assert result.notes == ["a literal of 120 characters stays: nothing shorter kept what the test covers"]
     assert "var_" not in result.code and "sized_0" not in result.code
     assert (await phase2.execute(written, repo, ["box.py"]))["status"] == "success"
+
+
+async def test_a_negative_result_is_another_behaviour_than_a_positive_one(tmp_path: Path) -> None:
+    """pytimeparse in the bench: ``timeparse('-3m') == -180`` ran no line ``'1:24'`` did not, was dropped, and the
+    suite's mutation score fell from 38 % to 35 % (the sign's mutants lived). The result's sign counts now."""
+    (tmp_path / "duration.py").write_text(
+        "def seconds(text: str) -> int:\n"
+        "    sign = -1 if text.startswith('-') else 1\n"
+        "    text = text.lstrip('+-')\n"
+        "    if text.endswith('m'):\n"
+        "        return sign * int(text[:-1]) * 60\n"
+        "    return sign * int(text)\n")
+    code = ("import sys\nimport duration\nduration_ = sys.modules['duration']\n\n\n"
+            "def test_0():\n    var_0 = duration_.seconds(text='2m')\n    assert var_0 == 120\n\n\n"
+            "def test_1():\n    var_3 = '-3m'\n    var_4 = duration_.seconds(text=var_3)\n    assert var_4 == -180\n\n\n"
+            "def test_2():\n    var_1 = duration_.seconds(text='7')\n    assert var_1 == 7\n\n\n"
+            "def test_3():\n    var_1 = duration_.seconds(text='8')\n    assert var_1 == 8\n")
+    result = await Distiller(SandboxPhase2(), tmp_path, "duration.py").distil(code)
+    assert result.changed, result.note
+    text = ast.unparse(ast.parse(result.code))
+    assert "'-3m'" in text and "-180" in text, text  # kept: the only negative result
+    assert "'8'" not in text  # '7' and '8' run the same lines and end the same way: one of them is enough
+    assert "test_seconds_returns_int_for_minus_3m" in text or "'-3m', -180" in text  # "-3m" is not "3m"
