@@ -109,6 +109,18 @@ def git_reason(stderr: str) -> str:
     return (fatal or lines or ["git gave no message"])[0]
 
 
+def clone_folder(url: str, workspace: Path) -> Path:
+    """Where ``checkout`` clones a git URL: one folder per URL under the workspace."""
+    return workspace / hashlib.sha1(url.encode()).hexdigest()[:12]
+
+
+def checkout_folder(url: str, workspace: Path) -> Path:
+    """The folder ``checkout`` gives for ``url``, worked out here rather than read from a result (results are
+    input: app/generate_cli.py writes only here). Reads the file system: callers on the loop use a thread."""
+    local = Path(url).expanduser()
+    return local.resolve() if local.is_dir() else clone_folder(url, workspace).resolve()
+
+
 async def checkout(url: str, workspace: Path) -> tuple[Path, str]:
     """(folder, "local" | "git") for a local path or a git URL (cloned shallow)."""
     local = Path(url).expanduser()
@@ -118,7 +130,7 @@ async def checkout(url: str, workspace: Path) -> tuple[Path, str]:
         raise TaskFailed(
             f"The repository {url!r} does not exist: it is neither a folder on this machine nor a git URL."
         )
-    target = workspace / hashlib.sha1(url.encode()).hexdigest()[:12]
+    target = clone_folder(url, workspace)
     await asyncio.to_thread(shutil.rmtree, target, True)  # an earlier clone of the same URL
     await asyncio.to_thread(target.parent.mkdir, parents=True, exist_ok=True)
     # HOME is the workspace: a .gitconfig there (mirrors, insteadOf rules) applies; ours does not leak.

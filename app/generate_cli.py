@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 import time
@@ -10,11 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from agents.observation import checkout_folder
 from app.config import Config
 from app.core import AppCore
 from app.generation import OnEvent
-from engine.errors import AppError
+from engine.errors import AppError, BadResult
 from engine.generate_request import GenerateRequest
+from engine.result_paths import all_inside
 from app.outcome import of_state
 
 
@@ -72,7 +75,7 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
                 said = [n for n in (distil.get(name), polish.get(name)) if n]
                 print(f"  {name}" + (f" ({'; '.join(said)})" if said else ""))
         if args.write:
-            _write(Path(result.get("repository") or args.repo), result["files"])
+            await asyncio.to_thread(_write, args.repo, config.data_dir / "workspaces", result)
         if verdict.kind == "failed":  # finished, but nothing kept: a failure with its reason, exit 1
             print(f"aiwebtest: failed: {verdict.reason}", file=sys.stderr)
         elif verdict.kind == "partial":
@@ -103,13 +106,22 @@ def _printer(say: Callable[[str], None]) -> OnEvent:
     return show
 
 
-def _write(repo: Path, files: dict[str, str]) -> None:
-    for name, code in files.items():
-        path = repo / name
+def _write(url: str, workspace: Path, result: dict[str, Any]) -> None:
+    """The result's files into the repository the user named: the folder is worked out from ``--repo``, not read
+    from the result, and every file name must stay inside it (engine/result_paths.py). All are checked, and
+    none may exist, before any is written."""
+    repo = checkout_folder(url, workspace)
+    named = Path(str(result.get("repository") or repo)).resolve()
+    if named != repo:
+        raise BadResult(f"The result names the repository {named}, not {repo} that was asked for; nothing was "
+                        "written. A worker sharing the database with this machine wrote it: check its version.")
+    paths = all_inside(repo, result.get("files"))
+    for path in paths.values():
         if path.exists():
-            raise AppError(f"{path} exists; not overwriting it. Move it away or write elsewhere.")
+            raise AppError(f"{path} exists; not overwriting it (nothing was written). Move it away or write elsewhere.")
+    for name, path in paths.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(code, encoding="utf-8")
+        path.write_text(result["files"][name], encoding="utf-8")
         print(f"wrote {path}")
 
 

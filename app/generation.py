@@ -30,7 +30,7 @@ from agents.constants import PROGRESS_CHANNEL_PREFIX, agent_type_of
 from agents.evolution import count_tests
 from agents.generation import StrategyError
 from agents.generation.import_root import importable_once
-from agents.observation import checkout, is_test_file
+from agents.observation import checkout, checkout_folder, is_test_file
 from agents.orchestration import STEPS as ORCHESTRATION_STEPS
 from agents.store_retry import AGENT_BUDGET_S, retry_budget
 from agents.task_stop import cancel_and_wait
@@ -165,6 +165,8 @@ class GenerationService:
         """The request as every reader sees it (API, CLI, window): ``status`` is the spec's field, so a run that
         ended keeping nothing (and did not find the target already met) is "failed", with the reason."""
         state = await self._status(request_id)
+        if state is not None:
+            state = await self._checked_repository(request_id, state)
         if state is None or state["status"] != "completed":
             return state
         verdict = of_state(state)
@@ -188,6 +190,27 @@ class GenerationService:
             return None
         state = {**_task_json(task), "route": row["route"] if row else "agents", "queue": await self.queue(task)}
         return {**state, "token_usage": await self._tokens(request_id)} if row is not None else state
+
+    async def _checked_repository(self, request_id: str, state: dict[str, Any]) -> dict[str, Any]:
+        """A result's ``repository`` kept only if it is the folder this machine checks the request's repository out
+        to (agents/observation.py): Save, Run and the outline read and write there, and the row is input (a shared
+        database, workers on other machines; issue 28). Otherwise it is taken out, and ``repository_note`` says why:
+        Save then asks for a folder and Run asks to load the repository again."""
+        result = state.get("result")
+        if not isinstance(result, dict) or not result.get("repository"):
+            return state
+        url = await self.pool.fetchval(
+            "SELECT request->>'repository_url' FROM generation_requests WHERE request_id = $1 OR agent_task_id = $1 "
+            "LIMIT 1", request_id)
+        if url is None:
+            return state
+        expected = await asyncio.to_thread(checkout_folder, url, self.config.data_dir / "workspaces")
+        if str(result["repository"]) == str(expected):
+            return state
+        note = (f"The result names the folder {str(result['repository'])[:200]!r}, not {expected}, where this "
+                f"machine checks {url} out: it was made on another machine or its row was changed. Save asks "
+                "for a folder; Run needs the repository loaded here.")
+        return {**state, "result": {**result, "repository": None, "repository_note": note}}
 
     async def _tokens(self, request_id: str) -> int:
         """The request's tokens from the gateway's rows as they are now: the same figure History and /metrics

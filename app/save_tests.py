@@ -14,6 +14,8 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.result_paths import all_inside
+
 
 @dataclass(frozen=True)
 class SaveTarget:
@@ -44,11 +46,14 @@ class SaveTarget:
 
 
 def plan(folder: Path, files: dict[str, str]) -> list[SaveTarget]:
+    """Where each file goes. The names come from a result, which is input (a shared database's row): each must
+    stay inside ``folder`` (engine/result_paths.py), or nothing is planned and ``BadResult`` says which."""
+    paths = all_inside(folder, files)
     out = []
     # The tests first, a support file such as tests/conftest.py after them (a result stored as jsonb
     # comes back with its keys in jsonb's order, shortest first).
     for name, code in sorted(files.items(), key=lambda item: Path(item[0]).name == "conftest.py"):
-        path = (folder / name).resolve()
+        path = paths[name]
         try:
             existing = path.read_text(encoding="utf-8") if path.is_file() else None
         except (OSError, UnicodeDecodeError):

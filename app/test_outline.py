@@ -17,6 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.errors import BadResult
+from engine.result_paths import inside
+
 OTHER = "(other)"
 
 
@@ -74,7 +77,7 @@ def _tests(source: str) -> list[tuple[str, int, set[str]]]:
 def outline(result: dict[str, Any]) -> list[FileOutline]:
     """Per target file: its functions with coverage and the tests that call them. Reads files: run it
     off the event loop."""
-    repo = Path(result.get("repository") or ".")
+    repo = Path(result["repository"]) if result.get("repository") else None
     coverage = {f["path"]: f for f in result.get("coverage_by_file") or []}
     tests = []
     for test_file, code in (result.get("files") or {}).items():
@@ -84,9 +87,10 @@ def outline(result: dict[str, Any]) -> list[FileOutline]:
             continue
     parsed: dict[str, dict[str, tuple[int, int, set[int]]]] = {}
     for path in coverage:
-        try:
-            parsed[path] = _functions((repo / path).read_text(encoding="utf-8", errors="replace"))
-        except (OSError, SyntaxError):
+        try:  # the paths are the result's, which is input: only files inside the repository are read
+            source = inside(repo, path).read_text(encoding="utf-8", errors="replace") if repo is not None else ""
+            parsed[path] = _functions(source)
+        except (OSError, SyntaxError, BadResult):
             parsed[path] = {}
     groups: dict[str, dict[str, FunctionTests]] = {}
     for path, functions in parsed.items():

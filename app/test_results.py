@@ -33,7 +33,10 @@ class TestResultsService:
         its status and each test's outcome."""
         if self.engine is None:
             raise AppError("The execution engine is not running in this process.")
-        repo = Path(result.get("repository") or "")
+        if not result.get("repository"):  # app/generation.py took it out: the row named another machine's folder
+            raise AppError(result.get("repository_note") or "The result names no repository; load it again to run "
+                           "the tests.")
+        repo = Path(result["repository"])
         if not await asyncio.to_thread(repo.is_dir):
             raise AppError(f"The repository {repo} is not on this machine any more; load it again to run the tests.")
         targets = tuple(f["path"] for f in result.get("coverage_by_file") or [])

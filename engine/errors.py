@@ -52,3 +52,7 @@ def require(resource: object | None) -> object:
     if resource is None:
         raise ServicesStopped()
     return resource
+
+
+class BadResult(AppError):
+    """A result read back from a shared store (PostgreSQL, Redis) is not one we would have written: input, refused."""

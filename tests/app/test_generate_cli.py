@@ -125,3 +125,28 @@ def test_the_cost_line_never_says_zero_for_an_unpriced_model() -> None:
     assert _cost(unpriced) == "cost unknown for local-1.5b: add a price"
     mixed = {"token_usage": 900, "cost_usd": 0.0002, "cost_note": "cost unknown for local-1.5b: add a price"}
     assert _cost(mixed) == "$0.0002 + cost unknown for local-1.5b: add a price"
+
+
+def test_write_goes_only_into_the_repository_asked_for(tmp_path: Path) -> None:
+    """``--write`` works out the folder from ``--repo``; a result row naming another folder, or a file outside
+    it, writes nothing at all (issue 28: the row comes from a database other machines write to)."""
+    from app.generate_cli import _write
+    from engine.errors import AppError, BadResult
+
+    repo, elsewhere, workspace = tmp_path / "repo", tmp_path / "elsewhere", tmp_path / "workspaces"
+    repo.mkdir()
+    elsewhere.mkdir()
+    files = {"tests/test_generated_a.py": "def test_a():\n    assert 1\n"}
+    with pytest.raises(BadResult, match="not .* that was asked for"):
+        _write(str(repo), workspace, {"repository": str(elsewhere), "files": files})
+    with pytest.raises(BadResult, match="not a relative path"):
+        _write(str(repo), workspace, {"repository": str(repo), "files": {**files, "/tmp/x.py": "import os\n"}})
+    assert not (repo / "tests").exists() and not any(elsewhere.iterdir())
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_generated_b.py").write_text("# mine\n")
+    with pytest.raises(AppError, match="nothing was written"):  # one file exists: none is written
+        _write(str(repo), workspace, {"repository": str(repo),
+                                      "files": {**files, "tests/test_generated_b.py": "x = 1\n"}})
+    assert sorted(p.name for p in (repo / "tests").iterdir()) == ["test_generated_b.py"]
+    _write(str(repo), workspace, {"repository": str(repo), "files": files})
+    assert (repo / "tests" / "test_generated_a.py").read_text() == files["tests/test_generated_a.py"]

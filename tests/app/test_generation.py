@@ -47,3 +47,32 @@ async def test_a_cancel_before_anything_was_kept_is_a_failure(pool) -> None:
     await _service(pool).cancel("task-d")
     task = await tasks.get(pool, "task-d")
     assert task["result"] is None and of_state({"status": "failed", "error": task["error"]}).kind == "failed"
+
+
+async def test_a_result_row_naming_another_folder_loses_it_and_says_why(pool, tmp_path) -> None:
+    """Save and Run read the result's ``repository``; a row written by another machine or changed by hand
+    (issue 28: the database is shared) may name any folder. Only the checkout of the request's own repository
+    stays; anything else is taken out, with a note every reader shows."""
+    from tests.conftest import make_config
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    service = GenerationService(pool, make_config(tmp_path / "data"), None)  # type: ignore[arg-type]
+    for request_id, named in (("p2-good", str(repo)), ("p2-bad", "/root/.config/autostart")):
+        await pool.execute(
+            "INSERT INTO generation_requests (request_id, route, rollout_mode, rollout_percentage, bucket, "
+            "routing_key, reason, request, status, phase2_seconds, phase2_result) VALUES ($1, 'phase2', 'off', 0, "
+            "1, 'k', 'r', $2, 'completed', 1.0, $3)", request_id, {"repository_url": str(repo)},
+            {"test_count": 1, "outcome": "complete", "repository": named, "files": {"tests/test_a.py": "x = 1\n"}})
+    good = await service.status("p2-good")
+    assert good["result"]["repository"] == str(repo) and "repository_note" not in good["result"]
+    bad = await service.status("p2-bad")
+    assert bad["result"]["repository"] is None
+    assert "/root/.config/autostart" in bad["result"]["repository_note"] and str(repo) in bad["result"][
+        "repository_note"]
+    from app.test_results import TestResultsService
+    from engine.errors import AppError
+    import pytest
+
+    with pytest.raises(AppError, match="another machine"):
+        await TestResultsService(object()).run_tests(bad["result"])  # type: ignore[arg-type]

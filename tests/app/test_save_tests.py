@@ -27,3 +27,17 @@ def test_new_same_and_different_files(tmp_path: Path) -> None:
     assert again[1].fresh_path.name == "test_generated_b_3.py"  # _2 is taken now
     assert write(again, overwrite=True) == [tmp_path / "tests" / "test_generated_b.py"]  # c is the same now
     assert (tmp_path / "tests" / "test_generated_b.py").read_text().startswith("def test_b")
+
+
+def test_a_result_naming_a_file_outside_the_folder_saves_nothing(tmp_path: Path) -> None:
+    """The names come from a result row, which a shared database's other writers can set (issue 28)."""
+    import pytest
+
+    from engine.errors import BadResult
+
+    folder = tmp_path / "repo"
+    folder.mkdir()
+    files = {"tests/test_generated_a.py": "def test_a():\n    assert 1\n", "../../outside.py": "import os\n"}
+    with pytest.raises(BadResult, match="outside.py"):
+        plan(folder, files)
+    assert not (folder / "tests").exists() and not (tmp_path / "outside.py").exists()

@@ -119,6 +119,8 @@ class ResultView(QWidget):
         """A finished request: its verdict, figures, coverage rows and tests."""
         result = state["result"] or {}
         self.current_result = result
+        if result.get("repository_note"):  # the row named a folder this machine would not use (app/generation.py)
+            self.message.emit("warning", result["repository_note"])
         self.tests_view.setPlainText(result.get("tests", ""))
         verdict = of_state(state)
         self.summary.setText(result_text.summary(state, verdict))
