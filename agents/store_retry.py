@@ -65,6 +65,11 @@ def retry_budget(seconds: float) -> Iterator[None]:
         _budget_s.reset(token)
 
 
+def set_retry_budget(seconds: float) -> None:
+    """For a context made to start a task in (``contextvars.copy_context().run(set_retry_budget, s)``)."""
+    _budget_s.set(seconds)
+
+
 def current_budget_s() -> float:
     return _budget_s.get()
 

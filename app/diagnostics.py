@@ -145,7 +145,7 @@ async def collect(config: Config, pool: Any = None) -> dict[str, str]:
     parts: dict[str, str] = {"versions.txt": await asyncio.to_thread(versions)}  # reads package metadata
     manager = ServiceManager(config)
     status = [row.line() for row in await manager.status()]
-    sandbox = await asyncio.to_thread(isolation.probe)
+    sandbox = isolation.known() or await asyncio.to_thread(isolation.probe)
     status.append(f"sandbox: {sandbox.summary() if sandbox.available else 'UNAVAILABLE: ' + sandbox.detail}")
     status.append(f"data dir: {config.data_dir}")
     status.append(f"log dir: {log_dir()}")

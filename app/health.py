@@ -80,13 +80,18 @@ async def check(
     pg, rd, sandbox, vec = await asyncio.gather(
         _timed("postgres", *postgres_where, postgres_probe(), timeout_s),
         _timed("redis", *redis_where, redis_client.ping(), timeout_s),
-        asyncio.to_thread(isolation.probe),
+        _isolation(),
         probe_vectors(*vectors, timeout_s) if vectors is not None else no_vectors(),
     )
     if supervision:
         pg = replace(pg, supervision=supervision.get("postgres"))
         rd = replace(rd, supervision=supervision.get("redis"))
     return HealthReport(pg, rd, sandbox, allow_unisolated=bool(allowed and allowed[0]), vectors=vec)
+
+
+async def _isolation() -> isolation.Isolation:
+    """The sandbox's answer from memory once known (engine/isolation.py): no thread per health call."""
+    return isolation.known() or await asyncio.to_thread(isolation.probe)
 
 
 async def probe_vectors(where: str, probe: Awaitable[object], timeout_s: float) -> ServiceHealth:

@@ -23,11 +23,13 @@ from agents.generation import llm as llm_strategy
 from agents.generation.doctests import runs_doctests
 from agents.generation.import_root import importable_once
 from agents.keep_per_test import collect_test_keys, keep_only, outcome_key
+from agents.mutation_gate import AS_WRITTEN, gate
 from agents.observation import checkout, is_test_file, python_files, target_problem
 from agents.reporting import cost_note, usage_of_call_id
 from engine import multi_file, sandbox_snapshot, settings_store
 from engine.generate_request import GenerateRequest
 from engine.interpreter import choose_interpreter
+from engine.errors import AppError
 from engine.model_port import ModelRefused, OnProgress
 
 
@@ -68,6 +70,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
                 "execution_time_seconds": round(time.perf_counter() - started, 3), "token_usage": 0,
                 "cost_usd": 0.0, "unpriced_models": [], "cost_note": ""}
     files: dict[str, str] = {}
+    as_written: dict[str, str] = {}  # each file before distillation: the mutation gate compares both
     distil_notes: dict[str, str] = {}
     failures: list[str] = []
     test_count = 0
@@ -117,6 +120,8 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
             if candidate.origin == "search":  # the default route hands out tests a person keeps too
                 await say(f"{target}: distilling the tests (each rewrite checked by a run)…")
                 distilled = await Distiller(services.phase2, repo, target).distil(code, baseline=run)
+                if distilled.changed:
+                    as_written[name] = code
                 code = distilled.code
                 distil_notes[name] = "; ".join([*filter(None, [distil_notes.get(name)]), distilled.note,
                                                 *distilled.notes])
@@ -131,6 +136,8 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
                   generator=candidate.origin, target_file=target, kept=count_tests(code),
                   seconds=time.perf_counter() - target_started, coverage=union.line_rate)
     coverage = union.to_json()  # the existing tests and the kept ones together
+    mutation = await _mutation(services, request, repo, targets, files, as_written, distil_notes, say)
+    test_count = sum(count_tests(code) for code in files.values())  # the gate may send files out as generated
     # One tests/conftest.py instead of a sys.path line atop every file (agents/generation/import_root.py).
     files = await asyncio.to_thread(importable_once, repo, files, list(targets))
     # The verdict (app/outcome.py) reads these: no test is a failure, below the target is partial.
@@ -152,6 +159,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         "rounds": 1,
         "failures": failures,
         "distil": distil_notes,
+        "mutation": mutation,
         "outcome": outcome,
         "reason": reason,
         "coverage_target": goal,
@@ -163,6 +171,39 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         "unpriced_models": unpriced,
         "cost_note": cost_note(unpriced),
     }
+
+
+async def _mutation(services: Services, request: GenerateRequest, repo: Path, targets: list[str],
+                    files: dict[str, str], as_written: dict[str, str], notes: dict[str, str], say: Say
+                    ) -> dict[str, Any] | None:
+    """The kept files' mutation score, and the gate distillation passes on it (agents/mutation_gate.py), as on
+    the agents' route: the default route must not hand out tests that notice fewer wrong lines than search's.
+
+    ``files`` and ``notes`` are changed in place when the gate sends the tests out as generated.
+    """
+    if not request.mutation_score:
+        return {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
+    if not files:
+        return None
+    box = request.mutation_time_box_s
+    await say(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
+    allow = (await settings_store.load(services.pool)).allow_unisolated
+    env = await services.envs.environment_for(repo, allow_unisolated=allow) if services.envs is not None else None
+    python = str(env.python) if env is not None else choose_interpreter(None)
+    kept = [{"path": path, "code": code, **({AS_WRITTEN: as_written[path]} if path in as_written else {})}
+            for path, code in files.items()]
+    try:
+        gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow)
+    except AppError as exc:  # the sandbox refused: coverage still stands
+        return {"score": None, "error": str(exc)}
+    for k in kept:
+        files[k["path"]] = k["code"]
+        if k.get("distil"):
+            notes[k["path"]] = k["distil"]
+    if gated.score.score is not None:
+        await say(f"Mutation score {gated.score.score:.0%} ({gated.score.killed} of {gated.score.total} mutants "
+                  "killed)" + (f"; {gated.note}" if gated.note else ""))
+    return gated.to_json()
 
 
 async def _existing(services: Services, repo: Path, targets: list[str]) -> dict[str, Any] | None:

@@ -43,7 +43,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.stall_watch import StallWatch  # noqa: E402
+
 TICK_MS = 5
+STALL_MS = 100  # a frame later than this is a visible stall (issue 28)
 
 
 def _quantiles(samples: list[float]) -> dict[str, float]:
@@ -107,12 +110,15 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
 
     lags: list[float] = []
     last = time.perf_counter()
+    watch = StallWatch(threshold_ms=STALL_MS)
+    watch.start()
 
     def tick() -> None:
         nonlocal last
         now = time.perf_counter()
         lags.append(max(0.0, (now - last) * 1000 - TICK_MS))
         last = now
+        watch.beat()
 
     timer = QTimer()
     timer.setInterval(TICK_MS)
@@ -206,22 +212,43 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
         workers.append(asyncio.ensure_future(faults()))
     started = time.monotonic()
     minute = 0
+    types_at_2: dict[str, int] = {}
     try:
         while time.monotonic() - started < minutes * 60:
+            minute_started = time.perf_counter()
             await asyncio.sleep(60)
             minute += 1
             window_lags, lags[:] = list(lags), []
+            # A loop that served no tick at all has a gap as long as the minute: measured from the last tick (or
+            # the minute's start), never read as "no lag" from an empty list.
+            open_gap = (time.perf_counter() - max(last, minute_started)) * 1000
+            gap = max([open_gap, *(lag + TICK_MS for lag in window_lags)])
+            stalls = watch.take()
             rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=False)
                                                if c.is_running() and "python" in c.name())
             print(json.dumps({
                 "minute": minute, "rss_mb": round(proc.memory_info().rss / 2**20, 1),
                 "rss_with_children_mb": round(rss / 2**20, 1), "none_refcount": sys.getrefcount(None),
-                "lag_ms": _quantiles(window_lags), "ticks": len(window_lags), **counts,
+                "lag_ms": _quantiles(window_lags), "ticks": len(window_lags),
+                "expected_ticks": int(60_000 / TICK_MS), "worst_gap_ms": round(gap, 1),
+                "stalls": [{"ms": st.length_ms, "cpu_ms": st.cpu_ms, "kind": st.kind, "where": st.where}
+                           for st in sorted(stalls, key=lambda st: -st.length_ms)[:5]],
+                "stall_count": len(stalls), "blocking": sum(st.kind == "blocking" for st in stalls), **counts,
                 "stagehand_chromiums": _stagehand_chromiums(),
                 "last_failure": failures[-1] if failures else None,
             }), flush=True)
+            if stalls and trace:  # the stack of the longest, for the record
+                print("stall stack (longest this minute, "
+                      f"{max(stalls, key=lambda st: st.length_ms).length_ms} ms):\n"
+                      + max(stalls, key=lambda st: st.length_ms).stack, flush=True)
             if trace and minute == 2:
                 baseline_snapshot = tracemalloc.take_snapshot()
+                types_at_2 = _type_counts()
+            elif trace and minute > 2 and minute % 5 == 0:
+                now_types = _type_counts()
+                grown = sorted(((n - types_at_2.get(t, 0), t) for t, n in now_types.items()), reverse=True)[:8]
+                print("types grown since minute 2: " + ", ".join(f"{t} {d:+d}" for d, t in grown if d > 0),
+                      flush=True)
             elif trace and baseline_snapshot is not None:
                 growth = tracemalloc.take_snapshot().compare_to(baseline_snapshot, "traceback")
                 for stat in growth[:6]:
@@ -234,6 +261,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
             w.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
         timer.stop()
+        watch.stop()
         window.stop_refreshing()
         runner.cancel_all()
         window.close()
@@ -241,6 +269,22 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
         llm.stop()
         site.stop()
     return 0
+
+
+def _type_counts() -> dict[str, int]:
+    """Live objects per type (what objgraph's growth shows): Qt and pyqtgraph objects a panel never lets go."""
+    import gc
+    from collections import Counter
+
+    return dict(Counter(type(o).__qualname__ for o in gc.get_objects()))
+
+
+def _slope(rows: list[dict], key: str) -> float:
+    """Least-squares MB per minute of ``key`` over ``rows``: the trend, not the first and last points."""
+    xs, ys = [r["minute"] for r in rows], [r[key] for r in rows]
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    den = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den if den else 0.0
 
 
 def _stagehand_chromiums() -> int:
@@ -283,8 +327,12 @@ def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float 
         if line.startswith("{"):
             row = json.loads(line)
             rows.append(row)
-            print(f"  min {row['minute']:>3}: rss {row['rss_mb']:7.1f} MB  lag p50 {row['lag_ms']['p50']:6.2f} "
-                  f"p99 {row['lag_ms']['p99']:7.2f} max {row['lag_ms']['max']:8.1f} ms  done {row['completed']:>4} "
+            worst = row["stalls"][0] if row["stalls"] else None
+            print(f"  min {row['minute']:>3}: rss {row['rss_mb']:7.1f} MB  ticks {row['ticks']:>5}/"
+                  f"{row['expected_ticks']}  lag p50 {row['lag_ms']['p50']:6.2f} p99 {row['lag_ms']['p99']:7.2f} "
+                  f"worst gap {row['worst_gap_ms']:8.1f} ms  stalls>{STALL_MS} ms {row['stall_count']} "
+                  f"({row['blocking']} blocking)" + (f" longest {worst['ms']} ms {worst['kind']} at {worst['where']}"
+                                                     if worst else "") + f"  done {row['completed']:>4} "
                   f"failed {row['failed']:>3}  http ok {row['http_ok']:>5} bad {row['http_bad']:>3}  "
                   f"None {row['none_refcount']}  healed {row['healed']}/{row['healed'] + row['not_healed']} "
                   f"stagehand chromiums {row['stagehand_chromiums']}", flush=True)
@@ -298,6 +346,22 @@ def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float 
     else:
         verdict = "no abort"
     print(f"soak result: {verdict}")
+    if rows:
+        settled = [r for r in rows if r["minute"] >= 10]
+        span = settled if len(settled) >= 2 else rows
+        slope = _slope(span, "rss_mb") if len(span) >= 2 else 0.0
+        stalls = [st for r in rows for st in r["stalls"]]
+        sites: dict[str, int] = {}
+        for st in stalls:
+            sites[f"{st['kind']} at {st['where']}"] = sites.get(f"{st['kind']} at {st['where']}", 0) + 1
+        print(f"  summary: {len(rows)} min; worst gap {max(r['worst_gap_ms'] for r in rows):.0f} ms; RSS slope "
+              f"{slope:+.2f} MB/min (least squares over minutes {span[0]['minute']}-{span[-1]['minute']}"
+              f"{'' if span is settled else ', the run is shorter than 10 min'}); generations {rows[-1]['completed']} "
+              f"completed, {rows[-1]['failed']} failed; faults {rows[-1].get('faults', 0)}; HTTP "
+              f"{rows[-1]['http_ok'] + rows[-1]['http_bad']} calls ({rows[-1]['http_bad']} bad); stalls over "
+              f"{STALL_MS} ms {sum(r['stall_count'] for r in rows)} ({sum(r['blocking'] for r in rows)} blocking)")
+        for site, n in sorted(sites.items(), key=lambda kv: -kv[1])[:8]:
+            print(f"    {n:>4} x {site}")
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         growth = last["rss_mb"] - first["rss_mb"]

@@ -1,6 +1,7 @@
 """Whether untrusted code can be isolated on this machine, and how.
 
-Checked once per process by running ``bwrap`` for real (a binary that
+Checked by running ``bwrap`` for real (once per process when it works;
+again after ``RETRY_FAILED_S`` when it does not) (a binary that
 exists can still fail: no user namespaces, a seccomp policy, a container
 without the needed privileges). The answer is shown in the health view,
 the Generate panel and ``aiwebtest services status``; without it the
@@ -10,10 +11,10 @@ without isolation" (``execution_settings.allow_unisolated``).
 
 from __future__ import annotations
 
-import functools
 import os
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 
 from engine.cgroup_limits import cgroup_mode
@@ -35,9 +36,40 @@ class Isolation:
         return f"bubblewrap ({self.detail}); limits: {self.memory}"
 
 
-@functools.cache
+RETRY_FAILED_S = 30.0  # a failed probe is run again after this long: bubblewrap installed meanwhile is seen
+
+
+@dataclass
+class _Probed:
+    found: Isolation
+    at: float
+
+
+_last: _Probed | None = None
+
+
+def known() -> Isolation | None:
+    """The probe's answer without running anything (no thread, no I/O): an answer that said yes, for the
+    process's life; one that said no, for ``RETRY_FAILED_S``. None when ``probe`` must run. Health calls this
+    on every request (issue 28: 100 concurrent /api/health calls each queued a thread for the probe)."""
+    last = _last
+    if last is None or not last.found.available and time.monotonic() - last.at > RETRY_FAILED_S:
+        return None
+    return last.found
+
+
 def probe() -> Isolation:
-    """Run ``bwrap`` once with the namespaces we use. Blocking (~20 ms): call from a thread."""
+    """``known()``, or run ``bwrap`` with the namespaces we use and remember the answer. Blocking (~20 ms) when
+    it runs: call from a thread, or call ``known()`` first."""
+    global _last
+    found = known()
+    if found is None:
+        found = _probe()
+        _last = _Probed(found, time.monotonic())
+    return found
+
+
+def _probe() -> Isolation:
     memory = cgroup_mode() or "rlimits (address space or data size, processes, file size)"
     bwrap = shutil.which("bwrap")
     if bwrap is None:

@@ -164,7 +164,7 @@ async def run_sandboxed(
     and ``argv[0]``'s interpreter folders are mounted read-only with
     ``readable``.
     """
-    found = await asyncio.to_thread(isolation.probe)
+    found = isolation.known() or await asyncio.to_thread(isolation.probe)
     rlimits = _rlimits(limits)
     cgroup: RunCgroup | None = None
     if not found.available and not allow_unisolated:

@@ -8,15 +8,19 @@ as ``error`` with a readable message, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from agents.store_retry import set_retry_budget
 from engine.errors import AppError
 
 log = logging.getLogger(__name__)
+
+REFRESH_BUDGET_S = 3.0  # how long a view's periodic read waits out a store restart before saying "stale"
 
 
 def describe(exc: BaseException) -> str:
@@ -39,6 +43,22 @@ class AsyncRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._refreshing: dict[str, asyncio.Task[Any]] = {}
+
+    def refresh(self, key: str, coro: Coroutine[Any, Any, Any], on_done: Callable[[Any], None] | None = None,
+                on_error: Callable[[str], None] | None = None) -> asyncio.Task[Any] | None:
+        """A view's periodic read: store calls retry for ``REFRESH_BUDGET_S`` only, not the agents' 60 s (a view
+        says its data is stale instead: ui/stale_note.py), and one still running for ``key`` is not started
+        again (during an outage a 1 s timer piled up a read per second, each waiting out its budget)."""
+        running = self._refreshing.get(key)
+        if running is not None and not running.done():
+            coro.close()
+            return None
+        context = contextvars.copy_context()
+        context.run(set_retry_budget, REFRESH_BUDGET_S)
+        task = self.run(asyncio.get_event_loop().create_task(coro, context=context), on_done, on_error)
+        self._refreshing[key] = task
+        return task
 
     def run(self, coro: Awaitable[Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[str], None] | None = None) -> asyncio.Task[Any]:

@@ -69,6 +69,11 @@ async def test_v1_generate_without_agents_runs_phase2_single_shot(v2_client, sam
     # The file's own figure, not only the running total over the targets (which read as the file's).
     own = next(f for f in state["result"]["coverage_by_file"] if f["path"] == "calc.py")["line_rate"]
     assert f"{own:.0%} of its lines, {state['result']['coverage_estimate']:.0%} of all target lines so far" in log, log
+    # The default route measures the kept tests' mutation score and holds distillation to it, as the agents do.
+    mutation = state["result"]["mutation"]
+    assert mutation["score"] is not None and mutation["total"] > 0, mutation
+    assert "Measuring the mutation score" in log and mutation.get("compared", {}).get("kept") in (None, "distilled",
+                                                                                               "as_generated")
 
 
 @pytest.mark.slow

@@ -110,7 +110,9 @@ def test_a_generation_driven_with_the_keyboard_in_a_real_window(data_dir: Path, 
         wait_for_log(log, "status: Loaded ")  # the files are listed; focus is on the first one
         time.sleep(0.5)
         xdo(display, "key", "space")  # tick calc.py
-        time.sleep(1.0)
+        time.sleep(0.5)
+        xdo(display, "key", "--clearmodifiers", "alt+m")  # no mutation score: its time box is not this test's
+        time.sleep(0.5)
         xdo(display, "key", "--clearmodifiers", "ctrl+Return")
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {token}"},
                           timeout=10) as client:

@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -122,7 +123,16 @@ class GenerateForm(QWidget):
                                     f"({SEARCH_TIME_MIN_S}-{SEARCH_TIME_MAX_S} s)")
         self.search_spin.valueChanged.connect(lambda _v: self.clear_error("search_time_s"))
         self.target_spin.valueChanged.connect(lambda _v: self.clear_error("coverage_target"))
-        form.addRow("Search time:", self.search_spin)
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search_spin)
+        # The mutation score says whether the kept tests notice wrong lines, and holds distillation to it
+        # (agents/mutation_gate.py); it costs a time box of its own, said in the box's text.
+        self.mutation_check = QCheckBox()
+        self.mutation_check.setChecked(True)
+        self.search_spin.valueChanged.connect(lambda _v: self._say_mutation_box())
+        self._say_mutation_box()
+        search_row.addWidget(self.mutation_check, 1)
+        form.addRow("Search time:", search_row)
         form.addRow("", self.errors["search_time_s"])
         self.requirements_edit = QPlainTextEdit()
         self.requirements_edit.setPlaceholderText("What matters to you, e.g. edge cases of clamp, error handling")
@@ -222,10 +232,19 @@ class GenerateForm(QWidget):
                 "repository_url": str(repository), "target_files": files,
                 "coverage_target": self.target_spin.value(), "search_time_s": self.search_spin.value(),
                 "requirements": self.requirements_edit.toPlainText().strip(),
-                "conversation_id": self.conversation_combo.currentData()})
+                "conversation_id": self.conversation_combo.currentData(),
+                "mutation_score": self.mutation_check.isChecked()})
         except InputError as exc:
             self.show_error(exc.field if exc.field in self.errors else "repository_url", str(exc))
             return None
+
+    def _say_mutation_box(self) -> None:
+        box = GenerateRequest(repository_url="./repo", search_time_s=min(max(self.search_spin.value(), SEARCH_TIME_MIN_S),
+                                                                    SEARCH_TIME_MAX_S)).mutation_time_box_s
+        self.mutation_check.setText(f"&Mutation score (up to {box:.0f} s more)")  # Alt+M
+        self.mutation_check.setToolTip("Measure how many deliberately broken versions of the code the kept tests "
+                                       "catch (mutmut, in the sandbox), and keep distilled tests only if they "
+                                       "catch as many as the tests as generated")
 
     # -- errors -----------------------------------------------------------------
 
@@ -257,6 +276,7 @@ class GenerateForm(QWidget):
         settings.setValue("targets", self.checked_files())
         settings.setValue("coverage_target", self.target_spin.value())
         settings.setValue("search_time_s", self.search_spin.value())
+        settings.setValue("mutation_score", self.mutation_check.isChecked())
         settings.setValue("requirements", self.requirements_edit.toPlainText())
         settings.endGroup()
 
@@ -270,12 +290,15 @@ class GenerateForm(QWidget):
         targets = settings.value("targets", []) or []
         target = settings.value("coverage_target")
         search = settings.value("search_time_s")
+        mutation = settings.value("mutation_score")
         requirements = str(settings.value("requirements", "") or "")
         settings.endGroup()
         if target is not None:
             self.target_spin.setValue(float(target))
         if search is not None:
             self.search_spin.setValue(int(search))
+        if mutation is not None:  # QSettings gives "true"/"false" back from an ini file
+            self.mutation_check.setChecked(str(mutation).lower() in ("true", "1"))
         if requirements and not self.requirements_edit.toPlainText():
             self.requirements_edit.setPlainText(requirements)
         if not repository or self.repo_edit.text():

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from agents.constants import AGENT_TYPES
 from ui.async_bridge import AsyncRunner
+from ui.stale_note import StaleNote
 
 STATUS_COLORS = {"healthy": "#2e9e44", "unhealthy": "#d64545", "shutting_down": "#c98a00"}
 
@@ -148,6 +149,8 @@ class AgentsPanel(QWidget):
         layout.addWidget(splitter)
         self.message = QLabel("")
         layout.addWidget(self.message)
+        self.stale = StaleNote()
+        layout.addWidget(self.stale)
 
         self.filter_edit.textChanged.connect(self._apply_filter)
         self.type_combo.currentIndexChanged.connect(self._apply_filter)
@@ -159,9 +162,10 @@ class AgentsPanel(QWidget):
         self.timer.start(refresh_ms)
 
     def refresh(self) -> None:
-        self.runner.run(self.control.fleet.agents(), self._set_rows, lambda m: self.message.setText(m))
+        self.runner.refresh("agents", self.control.fleet.agents(), self._set_rows, self.stale.stale)
 
     def _set_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.stale.fresh()
         selected = self.selected_agent()
         self.model.set_rows(rows)
         if selected:

@@ -19,6 +19,7 @@ from ui.async_bridge import AsyncRunner
 from ui.charts import HumanAxis
 from ui.charts import plot as _plot
 from ui.charts import show_empty
+from ui.stale_note import StaleNote
 
 def gauge_state(ratio: float) -> str:
     """ok below 80 %, amber from 80 %, red from 100 %."""
@@ -50,6 +51,8 @@ class CostsPanel(QWidget):
         self.figures.setObjectName("cost-figures")
         top.addWidget(self.figures, 1)
         layout.addLayout(top)
+        self.stale = StaleNote()
+        layout.addWidget(self.stale)
 
         grid = QGridLayout()
         self.tokens_plot = _plot("Tokens used, cumulative over 24 h (red: daily budget)", "tokens")
@@ -83,9 +86,10 @@ class CostsPanel(QWidget):
         self.timer.start(refresh_ms)
 
     def refresh(self) -> None:
-        self.runner.run(self.control.costs.cost_series(), self.show_series, lambda m: self.figures.setText(m))
+        self.runner.refresh("costs", self.control.costs.cost_series(), self.show_series, self.stale.stale)
 
     def show_series(self, s: dict[str, Any]) -> None:
+        self.stale.fresh()
         budget = s["budget"]
         ratio = budget["ratio"]
         self.gauge_state = gauge_state(ratio)

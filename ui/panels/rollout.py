@@ -17,6 +17,7 @@ from engine.errors import AppError
 from app.rollout import PRESETS, RolloutService, RolloutState
 from ui.async_bridge import AsyncRunner
 from ui.charts import plot, show_empty
+from ui.stale_note import StaleNote
 
 MODES = ["off", "shadow", "percentage", "full"]
 ALERT_COLORS = {"ok": "#2e9e44", "firing": "#d64545", "no data": "#8a8a8a"}
@@ -51,6 +52,8 @@ class RolloutPanel(QWidget):
         self.state_label.setObjectName("rollout-state")
         self.state_label.setWordWrap(True)
         grid.addWidget(self.state_label, 0, 0, 1, 4)
+        self.stale = StaleNote()
+        layout.addWidget(self.stale)
         grid.addWidget(QLabel("Mode:"), 1, 0)
         self.mode_combo = QComboBox()
         self.mode_combo.addItems(MODES)
@@ -229,10 +232,14 @@ class RolloutPanel(QWidget):
     def refresh(self) -> None:
         if (service := self._service()) is None:
             return
-        self.runner.run(service.state(), self._show_state, self._error)
-        self.runner.run(service.traffic_split(), self._show_split, lambda _m: None)
-        self.runner.run(service.audit(), self._show_audit, lambda _m: None)
-        self.runner.run(service.alerts(), self._show_alerts, lambda _m: None)
+        self.runner.refresh("rollout-state", service.state(), self._fresh_state, self.stale.stale)
+        self.runner.refresh("rollout-split", service.traffic_split(), self._show_split, lambda _m: None)
+        self.runner.refresh("rollout-audit", service.audit(), self._show_audit, lambda _m: None)
+        self.runner.refresh("rollout-alerts", service.alerts(), self._show_alerts, lambda _m: None)
+
+    def _fresh_state(self, state: RolloutState) -> None:
+        self.stale.fresh()
+        self._show_state(state)
 
     def _show_state(self, state: RolloutState, force: bool = False) -> None:
         editing = self.pending() is not None and not force

@@ -293,6 +293,8 @@ async def test_the_form_remembers_the_last_repository_targets_and_settings(qtbot
     first.form.set_checked(["text_utils.py"])
     first.form.target_spin.setValue(0.7)
     first.form.search_spin.setValue(45)
+    assert first.form.mutation_check.text() == "&Mutation score (up to 15 s more)"  # the box the request gets
+    first.form.mutation_check.setChecked(False)
     first.form.requirements_edit.setPlainText("edge cases of clamp")
     first.form.remember()
 
@@ -302,7 +304,7 @@ async def test_the_form_remembers_the_last_repository_targets_and_settings(qtbot
     assert again.form.repo_edit.text() == str(tmp_path)
     assert again.form.target_spin.value() == pytest.approx(0.7) and again.form.target_slider.value() == 70
     assert again.form.requirements_edit.toPlainText() == "edge cases of clamp"
-    assert again.form.search_spin.value() == 45
+    assert again.form.search_spin.value() == 45 and not again.form.mutation_check.isChecked()
     await until(lambda: again.form.files_model.rowCount() == 3)
     assert again.form.checked_files() == ["text_utils.py"]
 

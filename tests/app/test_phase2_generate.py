@@ -1,0 +1,43 @@
+"""The Phase 2 single pass (the default route) holds its distilled tests to the mutation gate, as the agents do."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.phase2_generate import _mutation
+from engine.generate_request import GenerateRequest
+from tests.conftest import SAMPLE_REPO
+from tests.helpers.calc_suites import STRONG_CALC_TESTS, WEAK_CALC_TESTS
+
+NAME = "tests/test_generated_calc.py"
+
+
+async def _say(_message: str, **_data: object) -> None:
+    return None
+
+
+@pytest.mark.slow
+async def test_distilled_tests_that_notice_fewer_wrong_lines_go_out_as_generated(agent_services, tmp_path: Path
+                                                                               ) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE_REPO, repo)
+    request = GenerateRequest(repository_url=str(repo), target_files=["calc.py"], search_time_s=5)
+    files, notes = {NAME: WEAK_CALC_TESTS}, {NAME: "distilled: 2 tests from 6"}
+    mutation = await _mutation(agent_services, request, repo, ["calc.py"], files, {NAME: STRONG_CALC_TESTS}, notes,
+                               _say)
+    assert files[NAME] == STRONG_CALC_TESTS  # what goes out is the stronger suite
+    assert notes[NAME].startswith("undone: the tests as generated killed more mutants")
+    assert mutation["compared"]["kept"] == "as_generated" and mutation["score"] > 0.5
+    assert mutation["distillation"].endswith("the tests go out as generated")
+
+
+async def test_a_request_that_asks_for_no_score_gets_none_and_keeps_its_files(agent_services, tmp_path: Path) -> None:
+    request = GenerateRequest(repository_url=str(tmp_path), target_files=["calc.py"], mutation_score=False)
+    files = {NAME: WEAK_CALC_TESTS}
+    mutation = await _mutation(agent_services, request, tmp_path, ["calc.py"], files, {NAME: STRONG_CALC_TESTS}, {},
+                               _say)
+    assert mutation == {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
+    assert files[NAME] == WEAK_CALC_TESTS
