@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system run test test-fast smoke screenshots bench soak clean lock package
+.PHONY: setup system run test test-fast smoke screenshots bench soak clean lock package image deploy-check deploy-try
 
 # uv installs the locked versions (requirements.lock, from `make lock`) in seconds; pip does the
 # same, slower, where uv cannot be had. The lock is universal: one file for every Python we support.
@@ -89,3 +89,16 @@ package: setup
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
+
+# The agents' and the API's container image, built here from Debian's packages (deploy/build-image.sh).
+image: setup
+	PY=$(PY) deploy/build-image.sh
+
+# Every manifest rendered from the production overlay, validated (core kinds strictly, KEDA's against its schema).
+deploy-check: setup
+	PY=$(PY) deploy/check.sh
+
+# The rendered manifests run with podman kube play: a generation through the API pod, an evolution pod killed.
+deploy-try: image
+	PY=$(PY) $(PY) deploy/try.py
+

@@ -77,6 +77,7 @@ class AgentWorker:
         self.group = group_name(agent.agent_type)
         self.streams = [work_stream(agent.agent_type), inbox_stream(self.agent_id)]
         self.active: set[asyncio.Task[None]] = set()
+        self.last_beat: float | None = None  # time.monotonic() of the last heartbeat both stores took
         self._running: dict[str, asyncio.Task[None]] = {}  # task id -> its handler, for lease loss
         self._lost: set[str] = set()
         self._loops: list[asyncio.Task[None]] = []
@@ -132,6 +133,13 @@ class AgentWorker:
         ttl_ms = int(self.settings.alive_ttl_s * 1000)
         await self.services.redis.set(heartbeat_key(self.agent_id), str(os.getpid()), px=ttl_ms)
         await registry.heartbeat(self.services.pool, self.agent_id, len(self.active))
+        self.last_beat = time.monotonic()  # both stores took it: read by app/worker_probe.py
+
+    @property
+    def taking_work(self) -> bool:
+        """Registered with a fresh heartbeat and not stopping: what a readiness probe asks."""
+        fresh = self.last_beat is not None and time.monotonic() - self.last_beat < self.settings.alive_ttl_s
+        return fresh and not self._stopping.is_set()
 
     async def _heartbeat_loop(self) -> None:
         while not self._stopping.is_set():

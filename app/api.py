@@ -99,7 +99,8 @@ class V1GenerateBody(GenerateRequest):
 
 
 def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: GenerationService | None = None,
-               *, token: str, health_probe: Callable[[], Awaitable[HealthReport]] | None = None) -> FastAPI:
+               *, token: str, health_probe: Callable[[], Awaitable[HealthReport]] | None = None,
+               allowed_hosts: frozenset[str] = frozenset()) -> FastAPI:
     """The API behind its guard: ``token`` is the bearer token every route but health needs.
 
     ``health_probe`` (``AppCore.health``) lets ``/api/health`` report each store; without it the
@@ -109,7 +110,7 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
     http_metrics = HttpMetrics()
     http_metrics.instrument(api)  # innermost: it sees the route template and the status the app chose
     api.add_middleware(RetryBudget)
-    api.add_middleware(ApiGuard, token=token)
+    api.add_middleware(ApiGuard, token=token, allowed_hosts=allowed_hosts)
 
     @api.exception_handler(RequestValidationError)
     async def on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -45,8 +45,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def host_is_local(host_header: str) -> bool:
-    """True for ``127.0.0.1``, ``localhost`` or ``[::1]``, with or without a port."""
+def host_is_local(host_header: str, also: frozenset[str] = frozenset()) -> bool:
+    """True for ``127.0.0.1``, ``localhost`` or ``[::1]`` (or a name in ``also``), with or without a port."""
     host = host_header.strip().lower()
     if host.startswith("["):
         name, _, rest = host.partition("]")
@@ -58,15 +58,19 @@ def host_is_local(host_header: str) -> bool:
         name, _, port = host.partition(":")
     if port and not port.isdigit():
         return False
-    return name in LOCAL_HOSTS
+    return name in LOCAL_HOSTS or name in also
 
 
 class ApiGuard:
     """ASGI middleware: local Host, bearer token, bounded body."""
 
     def __init__(self, app: ASGIApp, token: str, *, max_body_bytes: int = MAX_BODY_BYTES,
-                 token_hint: str = "run 'aiwebtest api-token' to print it") -> None:
+                 token_hint: str = "run 'aiwebtest api-token' to print it",
+                 allowed_hosts: frozenset[str] = frozenset()) -> None:
+        """``allowed_hosts``: names besides this machine's that requests may be addressed to: a cluster's
+        Service (``aiwebtest-api``), set with ``AIWEBTEST_API_ALLOWED_HOSTS``; never needed on a desktop."""
         self.app = app
+        self.allowed_hosts = frozenset(h.strip().lower() for h in allowed_hosts if h.strip())
         self._token = token.encode()
         self.max_body_bytes = max_body_bytes
         self.token_hint = token_hint
@@ -77,9 +81,10 @@ class ApiGuard:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = headers.get("host", "")
-        if not host_is_local(host):
+        if not host_is_local(host, self.allowed_hosts):
             await _answer(send, 403, "Host",
-                          f"this API answers only requests addressed to 127.0.0.1, localhost or [::1]; "
+                          f"this API answers only requests addressed to 127.0.0.1, localhost or [::1]"
+                          f"{''.join(', ' + h for h in sorted(self.allowed_hosts))}; "
                           f"got Host {host[:100]!r}")
             return
         if (scope["method"], scope["path"]) not in OPEN_ROUTES and not self._authorized(headers):

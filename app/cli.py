@@ -19,6 +19,7 @@ from pathlib import Path
 import asyncpg
 
 from app import __version__
+from app.worker_probe import ProbeFiles
 from app.config import Config, load_config
 from app.core import AppCore
 from engine.errors import AppError, ConfigError
@@ -74,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument("--agent-class", action="append", default=[], metavar="MODULE:CLASS",
                         help="also run an agent of your own (an object with agent_type, capabilities, priority "
                              "and async handle(ctx)); its tasks go to the stream named after its agent_type")
+    worker.add_argument("--probe-dir", type=Path, metavar="DIR",
+                        help="keep DIR/ready (every agent registered, heartbeat fresh) and DIR/alive (the loop "
+                             "turns) for container probes: python -m app.probe_file DIR/ready 15")
     sub.add_parser("api-token", help="print the REST API's bearer token (made on first use)")
     diagnostics = sub.add_parser("diagnostics", help="write a zip of logs, versions, services and settings, "
                                                      "with every secret removed, for a bug report")
@@ -118,7 +122,8 @@ def main(argv: Sequence[str] | None = None, *, gui: GuiRunner | None = None) -> 
             config = load_config(aiwebtest_agents=args.agents, **overrides)
             extra = [_load_agent(spec) for spec in args.agent_class]
             names = ",".join([config.aiwebtest_agents, *(a.agent_type for a in extra)])
-            return asyncio.run(_serve(config, api=False, label=f"worker ({names})", extra_agents=extra))
+            return asyncio.run(_serve(config, api=False, label=f"worker ({names})", extra_agents=extra,
+                                      probe_dir=args.probe_dir))
         if args.command == "diagnostics":
             from app.diagnostics import default_name, export
 
@@ -166,8 +171,13 @@ def _load_agent(spec: str) -> Any:
     return cls()
 
 
-async def _serve(config: Config, *, api: bool = True, label: str = "serving", extra_agents: list[Any] | None = None) -> int:
+async def _serve(config: Config, *, api: bool = True, label: str = "serving", extra_agents: list[Any] | None = None,
+                 probe_dir: Path | None = None) -> int:
+    """Until SIGINT or SIGTERM. Stopping: unready first (``probe_dir``), then the host's shutdown drains the
+    running tasks (30 s), cancels what is left (its leases lapse and another worker takes the task over), and
+    marks each agent shutting down and drops its heartbeat."""
     core = AppCore(config, serve_api=api, extra_agents=extra_agents)
+    probes: ProbeFiles | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -183,8 +193,13 @@ async def _serve(config: Config, *, api: bool = True, label: str = "serving", ex
             f"agents {agents}. SIGINT or SIGTERM stops.",
             flush=True,
         )
+        if probe_dir is not None and core.agents is not None:
+            probes = ProbeFiles(probe_dir, core.agents.workers)
+            probes.start()
         await stop.wait()
         print("aiwebtest: shutting down", flush=True)
+        if probes is not None:
+            await probes.stop_taking_work()
         return 0
     finally:
         await core.shutdown()

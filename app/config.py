@@ -44,6 +44,8 @@ _EXPECTS: dict[str, str] = {
     "postgres_url": "a postgresql:// URL",
     "aiwebtest_data_dir": "a folder path",
     "aiwebtest_api_port": "a TCP port from 0 (any free port) to 65535",
+    "aiwebtest_api_host": "an address to listen on, e.g. 127.0.0.1 (this machine only) or 0.0.0.0 (a container)",
+    "aiwebtest_api_allowed_hosts": "a comma list of host names, e.g. aiwebtest-api,aiwebtest-api.production",
     "phase2_api_url": "an http(s) URL of a Phase 2 API, e.g. http://127.0.0.1:8000",
     "stagehand_api_url": "an http(s) URL of the Browserbase API, e.g. https://api.browserbase.com",
     "llm_profile": "hosted or local",
@@ -92,6 +94,10 @@ class Config(BaseSettings):
     stagehand_api_url: str | None = None
     aiwebtest_data_dir: Path | None = None
     aiwebtest_api_port: int = Field(8000, ge=0, le=65535)  # 0: any free port
+    # Where the API listens: this machine only unless a container serves it to its cluster (0.0.0.0).
+    aiwebtest_api_host: str = Field("127.0.0.1", pattern=r"^[0-9A-Za-z.:\[\]-]{1,100}$")
+    # Host names requests may be addressed to besides 127.0.0.1/localhost (a cluster's Service name), comma list.
+    aiwebtest_api_allowed_hosts: str = Field("", pattern=r"^[0-9A-Za-z.,:\[\] -]{0,1000}$")
     # Evolution calls Phase 2 over HTTP at this URL; unset: in-process.
     phase2_api_url: str | None = None
     # Embeddings model on the LLM endpoint for working memory; unset: the local embedder.
@@ -157,6 +163,10 @@ class Config(BaseSettings):
     @property
     def data_dir(self) -> Path:
         return (self.aiwebtest_data_dir or default_data_dir()).expanduser().resolve()
+
+    @property
+    def api_allowed_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.aiwebtest_api_allowed_hosts.split(",") if h.strip())
 
     def api_token(self) -> str:
         """The API's bearer token: ``AIWEBTEST_API_TOKEN``, else the data dir's (made on first use)."""

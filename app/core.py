@@ -129,8 +129,8 @@ class AppCore:
     async def _start_api(self) -> None:
         assert self.engine is not None and self.pool is not None
         server = ApiServer(create_api(self.engine, self.pool, self.generation, token=self.config.api_token(),
-                                      health_probe=self.health),
-                           port=self.config.aiwebtest_api_port)
+                                      health_probe=self.health, allowed_hosts=self.config.api_allowed_hosts),
+                           host=self.config.aiwebtest_api_host, port=self.config.aiwebtest_api_port)
         try:
             await server.start()
         except ServiceError as exc:

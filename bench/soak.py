@@ -224,16 +224,17 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
             open_gap = (time.perf_counter() - max(last, minute_started)) * 1000
             gap = max([open_gap, *(lag + TICK_MS for lag in window_lags)])
             stalls = watch.take()
-            rss = proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(recursive=False)
-                                               if c.is_running() and "python" in c.name())
+            # In a thread: walking /proc for the children held the loop for up to 15 s under load (the soak
+            # measured itself as the worst stall).
+            own_rss, rss = await asyncio.to_thread(_rss, proc)
             print(json.dumps({
-                "minute": minute, "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+                "minute": minute, "rss_mb": round(own_rss / 2**20, 1),
                 "rss_with_children_mb": round(rss / 2**20, 1), "none_refcount": sys.getrefcount(None),
                 "lag_ms": _quantiles(window_lags), "ticks": len(window_lags),
                 "expected_ticks": int(60_000 / TICK_MS), "worst_gap_ms": round(gap, 1),
                 "stalls": [{"ms": st.length_ms, "cpu_ms": st.cpu_ms, "kind": st.kind, "where": st.where}
                            for st in sorted(stalls, key=lambda st: -st.length_ms)[:5]],
-                "stall_count": len(stalls), "blocking": sum(st.kind == "blocking" for st in stalls), **counts,
+                "stall_count": len(stalls), "blocking": sum(st.kind.startswith("blocking") for st in stalls), **counts,
                 "stagehand_chromiums": _stagehand_chromiums(),
                 "last_failure": failures[-1] if failures else None,
             }), flush=True)
@@ -271,6 +272,20 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     return 0
 
 
+def _rss(proc: "psutil.Process") -> tuple[int, int]:
+    """(this process's RSS, with its Python children's)."""
+    import psutil
+    children = 0
+    for child in proc.children(recursive=False):
+        try:
+            if "python" in child.name():
+                children += child.memory_info().rss
+        except psutil.Error:
+            pass
+    own = proc.memory_info().rss
+    return own, own + children
+
+
 def _type_counts() -> dict[str, int]:
     """Live objects per type (what objgraph's growth shows): Qt and pyqtgraph objects a panel never lets go."""
     import gc
@@ -306,12 +321,14 @@ def _run_child(minutes: float, in_flight: int, trace: bool, fault_every_min: flo
 
 
 def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0, browser_every: int = 0,
-            window: bool = False) -> int:
+            window: bool = False, arena_max: int = 0) -> int:
     if window and not os.environ.get("DISPLAY"):
         print("soak: --window needs a display (DISPLAY is not set; under Xvfb: Xvfb :99 & DISPLAY=:99 ...)")
         return 2
     # --window: a real window on $DISPLAY (xcb), as a user sees it; else offscreen.
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb" if window else "offscreen"}
+    if arena_max:
+        env["MALLOC_ARENA_MAX"] = str(arena_max)
     cmd = [sys.executable, __file__, "--child", "--minutes", str(minutes), "--in-flight", str(in_flight),
            "--fault-every-min", str(fault_every_min), "--browser-every", str(browser_every)]
     if trace:
@@ -391,9 +408,11 @@ if __name__ == "__main__":
                         help="every Nth API call is a browser test healed by Stagehand; 0: none")
     parser.add_argument("--window", action="store_true",
                         help="show the app in a real window on $DISPLAY (an X server or Xvfb) instead of offscreen")
+    parser.add_argument("--malloc-arena-max", type=int, default=0,
+                        help="run the app with MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: glibc's default)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         sys.exit(_run_child(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every))
     sys.exit(_parent(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every,
-                     args.window))
+                     args.window, args.malloc_arena_max))

@@ -23,6 +23,20 @@ def test_foreign_hosts(host: str) -> None:
     assert not host_is_local(host)
 
 
+def test_a_clusters_service_name_is_accepted_only_when_named() -> None:
+    """AIWEBTEST_API_ALLOWED_HOSTS (deploy/k8s/): the API pod is reached as aiwebtest-api:8000; nothing else is."""
+    from app.config import load_config
+
+    named = load_config(env_file=None, aiwebtest_api_allowed_hosts="aiwebtest-api, AIWEBTEST-API.production")
+    assert named.api_allowed_hosts == {"aiwebtest-api", "aiwebtest-api.production"}
+    assert host_is_local("aiwebtest-api:8000", named.api_allowed_hosts)
+    assert host_is_local("aiwebtest-api.production", named.api_allowed_hosts)
+    assert not host_is_local("aiwebtest-api.evil.example:8000", named.api_allowed_hosts)
+    assert not host_is_local("aiwebtest-api:8000")  # a desktop names none
+    with pytest.raises(Exception, match="AIWEBTEST_API_ALLOWED_HOSTS=.a/b.*comma list of host names"):
+        load_config(env_file=None, aiwebtest_api_allowed_hosts="a/b")
+
+
 def test_token_is_made_once_and_private(tmp_path: Path) -> None:
     token = ensure_token(tmp_path)
     assert len(token) >= 32
