@@ -10,6 +10,7 @@ from typing import Any
 
 from agents.base import TaskContext
 from agents.baseline import existing_coverage
+from agents.repository_here import interpreter_here, repository_here
 from engine import settings_store
 
 _BRANCHING = (ast.If, ast.For, ast.While, ast.Try, ast.With, ast.IfExp, ast.BoolOp, ast.Match, ast.comprehension)
@@ -39,14 +40,15 @@ class AnalysisAgent:
 
     async def handle(self, ctx: TaskContext) -> dict[str, Any]:
         payload = ctx.task["payload"]
-        repo = Path(payload["repository"])
+        repo = await repository_here(payload["repository"], payload.get("repository_url"), ctx.services)
+        interpreter = await interpreter_here(payload.get("interpreter"), repo, ctx.services)
         targets: list[str] = payload["target_files"]
         functions = await asyncio.to_thread(_describe_all, repo, targets)  # parsing a large file takes a while
         await ctx.progress(f"Parsed {sum(len(v) for v in functions.values())} functions")
         # The repository's tests, and its doctests where its pytest runs them (agents/baseline.py decides).
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
         baseline = await existing_coverage(repo, targets, payload.get("test_files") or [],
-                                           python=payload.get("interpreter") or sys.executable, allow_unisolated=allow)
+                                           python=interpreter or sys.executable, allow_unisolated=allow)
         if baseline is not None:
             await ctx.progress(f"Existing tests cover {baseline['line_rate']:.0%} of the target lines")
         return {"functions": functions, "baseline": baseline}

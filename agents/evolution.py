@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import dataclasses
 import os
 import re
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from agents.expected_raises import with_expected_raises
 from agents.evolve_task import EvolveTask
 from agents.mutation_gate import AS_WRITTEN, gate
 from agents.one_file_per_target import one_file_per_target
+from agents.repository_here import interpreter_here, repository_here
 from engine.errors import AppError
 from engine import settings_store
 from engine.model_port import ModelRefused, StreamProgress
@@ -126,6 +128,10 @@ class EvolutionAgent:
 
     async def handle(self, ctx: TaskContext) -> dict[str, Any]:
         task = EvolveTask.of(ctx.task["payload"])
+        # Another pod's checkout is not on this one's disk: the same repository checked out here (a cluster).
+        repo_here = await repository_here(task.repository, task.request.repository_url, ctx.services)
+        task = dataclasses.replace(task, repository=repo_here,
+                                   interpreter=await interpreter_here(task.interpreter, repo_here, ctx.services))
         plan = task.request
         repo, targets = task.repository, task.target_files
         goal, max_rounds = plan.coverage_target, plan.max_rounds

@@ -38,8 +38,10 @@ class OrchestrationAgent:
         await ctx.progress("Planning: observe, requirements + analysis, evolve, report")
         observed = await self._step(ctx, "observe", phases, {
             "repository_url": plan.repository_url, "target_files": plan.target_files})
-        common = {"repository": observed["repository"], "target_files": observed["target_files"],
-                  "test_files": observed["test_files"], "interpreter": observed["interpreter"]}
+        # The URL too: a step on another machine (a cluster's pod) checks it out there (agents/repository_here.py).
+        common = {"repository": observed["repository"], "repository_url": plan.repository_url,
+                  "target_files": observed["target_files"], "test_files": observed["test_files"],
+                  "interpreter": observed["interpreter"]}
         requirements, analysis = await asyncio.gather(
             self._step(ctx, "requirements", phases, {**common, "requirements": plan.requirements}),
             self._step(ctx, "analyze", phases, common),
@@ -49,7 +51,7 @@ class OrchestrationAgent:
             list(requirements.get("checklist") or []), analysis).payload())
         report = await self._step(ctx, "report", phases, {
             "evolution": evolved, "coverage_target": plan.coverage_target,
-            "repository": observed["repository"]})
+            "repository": observed["repository"], "repository_url": plan.repository_url})
         report["execution_time_seconds"] = round(time.perf_counter() - started, 3)
         report["phase_seconds"] = {name: round(seconds, 2) for name, seconds in phases.items()}
         return report

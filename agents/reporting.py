@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from agents.base import TaskContext
 from agents.generation.import_root import importable_once
+from agents.repository_here import repository_here
 from engine import multi_file
 
 
@@ -50,7 +50,8 @@ class ReportingAgent:
         # One tests/conftest.py instead of a sys.path line atop every file (agents/generation/import_root.py).
         written = {f["path"]: f["code"] for f in files}
         if p.get("repository"):
-            written = await asyncio.to_thread(importable_once, Path(p["repository"]), written,
+            repo = await repository_here(p["repository"], p.get("repository_url"), ctx.services)
+            written = await asyncio.to_thread(importable_once, repo, written,
                                               [f["target_file"] for f in files if f.get("target_file")])
         tests = multi_file.join(written)
         coverage = evolution["coverage"]

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.base import TaskContext
+from agents.repository_here import repository_here
 
 
 def _items_from_text(text: str) -> list[str]:
@@ -23,7 +24,7 @@ class RequirementsAgent:
 
     async def handle(self, ctx: TaskContext) -> dict[str, Any]:
         payload = ctx.task["payload"]
-        repo = Path(payload["repository"])
+        repo = await repository_here(payload["repository"], payload.get("repository_url"), ctx.services)
         checklist: list[dict[str, str]] = []
         for text in _items_from_text(payload.get("requirements", "")):
             checklist.append({"id": f"R{len(checklist) + 1}", "text": text, "source": "user"})

@@ -15,6 +15,7 @@ variable set by ``RetryBudget``), then answers 503 rather than hang.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -155,7 +156,8 @@ def create_api(engine: ExecutionEngine, pool: asyncpg.Pool, generation: Generati
     @api.post("/api/v1/execute")
     async def execute(body: ExecuteBody) -> dict[str, Any]:
         """Run a test through the tiers and answer with the result."""
-        request = _validated(body)
+        # Parsing the code and looking at the repository's path: off the loop (a body may be megabytes).
+        request = await asyncio.to_thread(_validated, body)
         execution = await engine.execute(request)
         return execution_json(execution)
 

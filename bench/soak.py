@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -232,10 +233,11 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
                 "rss_with_children_mb": round(rss / 2**20, 1), "none_refcount": sys.getrefcount(None),
                 "lag_ms": _quantiles(window_lags), "ticks": len(window_lags),
                 "expected_ticks": int(60_000 / TICK_MS), "worst_gap_ms": round(gap, 1),
-                "stalls": [{"ms": st.length_ms, "cpu_ms": st.cpu_ms, "kind": st.kind, "where": st.where}
+                "stalls": [{"ms": st.length_ms, "cpu_share": round(st.cpu_share, 2), "kind": st.kind,
+                            "where": st.where}
                            for st in sorted(stalls, key=lambda st: -st.length_ms)[:5]],
                 "stall_count": len(stalls), "blocking": sum(st.kind.startswith("blocking") for st in stalls), **counts,
-                "stagehand_chromiums": _stagehand_chromiums(),
+                "stagehand_chromiums": await asyncio.to_thread(_stagehand_chromiums),
                 "last_failure": failures[-1] if failures else None,
             }), flush=True)
             if stalls and trace:  # the stack of the longest, for the record
@@ -272,7 +274,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     return 0
 
 
-def _rss(proc: "psutil.Process") -> tuple[int, int]:
+def _rss(proc: Any) -> tuple[int, int]:
     """(this process's RSS, with its Python children's)."""
     import psutil
     children = 0

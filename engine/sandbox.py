@@ -316,10 +316,10 @@ async def _run(command: list[str], cwd: Path, limits: SandboxLimits, env: Mappin
         await asyncio.wait_for(proc.wait(), limits.timeout_s)
     except TimeoutError:
         timed_out = True
-        kill_tree(proc.pid)
+        await asyncio.to_thread(kill_tree, proc.pid)
         await proc.wait()
     except asyncio.CancelledError:
-        kill_tree(proc.pid)
+        await asyncio.to_thread(kill_tree, proc.pid)
         await proc.wait()
         raise
     finally:
@@ -327,7 +327,8 @@ async def _run(command: list[str], cwd: Path, limits: SandboxLimits, env: Mappin
         try:
             await asyncio.wait_for(readers, 2.0)
         except TimeoutError:
-            kill_tree(proc.pid)
+            # Off the loop: walking /proc for the descendants held it for 350-575 ms in the soak (issue 28).
+            await asyncio.to_thread(kill_tree, proc.pid)
     return SandboxResult(
         returncode=proc.returncode if proc.returncode is not None else -9,
         stdout=out_buf.text(),
