@@ -19,9 +19,9 @@ What it does, each step printed:
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
-import json
 import os
 import secrets
 import shutil
@@ -31,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import asyncpg
 import httpx
 import yaml
 
@@ -175,8 +176,7 @@ def main() -> int:
             state = api.get(f"/api/v2/tests/generate/{task}").json()
             if state.get("status") in ("completed", "failed"):
                 break
-            step = json.dumps(state)
-            if not killed and ("agent_evolution" in step or "evolv" in step):
+            if not killed and evolve_status(task) == "in_progress":
                 run("podman", "pod", "kill", "--signal", "KILL", "agents-evolution-pod", check=False)
                 say("the evolution pod was killed (SIGKILL) while working on the request; starting it again")
                 time.sleep(2)
@@ -203,6 +203,18 @@ def main() -> int:
         left = run("podman", "ps", "-a", "--format", "{{.Names}}", quiet=True, check=False).stdout.split()
         ours = [n for n in left if n.startswith(POD_PREFIXES)]
         say("podman kube down: nothing left running" if not ours else f"LEFT RUNNING: {ours}")
+
+
+def evolve_status(task: str) -> str | None:
+    """The evolve step's status, read from the stores pod's PostgreSQL (the API shows the request, not its steps)."""
+    async def read() -> str | None:
+        conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{PG_PORT}/postgres")
+        try:
+            return await conn.fetchval("SELECT status FROM agent_tasks WHERE task_id = $1", f"{task}.evolve")
+        finally:
+            await conn.close()
+
+    return asyncio.run(read())
 
 
 def logs(deployment: str) -> str:
