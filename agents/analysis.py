@@ -12,12 +12,13 @@ from agents.base import TaskContext
 from agents.baseline import existing_coverage
 from agents.repository_here import interpreter_here, repository_here
 from engine import settings_store
+from engine.python_source import parse_source
 
 _BRANCHING = (ast.If, ast.For, ast.While, ast.Try, ast.With, ast.IfExp, ast.BoolOp, ast.Match, ast.comprehension)
 
 
 def describe(source: str) -> list[dict[str, Any]]:
-    tree = ast.parse(source)
+    tree = parse_source(source)
     out = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):

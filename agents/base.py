@@ -13,8 +13,8 @@ import redis.asyncio as aioredis
 
 from agents import tasks
 from agents.bus import Bus
-from agents.store_retry import is_transient
 from agents.constants import PROGRESS_CHANNEL_PREFIX, TASK_HANDLERS, work_stream
+from agents.store_retry import is_transient
 
 
 class TaskFailed(Exception):

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-
 log = logging.getLogger(__name__)
 
 

@@ -50,6 +50,7 @@ from agents.generation.test_units import TestFile, Unit, parse_file, split_test
 from agents.generation.typical_calls import typical_units
 from agents.keep_per_test import IMPORT_KEY
 from agents.phase2_client import Phase2
+from engine.python_source import parse_source
 
 RERUNS = 3
 
@@ -261,7 +262,7 @@ def _pynguin_harness(node: ast.stmt) -> bool:
 
 def _whole_tests(code: str, parts: TestFile) -> list[Unit]:
     """The tests as they are, one unit each (values still observed): for tests that share state."""
-    tree = ast.parse(code)
+    tree = parse_source(code)
     units = []
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
@@ -377,6 +378,6 @@ def _header(code: str) -> str:
     for index, line in enumerate(lines):
         if line.startswith("sys.path.insert("):
             return "\n".join(lines[:index + 1]) + "\n"
-    tree = ast.parse(code)
+    tree = parse_source(code)
     docstring = ast.get_docstring(tree, clean=False)
     return f'"""{docstring}"""\n' if docstring else ""

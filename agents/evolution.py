@@ -19,24 +19,25 @@ from typing import Any
 
 from agents.base import TaskContext, TaskFailed
 from agents.coverage_union import CoverageUnion, still_covers
+from agents.distil_step import Distiller
+from agents.evolve_task import EvolveTask
+from agents.expected_raises import with_expected_raises
 from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
-from agents.distil_step import Distiller
 from agents.keep_per_test import (
     collect_test_keys,
     keep_only,
     passing,
     select_minimal,
 )
-from agents.expected_raises import with_expected_raises
-from agents.evolve_task import EvolveTask
 from agents.mutation_gate import AS_WRITTEN, gate
 from agents.one_file_per_target import one_file_per_target
 from agents.repository_here import interpreter_here, repository_here
-from engine.errors import AppError
 from engine import settings_store
-from engine.model_port import ModelRefused, StreamProgress
+from engine.errors import AppError
 from engine.interpreter import choose_interpreter
+from engine.model_port import ModelRefused, StreamProgress
+from engine.python_source import parse_source
 
 # Pynguin gets this share of a target's slice; the rest is its start-up and the keep-per-test runs.
 _SEARCH_SHARE = 0.75
@@ -113,7 +114,7 @@ def _pynguin_configurations(round_no: int, *, with_crosshair: bool) -> list[tupl
 
 def count_tests(code: str) -> int:
     try:
-        tree = ast.parse(code)
+        tree = parse_source(code)
     except SyntaxError:
         return 0
     return sum(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name.startswith("test")

@@ -14,9 +14,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from agents.phase2_client import Phase2
 from agents.generation.tidy import exception_of, expect_raises, unmark_xfails
 from agents.keep_per_test import outcome_key
+from agents.phase2_client import Phase2
 
 
 async def with_expected_raises(phase2: Phase2, code: str, repo: Path, target: str

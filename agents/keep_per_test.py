@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from agents.coverage_union import CoverageUnion
+from engine.python_source import parse_source
 
 IMPORT_KEY = "<import>"  # engine/pytest_run.py: lines run while importing, before any test
 
@@ -22,7 +23,7 @@ IMPORT_KEY = "<import>"  # engine/pytest_run.py: lines run while importing, befo
 def collect_test_keys(code: str) -> list[str]:
     """Top-level ``test*`` functions and ``Test*`` class methods, as "name" / "Class.name"."""
     try:
-        tree = ast.parse(code)
+        tree = parse_source(code)
     except SyntaxError:
         return []
     keys: list[str] = []
@@ -45,7 +46,7 @@ def outcome_key(outcome: dict[str, Any]) -> str:
 def keep_only(code: str, keep: Iterable[str]) -> str:
     """``code`` without the tests not in ``keep`` (decorators included); a class left empty goes too."""
     wanted = set(keep)
-    tree = ast.parse(code)
+    tree = parse_source(code)
     cut: list[tuple[int, int]] = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):

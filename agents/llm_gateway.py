@@ -42,11 +42,22 @@ from typing import Any
 import asyncpg
 import httpx
 import redis.asyncio as aioredis
-from openai import (APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI, InternalServerError,
-                    RateLimitError)
+from openai import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AsyncOpenAI,
+    InternalServerError,
+    RateLimitError,
+)
 from openai.lib.streaming.chat import ChatCompletionStreamState
-from tenacity import (AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt,
-                      wait_random_exponential)
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_random_exponential,
+)
 
 from agents import metrics
 from agents import system_config_table as config_table
@@ -55,7 +66,15 @@ from agents.llm_limits import KEYS as LIMIT_KEYS
 from agents.llm_limits import CallLimits, limits_of
 from agents.prices import ModelPrice, with_defaults
 from engine.errors import AppError
-from engine.model_port import ModelRefused, ModelReply, OnProgress, Spent, StreamProgress, Tally, ToolCall
+from engine.model_port import (
+    ModelRefused,
+    ModelReply,
+    OnProgress,
+    Spent,
+    StreamProgress,
+    Tally,
+    ToolCall,
+)
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agents.base import TaskContext, TaskFailed
-from engine.errors import AppError
 from engine import sandbox_snapshot, settings_store
+from engine.errors import AppError
 from engine.interpreter import choose_interpreter
 
 _SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", ".tox", ".mypy_cache"}

@@ -17,7 +17,6 @@ from agents.evolve_task import EvolveTask
 from engine.errors import InputError
 from engine.generate_request import GenerateRequest
 
-
 # The steps a generation request goes through, each a child task "<root id>.<step>" (agents/base.py delegate).
 STEPS = ("observe", "requirements", "analyze", "evolve", "report")
 

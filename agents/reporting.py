@@ -10,7 +10,6 @@ from agents.generation.import_root import importable_once
 from agents.repository_here import repository_here
 from engine import multi_file
 
-
 _USAGE = ("SELECT COALESCE(sum(metric_value), 0) AS tokens, COALESCE(sum((metadata->>'cost_usd')::float), 0) AS cost, "
           "array_remove(array_agg(DISTINCT CASE WHEN metadata ? 'unpriced' THEN metadata->>'model' END), NULL) "
           "AS unpriced FROM agent_metrics WHERE metric_type = 'token_usage' AND metadata->>'task_id' IN ")

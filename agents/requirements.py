@@ -10,6 +10,7 @@ from typing import Any
 
 from agents.base import TaskContext
 from agents.repository_here import repository_here
+from engine.python_source import parse_source
 
 
 def _items_from_text(text: str) -> list[str]:
@@ -54,7 +55,7 @@ def _documented_behaviours(repo: Path, targets: list[str]) -> list[tuple[str, st
     found = []
     for target in targets:
         try:
-            tree = ast.parse((repo / target).read_text(encoding="utf-8"))
+            tree = parse_source((repo / target).read_text(encoding="utf-8"))
         except (SyntaxError, OSError, UnicodeDecodeError, ValueError):
             continue
         for node in ast.walk(tree):

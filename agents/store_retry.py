@@ -22,7 +22,12 @@ from typing import TypeVar
 
 import asyncpg
 import redis.exceptions as redis_errors
-from tenacity import AsyncRetrying, retry_if_exception, stop_before_delay, wait_random_exponential
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception,
+    stop_before_delay,
+    wait_random_exponential,
+)
 
 T = TypeVar("T")
 

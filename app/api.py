@@ -32,17 +32,17 @@ from agents import registry
 from agents.store_retry import API_BUDGET_S, TRANSIENT_TYPES, is_transient, retry_budget
 from app import __version__, outcome
 from app.api_guard import ApiGuard
-from engine.errors import AppError
+from app.generation import GenerationService
 from app.health import HealthReport
 from app.metrics_export import CONTENT_TYPE, HttpMetrics, exposition
-from app.generation import GenerationService
-from engine.generate_request import GenerateRequest, problem_of
-from engine.text_input import RelativePath, Text
 from engine import settings_store, store
 from engine.engine import ExecuteRequest, ExecutionEngine, check_syntax
+from engine.errors import AppError
 from engine.execution import execution_json
+from engine.generate_request import GenerateRequest, problem_of
 from engine.healing import find_test_names
 from engine.settings_store import ExecutionSettings, SettingsUpdate, Strategy
+from engine.text_input import RelativePath, Text
 
 log = logging.getLogger(__name__)
 

@@ -13,20 +13,20 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from app import __version__
-from app.worker_probe import ProbeFiles
 from app.config import Config, load_config
 from app.core import AppCore
-from engine.errors import AppError, ConfigError
 from app.logs import setup_logging
 from app.migrations import migrate
 from app.services import ServiceManager
+from app.worker_probe import ProbeFiles
 from engine import isolation
+from engine.errors import AppError, ConfigError
 from engine.generate_request import DEFAULT_REQUEST_FIELDS as DEFAULTS
 from engine.generate_request import WAIT_TIMEOUT_S
 

@@ -27,8 +27,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET
-from engine.errors import ConfigError
 from app.paths import default_data_dir
+from engine.errors import ConfigError
 from engine.stagehand_session import StagehandSettings
 
 _EXPECTS: dict[str, str] = {

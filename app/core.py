@@ -27,12 +27,12 @@ from app.api_server import ApiServer
 from app.config import Config
 from app.config_watch import ConfigWatcher
 from app.db import create_pool, create_redis
-from engine.errors import ServiceError
 from app.generation import GenerationService
 from app.migrations import migrate
 from app.services import Endpoints, ServiceManager
 from app.supervisor import ServerSupervisor
 from engine.engine import ExecutionEngine
+from engine.errors import ServiceError
 from engine.repo_env import RepoEnvironments
 
 log = logging.getLogger(__name__)

@@ -13,8 +13,8 @@ import shutil
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from engine.generate_request import GenerateRequest
 from app.paths import resources_dir
+from engine.generate_request import GenerateRequest
 
 
 async def run_sample_generation(control: Any) -> dict[str, Any]:

@@ -27,10 +27,10 @@ from urllib.parse import quote
 
 import asyncpg
 
-from engine.errors import ServiceError
 from app.local_secrets import ensure_secret
 from app.logs import SERVER_LOGS_KEPT, rotate
 from app.proc import process_alive, read_pid, run_command
+from engine.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

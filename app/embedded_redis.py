@@ -24,10 +24,10 @@ from urllib.parse import quote
 
 import redis.asyncio as aioredis
 
-from engine.errors import ServiceError
 from app.local_secrets import ensure_secret
 from app.logs import SERVER_LOGS_KEPT, rotate
 from app.proc import process_alive, read_pid, run_command, terminate
+from engine.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from agents.observation import checkout_folder
 from app.config import Config
 from app.core import AppCore
 from app.generation import OnEvent
+from app.outcome import of_state
 from engine.errors import AppError, BadResult
 from engine.generate_request import GenerateRequest
 from engine.result_paths import all_inside
-from app.outcome import of_state
 
 
 def request_of(args: argparse.Namespace) -> GenerateRequest:

@@ -24,8 +24,7 @@ from typing import Any
 import asyncpg
 
 from agents import run_log, tasks
-from agents.base import Services, dispatch
-from agents.base import TaskFailed
+from agents.base import Services, TaskFailed, dispatch
 from agents.constants import PROGRESS_CHANNEL_PREFIX, agent_type_of
 from agents.evolution import count_tests
 from agents.generation import StrategyError
@@ -40,7 +39,11 @@ from app.outcome import FINISHED_SQL, REQUEST_TOKENS_SQL, of_result, of_state
 from app.phase2_generate import single_shot
 from engine import multi_file
 from engine.errors import AppError
-from engine.generate_request import DEFAULT_REQUEST_FIELDS, WAIT_TIMEOUT_S, GenerateRequest
+from engine.generate_request import (
+    DEFAULT_REQUEST_FIELDS,
+    WAIT_TIMEOUT_S,
+    GenerateRequest,
+)
 from engine.model_port import StreamProgress
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 import asyncpg
 import redis.asyncio as aioredis
 
-from agents.store_retry import retry_budget
 from agents.periodic import Periodic
+from agents.store_retry import retry_budget
 from engine import isolation
 from engine.isolation import Isolation
 

@@ -20,15 +20,24 @@ rules against a real scrape).
 from __future__ import annotations
 
 import asyncio
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 import asyncpg
 from prometheus_client import (
-    CollectorRegistry, Counter, Histogram, ProcessCollector, disable_created_metrics, generate_latest,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    ProcessCollector,
+    disable_created_metrics,
+    generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 from prometheus_fastapi_instrumentator import Instrumentator

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import asyncpg
 
-from engine.errors import MigrationError
 from app.paths import migrations_dir
+from engine.errors import MigrationError
 
 log = logging.getLogger(__name__)
 

@@ -27,11 +27,10 @@ from agents.mutation_gate import AS_WRITTEN, gate
 from agents.observation import checkout, is_test_file, python_files, target_problem
 from agents.reporting import cost_note, usage_of_call_id
 from engine import multi_file, sandbox_snapshot, settings_store
+from engine.errors import AppError
 from engine.generate_request import GenerateRequest
 from engine.interpreter import choose_interpreter
-from engine.errors import AppError
 from engine.model_port import ModelRefused, OnProgress
-
 
 Say = Callable[..., Awaitable[None]]  # a progress line and its figures, as the agents' (ctx.progress) are
 

@@ -20,7 +20,6 @@ import asyncpg
 from app import system_config
 from app.config import Config
 
-
 # Where the rollout meant a request to go, whatever happened to it: the agents in full mode and below the
 # percentage. One that went to Phase 2 all the same fell back (the flag or the kill switch was off): the
 # spec's "Phase 2 fallback rate" counts those, not the share Phase 2 serves by design in percentage mode.

@@ -31,9 +31,9 @@ import redis.asyncio as aioredis
 from app.config import Config, redact_url
 from app.embedded_postgres import EmbeddedPostgres
 from app.embedded_redis import EmbeddedRedis
-from engine.errors import ServiceError
 from app.proc import run_command
 from app.service_users import live_users, process_started_at
+from engine.errors import ServiceError
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import BadResult
+from engine.python_source import parse_source
 from engine.result_paths import inside
 
 OTHER = "(other)"
@@ -53,14 +54,14 @@ def _functions(source: str) -> dict[str, tuple[int, int, set[int]]]:
             elif isinstance(child, ast.ClassDef):
                 visit(child, f"{prefix}{child.name}.")
 
-    visit(ast.parse(source), "")
+    visit(parse_source(source), "")
     return out
 
 
 def _tests(source: str) -> list[tuple[str, int, set[str]]]:
     """(test name, line, names it calls) for each test function of a generated file."""
     found = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parse_source(source)):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
             called = set()
             for call in ast.walk(node):

@@ -7,7 +7,6 @@ is a row in ``executions``; each tier's attempt is appended as it ends.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import logging
 from dataclasses import dataclass
@@ -22,11 +21,16 @@ from engine.healing import apply_heals, find_test_names, intent_of, unified_diff
 from engine.interpreter import choose_interpreter, ensure_test_tools
 from engine.model_port import ModelCaller, ModelRefused
 from engine.pytest_run import RunResult, RunSpec, run_pytest, uses_browser
+from engine.python_source import parse_source
 from engine.repair import propose_repair
 from engine.repo_env import RepoEnvironments
 from engine.sandbox import SandboxLimits
 from engine.stagehand_heal import heal_one, worth_healing
-from engine.stagehand_session import StagehandSession, StagehandSettings, StagehandUnavailable
+from engine.stagehand_session import (
+    StagehandSession,
+    StagehandSettings,
+    StagehandUnavailable,
+)
 from engine.tier3 import Tier3Agent, Tier3Result
 
 log = logging.getLogger(__name__)
@@ -384,7 +388,7 @@ def _failure_text(run: RunResult) -> str:
 def check_syntax(code: str) -> str | None:
     """None if ``code`` parses, else a message with the line and column."""
     try:
-        ast.parse(code)
+        parse_source(code)
     except SyntaxError as exc:
         return f"line {exc.lineno}, column {exc.offset}: {exc.msg}"
     return None

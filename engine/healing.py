@@ -12,6 +12,8 @@ import difflib
 import io
 import tokenize
 
+from engine.python_source import parse_source
+
 
 def apply_heals(code: str, heals: list[dict]) -> str:
     mapping = {h["selector"]: h["healed"] for h in heals if h.get("healed")}
@@ -51,7 +53,7 @@ def unified_diff(original: str, healed: str, name: str = "test_generated.py") ->
 def find_test_names(code: str) -> list[str]:
     """Names of the test functions in ``code`` (none if it does not parse)."""
     try:
-        tree = ast.parse(code)
+        tree = parse_source(code)
     except SyntaxError:
         return []
     return [
@@ -63,7 +65,7 @@ def find_test_names(code: str) -> list[str]:
 
 def intent_of(code: str) -> list[dict]:
     """Each test's name, docstring and source: what tier 3 is asked to carry out."""
-    tree = ast.parse(code)
+    tree = parse_source(code)
     out = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from engine.interpreter import pytest_plugin_env
+from engine.python_source import parse_source
 from engine.results import CoverageReport, TestOutcome, parse_coverage, parse_junit
 from engine.sandbox import (
     SandboxLimits,
@@ -111,7 +112,7 @@ class RunResult:
 def uses_browser(test_code: str) -> bool:
     """True if any test function takes the ``page`` fixture."""
     try:
-        tree = ast.parse(test_code)
+        tree = parse_source(test_code)
     except SyntaxError:
         return False
     return any(

@@ -38,6 +38,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from engine.errors import AppError
+from engine.python_source import parse_source
 from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
 
 TEST_TOOLS = ("pytest>=7", "coverage>=7", "mutmut>=3.2")
@@ -165,7 +166,7 @@ def _cfg_list(value: str) -> list[str]:
 def _literal_install_requires(setup_py: Path) -> list[str] | None:
     """``install_requires=[...]`` when it is a literal; None when computed (or unparsable)."""
     try:
-        tree = ast.parse(setup_py.read_text(encoding="utf-8", errors="replace"))
+        tree = parse_source(setup_py.read_text(encoding="utf-8", errors="replace"))
     except SyntaxError:
         return None
     for node in ast.walk(tree):

@@ -24,7 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.model_port import ModelCaller, ModelRefused, Tally
-from engine.stagehand_session import StagehandSession, StagehandSettings, StagehandUnavailable
+from engine.stagehand_session import (
+    StagehandSession,
+    StagehandSettings,
+    StagehandUnavailable,
+)
 
 SYSTEM_PROMPT = (
     "You are a QA agent. You are given a browser test whose code no longer runs. Carry out what the "

@@ -20,6 +20,7 @@ import copy
 
 from agents.generation.observe import Seen
 from agents.generation.test_units import Unit, call_of, is_raises
+from engine.python_source import parse_source
 
 LONG = 80  # a value longer than this keeps its name: the test would be harder to read, not easier
 
@@ -88,7 +89,7 @@ def _literal(found: Seen) -> ast.expr | None:
         return None
     try:
         ast.literal_eval(found.repr)
-        return ast.parse(found.repr, mode="eval").body
+        return parse_source(found.repr, mode="eval").body
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
 

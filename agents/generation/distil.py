@@ -33,6 +33,7 @@ from agents.generation.observe import Seen
 from agents.generation.test_names import behaviour, function_of, snake
 from agents.generation.test_units import TestFile, Unit, call_of, is_raises
 from agents.generation.tidy import is_literal
+from engine.python_source import parse_source
 
 LONG = 80  # characters: a literal longer than this must say why it stays
 
@@ -209,7 +210,7 @@ def _check(subject: ast.expr, info: Seen, parts: TestFile) -> list[ast.stmt] | N
             return [ast.Assert(ast.Compare(subject, [ast.Is()], [ast.Constant(value)]))]
         if isinstance(value, float):
             if math.isinf(value):
-                return [ast.Assert(ast.Compare(subject, [ast.Eq()], [ast.parse(info.repr, mode="eval").body]))]
+                return [ast.Assert(ast.Compare(subject, [ast.Eq()], [parse_source(info.repr, mode="eval").body]))]
             # A short float is a result a person would write, checked closely; a long one is computed or measured
             # (a timer's 0.0029403320004348643 varies run to run): four figures, within 1 % or 0.01 (Pynguin's own).
             loose = len(repr(value)) > 8
@@ -218,14 +219,14 @@ def _check(subject: ast.expr, info: Seen, parts: TestFile) -> list[ast.stmt] | N
                               [ast.Constant(float(f"{value:.4g}") if loose else value)], tolerance)
             return [ast.Assert(ast.Compare(subject, [ast.Eq()], [approx]))]
         if len(info.repr) <= LONG:
-            return [ast.Assert(ast.Compare(subject, [ast.Eq()], [ast.parse(info.repr, mode="eval").body]))]
+            return [ast.Assert(ast.Compare(subject, [ast.Eq()], [parse_source(info.repr, mode="eval").body]))]
     checks: list[ast.stmt] = []
     if info.length is not None and info.type in ("str", "bytes", "list", "tuple", "dict", "set"):
         length = ast.Call(ast.Name("len", ast.Load()), [copy.deepcopy(subject)], [])
         checks.append(ast.Assert(ast.Compare(length, [ast.Eq()], [ast.Constant(info.length)])))
         if info.prefix is not None:
             starts = ast.Call(ast.Attribute(copy.deepcopy(subject), "startswith", ast.Load()),
-                              [ast.parse(info.prefix, mode="eval").body], [])
+                              [parse_source(info.prefix, mode="eval").body], [])
             checks.append(ast.Assert(starts))
         return checks
     kind = _type_expr(info, parts)

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
+from engine.python_source import parse_source
 
 _PROMPT = re.compile(r"^\s*>>> ", re.MULTILINE)
 
@@ -36,7 +37,7 @@ def _run_examples(module_name: str, qualname: str) -> None:
 
 def documented(source: str) -> list[str]:
     """Qualified names (``""`` for the module) whose docstrings hold ``>>>`` examples."""
-    tree = ast.parse(source)
+    tree = parse_source(source)
     found: list[str] = []
     if _PROMPT.search(ast.get_docstring(tree) or ""):
         found.append("")

@@ -18,6 +18,7 @@ import re
 from pathlib import Path
 
 from agents.generation import module_of
+from engine.python_source import parse_source
 
 CONFTEST = "tests/conftest.py"
 _MAX_INIT_BYTES = 1 << 20
@@ -40,7 +41,7 @@ def without_path_edit(code: str) -> str:
     """``code`` without its top-level ``sys.path.insert`` line, and its ``sys``/``Path`` imports if nothing
     else uses them. Unparsable code comes back as it was."""
     try:
-        tree = ast.parse(code)
+        tree = parse_source(code)
     except SyntaxError:
         return code
     edits = [n for n in tree.body if isinstance(n, ast.Expr) and ast.unparse(n.value).startswith("sys.path.insert(")]
@@ -89,7 +90,7 @@ def named_by_its_package(repository: Path, target: str) -> bool:
     try:
         if init.stat().st_size > _MAX_INIT_BYTES:
             return False  # the repository's code is input: a huge file is not read, the alias stays
-        tree = ast.parse(init.read_text(encoding="utf-8"))
+        tree = parse_source(init.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return True  # a namespace package binds nothing
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError, MemoryError):

@@ -17,6 +17,7 @@ from typing import Any
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
 from engine.model_port import ModelReply, OnProgress
+from engine.python_source import parse_source
 
 _BLOCK = re.compile(r"```(?:python)?\s*\n(.*?)```", re.DOTALL)
 
@@ -96,7 +97,7 @@ def segments(source: str, missing: set[int], limit: int) -> list[Segment]:
                 if lines:
                     found.append(Segment(f"{prefix}{child.name}", start, end, lines))
 
-    visit(ast.parse(source), "")
+    visit(parse_source(source), "")
     return sorted(found, key=lambda s: (-len(s.missing), s.start))[:limit]
 
 
@@ -127,7 +128,7 @@ Return the whole test file again, fixed, as one ```python block. Keep the tests 
 def segment_prompt(module: str, target_file: str, source: str, segment: Segment, requirements: Any) -> str:
     """CoverUp's prompt: the code around the gap, numbered, uncovered lines marked."""
     lines = source.splitlines()
-    tree = ast.parse(source)
+    tree = parse_source(source)
     imports = "\n".join(ast.get_source_segment(source, n) or "" for n in tree.body
                         if isinstance(n, (ast.Import, ast.ImportFrom)))
     cls, _, _ = segment.name.rpartition(".")

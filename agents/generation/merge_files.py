@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import ast
 
+from engine.python_source import parse_source
+
 
 def merge(codes: list[str]) -> str | None:
     """The files as one, or None when they cannot share a module (unparsable, or one helper name bound
     to two different things)."""
     try:
-        trees = [ast.parse(code) for code in codes]
+        trees = [parse_source(code) for code in codes]
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     header = _header([ast.get_docstring(t, clean=False) or "" for t in trees if _docstring(t)])

@@ -16,6 +16,8 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 
+from engine.python_source import parse_source
+
 PLACEHOLDER = re.compile(r"^(var|str|int|float|bool|bytes|list|dict|set|tuple|module|none|complex|object)_\d+$|^_r\d+$")
 
 
@@ -34,7 +36,7 @@ class Readability:
 
 def measure(code: str) -> Readability:
     try:
-        tree = ast.parse(code)
+        tree = parse_source(code)
     except SyntaxError:
         return Readability()
     tests = [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
 from agents.generation.tool_venv import ToolVenv, site_hook
+from engine.python_source import parse_source
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
 from engine.tool_text import clean
 
@@ -43,7 +44,7 @@ def functions_of(source: str) -> list[str]:
                        or "overload" in ast.unparse(d) for d in node.decorator_list)
 
     names: list[str] = []
-    for node in ast.parse(source).body:
+    for node in parse_source(source).body:
         if wanted(node):
             names.append(node.name)  # type: ignore[attr-defined]
         elif isinstance(node, ast.ClassDef):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from agents.generation.distil import Distilled
 from agents.generation.test_units import TestFile
 from agents.generation.tidy import is_literal
+from engine.python_source import parse_source
 
 _MAX_VARYING = 4  # more varying values than this read better as separate tests
 
@@ -147,7 +148,7 @@ def _sys_modules_key(node: ast.stmt) -> str | None:
 
 def _imports(parts: TestFile, code: str) -> str:
     """Each import once, sorted, and only those the code names (``pytest`` added where it is used)."""
-    used = {n.id for n in ast.walk(ast.parse(code)) if isinstance(n, ast.Name)}
+    used = {n.id for n in ast.walk(parse_source(code)) if isinstance(n, ast.Name)}
     plain: set[str] = set()
     froms: set[str] = set()
     for node in parts.imports:
@@ -301,7 +302,7 @@ def _table(members: list[tuple[Laid, list[ast.Constant]]], varying: list[int]) -
             getattr(parent, fname)[position] = replacement
     rows = [ast.Tuple([copy.deepcopy(c[i]) for i in varying], ast.Load()) if len(varying) > 1
             else copy.deepcopy(c[varying[0]]) for _, c in members]
-    mark = ast.Call(ast.parse("pytest.mark.parametrize", mode="eval").body,
+    mark = ast.Call(parse_source("pytest.mark.parametrize", mode="eval").body,
                     [ast.Constant(", ".join(names)), ast.List(rows, ast.Load())], [])
     notes = sorted({n for m, _ in members for n in m.test.notes})
     test = Distilled(first.stem or first.name, body, [mark], first.function, notes, stem=first.stem)

@@ -18,6 +18,8 @@ import copy
 import re
 from dataclasses import dataclass, field
 
+from engine.python_source import parse_source
+
 _MODULE_ALIAS = re.compile(r"^module_\d+$")
 _PLAIN_KINDS = (ast.Assign, ast.Expr, ast.Assert, ast.With)
 
@@ -52,7 +54,7 @@ class TestFile:
 def parse_file(code: str) -> TestFile | None:
     """``code`` taken apart, or None when it does not parse or holds a test class."""
     try:
-        tree = ast.parse(code)
+        tree = parse_source(code)
     except SyntaxError:
         return None
     docstring = ast.get_docstring(tree, clean=False)

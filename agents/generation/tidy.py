@@ -30,6 +30,7 @@ import re
 from collections import defaultdict
 
 from agents.generation.test_names import case_word
+from engine.python_source import parse_source
 
 _MODULE_ALIAS = re.compile(r"^module_\d+$")
 
@@ -43,7 +44,7 @@ def tidy(code: str, raised: dict[str, str] | None = None) -> str:
     ``expect_raises`` to resolve against a real run (agents/evolution.py).
     """
     try:
-        tree = ast.parse(code)
+        tree = parse_source(code)
     except SyntaxError:
         return code
     aliases = _module_aliases(tree)
@@ -135,7 +136,7 @@ def _xfail_to_raises(test: ast.FunctionDef, exception: str) -> None:
         return
     test.decorator_list = [d for d in test.decorator_list if d not in strict]
     last = test.body[-1]
-    kind = ast.parse(exception, mode="eval").body if re.fullmatch(r"[\w.]+", exception) else ast.Name("Exception")
+    kind = parse_source(exception, mode="eval").body if re.fullmatch(r"[\w.]+", exception) else ast.Name("Exception")
     call = ast.Call(ast.Attribute(ast.Name("pytest"), "raises"), [kind], [])
     test.body[-1] = ast.With([ast.withitem(call)], [last])
 
@@ -143,7 +144,7 @@ def _xfail_to_raises(test: ast.FunctionDef, exception: str) -> None:
 def unmark_xfails(code: str) -> tuple[str, set[str]]:
     """``code`` with the xfail marks taken off, and the names of the tests that had one."""
     try:
-        tree = ast.parse(code)
+        tree = parse_source(code)
     except SyntaxError:
         return code, set()
     names: set[str] = set()
@@ -180,10 +181,10 @@ def exception_of(message: str) -> str | None:
 
 def expect_raises(code: str, raised: dict[str, str]) -> str:
     """Each named test with its last statement wrapped in ``pytest.raises(<the exception>)``."""
-    tree = ast.parse(code)
+    tree = parse_source(code)
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef) and node.name in raised and node.body:
-            node.decorator_list.append(ast.parse("pytest.mark.xfail(strict=True)", mode="eval").body)
+            node.decorator_list.append(parse_source("pytest.mark.xfail(strict=True)", mode="eval").body)
             _xfail_to_raises(node, raised[node.name])
     if not any(isinstance(n, ast.Import) and any(a.name == "pytest" for a in n.names) for n in tree.body):
         tree.body.insert(0, ast.Import([ast.alias("pytest")]))

@@ -18,6 +18,7 @@ import ast
 import re
 
 from agents.generation.test_units import Unit
+from engine.python_source import parse_source
 
 # By name first (the strongest hint), then by annotation.
 _BY_NAME: list[tuple[str, object]] = [
@@ -54,7 +55,7 @@ def typical_units(module_source: str, call_prefix: str | None, imported: set[str
     or None when it imports functions by name (``imported``).
     """
     try:
-        tree = ast.parse(module_source)
+        tree = parse_source(module_source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # the repository's code is input
         return []
     units = []
@@ -94,7 +95,7 @@ def _from_examples(function: ast.FunctionDef, module: ast.Module) -> list[tuple[
         if not text.startswith(">>> ") or f"{function.name}(" not in text:
             continue
         try:
-            call = ast.parse(text[4:], mode="eval").body
+            call = parse_source(text[4:], mode="eval").body
         except SyntaxError:
             continue
         if not (isinstance(call, ast.Call) and ast.unparse(call.func).split(".")[-1] == function.name):
