@@ -92,6 +92,16 @@ async def exhaust(db: DB, task_id: str, max_attempts: int) -> int | None:
     )
 
 
+async def hand_back(db: DB, task_id: str, token: str) -> bool:
+    """A stopping worker gives its lease up now instead of letting it lapse: the lease expires at once, so the
+    reconciler announces the task again on its next pass (2 s) rather than after ``lease_s`` (SIGTERM in a pod,
+    deploy/k8s/). Only under our own token: a task taken over meanwhile is not touched."""
+    row = await db.fetchval(
+        "UPDATE agent_tasks SET lease_expires_at = now() - interval '1 second' "
+        "WHERE task_id = $1 AND lease_token = $2 AND status = 'in_progress' RETURNING task_id", task_id, token)
+    return row is not None
+
+
 async def renew(db: DB, leases: dict[str, str], lease_s: float) -> set[str]:
     """Extend the leases held (task id -> token); return the task ids still held.
 

@@ -14,6 +14,7 @@ may run after crashes is counted per task (``attempts``), not per message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -250,7 +251,11 @@ class AgentWorker:
         except asyncio.CancelledError:
             if message.task_id not in self._lost:
                 handler.cancel()
-                raise  # stopping without drain: leave the message pending for another instance
+                # Stopping without drain: the message stays pending for another instance, and the lease goes
+                # back at once (shielded: this task is being cancelled; a store away only means it lapses).
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(tasks.hand_back(pool, message.task_id, token))
+                raise
             log.warning("%s: stopped %s, whose lease was lost", self.agent_id, message.task_id)
             await self.services.bus.ack(message, self.group)
             return
