@@ -174,7 +174,7 @@ def _load_agent(spec: str) -> Any:
 async def _serve(config: Config, *, api: bool = True, label: str = "serving", extra_agents: list[Any] | None = None,
                  probe_dir: Path | None = None) -> int:
     """Until SIGINT or SIGTERM. Stopping: unready first (``probe_dir``), then the host's shutdown drains the
-    running tasks (30 s), cancels what is left (its leases lapse and another worker takes the task over), and
+    running tasks (30 s), cancels what is left (its leases are handed back and another worker takes it over), and
     marks each agent shutting down and drops its heartbeat."""
     core = AppCore(config, serve_api=api, extra_agents=extra_agents)
     probes: ProbeFiles | None = None
