@@ -84,6 +84,7 @@ async def test_without_isolation_code_is_refused_unless_the_user_allowed_it(
 
     missing = isolation.Isolation(False, None, "bwrap is not installed (package bubblewrap)", "rlimits")
     monkeypatch.setattr(isolation, "probe", lambda: missing)
+    monkeypatch.setattr(isolation, "known", lambda: missing)  # the answer kept in memory (health reads it too)
     argv = [sys.executable, "-c", "print('ran')"]
     with pytest.raises(SandboxUnavailable, match="bwrap is not installed.*allow_unisolated to true"):
         await run_sandboxed(argv, python=sys.executable, cwd=tmp_path, limits=SandboxLimits(30, 512),
