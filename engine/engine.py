@@ -138,7 +138,7 @@ class ExecutionEngine:
         # fixture's setup and the test went to tier 2 with nothing to heal).
         first = await run_pytest(base)
         await self._attempt(execution, 1, first)
-        if browser and _browser_did_not_start(first):
+        if browser and first.browser_did_not_start:
             first = await run_pytest(base)
             await self._attempt(execution, 1, first)
         if first.passed:
@@ -392,14 +392,3 @@ def check_syntax(code: str) -> str | None:
     except SyntaxError as exc:
         return f"line {exc.lineno}, column {exc.offset}: {exc.msg}"
     return None
-
-
-def _browser_did_not_start(run: RunResult) -> bool:
-    """Playwright failed, or hung until the time limit, while the test's browser fixture was being set up.
-
-    Both were seen on a loaded CI machine (an error at setup; once a 60 s
-    timeout of a test that passes in 2 s): the machine's failure, not the test's.
-    """
-    if run.status == "timeout":
-        return not run.browser_started
-    return run.status == "error" and "failed on setup" in run.message and "playwright" in run.message.lower()

@@ -108,6 +108,17 @@ class RunResult:
     def passed(self) -> bool:
         return self.status == "success"
 
+    @property
+    def browser_did_not_start(self) -> bool:
+        """Playwright failed, or hung until the time limit, while the test's browser fixture was being set up.
+
+        Both were seen on a loaded CI machine (an error at setup; once a 60 s timeout of a test that passes in
+        2 s): the machine's failure, not the test's; the engine runs tier 1 once more (engine/engine.py).
+        """
+        if self.status == "timeout":
+            return not self.browser_started
+        return self.status == "error" and "failed on setup" in self.message and "playwright" in self.message.lower()
+
 
 def uses_browser(test_code: str) -> bool:
     """True if any test function takes the ``page`` fixture."""

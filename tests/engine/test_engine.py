@@ -361,16 +361,15 @@ async def test_a_src_layout_repository_imports_from_src(engine: ExecutionEngine,
 
 def test_a_browser_that_did_not_start_is_told_from_a_failing_test() -> None:
     """Chromium's start failing at the fixture's setup is run again before healing (engine._run_tiers)."""
-    from engine.engine import _browser_did_not_start
     from engine.pytest_run import RunResult
 
     def run(status: str, message: str) -> RunResult:
         return RunResult(status, [], None, None, message, {}, [])  # type: ignore[arg-type]
 
-    assert _browser_did_not_start(run("error", '1 error(s): failed on setup with "playwright._impl._errors.'
-                                               'TargetClosedError: BrowserType.launch: Target page closed"'))
-    assert not _browser_did_not_start(run("failed", "1 of 1 failed: test_send: TimeoutError: page.click"))
-    assert not _browser_did_not_start(run("error", "1 error(s): failed on setup with \"fixture 'db' not found\""))
+    assert run("error", '1 error(s): failed on setup with "playwright._impl._errors.'
+                        'TargetClosedError: BrowserType.launch: Target page closed"').browser_did_not_start
+    assert not run("failed", "1 of 1 failed: test_send: TimeoutError: page.click").browser_did_not_start
+    assert not run("error", "1 error(s): failed on setup with \"fixture 'db' not found\"").browser_did_not_start
 
 
 @needs_chromium
@@ -378,7 +377,6 @@ def test_a_browser_that_did_not_start_is_told_from_a_failing_test() -> None:
 async def test_a_run_killed_while_chromium_starts_is_told_from_a_test_that_hangs(tmp_path: Path, hang: str) -> None:
     """A 60 s timeout of a test that passes in 2 s was once Chromium hanging at start on a loaded CI machine:
     the engine runs it again before healing, but never a test whose own body ran into the time limit."""
-    from engine.engine import _browser_did_not_start
     from engine.pytest_run import RunSpec, run_pytest
     from engine.sandbox import SandboxLimits
 
@@ -393,7 +391,7 @@ async def test_a_run_killed_while_chromium_starts_is_told_from_a_test_that_hangs
                                    extra_env={"AIWEBTEST_CHROMIUM": chromium}))
     assert run.status == "timeout"
     assert run.browser_started is (hang == "test")
-    assert _browser_did_not_start(run) is (hang == "chromium")
+    assert run.browser_did_not_start is (hang == "chromium")
     if hang == "chromium":
         assert run.message == "killed after the 8 s time limit while Chromium was starting"
     else:
