@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +24,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.served_app import served  # noqa: E402
 
 
 def _p(values: list[float], q: float) -> float:
@@ -35,42 +36,32 @@ def _p(values: list[float], q: float) -> float:
 
 async def main(concurrent: int, rounds: int) -> int:
     data = Path(tempfile.mkdtemp(prefix="aiwebtest-health-"))
-    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data), "AIWEBTEST_API_PORT": "0", "AIWEBTEST_AGENTS": "none"}
-    for name in ("POSTGRES_URL", "REDIS_STREAMS_URL"):
-        env.pop(name, None)
-    app = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        assert app.stdout is not None
-        line = await asyncio.to_thread(app.stdout.readline)
-        url = line.split("api ", 1)[1].split(";", 1)[0].strip()
-        token = subprocess.run([sys.executable, "-m", "app.cli", "api-token"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        limits = httpx.Limits(max_connections=concurrent * 2)
-        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
-                                     limits=limits) as client:
-            times: dict[str, list[float]] = {"/api/health": [], "/api/v1/settings": []}
+        async with served(data, AIWEBTEST_AGENTS="none") as app:
+            url, token = app.url, app.token
+            limits = httpx.Limits(max_connections=concurrent * 2)
+            async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                                         limits=limits) as client:
+                times: dict[str, list[float]] = {"/api/health": [], "/api/v1/settings": []}
 
-            async def one(path: str) -> None:
-                started = time.perf_counter()
-                answer = await client.get(path)
-                answer.raise_for_status()
-                times[path].append((time.perf_counter() - started) * 1000)
+                async def one(path: str) -> None:
+                    started = time.perf_counter()
+                    answer = await client.get(path)
+                    answer.raise_for_status()
+                    times[path].append((time.perf_counter() - started) * 1000)
 
-            await asyncio.gather(*(one(p) for p in times))  # warm both
-            for path in times:
-                times[path].clear()
-            for _ in range(rounds):
+                await asyncio.gather(*(one(p) for p in times))  # warm both
                 for path in times:
-                    await asyncio.gather(*(one(path) for _ in range(concurrent)))
-        h, s = times["/api/health"], times["/api/v1/settings"]
-        print(f"{concurrent} concurrent x {rounds} rounds: /api/health p50 {statistics.median(h):.0f} ms p99 "
-              f"{_p(h, 0.99):.0f} ms; /api/v1/settings p50 {statistics.median(s):.0f} ms p99 {_p(s, 0.99):.0f} ms; "
-              f"health/plain p99 {_p(h, 0.99) / _p(s, 0.99):.2f}x")
-        return 0
+                    times[path].clear()
+                for _ in range(rounds):
+                    for path in times:
+                        await asyncio.gather(*(one(path) for _ in range(concurrent)))
+            h, s = times["/api/health"], times["/api/v1/settings"]
+            print(f"{concurrent} concurrent x {rounds} rounds: /api/health p50 {statistics.median(h):.0f} ms p99 "
+                  f"{_p(h, 0.99):.0f} ms; /api/v1/settings p50 {statistics.median(s):.0f} ms p99 {_p(s, 0.99):.0f} ms; "
+                  f"health/plain p99 {_p(h, 0.99) / _p(s, 0.99):.2f}x")
+            return 0
     finally:
-        app.terminate()
-        app.wait(timeout=60)
         shutil.rmtree(data, ignore_errors=True)
 
 

@@ -24,7 +24,6 @@ import asyncio
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.served_app import served  # noqa: E402
 
 
 
@@ -85,76 +86,63 @@ async def _run(requests: int, timeout_s: float, search_time_s: int, mutation: bo
     os.chmod(data, 0o755)
     repo = data / "repo"
     shutil.copytree(ROOT / "resources" / "sample_repo", repo)
-    env = {**os.environ, "AIWEBTEST_DATA_DIR": str(data), "LLM_BASE_URL": llm.base_url, "AIWEBTEST_API_PORT": "0"}
-    for name in ("POSTGRES_URL", "REDIS_STREAMS_URL"):
-        env.pop(name, None)
-    app = subprocess.Popen([sys.executable, "-m", "app.cli", "serve"], cwd=ROOT, env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        assert app.stdout is not None
-        line = await asyncio.to_thread(app.stdout.readline)
-        url = line.split("api ", 1)[1].split(";", 1)[0].strip()
-        token = subprocess.run([sys.executable, "-m", "app.cli", "api-token"], cwd=ROOT, env=env,
-                               capture_output=True, text=True, check=True).stdout.strip()
-        rss = Rss(app.pid, data)
-        body = {"repository_url": str(repo), "target_files": ["calc.py"], "coverage_target": 0.5,
-                "max_rounds": 1, "strategy": "llm", "search_time_s": search_time_s, "mutation_score": mutation}
-        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
-                                     timeout=120) as client:
+        async with served(data, LLM_BASE_URL=llm.base_url) as app:
+            url, token = app.url, app.token
+            rss = Rss(app.process.pid, data)
+            body = {"repository_url": str(repo), "target_files": ["calc.py"], "coverage_target": 0.5,
+                    "max_rounds": 1, "strategy": "llm", "search_time_s": search_time_s, "mutation_score": mutation}
+            async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"},
+                                         timeout=120) as client:
 
-            async def one(positions: list[int]) -> tuple[str, float, str]:
+                async def one(positions: list[int]) -> tuple[str, float, str]:
+                    started = time.perf_counter()
+                    reply = await client.post("/api/v2/tests/generate", json=body)
+                    if reply.status_code != 200:
+                        return "refused", time.perf_counter() - started, f"{reply.status_code} {reply.text[:200]}"
+                    task_id = reply.json()["task_id"]
+                    while time.perf_counter() - started < timeout_s:
+                        await asyncio.sleep(1.0)
+                        state = await client.get(f"/api/v2/tests/generate/{task_id}")
+                        if state.status_code != 200:
+                            continue
+                        doc = state.json()
+                        if doc.get("queue"):
+                            positions.append(doc["queue"]["position"])
+                        if doc["status"] in ("completed", "failed"):
+                            return doc["status"], time.perf_counter() - started, str(doc.get("error") or "")
+                    return "timed out", time.perf_counter() - started, ""
+
+                print(f"load: app at {url}; data {data}", flush=True)
+                status, warm_s, why = await one([])  # installs the generator tools into the fresh data dir
+                print(f"  warm-up request: {status} in {warm_s:.1f} s {why}", flush=True)
+                status, single_s, why = await one([])
+                print(f"  one request alone: {status} in {single_s:.1f} s {why}", flush=True)
+                if status != "completed":
+                    return 1
+
+                health_ms: list[float] = []
+                stop = asyncio.Event()
+
+                async def watch() -> None:
+                    while not stop.is_set():
+                        t0 = time.perf_counter()
+                        try:
+                            await client.get("/api/health")
+                            health_ms.append((time.perf_counter() - t0) * 1000)
+                        except httpx.HTTPError:
+                            health_ms.append(float("inf"))
+                        rss.sample()
+                        await asyncio.sleep(0.5)
+
+                watcher = asyncio.create_task(watch())
+                positions: list[int] = []
                 started = time.perf_counter()
-                reply = await client.post("/api/v2/tests/generate", json=body)
-                if reply.status_code != 200:
-                    return "refused", time.perf_counter() - started, f"{reply.status_code} {reply.text[:200]}"
-                task_id = reply.json()["task_id"]
-                while time.perf_counter() - started < timeout_s:
-                    await asyncio.sleep(1.0)
-                    state = await client.get(f"/api/v2/tests/generate/{task_id}")
-                    if state.status_code != 200:
-                        continue
-                    doc = state.json()
-                    if doc.get("queue"):
-                        positions.append(doc["queue"]["position"])
-                    if doc["status"] in ("completed", "failed"):
-                        return doc["status"], time.perf_counter() - started, str(doc.get("error") or "")
-                return "timed out", time.perf_counter() - started, ""
-
-            print(f"load: app at {url}; data {data}", flush=True)
-            status, warm_s, why = await one([])  # installs the generator tools into the fresh data dir
-            print(f"  warm-up request: {status} in {warm_s:.1f} s {why}", flush=True)
-            status, single_s, why = await one([])
-            print(f"  one request alone: {status} in {single_s:.1f} s {why}", flush=True)
-            if status != "completed":
-                return 1
-
-            health_ms: list[float] = []
-            stop = asyncio.Event()
-
-            async def watch() -> None:
-                while not stop.is_set():
-                    t0 = time.perf_counter()
-                    try:
-                        await client.get("/api/health")
-                        health_ms.append((time.perf_counter() - t0) * 1000)
-                    except httpx.HTTPError:
-                        health_ms.append(float("inf"))
-                    rss.sample()
-                    await asyncio.sleep(0.5)
-
-            watcher = asyncio.create_task(watch())
-            positions: list[int] = []
-            started = time.perf_counter()
-            outcomes = await asyncio.gather(*(one(positions) for _ in range(requests)))
-            wall_s = time.perf_counter() - started
-            stop.set()
-            await watcher
+                outcomes = await asyncio.gather(*(one(positions) for _ in range(requests)))
+                wall_s = time.perf_counter() - started
+                stop.set()
+                await watcher
     finally:
-        app.terminate()
-        try:
-            app.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            app.kill()
         llm.stop()
     done = [s for st, s, _ in outcomes if st == "completed"]
     failed = [(st, why) for st, _, why in outcomes if st != "completed"]
