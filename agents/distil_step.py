@@ -96,8 +96,13 @@ class Distiller:
         measured = measure or self.target.startswith("src/")
         return await self.phase2.execute(code, self.repository, [self.target] if measured else [])
 
-    async def distil(self, code: str, baseline: dict[str, Any] | None = None) -> DistilResult:
-        """``baseline``: the caller's own measured run of ``code``, if it has one (saves a run)."""
+    async def distil(self, code: str, baseline: dict[str, Any] | None = None, *, slice_units: bool = True
+                     ) -> DistilResult:
+        """``baseline``: the caller's own measured run of ``code``, if it has one (saves a run).
+
+        ``slice_units=False`` keeps every unit that passed (the other rewrites still run): the form the
+        mutation gate falls back to when the slice lost kills (agents/mutation_gate.py).
+        """
         parts = await asyncio.to_thread(parse_file, code)
         if parts is None or not parts.units:
             return self._left(code, "left as generated: not a file of plain test functions")
@@ -129,8 +134,11 @@ class Distiller:
             units, observed, unit_cover = await self._observe(parts, whole, need)
             if units is None:
                 return self._left(code, "left as generated: its tests depend on each other's effects")
-        chosen = _slice(units, observed, unit_cover, need, skip=extra | shown)
-        chosen = sorted(set(chosen) | _new_behaviours(parts, units, observed, chosen) | shown)
+        if slice_units:
+            chosen = _slice(units, observed, unit_cover, need, skip=extra | shown)
+            chosen = sorted(set(chosen) | _new_behaviours(parts, units, observed, chosen) | shown)
+        else:
+            chosen = sorted(set(range(len(units))) - extra)
         # A test that does not hold goes back to its form before the shrink too: the shrink is judged in observe
         # form, without the generator's own assertions (semver: ``assert v == Version(prerelease='<the long
         # text>')`` failed once the text was cut, and took the whole file back to its generated form).

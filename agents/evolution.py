@@ -296,7 +296,8 @@ class EvolutionAgent:
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
         python = task.interpreter or choose_interpreter(None)
         try:
-            gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow)
+            gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow,
+                               phase2=ctx.services.phase2)
         except AppError as exc:  # the sandbox refused: coverage still stands
             for k in kept:
                 k.pop(AS_WRITTEN, None)

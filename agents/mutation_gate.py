@@ -6,9 +6,17 @@ rewritten assertions still notice a wrong line. Where a request measures
 its mutation score, the distilled suite and the suite as generated are run
 side by side under mutmut, in the same time box, and compared on the
 mutants both finished: the distilled files stay only if they kill at least
-as many. Otherwise every file goes out as generated, and the result says
-why. Measured per suite, not per transformation: mutmut reports per
-mutant, not per test, and one run per rewrite would not fit the box.
+as many. Otherwise the transformations are undone one at a time, the
+one most likely to lose a kill first, each form scored on the same
+mutants: the **slice** (a dropped test that ran no line of its own may
+still have been the only one to notice a mutant, a boundary such as
+``is_adult(18)`` beside ``is_adult(30)``) is undone by distilling the
+file again with every passing unit kept (names, values and assertions
+still rewritten); only if that form loses kills too does every file go out
+as generated. The result says which form went out and why. mutmut reports
+per mutant, not per test, so the comparison is per suite; the undo costs
+one more scored run (at most the same time box), and only when the
+distilled suite lost.
 """
 
 from __future__ import annotations
@@ -18,9 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agents.distil_step import Distiller
+from agents.phase2_client import Phase2
 from engine.mutation import MutationScore, mutation_score
 
 AS_WRITTEN = "_as_written"  # a kept file's code before distillation, while the request runs
+TARGET = "_target"  # the file a kept test file was distilled for (where the kept entry does not say it already)
 
 
 @dataclass(frozen=True)
@@ -35,23 +46,27 @@ class Gated:
 
 
 async def gate(repository: Path, targets: list[str], kept: list[dict[str, Any]], *, python: str,
-               time_box_s: float, allow_unisolated: bool) -> Gated:
-    """Score the kept files; with distilled ones, keep whichever suite kills more (``kept`` is changed in place).
+               time_box_s: float, allow_unisolated: bool, phase2: Phase2 | None = None) -> Gated:
+    """Score the kept files; with distilled ones, keep the most distilled form that kills as many mutants as the
+    tests as generated (``kept`` is changed in place).
 
-    ``AS_WRITTEN`` is removed from every file either way: the result carries one form.
+    ``phase2``: runs the distillation again without the slice when the distilled suite lost kills (none: straight
+    to the tests as generated). ``AS_WRITTEN`` and ``TARGET`` are removed from every file either way.
     """
     distilled = {k["path"]: k["code"] for k in kept}
     written = {k["path"]: k.get(AS_WRITTEN) or k["code"] for k in kept}
+    target_of = {k["path"]: k.get(TARGET) or k.get("target_file") for k in kept}
     for k in kept:
         k.pop(AS_WRITTEN, None)
+        k.pop(TARGET, None)
+
+    async def score(suite: dict[str, str]) -> MutationScore:
+        return await mutation_score(repository, targets, suite, python=python, time_box_s=time_box_s,
+                                    allow_unisolated=allow_unisolated)
+
     if written == distilled:
-        return Gated(await mutation_score(repository, targets, distilled, python=python, time_box_s=time_box_s,
-                                          allow_unisolated=allow_unisolated), None)
-    ours, theirs = await asyncio.gather(
-        mutation_score(repository, targets, distilled, python=python, time_box_s=time_box_s,
-                       allow_unisolated=allow_unisolated),
-        mutation_score(repository, targets, written, python=python, time_box_s=time_box_s,
-                       allow_unisolated=allow_unisolated))
+        return Gated(await score(distilled), None)
+    ours, theirs = await asyncio.gather(score(distilled), score(written))
     both = set(ours.outcomes) & set(theirs.outcomes)
     if not both:
         return Gated(ours, "distilled tests kept: no mutant was finished under both suites to compare them on")
@@ -60,8 +75,40 @@ async def gate(repository: Path, targets: list[str], kept: list[dict[str, Any]],
     figures = {"mutants": len(both), "distilled": mine, "as_generated": before}
     if mine >= before:
         return Gated(ours, f"{compared}: distilled tests kept", {**figures, "kept": "distilled"})
+    unsliced = await _unsliced(phase2, repository, kept, written, distilled, target_of)
+    if unsliced:
+        again = await score({path: unsliced.get(path, code) for path, code in distilled.items()})
+        common = set(again.outcomes) & set(theirs.outcomes)
+        kills, theirs_now = again.killed_of(common), theirs.killed_of(common)
+        if common and kills >= theirs_now:
+            for k in kept:
+                if k["path"] in unsliced:
+                    k["code"] = unsliced[k["path"]]
+                    k["distil"] = (f"distilled without the slice: the sliced tests killed fewer mutants ({mine} "
+                                   f"against {before}), every test that passed kept ({kills} against {theirs_now})")
+            return Gated(again, f"{compared}; without the slice {kills} of {theirs_now} on {len(common)} mutants: "
+                                "the distilled tests go out without the slice",
+                         {**figures, "unsliced": kills, "kept": "distilled_unsliced"})
+        figures["unsliced"] = kills
     for k in kept:
         if written[k["path"]] != k["code"]:
             k["code"] = written[k["path"]]
             k["distil"] = f"undone: the tests as generated killed more mutants ({before} against {mine})"
     return Gated(theirs, f"{compared}: the tests go out as generated", {**figures, "kept": "as_generated"})
+
+
+async def _unsliced(phase2: Phase2 | None, repository: Path, kept: list[dict[str, Any]], written: dict[str, str],
+                    distilled: dict[str, str], target_of: dict[str, str | None]) -> dict[str, str]:
+    """Each distilled file distilled again from its generated form with every passing unit kept; {} when none
+    could be (no runner, no target known, or distillation left it as generated)."""
+    if phase2 is None:
+        return {}
+    again: dict[str, str] = {}
+    for k in kept:
+        path, target = k["path"], target_of.get(k["path"])
+        if written[path] == distilled[path] or not target:
+            continue
+        result = await Distiller(phase2, repository, target).distil(written[path], slice_units=False)
+        if result.changed:
+            again[path] = result.code
+    return again

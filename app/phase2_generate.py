@@ -23,7 +23,7 @@ from agents.generation import llm as llm_strategy
 from agents.generation.doctests import runs_doctests
 from agents.generation.import_root import importable_once
 from agents.keep_per_test import collect_test_keys, keep_only, outcome_key
-from agents.mutation_gate import AS_WRITTEN, gate
+from agents.mutation_gate import AS_WRITTEN, TARGET, gate
 from agents.observation import checkout, is_test_file, python_files, target_problem
 from agents.reporting import cost_note, usage_of_call_id
 from engine import multi_file, sandbox_snapshot, settings_store
@@ -107,7 +107,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         code, run, raised = await with_expected_raises(services.phase2, candidate.code, repo, target)
         if raised:
             run = await services.phase2.execute(code, repo, [target])
-        name = f"tests/test_generated_{module_of(target)[1].replace('.', '_')}.py"
+        name = _file_name(target)
         if run["status"] == "failed":
             # One test asserting a memory address (Pynguin's repr of a function) failed the whole file and
             # the request handed out 0 %: the failing tests go, once, and the rest must pass as they are.
@@ -189,10 +189,12 @@ async def _mutation(services: Services, request: GenerateRequest, repo: Path, ta
     allow = (await settings_store.load(services.pool)).allow_unisolated
     env = await services.envs.environment_for(repo, allow_unisolated=allow) if services.envs is not None else None
     python = str(env.python) if env is not None else choose_interpreter(None)
-    kept = [{"path": path, "code": code, **({AS_WRITTEN: as_written[path]} if path in as_written else {})}
-            for path, code in files.items()]
+    target_of = {_file_name(t): t for t in targets}
+    kept = [{"path": path, "code": code, **({AS_WRITTEN: as_written[path]} if path in as_written else {}),
+             **({TARGET: target_of[path]} if path in target_of else {})} for path, code in files.items()]
     try:
-        gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow)
+        gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow,
+                           phase2=services.phase2)
     except AppError as exc:  # the sandbox refused: coverage still stands
         return {"score": None, "error": str(exc)}
     for k in kept:
@@ -230,3 +232,8 @@ async def _without_failing(services: Services, repo: Path, target: str, code: st
     if again["status"] != "success":
         return code, run, []
     return kept, again, [k for k in keys if k not in held]
+
+
+def _file_name(target: str) -> str:
+    """The kept test file's name for ``target`` (the gate maps it back to its target)."""
+    return f"tests/test_generated_{module_of(target)[1].replace('.', '_')}.py"

@@ -287,10 +287,13 @@ def _table(members: list[tuple[Laid, list[ast.Constant]]], varying: list[int]) -
     first = members[0][0].test
     body = copy.deepcopy(first.body)
     spots = _constants(body)
+    # A column named like a name the test reads would shadow it: ``is_adult(age=age)`` with the module ``age``
+    # imported made every row fail (``age.is_adult`` looked up on an int).
+    read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}
     counts: Counter[str] = Counter()
     names: list[str] = []
     for i in varying:
-        base = spots[i][4]
+        base = spots[i][4] if spots[i][4] not in read else f"{spots[i][4]}_value"
         counts[base] += 1
         names.append(base if counts[base] == 1 else f"{base}_{counts[base]}")
     for i, name in zip(varying, names):

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from agents.mutation_gate import AS_WRITTEN, gate
+from agents.distil_step import Distiller
+from agents.mutation_gate import AS_WRITTEN, TARGET, gate
 from tests.conftest import SAMPLE_REPO
 from tests.helpers.calc_suites import STRONG_CALC_TESTS, WEAK_CALC_TESTS
+from tests.helpers.sandbox_phase2 import SandboxPhase2
 
 
 @pytest.fixture
@@ -44,3 +46,27 @@ async def test_files_distillation_left_alone_are_scored_once_with_nothing_to_com
     gated = await gate(calc_repo, ["calc.py"], kept, python=sys.executable, time_box_s=60, allow_unisolated=False)
     assert gated.note is None and gated.score.total > 0
     assert gated.score.killed == sum(1 for v in gated.score.outcomes.values() if v == "killed")
+
+
+@pytest.mark.slow
+async def test_a_slice_that_loses_a_boundary_is_undone_and_the_rest_of_the_distillation_stays(tmp_path: Path) -> None:
+    """``is_adult(age=30)`` and ``is_adult(age=18)`` run the same line and both return True, so the slice keeps
+    one; only 18 notices ``>=`` becoming ``>``. The gate distils again without the slice instead of handing out
+    search's file."""
+    (tmp_path / "age.py").write_text("def is_adult(age: int) -> bool:\n    return age >= 18\n")
+    written = ("import sys\nimport age\nage_ = sys.modules['age']\n\n\n"
+               "def test_case_0():\n    var_0 = 30\n    var_1 = age_.is_adult(age=var_0)\n    assert var_1 is True\n\n\n"
+               "def test_case_1():\n    var_0 = 18\n    var_1 = age_.is_adult(age=var_0)\n    assert var_1 is True\n")
+    phase2 = SandboxPhase2()
+    sliced = await Distiller(phase2, tmp_path, "age.py").distil(written)
+    assert sliced.changed and "age=18" not in sliced.code.replace(" ", ""), sliced.code  # what the slice does
+    kept = [{"path": "tests/test_generated_age.py", "code": sliced.code, AS_WRITTEN: written, TARGET: "age.py"}]
+    gated = await gate(tmp_path, ["age.py"], kept, python=sys.executable, time_box_s=60, allow_unisolated=False,
+                       phase2=phase2)
+    code = kept[0]["code"]
+    assert "var_" not in code and "18" in code and "30" in code, code  # distilled, and the boundary is back
+    assert kept[0]["distil"].startswith("distilled without the slice"), kept[0]["distil"]
+    figures = gated.to_json()["compared"]
+    assert figures["kept"] == "distilled_unsliced" and figures["unsliced"] >= figures["as_generated"] > \
+        figures["distilled"]
+    assert AS_WRITTEN not in kept[0] and TARGET not in kept[0]

@@ -52,3 +52,19 @@ def test_tests_of_one_function_are_named_by_the_flag_only_they_set_that_way() ->
     names = [line.split("(")[0].removeprefix("def ") for line in code.splitlines() if line.startswith("def ")]
     assert names == ["test_slugify_returns_str_with_hexadecimal", "test_slugify_returns_str",
                      "test_slugify_returns_str_max_length_2", "test_slugify_returns_str_max_length_1"], names
+
+
+def test_a_table_column_never_shadows_a_name_its_test_reads() -> None:
+    """``age.is_adult(age=age)`` with the module ``age`` imported failed every row: the column is ``age_value``."""
+    parts = parse_file("import age\n\n\ndef test_case_0():\n    pass\n")
+    assert parts is not None
+    tests = [Laid(Distilled("test_is_adult_is_true", ast.parse(f"assert age.is_adult(age={n}) is True\n").body,
+                            function="is_adult", stem="test_is_adult_is_true"), [i]) for i, n in enumerate((30, 18))]
+    code, laid = lay_out(parts, "", tests)
+    assert len(laid) == 1 and '@pytest.mark.parametrize("age_value", [30, 18])' in code.replace("'", '"'), code
+    assert "age.is_adult(age=age_value)" in code
+    namespace: dict[str, object] = {}
+    exec(compile(code.replace("import age\n", ""), "t", "exec"), namespace)  # the table runs against a stand-in
+    namespace["age"] = type("M", (), {"is_adult": staticmethod(lambda age: age >= 18)})
+    for n in (30, 18):
+        namespace["test_is_adult_is_true"](n)  # type: ignore[operator]

@@ -20,18 +20,20 @@ async def _say(_message: str, **_data: object) -> None:
 
 
 @pytest.mark.slow
-async def test_distilled_tests_that_notice_fewer_wrong_lines_go_out_as_generated(agent_services, tmp_path: Path
-                                                                               ) -> None:
+async def test_distilled_tests_that_notice_fewer_wrong_lines_are_distilled_again_without_the_slice(
+        agent_services, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(SAMPLE_REPO, repo)
     request = GenerateRequest(repository_url=str(repo), target_files=["calc.py"], search_time_s=5)
     files, notes = {NAME: WEAK_CALC_TESTS}, {NAME: "distilled: 2 tests from 6"}
     mutation = await _mutation(agent_services, request, repo, ["calc.py"], files, {NAME: STRONG_CALC_TESTS}, notes,
                                _say)
-    assert files[NAME] == STRONG_CALC_TESTS  # what goes out is the stronger suite
-    assert notes[NAME].startswith("undone: the tests as generated killed more mutants")
-    assert mutation["compared"]["kept"] == "as_generated" and mutation["score"] > 0.5
-    assert mutation["distillation"].endswith("the tests go out as generated")
+    # What goes out kills as many mutants as the strong suite: the strong suite distilled with every test kept.
+    assert mutation["compared"]["kept"] == "distilled_unsliced", mutation
+    assert mutation["compared"]["unsliced"] >= mutation["compared"]["as_generated"] > mutation["compared"]["distilled"]
+    assert notes[NAME].startswith("distilled without the slice"), notes[NAME]
+    assert files[NAME] not in (WEAK_CALC_TESTS, STRONG_CALC_TESTS) and "clamp(" in files[NAME], files[NAME]
+    assert mutation["score"] > 0.5 and mutation["distillation"].endswith("go out without the slice")
 
 
 async def test_a_request_that_asks_for_no_score_gets_none_and_keeps_its_files(agent_services, tmp_path: Path) -> None:
