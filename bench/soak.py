@@ -323,7 +323,7 @@ def _run_child(minutes: float, in_flight: int, trace: bool, fault_every_min: flo
 
 
 def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0, browser_every: int = 0,
-            window: bool = False, arena_max: int = 0) -> int:
+            window: bool = False, arena_max: int = 0, heaptrack: str = "") -> int:
     if window and not os.environ.get("DISPLAY"):
         print("soak: --window needs a display (DISPLAY is not set; under Xvfb: Xvfb :99 & DISPLAY=:99 ...)")
         return 2
@@ -335,6 +335,10 @@ def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float 
            "--fault-every-min", str(fault_every_min), "--browser-every", str(browser_every)]
     if trace:
         cmd.append("--trace")
+    if heaptrack:
+        # heaptrack records every native allocation with its stack: the way to see growth
+        # that tracemalloc (Python's heap only) cannot.
+        cmd = ["heaptrack", "-o", heaptrack, *cmd]
     where = f"a real window on {os.environ['DISPLAY']}" if window else "offscreen"
     print(f"soak: {minutes:g} min, {in_flight} generation(s) in flight, panels refreshing every 1 s, {where}",
           flush=True)
@@ -412,9 +416,11 @@ if __name__ == "__main__":
                         help="show the app in a real window on $DISPLAY (an X server or Xvfb) instead of offscreen")
     parser.add_argument("--malloc-arena-max", type=int, default=0,
                         help="run the app with MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: glibc's default)")
+    parser.add_argument("--heaptrack", default="",
+                        help="run the app under heaptrack, writing FILE (native allocations; read with heaptrack_print)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         sys.exit(_run_child(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every))
     sys.exit(_parent(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every,
-                     args.window, args.malloc_arena_max))
+                     args.window, args.malloc_arena_max, args.heaptrack))

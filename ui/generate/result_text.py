@@ -48,7 +48,9 @@ def mutation_line(result: dict[str, Any]) -> str:
     compared = mutation.get("compared") or {}
     versus = ""
     if compared:  # agents/mutation_gate.py: the distilled suite against the tests as generated
-        went = "distilled kept" if compared.get("kept") == "distilled" else "tests as generated kept"
+        went = {"distilled": "distilled kept",
+                "distilled_unsliced": f"distilled without the slice kept ({compared.get('unsliced')})"
+                }.get(str(compared.get("kept")), "tests as generated kept")
         versus = (f"; distilled {compared.get('distilled')} vs as generated {compared.get('as_generated')} "
                   f"of {compared.get('mutants')} shared mutants: {went}")
     return (f" · mutation score <b>{mutation['score']:.0%}</b> ({mutation['killed']}/{mutation['total']}"
