@@ -25,6 +25,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from agents.generation.distil import LONG
+from agents.generation.readable_text import STEPS as READABLE_STEPS
+from agents.generation.readable_text import has_noisy_text, readable_at
 from agents.generation.test_units import Unit
 
 NUMBER_ABOVE = 100  # an int further from 0 than this, or a float with more digits, reads as search's noise
@@ -215,6 +217,8 @@ def collection_at(unit: Unit, size: int) -> Unit:
 
 KINDS = (
     Kind("text", (0, 8, ONE_OF_EACH, 40, DISTINCT, LONG, 2 * LONG), has_long_text, text_at),
+    # After the cut: a long text cut to 8 characters of search's noise is tried as words too.
+    Kind("readable text", READABLE_STEPS, has_noisy_text, readable_at),
     Kind("number", (0, 1, -1, 10, 100, ONE_FIGURE, WHOLE), has_noisy_number, number_at),
     Kind("collection", (0, 1, COLLECTION_ABOVE), has_long_collection, collection_at),
 )

@@ -36,6 +36,7 @@ _BY_NAME: list[tuple[str, object]] = [
     (r"phone", "+1 555 0100"),
     (r"ip", "192.168.0.1"),
     (r"colou?r", "#ff8800"),
+    (r"stop_?words?", "the"),
     (r"word|token", "hello"),
     (r"text|string|str|s|value|input|input_string|message|msg|content|line|sentence|subject|body|description|"
      r"comment|query|q", "Hello World"),
@@ -153,6 +154,13 @@ def _value_for(arg: ast.arg, documented: str = "") -> object | None:
             if re.fullmatch(pattern, candidate) and (not kind or type(value).__name__ == kind):
                 return value
     return _BY_TYPE.get(kind)
+
+
+def typical_text(name: str) -> str | None:
+    """The text a person would pass as ``name`` (``separator`` -> ``'-'``, ``email`` -> an address), if its name
+    suggests one (agents/generation/readable_text.py tries it first)."""
+    value = _value_for(ast.arg(name.lstrip("_") or "text"), "str")
+    return value if isinstance(value, str) else None
 
 
 def search_seeds(module_source: str, module: str) -> str | None:

@@ -186,3 +186,21 @@ async def test_a_negative_result_is_another_behaviour_than_a_positive_one(tmp_pa
     assert "'-3m'" in text and "-180" in text, text  # kept: the only negative result
     assert "'8'" not in text  # '7' and '8' run the same lines and end the same way: one of them is enough
     assert "test_seconds_returns_int_for_minus_3m" in text or "'-3m', -180" in text  # "-3m" is not "3m"
+
+
+async def test_search_noise_becomes_words_unless_a_branch_needs_its_characters(tmp_path: Path) -> None:
+    """python-slugify's kept tests read ``slugify(text='G|Sck`x#8JR:~') == 'g-sck-x-8jr'``: a reviewer decodes
+    it. Noise becomes "Hello World" where that runs the same lines; ``'&'`` that reaches a branch of its own stays."""
+    (tmp_path / "loud.py").write_text(
+        "def shout(blob):\n    return blob.upper() + '!'\n\n\n"
+        "def escaped(blob):\n    if '&' in blob:\n        return blob.replace('&', '&amp;')\n"
+        "    return blob\n")
+    code = ("import sys\nimport loud\nloud_ = sys.modules['loud']\n\n\n"
+            "def test_case_0():\n    var_0 = 'G|Sck`x#8JR:~'\n    var_1 = loud_.shout(blob=var_0)\n"
+            "    assert var_1 == 'G|SCK`X#8JR:~!'\n\n\n"
+            "def test_case_1():\n    var_0 = 'x&y`9Zq'\n    var_1 = loud_.escaped(blob=var_0)\n")
+    result = await Distiller(SandboxPhase2(), tmp_path, "loud.py").distil(code)
+    assert result.changed, result.note
+    text = ast.unparse(ast.parse(result.code))
+    assert "G|Sck" not in text and "'HELLO WORLD!'" in text, text
+    assert "'x&y`9Zq'" in text and "'x&amp;y`9Zq'" in text, text  # the noise that reaches the '&' branch stays

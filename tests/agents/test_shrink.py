@@ -88,7 +88,8 @@ def test_a_long_collection_keeps_its_first_elements_and_a_set_is_never_emptied()
 
 
 def test_every_kind_tries_its_smallest_step_first() -> None:
-    assert [(k.name, k.steps[0]) for k in KINDS] == [("text", 0), ("number", 0), ("collection", 0)]
+    assert [(k.name, k.steps[0]) for k in KINDS] == [("text", 0), ("readable text", 0), ("number", 0),
+                                                      ("collection", 0)]
     # A unit without that kind of value is not tried for it (no run is spent on it).
     plain = _unit("var_0 = module_0.Version(major=1)\n")
     assert not any(k.has(plain) for k in KINDS)
