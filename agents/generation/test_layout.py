@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import itertools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -194,6 +195,23 @@ def _unique_names(tests: list[Laid]) -> None:
             if words and f"{name}_{words[0]}" not in taken:
                 t.test.name = f"{name}_{words[0]}"
                 taken.add(t.test.name)
+    # Then by two of them together (python-slugify's five tests of ``slugify`` that each set four flags, none
+    # alone its own, were _1 ... _5): "_with_decimal_max_length_3".
+    seen = Counter(t.test.name for t in tests)
+    for name in [n for n, c in seen.items() if c > 1]:
+        same = [t for t in tests if t.test.name == name]
+        settings = [_settings_of(t.test) for t in same]
+        taken = {t.test.name for t in tests}
+        for t, own in zip(same, settings):
+            others = [o for o in settings if o is not own]
+            for a, b in itertools.combinations(sorted(own), 2):
+                if any(all(k in o and o[k][0] == own[k][0] for k in (a, b)) for o in others):
+                    continue
+                pair = f"{name}_{own[a][1]}_{own[b][1]}"
+                if pair not in taken:
+                    t.test.name = pair
+                    taken.add(pair)
+                    break
     seen = Counter(t.test.name for t in tests)
     count: Counter[str] = Counter()
     for t in tests:

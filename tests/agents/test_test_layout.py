@@ -68,3 +68,19 @@ def test_a_table_column_never_shadows_a_name_its_test_reads() -> None:
     namespace["age"] = type("M", (), {"is_adult": staticmethod(lambda age: age >= 18)})
     for n in (30, 18):
         namespace["test_is_adult_is_true"](n)  # type: ignore[operator]
+
+
+def test_tests_no_single_flag_tells_apart_are_named_by_two_flags_before_a_number() -> None:
+    parts = parse_file("import slugify\n\n\ndef test_case_0():\n    pass\n")
+    assert parts is not None
+    tests = [_test("test_slugify_returns_str", f"assert slugify.slugify(text='Hello World', {flags}) == {out!r}\n")
+             for flags, out in (("decimal=True, lowercase=True", "hello-world"),
+                                ("decimal=True, lowercase=False", "Hello-World"),
+                                ("decimal=False, lowercase=True", "hello-world "),
+                                ("decimal=False, lowercase=False", "Hello-World "))]
+    code, _ = lay_out(parts, "", tests, tables=False)
+    names = [line.split("(")[0].removeprefix("def ") for line in code.splitlines() if line.startswith("def ")]
+    assert sorted(names) == sorted(["test_slugify_returns_str_with_decimal_with_lowercase",
+                                    "test_slugify_returns_str_with_decimal_without_lowercase",
+                                    "test_slugify_returns_str_without_decimal_with_lowercase",
+                                    "test_slugify_returns_str_without_decimal_without_lowercase"]), names
