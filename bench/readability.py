@@ -38,6 +38,7 @@ from agents.generation.readability import Readability, measure  # noqa: E402
 from agents.generation.search import PynguinRunner  # noqa: E402
 from agents.generation.tidy import tidy  # noqa: E402
 from agents.keep_per_test import keep_only, passing  # noqa: E402
+from agents.mutation_gate import AS_WRITTEN, TARGET, gate  # noqa: E402
 from bench.generation import DEFAULT_CORPUS, corpus, fetch, target_of  # noqa: E402
 from engine.engine import _outcome  # noqa: E402
 from engine.mutation import mutation_score  # noqa: E402
@@ -95,11 +96,20 @@ async def one_module(package: str, module: str, cache: Path, budget: int, mutati
     kept = passing(run.get("tests") or [])
     before = keep_only(before, kept) if kept else before
     after = (await Distiller(phase2, repo, target).distil(before)).code
+    gated: float | None = None
+    if mutation_box:
+        # "after" is what the product hands out: the distilled file through the mutation gate, which undoes the
+        # slice, then the whole distillation, if the tests as generated kill more (agents/mutation_gate.py).
+        kept = [{"path": "tests/test_bench.py", "code": after, AS_WRITTEN: before, TARGET: target}]
+        verdict = await gate(repo, [target], kept, python=str(python), time_box_s=mutation_box,
+                             allow_unisolated=False, phase2=phase2)
+        after, gated = kept[0]["code"], verdict.score.score
+        print(f"{module}: mutation gate: {verdict.note or 'nothing to compare'}", flush=True)
     rows = []
     for variant, code in (("pynguin", alone), ("before", before), ("after", after)):
         line, branch = await coverage_of(phase2, code, repo, target)
-        score = None
-        if mutation_box:
+        score = gated if variant == "after" else None
+        if mutation_box and variant != "after":
             result = await mutation_score(repo, [target], {"tests/test_bench.py": code}, python=str(python),
                                           time_box_s=mutation_box)
             score = result.score

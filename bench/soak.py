@@ -319,6 +319,19 @@ def _run_child(minutes: float, in_flight: int, trace: bool, fault_every_min: flo
     from ui.gui_app import qt_application
 
     qt_application()
+    if os.environ.get("SOAK_TRIM_EVERY_S"):  # experiment: glibc's malloc_trim(0) on a thread, every N s
+        import ctypes
+        import threading
+
+        libc = ctypes.CDLL("libc.so.6")
+        every = float(os.environ["SOAK_TRIM_EVERY_S"])
+
+        def trim() -> None:
+            while True:
+                time.sleep(every)
+                libc.malloc_trim(0)
+
+        threading.Thread(target=trim, daemon=True).start()
     return qasync.run(_child(minutes, in_flight, trace, fault_every_min, browser_every))
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 
+from engine.dist_metadata import metadata_requirements
 from engine.errors import AppError
 from engine.python_source import parse_source
 from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
@@ -142,6 +143,11 @@ def declared_requirements(repo: Path) -> Declared:
         elif literal:
             found += literal
             sources.append("setup.py")
+    if not found and not needs_setup:
+        # A wheel unpacked as a checkout, or an sdist: its dependencies are in its metadata alone.
+        from_metadata, metadata_sources = metadata_requirements(repo, _TEST_EXTRAS)
+        found += from_metadata
+        sources += metadata_sources
     return Declared(tuple(dict.fromkeys(r.strip() for r in found if r.strip())), tuple(sources), needs_setup)
 
 

@@ -197,3 +197,20 @@ async def test_search_strategy_gets_passing_tests_on_a_module_importing_a_depend
         assert report["coverage_estimate"] > 0.5, report
     print(f"\nrequest 1 (environment built or reused from the session cache): {timings[0]:.1f} s; "
           f"request 2 (reused): {timings[1]:.1f} s")
+
+
+@pytest.mark.slow
+async def test_a_wheel_layout_gets_the_dependency_its_metadata_alone_declares(repo_envs: RepoEnvironments,
+                                                                              tmp_path: Path) -> None:
+    """Issue 27: pypara as its wheel unpacks ended "No module named dateutil"; its METADATA declared it."""
+    files = {"sluggy.py": SLUG_REPO["sluggy.py"],
+             "sluggy-0.1.dist-info/METADATA": "Metadata-Version: 2.1\nName: sluggy\nVersion: 0.1\n"
+                                              "Requires-Dist: text-unidecode (>=1.3)\n"}
+    repo = write(tmp_path / "wheel-layout", files)
+    env = await repo_envs.environment_for(repo)
+    assert env is not None and env.requirements == ("text-unidecode>=1.3",)
+    proc = await asyncio.create_subprocess_exec(
+        env.python, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import sluggy; print(sluggy.slug('Héllo W'))",
+        str(repo), stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    assert out.strip() == b"hello-w"
