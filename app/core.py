@@ -22,6 +22,7 @@ import redis.asyncio as aioredis
 from app import health, system_config
 from app.agents_host import AgentHost, build_gateway, build_services
 from app.alerts import AlertMonitor
+from app.memory_trim import MemoryTrim
 from app.api import create_api
 from app.api_server import ApiServer
 from app.config import Config
@@ -67,6 +68,7 @@ class AppCore:
         self.endpoints: Endpoints | None = None
         self.supervisor: ServerSupervisor | None = None
         self.alert_monitor: AlertMonitor | None = None
+        self.memory_trim: MemoryTrim | None = None
         self.timings_s: dict[str, float] = {}
         self.applied_migrations: list[str] = []
 
@@ -78,6 +80,8 @@ class AppCore:
             self.endpoints = await self.services.start()
             self.supervisor = ServerSupervisor(self.services)
             self.supervisor.start()
+            self.memory_trim = MemoryTrim()  # app/memory_trim.py: RSS otherwise grows ~2 MB/min in use
+            self.memory_trim.start()
             t1 = time.perf_counter()
             say("Applying migrations…")
             conn = await asyncpg.connect(self.endpoints.postgres_url)
@@ -161,6 +165,9 @@ class AppCore:
 
     async def shutdown(self) -> None:
         """Close in reverse order; safe to call twice or after a failed start."""
+        if self.memory_trim is not None:
+            await self.memory_trim.stop()
+            self.memory_trim = None
         if self.alert_monitor is not None:
             await self.alert_monitor.stop()
             self.alert_monitor = None
