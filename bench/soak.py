@@ -45,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.stall_watch import StallWatch  # noqa: E402
+from bench.tick_meter import TickMeter  # noqa: E402
 
 TICK_MS = 5
 STALL_MS = 100  # a frame later than this is a visible stall (issue 28)
@@ -109,16 +110,12 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
         window.panels[name].timer.setInterval(1000)
     window.show()
 
-    lags: list[float] = []
-    last = time.perf_counter()
+    meter = TickMeter(TICK_MS)
     watch = StallWatch(threshold_ms=STALL_MS)
     watch.start()
 
     def tick() -> None:
-        nonlocal last
-        now = time.perf_counter()
-        lags.append(max(0.0, (now - last) * 1000 - TICK_MS))
-        last = now
+        meter.tick()
         watch.beat()
 
     timer = QTimer()
@@ -216,14 +213,11 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     types_at_2: dict[str, int] = {}
     try:
         while time.monotonic() - started < minutes * 60:
-            minute_started = time.perf_counter()
             await asyncio.sleep(60)
             minute += 1
-            window_lags, lags[:] = list(lags), []
-            # A loop that served no tick at all has a gap as long as the minute: measured from the last tick (or
-            # the minute's start), never read as "no lag" from an empty list.
-            open_gap = (time.perf_counter() - max(last, minute_started)) * 1000
-            gap = max([open_gap, *(lag + TICK_MS for lag in window_lags)])
+            # A loop that served no tick has a gap as long as the minute, never "no lag" (bench/tick_meter.py).
+            window = meter.minute()
+            window_lags, gap = window.lags_ms, window.worst_gap_ms
             stalls = watch.take()
             # In a thread: walking /proc for the children held the loop for up to 15 s under load (the soak
             # measured itself as the worst stall).
