@@ -35,7 +35,7 @@ from typing import Any
 
 from agents.generation import module_of
 from agents.generation.chain_cut import cut_at_values
-from agents.generation.distil import Distilled, distil_unit
+from agents.generation.distil import SHRINK_FAILED, SHRINK_UNDONE, Distilled, distil_unit
 from agents.generation.formatting import formatted
 from agents.generation.import_root import named_by_its_package
 from agents.generation.observe import (
@@ -50,6 +50,7 @@ from agents.generation.test_units import TestFile, Unit, parse_file, split_test
 from agents.generation.typical_calls import typical_units
 from agents.keep_per_test import IMPORT_KEY
 from agents.phase2_client import Phase2
+from agents.test_order import REVERSED, reordered
 from engine.python_source import parse_source
 
 RERUNS = 3
@@ -96,12 +97,13 @@ class Distiller:
         measured = measure or self.target.startswith("src/")
         return await self.phase2.execute(code, self.repository, [self.target] if measured else [])
 
-    async def distil(self, code: str, baseline: dict[str, Any] | None = None, *, slice_units: bool = True
-                     ) -> DistilResult:
+    async def distil(self, code: str, baseline: dict[str, Any] | None = None, *, slice_units: bool = True,
+                     shrink_values: bool = True) -> DistilResult:
         """``baseline``: the caller's own measured run of ``code``, if it has one (saves a run).
 
-        ``slice_units=False`` keeps every unit that passed (the other rewrites still run): the form the
-        mutation gate falls back to when the slice lost kills (agents/mutation_gate.py).
+        ``slice_units=False`` keeps every unit that passed, ``shrink_values=False`` keeps search's values (the
+        other rewrites still run): the forms the mutation gate falls back to, in that order, when the
+        distilled tests lost kills (agents/mutation_gate.py).
         """
         parts = await asyncio.to_thread(parse_file, code)
         if parts is None or not parts.units:
@@ -143,7 +145,8 @@ class Distiller:
         # form, without the generator's own assertions (semver: ``assert v == Version(prerelease='<the long
         # text>')`` failed once the text was cut, and took the whole file back to its generated form).
         unshrunk = (list(units), list(observed))
-        units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover, chosen)
+        if shrink_values:
+            units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover, chosen)
         header = _header(code)
         submodules = (frozenset({module_of(self.target)[1]})
                       if await asyncio.to_thread(named_by_its_package, self.repository, self.target) else frozenset())
@@ -160,7 +163,8 @@ class Distiller:
             written = [unshrunk[0][i] if i in grown else u for i, u in enumerate(units)]
             seen = [unshrunk[1][i] if i in grown else o for i, o in enumerate(observed)]
             new_code, laid = await asyncio.to_thread(_rewrite, parts, header, written, unshrunk[0], seen, chosen,
-                                                     frozenset(plain), submodules)
+                                                     frozenset(plain), submodules,
+                                                     SHRINK_FAILED if shrink_values else SHRINK_UNDONE)
             bad = await self._verify(new_code, laid, need)
             if not bad:
                 notes = sorted({n for t in laid for n in t.test.notes})
@@ -232,8 +236,10 @@ class Distiller:
             return bad
         if not need <= cover_of(first):
             return everything
-        # The reruns only say pass or fail: unmeasured, side by side.
-        for run in await asyncio.gather(*(self._run(code, measure=False) for _ in range(RERUNS - 1))):
+        # The reruns only say pass or fail: unmeasured, side by side, reversed and shuffled (agents/test_order.py):
+        # three orders, so a test that needs another one to run first does not hold.
+        orders = [await asyncio.to_thread(reordered, code, seed) for seed in (REVERSED, *range(1, RERUNS - 1))]
+        for run in await asyncio.gather(*(self._run(text, measure=False) for text in orders)):
             bad |= self._failed(run, laid)
         return bad
 
@@ -250,10 +256,11 @@ class Distiller:
 
 
 def _rewrite(parts: TestFile, header: str, units: list[Unit], unshrunk: list[Unit], observed: list[Observed | None],
-             chosen: list[int], plain: frozenset[int], submodules: frozenset[str]) -> tuple[str, list[Laid]]:
+             chosen: list[int], plain: frozenset[int], submodules: frozenset[str], long_reason: str = SHRINK_FAILED
+             ) -> tuple[str, list[Laid]]:
     """The chosen units distilled (or as written, before any shrink, where ``plain``), laid out as a file."""
     tests = [Laid(_as_written(unshrunk[i]) if i in plain or observed[i] is None
-                  else distil_unit(units[i], observed[i].seen, parts), [i]) for i in chosen]
+                  else distil_unit(units[i], observed[i].seen, parts, long_reason=long_reason), [i]) for i in chosen]
     return lay_out(parts, header, tests, tables=not plain, submodules=submodules)
 
 

@@ -33,6 +33,7 @@ from agents.keep_per_test import (
 from agents.mutation_gate import AS_WRITTEN, gate
 from agents.one_file_per_target import one_file_per_target
 from agents.repository_here import interpreter_here, repository_here
+from agents.test_order import order_dependent
 from engine import settings_store
 from engine.errors import AppError
 from engine.interpreter import choose_interpreter
@@ -59,6 +60,7 @@ class Tried:
     distil: str = ""  # what distillation did to the kept file, or why it left it (agents/distil_step.py)
     as_written: str | None = None  # the kept file before distillation (agents/mutation_gate.py compares both)
     seconds: float = 0.0  # generating it and keeping it per test
+    flaky: tuple[str, ...] = ()  # tests that passed once and failed a rerun, reversed or alone: dropped
 
 
 @dataclass(frozen=True)
@@ -194,6 +196,9 @@ class EvolutionAgent:
                     generators.append({"generator": one.generator, "target_file": target, "round": round_no,
                                        "kept_tests": count_tests(one.code) if one.code else 0,
                                        "error": None if one.code else one.note, "seconds": round(one.seconds, 1)})
+                    if one.flaky:  # dropped and named: the user would have met them failing
+                        failures.append(f"{target}: {', '.join(one.flaky)} dropped as flaky (failed a rerun, "
+                                        "reversed or alone: depends on another test or on chance)")
                     if one.code is not None:
                         name = self._file_name(target, kept)
                         kept.append({"path": name, "target_file": target, "code": one.code,
@@ -459,7 +464,8 @@ class EvolutionAgent:
         tests holding the gain are chosen; run 2 checks that file as it will
         be written, which is each kept test's rerun. A chosen test failing
         there is flaky: it goes, and run 3 checks the rest. Two runs in the
-        usual case, not three: on a 60 s budget a run is 3-8 s of it.
+        usual case, not three: on a 60 s budget a run is 3-8 s of it. After a passing run 2, the file runs
+        reversed and each kept test alone, side by side (unmeasured): one that fails there goes as flaky too.
         """
         phase2 = ctx.services.phase2
         target = candidate.target_file
@@ -479,12 +485,17 @@ class EvolutionAgent:
             chosen = await asyncio.to_thread(select_minimal, first.get("per_test_coverage") or {}, union, steady)
             if not chosen:
                 return Tried(name, candidate.origin, None, f"{target}: candidate added no coverage")
-            for _ in range(2):
+            for _ in range(3):
                 kept_code = await asyncio.to_thread(keep_only, code, chosen)
                 final = await phase2.execute(kept_code, repo, [target])
                 if final["status"] == "success":
-                    break
-                again = passing(final.get("tests") or [])
+                    # Reversed, and each test in a file of its own (agents/test_order.py): a test that passes
+                    # only after another one is flaky for the user, whose pytest may run it alone.
+                    again = set(chosen) - set(await order_dependent(phase2, kept_code, repo, target))
+                    if again == set(chosen):
+                        break
+                else:
+                    again = passing(final.get("tests") or [])
                 flaky += [k for k in chosen if k not in again]
                 chosen = [k for k in chosen if k in again]
                 if not chosen:
@@ -505,7 +516,7 @@ class EvolutionAgent:
             distilled = "; ".join([result.note, *result.notes])
             kept_code = result.code
         return Tried(name, candidate.origin, kept_code, note, final["coverage"], distil=distilled,
-                     as_written=written if written != kept_code else None)
+                     as_written=written if written != kept_code else None, flaky=tuple(flaky))
 
     @staticmethod
     def _file_name(target: str, kept: list[dict[str, Any]]) -> str:

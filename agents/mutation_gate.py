@@ -14,9 +14,9 @@ still have been the only one to notice a mutant, a boundary such as
 file again with every passing unit kept (names, values and assertions
 still rewritten); only if that form loses kills too does every file go out
 as generated. The result says which form went out and why. mutmut reports
-per mutant, not per test, so the comparison is per suite; the undo costs
-one more scored run (at most the same time box), and only when the
-distilled suite lost.
+per mutant, not per test, so the comparison is per suite; each undo costs
+a distillation and one more scored run (at most the same time box), and
+only when the distilled suite lost.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Gated:
     score: MutationScore
     note: str | None  # how the two suites compared, when there were two
     compared: dict[str, Any] | None = None  # mutants both finished, each suite's kills, which suite went out
+    before: MutationScore | None = None  # the tests as generated, when they were scored beside (not in to_json)
 
     def to_json(self) -> dict[str, Any]:
         return {**self.score.to_json(), **({"distillation": self.note} if self.note else {}),
@@ -50,8 +51,8 @@ async def gate(repository: Path, targets: list[str], kept: list[dict[str, Any]],
     """Score the kept files; with distilled ones, keep the most distilled form that kills as many mutants as the
     tests as generated (``kept`` is changed in place).
 
-    ``phase2``: runs the distillation again without the slice when the distilled suite lost kills (none: straight
-    to the tests as generated). ``AS_WRITTEN`` and ``TARGET`` are removed from every file either way.
+    ``phase2``: runs the distillation again without the slice, then without the shrink too, when the distilled
+    suite lost kills (none: straight to the tests as generated). ``AS_WRITTEN`` and ``TARGET`` are removed from every file either way.
     """
     distilled = {k["path"]: k["code"] for k in kept}
     written = {k["path"]: k.get(AS_WRITTEN) or k["code"] for k in kept}
@@ -69,38 +70,54 @@ async def gate(repository: Path, targets: list[str], kept: list[dict[str, Any]],
     ours, theirs = await asyncio.gather(score(distilled), score(written))
     both = set(ours.outcomes) & set(theirs.outcomes)
     if not both:
-        return Gated(ours, "distilled tests kept: no mutant was finished under both suites to compare them on")
+        return Gated(ours, "distilled tests kept: no mutant was finished under both suites to compare them on",
+                     before=theirs)
     mine, before = ours.killed_of(both), theirs.killed_of(both)
     compared = f"on the {len(both)} mutants both suites finished, distilled tests kill {mine}, as generated {before}"
     figures = {"mutants": len(both), "distilled": mine, "as_generated": before}
     if mine >= before:
-        return Gated(ours, f"{compared}: distilled tests kept", {**figures, "kept": "distilled"})
-    unsliced = await _unsliced(phase2, repository, kept, written, distilled, target_of)
-    if unsliced:
-        again = await score({path: unsliced.get(path, code) for path, code in distilled.items()})
+        return Gated(ours, f"{compared}: distilled tests kept", {**figures, "kept": "distilled"}, theirs)
+    tried: list[str] = []
+    for step, (options, said) in enumerate(_UNDO):
+        again_files = await _redistilled(phase2, repository, kept, written, distilled, target_of, options)
+        if not again_files:
+            continue
+        again = await score({path: again_files.get(path, code) for path, code in distilled.items()})
         common = set(again.outcomes) & set(theirs.outcomes)
         kills, theirs_now = again.killed_of(common), theirs.killed_of(common)
+        figures[f"undo_{step + 1}"] = kills
+        tried.append(f"{said} {kills} of {theirs_now}")
         if common and kills >= theirs_now:
             for k in kept:
-                if k["path"] in unsliced:
-                    k["code"] = unsliced[k["path"]]
-                    k["distil"] = (f"distilled without the slice: the sliced tests killed fewer mutants ({mine} "
-                                   f"against {before}), every test that passed kept ({kills} against {theirs_now})")
-            return Gated(again, f"{compared}; without the slice {kills} of {theirs_now} on {len(common)} mutants: "
-                                "the distilled tests go out without the slice",
-                         {**figures, "unsliced": kills, "kept": "distilled_unsliced"})
-        figures["unsliced"] = kills
+                if k["path"] in again_files:
+                    k["code"] = again_files[k["path"]]
+                    k["distil"] = (f"distilled {said}: the distilled tests killed fewer mutants ({mine} against "
+                                   f"{before}), {said} {kills} against {theirs_now}")
+            return Gated(again, f"{compared}; {said} {kills} of {theirs_now} on {len(common)} mutants: the "
+                                f"distilled tests go out {said}",
+                         {**figures, "unsliced": kills, "kept": "distilled_unsliced" if step == 0
+                          else "distilled_unshrunk"}, theirs)
     for k in kept:
         if written[k["path"]] != k["code"]:
             k["code"] = written[k["path"]]
             k["distil"] = f"undone: the tests as generated killed more mutants ({before} against {mine})"
-    return Gated(theirs, f"{compared}: the tests go out as generated", {**figures, "kept": "as_generated"})
+    undone = f"; {', '.join(tried)}" if tried else ""
+    return Gated(theirs, f"{compared}{undone}: the tests go out as generated", {**figures, "kept": "as_generated"},
+                 theirs)
 
 
-async def _unsliced(phase2: Phase2 | None, repository: Path, kept: list[dict[str, Any]], written: dict[str, str],
-                    distilled: dict[str, str], target_of: dict[str, str | None]) -> dict[str, str]:
-    """Each distilled file distilled again from its generated form with every passing unit kept; {} when none
-    could be (no runner, no target known, or distillation left it as generated)."""
+# Undone one at a time, the likelier loss first: the slice drops tests, the shrink changes values.
+_UNDO: tuple[tuple[dict[str, bool], str], ...] = (
+    ({"slice_units": False}, "without the slice"),
+    ({"slice_units": False, "shrink_values": False}, "without the slice and with search's values"),
+)
+
+
+async def _redistilled(phase2: Phase2 | None, repository: Path, kept: list[dict[str, Any]],
+                       written: dict[str, str], distilled: dict[str, str], target_of: dict[str, str | None],
+                       options: dict[str, bool]) -> dict[str, str]:
+    """Each distilled file distilled again from its generated form with ``options``; {} when none could be
+    (no runner, no target known, or distillation left it as generated)."""
     if phase2 is None:
         return {}
     again: dict[str, str] = {}
@@ -108,7 +125,7 @@ async def _unsliced(phase2: Phase2 | None, repository: Path, kept: list[dict[str
         path, target = k["path"], target_of.get(k["path"])
         if written[path] == distilled[path] or not target:
             continue
-        result = await Distiller(phase2, repository, target).distil(written[path], slice_units=False)
+        result = await Distiller(phase2, repository, target).distil(written[path], **options)
         if result.changed:
             again[path] = result.code
     return again

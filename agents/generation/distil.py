@@ -52,8 +52,15 @@ class Distilled:
         return Unit("", self.body, self.decorators).code(self.name, self.arguments)
 
 
-def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled:
-    """The unit rewritten from what its calls returned (``seen``, keyed as observe.instrument keys them)."""
+SHRINK_FAILED = "nothing shorter kept what the test covers"
+SHRINK_UNDONE = "with shorter values the tests noticed fewer mutants"  # the mutation gate undid the shrink
+
+
+def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reason: str = SHRINK_FAILED
+                ) -> Distilled:
+    """The unit rewritten from what its calls returned (``seen``, keyed as observe.instrument keys them).
+
+    ``long_reason``: why a literal over ``LONG`` characters stays, said in the test's docstring and notes."""
     if unit.plain:
         return Distilled(unit.source, copy.deepcopy(unit.body), copy.deepcopy(unit.decorators),
                          function=function_of(unit.body, parts) or unit.source.removeprefix("test_"))
@@ -108,13 +115,13 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile) -> Distilled
     out = [_Operators().visit(stmt) if isinstance(stmt, ast.Assert) else stmt for stmt in out]
     out = _rename(out, values, body)
     function, outcome, case = behaviour(out, values, body, parts)
-    notes = [f"a literal of {n} characters stays: nothing shorter kept what the test covers"
-             for n in _long_literals(out)]
+    notes = [f"a literal of {n} characters stays: {long_reason}" for n in _long_literals(out)]
     docstring: list[ast.stmt] = []
     if notes:
         longest = max(_long_literals(out))
-        docstring = [ast.Expr(ast.Constant(
-            f"Keeps a {longest}-character input: no shorter one reached the same lines and outcome."))]
+        why = ("no shorter one reached the same lines and outcome" if long_reason == SHRINK_FAILED
+               else long_reason)
+        docstring = [ast.Expr(ast.Constant(f"Keeps a {longest}-character input: {why}."))]
     if not any(isinstance(s, ast.Assert) or is_raises(s) for s in out):
         docstring = [ast.Expr(ast.Constant(
             f"Checks only that {function or 'the call'} does not raise: its result cannot be written as a value."))]

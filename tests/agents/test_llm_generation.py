@@ -183,6 +183,36 @@ async def test_a_candidate_with_a_failing_test_keeps_its_passing_ones_and_only_t
     assert "below the target 99%" in state["result"]["reason"]
 
 
+ORDER_DEPENDENT = """```python
+from calc import classify, safe_div
+
+_seen = []
+
+def test_classify_negative():
+    _seen.append(classify(-2))
+    assert _seen == ["negative"]
+
+def test_safe_div_after_classify():
+    assert _seen and safe_div(6, 3) == 2
+```"""
+
+
+@pytest.mark.slow
+async def test_a_test_that_passes_only_after_another_is_not_kept(
+    agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir,
+) -> None:
+    """Green in file order, red reversed or alone (agents/test_order.py): kept, it would fail the user's run."""
+    gateway_for()
+    scripted_llm.script = [{"content": ORDER_DEPENDENT, "usage": (100, 50)}]
+    scripted_llm.default = {"content": "No more tests.", "usage": (10, 5)}
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=0.99, max_rounds=1)
+    code = "\n".join((state.get("result") or {}).get("files", {}).values())
+    assert "def test_classify_negative" in code, state
+    assert "test_safe_div_after_classify" not in code
+    # and the result names it, with why
+    assert any("test_safe_div_after_classify dropped as flaky" in f for f in state["result"]["failures"]), state
+
+
 @pytest.mark.slow
 async def test_a_run_that_keeps_nothing_fails_with_its_reason(
     agent_host, agent_services, scripted_llm: ScriptedLLM, gateway_for, sample_repo, data_dir,

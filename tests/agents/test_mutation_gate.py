@@ -70,3 +70,24 @@ async def test_a_slice_that_loses_a_boundary_is_undone_and_the_rest_of_the_disti
     assert figures["kept"] == "distilled_unsliced" and figures["unsliced"] >= figures["as_generated"] > \
         figures["distilled"]
     assert AS_WRITTEN not in kept[0] and TARGET not in kept[0]
+
+
+@pytest.mark.slow
+async def test_a_shrink_that_loses_kills_is_undone_and_the_names_and_assertions_stay(tmp_path: Path) -> None:
+    """``scaled(blob=0) == 0`` runs the line ``scaled(blob=101) == 202`` ran, but ``blob / 2`` and ``blob * 3`` give 0 too:
+    only search's 101 notices them. Undoing the slice cannot help (one test); undoing the shrink does."""
+    # A name that suggests no typical value: no typical call beside it (it would kill both mutants itself).
+    (tmp_path / "twice.py").write_text("def scaled(blob):\n    return blob * 2\n")
+    written = ("import sys\nimport twice\ntwice_ = sys.modules['twice']\n\n\n"
+               "def test_case_0():\n    var_0 = 101\n    var_1 = twice_.scaled(blob=var_0)\n    assert var_1 == 202\n")
+    phase2 = SandboxPhase2()
+    shrunk = await Distiller(phase2, tmp_path, "twice.py").distil(written)
+    assert shrunk.changed and "101" not in shrunk.code, shrunk.code  # what the shrink does
+    kept = [{"path": "tests/test_generated_twice.py", "code": shrunk.code, AS_WRITTEN: written, TARGET: "twice.py"}]
+    gated = await gate(tmp_path, ["twice.py"], kept, python=sys.executable, time_box_s=60, allow_unisolated=False,
+                       phase2=phase2)
+    code = kept[0]["code"]
+    assert "var_" not in code and "twice.scaled(blob=101) == 202" in code, code
+    figures = gated.to_json()["compared"]
+    assert figures["kept"] == "distilled_unshrunk", figures
+    assert kept[0]["distil"].startswith("distilled without the slice and with search's values"), kept[0]["distil"]

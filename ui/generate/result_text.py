@@ -49,7 +49,8 @@ def mutation_line(result: dict[str, Any]) -> str:
     versus = ""
     if compared:  # agents/mutation_gate.py: the distilled suite against the tests as generated
         went = {"distilled": "distilled kept",
-                "distilled_unsliced": f"distilled without the slice kept ({compared.get('unsliced')})"
+                "distilled_unsliced": f"distilled without the slice kept ({compared.get('unsliced')})",
+                "distilled_unshrunk": f"distilled without the slice or the shrink kept ({compared.get('unsliced')})",
                 }.get(str(compared.get("kept")), "tests as generated kept")
         versus = (f"; distilled {compared.get('distilled')} vs as generated {compared.get('as_generated')} "
                   f"of {compared.get('mutants')} shared mutants: {went}")
