@@ -193,8 +193,10 @@ class EvolutionAgent:
                     failures.extend(error for _, error, _ in errors)
                     continue
                 for one in tried:
+                    # Parsing a long file is CPU work: off the loop (a 183 ms stall in the soak was a parse here).
+                    n_kept = await asyncio.to_thread(count_tests, one.code) if one.code else 0
                     generators.append({"generator": one.generator, "target_file": target, "round": round_no,
-                                       "kept_tests": count_tests(one.code) if one.code else 0,
+                                       "kept_tests": n_kept,
                                        "error": None if one.code else one.note, "seconds": round(one.seconds, 1)})
                     if one.flaky:  # dropped and named: the user would have met them failing
                         failures.append(f"{target}: {', '.join(one.flaky)} dropped as flaky (failed a rerun, "
@@ -202,12 +204,12 @@ class EvolutionAgent:
                     if one.code is not None:
                         name = self._file_name(target, kept)
                         kept.append({"path": name, "target_file": target, "code": one.code,
-                                     "origin": one.origin, "round": round_no, "test_count": count_tests(one.code),
+                                     "origin": one.origin, "round": round_no, "test_count": n_kept,
                                      "note": one.note, "generator": one.generator, "_coverage": one.coverage,
                                      **({"distil": one.distil} if one.distil else {}),
                                      **({AS_WRITTEN: one.as_written} if one.as_written else {})})
                         # In the run log with its code: a request cancelled later keeps what was kept.
-                        await ctx.progress(f"Round {round_no}: {name}: {count_tests(one.code)} tests kept",
+                        await ctx.progress(f"Round {round_no}: {name}: {n_kept} tests kept",
                                            kept_file={"path": name, "code": one.code, "target_file": target,
                                                       "repository": str(repo)}, coverage=union.line_rate)
                     else:
@@ -278,7 +280,7 @@ class EvolutionAgent:
                         rest["polish"] = f"left as generated: {exc}"
                 break
             ctx.tokens_used += candidate.tokens
-            if count_tests(candidate.code) != k["test_count"]:
+            if await asyncio.to_thread(count_tests, candidate.code) != k["test_count"]:
                 k["polish"] = "left as generated: the rewrite changed the tests"
                 continue
             run = await ctx.services.phase2.execute(candidate.code, repo, [k["target_file"]])
@@ -367,7 +369,8 @@ class EvolutionAgent:
                 seconds_of[name] = loop.time() - started
             await ctx.progress(f"Round {round_no}: {name}: {one.note} ({seconds_of[name]:.0f} s)",
                                target_file=target, round=round_no, generator=name,
-                               kept=count_tests(one.code) if one.code else 0, seconds=round(seconds_of[name], 1),
+                               kept=await asyncio.to_thread(count_tests, one.code) if one.code else 0,
+                               seconds=round(seconds_of[name], 1),
                                coverage=union.line_rate)
             return [replace(one, seconds=seconds_of[name])]
 

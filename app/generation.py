@@ -306,7 +306,7 @@ class GenerationService:
             await tasks.fail(self.pool, child["task_id"], reason)
         kept, coverage = await run_log.kept_so_far(self.pool, root)
         if kept:  # cancel keeps what was already kept: a partial result, not nothing
-            count = sum(count_tests(k["code"]) for k in kept)
+            count = sum(await asyncio.to_thread(lambda: [count_tests(k["code"]) for k in kept]))
             files = {k["path"]: k["code"] for k in kept}
             if repository := kept[-1].get("repository"):  # one conftest, as in a finished result (Reporting)
                 files = await asyncio.to_thread(importable_once, Path(repository), files,

@@ -127,16 +127,18 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         else:
             failures.append(f"{target}: {run['status']}: {run.get('error')}")
         files[name] = code
-        test_count += count_tests(code)
+        kept_here = await asyncio.to_thread(count_tests, code)  # a parse: CPU work, off the loop
+        test_count += kept_here
         # The file's own figure, then all targets': "line coverage 42%" after the first of two files read as that
         # file's (validators' cron.py was at 82 %, 42 % was of both files' lines so far).
-        await say(f"{target}: {count_tests(code)} tests kept; {union.rate(target):.0%} of its lines, "
+        await say(f"{target}: {kept_here} tests kept; {union.rate(target):.0%} of its lines, "
                   f"{union.line_rate:.0%} of all target lines so far",
-                  generator=candidate.origin, target_file=target, kept=count_tests(code),
+                  generator=candidate.origin, target_file=target, kept=kept_here,
                   seconds=time.perf_counter() - target_started, coverage=union.line_rate)
     coverage = union.to_json()  # the existing tests and the kept ones together
     mutation = await _mutation(services, request, repo, targets, files, as_written, distil_notes, say)
-    test_count = sum(count_tests(code) for code in files.values())  # the gate may send files out as generated
+    # The gate may send files out as generated: counted again, off the loop.
+    test_count = sum(await asyncio.to_thread(lambda: [count_tests(code) for code in files.values()]))
     # One tests/conftest.py instead of a sys.path line atop every file (agents/generation/import_root.py).
     files = await asyncio.to_thread(importable_once, repo, files, list(targets))
     # The verdict (app/outcome.py) reads these: no test is a failure, below the target is partial.
