@@ -39,6 +39,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from engine.dist_metadata import metadata_requirements
 from engine.errors import AppError
+from engine.own_metadata import own_distribution, write_stub
 from engine.python_source import parse_source
 from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
 
@@ -81,9 +82,11 @@ class Declared:
     requirements: tuple[str, ...]
     sources: tuple[str, ...]  # the files they came from, relative to the repository
     needs_setup_py: bool = False  # install_requires is computed: ask setup.py itself (sandboxed)
+    own: tuple[str, str] | None = None  # its own name and version, when its code reads them (engine/own_metadata.py)
 
     def digest(self, python_version: str) -> str:
-        text = json.dumps([python_version, sorted(self.requirements), TEST_TOOLS])
+        text = json.dumps([python_version, sorted(self.requirements), TEST_TOOLS, *([list(self.own)] if self.own
+                                                                                    else [])])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -148,7 +151,8 @@ def declared_requirements(repo: Path) -> Declared:
         from_metadata, metadata_sources = metadata_requirements(repo, _TEST_EXTRAS)
         found += from_metadata
         sources += metadata_sources
-    return Declared(tuple(dict.fromkeys(r.strip() for r in found if r.strip())), tuple(sources), needs_setup)
+    return Declared(tuple(dict.fromkeys(r.strip() for r in found if r.strip())), tuple(sources), needs_setup,
+                    own_distribution(repo))
 
 
 def _requirement_lines(path: Path) -> list[str]:
@@ -240,7 +244,7 @@ class RepoEnvironments:
         if declared.needs_setup_py:
             await say("setup.py computes its dependencies: reading them in the sandbox (no network)…")
             declared = await self._ask_setup_py(repo, declared, allow_unisolated)
-        if not declared.requirements and not getattr(sys, "frozen", False):
+        if not declared.requirements and declared.own is None and not getattr(sys, "frozen", False):
             return None  # our own interpreter has pytest and coverage; the bundle's python3 may not
 
         wanted = checked(declared.requirements, declared.sources)
@@ -251,10 +255,12 @@ class RepoEnvironments:
         async with lock:
             if (target / ".ready").exists():
                 return Environment(str(target / "bin" / "python"), _site_packages(target), True, tuple(wanted))
-            await say(f"Installing {len(wanted)} declared requirement(s) from {', '.join(declared.sources)} with uv…"
-                      if wanted else "Installing pytest and coverage for the tests with uv…")
+            own = (f" and {declared.own[0]}'s own metadata (its code reads its installed version)"
+                   if declared.own else "")
+            await say(f"Installing {len(wanted)} declared requirement(s) from {', '.join(declared.sources)}{own} "
+                      "with uv…" if wanted else f"Installing pytest and coverage for the tests{own} with uv…")
             started = asyncio.get_running_loop().time()
-            await self._build(target, wanted, allow_unisolated)
+            await self._build(target, wanted, allow_unisolated, declared.own)
             took = asyncio.get_running_loop().time() - started
             return Environment(str(target / "bin" / "python"), _site_packages(target), False, tuple(wanted), took)
 
@@ -280,9 +286,10 @@ class RepoEnvironments:
         reqs = list(seen.get("install_requires") or [])
         for name in _TEST_EXTRAS:
             reqs += list((seen.get("extras") or {}).get(name) or [])
-        return Declared(tuple(dict.fromkeys(reqs)), (*declared.sources, "setup.py"), False)
+        return Declared(tuple(dict.fromkeys(reqs)), (*declared.sources, "setup.py"), False, declared.own)
 
-    async def _build(self, target: Path, requirements: list[str], allow_unisolated: bool) -> None:
+    async def _build(self, target: Path, requirements: list[str], allow_unisolated: bool,
+                     own: tuple[str, str] | None = None) -> None:
         await asyncio.to_thread(self.root.mkdir, parents=True, exist_ok=True)
         await asyncio.to_thread(self.cache_dir.mkdir, parents=True, exist_ok=True)
         if self._legacy_cache is not None:  # the shared cache of earlier versions: nobody reads it now
@@ -314,6 +321,8 @@ class RepoEnvironments:
                 )
                 if result.returncode != 0 or result.timed_out:
                     raise DependencyError(_install_failure(result.stderr or result.stdout, result.timed_out))
+            if own is not None:
+                await asyncio.to_thread(write_stub, _site_packages(env_dir), *own)
             await asyncio.to_thread(_finish, env_dir, target)
         finally:
             await asyncio.to_thread(shutil.rmtree, building, True)

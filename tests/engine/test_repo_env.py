@@ -214,3 +214,25 @@ async def test_a_wheel_layout_gets_the_dependency_its_metadata_alone_declares(re
         str(repo), stdout=asyncio.subprocess.PIPE)
     out, _ = await proc.communicate()
     assert out.strip() == b"hello-w"
+
+
+@pytest.mark.slow
+async def test_a_package_that_reads_its_own_version_imports_from_a_checkout(repo_envs: RepoEnvironments,
+                                                                              tmp_path: Path) -> None:
+    """humanize 4.9.0: ``importlib.metadata.version("humanize")`` at import; checked out, not installed, every
+    import raised PackageNotFoundError and Pynguin kept nothing. Its environment carries its own metadata."""
+    repo = write(tmp_path / "selfaware", {
+        "pyproject.toml": '[project]\nname = "self-aware"\nversion = "1.2.3"\ndependencies = []\n',
+        "src/self_aware/__init__.py": "from importlib.metadata import version\n\n__version__ = version('self-aware')\n",
+    })
+    env = await repo_envs.environment_for(repo)
+    assert env is not None  # no dependency declared, and still an environment: for the metadata
+    proc = await asyncio.create_subprocess_exec(
+        env.python, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import self_aware; print(self_aware.__version__)",
+        str(repo / "src"), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    assert out.strip() == b"1.2.3", err
+    # A package that does not read its metadata gets none, and no environment (our interpreter runs it).
+    plain = write(tmp_path / "plain", {"pyproject.toml": '[project]\nname = "plain"\nversion = "1"\n',
+                                       "plain/__init__.py": "X = 1\n"})
+    assert await repo_envs.environment_for(plain) is None
