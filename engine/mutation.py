@@ -88,7 +88,7 @@ def _prepare(repository: Path, work: Path, targets: list[str], suite: dict[str, 
     shutil.copytree(repository, work, symlinks=True,
                     ignore=shutil.ignore_patterns(".git", ".venv", "venv", "mutants", "__pycache__", ".tox"))
     # Our configuration only: the repository's own may point mutmut or pytest elsewhere.
-    for name in ("setup.cfg", "pyproject.toml", "pytest.ini", "tox.ini", "conftest.py"):
+    for name in ("setup.cfg", "pyproject.toml", "pytest.ini", ".pytest.ini", "tox.ini", "conftest.py"):
         (work / name).unlink(missing_ok=True)
     for name, code in suite.items():
         path = work / SUITE_DIR / Path(name).name

@@ -48,3 +48,14 @@ async def test_a_module_whose_package_has_other_modules_gets_a_score(tmp_path: P
     score = await mutation_score(tmp_path / "repo", ["shapes/square.py"], {"test_square.py": suite},
                                  python=sys.executable, time_box_s=60)
     assert score.error is None and score.total > 0 and score.killed >= 1, score  # was: "failed to collect stats"
+
+
+async def test_the_repositorys_own_pytest_options_do_not_stop_the_score(tmp_path: Path) -> None:
+    """semver 3.1.1 keeps its options in ``.pytest.ini`` (``-x``, doctest globs over its docs): mutmut gave no
+    result at all. Every pytest configuration file is ours during the run, that one too."""
+    repo = tmp_path / "repo"
+    shutil.copytree(SAMPLE_REPO, repo)
+    (repo / ".pytest.ini").write_text("[pytest]\naddopts = -p no_such_plugin_anywhere\n")
+    scored = await mutation_score(repo, ["calc.py"], {"test_strong.py": STRONG}, python=sys.executable,
+                                  time_box_s=60)
+    assert scored.error is None and scored.total > 0, scored
