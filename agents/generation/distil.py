@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import keyword
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -386,7 +387,12 @@ def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.st
             wanted[old] = snake(kind) if kind and kind[0].isupper() else "result"
     taken: Counter[str] = Counter()
     final: dict[str, str] = {}
+    # A class ``And`` named its object ``and`` (marshmallow.validate: a SyntaxError); a name the test reads
+    # (the module, ``pytest``) must not be shadowed either.
+    read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)} - set(wanted)
     for old, new in wanted.items():
+        if keyword.iskeyword(new) or keyword.issoftkeyword(new) or new in read:
+            new = f"{new}_"
         taken[new] += 1
         final[old] = new if taken[new] == 1 else f"{new}_{taken[new]}"
     for stmt in body:

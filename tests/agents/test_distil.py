@@ -248,3 +248,20 @@ def test_pynguins_check_of_a_type_it_cannot_import_reads_as_the_type_name() -> N
     code = distil_unit(parts.units[0], seen, parts).code()
     assert "type(validation_error).__qualname__ == 'ValidationError'" in code, code
     assert "__module__" not in code and code.startswith("def test_cron_returns_validation_error")
+
+
+def test_an_object_is_never_named_after_a_keyword_or_a_name_the_test_reads() -> None:
+    """marshmallow 4.4.0: an ``And`` validator was named ``and`` (a SyntaxError that ended the whole distillation);
+    an object of a class named like the module would shadow the module."""
+    parts = parse_file("import marshmallow.validate as module_0\n\n\ndef test_case_0():\n"
+                       "    var_0 = module_0.And()\n    var_1 = var_0.error\n"
+                       "    var_2 = module_0.Module_0()\n    var_3 = var_2.error\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "And", "module": "marshmallow.validate"},
+                  {"k": "1", "type": "NoneType", "module": "builtins", "repr": "None"},
+                  {"k": "2", "type": "Module_0", "module": "marshmallow.validate"},
+                  {"k": "3", "type": "NoneType", "module": "builtins", "repr": "None"}])
+    code = "\n\n".join(distil_unit(unit, seen, parts).code() for unit in parts.units)
+    ast.parse(code)  # it compiles
+    assert "and_ = module_0.And()" in code, code
+    assert "module_0 = " not in code, code
