@@ -210,10 +210,10 @@ def test_dunder_calls_in_assertions_read_as_operators() -> None:
     """codetiming 1.4.0, as Pynguin asserted it: ``assert timer.__eq__(other=timer_3) is False``."""
     import ast
 
-    from agents.generation.distil import _Operators
+    from agents.generation.operators import Operators
 
     def rewritten(source: str) -> str:
-        return ast.unparse(_Operators().visit(ast.parse(source).body[0]))
+        return ast.unparse(Operators().visit(ast.parse(source).body[0]))
 
     assert rewritten("assert timer.__eq__(other=timer_3) is False") == "assert timer != timer_3"
     assert rewritten("assert timer.__eq__(other=timer) is True") == "assert timer == timer"
