@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agents.base import TaskContext, TaskFailed
-from engine import sandbox_snapshot, settings_store
+from engine import child_process, sandbox_snapshot, settings_store
 from engine.errors import AppError
 from engine.interpreter import choose_interpreter
 
@@ -137,9 +137,8 @@ async def checkout(url: str, workspace: Path) -> tuple[Path, str]:
     # "--" ends the options: a URL such as "--upload-pack=CMD x.git" is a repository, never an option
     # (the API refuses a leading "-" too; this holds for any caller). GIT_ALLOW_PROTOCOL keeps
     # transports that run commands (ext::) out, whatever a system gitconfig allows.
-    proc = await asyncio.create_subprocess_exec(
-        "git", "clone", "--depth", "1", "--quiet", "--", url, str(target),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    proc = await child_process.start(
+        ["git", "clone", "--depth", "1", "--quiet", "--", url, str(target)],
         env={"PATH": "/usr/bin:/bin:/usr/local/bin", "GIT_TERMINAL_PROMPT": "0", "HOME": str(workspace),
              "GIT_ALLOW_PROTOCOL": "file:git:http:https:ssh"},
     )

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import psutil
 
+from engine import child_process
+
 
 @dataclass(frozen=True)
 class CommandResult:
@@ -40,15 +42,7 @@ async def run_command(
         import pwd
 
         ids = {"user": user, "group": pwd.getpwnam(user).pw_gid, "extra_groups": []}
-    proc = await asyncio.create_subprocess_exec(
-        *map(str, argv),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        **ids,
-        start_new_session=True,
-    )
+    proc = await child_process.start(argv, env=env, start_new_session=True, **ids)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
     except (asyncio.TimeoutError, asyncio.CancelledError):

@@ -14,6 +14,8 @@ import logging
 
 from ruff.__main__ import find_ruff_bin
 
+from engine import child_process
+
 log = logging.getLogger(__name__)
 _TIMEOUT_S = 30
 
@@ -21,9 +23,9 @@ _TIMEOUT_S = 30
 async def formatted(code: str) -> str:
     """``code`` as ``ruff format`` writes it, or unchanged when it cannot be formatted."""
     try:
-        proc = await asyncio.create_subprocess_exec(
-            find_ruff_bin(), "format", "--quiet", "--no-cache", "--isolated", "--stdin-filename", "test_generated.py",
-            "-", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        proc = await child_process.start(
+            [find_ruff_bin(), "format", "--quiet", "--no-cache", "--isolated", "--stdin-filename", "test_generated.py",
+             "-"], stdin=child_process.PIPE)
         out, err = await asyncio.wait_for(proc.communicate(code.encode()), _TIMEOUT_S)
     except (OSError, FileNotFoundError, TimeoutError) as exc:
         log.warning("ruff format not run: %s", exc)

@@ -17,6 +17,7 @@ from pathlib import Path
 from filelock import AsyncFileLock
 
 from agents.generation import StrategyError
+from engine import child_process
 from engine.repo_env import uv_binary
 
 _INSTALL_TIMEOUT_S = 900
@@ -65,9 +66,7 @@ class ToolVenv:
             # compiled now is compiled again on every run.
             [uv, "pip", "install", "--quiet", "--compile-bytecode", "--python", str(self.python), self.requirement],
         ):
-            proc = await asyncio.create_subprocess_exec(
-                *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
-            )
+            proc = await child_process.start(argv, env=env)
             try:
                 _, err = await asyncio.wait_for(proc.communicate(), _INSTALL_TIMEOUT_S)
             except TimeoutError:
