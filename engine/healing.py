@@ -12,7 +12,7 @@ import difflib
 import io
 import tokenize
 
-from engine.python_source import parse_source
+from engine.python_source import literal_eval, parse_source
 
 
 def apply_heals(code: str, heals: list[dict]) -> str:
@@ -26,7 +26,7 @@ def apply_heals(code: str, heals: list[dict]) -> str:
         if tok.type != tokenize.STRING:
             continue
         try:
-            value = ast.literal_eval(tok.string)
+            value = literal_eval(tok.string)
         except (ValueError, SyntaxError):
             continue
         if not isinstance(value, str) or value not in mapping:

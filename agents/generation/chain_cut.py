@@ -20,7 +20,7 @@ import copy
 
 from agents.generation.observe import Seen
 from agents.generation.test_units import Unit, call_of, is_raises
-from engine.python_source import parse_source
+from engine.python_source import literal_eval, parse_source
 
 LONG = 80  # a value longer than this keeps its name: the test would be harder to read, not easier
 
@@ -88,7 +88,7 @@ def _literal(found: Seen) -> ast.expr | None:
     if not found.returned or found.repr is None or len(found.repr) > LONG:
         return None
     try:
-        ast.literal_eval(found.repr)
+        literal_eval(found.repr)
         return parse_source(found.repr, mode="eval").body
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.generation.test_units import TestFile, Unit, is_raises
+from engine.python_source import literal_eval
 
 # Statements carry a key: "3" for the fourth statement, "3.0" for the first one inside a ``with``.
 _HELPERS = '''
@@ -83,7 +84,7 @@ class Seen:
     prefix: str | None = None  # the repr of a long string's first 40 characters
 
     def value(self) -> Any:
-        return ast.literal_eval(self.repr) if self.repr is not None else None
+        return literal_eval(self.repr) if self.repr is not None else None
 
 
 @dataclass
@@ -173,7 +174,7 @@ def _merge(seen: dict[str, Seen], record: Any) -> None:
         text = record.get(key)
         if isinstance(text, str) and len(text) <= 400:
             try:
-                ast.literal_eval(text)
+                literal_eval(text)
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
             setattr(entry, key, text)
