@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from agents.base import TaskContext, TaskFailed
+from agents.whole_repository import untested_modules
 from engine import child_process, sandbox_snapshot, settings_store
 from engine.errors import AppError
 from engine.interpreter import choose_interpreter
@@ -48,8 +49,13 @@ class ObservationAgent:
         targets = [str(t) for t in payload.get("target_files") or []]
         if problem := await asyncio.to_thread(target_problem, repo, targets, url):
             raise TaskFailed(problem)
-        if not targets:
-            targets = [f for f in found if f not in tests and not f.endswith("__init__.py")][:20]
+        if not targets:  # the whole repository: every module without tests (agents/whole_repository.py)
+            targets = await asyncio.to_thread(untested_modules, repo, found, tests)
+            if not targets:
+                raise TaskFailed(f"Every module of {url} has tests (a test file named after it or importing it), "
+                                 "or defines nothing to test: name the files to generate tests for.")
+            await ctx.progress(f"Whole repository: {len(targets)} module(s) without tests: "
+                               f"{', '.join(targets[:8])}{' …' if len(targets) > 8 else ''}")
         await ctx.progress(f"Found {len(found)} Python files, {len(tests)} test files")
         interpreter = choose_interpreter(None)
         if ctx.services.envs is not None:

@@ -8,12 +8,16 @@ analysis in parallel, then evolve, then report.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
 
 from agents.base import TaskContext, TaskFailed
+from agents.coverage_union import static_size
 from agents.evolve_task import EvolveTask
+from agents.merged_evolution import ModuleOutcome, merged
+from agents.whole_repository import left_to_cover, split_budget
 from engine.errors import InputError
 from engine.generate_request import GenerateRequest
 
@@ -45,15 +49,48 @@ class OrchestrationAgent:
             self._step(ctx, "requirements", phases, {**common, "requirements": plan.requirements}),
             self._step(ctx, "analyze", phases, common),
         )
-        evolved = await self._step(ctx, "evolve", phases, EvolveTask(
-            plan, Path(observed["repository"]), observed["target_files"], observed["interpreter"],
-            list(requirements.get("checklist") or []), analysis).payload())
+        task = EvolveTask(plan, Path(observed["repository"]), observed["target_files"], observed["interpreter"],
+                          list(requirements.get("checklist") or []), analysis)
+        if plan.whole_repository and len(task.target_files) > 1:
+            evolved = await self._evolve_each(ctx, phases, task)
+        else:
+            evolved = await self._step(ctx, "evolve", phases, task.payload())
         report = await self._step(ctx, "report", phases, {
             "evolution": evolved, "coverage_target": plan.coverage_target,
             "repository": observed["repository"], "repository_url": plan.repository_url})
         report["execution_time_seconds"] = round(time.perf_counter() - started, 3)
         report["phase_seconds"] = {name: round(seconds, 2) for name, seconds in phases.items()}
         return report
+
+    async def _evolve_each(self, ctx: TaskContext, phases: dict[str, float], task: EvolveTask) -> dict[str, Any]:
+        """A whole repository: one evolve step per module, all at once, each with its share of the budget.
+
+        The steps go out on the evolution stream together, so every evolution worker that is up
+        takes some (more workers, more modules at once); the shares follow what is left to cover.
+        """
+        started = time.perf_counter()
+        plan = task.request
+        left = await asyncio.to_thread(left_to_cover, task.repository, task.target_files, task.baseline)
+        searching = (plan.strategy or ("llm" if ctx.services.gateway is not None else "search")) == "search"
+        budget = split_budget(left, plan.search_time_s, searching=searching)
+        await ctx.progress(f"Whole repository, {len(task.target_files)} module(s): {budget.note}")
+        if not budget.shares:
+            raise TaskFailed("The repository's own tests already run every statement of the modules without "
+                             "tests of their own; nothing is left to cover.")
+        ids = [await ctx.delegate("evolve", dataclasses.replace(
+                   task, request=plan.model_copy(update={"search_time_s": share.search_s}),
+                   target_files=[share.target]).payload(), step=f"evolve.{index}")
+               for index, share in enumerate(budget.shares)]
+        dones = await asyncio.gather(*(ctx.wait(task_id) for task_id in ids))
+        phases["evolve"] = time.perf_counter() - started
+        sizes = await asyncio.to_thread(lambda: {s.target: static_size(task.repository / s.target)
+                                                 for s in budget.shares})
+        parts = [ModuleOutcome(share.target, done["result"] if done["status"] == "completed" else None,
+                               None if done["status"] == "completed" else str(done.get("error")), sizes[share.target])
+                 for share, done in zip(budget.shares, dones)]
+        if not any(part.result for part in parts):
+            raise TaskFailed("No test kept for any module: " + "; ".join(f"{p.target}: {p.error}" for p in parts[:5]))
+        return merged(parts, budget, plan.coverage_target, task.baseline)
 
     async def _step(self, ctx: TaskContext, task_type: str, phases: dict[str, float],
                     payload: dict[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,7 @@ class ReportingAgent:
             "unpriced_models": unpriced,
             "cost_note": cost_note(unpriced),
             "repository": p.get("repository"),
+            **({"modules": evolution["modules"]} if evolution.get("modules") else {}),  # a whole repository's
         }
         memory = ctx.services.memory
         conversation = ctx.task.get("conversation_id")

@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply database migrations and exit")
     gen = sub.add_parser("generate", help="generate tests for a repository, printing progress per agent step")
     gen.add_argument("--repo", required=True, help="a folder or a git URL")
-    gen.add_argument("--files", default="", help="comma-separated target files, relative to the repository")
+    gen.add_argument("--files", default="", help="comma-separated target files, relative to the repository; "
+                     "'*' or none: every module without tests, the search budget split by what is left to cover")
     gen.add_argument("--coverage-target", type=float, default=DEFAULTS["coverage_target"])
     gen.add_argument("--requirements", default="", help="what matters to you, in words")
     gen.add_argument("--conversation-id", help="continue an earlier request's conversation")

@@ -69,6 +69,13 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             for g in result.get("generators") or []:
                 kept = f"{g['kept_tests']} tests kept" if g["kept_tests"] else f"nothing kept: {g['error']}"
                 print(f"  round {g['round']} {g['generator']}: {kept}"[:200])
+            by_file = result.get("coverage_by_file") or []
+            if request.whole_repository and by_file:  # every module, then the total over all of them
+                for row in by_file:
+                    print(f"  {row['path']}: {row['line_rate']:.1%} ({row['lines_covered']}/{row['lines_total']} "
+                          "lines)")
+                print(f"  all {len(by_file)} modules: {result['coverage_estimate']:.1%} "
+                      f"({sum(r['lines_covered'] for r in by_file)}/{sum(r['lines_total'] for r in by_file)} lines)")
             polish = result.get("polish") or {}
             distil = result.get("distil") or {}
             for name in result["files"]:

@@ -26,6 +26,7 @@ from agents.keep_per_test import collect_test_keys, keep_only, outcome_key
 from agents.mutation_gate import AS_WRITTEN, TARGET, gate
 from agents.observation import checkout, is_test_file, python_files, target_problem
 from agents.reporting import cost_note, usage_of_call_id
+from agents.whole_repository import left_to_cover, split_budget, untested_modules
 from engine import multi_file, sandbox_snapshot, settings_store
 from engine.errors import AppError
 from engine.generate_request import GenerateRequest
@@ -48,7 +49,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
     repo, _ = await checkout(request.repository_url, services.workspace)
     if note := await asyncio.to_thread(sandbox_snapshot.private_note, repo):
         await say(note)
-    targets = list(request.target_files)
+    targets = list(request.target_files) or await _untested(repo, request.repository_url, say)
     if problem := await asyncio.to_thread(target_problem, repo, targets, request.repository_url):
         raise StrategyError(problem)
     strategy = request.strategy or ("llm" if services.gateway is not None else "search")
@@ -72,6 +73,14 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
     as_written: dict[str, str] = {}  # each file before distillation: the mutation gate compares both
     distil_notes: dict[str, str] = {}
     failures: list[str] = []
+    shares: dict[str, int] = {}  # a whole repository's search budget, split by what is left to cover
+    if request.whole_repository and len(targets) > 1:
+        budget = split_budget(await asyncio.to_thread(left_to_cover, repo, targets, baseline), request.search_time_s,
+                              searching=strategy == "search")
+        await say(f"Whole repository, {len(targets)} module(s): {budget.note}")
+        shares = {share.target: share.search_s for share in budget.shares}
+        failures += [f"{t}: not searched: the budget allowed no share for it" for t in budget.skipped]
+        targets = [share.target for share in budget.shares]
     test_count = 0
     searched_s = 0.0  # the search budget is the whole request's (GenerateRequest.search_time_s): shared by targets
     for index, target in enumerate(targets):
@@ -87,7 +96,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
             else:
                 # The repository's declared dependencies, as on the agents' path (engine/repo_env.py).
                 env = await services.envs.environment_for(repo) if services.envs is not None else None
-                share_s = max(1, int(request.search_share_s(len(targets) - index, searched_s)))
+                share_s = shares.get(target) or max(1, int(request.search_share_s(len(targets) - index, searched_s)))
                 search_started = time.perf_counter()
                 try:
                     candidate = await services.pynguin.generate(
@@ -207,6 +216,18 @@ async def _mutation(services: Services, request: GenerateRequest, repo: Path, ta
         await say(f"Mutation score {gated.score.score:.0%} ({gated.score.killed} of {gated.score.total} mutants "
                   "killed)" + (f"; {gated.note}" if gated.note else ""))
     return gated.to_json()
+
+
+async def _untested(repo: Path, url: str, say: Say) -> list[str]:
+    """A whole-repository request's targets: every module without tests (agents/whole_repository.py)."""
+    found = await asyncio.to_thread(python_files, repo)
+    targets = await asyncio.to_thread(untested_modules, repo, found, [f for f in found if is_test_file(f)])
+    if not targets:
+        raise StrategyError(f"Every module of {url} has tests (a test file named after it or importing it), or "
+                            "defines nothing to test: name the files to generate tests for.")
+    await say(f"Whole repository: {len(targets)} module(s) without tests: {', '.join(targets[:8])}"
+              + (" …" if len(targets) > 8 else ""))
+    return targets
 
 
 async def _existing(services: Services, repo: Path, targets: list[str]) -> dict[str, Any] | None:

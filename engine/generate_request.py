@@ -76,7 +76,9 @@ def _python_file(name: str) -> str:
     return name
 
 
-PythonFile = Annotated[str, AfterValidator(_python_file), Field(json_schema_extra={"pattern": PYTHON_FILE_PATTERN})]
+# The schema's items also allow "*" alone (the whole repository), which the list's validator turns into [].
+PythonFile = Annotated[str, AfterValidator(_python_file),
+                       Field(json_schema_extra={"pattern": r"^\*$|" + PYTHON_FILE_PATTERN})]
 """A Python file relative to the repository (the same rules as ``RelativePath``, and ``.py``)."""
 SearchSeconds = Annotated[int, AfterValidator(_in_range(SEARCH_TIME_MIN_S, SEARCH_TIME_MAX_S, " seconds")),
                           Field(json_schema_extra=_range_schema(SEARCH_TIME_MIN_S, SEARCH_TIME_MAX_S))]
@@ -92,7 +94,9 @@ class GenerateRequest(BaseModel):
         description="a folder on this machine or a git URL (file://, https://, ssh://, git@host:path)")
     target_files: list[PythonFile] = Field(
         default_factory=list, max_length=MAX_TARGET_FILES,
-        description="Python files relative to the repository; each must end in .py")
+        description='Python files relative to the repository; each must end in .py. Empty, or ["*"]: every '
+                    "module without tests (agents/whole_repository.py), the search budget split among them by "
+                    "what is left to cover")
     coverage_target: CoverageTarget = Field(0.85, description="line coverage to reach, above 0 and at most 1")
     requirements: Text = Field("", max_length=MAX_REQUIREMENTS_CHARS, description="what matters to you, in words")
     conversation_id: Text | None = Field(None, min_length=1, max_length=MAX_CONVERSATION_ID_CHARS,
@@ -107,6 +111,21 @@ class GenerateRequest(BaseModel):
     generate_anyway: bool = Field(False, description="generate even when existing tests already reach the target")
     mutation_score: bool = Field(True, description="measure the kept tests' mutation score (time-boxed: a fifth "
                                                    "of the search budget, 15-120 s); false saves that time")
+
+    @field_validator("target_files", mode="before")
+    @classmethod
+    def _star_is_the_whole_repository(cls, value: Any) -> Any:
+        """``["*"]`` (or ``"*"``) asks for the whole repository, as an empty list does."""
+        if value == "*" or (isinstance(value, list) and value == ["*"]):
+            return []
+        if isinstance(value, list) and "*" in value:
+            raise ValueError('"*" means every module without tests: give it alone, or name the files')
+        return value
+
+    @property
+    def whole_repository(self) -> bool:
+        """No target named: every module without tests (agents/whole_repository.py)."""
+        return not self.target_files
 
     @field_validator("repository_url")
     @classmethod

@@ -38,6 +38,10 @@ async def test_generate_input_errors_name_the_field(v2_client) -> None:
     short = await v2_client.post("/api/v2/tests/generate", json={"repository_url": "/r", "search_time_s": 2})
     assert short.status_code == 422
     assert short.json()["errors"] == [{"field": "search_time_s", "reason": "must be from 5 to 600 seconds, got 2"}]
+    # "*" is the whole repository (every module without tests); beside named files it is a mistake, said so.
+    mixed = await v2_client.post("/api/v2/tests/generate", json={"repository_url": "/r", "target_files": ["*", "a.py"]})
+    assert mixed.status_code == 422 and mixed.json()["errors"][0]["field"] == "target_files"
+    assert "give it alone" in mixed.json()["errors"][0]["reason"]
     unknown = await v2_client.get("/api/v2/tests/generate/task-nope")
     assert unknown.status_code == 404
 

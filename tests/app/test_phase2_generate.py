@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from app.phase2_generate import _mutation
+from app.phase2_generate import _mutation, single_shot
 from engine.generate_request import GenerateRequest
 from tests.conftest import SAMPLE_REPO
 from tests.helpers.calc_suites import STRONG_CALC_TESTS, WEAK_CALC_TESTS
+from tests.helpers.shop_repo import MODULES, UNTESTED, make_shop, tests_for
 
 NAME = "tests/test_generated_calc.py"
 
@@ -43,3 +44,27 @@ async def test_a_request_that_asks_for_no_score_gets_none_and_keeps_its_files(ag
                                _say)
     assert mutation == {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
     assert files[NAME] == WEAK_CALC_TESTS
+
+
+@pytest.mark.slow
+async def test_the_default_route_covers_a_whole_repository_module_by_module(agent_services, scripted_llm,
+                                                                          tmp_path: Path) -> None:
+    """``target_files: ["*"]`` on the single pass: every module without tests, each with its row, and the total."""
+    from agents.llm_gateway import GatewaySettings, LLMGateway
+
+    agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
+                                        GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
+    scripted_llm.default = {"reply": tests_for}
+    repo = make_shop(tmp_path)
+    lines: list[str] = []
+
+    async def say(message: str, **_data: object) -> None:
+        lines.append(message)
+
+    request = GenerateRequest.parse({"repository_url": str(repo), "target_files": "*", "mutation_score": False})
+    result = await single_shot(agent_services, request, say=say)
+    assert [row["path"] for row in result["coverage_by_file"]] == MODULES
+    assert result["coverage_estimate"] == 1.0 and result["outcome"] == "complete"
+    assert sorted(name for name in result["files"] if name != "tests/conftest.py") == [
+        f"tests/test_generated_shop_m{i}.py" for i in range(UNTESTED)]
+    assert any(line.startswith(f"Whole repository: {UNTESTED} module(s) without tests") for line in lines), lines

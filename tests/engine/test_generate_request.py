@@ -55,3 +55,13 @@ def test_the_openapi_document_shows_the_bounds() -> None:
     assert (schema["search_time_s"]["minimum"], schema["search_time_s"]["maximum"]) == (5, 600)
     assert (schema["coverage_target"]["exclusiveMinimum"], schema["coverage_target"]["maximum"]) == (0, 1)
     assert schema["repository_url"]["maxLength"] == 2000 and "pattern" in schema["repository_url"]
+    assert schema["target_files"]["items"]["pattern"].startswith("^\\*$|")  # the whole repository, documented
+
+
+@pytest.mark.parametrize("files", [[], ["*"], "*"])
+def test_no_file_or_a_star_asks_for_the_whole_repository(files: object) -> None:
+    request = GenerateRequest.parse({"repository_url": "/r", "target_files": files})
+    assert request.whole_repository and request.target_files == []
+    assert not GenerateRequest.parse({"repository_url": "/r", "target_files": ["a.py"]}).whole_repository
+    with pytest.raises(InputError, match='target_files: "\\*" means every module without tests: give it alone'):
+        GenerateRequest.parse({"repository_url": "/r", "target_files": ["*", "a.py"]})

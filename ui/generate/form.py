@@ -61,6 +61,14 @@ class GenerateForm(QWidget):
         self.files_view.setModel(self.files_model)
         self.files_view.setObjectName("files")
         box.addWidget(self.files_view, 1)
+        # The whole repository (issue 27): every module without tests, the budget split by what is left to cover.
+        self.whole_check = QCheckBox("&All modules without tests")  # Alt+A
+        self.whole_check.setObjectName("whole-repository")
+        self.whole_check.setToolTip("Generate for every module no test file is named after or imports; the search "
+                                    "time is shared among them by how much each has left to cover, and each "
+                                    "module gets its own coverage in the result")
+        self.whole_check.toggled.connect(self._whole_toggled)
+        box.addWidget(self.whole_check)
         box.addWidget(self.errors["target_files"])
         box.addLayout(self._settings_form())
         self.files_model.itemChanged.connect(self._on_item_changed)
@@ -205,6 +213,15 @@ class GenerateForm(QWidget):
             first = next((r for r in range(self.files_model.rowCount()) if self.files_model.item(r).isCheckable()), 0)
             self.files_view.setCurrentIndex(self.files_model.index(first, 0))
 
+    def _whole_toggled(self, whole: bool) -> None:
+        self.files_view.setEnabled(not whole)  # the ticks stay as they were, for when it is unticked
+        self.clear_error("target_files")
+        self.targets_changed.emit()
+
+    def target_files(self) -> list[str]:
+        """What the request names: the ticked files, or ``["*"]`` for every module without tests."""
+        return ["*"] if self.whole_check.isChecked() else self.checked_files()
+
     def checked_files(self) -> list[str]:
         return [self.files_model.item(r).text() for r in range(self.files_model.rowCount())
                 if self.files_model.item(r).checkState() == Qt.CheckState.Checked]
@@ -223,9 +240,10 @@ class GenerateForm(QWidget):
         if repository is None:
             self.show_error("repository_url", "Repository: load a repository first.")
             return None
-        files = self.checked_files()
+        files = self.target_files()
         if not files:
-            self.show_error("target_files", "Files: tick at least one Python file to cover.")
+            self.show_error("target_files", "Files: tick at least one Python file to cover, or choose "
+                                            "All modules without tests (Alt+A).")
             return None
         try:
             return GenerateRequest.parse({
@@ -274,6 +292,7 @@ class GenerateForm(QWidget):
         settings.beginGroup("generate")
         settings.setValue("repository", self.repo_edit.text().strip())
         settings.setValue("targets", self.checked_files())
+        settings.setValue("whole_repository", self.whole_check.isChecked())
         settings.setValue("coverage_target", self.target_spin.value())
         settings.setValue("search_time_s", self.search_spin.value())
         settings.setValue("mutation_score", self.mutation_check.isChecked())
@@ -291,8 +310,11 @@ class GenerateForm(QWidget):
         target = settings.value("coverage_target")
         search = settings.value("search_time_s")
         mutation = settings.value("mutation_score")
+        whole = settings.value("whole_repository")
         requirements = str(settings.value("requirements", "") or "")
         settings.endGroup()
+        if whole is not None:
+            self.whole_check.setChecked(str(whole).lower() in ("true", "1"))
         if target is not None:
             self.target_spin.setValue(float(target))
         if search is not None:

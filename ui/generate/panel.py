@@ -53,6 +53,7 @@ class GeneratePanel(QWidget):
         self.control = control
         self.runner = runner
         self.repository: Path | None = None
+        self.loaded_files: list[Any] = []  # the loaded repository's files (RepoFile), for the plan's estimate
         self.current_task: str | None = None
         self._watch: asyncio.Task[Any] | None = None
         self._build()
@@ -128,6 +129,7 @@ class GeneratePanel(QWidget):
 
     def _show_files(self, loaded: tuple[Path, list[Any]]) -> None:
         self.repository, files = loaded
+        self.loaded_files = list(files)
         self.result_view.fallback_folder = self.repository
         self.form.show_files(files)
         self._say(f"Loaded {self.repository}: {len(files)} Python files.")
@@ -138,7 +140,8 @@ class GeneratePanel(QWidget):
             self.form.on_load()
 
     def _refresh_plan(self) -> None:
-        files = self.form.checked_files()
+        files = self.form.checked_files() if not self.form.whole_check.isChecked() else [
+            f.path for f in self.loaded_files if not f.is_test]  # at most: every module may be one
         self.runner.run(self.control.generation.estimate(self.repository, files), self._show_plan, lambda _m: None)
 
     def _show_plan(self, plan: dict[str, Any]) -> None:

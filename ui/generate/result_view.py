@@ -124,7 +124,9 @@ class ResultView(QWidget):
         self.tests_view.setPlainText(result.get("tests", ""))
         verdict = of_state(state)
         self.summary.setText(result_text.summary(state, verdict))
-        rows = result.get("coverage_by_file", []) if verdict.kind != "failed" else []
+        rows = list(result.get("coverage_by_file", []) if verdict.kind != "failed" else [])
+        if len(rows) > 1:  # every file, then all of them together: statements over statements, as measured
+            rows.append(_total_row(rows))
         self.coverage_table.setRowCount(len(rows))
         for i, f in enumerate(rows):
             self.coverage_table.setItem(i, 0, QTableWidgetItem(f["path"]))
@@ -257,3 +259,10 @@ class ResultView(QWidget):
 
     def _error(self, text: str) -> None:
         self.message.emit("warning", text)
+
+
+def _total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    covered, total = sum(r["lines_covered"] for r in rows), sum(r["lines_total"] for r in rows)
+    arcs, branches = sum(r.get("branches_covered", 0) for r in rows), sum(r.get("branches_total", 0) for r in rows)
+    return {"path": f"All {len(rows)} files", "lines_covered": covered, "lines_total": total,
+            "line_rate": covered / total if total else 0.0, "branch_rate": arcs / branches if branches else 0.0}

@@ -470,3 +470,33 @@ async def test_a_search_time_out_of_range_is_said_next_to_the_field(qtbot, runne
     assert "tick at least one Python file" in panel.form.errors["target_files"].toolTip()
     assert panel.current_task is None
     assert capfd.readouterr().err == ""
+
+
+@pytest.mark.usefixtures("qapp")
+async def test_all_modules_without_tests_asks_for_the_whole_repository(qtbot, runner, tmp_path: Path) -> None:
+    """The request names no file ("*"), the ticks are kept but greyed, and the choice is remembered."""
+    from PySide6.QtCore import QSettings
+
+    QSettings().remove("generate")
+    panel = GeneratePanel(FormControl(), runner)
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.form.repo_edit.setText(str(tmp_path))
+    panel.form.on_load()
+    await until(lambda: panel.form.files_model.rowCount() == 3)
+    assert panel.form.request(tmp_path) is None  # nothing ticked, nothing chosen: said next to the files
+    assert "All modules without tests (Alt+A)" in panel.form.errors["target_files"].toolTip()
+    panel.form.set_checked(["calc.py"])
+    assert panel.form.whole_check.text() == "&All modules without tests"  # Alt+A
+    panel.form.whole_check.click()
+    assert panel.form.whole_check.isChecked() and not panel.form.files_view.isEnabled()
+    request = panel.form.request(tmp_path)
+    assert request is not None and request.whole_repository and request.target_files == []
+    panel.form.remember()
+    again = GeneratePanel(FormControl(), runner)
+    qtbot.addWidget(again)
+    again.restore_form()
+    assert again.form.whole_check.isChecked()
+    again.form.whole_check.setChecked(False)  # back to the ticked files, as they were
+    await until(lambda: again.form.files_model.rowCount() == 3)
+    assert again.form.files_view.isEnabled() and again.form.checked_files() == ["calc.py"]
