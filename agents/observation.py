@@ -58,6 +58,7 @@ class ObservationAgent:
                                f"{', '.join(targets[:8])}{' …' if len(targets) > 8 else ''}")
         await ctx.progress(f"Found {len(found)} Python files, {len(tests)} test files")
         interpreter = choose_interpreter(None)
+        added: list[str] = []  # distributions installed for imports the repository declares nowhere, and why
         if ctx.services.envs is not None:
             allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
             try:
@@ -66,11 +67,13 @@ class ObservationAgent:
                 raise TaskFailed(str(exc)) from None
             if env is not None:
                 interpreter = env.python
+                added = [a.why for a in env.added]
                 await ctx.progress(
                     f"{'Reusing the environment' if env.reused else f'Built an environment in {env.build_s:.1f} s'}"
                     f" with {len(env.requirements)} declared requirement(s)")
         return {"repository": str(repo), "source": source, "python_files": found,
-                "test_files": tests, "target_files": targets, "interpreter": interpreter}
+                "test_files": tests, "target_files": targets, "interpreter": interpreter,
+                "added_dependencies": added}
 
 
 def _inside(repo: Path, rel: str) -> bool:

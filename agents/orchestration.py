@@ -58,6 +58,7 @@ class OrchestrationAgent:
         report = await self._step(ctx, "report", phases, {
             "evolution": evolved, "coverage_target": plan.coverage_target,
             "repository": observed["repository"], "repository_url": plan.repository_url})
+        report["added_dependencies"] = list(observed.get("added_dependencies") or [])  # said, with why
         report["execution_time_seconds"] = round(time.perf_counter() - started, 3)
         report["phase_seconds"] = {name: round(seconds, 2) for name, seconds in phases.items()}
         return report

@@ -61,7 +61,8 @@ def build_services(config: Config, pool: asyncpg.Pool, redis: aioredis.Redis,
         pool=pool, redis=redis, workspace=data / "workspaces", phase2=phase2, gateway=gateway,
         memory=WorkingMemory(pool, embedder, store=store), pynguin=PynguinRunner(data / "tools"),
         crosshair=CrossHairRunner(data / "tools"),
-        envs=engine.envs if engine is not None else RepoEnvironments(data / "envs"),
+        envs=engine.envs if engine is not None else RepoEnvironments(
+            data / "envs", install_undeclared=config.aiwebtest_install_undeclared),
     )
 
 

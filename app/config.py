@@ -53,6 +53,7 @@ _EXPECTS: dict[str, str] = {
     "llm_stall_timeout_s": "seconds from 1 to 3600",
     "llm_max_retries": "a whole number from 0 to 10",
     "llm_max_tokens": "a whole number from 16 to 65536",
+    "aiwebtest_install_undeclared": "true or false",
     "aiwebtest_agents": "all, none, or a comma list of orchestration, observation, requirements, "
     "analysis, evolution, reporting",
 }
@@ -104,6 +105,8 @@ class Config(BaseSettings):
     aiwebtest_embeddings_model: str | None = None
     # Which agent types this process runs: "all", "none", or a comma list.
     aiwebtest_agents: str = "all"
+    # Install what a repository imports and declares nowhere (engine/undeclared_imports.py); false: never.
+    aiwebtest_install_undeclared: bool = True
     # The local API's bearer token; unset: the one kept in the data dir (app/api_token.py).
     aiwebtest_api_token: SecretStr | None = None
 

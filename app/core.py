@@ -99,7 +99,8 @@ class AppCore:
             stored_url = await system_config.get(self.pool, "llm_base_url")
             # One gateway for the engine's tiers 2 and 3 and for the agents (issue 16); the keyring may block.
             gateway = await asyncio.to_thread(build_gateway, self.config, self.pool, self.redis, stored_url)
-            self.engine = ExecutionEngine(self.pool, llm=gateway, envs=RepoEnvironments(self.config.data_dir / "envs"),
+            self.engine = ExecutionEngine(self.pool, llm=gateway, envs=RepoEnvironments(
+                self.config.data_dir / "envs", install_undeclared=self.config.aiwebtest_install_undeclared),
                                           stagehand=self.config.stagehand)
             if self.config.vector_db_url:  # qdrant_client takes 0.7 s to import: not on the event loop
                 await asyncio.to_thread(importlib.import_module, "qdrant_client")

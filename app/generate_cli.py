@@ -53,6 +53,8 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
                   f"{result['coverage_estimate']:.1%} (target {args.coverage_target:.0%}), "
                   f"{state.get('token_usage') or 0:,} tokens, {_cost(result)}, "
                   f"{result.get('execution_time_seconds', 0):.1f} s")
+            for why in result.get("added_dependencies") or []:  # installed for an import declared nowhere
+                print(f"added {why}")
             if result.get("baseline_coverage") is not None:  # the one measurement, both figures (agents/baseline.py)
                 print(f"your tests cover {result['baseline_coverage']:.1%} of the target lines; with the generated "
                       f"ones {result['coverage_estimate']:.1%}")

@@ -158,7 +158,9 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
         reason = (f"measured line coverage {coverage['line_rate']:.0%} is below the target {goal:.0%} after the "
                   "single pass" + (f"; last problem: {failures[-1]}" if failures else ""))
     tokens, cost, unpriced = await usage_of_call_id(services.pool, request_id) if request_id else (0, 0.0, [])
+    env = await services.envs.environment_for(repo) if services.envs is not None else None  # built: the cached one
     return {
+        "added_dependencies": [a.why for a in env.added] if env is not None else [],
         "tests": multi_file.join(files),
         "files": files,
         "coverage_estimate": round(coverage["line_rate"], 4),

@@ -32,7 +32,7 @@ import sys
 import tempfile
 import tomllib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -42,6 +42,7 @@ from engine.errors import AppError
 from engine.own_metadata import own_distribution, write_stub
 from engine.python_source import parse_source
 from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
+from engine.undeclared_imports import Added, missing_imports, sources_state
 
 TEST_TOOLS = ("pytest>=7", "coverage>=7", "mutmut>=3.2")
 _TEST_EXTRAS = ("test", "tests", "testing", "dev")
@@ -97,6 +98,7 @@ class Environment:
     reused: bool
     requirements: tuple[str, ...] = field(default=())
     build_s: float = 0.0
+    added: tuple[Added, ...] = ()  # installed for imports the repository declares nowhere
 
 
 def declared_requirements(repo: Path) -> Declared:
@@ -218,8 +220,13 @@ class RepoEnvironments:
     one build.
     """
 
-    def __init__(self, root: Path, *, base_python: str | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(self, root: Path, *, base_python: str | None = None, cache_dir: Path | None = None,
+                 install_undeclared: bool = True) -> None:
         self.root = root
+        # Imports the repository declares nowhere are installed too (engine/undeclared_imports.py); the setting
+        # AIWEBTEST_INSTALL_UNDECLARED=false turns it off, and a missing module then fails as it is.
+        self.install_undeclared = install_undeclared
+        self._undeclared: dict[tuple[tuple[str, str], str], tuple[Added, ...]] = {}
         # uv's cache for these builds is the sandbox's, written by the sandbox account and by the
         # repositories' build code: nothing trusted reads it. It was DATA/uv-cache, shared with the
         # tools' installs (agents/generation/tool_venv.py), which ran as root and left entries the
@@ -244,6 +251,38 @@ class RepoEnvironments:
         if declared.needs_setup_py:
             await say("setup.py computes its dependencies: reading them in the sandbox (no network)…")
             declared = await self._ask_setup_py(repo, declared, allow_unisolated)
+        env = await self._environment(declared, allow_unisolated, say)
+        if not self.install_undeclared:
+            return env
+        added = await self._missing_imports(repo, env, allow_unisolated)
+        if not added:
+            return env
+        more = Declared((*declared.requirements, *(a.distribution for a in added)),
+                        (*declared.sources, "the repository's imports"), False, declared.own)
+        await say("Declared nowhere, imported by the repository: " + "; ".join(a.why for a in added))
+        try:
+            with_added = await self._environment(more, allow_unisolated, say)
+        except DependencyError as exc:  # a name the index does not have: the tests meet the missing module
+            await say(f"Could not add {', '.join(a.distribution for a in added)}: {exc}")
+            return env
+        assert with_added is not None  # it has requirements
+        return replace(with_added, added=added)
+
+    async def _missing_imports(self, repo: Path, env: Environment | None, allow_unisolated: bool
+                               ) -> tuple[Added, ...]:
+        """What the repository imports, declares nowhere and the environment lacks; once per checkout state."""
+        python = env.python if env is not None else default_python()
+        key = (str(repo), python)
+        state = await asyncio.to_thread(sources_state, repo)
+        if (key, state) in self._undeclared:
+            return self._undeclared[(key, state)]
+        found = await missing_imports(repo, python, allow_unisolated=allow_unisolated)
+        self._undeclared = {k: v for k, v in self._undeclared.items() if k[0] != key}  # one state per checkout
+        self._undeclared[(key, state)] = found
+        return found
+
+    async def _environment(self, declared: Declared, allow_unisolated: bool,
+                           say: Callable[[str], Awaitable[None]]) -> Environment | None:
         if not declared.requirements and declared.own is None and not getattr(sys, "frozen", False):
             return None  # our own interpreter has pytest and coverage; the bundle's python3 may not
 

@@ -68,3 +68,26 @@ async def test_the_default_route_covers_a_whole_repository_module_by_module(agen
     assert sorted(name for name in result["files"] if name != "tests/conftest.py") == [
         f"tests/test_generated_shop_m{i}.py" for i in range(UNTESTED)]
     assert any(line.startswith(f"Whole repository: {UNTESTED} module(s) without tests") for line in lines), lines
+
+
+@pytest.mark.slow
+async def test_a_dependency_declared_nowhere_is_installed_and_named_in_the_result(agent_services, engine,
+                                                                               scripted_llm, tmp_path: Path) -> None:
+    from agents.llm_gateway import GatewaySettings, LLMGateway
+    from engine.repo_env import RepoEnvironments
+
+    agent_services.envs = engine.envs = RepoEnvironments(tmp_path / "envs")  # as the app has them
+
+    agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
+                                        GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
+    scripted_llm.default = {"content": "```python\nfrom easter_day import day\n\n\ndef test_easter_2024():\n"
+                                       "    assert day(2024) == '2024-03-31'\n```"}
+    repo = tmp_path / "undeclared"
+    repo.mkdir()
+    (repo / "easter_day.py").write_text("from dateutil.easter import easter\n\n\ndef day(year):\n"
+                                        "    return easter(year).isoformat()\n")
+    request = GenerateRequest.parse({"repository_url": str(repo), "target_files": ["easter_day.py"],
+                                     "mutation_score": False})
+    result = await single_shot(agent_services, request)
+    assert result["coverage_estimate"] == 1.0, result["failures"]
+    assert result["added_dependencies"] == ["python-dateutil for 'import dateutil' (easter_day.py), declared nowhere"]

@@ -236,3 +236,35 @@ async def test_a_package_that_reads_its_own_version_imports_from_a_checkout(repo
     plain = write(tmp_path / "plain", {"pyproject.toml": '[project]\nname = "plain"\nversion = "1"\n',
                                        "plain/__init__.py": "X = 1\n"})
     assert await repo_envs.environment_for(plain) is None
+
+
+@pytest.mark.slow
+async def test_an_undeclared_import_is_mapped_installed_and_named(repo_envs: RepoEnvironments, tmp_path: Path) -> None:
+    """Issue 27: a repository that imports ``dateutil`` and declares nothing gets python-dateutil, said with why."""
+    repo = write(tmp_path / "undeclared", {
+        "calendar_tools/__init__.py": "",
+        "calendar_tools/easter_day.py": "from dateutil.easter import easter\n\n\ndef day(year):\n"
+                                        "    return easter(year).isoformat()\n",
+    })
+    said: list[str] = []
+
+    async def progress(message: str) -> None:
+        said.append(message)
+
+    env = await repo_envs.environment_for(repo, progress=progress)
+    assert env is not None and [(a.import_name, a.distribution) for a in env.added] == [("dateutil", "python-dateutil")]
+    assert env.added[0].why == "python-dateutil for 'import dateutil' (calendar_tools/easter_day.py), declared nowhere"
+    assert any("Declared nowhere, imported by the repository: python-dateutil" in line for line in said), said
+    proc = await asyncio.create_subprocess_exec(
+        env.python, "-c", "import sys; sys.path.insert(0, sys.argv[1]); from calendar_tools import easter_day; "
+        "print(easter_day.day(2024))", str(repo), stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    assert out.strip() == b"2024-03-31"
+    again = await repo_envs.environment_for(repo)  # the scan and the build are kept: the same environment
+    assert again is not None and again.python == env.python and again.reused
+
+
+async def test_the_setting_off_installs_nothing_undeclared(tmp_path: Path) -> None:
+    repo = write(tmp_path / "undeclared-off", {"easter_day.py": "import dateutil\n"})
+    envs = RepoEnvironments(tmp_path / "envs", install_undeclared=False)
+    assert await envs.environment_for(repo) is None  # nothing declared, nothing added: our interpreter runs it

@@ -110,7 +110,13 @@ def summary(state: dict[str, Any], verdict: Outcome) -> str:
             f"{state.get('token_usage') or 0:,} tokens · ${result.get('cost_usd', 0):.4f}{cost_note}"
             f" · {result.get('execution_time_seconds', 0):.1f} s · "
             f"{result.get('strategy', '?')} strategy, {result.get('rounds', 1)} round(s)"
-            + mutation_line(result) + generators_line(result))
+            + mutation_line(result) + added_line(result) + generators_line(result))
+
+
+def added_line(result: dict[str, Any]) -> str:
+    """Distributions installed for imports the repository declares nowhere: said, never silent."""
+    added = result.get("added_dependencies") or []
+    return "".join(f"<br>Added {escape(str(why))}" for why in added[:5])
 
 
 def test_run_line(runs: list[dict[str, Any]]) -> str:
