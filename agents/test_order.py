@@ -43,8 +43,9 @@ def reordered(code: str, seed: int) -> str:
 
 
 async def order_dependent(phase2: Phase2, code: str, repository, target: str, *, alone: bool = True,
-                          parallel: int = 2) -> list[str]:
-    """Tests of ``code`` that fail reversed, or (``alone``) in a file of their own; the others passed each way.
+                          parallel: int = 2, shuffles: int = 0) -> list[str]:
+    """Tests of ``code`` that fail reversed, shuffled (``shuffles`` seeded orders), or (``alone``) in a file of
+    their own; the others passed each way.
 
     Unmeasured runs (pass or fail only), ``parallel`` at a time; a src layout is measured, its import root
     comes with the target (agents/distil_step.py does the same).
@@ -52,7 +53,7 @@ async def order_dependent(phase2: Phase2, code: str, repository, target: str, *,
     keys = await asyncio.to_thread(collect_test_keys, code)
     if not keys:
         return []
-    files = [await asyncio.to_thread(reordered, code, REVERSED)]
+    files = [await asyncio.to_thread(reordered, code, seed) for seed in (REVERSED, *range(1, shuffles + 1))]
     if alone and len(keys) > 1:
         files += [await asyncio.to_thread(keep_only, code, [k]) for k in keys]
     gate = asyncio.Semaphore(parallel)

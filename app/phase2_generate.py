@@ -26,6 +26,7 @@ from agents.keep_per_test import collect_test_keys, keep_only, outcome_key
 from agents.mutation_gate import AS_WRITTEN, TARGET, gate
 from agents.observation import checkout, is_test_file, python_files, target_problem
 from agents.reporting import cost_note, usage_of_call_id
+from agents.test_order import order_dependent
 from agents.whole_repository import left_to_cover, split_budget, untested_modules
 from engine import multi_file, sandbox_snapshot, settings_store
 from engine.errors import AppError
@@ -124,6 +125,9 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
             if cut:
                 distil_notes[name] = f"{len(cut)} test(s) that failed as generated cut: {', '.join(cut[:5])}"
         if run["status"] == "success":
+            # Run reversed, shuffled and each test alone: one that passes only after another is not handed out.
+            code, run = await _without_order_dependent(services, repo, target, code, run, failures)
+        if run["status"] == "success":
             union.add(run["coverage"])
             if candidate.origin == "search":  # the default route hands out tests a person keeps too
                 await say(f"{target}: distilling the tests (each rewrite checked by a run)…")
@@ -218,6 +222,21 @@ async def _mutation(services: Services, request: GenerateRequest, repo: Path, ta
         await say(f"Mutation score {gated.score.score:.0%} ({gated.score.killed} of {gated.score.total} mutants "
                   "killed)" + (f"; {gated.note}" if gated.note else ""))
     return gated.to_json()
+
+
+async def _without_order_dependent(services: Services, repo: Path, target: str, code: str, run: dict[str, Any],
+                                   failures: list[str]) -> tuple[str, dict[str, Any]]:
+    """``code`` without the tests that fail reversed, shuffled or alone (named in ``failures``), measured again."""
+    flaky = await order_dependent(services.phase2, code, repo, target, shuffles=1)
+    if not flaky:
+        return code, run
+    failures.append(f"{target}: {', '.join(flaky[:5])} dropped as flaky (failed reversed, shuffled or alone: "
+                    "depends on another test or on chance)")
+    keep = [k for k in await asyncio.to_thread(collect_test_keys, code) if k not in flaky]
+    if not keep:
+        return code, {**run, "status": "failed", "error": "every test depends on another one's effects"}
+    code = await asyncio.to_thread(keep_only, code, keep)
+    return code, await services.phase2.execute(code, repo, [target])
 
 
 async def _untested(repo: Path, url: str, say: Say) -> list[str]:

@@ -18,7 +18,7 @@ from app import system_config
 from app.generation import GenerationService
 from engine.generate_request import GenerateRequest
 from tests.conftest import make_config
-from tests.helpers.calc_suites import STRONG_CALC_TESTS
+from tests.helpers.calc_suites import ORDER_DEPENDENT, STRONG_CALC_TESTS
 from tests.helpers.llm_server import ScriptedLLM
 from tests.helpers.memory_keyring import MemoryKeyring
 
@@ -181,20 +181,6 @@ async def test_a_candidate_with_a_failing_test_keeps_its_passing_ones_and_only_t
     assert "with pytest.raises(ValueError):\n        clamp(1, 5, 0)" in code and "xfail" not in code
     assert state["result"]["outcome"] == "partial"  # 99 % was not reached, and it says so
     assert "below the target 99%" in state["result"]["reason"]
-
-
-ORDER_DEPENDENT = """```python
-from calc import classify, safe_div
-
-_seen = []
-
-def test_classify_negative():
-    _seen.append(classify(-2))
-    assert _seen == ["negative"]
-
-def test_safe_div_after_classify():
-    assert _seen and safe_div(6, 3) == 2
-```"""
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ import pytest
 from app.phase2_generate import _mutation, single_shot
 from engine.generate_request import GenerateRequest
 from tests.conftest import SAMPLE_REPO
-from tests.helpers.calc_suites import STRONG_CALC_TESTS, WEAK_CALC_TESTS
+from tests.helpers.calc_suites import ORDER_DEPENDENT, STRONG_CALC_TESTS, WEAK_CALC_TESTS
 from tests.helpers.shop_repo import MODULES, UNTESTED, make_shop, tests_for
 
 NAME = "tests/test_generated_calc.py"
@@ -91,3 +91,21 @@ async def test_a_dependency_declared_nowhere_is_installed_and_named_in_the_resul
     result = await single_shot(agent_services, request)
     assert result["coverage_estimate"] == 1.0, result["failures"]
     assert result["added_dependencies"] == ["python-dateutil for 'import dateutil' (easter_day.py), declared nowhere"]
+
+
+@pytest.mark.slow
+async def test_the_single_pass_hands_out_no_test_that_passes_only_after_another(agent_services, scripted_llm,
+                                                                             sample_repo: Path) -> None:
+    """Issue 27: reversed, shuffled and alone on the default route too; the test that needs another goes, named."""
+    from agents.llm_gateway import GatewaySettings, LLMGateway
+
+    agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
+                                        GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
+    scripted_llm.default = {"content": ORDER_DEPENDENT}
+    request = GenerateRequest.parse({"repository_url": str(sample_repo), "target_files": ["calc.py"],
+                                     "mutation_score": False})
+    result = await single_shot(agent_services, request)
+    code = "\n".join(result["files"].values())
+    assert "def test_classify_negative" in code and "test_safe_div_after_classify" not in code
+    assert any("test_safe_div_after_classify dropped as flaky" in f for f in result["failures"]), result["failures"]
+    assert result["test_count"] == 1

@@ -26,3 +26,17 @@ WEAK_CALC_TESTS = "from calc import classify\n\ndef test_zero():\n    assert cla
 
 # A scripted model's answer for calc.py: STRONG_CALC_TESTS in the fenced block a model writes.
 MODEL_REPLY = f"```python\n{STRONG_CALC_TESTS}```"
+
+# Green in file order, red reversed or alone: the second test needs the first one's effect (a model's answer).
+ORDER_DEPENDENT = """```python
+from calc import classify, safe_div
+
+_seen = []
+
+def test_classify_negative():
+    _seen.append(classify(-2))
+    assert _seen == ["negative"]
+
+def test_safe_div_after_classify():
+    assert _seen and safe_div(6, 3) == 2
+```"""
