@@ -1,6 +1,6 @@
 """The product against Pynguin alone, on packages nobody here wrote.
 
-Run by hand: ``.venv/bin/python bench/generation.py [--budget 60] [--corpus FILE] [--only NAME]``.
+Run by hand: ``.venv/bin/python bench/generation.py [--budget 60] [--corpus FILE] [--only NAME] [--mutation 60]``.
 
 For each ``PACKAGE==VERSION MODULE`` line of the corpus (default
 ``../shared/bench/corpus-dev.txt``): the sdist (or wheel) is downloaded
@@ -17,8 +17,12 @@ Every kept test set is then measured the same way, independently of the
 tool that made it: a fresh copy of the repository, the tests written
 under ``tests/``, plain ``pytest`` under coverage.py in the sandbox,
 three times. A set counts as green only if it passes 3/3. The table shows
-line and branch coverage of the module, tests, green runs and wall time,
-and the ratios product / Pynguin (mean line coverage is the headline).
+line and branch coverage of the module, the mutation score (mutmut, each
+tool's set on the same mutants, compared on those both runs finished),
+tests, green runs and wall time, and the ratios product / Pynguin (mean
+line coverage is the headline); then the modules where the product is
+below Pynguin's line coverage - 0.02, kills fewer mutants, or took more
+than 1.2x the budget.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from agents.generation.search import PynguinRunner  # noqa: E402
+from engine.mutation import MutationScore, mutation_score  # noqa: E402
 from engine.repo_env import RepoEnvironments  # noqa: E402
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed  # noqa: E402
 
@@ -55,6 +60,13 @@ class Measured:
     green: int = 0  # of 3 runs
     wall_s: float = 0.0
     note: str = ""
+    mutation: MutationScore | None = None  # mutmut over the module with this set (same mutants for both tools)
+
+    def killed_on(self, common: set[str]) -> str:
+        """The mutation score on the mutants both tools' runs finished (a time box ends them at different places)."""
+        if self.mutation is None or not common:
+            return "  -  "
+        return f"{self.mutation.killed_of(common) / len(common):5.1%}"
 
 
 def corpus(path: Path) -> list[tuple[str, str]]:
@@ -147,13 +159,15 @@ async def run_pynguin(repo: Path, target: str, budget: int, data_dir: Path) -> t
     return {name: candidate.code}, time.perf_counter() - started, ""
 
 
-async def measure(repo: Path, target: str, files: dict[str, str], data_dir: Path) -> Measured:
-    """Plain pytest + coverage.py on a fresh copy, three times."""
+async def measure(repo: Path, target: str, files: dict[str, str], data_dir: Path, mutation_s: int) -> Measured:
+    """Plain pytest + coverage.py on a fresh copy, three times; then mutmut, time-boxed (0: not measured)."""
     result = Measured(tests=sum(code.count("\ndef test") + code.startswith("def test") for code in files.values()))
     if not files:
         return result
     env = await RepoEnvironments(data_dir / "envs").environment_for(repo)
     python = env.python if env else sys.executable
+    if mutation_s:
+        result.mutation = await mutation_score(repo, [target], files, python=python, time_box_s=mutation_s)
     for run in range(3):
         copy = Path(tempfile.mkdtemp(prefix="bench-copy-"))
         os.chmod(copy, 0o755)
@@ -199,12 +213,15 @@ async def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--only", default="", help="run only modules whose name contains this")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "aiwebtest-bench-generation")
+    parser.add_argument("--mutation", type=int, default=60,
+                        help="mutmut's time box per tool and module, in seconds (0: no mutation score)")
     args = parser.parse_args()
     data_dir = args.cache / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     rows = [(p, m) for p, m in corpus(args.corpus) if args.only in m]
     print(f"bench: {len(rows)} modules, budget {args.budget} s each, product vs Pynguin alone (interleaved)")
     table = []
+    commons: list[tuple[int, int, int]] = []  # (product kills, Pynguin kills, mutants both finished) per module
     for i, (package, module) in enumerate(rows):
         repo = fetch(package, args.cache)
         target = target_of(repo, module)
@@ -217,14 +234,18 @@ async def main() -> int:
                 got[tool] = await run_pynguin(repo, target, args.budget, data_dir)
         measured = {}
         for tool, (files, wall, note) in got.items():
-            m = await measure(repo, target, files, data_dir)
+            m = await measure(repo, target, files, data_dir, args.mutation)
             m.wall_s, m.note = wall, note or m.note
             measured[tool] = m
         table.append((module, measured["product"], measured["pynguin"]))
         p, q = measured["product"], measured["pynguin"]
-        print(f"  {module:<28} product line {p.line:5.1%} branch {p.branch:5.1%} tests {p.tests:4d} green {p.green}/3 "
-              f"wall {p.wall_s:6.1f}s | pynguin line {q.line:5.1%} branch {q.branch:5.1%} tests {q.tests:4d} "
-              f"green {q.green}/3 wall {q.wall_s:6.1f}s  {p.note} {q.note}".rstrip(), flush=True)
+        common = (set(p.mutation.outcomes) & set(q.mutation.outcomes)) if p.mutation and q.mutation else set()
+        commons.append((p.mutation.killed_of(common) if p.mutation else 0,
+                        q.mutation.killed_of(common) if q.mutation else 0, len(common)))
+        print(f"  {module:<28} product line {p.line:5.1%} branch {p.branch:5.1%} mutation {p.killed_on(common)} "
+              f"tests {p.tests:4d} green {p.green}/3 wall {p.wall_s:6.1f}s | pynguin line {q.line:5.1%} branch "
+              f"{q.branch:5.1%} mutation {q.killed_on(common)} tests {q.tests:4d} green {q.green}/3 wall "
+              f"{q.wall_s:6.1f}s (mutants both finished: {len(common)})  {p.note} {q.note}".rstrip(), flush=True)
     if not table:
         return 1
     mean = lambda values: sum(values) / len(values)  # noqa: E731
@@ -237,6 +258,13 @@ async def main() -> int:
     print(f"modules with tests: product {with_tests[0]}/{len(table)}  pynguin {with_tests[1]}/{len(table)}")
     print(f"mean wall   product {p_wall:.1f} s  pynguin {q_wall:.1f} s  ratio {ratio(p_wall, q_wall)} "
           f"(product/budget {p_wall / args.budget:.2f}, target <= 1.2)")
+    lower = [m for (m, _, _), (p_k, q_k, n) in zip(table, commons, strict=True) if n and p_k < q_k]
+    print(f"mutation    product kills {sum(c[0] for c in commons)}, pynguin {sum(c[1] for c in commons)} of "
+          f"{sum(c[2] for c in commons)} mutants both finished; product lower on: {', '.join(lower) or 'none'}")
+    worse = [m for m, p, q in table if p.line < q.line - 0.02]
+    over = [m for m, p, _ in table if p.wall_s > 1.2 * args.budget]
+    print(f"per module  line below Pynguin - 0.02 on: {', '.join(worse) or 'none'}; wall over 1.2x budget on: "
+          f"{', '.join(over) or 'none'}")
     print(f"green 3/3:  product {sum(p.green == 3 for _, p, _ in table if p.tests)}/{with_tests[0]}  "
           f"pynguin {sum(q.green == 3 for _, _, q in table if q.tests)}/{with_tests[1]}")
     return 0
