@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup system run test test-fast smoke screenshots bench soak clean lock package image deploy-check deploy-try
+.PHONY: setup system run test test-fast smoke screenshots bench soak heap-check clean lock package image deploy-check deploy-try
 
 # uv installs the locked versions (requirements.lock, from `make lock`) in seconds; pip does the
 # same, slower, where uv cannot be had. The lock is universal: one file for every Python we support.
@@ -79,6 +79,10 @@ bench: setup
 	$(PY) bench/engine.py
 	$(PY) bench/bus.py
 	$(PY) bench/ui_lag.py
+
+# 200 generations in one process, tracemalloc's growth after the first 20 under its bound (issue 28).
+heap-check: setup
+	AIWEBTEST_SOAK_TESTS=1 QT_QPA_PLATFORM=offscreen $(PY) -m pytest -p no:cacheprovider tests/bench/test_generation_memory.py
 
 # Issue 28's soak: the real window (under Xvfb when no display is set), 2 generations in flight, a store
 # killed every 30 minutes, HTTP traffic with /metrics. `make soak MINUTES=480` is the 8-hour run.

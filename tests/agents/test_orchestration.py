@@ -10,7 +10,7 @@ from app.generation import GenerationService
 from engine.generate_request import GenerateRequest
 from tests.conftest import make_config
 from tests.helpers.llm_server import ScriptedLLM
-from tests.helpers.shop_repo import MODULES, UNTESTED, make_shop, tests_for
+from tests.helpers.shop_repo import MODULES, UNTESTED, make_shop, answer_for_module
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ async def test_a_whole_repository_request_gives_every_module_without_tests_its_o
 
     agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
                                         GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
-    scripted_llm.default = {"reply": tests_for}
+    scripted_llm.default = {"reply": answer_for_module}
     service = GenerationService(agent_services.pool, make_config(data_dir), agent_services)
     request = GenerateRequest.parse({"repository_url": str(shop), "target_files": ["*"], "coverage_target": 0.9,
                                      "max_rounds": 1, "mutation_score": False})

@@ -11,7 +11,7 @@ from app.phase2_generate import _mutation, single_shot
 from engine.generate_request import GenerateRequest
 from tests.conftest import SAMPLE_REPO
 from tests.helpers.calc_suites import ORDER_DEPENDENT, STRONG_CALC_TESTS, WEAK_CALC_TESTS
-from tests.helpers.shop_repo import MODULES, UNTESTED, make_shop, tests_for
+from tests.helpers.shop_repo import MODULES, UNTESTED, make_shop, answer_for_module
 
 NAME = "tests/test_generated_calc.py"
 
@@ -54,7 +54,7 @@ async def test_the_default_route_covers_a_whole_repository_module_by_module(agen
 
     agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
                                         GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
-    scripted_llm.default = {"reply": tests_for}
+    scripted_llm.default = {"reply": answer_for_module}
     repo = make_shop(tmp_path)
     lines: list[str] = []
 

@@ -22,7 +22,7 @@ def make_shop(root: Path) -> Path:
     return repo
 
 
-def tests_for(request: dict[str, Any]) -> str:
+def answer_for_module(request: dict[str, Any]) -> str:
     """What a model would answer for the module in the prompt: two tests that run every line of it."""
     prompt = " ".join(str(m.get("content")) for m in request["messages"])
     i = int(re.search(r"def twice_(\d)", prompt).group(1))
