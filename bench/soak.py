@@ -69,6 +69,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     from app.config import load_config
     from app.control import ControlCenter
     from app.core import AppCore
+    from app.gc_pauses import PAUSES, freeze_startup
     from engine.generate_request import GenerateRequest
     from tests.helpers.calc_suites import MODEL_REPLY
     from tests.helpers.llm_server import ScriptedLLM, stagehand_pick
@@ -106,6 +107,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     window = MainWindow()
     runner = AsyncRunner(window)
     window.install_panels(ControlCenter(core), runner)
+    freeze_startup()  # as ui/gui_app.py does once the panels exist (app/gc_pauses.py)
     for name in ("Costs", "Agents", "Rollout"):
         window.panels[name].timer.setInterval(1000)
     window.show()
@@ -232,7 +234,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
                            for st in sorted(stalls, key=lambda st: -st.length_ms)[:5]],
                 "stall_count": len(stalls), "blocking": sum(st.kind.startswith("blocking") for st in stalls), **counts,
                 "stagehand_chromiums": await asyncio.to_thread(_stagehand_chromiums),
-                "last_failure": failures[-1] if failures else None,
+                "last_failure": failures[-1] if failures else None, **PAUSES.figures(),
             }), flush=True)
             if stalls and trace:  # the stack of the longest, for the record
                 print("stall stack (longest this minute, "
@@ -364,7 +366,8 @@ def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float 
                   f"({row['blocking']} blocking)" + (f" longest {worst['ms']} ms {worst['kind']} at {worst['where']}"
                                                      if worst else "") + f"  done {row['completed']:>4} "
                   f"failed {row['failed']:>3}  http ok {row['http_ok']:>5} bad {row['http_bad']:>3}  "
-                  f"None {row['none_refcount']}  healed {row['healed']}/{row['healed'] + row['not_healed']} "
+                  f"None {row['none_refcount']}  full gc {row.get('gc_full', 0)} worst "
+                  f"{row.get('gc_full_worst_ms', 0)} ms  healed {row['healed']}/{row['healed'] + row['not_healed']} "
                   f"stagehand chromiums {row['stagehand_chromiums']}", flush=True)
         else:
             print("  child: " + line, flush=True)

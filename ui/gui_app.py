@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 from app.config import Config
 from app.control import ControlCenter
 from app.core import AppCore
+from app.gc_pauses import freeze_startup
 from engine.errors import AppError
 from app.health import HealthMonitor, HealthReport
 from ui.async_bridge import AsyncRunner
@@ -94,6 +95,7 @@ async def _main(config: Config, *, smoke: bool, screenshots: Path | None) -> int
         # Inside the try: a module missing from an incomplete install fails here, after the servers
         # started, and they must still be stopped (issue 13: --smoke hung and left them running).
         window.install_panels(control, runner)
+        freeze_startup()  # the panels live as long as the window: no full collection walks them (app/gc_pauses.py)
         window.settings_requested.connect(lambda: _open_settings(window, control, runner))
         window.api_token_requested.connect(lambda: _copy_api_token(window, control))
         window.diagnostics_requested.connect(lambda path: _export_diagnostics(window, control, runner, path))
