@@ -1,9 +1,9 @@
 """200 generations in one process: the Python heap does not grow with them (issue 28).
 
-The bound: the soak runs about 6 generations a minute; a day of that (8,640) at 1 MB per
-180 generations (5.7 KB each) would be 49 MB a day, 0.034 MB/min, a third of the soak's
-0.1 MB/min RSS target, while a per-request object kept for ever (a result dict with its
-code, a run's progress events: 5-20 KB) crosses it. Measured at this commit: 261 KB over
+The bound: the idle-machine soak ran about 12 generations a minute; at 1 MB per 180
+generations (5.7 KB each) that would be 0.07 MB/min, under the soak's 0.1 MB/min RSS
+target, while a per-request object kept for ever (a result dict with its code, a run's
+progress events: 5-20 KB) crosses it. Measured at this commit: 261 KB over
 180 generations, and 155 KB over 30: what the snapshot catches in flight (heartbeats, HTTP
 and database buffers), not growth that follows the count.
 
