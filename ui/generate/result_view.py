@@ -136,7 +136,7 @@ class ResultView(QWidget):
             bar.setFormat(f"{f['line_rate']:.0%} ({f['lines_covered']}/{f['lines_total']})")
             self.coverage_table.setCellWidget(i, 1, bar)
             self.coverage_table.setItem(i, 2, QTableWidgetItem(f"{f['branch_rate']:.0%}"))
-            self.coverage_table.setItem(i, 3, QTableWidgetItem("1 (as written)"))
+            self.coverage_table.setItem(i, 3, QTableWidgetItem("" if f.get("total") else "1 (as written)"))
         for b in (self.save_button, self.copy_button, self.open_button, self.run_button):
             b.setEnabled(bool(result.get("files")))
         self.editor_button.setEnabled(False)
@@ -264,5 +264,5 @@ class ResultView(QWidget):
 def _total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     covered, total = sum(r["lines_covered"] for r in rows), sum(r["lines_total"] for r in rows)
     arcs, branches = sum(r.get("branches_covered", 0) for r in rows), sum(r.get("branches_total", 0) for r in rows)
-    return {"path": f"All {len(rows)} files", "lines_covered": covered, "lines_total": total,
+    return {"path": f"All {len(rows)} files", "total": True, "lines_covered": covered, "lines_total": total,
             "line_rate": covered / total if total else 0.0, "branch_rate": arcs / branches if branches else 0.0}

@@ -500,3 +500,20 @@ async def test_all_modules_without_tests_asks_for_the_whole_repository(qtbot, ru
     again.form.whole_check.setChecked(False)  # back to the ticked files, as they were
     await until(lambda: again.form.files_model.rowCount() == 3)
     assert again.form.files_view.isEnabled() and again.form.checked_files() == ["calc.py"]
+
+
+def test_several_files_get_a_total_row_and_added_dependencies_are_said(qtbot, runner) -> None:
+    """A whole repository's result: every file, then all of them (statements over statements); what was installed."""
+    panel = GeneratePanel(None, runner)
+    qtbot.addWidget(panel)
+    rows = [{"path": p, "line_rate": c / t, "branch_rate": 1.0, "lines_covered": c, "lines_total": t,
+             "branches_covered": 2, "branches_total": 2} for p, c, t in (("a.py", 9, 10), ("b.py", 1, 30))]
+    state = {"task_id": "task-2", "status": "completed", "token_usage": 0, "result": {
+        "tests": "", "test_count": 3, "coverage_estimate": 0.25, "branch_coverage": 1.0, "coverage_by_file": rows,
+        "strategy": "search", "rounds": 1, "outcome": "partial", "reason": "below the target",
+        "added_dependencies": ["python-dateutil for 'import dateutil' (a.py), declared nowhere"]}}
+    panel.show_result(state)
+    table = panel.result_view.coverage_table
+    assert table.rowCount() == 3 and table.item(2, 0).text() == "All 2 files"
+    assert table.cellWidget(2, 1).format() == "25% (10/40)" and table.item(2, 3).text() == ""
+    assert "Added python-dateutil for" in panel.result_view.summary.text()
