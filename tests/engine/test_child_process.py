@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import psutil
 import pytest
@@ -71,18 +74,27 @@ async def test_a_start_cancelled_while_spawning_leaves_no_child() -> None:
     assert sleepers() == []
 
 
-def test_the_exit_is_seen_on_the_apps_qt_loop(qapp) -> None:
-    """The app's loop is qasync's: its reader for the child's pidfd is a Qt socket notifier."""
-    import qasync
+def test_the_exit_is_seen_on_the_apps_qt_loop() -> None:
+    """The app's loop is qasync's: its reader for the child's pidfd is a Qt socket notifier.
 
-    async def run() -> tuple[bytes, int]:
-        child = await child_process.start([sys.executable, "-c", "print('qt')"])
-        out, _ = await child.communicate()
-        return out, await child.wait()
-
-    loop = qasync.QEventLoop(qapp)
-    try:
-        assert loop.run_until_complete(asyncio.wait_for(run(), 20)) == (b"qt\n", 0)
-    finally:
-        loop.close()
-        asyncio.set_event_loop(None)
+    In a process of its own: a qasync loop made and closed inside a test worker left Qt state that
+    pytest-qt's event processing met later (a worker died of SIGSEGV two modules on).
+    """
+    script = (
+        "import asyncio, sys\n"
+        "import qasync\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from engine import child_process\n"
+        "async def run():\n"
+        "    child = await child_process.start([sys.executable, '-c', 'print(42)'])\n"
+        "    out, _ = await child.communicate()\n"
+        "    return out, await child.wait()\n"
+        "app = QApplication([])\n"
+        "loop = qasync.QEventLoop(app)\n"
+        "print(loop.run_until_complete(asyncio.wait_for(run(), 20)))\n"
+        "loop.close()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).parents[2], env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "(b'42\\n', 0)"
