@@ -34,6 +34,7 @@ def merged(parts: list[ModuleOutcome], plan: BudgetPlan, goal: float,
     generators: list[dict[str, Any]] = []
     kills = [0, 0]
     timed_out = False
+    why_not: str | None = None  # a module's own reason for no score (the request asked for none, the sandbox)
     for part in parts:
         result = part.result
         if result is None:
@@ -48,6 +49,7 @@ def merged(parts: list[ModuleOutcome], plan: BudgetPlan, goal: float,
             files.append({**f, "path": _unique(f["path"], taken)})
             taken.add(files[-1]["path"])
         score = result.get("mutation") or {}
+        why_not = why_not or (score.get("error") if score.get("score") is None else None)
         if isinstance(score.get("killed"), int) and isinstance(score.get("total"), int):
             kills[0] += score["killed"]
             kills[1] += score["total"]
@@ -75,7 +77,8 @@ def merged(parts: list[ModuleOutcome], plan: BudgetPlan, goal: float,
         "reason": reason,
         "generators": generators,
         "mutation": {"score": kills[0] / kills[1] if kills[1] else None, "killed": kills[0], "total": kills[1],
-                     "timed_out": timed_out, "error": None if kills[1] else "no module's score was measured"},
+                     "timed_out": timed_out,
+                     "error": None if kills[1] else why_not or "no module's score was measured"},
         "modules": [{"target": p.target, "outcome": (p.result or {}).get("outcome", "failed"),
                      "error": p.error} for p in parts],
     }

@@ -49,3 +49,12 @@ def test_a_failed_module_the_repositorys_tests_reach_keeps_their_figure() -> Non
                      ModuleOutcome("c.py", None, "timed out", (30, 4))], plan, 0.5, baseline)
     assert result["coverage"]["files"][1]["lines_covered"] == 6
     assert result["coverage"]["line_rate"] == 16 / 40 and result["outcome"] == "partial"
+
+
+def test_no_score_anywhere_says_the_modules_own_reason() -> None:
+    """humanize as a whole repository with --no-mutation said "no module's score was measured": the request's
+    own choice is the reason."""
+    asked_not = {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
+    parts = [ModuleOutcome(t, {**_result(t, 5, 10, 0, 1), "mutation": asked_not}) for t in ("a.py", "b.py")]
+    result = merged(parts, BudgetPlan([Share("a.py", 5, 5), Share("b.py", 5, 5)]), 0.5, None)
+    assert result["mutation"]["score"] is None and result["mutation"]["error"] == asked_not["error"]
