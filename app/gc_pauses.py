@@ -40,6 +40,8 @@ class GcPauses:
         self.worst_ms = 0.0
         self.total_ms = 0.0
         self.young_worst_ms = 0.0  # generations 0 and 1
+        self.worst_collected = 0  # unreachable objects the worst full collection freed (what it cost: finalizers)
+        self.collected = 0  # freed by all full collections
         self._began: float | None = None
 
     def start(self) -> None:
@@ -61,13 +63,16 @@ class GcPauses:
         if info.get("generation") == 2:
             self.count += 1
             self.total_ms += ms
-            self.worst_ms = max(self.worst_ms, ms)
+            self.collected += int(info.get("collected") or 0)
+            if ms >= self.worst_ms:
+                self.worst_ms, self.worst_collected = ms, int(info.get("collected") or 0)
         else:
             self.young_worst_ms = max(self.young_worst_ms, ms)
 
     def figures(self) -> dict[str, float]:
         return {"gc_full": self.count, "gc_full_worst_ms": round(self.worst_ms, 1),
-                "gc_full_total_ms": round(self.total_ms, 1), "gc_young_worst_ms": round(self.young_worst_ms, 1)}
+                "gc_full_total_ms": round(self.total_ms, 1), "gc_young_worst_ms": round(self.young_worst_ms, 1),
+                "gc_full_worst_collected": self.worst_collected}
 
 
 PAUSES = GcPauses()

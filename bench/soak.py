@@ -367,7 +367,7 @@ def _parent(minutes: float, in_flight: int, trace: bool, fault_every_min: float 
                                                      if worst else "") + f"  done {row['completed']:>4} "
                   f"failed {row['failed']:>3}  http ok {row['http_ok']:>5} bad {row['http_bad']:>3}  "
                   f"None {row['none_refcount']}  full gc {row.get('gc_full', 0)} worst "
-                  f"{row.get('gc_full_worst_ms', 0)} ms  healed {row['healed']}/{row['healed'] + row['not_healed']} "
+                  f"{row.get('gc_full_worst_ms', 0)} ms ({row.get('gc_full_worst_collected', 0)} freed)  healed {row['healed']}/{row['healed'] + row['not_healed']} "
                   f"stagehand chromiums {row['stagehand_chromiums']}", flush=True)
         else:
             print("  child: " + line, flush=True)
