@@ -42,6 +42,7 @@ from engine.errors import AppError
 from engine.own_metadata import own_distribution, write_stub
 from engine.python_source import parse_source
 from engine.sandbox import SandboxLimits, clean_env, default_python, run_sandboxed
+from engine.setup_probe import SETUP_PROBE
 from engine.undeclared_imports import Added, missing_imports, sources_state
 
 TEST_TOOLS = ("pytest>=7", "coverage>=7", "mutmut>=3.2")
@@ -50,28 +51,6 @@ _TEST_EXTRAS = ("test", "tests", "testing", "dev")
 _INDEX_VARS = ("UV_INDEX_URL", "UV_DEFAULT_INDEX", "UV_EXTRA_INDEX_URL", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",
                "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
                "SSL_CERT_FILE", "SSL_CERT_DIR")
-# Print setup()'s install_requires without installing anything (setuptools stand-in).
-_SETUP_PROBE = (
-    "import json, runpy, sys, types\n"
-    "seen = {}\n"
-    "def capture(*args, **kw):\n"
-    "    seen.update(install_requires=list(kw.get('install_requires') or []),\n"
-    "                extras=dict(kw.get('extras_require') or {}))\n"
-    "try:\n"
-    "    import setuptools\n"
-    "except ImportError:\n"
-    "    setuptools = sys.modules['setuptools'] = types.ModuleType('setuptools')\n"
-    "    setuptools.find_packages = lambda *a, **k: []\n"
-    "setuptools.setup = capture\n"
-    "try:\n"
-    "    import distutils.core\n"
-    "    distutils.core.setup = capture\n"
-    "except ImportError:\n"
-    "    pass\n"
-    "sys.argv = ['setup.py', 'egg_info']\n"
-    "runpy.run_path('setup.py', run_name='__main__')\n"
-    "print('AIWEBTEST-DEPS ' + json.dumps(seen))\n"
-)
 
 
 class DependencyError(AppError):
@@ -223,9 +202,7 @@ class RepoEnvironments:
     def __init__(self, root: Path, *, base_python: str | None = None, cache_dir: Path | None = None,
                  install_undeclared: bool = True) -> None:
         self.root = root
-        # Imports the repository declares nowhere are installed too (engine/undeclared_imports.py); the setting
-        # AIWEBTEST_INSTALL_UNDECLARED=false turns it off, and a missing module then fails as it is.
-        self.install_undeclared = install_undeclared
+        self.install_undeclared = install_undeclared  # imports declared nowhere (engine/undeclared_imports.py)
         self._undeclared: dict[tuple[tuple[str, str], str], tuple[Added, ...]] = {}
         # uv's cache for these builds is the sandbox's, written by the sandbox account and by the
         # repositories' build code: nothing trusted reads it. It was DATA/uv-cache, shared with the
@@ -265,8 +242,7 @@ class RepoEnvironments:
         except DependencyError as exc:  # a name the index does not have: the tests meet the missing module
             await say(f"Could not add {', '.join(a.distribution for a in added)}: {exc}")
             return env
-        assert with_added is not None  # it has requirements
-        return replace(with_added, added=added)
+        return replace(with_added, added=added) if with_added is not None else env
 
     async def _missing_imports(self, repo: Path, env: Environment | None, allow_unisolated: bool
                                ) -> tuple[Added, ...]:
@@ -277,8 +253,7 @@ class RepoEnvironments:
         if (key, state) in self._undeclared:
             return self._undeclared[(key, state)]
         found = await missing_imports(repo, python, allow_unisolated=allow_unisolated)
-        self._undeclared = {k: v for k, v in self._undeclared.items() if k[0] != key}  # one state per checkout
-        self._undeclared[(key, state)] = found
+        self._undeclared = {**{k: v for k, v in self._undeclared.items() if k[0] != key}, (key, state): found}
         return found
 
     async def _environment(self, declared: Declared, allow_unisolated: bool,
@@ -308,7 +283,7 @@ class RepoEnvironments:
         try:
             await asyncio.to_thread(_copy_tree, repo, scratch / "repo")
             result = await run_sandboxed(
-                [self.base_python, "-c", _SETUP_PROBE], python=self.base_python, cwd=scratch / "repo",
+                [self.base_python, "-c", SETUP_PROBE], python=self.base_python, cwd=scratch / "repo",
                 limits=SandboxLimits(timeout_s=120, memory_mb=1024), env=clean_env(scratch),
                 allow_unisolated=allow_unisolated,
             )

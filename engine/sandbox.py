@@ -191,12 +191,8 @@ async def run_sandboxed(
 
 
 def _niced(command: list[str]) -> list[str]:
-    """``command`` at a lower CPU priority (``nice -n 10``), so the window is served first.
-
-    On 2 cores with two generations in flight, Pynguin and pytest took every cycle and the
-    window's loop waited for the CPU ("starved" stalls in the soak, issue 28). A niced run
-    loses nothing when the machine is otherwise idle; children inherit the niceness.
-    """
+    """``command`` at a lower CPU priority (``nice -n 10``): on 2 cores with two generations in flight
+    the window's loop waited for the CPU (issue 28). Idle, a niced run loses nothing; children inherit it."""
     nice = shutil.which("nice")
     return [nice, "-n", str(SANDBOX_NICENESS), *command] if nice else command
 
