@@ -76,9 +76,9 @@ def _python_file(name: str) -> str:
     return name
 
 
-# The schema's items also allow "*" alone (the whole repository), which the list's validator turns into [].
-PythonFile = Annotated[str, AfterValidator(_python_file),
-                       Field(json_schema_extra={"pattern": r"^\*$|" + PYTHON_FILE_PATTERN})]
+# The schema documents [] for the whole repository; ["*"] is accepted too but not advertised: a pattern allowing
+# "*" let schema-made bodies put it beside file names, which is refused (tests/app/test_api_fuzz.py).
+PythonFile = Annotated[str, AfterValidator(_python_file), Field(json_schema_extra={"pattern": PYTHON_FILE_PATTERN})]
 """A Python file relative to the repository (the same rules as ``RelativePath``, and ``.py``)."""
 SearchSeconds = Annotated[int, AfterValidator(_in_range(SEARCH_TIME_MIN_S, SEARCH_TIME_MAX_S, " seconds")),
                           Field(json_schema_extra=_range_schema(SEARCH_TIME_MIN_S, SEARCH_TIME_MAX_S))]
