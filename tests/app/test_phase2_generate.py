@@ -20,6 +20,15 @@ async def _say(_message: str, **_data: object) -> None:
     return None
 
 
+@pytest.fixture
+def with_model(agent_services, scripted_llm) -> None:
+    """The single pass with a model: the real gateway on the scripted server."""
+    from agents.llm_gateway import GatewaySettings, LLMGateway
+
+    agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
+                                        GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
+
+
 @pytest.mark.slow
 async def test_distilled_tests_that_notice_fewer_wrong_lines_are_distilled_again_without_the_slice(
         agent_services, tmp_path: Path) -> None:
@@ -47,13 +56,9 @@ async def test_a_request_that_asks_for_no_score_gets_none_and_keeps_its_files(ag
 
 
 @pytest.mark.slow
-async def test_the_default_route_covers_a_whole_repository_module_by_module(agent_services, scripted_llm,
+async def test_the_default_route_covers_a_whole_repository_module_by_module(agent_services, with_model, scripted_llm,
                                                                           tmp_path: Path) -> None:
     """``target_files: ["*"]`` on the single pass: every module without tests, each with its row, and the total."""
-    from agents.llm_gateway import GatewaySettings, LLMGateway
-
-    agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
-                                        GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
     scripted_llm.default = {"reply": answer_for_module}
     repo = make_shop(tmp_path)
     lines: list[str] = []
@@ -71,15 +76,12 @@ async def test_the_default_route_covers_a_whole_repository_module_by_module(agen
 
 
 @pytest.mark.slow
-async def test_a_dependency_declared_nowhere_is_installed_and_named_in_the_result(agent_services, engine,
+async def test_a_dependency_declared_nowhere_is_installed_and_named_in_the_result(agent_services, with_model, engine,
                                                                                scripted_llm, tmp_path: Path) -> None:
-    from agents.llm_gateway import GatewaySettings, LLMGateway
     from engine.repo_env import RepoEnvironments
 
     agent_services.envs = engine.envs = RepoEnvironments(tmp_path / "envs")  # as the app has them
 
-    agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
-                                        GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
     scripted_llm.default = {"content": "```python\nfrom easter_day import day\n\n\ndef test_easter_2024():\n"
                                        "    assert day(2024) == '2024-03-31'\n```"}
     repo = tmp_path / "undeclared"
@@ -94,13 +96,9 @@ async def test_a_dependency_declared_nowhere_is_installed_and_named_in_the_resul
 
 
 @pytest.mark.slow
-async def test_the_single_pass_hands_out_no_test_that_passes_only_after_another(agent_services, scripted_llm,
+async def test_the_single_pass_hands_out_no_test_that_passes_only_after_another(agent_services, with_model, scripted_llm,
                                                                              sample_repo: Path) -> None:
     """Issue 27: reversed, shuffled and alone on the default route too; the test that needs another goes, named."""
-    from agents.llm_gateway import GatewaySettings, LLMGateway
-
-    agent_services.gateway = LLMGateway(agent_services.pool, agent_services.redis,
-                                        GatewaySettings(scripted_llm.base_url, "gpt-4o-mini", "sk-test"))
     scripted_llm.default = {"content": ORDER_DEPENDENT}
     request = GenerateRequest.parse({"repository_url": str(sample_repo), "target_files": ["calc.py"],
                                      "mutation_score": False})
