@@ -34,13 +34,15 @@ from agents.mutation_gate import AS_WRITTEN, gate
 from agents.one_file_per_target import one_file_per_target
 from agents.repository_here import interpreter_here, repository_here
 from agents.test_order import order_dependent
+from agents.wall_budget import AFTER_SEARCH_S, PYNGUIN_OVERHEAD_S, WALL_FACTOR
 from engine import settings_store
 from engine.errors import AppError
 from engine.interpreter import choose_interpreter
 from engine.model_port import ModelRefused, StreamProgress
 from engine.python_source import parse_source
 
-# Pynguin gets this share of a target's slice; the rest is its start-up and the keep-per-test runs.
+# Without a due time (a whole repository's module): Pynguin gets this share of a target's slice; the rest is
+# its start-up and the keep-per-test runs.
 _SEARCH_SHARE = 0.75
 _MIN_SEARCH_S = 3.0
 # The llm strategy's CoverUp loop: functions prompted per round, and repairs of one prompt's answer.
@@ -144,7 +146,9 @@ class EvolutionAgent:
         union = await CoverageUnion.sized(repo, targets)
         # The repository's own tests first (agents/baseline.py): generated tests are kept for what they add.
         baseline = union.start_from(task.baseline)
-        if baseline is not None and union.line_rate >= goal and not plan.generate_anyway:
+        # Asked to generate anyway: every target below 100 % is searched (there is nothing to add to one at 100 %).
+        searched_below = 1.0 if plan.generate_anyway else goal
+        if baseline is not None and union.line_rate >= goal and (not plan.generate_anyway or union.line_rate >= 1.0):
             note = (f"The existing tests already cover {union.line_rate:.0%} of the target lines "
                     f"(target {goal:.0%}); nothing generated.")
             await ctx.progress(note)
@@ -163,7 +167,7 @@ class EvolutionAgent:
         deadline = loop.time() + plan.search_time_s
         for round_no in range(1, max_rounds + 1):
             rounds = round_no
-            todo = [t for t in targets if union.rate(t) < goal and t not in stuck]
+            todo = [t for t in targets if union.rate(t) < searched_below and t not in stuck]
             if not todo:
                 stop = "target reached" if union.line_rate >= goal else "every target failed the same way twice"
                 rounds -= 1
@@ -172,9 +176,17 @@ class EvolutionAgent:
                 stop = "search budget spent"
                 rounds -= 1
                 break
+            if (strategy == "search" and round_no > 1 and task.wall is not None
+                    and task.wall.left_s() < _MIN_SEARCH_S + PYNGUIN_OVERHEAD_S + AFTER_SEARCH_S):
+                stop = f"the result is due ({WALL_FACTOR}x the search time)"
+                rounds -= 1
+                break
             for index, target in enumerate(todo):
-                # This target's share of what is left of the request's search budget (GenerateRequest.search_time_s).
-                search_s = max(_MIN_SEARCH_S, (deadline - loop.time()) / (len(todo) - index) * _SEARCH_SHARE)
+                # This target's share of what is left of the request's search budget (GenerateRequest.search_time_s),
+                # cut so the result is on time when the request has a due time (agents/wall_budget.py).
+                search_s = (deadline - loop.time()) / (len(todo) - index)
+                search_s = max(_MIN_SEARCH_S, search_s * _SEARCH_SHARE if task.wall is None else task.wall.search_s(
+                    search_s, mutation=plan.mutation_score, targets_left=len(todo) - index))
                 await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})",
                                    target_file=target, round=round_no, search_budget_s=plan.search_time_s)
                 tried, errors, halt = await self._portfolio(ctx, strategy, task, target, round_no, union,
@@ -298,13 +310,20 @@ class EvolutionAgent:
                 k.pop(AS_WRITTEN, None)
             return {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
         box = task.request.mutation_time_box_s
+        if task.wall is not None:
+            box = task.wall.mutation_box_s(box)
+            if not box:
+                for k in kept:
+                    k.pop(AS_WRITTEN, None)
+                return {"score": None, "error": f"not measured: the request's time ({WALL_FACTOR}x its search time) "
+                                                "was spent before it; a longer search time leaves it more"}
         repo, targets = task.repository, task.target_files
         await ctx.progress(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
         python = task.interpreter or choose_interpreter(None)
         try:
             gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow,
-                               phase2=ctx.services.phase2)
+                               phase2=ctx.services.phase2, due_at=task.due_at)
         except AppError as exc:  # the sandbox refused: coverage still stands
             for k in kept:
                 k.pop(AS_WRITTEN, None)

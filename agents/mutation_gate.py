@@ -22,6 +22,7 @@ only when the distilled suite lost.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,12 +48,15 @@ class Gated:
 
 
 async def gate(repository: Path, targets: list[str], kept: list[dict[str, Any]], *, python: str,
-               time_box_s: float, allow_unisolated: bool, phase2: Phase2 | None = None) -> Gated:
+               time_box_s: float, allow_unisolated: bool, phase2: Phase2 | None = None,
+               due_at: float | None = None) -> Gated:
     """Score the kept files; with distilled ones, keep the most distilled form that kills as many mutants as the
     tests as generated (``kept`` is changed in place).
 
     ``phase2``: runs the distillation again without the slice, then without the shrink too, when the distilled
     suite lost kills (none: straight to the tests as generated). ``AS_WRITTEN`` and ``TARGET`` are removed from every file either way.
+    ``due_at`` (``time.time()``, agents/wall_budget.py): an undo (a distillation and a scored run) starts only if
+    it can end by then; otherwise the tests go out as generated, which killed more.
     """
     distilled = {k["path"]: k["code"] for k in kept}
     written = {k["path"]: k.get(AS_WRITTEN) or k["code"] for k in kept}
@@ -79,6 +83,9 @@ async def gate(repository: Path, targets: list[str], kept: list[dict[str, Any]],
         return Gated(ours, f"{compared}: distilled tests kept", {**figures, "kept": "distilled"}, theirs)
     tried: list[str] = []
     for step, (options, said) in enumerate(_UNDO):
+        if due_at is not None and due_at - time.time() < time_box_s + _REDISTIL_S:
+            tried.append(f"no time left before the result is due to try {said}")
+            break
         again_files = await _redistilled(phase2, repository, kept, written, distilled, target_of, options)
         if not again_files:
             continue
@@ -105,6 +112,9 @@ async def gate(repository: Path, targets: list[str], kept: list[dict[str, Any]],
     return Gated(theirs, f"{compared}{undone}: the tests go out as generated", {**figures, "kept": "as_generated"},
                  theirs)
 
+
+# What distilling a file again takes at most, before its scored run (a few checked runs; agents/distil_step.py).
+_REDISTIL_S = 10.0
 
 # Undone one at a time, the likelier loss first: the slice drops tests, the shrink changes values.
 _UNDO: tuple[tuple[dict[str, bool], str], ...] = (

@@ -17,6 +17,7 @@ from agents.base import TaskContext, TaskFailed
 from agents.coverage_union import static_size
 from agents.evolve_task import EvolveTask
 from agents.merged_evolution import ModuleOutcome, merged
+from agents.wall_budget import WallBudget
 from agents.whole_repository import left_to_cover, split_budget
 from engine.errors import InputError
 from engine.generate_request import GenerateRequest
@@ -38,6 +39,7 @@ class OrchestrationAgent:
         except InputError as exc:
             raise TaskFailed(str(exc)) from None
         started = time.perf_counter()
+        wall = WallBudget.of(time.time(), plan.search_time_s)  # the result is due then (agents/wall_budget.py)
         await ctx.progress("Planning: observe, requirements + analysis, evolve, report")
         observed = await self._step(ctx, "observe", phases, {
             "repository_url": plan.repository_url, "target_files": plan.target_files})
@@ -52,9 +54,12 @@ class OrchestrationAgent:
         task = EvolveTask(plan, Path(observed["repository"]), observed["target_files"], observed["interpreter"],
                           list(requirements.get("checklist") or []), analysis)
         if plan.whole_repository and len(task.target_files) > 1:
+            # Not bound by the wall: the modules' shares follow what is left to cover, and how many run
+            # at once depends on the evolution workers that are up.
             evolved = await self._evolve_each(ctx, phases, task)
         else:
-            evolved = await self._step(ctx, "evolve", phases, task.payload())
+            evolved = await self._step(ctx, "evolve", phases,
+                                       dataclasses.replace(task, due_at=wall.due_at).payload())
         report = await self._step(ctx, "report", phases, {
             "evolution": evolved, "coverage_target": plan.coverage_target,
             "repository": observed["repository"], "repository_url": plan.repository_url})

@@ -27,6 +27,7 @@ from agents.mutation_gate import AS_WRITTEN, TARGET, gate
 from agents.observation import checkout, is_test_file, python_files, target_problem
 from agents.reporting import cost_note, usage_of_call_id
 from agents.test_order import order_dependent
+from agents.wall_budget import WALL_FACTOR, WallBudget
 from agents.whole_repository import left_to_cover, split_budget, untested_modules
 from engine import multi_file, sandbox_snapshot, settings_store
 from engine.errors import AppError
@@ -47,6 +48,7 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
     ``request_id``: the model calls are counted under it, and the result says what they spent.
     ``say``: each step as a line (and a generator's row, the coverage so far) for the window's log and bar."""
     started = time.perf_counter()
+    wall = WallBudget.of(time.time(), request.search_time_s)  # when the result is due (agents/wall_budget.py)
     repo, _ = await checkout(request.repository_url, services.workspace)
     if note := await asyncio.to_thread(sandbox_snapshot.private_note, repo):
         await say(note)
@@ -97,7 +99,10 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
             else:
                 # The repository's declared dependencies, as on the agents' path (engine/repo_env.py).
                 env = await services.envs.environment_for(repo) if services.envs is not None else None
-                share_s = shares.get(target) or max(1, int(request.search_share_s(len(targets) - index, searched_s)))
+                # A whole repository's module gets its share; otherwise what is left, cut so the result is on time.
+                share_s = shares.get(target) or max(1, int(wall.search_s(
+                    request.search_share_s(len(targets) - index, searched_s), mutation=request.mutation_score,
+                    targets_left=len(targets) - index)))
                 search_started = time.perf_counter()
                 try:
                     candidate = await services.pynguin.generate(
@@ -149,7 +154,8 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
                   generator=candidate.origin, target_file=target, kept=kept_here,
                   seconds=time.perf_counter() - target_started, coverage=union.line_rate)
     coverage = union.to_json()  # the existing tests and the kept ones together
-    mutation = await _mutation(services, request, repo, targets, files, as_written, distil_notes, say)
+    mutation = await _mutation(services, request, repo, targets, files, as_written, distil_notes, say,
+                               None if shares else wall)
     # The gate may send files out as generated: counted again, off the loop.
     test_count = sum(await asyncio.to_thread(lambda: [count_tests(code) for code in files.values()]))
     # One tests/conftest.py instead of a sys.path line atop every file (agents/generation/import_root.py).
@@ -190,8 +196,8 @@ async def single_shot(services: Services, request: GenerateRequest, on_progress:
 
 
 async def _mutation(services: Services, request: GenerateRequest, repo: Path, targets: list[str],
-                    files: dict[str, str], as_written: dict[str, str], notes: dict[str, str], say: Say
-                    ) -> dict[str, Any] | None:
+                    files: dict[str, str], as_written: dict[str, str], notes: dict[str, str], say: Say,
+                    wall: WallBudget | None = None) -> dict[str, Any] | None:
     """The kept files' mutation score, and the gate distillation passes on it (agents/mutation_gate.py), as on
     the agents' route: the default route must not hand out tests that notice fewer wrong lines than search's.
 
@@ -201,7 +207,10 @@ async def _mutation(services: Services, request: GenerateRequest, repo: Path, ta
         return {"score": None, "error": "not measured: the request asked not to (mutation_score false)"}
     if not files:
         return None
-    box = request.mutation_time_box_s
+    box = request.mutation_time_box_s if wall is None else wall.mutation_box_s(request.mutation_time_box_s)
+    if not box:
+        return {"score": None, "error": f"not measured: the request's time ({WALL_FACTOR}x its search time) was "
+                                        "spent before it; a longer search time leaves it more"}
     await say(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
     allow = (await settings_store.load(services.pool)).allow_unisolated
     env = await services.envs.environment_for(repo, allow_unisolated=allow) if services.envs is not None else None
@@ -211,7 +220,7 @@ async def _mutation(services: Services, request: GenerateRequest, repo: Path, ta
              **({TARGET: target_of[path]} if path in target_of else {})} for path, code in files.items()]
     try:
         gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow,
-                           phase2=services.phase2)
+                           phase2=services.phase2, due_at=wall.due_at if wall is not None else None)
     except AppError as exc:  # the sandbox refused: coverage still stands
         return {"score": None, "error": str(exc)}
     for k in kept:

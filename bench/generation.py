@@ -10,8 +10,9 @@ alternating order per module:
 * the product: ``aiwebtest generate --strategy search --agents`` with the
   budget as its search time, one round, target coverage 100 %;
 * Pynguin alone: the same Pynguin, the same budget, the same
-  environment (the repository's declared dependencies), output kept as
-  Pynguin wrote it.
+  environment (the repository's declared dependencies), Pynguin's own
+  defaults (its subprocess mode where it recommends it; the product runs
+  it in-process inside its sandbox), output kept as Pynguin wrote it.
 
 Every kept test set is then measured the same way, independently of the
 tool that made it: a fresh copy of the repository, the tests written
@@ -103,11 +104,25 @@ def fetch(package: str, cache: Path) -> Path:
     source = children[0] if len(children) == 1 and children[0].is_dir() else unpack
     shutil.copytree(source, repo)
     os.chmod(repo, 0o755)
+    _remove_tests(repo)
     git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", "-c", "safe.directory=*"]
     subprocess.run([*git, "init", "-q", str(repo)], check=True)
     subprocess.run([*git, "-C", str(repo), "add", "-A"], check=True)
     subprocess.run([*git, "-C", str(repo), "commit", "-qm", "unpacked"], check=True)
     return repo
+
+
+def _remove_tests(repo: Path) -> None:
+    """The package's own tests go, so every tool starts from none: folders named test/tests/testing, files
+    named test_*.py, *_test.py and conftest.py (its docstring examples stay: they are the module's text)."""
+    for path in sorted(repo.rglob("*"), key=lambda p: len(p.parts)):
+        if not path.exists():
+            continue
+        if path.is_dir() and path.name in ("test", "tests", "testing"):
+            shutil.rmtree(path)
+        elif path.suffix == ".py" and (path.name.startswith("test_") or path.name.endswith("_test.py")
+                                       or path.name == "conftest.py"):
+            path.unlink()
 
 
 def target_of(repo: Path, module: str) -> str:
@@ -152,7 +167,8 @@ async def run_pynguin(repo: Path, target: str, budget: int, data_dir: Path) -> t
     started = time.perf_counter()
     try:
         candidate = await runner.generate(repo, target, search_time_s=budget, seed=42,
-                                          site_packages=env.site_packages if env else None, raw=True)
+                                          site_packages=env.site_packages if env else None, raw=True,
+                                          in_process=False)
     except Exception as exc:  # noqa: BLE001 - a crash is a result here
         return {}, time.perf_counter() - started, str(exc)[:120]
     name = "tests/test_pynguin_" + target.replace("/", "_")

@@ -1,0 +1,61 @@
+"""A request's wall budget: its result is due 1.2x its search time after it started (issue 27).
+
+The search time is only part of what a module's request takes. Before Pynguin
+searches it analyses the module and everything it imports (5 s for
+``semver.version``, 10-16 s for ``tabulate``, measured with Pynguin 0.48 on
+this 2-core machine); after the search every kept candidate runs again, is
+checked in reverse and alone, and is distilled (12-18 s); then the mutation
+score. Giving the search three quarters of the budget ended ``tabulate`` at
+97 s of evolve for 60 s (1.6x). So the search gets what is left of the wall
+once the rest is set aside, and the mutation score gets what is left at the
+end: at most its own time box, never past the due time.
+
+Times are the wall clock (``time.time()``), not a loop's: the evolve step may
+run in another process or on another machine than the request's start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+WALL_FACTOR = 1.2
+# Pynguin's analysis before the search and its assertions and minimisation after (5-16 s measured).
+PYNGUIN_OVERHEAD_S = 10.0
+# The kept candidate's runs (keep, rerun, reverse and alone), its distillation, the one-file merge.
+AFTER_SEARCH_S = 12.0
+# The mutation score's least useful time box: below this mutmut rarely finishes its first mutants.
+MUTATION_MIN_S = 8.0
+
+
+@dataclass(frozen=True)
+class WallBudget:
+    due_at: float  # time.time() by which the request's result is due
+
+    @classmethod
+    def of(cls, started_at: float, search_time_s: float) -> WallBudget:
+        return cls(started_at + WALL_FACTOR * search_time_s)
+
+    @classmethod
+    def from_payload(cls, value: object) -> WallBudget | None:
+        """The due time a bus payload carries; None (no wall bound) for anything but a number."""
+        return cls(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+    def left_s(self) -> float:
+        return self.due_at - time.time()
+
+    def search_s(self, share_s: float, *, mutation: bool, targets_left: int = 1) -> float:
+        """What one target's search may take, of its ``share_s`` of the search budget, so the result is on
+        time: the rest of the work set aside, shared by the targets still to search.
+
+        Never less than half the share: under ~50 s of budget Pynguin's start-up alone is more than the
+        fifth the wall leaves beside the search, and a search cut to nothing hands out nothing on time.
+        """
+        reserve = PYNGUIN_OVERHEAD_S + AFTER_SEARCH_S
+        on_time = (self.left_s() - (MUTATION_MIN_S if mutation else 0.0)) / max(1, targets_left) - reserve
+        return min(share_s, max(share_s / 2, on_time))
+
+    def mutation_box_s(self, box_s: float) -> float:
+        """The mutation score's time box: its own, cut to what is left before the due time (0: none left)."""
+        left = self.left_s() - 1.0  # the report and the result's write after it
+        return max(0.0, min(box_s, left)) if left >= MUTATION_MIN_S / 2 else 0.0
