@@ -175,15 +175,18 @@ async def run_pynguin(repo: Path, target: str, budget: int, data_dir: Path) -> t
     return {name: candidate.code}, time.perf_counter() - started, ""
 
 
-async def measure(repo: Path, target: str, files: dict[str, str], data_dir: Path, mutation_s: int) -> Measured:
-    """Plain pytest + coverage.py on a fresh copy, three times; then mutmut, time-boxed (0: not measured)."""
+async def measure(repo: Path, target: str | list[str], files: dict[str, str], data_dir: Path,
+                  mutation_s: int) -> Measured:
+    """Plain pytest + coverage.py on a fresh copy, three times; then mutmut, time-boxed (0: not measured).
+    Several targets (bench/whole_repository.py): their statements together."""
+    targets = [target] if isinstance(target, str) else target
     result = Measured(tests=sum(code.count("\ndef test") + code.startswith("def test") for code in files.values()))
     if not files:
         return result
     env = await RepoEnvironments(data_dir / "envs").environment_for(repo)
     python = env.python if env else sys.executable
     if mutation_s:
-        result.mutation = await mutation_score(repo, [target], files, python=python, time_box_s=mutation_s)
+        result.mutation = await mutation_score(repo, targets, files, python=python, time_box_s=mutation_s)
     for run in range(3):
         copy = Path(tempfile.mkdtemp(prefix="bench-copy-"))
         os.chmod(copy, 0o755)
@@ -196,7 +199,7 @@ async def measure(repo: Path, target: str, files: dict[str, str], data_dir: Path
         # Our own rcfile: a repository's [coverage:run] source= would override --include (semver's
         # setup.cfg did, and the module's numbers were the whole package's).
         rcfile = work / ".bench-coveragerc"
-        rcfile.write_text(f"[run]\nbranch = True\ninclude = {work / target}\n")
+        rcfile.write_text(f"[run]\nbranch = True\ninclude = {','.join(str(work / t) for t in targets)}\n")
         rc = await run_sandboxed(
             [python, "-m", "coverage", "run", f"--rcfile={rcfile}", "--data-file=.cov",
              "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *files],

@@ -59,7 +59,7 @@ def _quantiles(samples: list[float]) -> dict[str, float]:
 
 
 async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: float = 0,
-                 browser_every: int = 0) -> int:
+                 browser_every: int = 0, census: bool = False) -> int:
     import tracemalloc
 
     import httpx
@@ -78,6 +78,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     from ui.main_window import MainWindow
 
     pick = stagehand_pick("button: Send")
+    census = census or os.environ.get("SOAK_GC_CENSUS") == "1"
 
     def answer(request: dict) -> str:  # Stagehand asks for JSON of a named schema; generation for code
         return pick(request) if (request.get("response_format") or {}).get("type") == "json_schema" else MODEL_REPLY
@@ -236,6 +237,8 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
                 "stagehand_chromiums": await asyncio.to_thread(_stagehand_chromiums),
                 "last_failure": failures[-1] if failures else None, **PAUSES.figures(),
             }), flush=True)
+            if census:
+                print(_garbage_census(), flush=True)
             if stalls and trace:  # the stack of the longest, for the record
                 print("stall stack (longest this minute, "
                       f"{max(stalls, key=lambda st: st.length_ms).length_ms} ms):\n"
@@ -290,6 +293,30 @@ def _type_counts() -> dict[str, int]:
     from collections import Counter
 
     return dict(Counter(type(o).__qualname__ for o in gc.get_objects()))
+
+
+def _garbage_census() -> str:
+    """What the collector walks (tracked, not frozen) and what a full collection now finds unreachable, by type.
+
+    A diagnosis, not a measurement: the collection runs on the loop (with ``DEBUG_SAVEALL`` so the garbage
+    can be counted before it goes), and the minute it runs in has that pause in its gap.
+    """
+    import gc
+    from collections import Counter
+
+    tracked = len(gc.get_objects())
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        started = time.perf_counter()
+        gc.collect()
+        ms = (time.perf_counter() - started) * 1000
+        kinds = Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.garbage)
+        found = len(gc.garbage)
+        gc.garbage.clear()
+    finally:
+        gc.set_debug(0)
+    return (f"gc census: {tracked} tracked outside the frozen set; a full collection took {ms:.0f} ms and found "
+            f"{found} unreachable: " + ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(12)))
 
 
 def _slope(rows: list[dict], key: str) -> float:
@@ -428,8 +455,13 @@ if __name__ == "__main__":
                         help="run the app with MALLOC_ARENA_MAX=N (glibc's malloc arenas; 0: glibc's default)")
     parser.add_argument("--heaptrack", default="",
                         help="run the app under heaptrack, writing FILE (native allocations; read with heaptrack_print)")
+    parser.add_argument("--gc-census", action="store_true",
+                        help="each minute, a full collection that counts what it finds unreachable, by type "
+                             "(a diagnosis: that collection's pause is in the minute's gap)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.gc_census:
+        os.environ["SOAK_GC_CENSUS"] = "1"  # the child reads it
     if args.child:
         sys.exit(_run_child(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every))
     sys.exit(_parent(args.minutes, args.in_flight, args.trace, args.fault_every_min, args.browser_every,

@@ -222,6 +222,11 @@ async def test_the_target_already_met_by_existing_tests_generates_nothing(
     assert state["result"]["outcome"] == "met" and state["result"]["files"] == {}
     assert "already cover" in state["result"]["reason"]
     assert not [r for r in scripted_llm.requests if "Write pytest tests" in str(r["body"])]  # none generated
+    # Asked to generate anyway (the CLI's --even-if-met) with every line covered: nothing can be added, and
+    # that is the answer, not "No test kept: the generators produced nothing" (the bench met it on semver).
+    state = await _generate(agent_services, data_dir, sample_repo, coverage_target=1.0, generate_anyway=True)
+    assert state["status"] == "completed", state["error"]
+    assert state["result"]["outcome"] == "met" and "already cover 100%" in state["result"]["reason"]
 
 
 CLASSIFY_WRONG = """```python

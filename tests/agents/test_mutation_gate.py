@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,20 @@ async def test_a_distilled_suite_that_kills_fewer_mutants_is_undone_and_one_as_s
     gated = await gate(calc_repo, ["calc.py"], kept, python=sys.executable, time_box_s=60, allow_unisolated=False)
     assert kept[0]["code"] == STRONG_CALC_TESTS and AS_WRITTEN not in kept[0]
     assert gated.note is not None and gated.note.endswith("distilled tests kept")
+
+
+@pytest.mark.slow
+async def test_with_no_time_left_before_the_result_is_due_a_losing_distillation_goes_out_as_generated_at_once(
+        calc_repo: Path) -> None:
+    # Issue 27: the undo steps (a distillation and a scored run each) would end past the request's due time.
+    kept = [{"path": "tests/test_generated_calc.py", "code": WEAK_CALC_TESTS, AS_WRITTEN: STRONG_CALC_TESTS,
+             TARGET: "calc.py"}]
+    gated = await gate(calc_repo, ["calc.py"], kept, python=sys.executable, time_box_s=30, allow_unisolated=False,
+                       phase2=SandboxPhase2(), due_at=time.time() + 20)
+    assert kept[0]["code"] == STRONG_CALC_TESTS
+    assert gated.note is not None and "no time left before the result is due to try without the slice" in gated.note
+    assert gated.to_json()["compared"]["kept"] == "as_generated"
+    assert "undo_1" not in gated.to_json()["compared"]  # not tried
 
 
 async def test_files_distillation_left_alone_are_scored_once_with_nothing_to_compare(calc_repo: Path) -> None:
