@@ -4,7 +4,7 @@ The search time is only part of what a module's request takes. Before Pynguin
 searches it analyses the module and everything it imports (5 s for
 ``semver.version``, 10-16 s for ``tabulate``, measured with Pynguin 0.48 on
 this 2-core machine); after the search every kept candidate runs again, is
-checked in reverse and alone, and is distilled (12-18 s); then the mutation
+checked in reverse and alone, and is distilled (15-20 s); then the mutation
 score. Giving the search three quarters of the budget ended ``tabulate`` at
 97 s of evolve for 60 s (1.6x). So the search gets what is left of the wall
 once the rest is set aside, and the mutation score gets what is left at the
@@ -21,9 +21,11 @@ from dataclasses import dataclass
 
 WALL_FACTOR = 1.2
 # Pynguin's analysis before the search and its assertions and minimisation after (5-16 s measured).
-PYNGUIN_OVERHEAD_S = 10.0
-# The kept candidate's runs (keep, rerun, reverse and alone), its distillation, the one-file merge.
-AFTER_SEARCH_S = 12.0
+PYNGUIN_OVERHEAD_S = 12.0
+# The kept candidate's runs (keep, rerun, reverse and alone), its distillation, the one-file merge: with
+# Pynguin's overhead 27-32 s in bench/generation.py's first run (tabulate, string_utils), where 22 s was
+# set aside and the results came 1-3 s late.
+AFTER_SEARCH_S = 18.0
 # The mutation score's least useful time box: below this mutmut rarely finishes its first mutants.
 MUTATION_MIN_S = 8.0
 
