@@ -48,11 +48,14 @@ def _env(data_dir: Path) -> dict[str, str]:
 def run_product(repo: Path, budget: int, workers: int, data_dir: Path) -> tuple[dict, float]:
     """The request's result (or its error) and the process's wall, with ``workers`` evolution workers up."""
     env = _env(data_dir)
-    pool = [subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--agents", "evolution"], cwd=ROOT,
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            for _ in range(workers)]
+    pool: list[subprocess.Popen] = []
     try:
-        time.sleep(8)  # the workers register (the first starts the embedded servers; the others reuse them)
+        for n in range(workers):
+            pool.append(subprocess.Popen([sys.executable, "-m", "app.cli", "worker", "--agents", "evolution"],
+                                         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         start_new_session=True))
+            # The first starts the embedded servers, the others reuse them: one at a time.
+            time.sleep(12 if n == 0 else 4)
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "app.cli", "generate", "--repo", str(repo), "--files", "*", "--strategy",
