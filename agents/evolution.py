@@ -34,7 +34,7 @@ from agents.mutation_gate import AS_WRITTEN, gate
 from agents.one_file_per_target import one_file_per_target
 from agents.repository_here import interpreter_here, repository_here
 from agents.test_order import order_dependent
-from agents.wall_budget import AFTER_SEARCH_S, PYNGUIN_OVERHEAD_S, WALL_FACTOR
+from agents.wall_budget import AFTER_SEARCH_S, PYNGUIN_OVERHEAD_S, WALL_FACTOR, wall_spent_note
 from engine import settings_store
 from engine.errors import AppError
 from engine.interpreter import choose_interpreter
@@ -315,8 +315,7 @@ class EvolutionAgent:
             if not box:
                 for k in kept:
                     k.pop(AS_WRITTEN, None)
-                return {"score": None, "error": f"not measured: the request's time ({WALL_FACTOR}x its search time) "
-                                                "was spent before it; a longer search time leaves it more"}
+                return {"score": None, "error": wall_spent_note()}
         repo, targets = task.repository, task.target_files
         await ctx.progress(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated

@@ -61,3 +61,10 @@ class WallBudget:
         """The mutation score's time box: its own, cut to what is left before the due time (0: none left)."""
         left = self.left_s() - 1.0  # the report and the result's write after it
         return max(0.0, min(box_s, left)) if left >= MUTATION_MIN_S / 2 else 0.0
+
+
+def wall_spent_note() -> str:
+    """Why a request has no mutation score when its time was spent before it (the result says it, not a blank)."""
+    return (f"not measured: the request's time ({WALL_FACTOR}x its search time) was spent before it, so the "
+            "distilled tests went out without being compared with the tests as generated on mutants; a longer "
+            "search time leaves it time")

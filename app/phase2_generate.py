@@ -27,7 +27,7 @@ from agents.mutation_gate import AS_WRITTEN, TARGET, gate
 from agents.observation import checkout, is_test_file, python_files, target_problem
 from agents.reporting import cost_note, usage_of_call_id
 from agents.test_order import order_dependent
-from agents.wall_budget import WALL_FACTOR, WallBudget
+from agents.wall_budget import WallBudget, wall_spent_note
 from agents.whole_repository import left_to_cover, split_budget, untested_modules
 from engine import multi_file, sandbox_snapshot, settings_store
 from engine.errors import AppError
@@ -209,8 +209,7 @@ async def _mutation(services: Services, request: GenerateRequest, repo: Path, ta
         return None
     box = request.mutation_time_box_s if wall is None else wall.mutation_box_s(request.mutation_time_box_s)
     if not box:
-        return {"score": None, "error": f"not measured: the request's time ({WALL_FACTOR}x its search time) was "
-                                        "spent before it; a longer search time leaves it more"}
+        return {"score": None, "error": wall_spent_note()}
     await say(f"Measuring the mutation score of the kept tests (at most {box:.0f} s)…")
     allow = (await settings_store.load(services.pool)).allow_unisolated
     env = await services.envs.environment_for(repo, allow_unisolated=allow) if services.envs is not None else None

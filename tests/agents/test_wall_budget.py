@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from agents.evolve_task import EvolveTask
-from agents.wall_budget import AFTER_SEARCH_S, MUTATION_MIN_S, PYNGUIN_OVERHEAD_S, WALL_FACTOR, WallBudget
+from agents.wall_budget import (
+    AFTER_SEARCH_S,
+    MUTATION_MIN_S,
+    PYNGUIN_OVERHEAD_S,
+    WALL_FACTOR,
+    WallBudget,
+    wall_spent_note,
+)
 from engine.generate_request import GenerateRequest
 
 
@@ -43,6 +50,8 @@ def test_the_mutation_score_gets_what_is_left_and_none_when_too_little_is() -> N
     assert WallBudget(time.time() + 10).mutation_box_s(15) == pytest.approx(9, abs=0.5)
     assert WallBudget(time.time() + 2).mutation_box_s(15) == 0
     assert WallBudget(time.time() - 5).mutation_box_s(15) == 0
+    # and the result says what going without it means, not a blank
+    assert "distilled tests went out without being compared" in wall_spent_note()
 
 
 @pytest.mark.parametrize("value", [None, "soon", True, [1]])
