@@ -156,7 +156,10 @@ def run_product(repo: Path, target: str, budget: int, data_dir: Path) -> tuple[d
     phases = " ".join(f"{k} {v:.0f}s" for k, v in (result.get("phase_seconds") or {}).items())
     made = ", ".join(f"{g['generator'].replace(' seed ', '/')} {g['kept_tests']}t {g.get('seconds', 0):.0f}s"
                      for g in result.get("generators") or [])
-    return result["files"], request_s, f"{result.get('outcome', '')} ({phases}; process {wall:.0f}s) [{made}]"
+    mutation = result.get("mutation") or {}
+    own = (f"its own mutation score {mutation['score']:.0%}" if mutation.get("score") is not None
+           else f"no mutation score of its own ({str(mutation.get('error') or '-')[:40]})")
+    return result["files"], request_s, f"{result.get('outcome', '')} ({phases}; process {wall:.0f}s; {own}) [{made}]"
 
 
 async def run_pynguin(repo: Path, target: str, budget: int, data_dir: Path) -> tuple[dict[str, str], float, str]:
