@@ -67,7 +67,8 @@ async def run_generate(config: Config, args: argparse.Namespace) -> int:
             elif mutation:  # asked for and not had: say why rather than leave the line out
                 why = mutation.get("error") or ("its time box ran out before a mutant was tested"
                                                 if mutation.get("timed_out") else "no mutant was tested")
-                print(f"mutation score not measured: {why}"[:300])
+                # The reasons the steps give start "not measured: ..." themselves: once is enough.
+                print(f"mutation score not measured: {why.removeprefix('not measured: ')}"[:300])
             for g in result.get("generators") or []:
                 kept = f"{g['kept_tests']} tests kept" if g["kept_tests"] else f"nothing kept: {g['error']}"
                 print(f"  round {g['round']} {g['generator']}: {kept}"[:200])
