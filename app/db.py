@@ -119,9 +119,13 @@ async def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> Res
     # ~13,000 live timers after 5 minutes, the largest growth in the process and more
     # work for Qt's timer list on every loop turn. Idle connections stay open instead
     # (at most max_size of them).
+    # max_cached_statement_lifetime=0 for the same reason: each cached statement armed a 300 s call_later,
+    # and an entry, its handle and its context made a cycle a full collection had to free once the entry
+    # went (89 of each in one minute of the soak: bench/soak.py --gc-census). The cache stays an LRU of
+    # statement_cache_size (100) statements per connection.
     pool = await asyncpg.create_pool(
         url, min_size=min_size, max_size=max_size, init=init_connection, command_timeout=60,
-        server_settings={"timezone": "UTC"}, max_inactive_connection_lifetime=0,
+        server_settings={"timezone": "UTC"}, max_inactive_connection_lifetime=0, max_cached_statement_lifetime=0,
     )
     assert pool is not None
     return ResilientPool(pool, url)

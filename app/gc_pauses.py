@@ -42,7 +42,9 @@ class GcPauses:
         self.young_worst_ms = 0.0  # generations 0 and 1
         self.worst_collected = 0  # unreachable objects the worst full collection freed (what it cost: finalizers)
         self.collected = 0  # freed by all full collections
+        self.worst_cpu_ms = 0.0  # the worst full collection's own CPU time: far below its wall, it waited (the GIL)
         self._began: float | None = None
+        self._began_cpu = 0.0
 
     def start(self) -> None:
         if self._callback not in gc.callbacks:
@@ -54,7 +56,7 @@ class GcPauses:
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._began = time.perf_counter()
+            self._began, self._began_cpu = time.perf_counter(), time.thread_time()
             return
         if self._began is None:
             return
@@ -66,13 +68,14 @@ class GcPauses:
             self.collected += int(info.get("collected") or 0)
             if ms >= self.worst_ms:
                 self.worst_ms, self.worst_collected = ms, int(info.get("collected") or 0)
+                self.worst_cpu_ms = (time.thread_time() - self._began_cpu) * 1000
         else:
             self.young_worst_ms = max(self.young_worst_ms, ms)
 
     def figures(self) -> dict[str, float]:
         return {"gc_full": self.count, "gc_full_worst_ms": round(self.worst_ms, 1),
                 "gc_full_total_ms": round(self.total_ms, 1), "gc_young_worst_ms": round(self.young_worst_ms, 1),
-                "gc_full_worst_collected": self.worst_collected}
+                "gc_full_worst_collected": self.worst_collected, "gc_full_worst_cpu_ms": round(self.worst_cpu_ms, 1)}
 
 
 PAUSES = GcPauses()
