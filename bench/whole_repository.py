@@ -117,7 +117,8 @@ async def main() -> int:
             if "error" in result:
                 print(f"  product, {workers} worker(s): failed: {result['error']} ({wall:.0f} s)", flush=True)
                 continue
-            targets = targets or sorted((result.get("coverage_by_file") or {}).keys())
+            # Every module the product planned for is a row (a module whose step failed too).
+            targets = targets or sorted(row["path"] for row in result.get("coverage_by_file") or [])
             m = await measure(repo, targets, result["files"], data_dir, 0)
             print(_line(f"product, {workers} worker(s)", m, float(result.get("execution_time_seconds") or wall),
                         f"(process {wall:.0f} s; the app's own figure {result.get('coverage_estimate', 0):.1%}; "
