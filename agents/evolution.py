@@ -322,7 +322,8 @@ class EvolutionAgent:
         python = task.interpreter or choose_interpreter(None)
         try:
             gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow,
-                               phase2=ctx.services.phase2, due_at=task.due_at)
+                               phase2=ctx.services.phase2,
+                               due_at=task.due_at if task.wall is not None and task.wall.holdable else None)
         except AppError as exc:  # the sandbox refused: coverage still stands
             for k in kept:
                 k.pop(AS_WRITTEN, None)

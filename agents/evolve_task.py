@@ -54,7 +54,7 @@ class EvolveTask:
 
     @property
     def wall(self) -> WallBudget | None:
-        return WallBudget(self.due_at) if self.due_at is not None else None
+        return WallBudget(self.due_at, self.request.search_time_s) if self.due_at is not None else None
 
     def functions_of(self, target: str) -> list[Any]:
         return (self.analysis.get("functions") or {}).get(target, [])

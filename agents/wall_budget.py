@@ -33,10 +33,18 @@ MUTATION_MIN_S = 8.0
 @dataclass(frozen=True)
 class WallBudget:
     due_at: float  # time.time() by which the request's result is due
+    search_time_s: float = 0.0  # the request's search budget (0: unknown, taken as one the wall can hold)
 
     @classmethod
     def of(cls, started_at: float, search_time_s: float) -> WallBudget:
-        return cls(started_at + WALL_FACTOR * search_time_s)
+        return cls(started_at + WALL_FACTOR * search_time_s, search_time_s)
+
+    @property
+    def holdable(self) -> bool:
+        """Whether 1.2x the budget leaves the search at least half of it beside the rest (from ~55 s). Below,
+        the wall cannot hold anyway, and a request is not to lose its mutation score to it."""
+        beside = PYNGUIN_OVERHEAD_S + AFTER_SEARCH_S + MUTATION_MIN_S
+        return not self.search_time_s or WALL_FACTOR * self.search_time_s - beside >= self.search_time_s / 2
 
     @classmethod
     def from_payload(cls, value: object) -> WallBudget | None:
@@ -58,8 +66,11 @@ class WallBudget:
         return min(share_s, max(share_s / 2, on_time))
 
     def mutation_box_s(self, box_s: float) -> float:
-        """The mutation score's time box: its own, cut to what is left before the due time (0: none left)."""
+        """The mutation score's time box: its own, cut to what is left before the due time (0: none left);
+        never under ``MUTATION_MIN_S`` when the wall could not hold anyway (``holdable``)."""
         left = self.left_s() - 1.0  # the report and the result's write after it
+        if not self.holdable:
+            return min(box_s, max(MUTATION_MIN_S, left))
         return max(0.0, min(box_s, left)) if left >= MUTATION_MIN_S / 2 else 0.0
 
 

@@ -46,10 +46,20 @@ def test_targets_still_to_search_share_what_is_left() -> None:
 
 
 def test_the_mutation_score_gets_what_is_left_and_none_when_too_little_is() -> None:
-    assert WallBudget(time.time() + 100).mutation_box_s(15) == 15
+    assert WallBudget(time.time() + 100, 60).mutation_box_s(15) == 15
     assert WallBudget(time.time() + 10).mutation_box_s(15) == pytest.approx(9, abs=0.5)
     assert WallBudget(time.time() + 2).mutation_box_s(15) == 0
-    assert WallBudget(time.time() - 5).mutation_box_s(15) == 0
+    assert WallBudget(time.time() - 5, 60).mutation_box_s(15) == 0
+    assert WallBudget.of(time.time(), 60).holdable and WallBudget.of(time.time(), 55).holdable
+
+
+def test_a_budget_too_small_for_the_wall_keeps_its_mutation_score() -> None:
+    # 10 s of search: Pynguin's start-up alone is more than the 2 s the wall leaves beside it. The result
+    # comes late either way; it must not come without its score (tests/app/test_api_v2.py asks for one).
+    late = WallBudget(time.time() - 5, 10)
+    assert not late.holdable
+    assert late.mutation_box_s(15) == MUTATION_MIN_S
+    assert WallBudget(time.time() + 30, 10).mutation_box_s(15) == 15
     # and the result says what going without it means, not a blank
     assert "distilled tests went out without being compared" in wall_spent_note()
 
@@ -63,7 +73,7 @@ def test_the_evolve_task_carries_its_due_time_across_the_bus() -> None:
     request = GenerateRequest(repository_url="/tmp/repo", target_files=["calc.py"])
     task = EvolveTask(request, Path("/tmp/repo"), ["calc.py"], due_at=1_800_000_000.5)
     again = EvolveTask.of(task.payload())
-    assert again.due_at == 1_800_000_000.5 and again.wall == WallBudget(1_800_000_000.5)
+    assert again.due_at == 1_800_000_000.5 and again.wall == WallBudget(1_800_000_000.5, request.search_time_s)
     assert EvolveTask.of(EvolveTask(request, Path("/tmp/repo"), ["calc.py"]).payload()).wall is None
     bad = {**task.payload(), "due_at": "tomorrow"}
     assert EvolveTask.of(bad).due_at is None
