@@ -55,7 +55,7 @@ def run_product(repo: Path, budget: int, workers: int, data_dir: Path) -> tuple[
                                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                          start_new_session=True))
             # The first starts the embedded servers, the others reuse them: one at a time.
-            time.sleep(12 if n == 0 else 4)
+            time.sleep(20 if n == 0 else 5)
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "app.cli", "generate", "--repo", str(repo), "--files", "*", "--strategy",
