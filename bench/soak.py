@@ -221,8 +221,8 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
             await asyncio.sleep(60)
             minute += 1
             # A loop that served no tick has a gap as long as the minute, never "no lag" (bench/tick_meter.py).
-            window = meter.minute()
-            window_lags, gap = window.lags_ms, window.worst_gap_ms
+            this_minute = meter.minute()  # not `window`: that name is the app's window, stopped at the end
+            window_lags, gap = this_minute.lags_ms, this_minute.worst_gap_ms
             stalls = watch.take()
             # In a thread: walking /proc for the children held the loop for up to 15 s under load (the soak
             # measured itself as the worst stall).
