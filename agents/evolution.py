@@ -323,7 +323,7 @@ class EvolutionAgent:
         try:
             gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow,
                                phase2=ctx.services.phase2,
-                               due_at=task.due_at if task.wall is not None and task.wall.holdable else None)
+                               due_at=task.wall.gate_due_at if task.wall is not None else None)
         except AppError as exc:  # the sandbox refused: coverage still stands
             for k in kept:
                 k.pop(AS_WRITTEN, None)

@@ -51,6 +51,12 @@ class WallBudget:
         """The due time a bus payload carries; None (no wall bound) for anything but a number."""
         return cls(float(value)) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
+    @property
+    def gate_due_at(self) -> float | None:
+        """The due time the mutation gate's undo steps keep to (agents/mutation_gate.py); None when the wall
+        cannot hold anyway and the gate is to try every undo."""
+        return self.due_at if self.holdable else None
+
     def left_s(self) -> float:
         return self.due_at - time.time()
 

@@ -219,7 +219,7 @@ async def _mutation(services: Services, request: GenerateRequest, repo: Path, ta
              **({TARGET: target_of[path]} if path in target_of else {})} for path, code in files.items()]
     try:
         gated = await gate(repo, targets, kept, python=python, time_box_s=box, allow_unisolated=allow,
-                           phase2=services.phase2, due_at=wall.due_at if wall is not None and wall.holdable else None)
+                           phase2=services.phase2, due_at=wall.gate_due_at if wall is not None else None)
     except AppError as exc:  # the sandbox refused: coverage still stands
         return {"score": None, "error": str(exc)}
     for k in kept:

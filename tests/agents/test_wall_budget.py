@@ -57,7 +57,8 @@ def test_a_budget_too_small_for_the_wall_keeps_its_mutation_score() -> None:
     # 10 s of search: Pynguin's start-up alone is more than the 2 s the wall leaves beside it. The result
     # comes late either way; it must not come without its score (tests/app/test_api_v2.py asks for one).
     late = WallBudget(time.time() - 5, 10)
-    assert not late.holdable
+    assert not late.holdable and late.gate_due_at is None  # the gate tries every undo: late either way
+    assert WallBudget(123.0, 60).gate_due_at == 123.0
     assert late.mutation_box_s(15) == MUTATION_MIN_S
     assert WallBudget(time.time() + 30, 10).mutation_box_s(15) == 15
     # and the result says what going without it means, not a blank
