@@ -534,7 +534,14 @@ class EvolutionAgent:
             # Here, as soon as this candidate is kept, while the other generators may still search: the kept
             # file's own run is the starting point, and no run is repeated.
             await ctx.progress(f"{name}: distilling the kept tests of {target} (each rewrite checked by a run)…")
-            result = await Distiller(phase2, repo, target).distil(kept_code, final)
+            # The passing tests that added no coverage go along as optional: one that shows a behaviour no kept
+            # test shows may be the one that notices a wrong line (agents/distil_step.py). ``final`` is the kept
+            # tests' own run: what the distilled file must cover.
+            spare = [k for k in steady if k not in chosen and k not in flaky]
+            given = await asyncio.to_thread(keep_only, code, [*chosen, *spare]) if spare else kept_code
+            result = await Distiller(phase2, repo, target).distil(given, final, optional=frozenset(spare))
+            if not result.changed:
+                result.code = kept_code  # left as generated: the kept tests, checked above, without the spare ones
             distilled = "; ".join([result.note, *result.notes])
             kept_code = result.code
         return Tried(name, candidate.origin, kept_code, note, final["coverage"], distil=distilled,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
+from agents.keep_per_test import collect_test_keys
+from agents.kept_together import Together
 from agents.whole_repository import BudgetPlan
 
 
@@ -79,9 +81,34 @@ def merged(parts: list[ModuleOutcome], plan: BudgetPlan, goal: float,
         "mutation": {"score": kills[0] / kills[1] if kills[1] else None, "killed": kills[0], "total": kills[1],
                      "timed_out": timed_out,
                      "error": None if kills[1] else why_not or "no module's score was measured"},
+        "not_searched": list(plan.skipped),
         "modules": [{"target": p.target, "outcome": (p.result or {}).get("outcome", "failed"),
                      "error": p.error} for p in parts],
     }
+
+
+def held_together(result: dict[str, Any], together: Together, goal: float) -> dict[str, Any]:
+    """``result`` (``merged``'s) after its files ran together (agents/kept_together.py): the tests that failed
+    there gone and named, and, when the run measured, the coverage the files reach together (the figure a
+    user's own ``coverage run -m pytest`` over them and the repository's tests gives)."""
+    files = []
+    for f in result["files"]:
+        code = together.files.get(f["path"])
+        if code is not None:
+            files.append(f if code == f["code"] else {**f, "code": code, "test_count": len(collect_test_keys(code))})
+    out = {**result, "files": files, "failures": [*together.dropped, *result["failures"]], "together": together.note}
+    if together.coverage is not None:
+        rows = together.coverage["files"]
+        line_rate = together.coverage["line_rate"]
+        out["coverage"] = {"line_rate": line_rate, "branch_rate": together.coverage["branch_rate"], "files": rows}
+        done = sum(1 for m in result["modules"] if m["error"] is None)
+        total = sum(r["lines_total"] for r in rows)
+        skipped = result.get("not_searched") or []
+        out["reason"] = (f"{done} of {len(result['modules'])} module(s) got tests; {line_rate:.0%} of their {total} "
+                         f"statements covered, the kept files run together (target {goal:.0%})"
+                         + (f"; {len(skipped)} module(s) not searched (budget)" if skipped else ""))
+        out["outcome"] = "complete" if line_rate >= goal and not skipped else "partial"
+    return out
 
 
 def _row_without_tests(part: ModuleOutcome, baseline: dict[str, Any] | None) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from typing import Any
 from agents.base import TaskContext, TaskFailed
 from agents.coverage_union import static_size
 from agents.evolve_task import EvolveTask
-from agents.merged_evolution import ModuleOutcome, merged
+from agents.kept_together import run_together
+from agents.merged_evolution import ModuleOutcome, held_together, merged
 from agents.wall_budget import WallBudget
 from agents.whole_repository import left_to_cover, split_budget
 from engine.errors import InputError
@@ -96,7 +97,17 @@ class OrchestrationAgent:
                  for share, done in zip(budget.shares, dones)]
         if not any(part.result for part in parts):
             raise TaskFailed("No test kept for any module: " + "; ".join(f"{p.target}: {p.error}" for p in parts[:5]))
-        return merged(parts, budget, plan.coverage_target, task.baseline)
+        result = merged(parts, budget, plan.coverage_target, task.baseline)
+        if ctx.services.phase2 is not None and len(result["files"]) > 1:
+            await ctx.progress(f"Running the {len(result['files'])} kept files together, in order and reversed…")
+            together = await run_together(ctx.services.phase2, task.repository,
+                                          {f["path"]: f["code"] for f in result["files"]},
+                                          [p.target for p in parts], task.baseline)
+            result = held_together(result, together, plan.coverage_target)
+            if not result["files"]:
+                raise TaskFailed("No test kept: every kept test failed when the kept files ran together: "
+                                 + "; ".join(together.dropped[:3]))
+        return result
 
     async def _step(self, ctx: TaskContext, task_type: str, phases: dict[str, float],
                     payload: dict[str, Any]) -> dict[str, Any]:

@@ -374,7 +374,9 @@ def _with(spec: RunSpec, **changes: Any) -> RunSpec:
 
 
 def _outcome(o: Any) -> dict:
-    out = {"name": o.name, "outcome": o.outcome, "duration_s": o.duration_s,
+    # The class names the file too ("test_generated_x" or "test_generated_x.TestY"): a multi-file run's
+    # outcomes are placed by it (agents/kept_together.py).
+    out = {"name": o.name, "classname": o.classname, "outcome": o.outcome, "duration_s": o.duration_s,
            "message": o.message, "traceback": o.traceback[-4000:]}
     if o.observed:  # only tests in observe form record values (agents/generation/observe.py)
         out["observed"] = o.observed

@@ -1,6 +1,8 @@
 """One sandboxed pytest run of a test file, with coverage of target files.
 
-The test file is written to a fresh scratch dir; the target repository is
+The test file is written to a fresh scratch dir (a multi-file text,
+engine/multi_file.py, as its files: the result's ``tests`` runs as the user
+would run them, every file in one pytest session); the target repository is
 put on ``PYTHONPATH`` and read in place (nothing is written into it: the
 working dir is the scratch dir and bytecode writing is off).
 
@@ -22,6 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from engine import multi_file
 from engine.interpreter import pytest_plugin_env
 from engine.python_source import parse_source
 from engine.results import CoverageReport, TestOutcome, parse_coverage, parse_junit
@@ -34,6 +37,9 @@ from engine.sandbox import (
 
 PLUGIN_FILE = Path(__file__).with_name("aiwebtest_plugin.py")
 TEST_FILENAME = "test_generated.py"
+# A file of a multi-file text runs under its own base name: what pytest collects, and nothing that shadows
+# the plugin or a module of the repository's own that is not a test.
+_RUNNABLE_NAME = re.compile(r"(test_[A-Za-z0-9_]{1,100}|conftest)\.py")
 # Each test's lines are recorded under its own context, so tests can be kept one by one.
 IMPORT_KEY = "<import>"
 COVERAGE_RC = "[run]\nbranch = True\ndynamic_context = test_function\n"
@@ -149,8 +155,11 @@ async def run_pytest(spec: RunSpec) -> RunResult:
 async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
     known = scratch / "fingerprints.json"
 
+    files = files_to_run(spec.test_code)
+
     def prepare() -> None:
-        (scratch / TEST_FILENAME).write_text(spec.test_code, encoding="utf-8")
+        for name, code in files.items():
+            (scratch / name).write_text(code, encoding="utf-8")
         shutil.copy(PLUGIN_FILE, scratch / PLUGIN_FILE.name)
         known.write_text(json.dumps(spec.known_fingerprints))
 
@@ -183,7 +192,8 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
         "-p", "aiwebtest_plugin", "-p", "no:cacheprovider",
         "-q", "--no-header", "-rfE", f"--junitxml={junit}", "--rootdir", str(scratch),
         # A test still running shortly before the time limit dumps its stack: the timeout then says where.
-        "-o", f"faulthandler_timeout={_dump_after(spec.limits.timeout_s)}", TEST_FILENAME,
+        "-o", f"faulthandler_timeout={_dump_after(spec.limits.timeout_s)}",
+        *(name for name in files if name != "conftest.py"),
     ]
     measure = spec.repository is not None and bool(spec.target_files)
     data_file, json_out, dump_out = scratch / ".coverage", scratch / "coverage.json", scratch / "per-test.json"
@@ -207,11 +217,11 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
         coverage = await asyncio.to_thread(parse_coverage, json_out, spec.repository)
         if coverage is not None and dump_out.exists():
             dump = await asyncio.to_thread(dump_out.read_text, "utf-8", "replace")
-            per_test = await asyncio.to_thread(_per_test, dump, spec.repository, coverage)
+            per_test = await asyncio.to_thread(_per_test, dump, spec.repository, coverage, tuple(files))
 
     outcomes = await asyncio.to_thread(parse_junit, junit)
     heal_data = json.loads(report.read_text()) if report.exists() else {}
-    status, message = _classify(result, outcomes, spec)
+    status, message = _classify(result, outcomes, spec, tuple(files))
     browser_started = await asyncio.to_thread(started.exists)
     if result.timed_out and spec.limits.browser and not browser_started:
         message = f"killed after the {spec.limits.timeout_s:g} s time limit while Chromium was starting"
@@ -229,8 +239,27 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
     )
 
 
-def _per_test(dump: str, repository: Path, coverage: CoverageReport) -> dict:
+def files_to_run(test_code: str) -> dict[str, str]:
+    """Scratch file name -> code: ``TEST_FILENAME`` for one file; for a multi-file text (two files or more, each
+    named ``test_*.py`` or ``conftest.py``, base names distinct) each file under its base name, in its order.
+
+    Anything else that looks like a multi-file text runs as the one file it is (its headers are comments).
+    """
+    if not test_code.startswith(multi_file.header("")[:8]):
+        return {TEST_FILENAME: test_code}
+    parts = multi_file.split(test_code)
+    names = {PurePosixPath(path).name: code for path, code in parts.items()}
+    if len(parts) < 2 or len(names) != len(parts) or not all(map(_RUNNABLE_NAME.fullmatch, names)) \
+            or set(names) <= {"conftest.py"}:
+        return {TEST_FILENAME: test_code}
+    return names
+
+
+def _per_test(dump: str, repository: Path, coverage: CoverageReport,
+              files: tuple[str, ...] = (TEST_FILENAME,)) -> dict:
     """Contexts ("test_generated.test_x|run") to test keys; arcs narrowed to the file's branch arcs.
+
+    With several files (a multi-file text) a key is "module.test_x", module the file's stem.
 
     Only arcs coverage.py counts as branches are kept, so a test's branch
     set can be compared with the report's ``branches_total``.
@@ -240,16 +269,19 @@ def _per_test(dump: str, repository: Path, coverage: CoverageReport) -> dict:
     except (json.JSONDecodeError, IndexError):
         return {}
     branch_arcs = {f.path: {tuple(b) for b in f.executed_branches} for f in coverage.files}
+    stems = {name.removesuffix(".py") for name in files}
     out: dict[str, dict] = {}
-    for context, files in raw.items():
+    for context, ran in raw.items():
         function = context.split("|", 1)[0]
         module, _, qualname = function.partition(".")
         if not context:
             qualname = IMPORT_KEY  # what importing the modules ran, before any test
-        elif module != TEST_FILENAME.removesuffix(".py") or not qualname:
+        elif module not in stems or not qualname:
             continue
+        elif len(files) > 1:
+            qualname = f"{module}.{qualname}"
         entry = out.setdefault(qualname, {})
-        for name, cov in files.items():
+        for name, cov in ran.items():
             try:
                 rel = str(Path(name).resolve().relative_to(repository))
             except ValueError:
@@ -270,7 +302,7 @@ def _dump_after(limit_s: float) -> int:
 _FRAME = re.compile(r'^\s*File "(?P<path>[^"]+)", line (?P<line>\d+) in (?P<function>\S+)', re.M)
 
 
-def hung_at(stderr: str) -> str:
+def hung_at(stderr: str, files: tuple[str, ...] = (TEST_FILENAME,)) -> str:
     """Where a run that was killed stood, from the stack pytest's faulthandler dumped before the kill.
 
     The generated test's own line is the useful one (``test_generated.py``
@@ -282,14 +314,15 @@ def hung_at(stderr: str) -> str:
     blocks = [frames for frames in (list(_FRAME.finditer(block)) for block in dump.split("\n\n")) if frames]
     if not blocks:
         return ""
-    ours = [f for frames in blocks for f in frames if Path(f["path"]).name == TEST_FILENAME]
+    ours = [f for frames in blocks for f in frames if Path(f["path"]).name in files]
     frame = ours[0] if ours else blocks[-1][0]
     return f" (it was in {frame['function']}, {Path(frame['path']).name} line {frame['line']})"
 
 
-def _classify(result: SandboxResult, outcomes: list[TestOutcome], spec: RunSpec) -> tuple[str, str]:
+def _classify(result: SandboxResult, outcomes: list[TestOutcome], spec: RunSpec,
+              files: tuple[str, ...] = (TEST_FILENAME,)) -> tuple[str, str]:
     if result.timed_out:
-        return "timeout", f"killed after the {spec.limits.timeout_s:g} s time limit{hung_at(result.stderr)}"
+        return "timeout", f"killed after the {spec.limits.timeout_s:g} s time limit{hung_at(result.stderr, files)}"
     if result.out_of_memory:
         return "error", f"the test ran out of memory (limit {spec.limits.memory_mb} MB)"
     failed = [o for o in outcomes if o.outcome == "failed"]

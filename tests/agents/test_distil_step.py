@@ -188,6 +188,36 @@ async def test_a_negative_result_is_another_behaviour_than_a_positive_one(tmp_pa
     assert "test_seconds_returns_int_for_minus_3m" in text or "'-3m', -180" in text  # "-3m" is not "3m"
 
 
+async def test_an_optional_test_stays_only_for_a_behaviour_no_kept_test_shows(tmp_path: Path) -> None:
+    """Keep-per-test hands distillation the fewest tests that hold the coverage and, as optional, the passing
+    ones that added none (agents/evolution.py): the bench's slugify kept 14 tests to Pynguin alone's 21 and
+    killed fewer mutants. An optional test showing a new behaviour (a negative result) stays; one repeating a
+    kept test's behaviour does not; what the file must cover is the kept tests' own run."""
+    (tmp_path / "duration.py").write_text(
+        "def seconds(text: str) -> int:\n"
+        "    sign = -1 if text.startswith('-') else 1\n"
+        "    text = text.lstrip('+-')\n"
+        "    if text.endswith('m'):\n"
+        "        return sign * int(text[:-1]) * 60\n"
+        "    return sign * int(text)\n")
+    head = "import sys\nimport duration\nduration_ = sys.modules['duration']\n\n\n"
+    kept = ("def test_0():\n    var_0 = duration_.seconds(text='2m')\n    assert var_0 == 120\n\n\n"
+            "def test_2():\n    var_1 = duration_.seconds(text='7')\n    assert var_1 == 7\n\n\n")
+    spare = ("def test_1():\n    var_4 = duration_.seconds(text='-3m')\n    assert var_4 == -180\n\n\n"
+             "def test_3():\n    var_1 = duration_.seconds(text='8')\n    assert var_1 == 8\n")
+    phase2 = SandboxPhase2()
+    own_run = await phase2.execute(head + kept, tmp_path, ["duration.py"])
+    result = await Distiller(phase2, tmp_path, "duration.py").distil(head + kept + spare, own_run,
+                                                                     optional=frozenset({"test_1", "test_3"}))
+    assert result.changed, result.note
+    text = ast.unparse(ast.parse(result.code))
+    assert "'-3m'" in text and "-180" in text, text
+    assert "'8'" not in text and "'7'" in text and "'2m'" in text
+    # Without the optional tests offered, the negative result is not there: the two kept tests cover every line.
+    bare = await Distiller(phase2, tmp_path, "duration.py").distil(head + kept, own_run)
+    assert "-180" not in ast.unparse(ast.parse(bare.code))
+
+
 async def test_search_noise_becomes_words_unless_a_branch_needs_its_characters(tmp_path: Path) -> None:
     """python-slugify's kept tests read ``slugify(text='G|Sck`x#8JR:~') == 'g-sck-x-8jr'``: a reviewer decodes
     it. Noise becomes "Hello World" where that runs the same lines; ``'&'`` that reaches a branch of its own stays."""
