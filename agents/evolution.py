@@ -24,6 +24,7 @@ from agents.evolve_task import EvolveTask
 from agents.expected_raises import with_expected_raises
 from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
+from agents.generation.foreign_private import leaning_on_foreign_private
 from agents.keep_per_test import (
     collect_test_keys,
     keep_only,
@@ -501,7 +502,12 @@ class EvolutionAgent:
         if not ok:
             why = first.get("error") or first["status"]
             return Tried(name, candidate.origin, None, f"{target}: no test of the candidate passed ({why})")
-        steady = [k for k in all_keys if k in ok]
+        # A test built on another package's private names pins that package's internals: not kept.
+        foreign = set(await asyncio.to_thread(leaning_on_foreign_private, code, module_of(target)[1].split(".")[0]))
+        steady = [k for k in all_keys if k in ok and k not in foreign]
+        if not steady:
+            return Tried(name, candidate.origin, None, f"{target}: every passing test of the candidate uses another "
+                                                       "package's private names (not kept)")
         flaky: list[str] = []
         async with union.lock:  # candidates finishing together must not both claim the same new lines
             chosen = await asyncio.to_thread(select_minimal, first.get("per_test_coverage") or {}, union, steady)
@@ -528,7 +534,8 @@ class EvolutionAgent:
             union.add(final["coverage"])
         dropped_failing = len(all_keys) - len(ok)
         note = (f"kept {len(chosen)} of {len(all_keys)} tests ({dropped_failing} failing, {len(flaky)} flaky, "
-                f"{len(steady) - len(chosen) - len(flaky)} adding no coverage dropped)")
+                + (f"{len(foreign & ok)} using another package's private names, " if foreign & ok else "")
+                + f"{len(steady) - len(chosen) - len(flaky)} adding no coverage dropped)")
         distilled, written = "", kept_code
         if candidate.origin in ("search", "crosshair"):
             # Here, as soon as this candidate is kept, while the other generators may still search: the kept
