@@ -24,8 +24,9 @@ WALL_FACTOR = 1.2
 PYNGUIN_OVERHEAD_S = 12.0
 # The kept candidate's runs (keep, rerun, reverse and alone), its distillation, the one-file merge: with
 # Pynguin's overhead 27-32 s in bench/generation.py's first run (tabulate, string_utils), where 22 s was
-# set aside and the results came 1-3 s late.
-AFTER_SEARCH_S = 18.0
+# set aside and the results came 1-3 s late. 20 s since distillation also weighs the passing tests that
+# added no coverage (slugify came 0.6 s before its due time with 18).
+AFTER_SEARCH_S = 20.0
 # The mutation score's least useful time box: below this mutmut rarely finishes its first mutants.
 MUTATION_MIN_S = 8.0
 
@@ -41,7 +42,7 @@ class WallBudget:
 
     @property
     def holdable(self) -> bool:
-        """Whether 1.2x the budget leaves the search at least half of it beside the rest (from ~55 s). Below,
+        """Whether 1.2x the budget leaves the search at least half of it beside the rest (from ~57 s). Below,
         the wall cannot hold anyway, and a request is not to lose its mutation score to it."""
         beside = PYNGUIN_OVERHEAD_S + AFTER_SEARCH_S + MUTATION_MIN_S
         return not self.search_time_s or WALL_FACTOR * self.search_time_s - beside >= self.search_time_s / 2

@@ -1,6 +1,8 @@
 """The product against Pynguin alone, on packages nobody here wrote.
 
-Run by hand: ``.venv/bin/python bench/generation.py [--budget 60] [--corpus FILE] [--only NAME] [--mutation 60]``.
+Run by hand: ``.venv/bin/python bench/generation.py [--budget 60] [--corpus FILE] [--only NAME] [--mutation 60]
+[--keep DIR]``. ``--keep``: both tools' kept tests under ``DIR/<module>/<tool>/``, and the mutants only one set
+killed (``DIR/<module>/only-killed-by.txt``), to read as a reviewer would.
 
 For each ``PACKAGE==VERSION MODULE`` line of the corpus (default
 ``../shared/bench/corpus-dev.txt``): the sdist (or wheel) is downloaded
@@ -159,6 +161,8 @@ def run_product(repo: Path, target: str, budget: int, data_dir: Path) -> tuple[d
     mutation = result.get("mutation") or {}
     own = (f"its own mutation score {mutation['score']:.0%}" if mutation.get("score") is not None
            else f"no mutation score of its own ({str(mutation.get('error') or '-')[:40]})")
+    if mutation.get("distillation"):
+        own += f": {mutation['distillation'][:160]}"
     return result["files"], request_s, f"{result.get('outcome', '')} ({phases}; process {wall:.0f}s; {own}) [{made}]"
 
 
@@ -228,6 +232,21 @@ async def measure(repo: Path, target: str | list[str], files: dict[str, str], da
     return result
 
 
+def keep(folder: Path, files: dict[str, dict[str, str]], measured: dict[str, Measured], common: set[str]) -> None:
+    """Each tool's kept files, and which mutants (of those both runs finished) only one tool's tests killed."""
+    for tool, by_path in files.items():
+        for path, code in by_path.items():
+            out = folder / tool / path
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(code)
+    p, q = measured["product"].mutation, measured["pynguin"].mutation
+    if p and q:
+        lines = [f"{tool}: {key}" for tool, mine, theirs in (("product", p, q), ("pynguin", q, p))
+                 for key in sorted(common) if mine.outcomes.get(key) == "killed" != theirs.outcomes.get(key)]
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "only-killed-by.txt").write_text("\n".join(lines) + "\n")
+
+
 def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else ("inf" if a else "-")
 
@@ -240,6 +259,8 @@ async def main() -> int:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "aiwebtest-bench-generation")
     parser.add_argument("--mutation", type=int, default=60,
                         help="mutmut's time box per tool and module, in seconds (0: no mutation score)")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="write both tools' tests and the mutants only one of them killed under this folder")
     args = parser.parse_args()
     data_dir = args.cache / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -265,6 +286,8 @@ async def main() -> int:
         table.append((module, measured["product"], measured["pynguin"]))
         p, q = measured["product"], measured["pynguin"]
         common = (set(p.mutation.outcomes) & set(q.mutation.outcomes)) if p.mutation and q.mutation else set()
+        if args.keep is not None:
+            keep(args.keep / module, {tool: files for tool, (files, _, _) in got.items()}, measured, common)
         commons.append((p.mutation.killed_of(common) if p.mutation else 0,
                         q.mutation.killed_of(common) if q.mutation else 0, len(common)))
         print(f"  {module:<28} product line {p.line:5.1%} branch {p.branch:5.1%} mutation {p.killed_on(common)} "
