@@ -38,6 +38,7 @@ from agents.generation.chain_cut import cut_at_values
 from agents.generation.distil import SHRINK_FAILED, SHRINK_UNDONE, Distilled, distil_unit
 from agents.generation.formatting import formatted
 from agents.generation.import_root import named_by_its_package
+from agents.generation.machine_paths import machine_paths, names_a_machine_path
 from agents.generation.observe import (
     Observed,
     observe_form,
@@ -115,6 +116,7 @@ class Distiller:
         parts = await asyncio.to_thread(parse_file, code)
         if parts is None or not parts.units:
             return self._left(code, "left as generated: not a file of plain test functions")
+        parts.machine_paths = await asyncio.to_thread(machine_paths, self.repository)
         before = len({u.source for u in parts.units})
         if baseline is None or not baseline.get("per_test_coverage"):
             baseline = await self._run(code)
@@ -178,6 +180,9 @@ class Distiller:
                                                      frozenset(plain), submodules,
                                                      SHRINK_FAILED if shrink_values else SHRINK_UNDONE)
             bad = await self._verify(new_code, laid, need)
+            # A test naming where the repository sits here (an input, a generator's own check) fails in any other
+            # checkout: it does not hold either (agents/generation/machine_paths.py).
+            bad |= {u for t in laid if names_a_machine_path(t.test.code(), parts.machine_paths) for u in t.units}
             if not bad:
                 notes = sorted({n for t in laid for n in t.test.notes})
                 return DistilResult(await formatted(new_code), True, f"distilled: {len(laid)} tests from {before}, checked by "

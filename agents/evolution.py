@@ -25,6 +25,7 @@ from agents.expected_raises import with_expected_raises
 from agents.generation import Candidate, StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
 from agents.generation.foreign_private import leaning_on_foreign_private
+from agents.generation.machine_paths import machine_paths, pinning_machine_paths
 from agents.keep_per_test import (
     collect_test_keys,
     keep_only,
@@ -502,12 +503,16 @@ class EvolutionAgent:
         if not ok:
             why = first.get("error") or first["status"]
             return Tried(name, candidate.origin, None, f"{target}: no test of the candidate passed ({why})")
-        # A test built on another package's private names pins that package's internals: not kept.
+        # A test built on another package's private names pins that package's internals, one naming where the
+        # repository sits here fails in every other checkout: neither is kept as it is. Distillation may still
+        # take the second kind as optional: it asserts what follows the path (agents/generation/machine_paths.py).
         foreign = set(await asyncio.to_thread(leaning_on_foreign_private, code, module_of(target)[1].split(".")[0]))
-        steady = [k for k in all_keys if k in ok and k not in foreign]
+        pinned = set(await asyncio.to_thread(lambda: pinning_machine_paths(code, machine_paths(repo)))) - foreign
+        steady = [k for k in all_keys if k in ok and k not in foreign and k not in pinned]
         if not steady:
             return Tried(name, candidate.origin, None, f"{target}: every passing test of the candidate uses another "
-                                                       "package's private names (not kept)")
+                                                       "package's private names or this machine's repository path "
+                                                       "(not kept)")
         flaky: list[str] = []
         async with union.lock:  # candidates finishing together must not both claim the same new lines
             chosen = await asyncio.to_thread(select_minimal, first.get("per_test_coverage") or {}, union, steady)
@@ -535,6 +540,7 @@ class EvolutionAgent:
         dropped_failing = len(all_keys) - len(ok)
         note = (f"kept {len(chosen)} of {len(all_keys)} tests ({dropped_failing} failing, {len(flaky)} flaky, "
                 + (f"{len(foreign & ok)} using another package's private names, " if foreign & ok else "")
+                + (f"{len(pinned & ok)} naming this machine's repository path, " if pinned & ok else "")
                 + f"{len(steady) - len(chosen) - len(flaky)} adding no coverage dropped)")
         distilled, written = "", kept_code
         if candidate.origin in ("search", "crosshair"):
@@ -544,7 +550,7 @@ class EvolutionAgent:
             # The passing tests that added no coverage go along as optional: one that shows a behaviour no kept
             # test shows may be the one that notices a wrong line (agents/distil_step.py). ``final`` is the kept
             # tests' own run: what the distilled file must cover.
-            spare = [k for k in steady if k not in chosen and k not in flaky]
+            spare = [k for k in steady if k not in chosen and k not in flaky] + sorted(pinned & ok)
             given = await asyncio.to_thread(keep_only, code, [*chosen, *spare]) if spare else kept_code
             result = await Distiller(phase2, repo, target).distil(given, final, optional=frozenset(spare))
             if not result.changed:

@@ -41,7 +41,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +64,7 @@ class Measured:
     wall_s: float = 0.0
     note: str = ""
     mutation: MutationScore | None = None  # mutmut over the module with this set (same mutants for both tools)
+    failed: list[str] = field(default_factory=list)  # pytest's FAILED/ERROR lines of the first red run
 
     def killed_on(self, common: set[str]) -> str:
         """The mutation score on the mutants both tools' runs finished (a time box ends them at different places)."""
@@ -228,6 +229,8 @@ async def measure(repo: Path, target: str | list[str], files: dict[str, str], da
                                  if totals.get("num_branches") else 0.0)
             if rc.returncode not in (0, 1):
                 result.note = (rc.stdout.strip().splitlines() or [""])[-1][:80]
+        if rc.returncode == 1 and not result.failed:  # what failed, said once (the first red run's summary)
+            result.failed = [line[:200] for line in rc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
         shutil.rmtree(copy, ignore_errors=True)
     return result
 

@@ -1,6 +1,7 @@
 """Whole repositories: "all modules without tests" against Pynguin module by module, with 1, 2 and 4 evolution workers.
 
-Run by hand: ``.venv/bin/python bench/whole_repository.py [--budget 120] [--workers 1,2,4] [--packages P==V,...]``.
+Run by hand: ``.venv/bin/python bench/whole_repository.py [--budget 120] [--workers 1,2,4] [--packages P==V,...]
+[--keep DIR]``.
 
 For each package (its sdist unpacked, its own tests removed, ``git init``: bench/generation.py's ``fetch``):
 
@@ -93,7 +94,17 @@ async def pynguin_module_by_module(repo: Path, targets: list[str], budget: int, 
 
 def _line(name: str, m: Measured, wall: float, extra: str = "") -> str:
     return (f"  {name:<34} line {m.line:6.1%}  tests {m.tests:4d}  green {m.green}/3  wall {wall:6.1f} s"
-            + (f"  {extra}" if extra else ""))
+            + (f"  {extra}" if extra else "") + "".join(f"\n      {line}" for line in m.failed[:5]))
+
+
+def _keep(folder: Path | None, files: dict[str, str], result: dict | None = None) -> None:
+    if folder is None:
+        return
+    for path, code in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_text(code)
+    if result is not None:
+        (folder / "result.json").write_text(json.dumps(result, indent=1, default=str))
 
 
 async def main() -> int:
@@ -102,6 +113,7 @@ async def main() -> int:
     parser.add_argument("--workers", default="1,2,4", help="evolution worker counts to run the product with")
     parser.add_argument("--packages", default=DEFAULT_PACKAGES)
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "aiwebtest-bench-generation")
+    parser.add_argument("--keep", type=Path, default=None, help="write each set's tests (and the product's result) here")
     args = parser.parse_args()
     data_dir = args.cache / "data-whole"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -120,6 +132,7 @@ async def main() -> int:
             # Every module the product planned for is a row (a module whose step failed too).
             targets = targets or sorted(row["path"] for row in result.get("coverage_by_file") or [])
             m = await measure(repo, targets, result["files"], data_dir, 0)
+            _keep(args.keep and args.keep / repo.name / f"product-{workers}", result["files"], result)
             print(_line(f"product, {workers} worker(s)", m, float(result.get("execution_time_seconds") or wall),
                         f"(process {wall:.0f} s; the app's own figure {result.get('coverage_estimate', 0):.1%}; "
                         f"{len(targets)} modules)"), flush=True)
@@ -127,6 +140,7 @@ async def main() -> int:
             continue
         files, wall = await pynguin_module_by_module(repo, targets, args.budget, data_dir)
         m = await measure(repo, targets, files, data_dir, 0)
+        _keep(args.keep and args.keep / repo.name / "pynguin", files)
         print(_line(f"Pynguin module by module ({args.budget // len(targets)} s each)", m, wall), flush=True)
     return 0
 

@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agents.generation.checks import fewer_checks, once, worked_on
+from agents.generation.machine_paths import names_a_machine_path, relative_tail
 from agents.generation.observe import Seen
 from agents.generation.operators import Operators
 from agents.generation.test_names import behaviour, function_of, snake
@@ -174,6 +175,18 @@ def _is_module_call(call: ast.Call, parts: TestFile) -> bool:
 
 def _check(subject: ast.expr, info: Seen, parts: TestFile) -> list[ast.stmt] | None:
     """Assertions on one call's result, from what it was seen to return."""
+    if any(names_a_machine_path(text, parts.machine_paths) for text in (info.repr, info.prefix) if text):
+        # Where the repository sits here: what follows its path, else the type (machine_paths.py).
+        try:
+            value = info.value()
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            value = None
+        tail = relative_tail(value, parts.machine_paths) if isinstance(value, str) else None
+        if tail is not None:
+            ends = ast.Call(ast.Attribute(subject, "endswith", ast.Load()), [ast.Constant(tail)], [])
+            return [ast.Assert(ends)]
+        kind = _type_expr(info, parts)
+        return None if kind is None else [ast.Assert(ast.Call(ast.Name("isinstance", ast.Load()), [subject, kind], []))]
     if info.repr is not None:
         value = info.value()
         if value is None or isinstance(value, bool):

@@ -49,6 +49,9 @@ class TestFile:
     units: list[Unit]
     aliases: set[str]  # names bound to the module under test (``module_0``, ``timeparse_``)
     imported: dict[str, str]  # name -> module, for ``from m import f`` (CrossHair's style)
+    # Where the repository sits on this machine (agents/generation/machine_paths.py): values holding it are not
+    # asserted as they were seen. Set by the distiller, which knows the repository.
+    machine_paths: tuple[str, ...] = ()
 
 
 def parse_file(code: str) -> TestFile | None:
