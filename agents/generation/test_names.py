@@ -77,6 +77,10 @@ def behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.
                 expected = test.comparators[0]
                 outcome = _returns(expected)
             subject = test.left if isinstance(test, ast.Compare) else test
+            if isinstance(subject, ast.Call) and ast.unparse(subject.func) == "len" and len(subject.args) == 1:
+                # ``len(_suppress_lower_units(...)) == 5`` checks a set's size: "returns_int" named the length.
+                sized = _type_seen(subject.args[0], values, original)
+                outcome = f"returns_{snake(sized)}" if sized else "returns_collection"
             if (made := _returned_type(subject, values, original)) is not None:
                 # A field of what the call returned (validators: ``validation_error.value == '4yu{'``) says
                 # nothing of what the call returns: "test_cron_returns_str" named a call returning an error.
@@ -89,6 +93,20 @@ def behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.
         first = _first_argument(_last_call(body))
     case = case_word(first)
     return function, outcome, case
+
+
+def _type_seen(node: ast.expr, values: dict[int, Seen], original: list[ast.stmt]) -> str | None:
+    """The type a call of the test was seen to return, for the call itself (inlined) or the name it was bound to."""
+    for index, stmt in enumerate(original):
+        seen, call = values.get(index), call_of(stmt)
+        if seen is None or call is None or not seen.type.isidentifier():
+            continue
+        if isinstance(node, ast.Call) and ast.unparse(call.func) == ast.unparse(node.func):
+            return seen.type
+        if (isinstance(node, ast.Name) and isinstance(stmt, ast.Assign) and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name) and stmt.targets[0].id == node.id):
+            return seen.type
+    return None
 
 
 def _returned_type(subject: ast.expr, values: dict[int, Seen], original: list[ast.stmt]) -> str | None:

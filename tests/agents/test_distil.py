@@ -79,6 +79,15 @@ def test_an_integer_result_and_a_word_like_input_name_the_test() -> None:
         "def test_timeparse_returns_int_for_8s():\n    assert timeparse_.timeparse(sval='8S') == 8")
 
 
+def test_a_checked_size_names_the_type_that_has_it_not_int() -> None:
+    """humanize's ``len(_suppress_lower_units(...)) == 5`` was named "returns_int": the call returns a set."""
+    parts = parse_file("import units as units_\n\n\ndef test_case_0():\n    var_0 = units_.lower_units(n=3)\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "set", "module": "builtins", "len": 5}])
+    assert distil_unit(parts.units[0], seen, parts).code() == (
+        "def test_lower_units_returns_set():\n    assert len(units_.lower_units(n=3)) == 5")
+
+
 def test_crosshair_checks_become_value_assertions_and_its_raises_keeps_keywords() -> None:
     parts = parse_file(TIMEPARSE_CROSSHAIR)
     assert parts is not None and parts.imported["timeparse"] == "pytimeparse.timeparse"
