@@ -184,9 +184,10 @@ async def run_pynguin(repo: Path, target: str, budget: int, data_dir: Path) -> t
 
 
 async def measure(repo: Path, target: str | list[str], files: dict[str, str], data_dir: Path,
-                  mutation_s: int) -> Measured:
+                  mutation_s: int, *, doctests: bool = False) -> Measured:
     """Plain pytest + coverage.py on a fresh copy, three times; then mutmut, time-boxed (0: not measured).
-    Several targets (bench/whole_repository.py): their statements together."""
+    Several targets (bench/whole_repository.py): their statements together. ``doctests``: the targets' own
+    docstring examples run beside the tests (``--doctest-modules``), as a repository that has them runs them."""
     targets = [target] if isinstance(target, str) else target
     result = Measured(tests=sum(code.count("\ndef test") + code.startswith("def test") for code in files.values()))
     if not files:
@@ -210,7 +211,8 @@ async def measure(repo: Path, target: str | list[str], files: dict[str, str], da
         rcfile.write_text(f"[run]\nbranch = True\ninclude = {','.join(str(work / t) for t in targets)}\n")
         rc = await run_sandboxed(
             [python, "-m", "coverage", "run", f"--rcfile={rcfile}", "--data-file=.cov",
-             "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *files],
+             "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *files,
+             *(["--doctest-modules", *targets] if doctests else [])],
             # Plain pytest: no plugin of the interpreter's own (our venv's pytest-asyncio warns at start, and
             # isodate's filterwarnings = error made that an INTERNALERROR: 0 % for both tools).
             python=python, cwd=work, limits=SandboxLimits(600, 2048),

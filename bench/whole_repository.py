@@ -132,16 +132,20 @@ async def main() -> int:
             # Every module the product planned for is a row (a module whose step failed too).
             targets = targets or sorted(row["path"] for row in result.get("coverage_by_file") or [])
             m = await measure(repo, targets, result["files"], data_dir, 0)
+            d = await measure(repo, targets, result["files"], data_dir, 0, doctests=True)
             _keep(args.keep and args.keep / repo.name / f"product-{workers}", result["files"], result)
             print(_line(f"product, {workers} worker(s)", m, float(result.get("execution_time_seconds") or wall),
-                        f"(process {wall:.0f} s; the app's own figure {result.get('coverage_estimate', 0):.1%}; "
-                        f"{len(targets)} modules)"), flush=True)
+                        f"(with the modules' doctests {d.line:.1%}, green {d.green}/3; process {wall:.0f} s; the "
+                        f"app's own figure {result.get('coverage_estimate', 0):.1%}; {len(targets)} modules)"),
+                  flush=True)
         if not targets:
             continue
         files, wall = await pynguin_module_by_module(repo, targets, args.budget, data_dir)
         m = await measure(repo, targets, files, data_dir, 0)
+        d = await measure(repo, targets, files, data_dir, 0, doctests=True)
         _keep(args.keep and args.keep / repo.name / "pynguin", files)
-        print(_line(f"Pynguin module by module ({args.budget // len(targets)} s each)", m, wall), flush=True)
+        print(_line(f"Pynguin module by module ({args.budget // len(targets)} s each)", m, wall,
+                    f"(with the modules' doctests {d.line:.1%}, green {d.green}/3)"), flush=True)
     return 0
 
 
