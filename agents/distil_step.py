@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.generation import module_of
+from agents.generation.behaviours import new_behaviours
 from agents.generation.chain_cut import cut_at_values
 from agents.generation.distil import SHRINK_FAILED, SHRINK_UNDONE, Distilled, distil_unit
 from agents.generation.formatting import formatted
@@ -150,7 +151,7 @@ class Distiller:
         if slice_units:
             # Set cover and one rewrite per unit to tell behaviours apart: CPU work, off the loop.
             chosen = await asyncio.to_thread(_slice, units, observed, unit_cover, need, extra | shown | spare)
-            more = await asyncio.to_thread(_new_behaviours, parts, units, observed, chosen,
+            more = await asyncio.to_thread(new_behaviours, parts, units, observed, chosen,
                                            frozenset(i for i in spare if units[i].plain))
             chosen = sorted(set(chosen) | more | shown)
         else:
@@ -305,64 +306,6 @@ def _whole_tests(code: str, parts: TestFile) -> list[Unit]:
             else:
                 units.append(Unit(node.name, [s for u in split for s in u.body], split[0].decorators))
     return units
-
-
-def _new_behaviours(parts: TestFile, units: list[Unit], observed: list[Observed | None], chosen: list[int],
-                    never: frozenset[int] = frozenset()) -> set[int]:
-    """Units the coverage slice dropped that show a behaviour no kept unit shows.
-
-    A behaviour is the function, what it did (``timeparse`` returns None,
-    ``clamp`` raises ValueError) and the arguments it was given by name
-    (``slugify`` with ``entities``), and the class of each value it
-    returned (negative, zero or positive; empty, one or many): two calls
-    that run the same lines but end differently, set another option or give
-    a negative number where the other gave a positive one check different
-    things, and a mutant one lets through the other may catch (the bench's
-    slugify lost 2 points of mutation score when only function and outcome
-    counted; pytimeparse lost 3, ``timeparse('-3m') == -180`` dropped beside
-    ``timeparse('1:24') == 84``, when the result's sign did not count).
-    """
-    def behaviour(i: int) -> str:
-        got = observed[i]
-        if units[i].plain or got is None or not got.passed:
-            return units[i].source
-        test = distil_unit(units[i], got.seen, parts)
-        calls = [n for s in test.body for n in ast.walk(s) if isinstance(n, ast.Call) and n.keywords]
-        options = sorted(k.arg for k in calls[-1].keywords if k.arg) if calls else []
-        return f"{test.stem}|{','.join(options)}|{_result_classes(got)}"
-
-    shown = {behaviour(i) for i in chosen}
-    added: set[int] = set()
-    for i in range(len(units)):
-        if (i in chosen or i in never or observed[i] is None or not observed[i].passed
-                or units[i].source.startswith("test_typical_")):
-            continue
-        if (b := behaviour(i)) not in shown:
-            shown.add(b)
-            added.add(i)
-    return added
-
-
-def _result_classes(observed: Observed) -> str:
-    """The partition of each value the unit's calls returned, in statement order (``-``, ``0``, ``+``; ``len0``,
-    ``len1``, ``lenN``; ``True``/``False``/``None``): what equivalence-class testing tells apart."""
-    classes = []
-    for key in sorted(observed.seen, key=lambda k: int(k) if k.isdigit() else -1):
-        seen = observed.seen[key]
-        if not seen.returned:
-            continue
-        try:
-            value = seen.value()
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            value = None
-        if isinstance(value, bool) or value is None and seen.repr == "None":
-            classes.append(repr(value))
-        elif isinstance(value, (int, float)):
-            classes.append("-" if value < 0 else "0" if value == 0 else "+")
-        elif seen.length is not None or isinstance(value, (str, bytes, tuple, list, dict, set)):
-            length = seen.length if seen.length is not None else len(value)
-            classes.append("len0" if length == 0 else "len1" if length == 1 else "lenN")
-    return ",".join(classes)
 
 
 def _printable(observed: Observed) -> bool:

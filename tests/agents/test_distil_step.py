@@ -18,6 +18,13 @@ from tests.helpers.generated_samples import TEXTBOX_MODULE, TEXTBOX_PYNGUIN
 from tests.helpers.sandbox_phase2 import SandboxPhase2
 
 TARGET = "textbox.py"
+# A signed duration parser: '-3m' and '2m' run the same lines and differ only in the result's sign.
+_DURATION = ("def seconds(text: str) -> int:\n"
+             "    sign = -1 if text.startswith('-') else 1\n"
+             "    text = text.lstrip('+-')\n"
+             "    if text.endswith('m'):\n"
+             "        return sign * int(text[:-1]) * 60\n"
+             "    return sign * int(text)\n")
 
 
 @pytest.fixture
@@ -168,13 +175,7 @@ async def test_a_shrink_repeats_the_cut_in_the_generators_assertion_and_one_that
 async def test_a_negative_result_is_another_behaviour_than_a_positive_one(tmp_path: Path) -> None:
     """pytimeparse in the bench: ``timeparse('-3m') == -180`` ran no line ``'1:24'`` did not, was dropped, and the
     suite's mutation score fell from 38 % to 35 % (the sign's mutants lived). The result's sign counts now."""
-    (tmp_path / "duration.py").write_text(
-        "def seconds(text: str) -> int:\n"
-        "    sign = -1 if text.startswith('-') else 1\n"
-        "    text = text.lstrip('+-')\n"
-        "    if text.endswith('m'):\n"
-        "        return sign * int(text[:-1]) * 60\n"
-        "    return sign * int(text)\n")
+    (tmp_path / "duration.py").write_text(_DURATION)
     code = ("import sys\nimport duration\nduration_ = sys.modules['duration']\n\n\n"
             "def test_0():\n    var_0 = duration_.seconds(text='2m')\n    assert var_0 == 120\n\n\n"
             "def test_1():\n    var_3 = '-3m'\n    var_4 = duration_.seconds(text=var_3)\n    assert var_4 == -180\n\n\n"
@@ -193,13 +194,7 @@ async def test_an_optional_test_stays_only_for_a_behaviour_no_kept_test_shows(tm
     ones that added none (agents/evolution.py): the bench's slugify kept 14 tests to Pynguin alone's 21 and
     killed fewer mutants. An optional test showing a new behaviour (a negative result) stays; one repeating a
     kept test's behaviour does not; what the file must cover is the kept tests' own run."""
-    (tmp_path / "duration.py").write_text(
-        "def seconds(text: str) -> int:\n"
-        "    sign = -1 if text.startswith('-') else 1\n"
-        "    text = text.lstrip('+-')\n"
-        "    if text.endswith('m'):\n"
-        "        return sign * int(text[:-1]) * 60\n"
-        "    return sign * int(text)\n")
+    (tmp_path / "duration.py").write_text(_DURATION)
     head = "import sys\nimport duration\nduration_ = sys.modules['duration']\n\n\n"
     kept = ("def test_0():\n    var_0 = duration_.seconds(text='2m')\n    assert var_0 == 120\n\n\n"
             "def test_2():\n    var_1 = duration_.seconds(text='7')\n    assert var_1 == 7\n\n\n")
