@@ -230,7 +230,7 @@ class ExecutionEngine:
                 await self._note(execution, 2, "skipped", "no fingerprints from an earlier passing run to heal from",
                                  backend="ours")
                 return False
-            healing = await run_pytest(_with(base, heal_mode="heal", known_fingerprints=known))
+            healing = await self._started(execution, _with(base, heal_mode="heal", known_fingerprints=known))
             heals = [h for h in healing.heals if h.get("healed")]
             if not (healing.passed and heals):
                 await self._attempt(execution, 2, healing, heals=healing.heals, backend="ours")
@@ -238,7 +238,7 @@ class ExecutionEngine:
                 return False
             # Keep the heal only if the healed source passes on its own.
             code = apply_heals(base.test_code, heals)
-            check = await run_pytest(_with(base, test_code=code, heal_mode="record"))
+            check = await self._started(execution, _with(base, test_code=code, heal_mode="record"))
             await self._attempt(execution, 2, check, heals=heals, backend="ours",
                                 diff=unified_diff(base.test_code, code))
             if not check.passed:
@@ -262,6 +262,18 @@ class ExecutionEngine:
         if retries == 0:
             await self._note(execution, 2, "skipped", "max_retries is 0 and no model is configured to repair")
         return False
+
+    async def _started(self, execution: Execution, spec: RunSpec) -> RunResult:
+        """A tier-2 browser run, made once more when Chromium did not start (recorded as its own attempt).
+
+        As at tier 1: a browser that failed to start under load is the machine's failure; without this the
+        heal was judged on a run that never reached the page (seen once in CI: ``error`` for ``failed``).
+        """
+        run = await run_pytest(spec)
+        if not run.browser_did_not_start:
+            return run
+        await self._attempt(execution, 2, run, backend="ours")
+        return await run_pytest(spec)
 
     async def _repair_with_model(self, execution: Execution, base: RunSpec, names: list[str]) -> bool:
         assert self.llm is not None
