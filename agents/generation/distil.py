@@ -266,10 +266,19 @@ def _qualified_type_of(text: ast.JoinedStr) -> ast.expr | None:
 
 
 def _keywords(call: ast.Call, params: list[tuple[str, str]]) -> None:
-    """Positional arguments as keywords, where the signature allows (``slugify(text='Hello')``)."""
+    """Positional arguments as keywords, where the signature allows (``slugify(text='Hello')``).
+
+    Not ``self`` (``Flags.finalize_pending(self=Flags())`` read as a riddle: a fresh instance becomes
+    ``Flags().finalize_pending()``) nor a ``__s`` parameter, positional by the convention before ``/``
+    (tomli's ``loads(__s='')`` was ``loads('')`` to every reader).
+    """
+    if params and params[0][0] == "self" and _own_instance(call):
+        call.func = ast.Attribute(call.args[0], call.func.attr, ast.Load())  # type: ignore[attr-defined]
+        call.args, params = call.args[1:], params[1:]
     named = []
     for arg, (name, kind) in zip(call.args, params):
-        if kind != "POSITIONAL_OR_KEYWORD" or isinstance(arg, ast.Starred):
+        if kind != "POSITIONAL_OR_KEYWORD" or isinstance(arg, ast.Starred) or name == "self" or (
+                name.startswith("__") and not name.endswith("__")):
             break
         named.append(ast.keyword(name, arg))
     if not named or len(named) != len(call.args):
@@ -279,6 +288,13 @@ def _keywords(call: ast.Call, params: list[tuple[str, str]]) -> None:
         return
     call.args = []
     call.keywords = named + call.keywords
+
+
+def _own_instance(call: ast.Call) -> bool:
+    """``C.m(C(...), ...)``: a method called through its class on an instance made right there."""
+    first = call.args[0] if call.args else None
+    return (isinstance(call.func, ast.Attribute) and isinstance(first, ast.Call)
+            and not isinstance(first, ast.Starred) and ast.unparse(first.func) == ast.unparse(call.func.value))
 
 
 def _uses(name: str, nodes: list[ast.stmt]) -> int:

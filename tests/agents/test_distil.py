@@ -88,6 +88,20 @@ def test_a_checked_size_names_the_type_that_has_it_not_int() -> None:
         "def test_lower_units_returns_set():\n    assert len(units_.lower_units(n=3)) == 5")
 
 
+def test_an_instance_made_for_a_method_is_its_receiver_and_a_dunder_prefixed_parameter_stays_positional() -> None:
+    """tomli's kept tests read ``Flags.finalize_pending(self=Flags())`` and ``loads(__s='')``."""
+    parts = parse_file("import p as p_\n\n\ndef test_case_0():\n    var_0 = p_.Flags.pending(p_.Flags(), 3)\n"
+                       "    var_1 = p_.loads('', 2)\n")
+    assert parts is not None
+    method = [["self", "POSITIONAL_OR_KEYWORD"], ["depth", "POSITIONAL_OR_KEYWORD"]]
+    seen = _seen([{"k": "0", "params": method}, {"k": "0", "type": "NoneType", "module": "builtins", "repr": "None"}])
+    assert distil_unit(parts.units[0], seen, parts).code().splitlines()[-1] == \
+        "    assert p_.Flags().pending(depth=3) is None"
+    loads = [["__s", "POSITIONAL_OR_KEYWORD"], ["limit", "POSITIONAL_OR_KEYWORD"]]
+    seen = _seen([{"k": "0", "params": loads}, {"k": "0", "type": "dict", "module": "builtins", "repr": "{}"}])
+    assert distil_unit(parts.units[1], seen, parts).code().splitlines()[-1] == "    assert p_.loads('', 2) == {}"
+
+
 def test_crosshair_checks_become_value_assertions_and_its_raises_keeps_keywords() -> None:
     parts = parse_file(TIMEPARSE_CROSSHAIR)
     assert parts is not None and parts.imported["timeparse"] == "pytimeparse.timeparse"
