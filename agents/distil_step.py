@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from typing import Any
 from agents.generation import module_of
 from agents.generation.behaviours import new_behaviours
 from agents.generation.chain_cut import cut_at_values
-from agents.generation.distil import SHRINK_FAILED, SHRINK_UNDONE, Distilled, distil_unit
+from agents.generation.distil import SHRINK_FAILED, SHRINK_LATE, SHRINK_UNDONE, Distilled, distil_unit
 from agents.generation.formatting import formatted
 from agents.generation.import_root import named_by_its_package
 from agents.generation.machine_paths import machine_paths, names_a_machine_path
@@ -56,6 +57,9 @@ from agents.test_order import REVERSED, reordered
 from engine.python_source import parse_source
 
 RERUNS = 3
+# Runs kept in hand at the due time: the rewritten file's check (one measured run, then the reruns side by side),
+# and once more should the first form not hold.
+_CHECK_RUNS = 4
 
 Cover = frozenset[tuple[str, int | tuple[int, int]]]
 
@@ -86,9 +90,16 @@ def cover_of(run: dict[str, Any], keys: set[str] | None = None) -> Cover:
 
 
 class Distiller:
-    def __init__(self, phase2: Phase2, repository: Path, target: str) -> None:
+    """``due_at`` (``time.time()``; None: no bound): the optional rewrites (the chain cuts, the shrink) are made
+    only while the runs they take leave time for the check before it. What is left undone stays as search
+    drew it, and a long literal's docstring says the time ran out (agents/wall_budget.py distil_due_at)."""
+
+    def __init__(self, phase2: Phase2, repository: Path, target: str, *, due_at: float | None = None) -> None:
         self.phase2, self.repository, self.target = phase2, repository, target
         self.runs = 0
+        self.due_at = due_at
+        self._slowest_s = 0.0  # the longest run so far: what the next one is taken to take
+        self.late = False  # an optional rewrite was left out for time
 
     async def _run(self, code: str, *, measure: bool = True) -> dict[str, Any]:
         """One sandboxed run; unmeasured (one process instead of three) where only pass or fail matters.
@@ -97,7 +108,20 @@ class Distiller:
         """
         self.runs += 1
         measured = measure or self.target.startswith("src/")
-        return await self.phase2.execute(code, self.repository, [self.target] if measured else [])
+        started = time.monotonic()
+        try:
+            return await self.phase2.execute(code, self.repository, [self.target] if measured else [])
+        finally:
+            self._slowest_s = max(self._slowest_s, time.monotonic() - started)
+
+    def _time_for(self, runs: int) -> bool:
+        """Whether ``runs`` more runs, one after another, still leave the check its runs before the due time."""
+        if self.due_at is None:
+            return True
+        if time.time() + (runs + _CHECK_RUNS) * self._slowest_s <= self.due_at:
+            return True
+        self.late = True
+        return False
 
     async def distil(self, code: str, baseline: dict[str, Any] | None = None, *, slice_units: bool = True,
                      shrink_values: bool = True, optional: frozenset[str] = frozenset()) -> DistilResult:
@@ -131,7 +155,7 @@ class Distiller:
             # Calls chained through short literal results become one test each (agents/generation/chain_cut.py);
             # the pieces are observed again, and kept only if together they still cover the file.
             cut = await asyncio.to_thread(_cut_chains, units[:searched], observed[:searched])
-            if len(cut) > searched:
+            if len(cut) > searched and self._time_for(1):
                 again = await self._observe(parts, cut + typical, need)
                 if again[0] is not None:
                     units, observed, unit_cover = again
@@ -179,13 +203,17 @@ class Distiller:
             seen = [unshrunk[1][i] if i in grown else o for i, o in enumerate(observed)]
             new_code, laid = await asyncio.to_thread(_rewrite, parts, header, written, unshrunk[0], seen, chosen,
                                                      frozenset(plain), submodules,
-                                                     SHRINK_FAILED if shrink_values else SHRINK_UNDONE)
+                                                     SHRINK_UNDONE if not shrink_values else
+                                                     SHRINK_LATE if self.late else SHRINK_FAILED)
             bad = await self._verify(new_code, laid, need)
             # A test naming where the repository sits here (an input, a generator's own check) fails in any other
             # checkout: it does not hold either (agents/generation/machine_paths.py).
             bad |= {u for t in laid if names_a_machine_path(t.test.code(), parts.machine_paths) for u in t.units}
             if not bad:
                 notes = sorted({n for t in laid for n in t.test.notes})
+                if self.late:
+                    notes.append("some values stay as search drew them: the result was due before shorter ones "
+                                 "were tried")
                 return DistilResult(await formatted(new_code), True, f"distilled: {len(laid)} tests from {before}, checked by "
                                     f"{RERUNS} runs", before, len(laid), notes, self.runs)
             if not keep_harness:
@@ -233,6 +261,8 @@ class Distiller:
             for step in kind.steps:
                 if not todo:
                     break
+                if not self._time_for(1):
+                    return units, observed, covers
                 trial = [kind.at(units[i], step) for i in todo]
                 run = await self._run(observe_form(parts, trial))
                 seen = read_observations(run.get("tests") or [], len(trial))

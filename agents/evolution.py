@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +65,9 @@ class Tried:
     as_written: str | None = None  # the kept file before distillation (agents/mutation_gate.py compares both)
     seconds: float = 0.0  # generating it and keeping it per test
     flaky: tuple[str, ...] = ()  # tests that passed once and failed a rerun, reversed or alone: dropped
+    # Where its time went, in seconds: generating, the first run, the keep runs, distillation. Said in the result
+    # (``generators``) since a late result is otherwise a riddle (marshmallow.validate: 86 s for a 60 s search).
+    steps: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,8 @@ class EvolutionAgent:
                     n_kept = await asyncio.to_thread(count_tests, one.code) if one.code else 0
                     generators.append({"generator": one.generator, "target_file": target, "round": round_no,
                                        "kept_tests": n_kept,
-                                       "error": None if one.code else one.note, "seconds": round(one.seconds, 1)})
+                                       "error": None if one.code else one.note, "seconds": round(one.seconds, 1),
+                                       **({"steps": one.steps} if one.steps else {})})
                     if one.flaky:  # dropped and named: the user would have met them failing
                         failures.append(f"{target}: {', '.join(one.flaky)} dropped as flaky (failed a rerun, "
                                         "reversed or alone: depends on another test or on chance)")
@@ -385,7 +389,10 @@ class EvolutionAgent:
                     if result.halt is not None:
                         halts.append(result.halt)
                     return result.tried
-                one = await self._try(ctx, name, result, repo, union)
+                generated = loop.time() - started
+                one = await self._try(ctx, name, result, repo, union,
+                                      distil_due_at=task.wall.distil_due_at if task.wall is not None else None)
+                one = replace(one, steps={"generate": round(generated, 1), **one.steps})
             finally:
                 seconds_of[name] = loop.time() - started
             await ctx.progress(f"Round {round_no}: {name}: {one.note} ({seconds_of[name]:.0f} s)",
@@ -481,7 +488,7 @@ class EvolutionAgent:
         return candidate
 
     async def _try(self, ctx: TaskContext, name: str, candidate: Candidate, repo: Path,
-                   union: CoverageUnion) -> Tried:
+                   union: CoverageUnion, *, distil_due_at: float | None = None) -> Tried:
         """Keep per test: the kept code and a note, or no code and why nothing was kept.
 
         Run 1 gives each test's outcome and coverage; the fewest passing
@@ -498,7 +505,10 @@ class EvolutionAgent:
         if not all_keys:
             return Tried(name, candidate.origin, None, f"{target}: the candidate has no test functions")
         # Marked "raises" by the generator (xfail): run bare, so each fails with the exception it raises.
+        clock, steps = asyncio.get_running_loop().time, {}
+        since = clock()
         code, first, raised = await with_expected_raises(phase2, candidate.code, repo, target)
+        steps["first run"], since = round(clock() - since, 1), clock()
         ok = (passing(first.get("tests") or []) & set(all_keys)) | set(raised)
         if not ok:
             why = first.get("error") or first["status"]
@@ -537,6 +547,7 @@ class EvolutionAgent:
                 why = f"{target}: the kept tests did not pass on a rerun ({final.get('error')})"
                 return Tried(name, candidate.origin, None, why)
             union.add(final["coverage"])
+        steps["keep"], since = round(clock() - since, 1), clock()
         dropped_failing = len(all_keys) - len(ok)
         note = (f"kept {len(chosen)} of {len(all_keys)} tests ({dropped_failing} failing, {len(flaky)} flaky, "
                 + (f"{len(foreign & ok)} using another package's private names, " if foreign & ok else "")
@@ -552,13 +563,15 @@ class EvolutionAgent:
             # tests' own run: what the distilled file must cover.
             spare = [k for k in steady if k not in chosen and k not in flaky] + sorted(pinned & ok)
             given = await asyncio.to_thread(keep_only, code, [*chosen, *spare]) if spare else kept_code
-            result = await Distiller(phase2, repo, target).distil(given, final, optional=frozenset(spare))
+            result = await Distiller(phase2, repo, target, due_at=distil_due_at).distil(
+                given, final, optional=frozenset(spare))
             if not result.changed:
                 result.code = kept_code  # left as generated: the kept tests, checked above, without the spare ones
             distilled = "; ".join([result.note, *result.notes])
             kept_code = result.code
+            steps["distil"] = round(clock() - since, 1)
         return Tried(name, candidate.origin, kept_code, note, final["coverage"], distil=distilled,
-                     as_written=written if written != kept_code else None, flaky=tuple(flaky))
+                     as_written=written if written != kept_code else None, flaky=tuple(flaky), steps=steps)
 
     @staticmethod
     def _file_name(target: str, kept: list[dict[str, Any]]) -> str:

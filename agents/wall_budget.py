@@ -27,6 +27,8 @@ PYNGUIN_OVERHEAD_S = 12.0
 # set aside and the results came 1-3 s late. 20 s since distillation also weighs the passing tests that
 # added no coverage (slugify came 0.6 s before its due time with 18).
 AFTER_SEARCH_S = 20.0
+# After a kept file's distillation: the merge of a target's kept files (one run) and the result's write.
+AFTER_DISTIL_S = 4.0
 # The mutation score's least useful time box: below this mutmut rarely finishes its first mutants.
 MUTATION_MIN_S = 8.0
 
@@ -57,6 +59,14 @@ class WallBudget:
         """The due time the mutation gate's undo steps keep to (agents/mutation_gate.py); None when the wall
         cannot hold anyway and the gate is to try every undo."""
         return self.due_at if self.holdable else None
+
+    @property
+    def distil_due_at(self) -> float | None:
+        """By when a kept file's distillation is to be done (agents/distil_step.py shrinks values only while
+        there is time). ``AFTER_SEARCH_S`` is what it usually leaves, but a long file takes longer: on
+        ``marshmallow.validate`` the Pynguin file's 24 s of distillation (some 20 shrink runs of 66 tests, one
+        after another) ended the request at 78-93 s for 72. None when the wall cannot hold anyway."""
+        return self.due_at - AFTER_DISTIL_S if self.holdable else None
 
     def left_s(self) -> float:
         return self.due_at - time.time()

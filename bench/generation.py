@@ -158,6 +158,7 @@ def run_product(repo: Path, target: str, budget: int, data_dir: Path) -> tuple[d
     request_s = float(result.get("execution_time_seconds") or wall)
     phases = " ".join(f"{k} {v:.0f}s" for k, v in (result.get("phase_seconds") or {}).items())
     made = ", ".join(f"{g['generator'].replace(' seed ', '/')} {g['kept_tests']}t {g.get('seconds', 0):.0f}s"
+                     + (f" ({' '.join(f'{k} {v:.0f}' for k, v in g['steps'].items())})" if g.get("steps") else "")
                      for g in result.get("generators") or [])
     mutation = result.get("mutation") or {}
     own = (f"its own mutation score {mutation['score']:.0%}" if mutation.get("score") is not None

@@ -57,6 +57,7 @@ class Distilled:
 
 SHRINK_FAILED = "nothing shorter kept what the test covers"
 SHRINK_UNDONE = "with shorter values the tests noticed fewer mutants"  # the mutation gate undid the shrink
+SHRINK_LATE = "the result was due before shorter ones were tried"  # agents/distil_step.py ran out of time
 
 
 def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reason: str = SHRINK_FAILED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -72,6 +73,25 @@ async def test_pynguin_output_becomes_tests_a_reviewer_keeps_with_nothing_lost(t
     done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
                           cwd=textbox_repo, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+async def test_a_distillation_due_now_skips_the_shrink_and_says_so_but_still_checks_what_it_wrote(
+        textbox_repo: Path) -> None:
+    """marshmallow.validate: 24 s of distillation, most of it the shrink's runs one after another, ended the
+    request 6-20 s past its due time. Due now, the values stay as search drew them; the file is still checked."""
+    phase2 = SandboxPhase2()
+    before = tidy(TEXTBOX_PYNGUIN)
+    unbounded = await Distiller(phase2, textbox_repo, TARGET).distil(before)
+    due = await Distiller(phase2, textbox_repo, TARGET, due_at=time.time()).distil(before)
+    assert due.changed, due.note
+    assert due.runs < unbounded.runs
+    longest = max(len(s) for s in _literals(before))
+    assert longest in [len(s) for s in _literals(due.code)]  # not cut
+    assert f"Keeps a {longest}-character input: the result was due before shorter ones were tried." in due.code
+    assert any("the result was due" in n for n in due.notes)
+    run = await phase2.execute(due.code, textbox_repo, [TARGET])
+    assert run["status"] == "success"
+    assert cover_of(await phase2.execute(before, textbox_repo, [TARGET])) <= cover_of(run)
 
 
 async def test_a_slice_keeps_units_with_coverage_of_their_own_and_values_become_a_table(textbox_repo: Path) -> None:
