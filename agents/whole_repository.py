@@ -7,8 +7,10 @@ named after it (``test_<name>.py``, ``<name>_test.py``) or imports it. Files wit
 test (no function or class: ``__init__`` re-exports, version files, ``__main__``) and the
 build's own scripts are left out. The budget is split by what is left to cover: each
 module's statements the repository's own tests do not run (the analysis step's baseline, or
-coverage.py's parser count when there are no tests), with a floor so every module gets a
-search worth starting. A budget too small for every module at the floor goes to the modules
+coverage.py's parser count when there are no tests), above a floor of half an equal share:
+a small module reaches most of what it can in a few seconds, but not in none (docstring_parser's
+41-statement ``util`` got 9 s of 120 by statements alone and reached 88 % where Pynguin's equal
+15 s reached 98 %). A budget too small for every module at the least floor goes to the modules
 with the most left to cover, and the rest are named as skipped.
 """
 
@@ -130,7 +132,8 @@ def left_to_cover(repo: Path, targets: list[str], baseline: dict[str, Any] | Non
 
 def split_budget(left: dict[str, int], budget_s: int, *, floor_s: int = SEARCH_TIME_MIN_S,
                  searching: bool = True) -> BudgetPlan:
-    """Each target's share of ``budget_s`` by statements left (at least ``floor_s``, at most the request's cap).
+    """Each target's share of ``budget_s`` by statements left (at least ``floor_s`` and half an equal share, at most
+    the request's cap).
 
     Modules with nothing left get no share. When ``budget_s`` cannot give every module its floor,
     the modules with the most left get it and the others are skipped (named in the plan). Without
@@ -143,6 +146,8 @@ def split_budget(left: dict[str, int], budget_s: int, *, floor_s: int = SEARCH_T
     fits = max(1, budget_s // floor_s)
     plan = BudgetPlan(skipped=[t for t, _ in todo[fits:]])
     todo = todo[:fits]
+    if searching and todo:
+        floor_s = max(floor_s, budget_s // (2 * len(todo)))  # half an equal share
     total = sum(n for _, n in todo)
     spare = budget_s - floor_s * len(todo)  # what is shared in proportion, above every module's floor
     for target, n in todo:

@@ -9,6 +9,7 @@ import pytest
 
 from agents.evolve_task import EvolveTask
 from agents.wall_budget import (
+    AFTER_DISTIL_S,
     AFTER_SEARCH_S,
     MUTATION_MIN_S,
     PYNGUIN_OVERHEAD_S,
@@ -64,6 +65,9 @@ def test_a_budget_too_small_for_the_wall_keeps_its_mutation_score() -> None:
     assert WallBudget(time.time() + 30, 10).mutation_box_s(15) == 15
     # and the result says what going without it means, not a blank
     assert "distilled tests went out without being compared" in wall_spent_note()
+    # Distillation keeps to the due time, less the merge and the write after it, only where the wall can hold.
+    assert WallBudget(123.0, 60).distil_due_at == 123.0 - AFTER_DISTIL_S
+    assert late.distil_due_at is None
 
 
 @pytest.mark.parametrize("value", [None, "soon", True, [1]])

@@ -48,7 +48,7 @@ def test_the_budget_follows_what_is_left_with_a_floor_for_each_module() -> None:
     plan = split_budget({"big.py": 300, "small.py": 20, "done.py": 0, "mid.py": 80}, 100)
     shares = {s.target: s.search_s for s in plan.shares}
     assert set(shares) == {"big.py", "small.py", "mid.py"}  # nothing left: no share
-    assert shares["big.py"] > shares["mid.py"] > shares["small.py"] >= 5
+    assert shares["big.py"] > shares["mid.py"] > shares["small.py"] >= 100 // 6  # at least half an equal share
     assert sum(shares.values()) <= 100 and plan.skipped == []
     assert "big.py" in plan.note
 
