@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from agents.generation.checks import fewer_checks, once, worked_on
 from agents.generation.machine_paths import names_a_machine_path, relative_tail
 from agents.generation.observe import Seen
-from agents.generation.operators import Operators
+from agents.generation.operators import Calls, Operators
 from agents.generation.test_names import behaviour, function_of, snake
 from agents.generation.test_units import TestFile, Unit, call_of, is_raises
 from agents.generation.tidy import is_literal
@@ -117,6 +117,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reas
                 out.append(node)
     out = once(_unbind_unused(_inline(fewer_checks(out))))
     out = [Operators().visit(stmt) if isinstance(stmt, ast.Assert) else stmt for stmt in out]
+    out = [Calls().visit(stmt) for stmt in out]
     out = _rename(out, values, body)
     function, outcome, case = behaviour(out, values, body, parts)
     notes = [f"a literal of {n} characters stays: {long_reason}" for n in _long_literals(out)]

@@ -1,7 +1,7 @@
-"""Dunder calls in a distilled test's assertions, written as the operators a person writes.
+"""Dunder calls in a distilled test, written as the operators and calls a person writes.
 
-Search calls ``timer.__eq__(other=timer_3)`` and ``box.__len__()`` by name;
-agents/generation/distil.py rewrites each assertion with ``Operators``.
+Search calls ``timer.__eq__(other=timer_3)``, ``box.__len__()`` and ``check.__call__(value=1)`` by name;
+agents/generation/distil.py rewrites each assertion with ``Operators``, and every statement with ``Calls``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,20 @@ class Operators(ast.NodeTransformer):
         func = node.func
         if isinstance(func, ast.Attribute) and func.attr in _BUILTINS and not node.args and not node.keywords:
             return ast.copy_location(ast.Call(ast.Name(_BUILTINS[func.attr], ast.Load()), [func.value], []), node)
+        return node
+
+
+class Calls(ast.NodeTransformer):
+    """``validator.__call__(value=3)`` is ``validator(value=3)``: marshmallow's kept tests called every validator
+    by the dunder's name. Everywhere in a test, not only in assertions (a call expected to raise too); not on a
+    class (``C.__call__`` is the class's own method, not a construction)."""
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        func = node.func
+        if isinstance(func, ast.Attribute) and func.attr == "__call__" and isinstance(func.value, ast.Name) \
+                and not func.value.id[:1].isupper():
+            return ast.copy_location(ast.Call(func.value, node.args, node.keywords), node)
         return node
 
 

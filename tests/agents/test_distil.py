@@ -102,6 +102,16 @@ def test_an_instance_made_for_a_method_is_its_receiver_and_a_dunder_prefixed_par
     assert distil_unit(parts.units[1], seen, parts).code().splitlines()[-1] == "    assert p_.loads('', 2) == {}"
 
 
+def test_an_object_called_by_its_dunder_name_is_called_as_a_person_calls_it() -> None:
+    """marshmallow's kept tests read ``and_.__call__(value=-36.64)``, in and out of ``pytest.raises``."""
+    parts = parse_file("import v as v_\nimport pytest\n\n\ndef test_case_0():\n    and_0 = v_.And()\n"
+                       "    with pytest.raises(TypeError):\n        and_0.__call__(value=-36.64)\n")
+    assert parts is not None
+    code = distil_unit(parts.units[0], {}, parts).code()
+    assert "and_0.__call__" not in code and "(value=-36.64)" in code
+    assert code.startswith("def test_and_raises_type_error")  # the And validator, called, raises
+
+
 def test_crosshair_checks_become_value_assertions_and_its_raises_keeps_keywords() -> None:
     parts = parse_file(TIMEPARSE_CROSSHAIR)
     assert parts is not None and parts.imported["timeparse"] == "pytimeparse.timeparse"
