@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
+from agents.generation.init_calls import as_constructions
 from agents.generation.tool_venv import ToolVenv, site_hook
 from engine.python_source import parse_source
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed
@@ -89,4 +90,5 @@ class CrossHairRunner:
             tail = (result.stderr.strip().splitlines() or ["no output"])[-3:]
             reason = "timed out" if result.timed_out else clean("; ".join(tail), 400)
             raise StrategyError(f"CrossHair produced no tests for {module} ({reason})")
-        return Candidate(target_file, test_file_header(target_file, "crosshair cover") + result.stdout, "crosshair")
+        code = await asyncio.to_thread(as_constructions, result.stdout)  # C(a).__init__(b) reads C(b)
+        return Candidate(target_file, test_file_header(target_file, "crosshair cover") + code, "crosshair")

@@ -1,0 +1,64 @@
+"""CrossHair's tests of a constructor, written as the construction a person writes.
+
+CrossHair covers ``Email.__init__`` by building an object and calling its
+``__init__`` again: ``assert Email(error='').__init__(error='') is None``
+(marshmallow's kept tests had four of these, and a reviewer reads each as a
+riddle). The object a second ``__init__`` works on is built by the same
+``__init__``, so ``Email(error='')`` runs what the test is about; its
+assertion ``is None`` said only that nothing raised, which distillation
+then says from what the object holds (agents/distil_step.py). A test that
+now fails or covers less is simply not kept (agents/keep_per_test.py).
+"""
+
+from __future__ import annotations
+
+import ast
+
+from engine.python_source import parse_source
+
+
+def as_constructions(code: str) -> str:
+    """``code`` with every ``C(a).__init__(b)`` written ``C(b)``; an ``assert ... is None`` around one goes.
+
+    Only on a receiver that is itself a call (``C(a)``): ``obj.__init__(b)`` on a named object may be
+    what a test means (a re-initialised object, read afterwards). ``code`` unchanged if it does not parse.
+    """
+    try:
+        tree = parse_source(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code
+    rewriter = _Constructions()
+    tree = rewriter.visit(tree)
+    if not rewriter.changed:
+        return code
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def _reinit(node: ast.AST) -> ast.Call | None:
+    """``C(b)`` for ``C(a).__init__(b)``, else None."""
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__"
+            and isinstance(node.func.value, ast.Call)):
+        return ast.Call(node.func.value.func, node.args, node.keywords)
+    return None
+
+
+class _Constructions(ast.NodeTransformer):
+    def __init__(self) -> None:
+        self.changed = False
+
+    def visit_Assert(self, node: ast.Assert) -> ast.AST:
+        test = node.test
+        if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+                and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
+                and (built := _reinit(test.left)) is not None):
+            self.changed = True
+            return ast.copy_location(ast.Expr(built), node)
+        return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        built = _reinit(node)
+        if built is None:
+            return node
+        self.changed = True
+        return ast.copy_location(built, node)

@@ -1,0 +1,37 @@
+"""CrossHair's constructor tests written as constructions (agents/generation/init_calls.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from agents.generation.init_calls import as_constructions
+
+# What CrossHair 0.0.113's cover wrote for marshmallow.validate's constructors.
+_CROSSHAIR = (
+    "import pytest\nfrom box import Box\n\n"
+    "def test___init__():\n    assert Box(error='').__init__(error='x') is None\n\n"
+    "def test___init___2():\n    with pytest.raises(ValueError):\n        Box(size=0).__init__(size=-1)\n\n"
+    "def test_reinit_a_named_box():\n    box = Box(size=1)\n    box.__init__(size=2)\n    assert box.size == 2\n"
+)
+_BOX = ("class Box:\n    def __init__(self, size=0, error=''):\n        if size < 0:\n"
+        "            raise ValueError('size')\n        self.size, self.error = size, error\n")
+
+
+def test_a_second_init_on_a_fresh_object_is_the_construction_and_still_passes(tmp_path: Path) -> None:
+    code = as_constructions(_CROSSHAIR)
+    assert "Box(error='x')\n" in code and "is None" not in code
+    assert "        Box(size=-1)\n" in code  # the raise stays with the arguments that raise
+    assert "box.__init__(size=2)" in code  # a named object re-initialised is the test's own point
+    (tmp_path / "box.py").write_text(_BOX)
+    (tmp_path / "test_box.py").write_text(code)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_box.py"],
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "3 passed" in done.stdout, done.stdout[-1500:]
+
+
+def test_code_without_a_reinit_or_that_does_not_parse_comes_back_as_it_was() -> None:
+    plain = "def test_x():\n    assert 1 == 1  # kept as written\n"
+    assert as_constructions(plain) == plain
+    assert as_constructions("def test_x(:\n") == "def test_x(:\n"
