@@ -218,7 +218,11 @@ async def measure(repo: Path, target: str | list[str], files: dict[str, str], da
             # isodate's filterwarnings = error made that an INTERNALERROR: 0 % for both tools).
             python=python, cwd=work, limits=SandboxLimits(600, 2048),
             env=clean_env(work, {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}))
-        if rc.returncode == 0:
+        red = [line for line in rc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+        # With the modules' doctests, a package's own broken example is not a kept test failing (docstring_parser
+        # 0.16's numpydoc.ExamplesSection and util.combine_docstrings fail under --doctest-modules by themselves).
+        ours = [line for line in red if line.split(" ", 1)[-1].startswith(tuple(files))]
+        if rc.returncode == 0 or (doctests and rc.returncode == 1 and red and not ours):
             result.green += 1
         if run == 0:
             await run_sandboxed([python, "-m", "coverage", "json", f"--rcfile={rcfile}", "--data-file=.cov",
@@ -233,7 +237,7 @@ async def measure(repo: Path, target: str | list[str], files: dict[str, str], da
             if rc.returncode not in (0, 1):
                 result.note = (rc.stdout.strip().splitlines() or [""])[-1][:80]
         if rc.returncode == 1 and not result.failed:  # what failed, said once (the first red run's summary)
-            result.failed = [line[:200] for line in rc.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+            result.failed = [line[:200] for line in red]
         shutil.rmtree(copy, ignore_errors=True)
     return result
 
