@@ -338,9 +338,16 @@ def _inline(body: list[ast.stmt]) -> list[ast.stmt]:
 
 
 def _plain_value(node: ast.expr, body: list[ast.stmt]) -> bool:
-    """A literal, or a builtin named bare (Pynguin passes ``repr`` as a value): written where it is used."""
+    """A literal, a builtin named bare (Pynguin passes ``repr`` as a value), or a name of an imported module
+    (``result_2 = util.combine_docstrings`` then ``result(func=result_2)``, in docstring_parser's kept tests):
+    written where it is used."""
     if isinstance(node, ast.Name):
         return node.id in vars(builtins) and node.id not in _local_names(body)
+    if isinstance(node, ast.Attribute):
+        root: ast.expr = node
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        return isinstance(root, ast.Name) and root.id not in _local_names(body) and root.id not in vars(builtins)
     return is_literal(node)
 
 

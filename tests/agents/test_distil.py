@@ -112,6 +112,15 @@ def test_an_object_called_by_its_dunder_name_is_called_as_a_person_calls_it() ->
     assert code.startswith("def test_and_raises_type_error")  # the And validator, called, raises
 
 
+def test_a_function_of_the_module_passed_as_a_value_is_named_where_it_is_used() -> None:
+    """docstring_parser's kept test read ``result_2 = util.combine_docstrings`` then ``result(func=result_2)``."""
+    parts = parse_file("import util as util_\n\n\ndef test_case_0():\n    var_0 = util_.combine()\n"
+                       "    var_1 = util_.combine\n    var_2 = var_0(func=var_1)\n")
+    assert parts is not None
+    code = distil_unit(parts.units[0], {}, parts).code()
+    assert "(func=util_.combine)" in code and " = util_.combine\n" not in code
+
+
 def test_crosshair_checks_become_value_assertions_and_its_raises_keeps_keywords() -> None:
     parts = parse_file(TIMEPARSE_CROSSHAIR)
     assert parts is not None and parts.imported["timeparse"] == "pytimeparse.timeparse"
