@@ -121,6 +121,15 @@ def test_a_function_of_the_module_passed_as_a_value_is_named_where_it_is_used() 
     assert "(func=util_.combine)" in code and " = util_.combine\n" not in code
 
 
+def test_a_long_expected_value_is_not_called_a_long_input() -> None:
+    long = "(Arguments)|(Args)|" * 8
+    parts = parse_file("import p as p_\n\n\ndef test_case_0():\n    var_0 = p_.pattern(title_colon=None)\n"
+                       f"    assert var_0.titles_re == {long!r}\n")
+    assert parts is not None
+    test = distil_unit(parts.units[0], {}, parts)
+    assert long in test.code() and "Keeps a" not in test.code() and test.notes == []
+
+
 def test_crosshair_checks_become_value_assertions_and_its_raises_keeps_keywords() -> None:
     parts = parse_file(TIMEPARSE_CROSSHAIR)
     assert parts is not None and parts.imported["timeparse"] == "pytimeparse.timeparse"
