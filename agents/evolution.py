@@ -13,7 +13,7 @@ import asyncio
 import dataclasses
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,9 @@ from agents.base import TaskContext, TaskFailed
 from agents.candidate_keep import Tried, keep_candidate
 from agents.coverage_union import CoverageUnion, still_covers
 from agents.evolve_task import EvolveTask
-from agents.generation import Candidate, StrategyError, doctests, module_of
+from agents.generation import StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
+from agents.llm_job import LLMJob, llm_job, model_streaming
 from agents.mutation_gate import AS_WRITTEN, gate
 from agents.one_file_per_target import one_file_per_target
 from agents.repository_here import interpreter_here, repository_here
@@ -35,35 +36,13 @@ from agents.wall_budget import (
 from engine import settings_store
 from engine.errors import AppError
 from engine.interpreter import choose_interpreter
-from engine.model_port import ModelRefused, StreamProgress
+from engine.model_port import ModelRefused
 from engine.python_source import parse_source
 
 # Without a due time (a whole repository's module) a target's slice of the search budget is all search, as
 # Pynguin alone module by module spends it: its start-up and the keep-per-test runs come on top (a 0.75 share
 # left the product 90 s of search against Pynguin's 120 s on the whole-repository bench).
 _MIN_SEARCH_S = 3.0
-# The llm strategy's CoverUp loop: functions prompted per round, and repairs of one prompt's answer.
-_LLM_SEGMENTS = 4
-_LLM_REPAIRS = 2
-
-
-@dataclass(frozen=True)
-class LLMJob:
-    """The llm generator's candidates, and the refusal (budget, time-out) that ended it early, if one did."""
-
-    tried: list[Tried]
-    halt: ModelRefused | None
-
-
-def _streaming(ctx: TaskContext):  # noqa: ANN202 - returns an OnProgress
-    """Shows a model's answer growing (tokens, tokens/s) to whoever watches, without a run-log row per second."""
-
-    async def show(progress: StreamProgress) -> None:
-        await ctx.live(progress.describe(), model_stream=progress.as_event())
-
-    return show
-
-
 def _same_failure(reason: str, earlier: list[str]) -> bool:
     """The same failure as before, ignoring numbers (seeds, times, line numbers)."""
     shape = re.sub(r"\d+", "#", reason)
@@ -264,7 +243,7 @@ class EvolutionAgent:
             try:
                 candidate, _ = await llm_strategy.ask(gateway, messages, agent_id=ctx.agent_id, task_id=ctx.task_id,
                                                       target_file=k["target_file"], whole_file=True,
-                                                      purpose="readability", on_progress=_streaming(ctx))
+                                                      purpose="readability", on_progress=model_streaming(ctx))
             except StrategyError as exc:
                 ctx.tokens_used += exc.tokens
                 k["polish"] = f"left as generated: {exc}"
@@ -352,7 +331,7 @@ class EvolutionAgent:
                     repo, target, search_time_s=seconds, seed=seed, allow_unisolated=allow,
                     site_packages=site, algorithm=algorithm)
         else:
-            jobs["llm"] = self._llm_job(ctx, task, target, union, failures)
+            jobs["llm"] = llm_job(ctx, task, target, union, failures)
 
         loop = asyncio.get_running_loop()
         seconds_of: dict[str, float] = {}
@@ -396,73 +375,6 @@ class EvolutionAgent:
             else:
                 tried.extend(result)
         return tried, errors, (halts[0] if halts else None)
-
-    async def _llm_job(self, ctx: TaskContext, task: EvolveTask, target: str, union: CoverageUnion,
-                       failures: list[str]) -> LLMJob:
-        """CoverUp's loop: a prompt per function with gaps, failures fed back at most ``_LLM_REPAIRS`` times.
-
-        A module nothing has measured yet gets one whole-module prompt
-        first; the functions its kept tests leave uncovered come next.
-        """
-        tried: list[Tried] = []
-        try:
-            await self._llm_prompts(ctx, task, target, union, failures, tried)
-        except ModelRefused as exc:  # out of budget or time: the candidates tried so far still count
-            return LLMJob(tried, exc)
-        return LLMJob(tried, None)
-
-    async def _llm_prompts(self, ctx: TaskContext, task: EvolveTask, target: str, union: CoverageUnion,
-                           failures: list[str], tried: list[Tried]) -> None:
-        repo = task.repository
-        if not union.measured(target):
-            candidate = await self._llm(ctx, task, target, union, failures)
-            one = await keep_candidate(ctx.services.phase2, ctx.progress, "llm module", candidate, repo, union)
-            tried.append(one)
-            await ctx.progress(f"llm module: {one.note}")
-        source = await asyncio.to_thread((repo / target).read_text, "utf-8")
-        _, module = module_of(target)
-        requirements = task.checklist
-        gaps = await asyncio.to_thread(llm_strategy.segments, source, set(union.files[target].missing), _LLM_SEGMENTS)
-        for segment in gaps:
-            if not set(segment.missing) & union.files[target].missing:
-                continue  # an earlier segment's tests covered it
-            # segment_prompt parses the module: off the loop, like all CPU work.
-            prompt = await asyncio.to_thread(llm_strategy.segment_prompt, module, target, source, segment,
-                                             requirements)
-            messages = [{"role": "user", "content": prompt}]
-            for attempt in range(1 + _LLM_REPAIRS):
-                name = f"llm {segment.name}" + (f" (repair {attempt})" if attempt else "")
-                try:
-                    candidate, answer = await llm_strategy.ask(ctx.services.gateway, messages, agent_id=ctx.agent_id,
-                                                               task_id=ctx.task_id, target_file=target,
-                                                               on_progress=_streaming(ctx))
-                except StrategyError as exc:
-                    ctx.tokens_used += exc.tokens
-                    tried.append(Tried(name, "llm", None, f"{target}: {exc}"))
-                    break
-                ctx.tokens_used += candidate.tokens
-                one = await keep_candidate(ctx.services.phase2, ctx.progress, name, candidate, repo, union)
-                tried.append(one)
-                await ctx.progress(f"{name}: {one.note}")
-                still = sorted(set(segment.missing) & union.files[target].missing)
-                if not still:
-                    break
-                problem = one.note if one.code is None else f"{one.note}; lines {still} are still not executed"
-                messages += [{"role": "assistant", "content": answer},
-                             {"role": "user", "content": llm_strategy.repair_prompt(problem)}]
-
-    async def _llm(self, ctx: TaskContext, task: EvolveTask, target: str, union: CoverageUnion,
-                   failures: list[str]) -> Candidate:
-        source = await asyncio.to_thread((task.repository / target).read_text, "utf-8")
-        candidate = await llm_strategy.generate(
-            ctx.services.gateway, agent_id=ctx.agent_id, task_id=ctx.task_id,
-            repository_source=source, target_file=target,
-            analysis=task.functions_of(target),
-            requirements=task.checklist,
-            uncovered=sorted(union.files[target].missing), failures=failures, on_progress=_streaming(ctx),
-        )
-        ctx.tokens_used += candidate.tokens
-        return candidate
 
     @staticmethod
     def _file_name(target: str, kept: list[dict[str, Any]]) -> str:
