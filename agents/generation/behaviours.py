@@ -22,7 +22,8 @@ def new_behaviours(parts: TestFile, units: list[Unit], observed: list[Observed |
     A behaviour is the function, what it did (``timeparse`` returns None,
     ``clamp`` raises ValueError) and the arguments it was given by name
     (``slugify`` with ``entities``), and the class of each value it
-    returned (negative, zero or positive; empty, one or many): two calls
+    returned (negative, zero or positive; empty, one or many), and what an exception it raised said (the start of
+    its message, as ``match=`` checks it: tomli's "Unclosed array" and "Invalid value" are two errors): two calls
     that run the same lines but end differently, set another option or give
     a negative number where the other gave a positive one check different
     things, and a mutant one lets through the other may catch (the bench's
@@ -36,8 +37,11 @@ def new_behaviours(parts: TestFile, units: list[Unit], observed: list[Observed |
             return units[i].source
         test = distil_unit(units[i], got.seen, parts)
         calls = [n for s in test.body for n in ast.walk(s) if isinstance(n, ast.Call) and n.keywords]
+        raised = [k.value.value for c in calls if ast.unparse(c.func) == "pytest.raises" for k in c.keywords
+                  if k.arg == "match" and isinstance(k.value, ast.Constant)]
+        calls = [c for c in calls if ast.unparse(c.func) != "pytest.raises"]
         options = sorted(k.arg for k in calls[-1].keywords if k.arg) if calls else []
-        return f"{test.stem}|{','.join(options)}|{result_classes(got)}"
+        return f"{test.stem}|{','.join(options)}|{result_classes(got)}|{'|'.join(map(str, raised))}"
 
     shown = {behaviour(i) for i in chosen}
     added: set[int] = set()

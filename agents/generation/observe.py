@@ -63,6 +63,13 @@ def _aw_params(key, function):
     return function
 
 
+def _aw_raised(key, info):
+    try:
+        _AW_SEEN.append({"k": key, "message": str(info.value)[:300]})
+    except Exception:
+        pass
+
+
 @_aw_pytest.fixture(autouse=True)
 def _aw_observe(request):
     del _AW_SEEN[:]
@@ -82,6 +89,7 @@ class Seen:
     module: str = ""
     length: int | None = None
     prefix: str | None = None  # the repr of a long string's first 40 characters
+    message: str | None = None  # what the exception a ``pytest.raises`` block caught said (``str(exc)``)
 
     def value(self) -> Any:
         return literal_eval(self.repr) if self.repr is not None else None
@@ -117,7 +125,14 @@ def instrument(body: list[ast.stmt]) -> list[ast.stmt]:
         if is_raises(stmt):
             assert isinstance(stmt, ast.With)
             stmt.body = [_wrap(s, f"{index}.{j}", value=False) for j, s in enumerate(stmt.body)]
+            item = stmt.items[0]
+            if item.optional_vars is None:
+                item.optional_vars = ast.Name("_aw_caught", ast.Store())
             out.append(stmt)
+            if isinstance(item.optional_vars, ast.Name):  # what the exception said (a ``match=`` to come)
+                out.append(ast.Expr(ast.Call(ast.Name("_aw_raised", ast.Load()),
+                                             [ast.Constant(str(index)), ast.Name(item.optional_vars.id, ast.Load())],
+                                             [])))
         else:
             out.append(_wrap(stmt, str(index), value=True))
     return out
@@ -159,6 +174,10 @@ def _merge(seen: dict[str, Seen], record: Any) -> None:
     if not isinstance(record, dict) or not isinstance(record.get("k"), str):
         return
     entry = seen.setdefault(record["k"], Seen())
+    if "message" in record:
+        if isinstance(record["message"], str):
+            entry.message = record["message"][:300]
+        return
     if "params" in record:
         params = record["params"]
         if isinstance(params, list) and all(isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p)

@@ -305,6 +305,8 @@ def _table(members: list[tuple[Laid, list[ast.Constant]]], varying: list[int]) -
     first = members[0][0].test
     body = copy.deepcopy(first.body)
     spots = _constants(body)
+    # Inputs first, then what they give: ``pytest.raises(match=...)`` comes before its call in the source.
+    varying = sorted(varying, key=lambda i: spots[i][4] in ("expected", "match"))
     # A column named like a name the test reads would shadow it: ``is_adult(age=age)`` with the module ``age``
     # imported made every row fail (``age.is_adult`` looked up on an int).
     read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}

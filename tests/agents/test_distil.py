@@ -130,6 +130,22 @@ def test_a_long_expected_value_is_not_called_a_long_input() -> None:
     assert long in test.code() and "Keeps a" not in test.code() and test.notes == []
 
 
+def test_a_raised_exception_is_checked_by_the_start_of_what_it_said() -> None:
+    """tomli: ``raises(TOMLDecodeError)`` alone let a mutant through that changed every message."""
+    parts = parse_file("import toml as toml_\nimport pytest\n\n\ndef test_case_0():\n"
+                       "    with pytest.raises(ValueError):\n        toml_.loads('a = [1')\n")
+    assert parts is not None
+
+    def raised(message: str) -> str:
+        return distil_unit(parts.units[0], _seen([{"k": "0", "message": message}]), parts).code()
+
+    assert "pytest.raises(ValueError, match='^Unclosed array')" in raised("Unclosed array (at line 1, column 7)")
+    assert "match=" not in raised("<object at 0x7f3a2c>: bad")  # an address differs on the next run
+    assert "match=" not in raised("(1, 2)")  # no words to say it by
+    long = raised("A value of this kind is not accepted here because the key it belongs to was already defined")
+    assert "match='^A value of this kind is not accepted here because the key')" in long  # at a word's end
+
+
 def test_crosshair_checks_become_value_assertions_and_its_raises_keeps_keywords() -> None:
     parts = parse_file(TIMEPARSE_CROSSHAIR)
     assert parts is not None and parts.imported["timeparse"] == "pytimeparse.timeparse"

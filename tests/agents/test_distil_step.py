@@ -233,6 +233,30 @@ async def test_an_optional_test_stays_only_for_a_behaviour_no_kept_test_shows(tm
     assert "-180" not in ast.unparse(ast.parse(bare.code))
 
 
+async def test_an_optional_test_raising_another_error_stays_and_each_says_which(tmp_path: Path) -> None:
+    """tomli: one line raises every parse error (``raise suffixed_err(src, pos, "Unclosed array")``), so its
+    tests run the same lines and only the message tells them apart; a mutant that changes one message is caught
+    only by a test that checks it."""
+    (tmp_path / "toml.py").write_text(
+        "def loads(text):\n    problem = 'Unclosed array' if text.startswith('[') else 'Invalid value' if text "
+        "else ''\n    if problem:\n        raise ValueError(f'{problem} (at column {len(text)})')\n    return {}\n")
+    head = "import sys\nimport pytest\nimport toml\ntoml_ = sys.modules['toml']\n\n\n"
+    kept = ("def test_0():\n    with pytest.raises(ValueError):\n        toml_.loads(text='[1')\n\n\n"
+            "def test_1():\n    assert toml_.loads(text='') == {}\n\n\n")
+    spare = ("def test_2():\n    with pytest.raises(ValueError):\n        toml_.loads(text='x = ')\n\n\n"
+             "def test_3():\n    with pytest.raises(ValueError):\n        toml_.loads(text='[[2')\n")
+    phase2 = SandboxPhase2()
+    own_run = await phase2.execute(head + kept, tmp_path, ["toml.py"])
+    result = await Distiller(phase2, tmp_path, "toml.py").distil(head + kept + spare, own_run,
+                                                                 optional=frozenset({"test_2", "test_3"}))
+    assert result.changed, result.note
+    text = ast.unparse(ast.parse(result.code))
+    assert "'^Unclosed array'" in text and "'^Invalid value'" in text and "match=" in text, text
+    assert "'[[2'" not in text  # another input meeting the same error: nothing new to check
+    assert "'text, match'" in text  # the table reads input, then what it raises
+    assert (await phase2.execute(result.code, tmp_path, ["toml.py"]))["status"] == "success"
+
+
 async def test_search_noise_becomes_words_unless_a_branch_needs_its_characters(tmp_path: Path) -> None:
     """python-slugify's kept tests read ``slugify(text='G|Sck`x#8JR:~') == 'g-sck-x-8jr'``: a reviewer decodes
     it. Noise becomes "Hello World" where that runs the same lines; ``'&'`` that reaches a branch of its own stays."""
