@@ -150,6 +150,10 @@ class Distiller:
         if parts is None or not parts.units:
             return self._left(code, "left as generated: not a file of plain test functions")
         parts.machine_paths = await asyncio.to_thread(machine_paths, self.repository)
+        try:
+            parts.module_source = await asyncio.to_thread((self.repository / self.target).read_text, "utf-8")
+        except (OSError, UnicodeDecodeError):
+            parts.module_source = ""
         before = len({u.source for u in parts.units})
         if baseline is None or not baseline.get("per_test_coverage"):
             baseline = await self._run(code)

@@ -299,14 +299,16 @@ def _match(stmt: ast.With, caught: Seen | None, parts: TestFile) -> None:
     ``raises(TOMLDecodeError)`` alone let through a mutant that changed every message (mutmut writes
     ``'XXUnclosed arrayXX'``), and two raising calls that report different errors read as one behaviour.
     None where the message names an address or this machine's paths (it would differ on the next run or
-    checkout), or starts with no words."""
+    checkout), starts with no words, or with words the module does not write itself (the interpreter's own
+    messages change between Python versions)."""
     raises = stmt.items[0].context_expr
     if caught is None or caught.message is None or not isinstance(raises, ast.Call) or raises.keywords:
         return
     if any(path in caught.message for path in parts.machine_paths):
         return
     words = message_words(caught.message)
-    if words is not None:
+    # The module's own words only: the interpreter's ("tuple index out of range") differ between Pythons.
+    if words is not None and len(words) >= 8 and words in parts.module_source:
         raises.keywords.append(ast.keyword("match", ast.Constant(f"^{words}")))
 
 

@@ -52,6 +52,10 @@ class TestFile:
     # Where the repository sits on this machine (agents/generation/machine_paths.py): values holding it are not
     # asserted as they were seen. Set by the distiller, which knows the repository.
     machine_paths: tuple[str, ...] = ()
+    # The module under test's source (agents/distil_step.py reads it): a raised message is checked only with
+    # words the module itself writes, not the interpreter's (``can only concatenate list``), which change
+    # from one Python to the next.
+    module_source: str = ""
 
 
 def parse_file(code: str) -> TestFile | None:

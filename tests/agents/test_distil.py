@@ -135,6 +135,8 @@ def test_a_raised_exception_is_checked_by_the_start_of_what_it_said() -> None:
     parts = parse_file("import toml as toml_\nimport pytest\n\n\ndef test_case_0():\n"
                        "    with pytest.raises(ValueError):\n        toml_.loads('a = [1')\n")
     assert parts is not None
+    parts.module_source = ("raise ValueError('Unclosed array')\n"
+                           "raise ValueError('A value of this kind is not accepted here because the key it belongs')")
 
     def raised(message: str) -> str:
         return distil_unit(parts.units[0], _seen([{"k": "0", "message": message}]), parts).code()
@@ -142,6 +144,7 @@ def test_a_raised_exception_is_checked_by_the_start_of_what_it_said() -> None:
     assert "pytest.raises(ValueError, match='^Unclosed array')" in raised("Unclosed array (at line 1, column 7)")
     assert "match=" not in raised("<object at 0x7f3a2c>: bad")  # an address differs on the next run
     assert "match=" not in raised("(1, 2)")  # no words to say it by
+    assert "match=" not in raised("can only concatenate list (not str)")  # the interpreter's words, not the module's
     long = raised("A value of this kind is not accepted here because the key it belongs to was already defined")
     assert "match='^A value of this kind is not accepted here because the key')" in long  # at a word's end
 
