@@ -36,6 +36,7 @@ from typing import Any
 
 from agents.generation import module_of
 from agents.generation.behaviours import new_behaviours
+from agents.generation.call_style import message_words
 from agents.generation.chain_cut import cut_at_values
 from agents.generation.distil import (
     SHRINK_FAILED,
@@ -43,7 +44,6 @@ from agents.generation.distil import (
     SHRINK_UNDONE,
     Distilled,
     distil_unit,
-    message_words,
 )
 from agents.generation.formatting import formatted
 from agents.generation.import_root import named_by_its_package
@@ -59,6 +59,7 @@ from agents.generation.shrink import KINDS
 from agents.generation.test_layout import Laid, lay_out
 from agents.generation.test_units import TestFile, Unit, parse_file, split_test
 from agents.generation.typical_calls import typical_units
+from agents.generation.unit_slice import Cover, fewest_units
 from agents.keep_per_test import IMPORT_KEY
 from agents.phase2_client import Phase2
 from agents.test_order import REVERSED, reordered
@@ -69,7 +70,6 @@ RERUNS = 3
 # and once more should the first form not hold.
 _CHECK_RUNS = 4
 
-Cover = frozenset[tuple[str, int | tuple[int, int]]]
 
 
 @dataclass
@@ -186,7 +186,7 @@ class Distiller:
         spare = {i for i, u in enumerate(units) if u.source in optional} - shown - extra
         if slice_units:
             # Set cover and one rewrite per unit to tell behaviours apart: CPU work, off the loop.
-            chosen = await asyncio.to_thread(_slice, units, observed, unit_cover, need, extra | shown | spare)
+            chosen = await asyncio.to_thread(fewest_units, units, observed, unit_cover, need, extra | shown | spare)
             more = await asyncio.to_thread(new_behaviours, parts, units, observed, chosen,
                                            frozenset(i for i in spare if units[i].plain))
             chosen = sorted(set(chosen) | more | shown)
@@ -375,27 +375,6 @@ def _alias_of(parts: TestFile, module: str) -> str | None:
             if f"sys.modules['{module}']" in text and text.startswith(alias) or f"import {module} as {alias}" in text:
                 return alias
     return None
-
-
-def _slice(units: list[Unit], observed: list[Observed | None], covers: list[Cover], need: Cover,
-           skip: set[int] | None = None) -> list[int]:
-    """The fewest units that keep ``need``: largest gain first, shorter on a tie; plain units always stay.
-
-    ``skip``: units decided elsewhere (typical calls).
-    """
-    skip = skip or set()
-    keep = [i for i, u in enumerate(units) if i not in skip and (u.plain or observed[i] is None
-                                                                 or not observed[i].passed)]
-    have: set = set().union(*(covers[i] for i in keep)) if keep else set()
-    left = [i for i in range(len(units)) if i not in keep and i not in skip]
-    while True:
-        best = max(left, key=lambda i: (len((covers[i] & need) - have), -len(units[i].body), -i), default=None)
-        if best is None or not (covers[best] & need) - have:
-            break
-        keep.append(best)
-        have |= covers[best]
-        left.remove(best)
-    return sorted(keep)
 
 
 def _as_written(unit: Unit) -> Distilled:

@@ -36,11 +36,12 @@ from app.generation import GenerationService
 from app.health import HealthReport
 from app.metrics_export import CONTENT_TYPE, HttpMetrics, exposition
 from engine import settings_store, store
-from engine.engine import ExecuteRequest, ExecutionEngine, check_syntax
+from engine.engine import ExecuteRequest, ExecutionEngine
 from engine.errors import AppError
 from engine.execution import execution_json
 from engine.generate_request import GenerateRequest, problem_of
 from engine.healing import find_test_names
+from engine.python_source import check_syntax
 from engine.settings_store import ExecutionSettings, SettingsUpdate, Strategy
 from engine.text_input import RelativePath, Text
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from engine.healing import apply_heals, find_test_names, intent_of, unified_diff
 from engine.interpreter import choose_interpreter, ensure_test_tools
 from engine.model_port import ModelCaller, ModelRefused
 from engine.pytest_run import RunResult, RunSpec, run_pytest, uses_browser
-from engine.python_source import parse_source
+from engine.python_source import check_syntax
 from engine.repair import propose_repair
 from engine.repo_env import RepoEnvironments
 from engine.sandbox import SandboxLimits
@@ -191,7 +191,7 @@ class ExecutionEngine:
                     if not any(h["healed"] for h in found):
                         break
                     code = apply_heals(code, found)
-                    run = await run_pytest(_with(base, test_code=code, heal_mode="record"))
+                    run = await run_pytest(replace(base, test_code=code, heal_mode="record"))
                     if run.passed:
                         break
         except (StagehandUnavailable, ModelRefused) as exc:
@@ -230,7 +230,7 @@ class ExecutionEngine:
                 await self._note(execution, 2, "skipped", "no fingerprints from an earlier passing run to heal from",
                                  backend="ours")
                 return False
-            healing = await self._started(execution, _with(base, heal_mode="heal", known_fingerprints=known))
+            healing = await self._started(execution, replace(base, heal_mode="heal", known_fingerprints=known))
             heals = [h for h in healing.heals if h.get("healed")]
             if not (healing.passed and heals):
                 await self._attempt(execution, 2, healing, heals=healing.heals, backend="ours")
@@ -238,7 +238,7 @@ class ExecutionEngine:
                 return False
             # Keep the heal only if the healed source passes on its own.
             code = apply_heals(base.test_code, heals)
-            check = await self._started(execution, _with(base, test_code=code, heal_mode="record"))
+            check = await self._started(execution, replace(base, test_code=code, heal_mode="record"))
             await self._attempt(execution, 2, check, heals=heals, backend="ours",
                                 diff=unified_diff(base.test_code, code))
             if not check.passed:
@@ -294,7 +294,7 @@ class ExecutionEngine:
                              f"the proposed repair is not valid Python: {check_syntax(repair.code)}",
                              token_usage=usage)
             return False
-        run = await run_pytest(_with(base, test_code=repair.code))
+        run = await run_pytest(replace(base, test_code=repair.code))
         await self._attempt(execution, 2, run, repaired_by_model=True, token_usage=usage)
         if not run.passed:
             self._fail(execution, run)
@@ -379,12 +379,6 @@ class ExecutionEngine:
         )
 
 
-def _with(spec: RunSpec, **changes: Any) -> RunSpec:
-    from dataclasses import replace
-
-    return replace(spec, **changes)
-
-
 def _outcome(o: Any) -> dict:
     # The class names the file too ("test_generated_x" or "test_generated_x.TestY"): a multi-file run's
     # outcomes are placed by it (agents/kept_together.py).
@@ -397,12 +391,3 @@ def _outcome(o: Any) -> dict:
 
 def _failure_text(run: RunResult) -> str:
     return "\n".join(f"{o.message}\n{o.traceback}" for o in run.outcomes if o.outcome != "passed") or run.message
-
-
-def check_syntax(code: str) -> str | None:
-    """None if ``code`` parses, else a message with the line and column."""
-    try:
-        parse_source(code)
-    except SyntaxError as exc:
-        return f"line {exc.lineno}, column {exc.offset}: {exc.msg}"
-    return None

@@ -43,3 +43,12 @@ def parse_source(source: str | bytes, *args: Any, **kwargs: Any) -> Any:
 def literal_eval(text: str) -> Any:
     """``ast.literal_eval`` of source text, its parse made through ``parse_source``."""
     return ast.literal_eval(parse_source(text.lstrip(" \t"), mode="eval"))
+
+
+def check_syntax(code: str) -> str | None:
+    """None if ``code`` parses, else a message with the line and column."""
+    try:
+        parse_source(code)
+    except SyntaxError as exc:
+        return f"line {exc.lineno}, column {exc.offset}: {exc.msg}"
+    return None
