@@ -32,8 +32,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -64,6 +62,14 @@ from agents import system_config_table as config_table
 from agents.constants import DEFAULT_DAILY_TOKEN_BUDGET, budget_key
 from agents.llm_limits import KEYS as LIMIT_KEYS
 from agents.llm_limits import CallLimits, limits_of
+from agents.llm_messages import (
+    action_format,
+    assistant_message,
+    calls_in_text,
+    estimate_tokens,
+    json_messages,
+    parsed_arguments,
+)
 from agents.prices import ModelPrice, with_defaults
 from engine.errors import AppError
 from engine.model_port import (
@@ -218,7 +224,7 @@ class LLMGateway:
             kwargs["tools"] = tools
         if response_format:
             kwargs["response_format"] = response_format
-        prompt_estimate = _estimate_tokens(messages, tools)
+        prompt_estimate = estimate_tokens(messages, tools)
         meta = {"task_id": task_id, "model": model, "purpose": purpose}
 
         async def attempt() -> tuple[Any, Usage]:
@@ -236,11 +242,11 @@ class LLMGateway:
                               assistant={"role": "assistant", "content": ""})
         choice = completion.choices[0]
         message = choice.message
-        calls = tuple(ToolCall(c.id, c.function.name, _args(c.function.arguments)) for c in message.tool_calls or [])
+        calls = tuple(ToolCall(c.id, c.function.name, parsed_arguments(c.function.arguments)) for c in message.tool_calls or [])
         return ModelReply(text=message.content or "", model=model, prompt_tokens=usage.prompt_tokens,
                           completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd,
                           mode="tools" if calls else "text", calls=calls, truncated=choice.finish_reason == "length",
-                          assistant=_assistant(message.content, message.tool_calls or []))
+                          assistant=assistant_message(message.content, message.tool_calls or []))
 
     async def act(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]], *, agent_id: str,
                   task_id: str | None = None, purpose: str = "act", max_tokens: int | None = None) -> ModelReply:
@@ -267,7 +273,7 @@ class LLMGateway:
                 if mode is None:
                     await self._remember_mode(model, "tools")
                 return reply
-            if reply is not None and (calls := _calls_in_text(reply.text, names)):
+            if reply is not None and (calls := calls_in_text(reply.text, names)):
                 # The call came back as text: use it, and ask for JSON from now on.
                 await self._remember_mode(model, "json")
                 return ModelReply(reply.text, model, reply.prompt_tokens, reply.completion_tokens, reply.cost_usd,
@@ -276,12 +282,12 @@ class LLMGateway:
                 return reply  # a model known to call tools chose to answer in words
         first = reply  # an answer in words (or none): spent, and not used
         try:
-            reply = await self.chat(_json_messages(messages, tools), agent_id=agent_id, task_id=task_id,
-                                    purpose=purpose, max_tokens=max_tokens, response_format=_action_format(tools))
+            reply = await self.chat(json_messages(messages, tools), agent_id=agent_id, task_id=task_id,
+                                    purpose=purpose, max_tokens=max_tokens, response_format=action_format(tools))
         except ModelRefused as exc:
             exc.spent = _spent(first)  # the JSON call failed (over budget, server error): the first was paid
             raise
-        calls = _calls_in_text(reply.text, names)
+        calls = calls_in_text(reply.text, names)
         if not calls:
             cut = (f" (cut off at the answer limit of {reply.completion_tokens:,} tokens: raise llm_max_tokens)"
                    if reply.truncated else "")
@@ -543,88 +549,6 @@ def _describe(exc: BaseException | None) -> str:
     if isinstance(exc, APIStatusError):
         return f"{exc.status_code}: {exc.message}"[:300]
     return f"{type(exc).__name__}: {exc}"[:300] if exc else "unknown"
-
-
-def _assistant(content: str | None, tool_calls: list[Any]) -> dict[str, Any]:
-    """The answer as a message to send back: only the standard fields (a stream's accumulated
-    message carries extras, such as ``index``, a strict server would refuse)."""
-    message: dict[str, Any] = {"role": "assistant", "content": content}
-    if tool_calls:
-        message["tool_calls"] = [{"id": c.id, "type": "function",
-                                  "function": {"name": c.function.name, "arguments": c.function.arguments}}
-                                 for c in tool_calls]
-    return message
-
-
-def _args(raw: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(raw or "{}")
-    except ValueError:
-        return {"_unparsed": raw}
-    return value if isinstance(value, dict) else {"_unparsed": raw}
-
-
-def _estimate_tokens(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None) -> int:
-    """About four characters a token: enough for a reservation that is settled after."""
-    chars = sum(len(json.dumps(m)) for m in messages) + (len(json.dumps(tools)) if tools else 0)
-    return chars // 4 + 16
-
-
-# -- actions as JSON ---------------------------------------------------------------------------------
-
-def _action_format(tools: list[dict[str, Any]]) -> dict[str, Any]:
-    """A JSON schema admitting exactly one of the tools with its arguments."""
-    options = [{"type": "object", "properties": {"tool": {"type": "string", "enum": [t["function"]["name"]]},
-                                                 "args": t["function"]["parameters"]},
-                "required": ["tool", "args"]} for t in tools]
-    return {"type": "json_schema", "json_schema": {"name": "action", "schema": {"anyOf": options}}}
-
-
-def _json_messages(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The conversation with the tools described in words and one JSON object asked for."""
-    described = "\n".join(
-        f"- {t['function']['name']}({', '.join(t['function']['parameters'].get('properties', {}))}): "
-        f"{t['function'].get('description', '')}" for t in tools)
-    instruction = ("\n\nAnswer with exactly one JSON object {\"tool\": <name>, \"args\": {...}} and nothing else. "
-                   f"Tools:\n{described}")
-    out = [dict(m) for m in messages]
-    if out and out[0].get("role") == "system":
-        out[0]["content"] = f"{out[0].get('content') or ''}{instruction}"
-    else:
-        out.insert(0, {"role": "system", "content": instruction.strip()})
-    return out
-
-
-_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
-
-
-def _calls_in_text(text: str, names: list[str]) -> tuple[ToolCall, ...]:
-    """An action written as JSON: ``{"tool"|"name": ..., "args"|"arguments"|"parameters": {...}}``,
-    bare or in a code fence, one object or a list of them."""
-    match = _OBJECT.search(text or "")
-    candidates: list[Any] = []
-    if match:
-        raw = match.group(0)
-        try:
-            candidates = [json.loads(raw)]
-        except ValueError:
-            try:
-                candidates = json.loads(f"[{raw}]")
-            except ValueError:
-                return ()
-    if candidates and isinstance(candidates[0], list):
-        candidates = candidates[0]
-    calls = []
-    for n, item in enumerate(candidates):
-        if not isinstance(item, dict):
-            continue
-        name = item.get("tool") or item.get("name") or item.get("function")
-        args = item.get("args", item.get("arguments", item.get("parameters", {})))
-        if isinstance(args, str):
-            args = _args(args)
-        if name in names and isinstance(args, dict):
-            calls.append(ToolCall(f"json-{int(time.time() * 1000)}-{n}", name, args))
-    return tuple(calls)
 
 
 def _spent(*replies: ModelReply | None) -> Spent:
