@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
-from agents.generation.init_calls import as_constructions
+from agents.generation.crosshair_idioms import as_constructions
 from agents.generation.tool_venv import ToolVenv, site_hook
 from engine.python_source import parse_source
 from engine.sandbox import SandboxLimits, clean_env, run_sandboxed

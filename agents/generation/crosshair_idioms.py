@@ -1,6 +1,6 @@
-"""CrossHair's tests of a constructor, written as the construction a person writes.
+"""CrossHair's idioms a reader stumbles over, written as a person writes them.
 
-CrossHair covers ``Email.__init__`` by building an object and calling its
+A constructor's test: CrossHair covers ``Email.__init__`` by building an object and calling its
 ``__init__`` again: ``assert Email(error='').__init__(error='') is None``
 (marshmallow's kept tests had four of these, and a reviewer reads each as a
 riddle). The object a second ``__init__`` works on is built by the same
@@ -8,6 +8,9 @@ riddle). The object a second ``__init__`` works on is built by the same
 assertion ``is None`` said only that nothing raised, which distillation
 then says from what the object holds (agents/distil_step.py). A test that
 now fails or covers less is simply not kept (agents/keep_per_test.py).
+
+``pytest.raises(ValueError, match='')``: an empty pattern matches every
+message, so it says nothing; it goes.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from engine.python_source import parse_source
 
 
 def as_constructions(code: str) -> str:
-    """``code`` with every ``C(a).__init__(b)`` written ``C(b)``; an ``assert ... is None`` around one goes.
+    """``code`` with every ``C(a).__init__(b)`` written ``C(b)`` (an ``assert ... is None`` or ``== None`` around one
+    goes), and no ``match=''``.
 
     Only on a receiver that is itself a call (``C(a)``): ``obj.__init__(b)`` on a named object may be
     what a test means (a re-initialised object, read afterwards). ``code`` unchanged if it does not parse.
@@ -48,7 +52,7 @@ class _Constructions(ast.NodeTransformer):
 
     def visit_Assert(self, node: ast.Assert) -> ast.AST:
         test = node.test
-        if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Is)
+        if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], (ast.Is, ast.Eq))
                 and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value is None
                 and (built := _reinit(test.left)) is not None):
             self.changed = True
@@ -57,6 +61,12 @@ class _Constructions(ast.NodeTransformer):
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
         self.generic_visit(node)
+        if ast.unparse(node.func) == "pytest.raises":
+            kept = [k for k in node.keywords if not (k.arg == "match" and isinstance(k.value, ast.Constant)
+                                                     and k.value.value == "")]
+            if len(kept) != len(node.keywords):
+                node.keywords, self.changed = kept, True
+            return node
         built = _reinit(node)
         if built is None:
             return node

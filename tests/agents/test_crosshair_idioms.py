@@ -1,4 +1,4 @@
-"""CrossHair's constructor tests written as constructions (agents/generation/init_calls.py)."""
+"""CrossHair's idioms written as a person writes them (agents/generation/crosshair_idioms.py)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agents.generation.init_calls import as_constructions
+from agents.generation.crosshair_idioms import as_constructions
 
 # What CrossHair 0.0.113's cover wrote for marshmallow.validate's constructors.
 _CROSSHAIR = (
     "import pytest\nfrom box import Box\n\n"
-    "def test___init__():\n    assert Box(error='').__init__(error='x') is None\n\n"
-    "def test___init___2():\n    with pytest.raises(ValueError):\n        Box(size=0).__init__(size=-1)\n\n"
+    "def test___init__():\n    assert Box(error='').__init__(error='x') == None\n\n"
+    "def test___init___2():\n    with pytest.raises(ValueError, match=''):\n        Box(size=0).__init__(size=-1)\n\n"
     "def test_reinit_a_named_box():\n    box = Box(size=1)\n    box.__init__(size=2)\n    assert box.size == 2\n"
 )
 _BOX = ("class Box:\n    def __init__(self, size=0, error=''):\n        if size < 0:\n"
@@ -21,7 +21,8 @@ _BOX = ("class Box:\n    def __init__(self, size=0, error=''):\n        if size 
 
 def test_a_second_init_on_a_fresh_object_is_the_construction_and_still_passes(tmp_path: Path) -> None:
     code = as_constructions(_CROSSHAIR)
-    assert "Box(error='x')\n" in code and "is None" not in code
+    assert "Box(error='x')\n" in code and "None" not in code
+    assert "pytest.raises(ValueError):" in code  # an empty pattern matches any message: it said nothing
     assert "        Box(size=-1)\n" in code  # the raise stays with the arguments that raise
     assert "box.__init__(size=2)" in code  # a named object re-initialised is the test's own point
     (tmp_path / "box.py").write_text(_BOX)
