@@ -353,10 +353,10 @@ def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.st
     taken: Counter[str] = Counter()
     final: dict[str, str] = {}
     # A class ``And`` named its object ``and`` (marshmallow.validate: a SyntaxError); a name the test reads
-    # (the module, ``pytest``) must not be shadowed either.
+    # (the module, ``pytest``) must not be shadowed either, nor a builtin (``range = validate.Range(...)``).
     read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)} - set(wanted)
     for old, new in wanted.items():
-        if keyword.iskeyword(new) or keyword.issoftkeyword(new) or new in read:
+        if keyword.iskeyword(new) or keyword.issoftkeyword(new) or new in read or new in vars(builtins):
             new = f"{new}_"
         taken[new] += 1
         final[old] = new if taken[new] == 1 else f"{new}_{taken[new]}"

@@ -335,3 +335,10 @@ def test_an_object_is_never_named_after_a_keyword_or_a_name_the_test_reads() -> 
     ast.parse(code)  # it compiles
     assert "and_ = module_0.And()" in code, code
     assert "module_0 = " not in code, code
+    # marshmallow's kept test read ``range = validate.Range(min_inclusive=False)``: a builtin shadowed.
+    parts = parse_file("import v as v_\n\n\ndef test_case_0():\n    var_0 = v_.Range()\n    var_1 = var_0(value=3)\n"
+                       "    var_2 = var_0.check(value=4)\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "Range", "module": "v"}, {"k": "1", "type": "int", "module": "builtins", "repr": "3"},
+                  {"k": "2", "type": "int", "module": "builtins", "repr": "4"}])
+    assert "range_ = v_.Range()" in distil_unit(parts.units[0], seen, parts).code()
