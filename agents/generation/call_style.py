@@ -22,10 +22,17 @@ def by_keyword(call: ast.Call, params: list[tuple[str, str]]) -> None:
     if params and params[0][0] == "self" and _own_instance(call):
         call.func = ast.Attribute(call.args[0], call.func.attr, ast.Load())  # type: ignore[attr-defined]
         call.args, params = call.args[1:], params[1:]
+    while len(call.args) < len(params) and _positional_by_convention(params[len(call.args)][0]):
+        # Pynguin writes every argument by name (``loads(__s='#')``): such a one goes back to its place.
+        given = next((k for k in call.keywords if k.arg == params[len(call.args)][0]), None)
+        if given is None:
+            break
+        call.keywords.remove(given)
+        call.args.append(given.value)
     named = []
     for arg, (name, kind) in zip(call.args, params):
-        if kind != "POSITIONAL_OR_KEYWORD" or isinstance(arg, ast.Starred) or name == "self" or (
-                name.startswith("__") and not name.endswith("__")):
+        if kind != "POSITIONAL_OR_KEYWORD" or isinstance(arg, ast.Starred) or name == "self" or \
+                _positional_by_convention(name):
             break
         named.append(ast.keyword(name, arg))
     if not named or len(named) != len(call.args):
@@ -65,6 +72,11 @@ def message_words(message: str | None) -> str | None:
     if len(words) > 60:
         words = words[:60].rsplit(" ", 1)[0]
     return words if len(words) >= 4 and re.search(r"[A-Za-z]{3}", words) else None
+
+
+def _positional_by_convention(name: str) -> bool:
+    """``__s``: a parameter named so is positional-only by the convention from before ``/``."""
+    return name.startswith("__") and not name.endswith("__")
 
 
 def _own_instance(call: ast.Call) -> bool:

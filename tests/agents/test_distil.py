@@ -100,6 +100,10 @@ def test_an_instance_made_for_a_method_is_its_receiver_and_a_dunder_prefixed_par
     loads = [["__s", "POSITIONAL_OR_KEYWORD"], ["limit", "POSITIONAL_OR_KEYWORD"]]
     seen = _seen([{"k": "0", "params": loads}, {"k": "0", "type": "dict", "module": "builtins", "repr": "{}"}])
     assert distil_unit(parts.units[1], seen, parts).code().splitlines()[-1] == "    assert p_.loads('', 2) == {}"
+    # Pynguin itself writes it by name: back to its place too.
+    parts = parse_file("import p as p_\n\n\ndef test_case_0():\n    var_0 = p_.loads(__s='#', limit=2)\n")
+    assert parts is not None
+    assert distil_unit(parts.units[0], seen, parts).code().splitlines()[-1] == "    assert p_.loads('#', limit=2) == {}"
 
 
 def test_an_object_called_by_its_dunder_name_is_called_as_a_person_calls_it() -> None:
