@@ -32,6 +32,17 @@ def test_a_second_init_on_a_fresh_object_is_the_construction_and_still_passes(tm
     assert done.returncode == 0 and "3 passed" in done.stdout, done.stdout[-1500:]
 
 
+def test_a_pattern_escaped_where_nothing_needed_it_is_written_plain() -> None:
+    """humanize: CrossHair wrote ``match="Minimum\\ unit\\ is\\ suppressed"``; a pattern that needs its escapes keeps them."""
+    code = as_constructions("import pytest\n\ndef test_x():\n"
+                            "    with pytest.raises(ValueError, match='Minimum\\\\ unit\\\\ is\\\\ suppressed'):\n"
+                            "        f()\n\n"
+                            "def test_y():\n    with pytest.raises(ValueError, match='a\\\\.b'):\n        f()\n\n"
+                            "def test_z():\n    with pytest.raises(ValueError, match='line\\\\ 1\\\\d'):\n        f()\n")
+    assert "match='Minimum unit is suppressed'" in code
+    assert "match='a\\\\.b'" in code and "match='line\\\\ 1\\\\d'" in code
+
+
 def test_code_without_a_reinit_or_that_does_not_parse_comes_back_as_it_was() -> None:
     plain = "def test_x():\n    assert 1 == 1  # kept as written\n"
     assert as_constructions(plain) == plain
