@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 
+from agents.generation.call_style import message_words
 from agents.generation.distil import distil_unit
 from agents.generation.observe import instrument, read_observations
 from agents.generation.readability import measure
@@ -197,8 +198,12 @@ def test_what_comes_back_from_a_run_is_read_as_input_never_evaluated() -> None:
         {"k": 2, "repr": "1"},
         "not a record",
         {"k": "3", "type": "int", "module": "builtins", "repr": "7", "len": "many"},
+        {"k": "4", "message": "x" * 100_000},
+        {"k": "5", "message": ["not", "text"]},
     ]
     seen = _seen(hostile)
+    assert len(seen["4"].message or "") == 300 and seen["5"].message is None  # what a raise said: text, bounded
+    assert message_words("') or __import__('os'") is None  # a pattern is made of plain words only
     assert seen["0"].repr is None  # not a literal: dropped, not run
     assert seen["1"].params == [("ok", "KEYWORD_ONLY")]  # a name that is not an identifier never reaches the code
     assert "2" not in seen and seen["3"].repr == "7" and seen["3"].length is None
