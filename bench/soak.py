@@ -70,6 +70,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     from app.control import ControlCenter
     from app.core import AppCore
     from app.gc_pauses import PAUSES, freeze_startup
+    from app.health import HealthMonitor
     from engine.generate_request import GenerateRequest
     from tests.helpers.calc_suites import MODEL_REPLY
     from tests.helpers.llm_server import ScriptedLLM, stagehand_pick
@@ -111,6 +112,11 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
     freeze_startup()  # as ui/gui_app.py does once the panels exist (app/gc_pauses.py)
     for name in ("Costs", "Agents", "Rollout"):
         window.panels[name].timer.setInterval(1000)
+    # The status bar's stores, as ui/gui_app.py wires them (without it the window said "starting…" all along).
+    monitor = HealthMonitor(core.health, window.show_health, interval_s=2.0)
+    window.show_health(await core.health())
+    window.show_progress(f"Ready; API on {core.api.url}")
+    monitor.start()
     window.show()
 
     meter = TickMeter(TICK_MS)
@@ -266,6 +272,7 @@ async def _child(minutes: float, in_flight: int, trace: bool, fault_every_min: f
         await asyncio.gather(*workers, return_exceptions=True)
         timer.stop()
         watch.stop()
+        await monitor.stop()
         window.stop_refreshing()
         runner.cancel_all()
         window.close()
