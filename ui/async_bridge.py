@@ -15,7 +15,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from agents.store_retry import set_retry_budget
+from agents.store_retry import is_transient, set_retry_budget
 from engine.errors import AppError
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,9 @@ class AsyncRunner(QObject):
                 return
             exc = t.exception()
             if exc is not None:
-                if not isinstance(exc, AppError):
+                if is_transient(exc):  # a store restarting: said in one line (a soak's log had its traceback)
+                    log.warning("background call failed while a store was away: %s", describe(exc))
+                elif not isinstance(exc, AppError):
                     log.error("background call failed", exc_info=exc)
                 message = describe(exc)
                 (on_error or self.error.emit)(message)

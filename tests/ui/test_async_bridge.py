@@ -35,6 +35,29 @@ async def test_a_refresh_waits_out_a_store_restart_briefly_and_never_twice_at_on
     assert await done == AGENT_BUDGET_S
 
 
+async def test_a_read_that_met_a_store_restarting_is_one_line_in_the_log_not_a_traceback(qapp, caplog) -> None:
+    """bench/soak.py's PostgreSQL kill printed a panel refresh's whole traceback; a program error still gets one."""
+    import asyncpg
+
+    runner = AsyncRunner()
+    errors: list[str] = []
+
+    async def starting_up() -> None:
+        raise asyncpg.CannotConnectNowError("the database system is starting up")
+
+    async def broken() -> None:
+        raise TypeError("a bug")
+
+    for read in (starting_up, broken):
+        task = runner.run(read(), on_error=errors.append)
+        await asyncio.gather(task, return_exceptions=True)
+        await asyncio.sleep(0)
+    restarting, bug = [r for r in caplog.records if "background call failed" in r.getMessage()]
+    assert restarting.exc_info is None and "starting up" in restarting.getMessage()
+    assert bug.exc_info is not None
+    assert len(errors) == 2  # each still said where the user looks
+
+
 def test_stale_figures_say_how_old_they_are_and_why(qtbot) -> None:
     note = StaleNote()
     qtbot.addWidget(note)
