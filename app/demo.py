@@ -46,7 +46,20 @@ async def run_failing_generation(control: Any) -> dict[str, Any]:
 
 
 async def seed_demo(core: Any) -> None:
+    """The last hour's demo traffic and day's token use, in place of an earlier run's: a second ``--screenshots``
+    run in the same data folder met its own rows (a duplicate request id) and ended in a traceback."""
     pool = core.pool
+    from agents.constants import budget_key
+    from agents.llm_gateway import today
+
+    midnight = datetime.now(timezone.utc).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
+    earlier = await pool.fetchval(  # an earlier run's share of today's budget goes with its rows
+        "SELECT COALESCE(SUM(metric_value), 0) FROM agent_metrics WHERE metadata->>'demo' = 'true' AND timestamp >= $1",
+        midnight)
+    if earlier:
+        await core.redis.decrby(budget_key(today()), int(earlier))
+    await pool.execute("DELETE FROM generation_requests WHERE routing_key = 'demo'")
+    await pool.execute("DELETE FROM agent_metrics WHERE metadata->>'demo' = 'true'")
     rng = random.Random(5)
     agents = [r["agent_id"] for r in await pool.fetch("SELECT agent_id FROM agent_registry WHERE status = 'healthy'")]
     now = datetime.now(timezone.utc).replace(tzinfo=None)
@@ -60,10 +73,6 @@ async def seed_demo(core: Any) -> None:
         "INSERT INTO agent_metrics (agent_id, metric_type, metric_value, metadata, timestamp) "
         "VALUES ($1, 'token_usage', $2, $3, $4)", rows)
     # Today's share also counts against the budget, as real calls would.
-    from agents.constants import budget_key
-    from agents.llm_gateway import today
-
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     await core.redis.incrby(budget_key(today()), sum(r[1] for r in rows if r[3] >= midnight))
     routes = []
     for minute in range(60, 0, -1):

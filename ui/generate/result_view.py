@@ -79,7 +79,7 @@ class ResultView(QWidget):
         # IDE-like: file → function (its coverage) → tests; a click shows that test's code.
         self.outline = QTreeWidget()
         self.outline.setObjectName("outline")
-        self.outline.setHeaderLabels(["Tests by function", "Coverage"])
+        self.outline.setHeaderLabels(["Function", "Coverage"])  # "Tests by function" was cut to "functior"
         self.outline.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.outline.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.outline.itemActivated.connect(self.on_outline_item)
