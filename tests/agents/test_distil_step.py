@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.distil_step import Distiller, cover_of
+from agents.distil_step import Distiller, DistilResult, cover_of
 from agents.generation.formatting import formatted
 from agents.generation.readability import measure
 from agents.generation.tidy import tidy
@@ -209,22 +209,30 @@ async def test_a_negative_result_is_another_behaviour_than_a_positive_one(tmp_pa
     assert "test_seconds_returns_int_for_minus_3m" in text or "'-3m', -180" in text  # "-3m" is not "3m"
 
 
+async def _with_optional(repo: Path, target: str, module: str, kept: str, spare: str, optional: set[str]
+                         ) -> tuple[SandboxPhase2, dict, DistilResult]:
+    """``kept`` distilled with ``spare`` offered as optional, as keep-per-test hands them over: the kept tests'
+    own run is what the file must cover."""
+    (repo / target).write_text(module)
+    phase2 = SandboxPhase2()
+    own_run = await phase2.execute(kept, repo, [target])
+    result = await Distiller(phase2, repo, target).distil(kept + spare, own_run, optional=frozenset(optional))
+    assert result.changed, result.note
+    return phase2, own_run, result
+
+
 async def test_an_optional_test_stays_only_for_a_behaviour_no_kept_test_shows(tmp_path: Path) -> None:
     """Keep-per-test hands distillation the fewest tests that hold the coverage and, as optional, the passing
-    ones that added none (agents/evolution.py): the bench's slugify kept 14 tests to Pynguin alone's 21 and
+    ones that added none (agents/candidate_keep.py): the bench's slugify kept 14 tests to Pynguin alone's 21 and
     killed fewer mutants. An optional test showing a new behaviour (a negative result) stays; one repeating a
     kept test's behaviour does not; what the file must cover is the kept tests' own run."""
-    (tmp_path / "duration.py").write_text(_DURATION)
     head = "import sys\nimport duration\nduration_ = sys.modules['duration']\n\n\n"
     kept = ("def test_0():\n    var_0 = duration_.seconds(text='2m')\n    assert var_0 == 120\n\n\n"
             "def test_2():\n    var_1 = duration_.seconds(text='7')\n    assert var_1 == 7\n\n\n")
     spare = ("def test_1():\n    var_4 = duration_.seconds(text='-3m')\n    assert var_4 == -180\n\n\n"
              "def test_3():\n    var_1 = duration_.seconds(text='8')\n    assert var_1 == 8\n")
-    phase2 = SandboxPhase2()
-    own_run = await phase2.execute(head + kept, tmp_path, ["duration.py"])
-    result = await Distiller(phase2, tmp_path, "duration.py").distil(head + kept + spare, own_run,
-                                                                     optional=frozenset({"test_1", "test_3"}))
-    assert result.changed, result.note
+    phase2, own_run, result = await _with_optional(tmp_path, "duration.py", _DURATION, head + kept, spare,
+                                                   {"test_1", "test_3"})
     text = ast.unparse(ast.parse(result.code))
     assert "'-3m'" in text and "-180" in text, text
     assert "'8'" not in text and "'7'" in text and "'2m'" in text
@@ -237,19 +245,14 @@ async def test_an_optional_test_raising_another_error_stays_and_each_says_which(
     """tomli: one line raises every parse error (``raise suffixed_err(src, pos, "Unclosed array")``), so its
     tests run the same lines and only the message tells them apart; a mutant that changes one message is caught
     only by a test that checks it."""
-    (tmp_path / "toml.py").write_text(
-        "def loads(text):\n    problem = 'Unclosed array' if text.startswith('[') else 'Invalid value' if text "
-        "else ''\n    if problem:\n        raise ValueError(f'{problem} (at column {len(text)})')\n    return {}\n")
+    module = ("def loads(text):\n    problem = 'Unclosed array' if text.startswith('[') else 'Invalid value' if text "
+              "else ''\n    if problem:\n        raise ValueError(f'{problem} (at column {len(text)})')\n    return {}\n")
     head = "import sys\nimport pytest\nimport toml\ntoml_ = sys.modules['toml']\n\n\n"
     kept = ("def test_0():\n    with pytest.raises(ValueError):\n        toml_.loads(text='[1')\n\n\n"
             "def test_1():\n    assert toml_.loads(text='') == {}\n\n\n")
     spare = ("def test_2():\n    with pytest.raises(ValueError):\n        toml_.loads(text='x = ')\n\n\n"
              "def test_3():\n    with pytest.raises(ValueError):\n        toml_.loads(text='[[2')\n")
-    phase2 = SandboxPhase2()
-    own_run = await phase2.execute(head + kept, tmp_path, ["toml.py"])
-    result = await Distiller(phase2, tmp_path, "toml.py").distil(head + kept + spare, own_run,
-                                                                 optional=frozenset({"test_2", "test_3"}))
-    assert result.changed, result.note
+    phase2, _, result = await _with_optional(tmp_path, "toml.py", module, head + kept, spare, {"test_2", "test_3"})
     text = ast.unparse(ast.parse(result.code))
     assert "'^Unclosed array'" in text and "'^Invalid value'" in text and "match=" in text, text
     assert "'[[2'" not in text  # another input meeting the same error: nothing new to check
