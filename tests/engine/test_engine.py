@@ -417,10 +417,12 @@ async def test_a_run_killed_while_chromium_starts_is_told_from_a_test_that_hangs
         (tmp_path / "chromium").chmod(0o755)
         chromium = str(tmp_path / "chromium")
     code = "import time\n\ndef test_x(page):\n    page.goto('about:blank')\n    time.sleep(100)\n"
-    run = await run_pytest(RunSpec(test_code=code, python=sys.executable, repository=tmp_path,
-                                   limits=SandboxLimits(8, 2048, network=True, browser=True),
-                                   extra_env={"AIWEBTEST_CHROMIUM": chromium}))
-    assert run.status == "timeout"
+    spec = RunSpec(test_code=code, python=sys.executable, repository=tmp_path,
+                   limits=SandboxLimits(8, 2048, network=True, browser=True), extra_env={"AIWEBTEST_CHROMIUM": chromium})
+    run = await run_pytest(spec)
+    if hang == "test" and run.status == "error" and run.browser_did_not_start:
+        run = await run_pytest(spec)  # the real Chromium failed to start under load (CI once): once more, as the engine does
+    assert run.status == "timeout", run.message
     assert run.browser_started is (hang == "test")
     assert run.browser_did_not_start is (hang == "chromium")
     if hang == "chromium":
