@@ -170,3 +170,16 @@ def still_covers(new: dict[str, Any] | None, old: dict[str, Any]) -> bool:
         if not {tuple(b) for b in f["executed_branches"]} <= {tuple(b) for b in now["executed_branches"]}:
             return False
     return True
+
+
+async def measured_again(execute: Any, repository: Path, targets: list[str], baseline: dict[str, Any] | None,
+                         files: list[dict[str, Any]]) -> CoverageUnion:
+    """The repository's figure from the files as they go out, each run measured once more (``execute``:
+    Phase2.execute). For when a file changed after the union was built: the mutation gate took it back to
+    its generated form, which lacks the typical calls' rows distillation added (their lines counted)."""
+    union = await CoverageUnion.sized(repository, targets)
+    union.start_from(baseline)
+    for run in await asyncio.gather(*(execute(f["code"], repository, [f["target_file"]]) for f in files)):
+        if run.get("status") == "success":
+            union.add(run.get("coverage"))
+    return union

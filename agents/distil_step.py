@@ -81,6 +81,9 @@ class DistilResult:
     tests_after: int = 0
     notes: list[str] = field(default_factory=list)  # literals that stay long, and why
     runs: int = 0
+    # The distilled file's own measured run: what it covers, typical calls and their rows included (which may
+    # run lines the generated file did not). None when the file was left as generated.
+    coverage: dict[str, Any] | None = None
 
 
 def cover_of(run: dict[str, Any], keys: set[str] | None = None) -> Cover:
@@ -108,6 +111,7 @@ class Distiller:
         self.due_at = due_at
         self._slowest_s = 0.0  # the longest run so far: what the next one is taken to take
         self.late = False  # an optional rewrite was left out for time
+        self._measured: dict[str, Any] | None = None  # the last checked rewrite's coverage
 
     async def _run(self, code: str, *, measure: bool = True) -> dict[str, Any]:
         """One sandboxed run; unmeasured (one process instead of three) where only pass or fail matters.
@@ -160,24 +164,26 @@ class Distiller:
         if baseline.get("status") != "success":
             return self._left(code, f"left as generated: it did not pass as generated ({baseline.get('error')})")
         need = cover_of(baseline)
-        typical = await self._typical(parts)
-        units, observed, unit_cover = await self._observe(parts, parts.units + typical, need)
+        typical, rows = await self._typical(parts)
+        ours = typical + rows
+        units, observed, unit_cover = await self._observe(parts, parts.units + ours, need)
         searched = len(parts.units)
         if units is not None:
             # Calls chained through short literal results become one test each (agents/generation/chain_cut.py);
             # the pieces are observed again, and kept only if together they still cover the file.
             cut = await asyncio.to_thread(_cut_chains, units[:searched], observed[:searched])
             if len(cut) > searched and self._time_for(1):
-                again = await self._observe(parts, cut + typical, need)
+                again = await self._observe(parts, cut + ours, need)
                 if again[0] is not None:
                     units, observed, unit_cover = again
                     searched = len(cut)
         # A typical call that raised, or whose record is unreadable, is dropped: it was ours, not search's.
-        shown = {i for i in range(searched, len(units or [])) if observed[i] is not None
-                 and observed[i].passed and _printable(observed[i])}
+        first_row = searched + len(typical)
+        shown = {i for i in range(searched, first_row) if _shows(observed[i])}
+        row_ids = [i for i in range(first_row, len(units or [])) if _shows(observed[i])]
         extra = set(range(searched, len(units or []))) - shown
         if units is None:
-            shown, extra = set(), set()
+            shown, extra, row_ids = set(), set(), []
             whole = _whole_tests(code, parts)
             units, observed, unit_cover = await self._observe(parts, whole, need)
             if units is None:
@@ -192,6 +198,12 @@ class Distiller:
             chosen = sorted(set(chosen) | more | shown)
         else:
             chosen = sorted(set(range(len(units))) - extra)
+        # A row of a typical call (another literal the code compares a parameter with) stays only when it runs
+        # a line or branch nothing chosen runs: arrow's ``format(dt, fmt='MMMM')`` does, a second ``'MM'``-like
+        # one would not.
+        picked = await asyncio.to_thread(_rows_adding, row_ids, unit_cover, chosen)
+        shown |= picked
+        chosen = sorted(set(chosen) | picked)
         # A test that does not hold goes back to its form before the shrink too: the shrink is judged in observe
         # form, without the generator's own assertions (semver: ``assert v == Version(prerelease='<the long
         # text>')`` failed once the text was cut, and took the whole file back to its generated form).
@@ -227,7 +239,7 @@ class Distiller:
                     notes.append("some values stay as search drew them: the result was due before shorter ones "
                                  "were tried")
                 return DistilResult(await formatted(new_code), True, f"distilled: {len(laid)} tests from {before}, checked by "
-                                    f"{RERUNS} runs", before, len(laid), notes, self.runs)
+                                    f"{RERUNS} runs", before, len(laid), notes, self.runs, self._measured)
             if not keep_harness:
                 continue  # perhaps they needed the harness (shuffle() and friends): try again with it first
             # A typical call or an optional unit that did not hold goes; the file's own tests get another form.
@@ -237,18 +249,25 @@ class Distiller:
             plain |= bad - shown - spare - shrunk
         return self._left(code, "left as generated: the distilled tests did not hold on a rerun")
 
-    async def _typical(self, parts: TestFile) -> list[Unit]:
-        """A typical call of each public function (agents/generation/typical_calls.py), in the file's own style."""
-        try:
-            source = await asyncio.to_thread((self.repository / self.target).read_text, "utf-8")
-        except (OSError, UnicodeDecodeError):
-            return []
+    async def _typical(self, parts: TestFile) -> tuple[list[Unit], list[Unit]]:
+        """A typical call of each public function and method, and its rows (agents/generation/typical_calls.py),
+        in the file's own style: through the file's module alias, else by name, imported here if the file does
+        not import it yet (with the standard modules the values name, ``datetime``)."""
+        if not parts.module_source:
+            return [], []
         module = module_of(self.target)[1]
         by_name = {name for name, mod in parts.imported.items() if mod == module}
         prefix = _alias_of(parts, module)
-        if prefix is None and not by_name:
-            return []
-        return await asyncio.to_thread(typical_units, source, prefix, by_name)
+        found = await asyncio.to_thread(typical_units, parts.module_source, prefix, by_name,
+                                        blocked=frozenset(_bound_otherwise(parts, module)))
+        for name in sorted(found.modules):
+            if not any(isinstance(n, ast.Import) and [(a.name, a.asname) for a in n.names] == [(name, None)]
+                       for n in parts.imports):
+                parts.imports.append(ast.Import([ast.alias(name)]))
+        for name in sorted(found.names):
+            parts.imports.append(ast.ImportFrom(module, [ast.alias(name)], 0))
+            parts.imported[name] = module
+        return found.units, found.rows
 
     def _left(self, code: str, note: str) -> DistilResult:
         return DistilResult(code, False, note, runs=self.runs)
@@ -293,6 +312,7 @@ class Distiller:
         """Units whose tests failed a rerun; every unit when the file as a whole lost coverage."""
         everything = {u for t in laid for u in t.units}
         first = await self._run(code)  # measured: the file must cover what it did
+        self._measured = first.get("coverage")
         bad = self._failed(first, laid)
         if bad:
             return bad
@@ -359,6 +379,41 @@ def _whole_tests(code: str, parts: TestFile) -> list[Unit]:
             else:
                 units.append(Unit(node.name, [s for u in split for s in u.body], split[0].decorators))
     return units
+
+
+def _shows(observed: Observed | None) -> bool:
+    """A typical call (or row) that passed with a result written as a value."""
+    return observed is not None and observed.passed and _printable(observed)
+
+
+def _rows_adding(rows: list[int], covers: list[Cover], chosen: list[int]) -> set[int]:
+    """The rows, in order, that each run a line or branch the chosen units and the rows before them do not."""
+    have: set = set().union(*(covers[i] for i in chosen)) if chosen else set()
+    picked = set()
+    for i in rows:
+        if covers[i] - have:
+            picked.add(i)
+            have |= covers[i]
+    return picked
+
+
+def _bound_otherwise(parts: TestFile, module: str) -> set[str]:
+    """Names the file binds to something other than the module under test's own names or a standard module
+    imported plainly: a typical call must not rely on binding them anew."""
+    bound: set[str] = set()
+    for node in parts.imports:
+        for alias in getattr(node, "names", []):
+            name = alias.asname or alias.name.split(".")[0]
+            own = isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0
+            plain = isinstance(node, ast.Import) and alias.asname is None and "." not in alias.name
+            if not own and not plain or plain and name == module.split(".")[0]:
+                bound.add(name)
+    for node in parts.others:
+        for target in getattr(node, "targets", []):
+            bound |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
+            bound.add(node.name)
+    return bound | set(parts.aliases)
 
 
 def _printable(observed: Observed) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 from agents.base import TaskContext, TaskFailed
 from agents.candidate_keep import Tried, keep_candidate
-from agents.coverage_union import CoverageUnion, still_covers
+from agents.coverage_union import CoverageUnion, measured_again, still_covers
 from agents.evolve_task import EvolveTask
 from agents.generation import StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
@@ -219,7 +219,10 @@ class EvolutionAgent:
         kept = await one_file_per_target(ctx.services.phase2, repo, kept, ctx.progress)
         for k in kept:
             k.pop("_coverage", None)
+        going_out = [k["code"] for k in kept]
         mutation = await self._mutation(ctx, task, kept)
+        if going_out != [k["code"] for k in kept]:  # the gate undid a distillation: measure what goes out
+            union = await measured_again(ctx.services.phase2.execute, repo, targets, task.baseline, kept)
         return {"strategy": strategy, "rounds": rounds, "stop_reason": stop, "files": kept,
                 "coverage": union.to_json(), "failures": failures[-10:], "baseline": baseline,
                 "outcome": outcome, "reason": reason, "generators": generators, "mutation": mutation}

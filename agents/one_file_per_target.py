@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from agents.coverage_union import still_covers
+from agents.generation import module_of
+from agents.generation.formatting import formatted
 from agents.generation.merge_files import merge
+from agents.generation.one_style import one_style
 from agents.keep_per_test import collect_test_keys
 from agents.mutation_gate import AS_WRITTEN
 from agents.phase2_client import Phase2
@@ -37,6 +40,8 @@ async def one_file_per_target(phase2: Phase2, repository: Path, kept: list[dict[
         code = await asyncio.to_thread(merge, [f["code"] for f in files])
         if code is None:
             continue
+        code = await formatted(await asyncio.to_thread(one_style, code, module_of(target)[1],
+                                                       await _source(repository, target)))
         await say(f"{target}: writing the {len(files)} kept files as one, checked by a run…")
         run = await phase2.execute(code, repository, [target])
         if run.get("status") != "success" or not all(still_covers(run.get("coverage"), f["_coverage"]) for f in files):
@@ -58,3 +63,10 @@ async def one_file_per_target(phase2: Phase2, repository: Path, kept: list[dict[
             merged_into[id(f)] = None
     return [merged_into.get(id(k), k) for k in kept if merged_into.get(id(k), k) is not None]
 
+
+
+async def _source(repository: Path, target: str) -> str:
+    try:
+        return await asyncio.to_thread((repository / target).read_text, "utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""

@@ -41,6 +41,14 @@ def as_constructions(code: str) -> str:
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
 
 
+def constructions_in(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The same rewrite on a distilled test's statements: distillation's own ``C.__init__(C(a), b)`` ->
+    ``C(a).__init__(b)`` (a method on the instance made for it) lands on the idiom after CrossHair's output was
+    rewritten (arrow's kept ``assert DateTimeFormatter(locale='sv').__init__(locale='es') is None``)."""
+    rewriter = _Constructions()
+    return [ast.fix_missing_locations(rewriter.visit(stmt)) for stmt in body]
+
+
 def _reinit(node: ast.AST) -> ast.Call | None:
     """``C(b)`` for ``C(a).__init__(b)``, else None."""
     if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "__init__"

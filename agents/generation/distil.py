@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from agents.generation.call_style import by_keyword, raise_match
+from agents.generation.crosshair_idioms import constructions_in
 from agents.generation.checks import fewer_checks, once, worked_on
 from agents.generation.machine_paths import names_a_machine_path, relative_tail
 from agents.generation.observe import Seen
@@ -119,7 +120,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reas
                 out.append(node)
     out = once(_unbind_unused(_inline(fewer_checks(out))))
     out = [Operators().visit(stmt) if isinstance(stmt, ast.Assert) else stmt for stmt in out]
-    out = [Calls().visit(stmt) for stmt in out]
+    out = constructions_in([Calls().visit(stmt) for stmt in out])
     out = _rename(out, values, body)
     function, outcome, case = behaviour(out, values, body, parts)
     notes = [f"a literal of {n} characters stays: {long_reason}" for n in _long_literals(out)]

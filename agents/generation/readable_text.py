@@ -5,7 +5,7 @@ Pynguin draws short strings at random (``'G|Sck`x#8JR:~'``,
 World') == 'hello-world'`` at a glance and has to decode the other. The
 shrink (agents/distil_step.py) offers each step here like its other kinds:
 every noisy string input of a unit becomes the step's candidate (the text
-its parameter's name suggests first, agents/generation/typical_calls.py,
+its parameter's name suggests first, agents/generation/typical_values.py,
 then common phrases, with punctuation, digits, accents or a line break for
 branches that need them), and a unit keeps the first step that still passes
 and covers every line and branch it covered. A string whose characters
@@ -21,7 +21,7 @@ import re
 import unicodedata
 
 from agents.generation.test_units import Unit
-from agents.generation.typical_calls import typical_text
+from agents.generation.typical_values import typical_text
 
 LONG = 80  # longer strings are the long-text shrink's (agents/generation/shrink.py)
 _PHRASES = ("Hello World", "hello", "Hello, World!", "Hello World 42", "Héllo Wörld", "Hello\nWorld", "a")

@@ -1,86 +1,201 @@
-"""One typical call per public function, with values a person would write, read from the source alone.
+"""One typical call per public function and method, with values a person would write, read from the source alone.
 
 Search and symbolic execution find edge cases (``''``, ``-2022``,
 ``'\\x00'``); a reader also wants to see the function used as meant:
 ``slugify(text='Hello World')`` gives ``'hello-world'``. The values come
 from the function's first docstring example with literal arguments
-(``>>> timeparse('1:24')``), else from each parameter's name (``text``,
-``email``, ``max_length``), else its annotation, else its default is left
-to apply; a function with a parameter
-nothing suggests a value for gets no typical call. The module is parsed,
-never imported: what the calls return is learnt in the sandbox
-(agents/generation/observe.py), and a call that raises is dropped.
+(``>>> timeparse('1:24')``), else from each parameter
+(agents/generation/typical_values.py: its name, its annotation, the pattern
+it is matched against, the literals it is compared with); a function with a
+parameter nothing suggests a value for gets no typical call. A public class
+is made with its constructor's typical values and each public method that
+returns something is called on it (arrow's ``DateTimeFormatter().format(
+dt=datetime.datetime(2024, 3, 15, 13, 45, 30), fmt='YYYY')``): search and
+symbolic execution rarely make a ``datetime``, and arrow's formatter had
+one kept test, 23.5 % of its lines, from both Pynguin and the product.
+
+Beside each call, its *rows*: the same call with each other literal the code
+compares a parameter with (``fmt='MMMM'``, ``fmt='Do'``); distillation keeps
+a row only when it runs a line or branch nothing else kept runs, and lays
+the kept ones out as a table.
+
+The module is parsed, never imported: what the calls return is learnt in the
+sandbox (agents/generation/observe.py), and a call that raises is dropped.
 """
 
 from __future__ import annotations
 
 import ast
+import copy
 import re
+from dataclasses import dataclass, field
 
 from agents.generation.test_units import Unit
+from agents.generation.typical_values import (
+    as_expr,
+    hints_for,
+    module_patterns,
+    modules_of,
+    value_for,
+)
 from engine.python_source import parse_source
 
-# By name first (the strongest hint), then by annotation.
-_BY_NAME: list[tuple[str, object]] = [
-    (r"e_?mail", "jane.doe@example.com"),
-    (r"url|uri|link|href", "https://example.com/docs?page=2"),
-    (r"path|file_?name|filename|file", "docs/readme.txt"),
-    (r"first_?name", "Ada"),
-    (r"last_?name|surname", "Lovelace"),
-    (r"user_?name|login", "ada_lovelace"),
-    (r"name|title|label", "Ada Lovelace"),
-    (r"sep|separator|delimiter", "-"),
-    (r"lang|language|locale", "en"),
-    (r"date", "2024-03-15"),
-    (r"time|duration|period|interval", "1h30m"),
-    (r"phone", "+1 555 0100"),
-    (r"ip", "192.168.0.1"),
-    (r"colou?r", "#ff8800"),
-    (r"stop_?words?", "the"),
-    (r"word|token", "hello"),
-    (r"text|string|str|s|value|input|input_string|message|msg|content|line|sentence|subject|body|description|"
-     r"comment|query|q", "Hello World"),
-    (r"max_\w+|limit|width|length|size|n|count|num|number|times|k", 20),
-    (r"min_\w+|start|offset|index|i|pos|position", 2),
-    (r"ratio|rate|factor|scale|weight|percent\w*|x|y", 1.5),
-    (r"items|values|numbers|seq|sequence|elements|data|lst|list", [3, 1, 2]),
-    (r"flag|strict|verbose|enabled|is_\w+|allow_\w+|use_\w+|lower|lowercase|upper", True),
-]
-_BY_TYPE = {"str": "Hello World", "int": 20, "float": 1.5, "bool": True, "list": [3, 1, 2], "bytes": b"hello"}
+# A method that may block or reach out (``run()``, ``serve_forever()``) is not called without arguments.
+_BLOCKING = re.compile(r"run|start|serve\w*|wait|join|loop|listen|connect|open|close|sleep|main|forever|send|"
+                       r"recv\w*|read\w*|write\w*|flush|shutdown|stop|kill|exit|quit|reset|clear|delete|remove")
 
 
-def typical_units(module_source: str, call_prefix: str | None, imported: set[str]) -> list[Unit]:
-    """A unit calling each public top-level function once with typical values.
+@dataclass
+class Typical:
+    """The typical calls of a module: one per callable, its rows, and what the file must import for them."""
+
+    units: list[Unit] = field(default_factory=list)
+    rows: list[Unit] = field(default_factory=list)
+    modules: set[str] = field(default_factory=set)  # standard modules the values name (``datetime``)
+    names: set[str] = field(default_factory=set)  # the module's own names the calls use bare
+
+
+def typical_units(module_source: str, call_prefix: str | None, imported: set[str], *,
+                  blocked: frozenset[str] = frozenset(), objects: bool = True) -> Typical:
+    """The typical calls of the module's public functions and, with ``objects``, of its classes' methods.
 
     ``call_prefix``: the name the test file binds the module to (``slugify_``),
-    or None when it imports functions by name (``imported``).
+    or None to call the module's names bare (those in ``imported`` are
+    imported already; the others are listed in ``names`` to import).
+    ``blocked``: names the file binds to something else, which the calls
+    must not use (a class called ``pytest``, ``datetime`` bound to the class).
+    ``objects=False``: literals only and functions only (a seed module for
+    Pynguin, whose parser reads nothing else).
     """
     try:
         tree = parse_source(module_source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # the repository's code is input
-        return []
-    units = []
+        return Typical()
+    out = Typical()
+    patterns = module_patterns(tree)
+    blocked = frozenset(blocked) - set(imported)
+    classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
     for node in tree.body:
-        if not isinstance(node, ast.FunctionDef) or node.name.startswith("_"):
+        if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name.startswith("_") or node.name in blocked:
             continue
-        if call_prefix is None and node.name not in imported:
-            continue
-        keywords = _from_examples(node, tree) or _arguments(node.args, _documented_types(node))
-        if keywords is None:
-            continue
-        func: ast.expr = (ast.Attribute(ast.Name(call_prefix, ast.Load()), node.name, ast.Load())
-                          if call_prefix else ast.Name(node.name, ast.Load()))
-        # A positional-only parameter (validators' ``cron(value, /)``) is passed by position.
-        only = {a.arg for a in node.args.posonlyargs}
-        call = ast.Call(func, [_literal(v) for k, v in keywords if k in only],
-                        [ast.keyword(k, _literal(v)) for k, v in keywords if k not in only])
-        units.append(Unit(f"test_typical_{node.name}", [ast.Assign([ast.Name("typical", ast.Store())], call,
-                                                                    lineno=0)]))
-    return units
+        if isinstance(node, ast.FunctionDef):
+            _add(out, _name(node.name, call_prefix), node, node, tree, patterns, blocked, objects,
+                 source=f"test_typical_{node.name}", bare=node.name if call_prefix is None else None)
+        elif objects:
+            _add_class(out, node, classes, call_prefix, tree, patterns, blocked)
+    if call_prefix is None:
+        out.names -= set(imported)
+    return out
 
 
-def _literal(value: object) -> ast.expr:
-    return ast.List([ast.Constant(x) for x in value], ast.Load()) if isinstance(value, list) else ast.Constant(value)
+def _name(name: str, prefix: str | None) -> ast.expr:
+    return ast.Attribute(ast.Name(prefix, ast.Load()), name, ast.Load()) if prefix else ast.Name(name, ast.Load())
+
+
+def _add(out: Typical, func: ast.expr, node: ast.FunctionDef, scope: ast.AST, module: ast.Module,
+         patterns: dict[str, str], blocked: frozenset[str], objects: bool, *, source: str,
+         method: bool = False, modules: set[str] | None = None, bare: str | None = None) -> None:
+    """The typical call of ``node`` through ``func``, and its rows."""
+    keywords = None if method else _from_examples(node, module)
+    rows: list[tuple[str, object]] = []
+    if keywords is None:
+        found = _arguments(node, scope, patterns, method=method)
+        if found is None:
+            return
+        keywords, rows = found
+    needed = modules_of([v for _, v in keywords]) | set(modules or ())
+    if not objects and (needed or any(not _literal_only(v) for _, v in keywords)):
+        return
+    if needed & blocked:
+        return
+    only = {a.arg for a in node.args.posonlyargs}
+    if not keywords and not method:
+        return  # nothing to show: a call with no arguments is what search already makes
+    out.units.append(_unit(source, func, keywords, only))
+    out.modules |= needed
+    if bare:
+        out.names.add(bare)
+    for k, (param, value) in enumerate(rows):
+        changed = [(p, value if p == param else v) for p, v in keywords]
+        out.rows.append(_unit(f"{source}_row_{k}", func, changed, only))
+
+
+def _unit(source: str, func: ast.expr, keywords: list[tuple[str, object]], only: set[str]) -> Unit:
+    call = ast.Call(copy.deepcopy(func), [as_expr(v) for k, v in keywords if k in only],
+                    [ast.keyword(k, as_expr(v)) for k, v in keywords if k not in only])
+    return Unit(source, [ast.Assign([ast.Name("typical", ast.Store())], call, lineno=0)])
+
+
+def _add_class(out: Typical, node: ast.ClassDef, classes: dict[str, ast.ClassDef], prefix: str | None,
+               module: ast.Module, patterns: dict[str, str], blocked: frozenset[str]) -> None:
+    """Each public method that returns a value, called on an object its constructor's typical values make
+    (class and static methods on the class)."""
+    init = _find_method(node, "__init__", classes)
+    made: list[tuple[str, object]] = []
+    if init is not None:
+        found = _arguments(init, init, patterns, method=True)
+        if found is None:
+            return  # a constructor argument nothing suggests a value for
+        made = found[0]
+    needed = modules_of([v for _, v in made])
+    if needed & blocked:
+        return
+    cls = _name(node.name, prefix)
+    obj = ast.Call(cls, [], [ast.keyword(k, as_expr(v)) for k, v in made])
+    for item in node.body:
+        if not isinstance(item, ast.FunctionDef) or item.name.startswith("_") or not _returns_a_value(item):
+            continue
+        decorators = {ast.unparse(d) for d in item.decorator_list}
+        if decorators - {"staticmethod", "classmethod"}:
+            continue  # a property, a cached or wrapped method: not a plain call
+        on_class = bool(decorators)
+        if not on_class and not _has_required(item) and _BLOCKING.fullmatch(item.name.lower()):
+            continue
+        func = ast.Attribute(cls if on_class else obj, item.name, ast.Load())
+        _add(out, func, item, node, module, patterns, blocked, True, source=f"test_typical_{node.name}_{item.name}",
+             method="staticmethod" not in decorators, modules=set() if on_class else needed,
+             bare=node.name if prefix is None else None)
+
+
+def _find_method(node: ast.ClassDef, name: str, classes: dict[str, ast.ClassDef],
+                 depth: int = 0) -> ast.FunctionDef | None:
+    """The method as the class has it, or as a base class of the same module has it."""
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef) and item.name == name:
+            return item
+    for base in node.bases:
+        if isinstance(base, ast.Name) and base.id in classes and depth < 8:
+            return _find_method(classes[base.id], name, classes, depth + 1)
+    return None
+
+
+def _returns_a_value(function: ast.FunctionDef) -> bool:
+    """``return <something>`` in its own body (not a nested function's), and no ``yield``."""
+    found = False
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, (ast.Yield, ast.YieldFrom)):
+            return False
+        if isinstance(node, ast.Return) and node.value is not None and not (
+                isinstance(node.value, ast.Constant) and node.value.value is None):
+            found = True
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _has_required(function: ast.FunctionDef) -> bool:
+    args = function.args
+    positional = [*args.posonlyargs, *args.args][1:]
+    return len(positional) > len(args.defaults) or any(d is None for d in args.kw_defaults)
+
+
+def _literal_only(value: object) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_literal_only(v) for v in value)
+    return isinstance(value, (str, int, float, bool, bytes))
 
 
 def _from_examples(function: ast.FunctionDef, module: ast.Module) -> list[tuple[str, object]] | None:
@@ -124,43 +239,30 @@ def _documented_types(function: ast.FunctionDef) -> dict[str, str]:
     return out
 
 
-def _arguments(args: ast.arguments, documented: dict[str, str] | None = None) -> list[tuple[str, object]] | None:
-    """Keyword values for the parameters without a default; None if one of them suggests nothing."""
-    if args.posonlyargs:
+def _arguments(function: ast.FunctionDef, scope: ast.AST, patterns: dict[str, str], *, method: bool = False
+               ) -> tuple[list[tuple[str, object]], list[tuple[str, object]]] | None:
+    """Keyword values for the parameters without a default, and the rows (parameter, other value); None if a
+    parameter suggests nothing."""
+    args = function.args
+    if args.posonlyargs and not method:
         return None
-    positional = args.args[1:] if args.args and args.args[0].arg in ("self", "cls") else args.args
-    required = positional[:len(positional) - len(args.defaults)]
+    positional = [*args.posonlyargs, *args.args]
+    if method or (positional and positional[0].arg in ("self", "cls")):
+        positional = positional[1:]
+    required = positional[:len(positional) - len(args.defaults)] if args.defaults else positional
     required += [a for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is None]
-    if not required:
-        return None  # nothing to show: a call with no arguments is what search already makes
-    out = []
+    documented = _documented_types(function)
+    out: list[tuple[str, object]] = []
+    rows: list[tuple[str, object]] = []
     for arg in required:
-        value = _value_for(arg, (documented or {}).get(arg.arg, ""))
+        hints = hints_for(arg.arg, function, scope, patterns)
+        value = value_for(arg, documented.get(arg.arg, ""), hints)
         if value is None:
             return None
         out.append((arg.arg, value))
-    return out
-
-
-def _value_for(arg: ast.arg, documented: str = "") -> object | None:
-    """From the annotation (or the docstring's type) and the name: the whole name first, then its words
-    (``str_or_iter`` is a ``str``), so the strongest hint wins."""
-    kind = ast.unparse(arg.annotation).split("|")[0].strip() if arg.annotation is not None else documented
-    if kind and kind not in _BY_TYPE and kind not in ("Any", "typing.Any", "object"):
-        return None  # a class we cannot make from a literal
-    name = arg.arg.lower()
-    for candidate in [name, *[w for w in name.split("_") if w and w != name]]:
-        for pattern, value in _BY_NAME:
-            if re.fullmatch(pattern, candidate) and (not kind or type(value).__name__ == kind):
-                return value
-    return _BY_TYPE.get(kind)
-
-
-def typical_text(name: str) -> str | None:
-    """The text a person would pass as ``name`` (``separator`` -> ``'-'``, ``email`` -> an address), if its name
-    suggests one (agents/generation/readable_text.py tries it first)."""
-    value = _value_for(ast.arg(name.lstrip("_") or "text"), "str")
-    return value if isinstance(value, str) else None
+        if isinstance(value, str):
+            rows += [(arg.arg, h) for h in hints if h != value]
+    return out, rows
 
 
 def search_seeds(module_source: str, module: str) -> str | None:
@@ -171,9 +273,9 @@ def search_seeds(module_source: str, module: str) -> str | None:
     tag); seeded, part of its first population calls each function as a
     person would (``slugify(text='Hello World')``) and search mutates from
     there. Pynguin finds the file by its name: ``test_`` and the module's
-    last part (pynguin/analyses/seeding.py, 0.48).
+    last part (pynguin/analyses/seeding.py, 0.48). Literals and functions only: its seed parser reads no more.
     """
-    units = typical_units(module_source, "module_0", set())
+    units = typical_units(module_source, "module_0", set(), objects=False).units
     if not units:
         return None
     tests = [f"def test_seed_{i}():\n    var_0 = {ast.unparse(u.body[0].value)}\n"  # type: ignore[attr-defined]

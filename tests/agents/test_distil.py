@@ -107,6 +107,17 @@ def test_an_instance_made_for_a_method_is_its_receiver_and_a_dunder_prefixed_par
     assert distil_unit(parts.units[0], seen, parts).code().splitlines()[-1] == "    assert p_.loads('#', limit=2) == {}"
 
 
+def test_a_constructor_called_through_its_class_on_a_fresh_instance_is_the_construction() -> None:
+    """arrow's kept test read ``assert DateTimeFormatter(locale='sv').__init__(locale='es') is None``: CrossHair's
+    ``DateTimeFormatter.__init__(DateTimeFormatter(locale='sv'), 'es')`` with the instance made its receiver."""
+    parts = parse_file("import f as f_\n\n\ndef test_case_0():\n"
+                       "    var_0 = f_.Formatter.__init__(f_.Formatter(locale='sv'), 'es')\n")
+    assert parts is not None
+    init = [["self", "POSITIONAL_OR_KEYWORD"], ["locale", "POSITIONAL_OR_KEYWORD"]]
+    seen = _seen([{"k": "0", "params": init}, {"k": "0", "type": "NoneType", "module": "builtins", "repr": "None"}])
+    assert distil_unit(parts.units[0], seen, parts).code().splitlines()[-1] == "    f_.Formatter(locale='es')"
+
+
 def test_an_object_called_by_its_dunder_name_is_called_as_a_person_calls_it() -> None:
     """marshmallow's kept tests read ``and_.__call__(value=-36.64)``, in and out of ``pytest.raises``."""
     parts = parse_file("import v as v_\nimport pytest\n\n\ndef test_case_0():\n    and_0 = v_.And()\n"
@@ -250,6 +261,25 @@ def test_a_method_on_an_object_the_test_made_names_the_test_and_unnamed_builtin_
     code = test.code()
     assert "NotImplementedType" not in code  # not a name Python binds: asserting it would be a NameError
     assert code.endswith("    assert isinstance(version.bump_build(), module_0.Version)\n    version.__eq__(other=())")
+
+
+def test_a_method_called_on_an_object_made_in_the_same_expression_names_the_test_after_both() -> None:
+    """arrow's typical call ``DateTimeFormatter().format(...)`` was named ``test_date_time_formatter_returns_str``."""
+    parts = parse_file("from arrow.formatter import DateTimeFormatter\n\n\ndef test_case_0():\n"
+                       "    var_0 = DateTimeFormatter().format(fmt='YYYY')\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "str", "module": "builtins", "repr": "'2024'"}])
+    assert distil_unit(parts.units[0], seen, parts).name == "test_date_time_formatter_format_returns_str"
+
+
+def test_a_call_in_an_expected_value_does_not_name_the_test() -> None:
+    """isodate's duration test was ``test_decimal_returns_str`` for its ``== Decimal('1')``."""
+    parts = parse_file("from isodate.isoduration import Decimal, parse_duration\n\n\ndef test_case_0():\n"
+                       "    var_0 = parse_duration(datestring='P1Y1M')\n    assert var_0.years == Decimal('1')\n"
+                       "    assert var_0.months == Decimal('1')\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "Duration", "module": "isodate.duration"}])
+    assert distil_unit(parts.units[0], seen, parts).name.startswith("test_parse_duration")
 
 
 def test_an_object_worked_on_is_not_compared_whole_before_the_check_that_ends_the_test() -> None:

@@ -31,7 +31,7 @@ def odd(qwzx):
 
 
 def _calls(prefix: str | None, imported: set[str] | None = None) -> list[str]:
-    return [ast.unparse(u.body[0]) for u in typical_units(MODULE, prefix, imported or set())]
+    return [ast.unparse(u.body[0]) for u in typical_units(MODULE, prefix, imported or set()).units]
 
 
 def test_values_come_from_names_then_annotations_and_defaults_are_left_to_apply() -> None:
@@ -42,22 +42,31 @@ def test_values_come_from_names_then_annotations_and_defaults_are_left_to_apply(
     ]
 
 
-def test_functions_imported_by_name_are_called_by_name_and_only_those() -> None:
-    assert _calls(None, {"slugify"}) == ["typical = slugify(text='Hello World')"]
+def test_functions_are_called_by_name_without_an_alias_and_those_not_imported_yet_are_named() -> None:
+    assert _calls(None, {"slugify"})[:2] == ["typical = slugify(text='Hello World')",
+                                            "typical = send(email='jane.doe@example.com', subject='Hello World')"]
+    typical = typical_units(MODULE, None, {"slugify"})
+    assert typical.names == {"send", "scale"}  # slugify is imported already
+    # A name the file binds to something else is not called.
+    assert "typical = send(" not in str(_calls_blocked({"send"}))
+
+
+def _calls_blocked(blocked: set[str]) -> list[str]:
+    return [ast.unparse(u.body[0]) for u in typical_units(MODULE, None, set(), blocked=frozenset(blocked)).units]
 
 
 def test_a_module_that_does_not_parse_gives_none() -> None:
-    assert typical_units("def broken(:\n", "m", set()) == []
+    assert typical_units("def broken(:\n", "m", set()).units == []
 
 
 def test_a_docstring_example_gives_the_typical_call_its_author_had_in_mind() -> None:
     source = ('def timeparse(sval: str, granularity: str = "seconds"):\n'
               '    """Parse a time expression.\n\n    >>> timeparse(\'1:24\')\n    84\n    """\n')
-    assert [ast.unparse(u.body[0]) for u in typical_units(source, "timeparse_", set())] == \
+    assert [ast.unparse(u.body[0]) for u in typical_units(source, "timeparse_", set()).units] == \
         ["typical = timeparse_.timeparse(sval='1:24')"]
     # An example that is not all literals is passed over for the guess from the annotation.
     source = source.replace("timeparse('1:24')", "timeparse(make_text())")
-    assert [ast.unparse(u.body[0]) for u in typical_units(source, "timeparse_", set())] == \
+    assert [ast.unparse(u.body[0]) for u in typical_units(source, "timeparse_", set()).units] == \
         ["typical = timeparse_.timeparse(sval='Hello World')"]
 
 
@@ -72,7 +81,7 @@ def test_a_sphinx_type_and_the_words_of_a_name_give_a_value() -> None:
         "def count(items_list):\n"
         '    """:type items_list: Union[int, list]"""\n'
     )
-    calls = [ast.unparse(u.body[0]) for u in typical_units(source, "main", set())]
+    calls = [ast.unparse(u.body[0]) for u in typical_units(source, "main", set()).units]
     assert calls == ["typical = main.pascalize(str_or_iter='Hello World')",
                      "typical = main.count(items_list=20)"]
 
@@ -92,5 +101,75 @@ def test_a_positional_only_parameter_is_passed_by_position_from_the_docstring_ex
     over (its argument had no keyword to go to), and search never found a valid cron string (25 % of cron.py)."""
     source = ('def cron(value: str, /):\n    """Whether value is a cron string.\n\n'
               "    >>> cron('*/5 * * * *')\n    # Output: True\n    \"\"\"\n    return True\n")
-    units = typical_units(source, "cron_", set())
+    units = typical_units(source, "cron_", set()).units
     assert [ast.unparse(s) for u in units for s in u.body] == ["typical = cron_.cron('*/5 * * * *')"]
+
+
+# arrow 1.3.0's formatter, cut down: a class whose method takes a datetime and a format of tokens it compares.
+FORMATTER = '''
+import re
+from datetime import datetime
+from typing import Optional
+
+class DateTimeFormatter:
+    def __init__(self, locale: str = "en_us") -> None:
+        self.locale = locale
+
+    def format(cls, dt: datetime, fmt: str) -> str:
+        return cls._FORMAT_RE.sub(lambda m: cls._format_token(dt, m.group(0)), fmt)
+
+    def _format_token(self, dt: datetime, token: Optional[str]) -> Optional[str]:
+        if token == "YYYY":
+            return f"{dt.year:04d}"
+        if token in ("MM", "M"):
+            return f"{dt.month}"
+        return None
+
+    def reset(self):
+        return self
+
+    @property
+    def name(self):
+        return "formatter"
+
+    def forget(self, key: str) -> None:
+        self.locale = key
+
+class _Hidden:
+    def shown(self, text):
+        return text
+'''
+
+
+def test_a_class_is_made_with_typical_values_and_its_methods_called_with_a_datetime_and_its_own_tokens() -> None:
+    typical = typical_units(FORMATTER, "formatter", set())
+    assert [ast.unparse(u.body[0]) for u in typical.units] == [
+        "typical = formatter.DateTimeFormatter().format(dt=datetime.datetime(2024, 3, 15, 13, 45, 30, "
+        "tzinfo=datetime.timezone.utc), fmt='YYYY')"]
+    # The other tokens the class compares with are rows: the same call with another format.
+    assert [ast.unparse(u.body[0].value.keywords[1].value) for u in typical.rows] == ["'MM'", "'M'"]
+    assert typical.modules == {"datetime"}
+    # ``datetime`` bound to the class in the test file: no value may name the module.
+    assert typical_units(FORMATTER, "formatter", set(), blocked=frozenset({"datetime"})).units == []
+    # Without an alias the class is called by name, and named to import.
+    assert typical_units(FORMATTER, None, set()).names == {"DateTimeFormatter"}
+
+
+def test_a_parameter_matched_against_the_modules_pattern_gets_a_text_the_pattern_accepts() -> None:
+    """isodate 0.7.2: ``parse_duration(datestring)`` says nothing by its name; its pattern says ``P1Y...``."""
+    source = ('import re\n'
+              'PERIOD = re.compile(r"^(?P<sign>[+-])?P(?!\\b)(?P<years>[0-9]+([,.][0-9]+)?Y)?"\n'
+              '                    r"((?P<separator>T)(?P<hours>[0-9]+([,.][0-9]+)?H)?)?$")\n'
+              'def parse_duration(datestring):\n'
+              '    match = PERIOD.match(datestring)\n'
+              '    return match.groupdict()\n')
+    typical = typical_units(source, "isoduration", set())
+    assert [ast.unparse(u.body[0]) for u in typical.units] == \
+        ["typical = isoduration.parse_duration(datestring='+P1YT1H')"]
+    assert [ast.unparse(u.body[0].value.keywords[0].value) for u in typical.rows] == ["'+P'", "'P1Y'", "'PT1H'"]
+
+
+def test_the_seed_module_for_pynguin_stays_literal_calls_of_functions() -> None:
+    assert search_seeds(FORMATTER, "formatter") is None
+    source = "from datetime import datetime\n\ndef since(dt: datetime, text: str):\n    return text\n"
+    assert search_seeds(source, "m") is None  # a datetime is not a literal Pynguin's seed parser reads

@@ -1,0 +1,219 @@
+"""A merged test file written in one style, each check once.
+
+The generators' files each name the module their own way: Pynguin's tests
+read ``inflection.camelize(...)``, CrossHair's and the docstring examples'
+``camelize(...)`` after ``from inflection import camelize``; merged
+(agents/generation/merge_files.py), inflection's kept file used both, and
+the typical call every distillation adds came out twice, once per spelling
+(``test_camelize_returns_str_for_device_type`` and ``..._2``), beside a
+table holding the same row. A reviewer reads that as careless. So, in the
+merged file:
+
+* a name imported from the module under test is called through the module's
+  name where the file imports the module itself (one spelling);
+* a name the module itself imports from elsewhere is imported from there
+  (``from decimal import Decimal``, not from ``isodate.isoduration``);
+* a test that repeats an earlier one, or one row of a table, goes; a
+  numbered name whose first is gone loses its number.
+
+Pure text work: the caller runs the result before it replaces anything
+(agents/one_file_per_target.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import io
+import re
+import tokenize
+
+from engine.python_source import parse_source
+
+
+def one_style(code: str, module: str, module_source: str = "") -> str:
+    """``code`` in one style (see the module's docstring); unchanged when it or the module does not parse, or
+    when it holds a comment (a model's or a person's words, which rewriting from the syntax tree would lose)."""
+    if _has_comment(code):
+        return code
+    try:
+        tree = parse_source(code)
+        source_tree = parse_source(module_source) if module_source else ast.Module([], [])
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code
+    changed = _from_origin(tree, module, source_tree)
+    changed |= _through_module(tree, module)
+    changed |= _once(tree)
+    if not changed:
+        return code
+    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def _has_comment(code: str) -> bool:
+    try:
+        return any(t.type == tokenize.COMMENT for t in tokenize.generate_tokens(io.StringIO(code).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return True
+
+
+def _from_origin(tree: ast.Module, module: str, source: ast.Module) -> bool:
+    """``from M import N`` where M (the module under test) imports N itself, absolutely: from where M has it."""
+    defined = {n.name for n in source.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    origin: dict[str, str] = {}
+    for node in source.body:
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                if alias.asname is None and alias.name != "*" and alias.name not in defined:
+                    origin[alias.name] = node.module
+    changed = False
+    for index, node in enumerate(tree.body):
+        if not (isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0):
+            continue
+        moved = [a for a in node.names if a.asname is None and a.name in origin]
+        if not moved:
+            continue
+        changed = True
+        rest = [a for a in node.names if a not in moved]
+        new = [ast.ImportFrom(origin[a.name], [ast.alias(a.name)], 0) for a in moved]
+        tree.body[index:index + 1] = ([ast.ImportFrom(module, rest, 0)] if rest else []) + new  # type: ignore[list-item]
+    return changed
+
+
+def _through_module(tree: ast.Module, module: str) -> bool:
+    """Names imported from the module under test called through the module's own name, where the file binds it."""
+    alias = _module_alias(tree, module)
+    if alias is None:
+        return False
+    bound = _bound_elsewhere(tree)
+    moved: set[str] = set()
+    for index, node in enumerate(list(tree.body)):
+        if isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0:
+            names = [a for a in node.names if a.asname is None and a.name not in bound and a.name != alias]
+            moved |= {a.name for a in names}
+            node.names = [a for a in node.names if a not in names]
+    if not moved:
+        return False
+    tree.body = [n for n in tree.body if not (isinstance(n, ast.ImportFrom) and not n.names)]
+    for node in ast.walk(tree):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.Name) and item.id in moved and isinstance(item.ctx, ast.Load):
+                        value[i] = ast.Attribute(ast.Name(alias, ast.Load()), item.id, ast.Load())
+            elif isinstance(value, ast.Name) and value.id in moved and isinstance(value.ctx, ast.Load):
+                setattr(node, field, ast.Attribute(ast.Name(alias, ast.Load()), value.id, ast.Load()))
+    return True
+
+
+def _module_alias(tree: ast.Module, module: str) -> str | None:
+    """The name the file binds the module under test to: ``import inflection``, ``import a.b as b_``,
+    ``from arrow import formatter``."""
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name == module and (a.asname or "." not in a.name):
+                    return a.asname or a.name
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for a in node.names:
+                if f"{node.module}.{a.name}" == module:
+                    return a.asname or a.name
+    return None
+
+
+def _bound_elsewhere(tree: ast.Module) -> set[str]:
+    """Names something in the file binds besides an import: a helper, a parameter, a local."""
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            out.add(node.id)
+        elif isinstance(node, ast.arg):
+            out.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            out.add(node.name)
+    for node in ast.walk(tree):  # a parametrize's argument names bind too
+        if isinstance(node, ast.Call) and ast.unparse(node.func).endswith("mark.parametrize") and node.args \
+                and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+            out |= {n.strip() for n in node.args[0].value.split(",")}
+    return out
+
+
+def _once(tree: ast.Module) -> bool:
+    """Tests that repeat an earlier test or a table's row go; ``test_x_2`` is ``test_x`` once that is free."""
+    seen: set[str] = set()
+    rows: set[str] = set()
+    for node in tree.body:
+        if _is_test(node):
+            rows |= _row_keys(node)  # type: ignore[arg-type]
+    keep: list[ast.stmt] = []
+    dropped = False
+    for node in tree.body:
+        if _is_test(node):
+            key = _key(node)  # type: ignore[arg-type]
+            plain = not node.decorator_list  # type: ignore[attr-defined]
+            if key in seen or (plain and _body_key(node.body) in rows):  # type: ignore[attr-defined]
+                dropped = True
+                continue
+            seen.add(key)
+        keep.append(node)
+    if not dropped:
+        return False
+    tree.body = keep
+    names = {n.name for n in keep if _is_test(n)}  # type: ignore[attr-defined]
+    for node in keep:
+        if _is_test(node):
+            base = re.sub(r"_\d+$", "", node.name)  # type: ignore[attr-defined]
+            if base != node.name and base not in names:  # type: ignore[attr-defined]
+                names.discard(node.name)  # type: ignore[attr-defined]
+                node.name = base  # type: ignore[attr-defined]
+                names.add(base)
+    return True
+
+
+def _is_test(node: ast.stmt) -> bool:
+    return isinstance(node, ast.FunctionDef) and node.name.startswith("test")
+
+
+def _without_docstring(body: list[ast.stmt]) -> list[ast.stmt]:
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def _body_key(body: list[ast.stmt]) -> str:
+    return "\n".join(ast.dump(s) for s in _without_docstring(body))
+
+
+def _key(node: ast.FunctionDef) -> str:
+    return "|".join([ast.dump(node.args), *(ast.dump(d) for d in node.decorator_list), _body_key(node.body)])
+
+
+def _row_keys(node: ast.FunctionDef) -> set[str]:
+    """The body of each row of the test's one parametrize table, its names replaced by the row's values."""
+    if len(node.decorator_list) != 1:
+        return set()
+    table = node.decorator_list[0]
+    if not (isinstance(table, ast.Call) and ast.unparse(table.func).endswith("mark.parametrize")
+            and len(table.args) == 2 and isinstance(table.args[0], ast.Constant)
+            and isinstance(table.args[0].value, str) and isinstance(table.args[1], (ast.List, ast.Tuple))):
+        return set()
+    names = [n.strip() for n in table.args[0].value.split(",") if n.strip()]
+    out: set[str] = set()
+    for row in table.args[1].elts:
+        values = row.elts if isinstance(row, ast.Tuple) and len(names) > 1 else [row]
+        if len(values) != len(names):
+            continue
+        given = dict(zip(names, values))
+        body = [_Substitute(given).visit(copy.deepcopy(s)) for s in _without_docstring(node.body)]
+        out.add(_body_key(body))
+    return out
+
+
+class _Substitute(ast.NodeTransformer):
+    def __init__(self, given: dict[str, ast.expr]) -> None:
+        self.given = given
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        if node.id in self.given and isinstance(node.ctx, ast.Load):
+            return copy.deepcopy(self.given[node.id])
+        return node

@@ -1,0 +1,64 @@
+"""A merged test file in one style, each check once (inflection's and isodate's kept files, session 12)."""
+
+from __future__ import annotations
+
+from agents.generation.one_style import one_style
+
+MERGED = '''"""Tests for inflection, generated (doctest examples, search: Pynguin)."""
+
+import inflection
+import pytest
+from inflection import camelize
+from inflection import ordinal
+
+
+def test_camelize_returns_str_for_device_type():
+    assert camelize(string="device_type") == "DeviceType"
+
+
+@pytest.mark.parametrize("number, expected", [(0, "th"), (1, "st")])
+def test_ordinal_returns_str(number, expected):
+    assert ordinal(number=number) == expected
+
+
+def test_camelize_returns_str_for_device_type_2():
+    assert inflection.camelize(string="device_type") == "DeviceType"
+
+
+def test_ordinal_returns_str_2():
+    """Said otherwise, checked the same."""
+    assert inflection.ordinal(number=1) == "st"
+
+
+def test_dasherize_returns_str_2():
+    assert inflection.dasherize(word="puni_puni") == "puni-puni"
+'''
+
+
+def test_one_spelling_per_module_and_each_check_once() -> None:
+    out = one_style(MERGED, "inflection")
+    assert "from inflection import" not in out
+    assert "inflection.camelize(string='device_type')" in out
+    assert "inflection.ordinal(number=number)" in out
+    assert out.count("string='device_type'") == 1  # the twin went
+    assert "ordinal(number=1)" not in out  # a row of the table, written out again
+    # A numbered name whose first is gone is the plain name.
+    assert "def test_dasherize_returns_str():" in out
+    assert "def test_camelize_returns_str_for_device_type():" in out
+
+
+def test_a_name_the_module_imports_from_elsewhere_is_imported_from_there() -> None:
+    code = ("from isodate.isoduration import Decimal, parse_duration\n\n\n"
+            "def test_years():\n    assert parse_duration('P1Y').years == Decimal('1')\n")
+    source = "from decimal import Decimal\nfrom isodate.duration import Duration\n\n\ndef parse_duration(s):\n    pass\n"
+    out = one_style(code, "isodate.isoduration", source)
+    assert "from decimal import Decimal" in out
+    assert "from isodate.isoduration import parse_duration" in out
+
+
+def test_a_name_bound_in_the_file_keeps_its_import_and_a_comment_leaves_the_file_as_written() -> None:
+    code = ("import m\nfrom m import f\n\n\ndef test_a():\n    f = 2\n    assert m.g(f) == 2\n\n\n"
+            "def test_b():\n    assert m.h() == 1\n")
+    assert one_style(code, "m") == code  # ``f`` is also a local: nothing to change, nothing repeated
+    with_comment = MERGED.replace("import pytest\n", "import pytest  # the model's words\n")
+    assert one_style(with_comment, "inflection") == with_comment
