@@ -46,7 +46,23 @@ def one_style(code: str, module: str, module_source: str = "") -> str:
     changed |= _once(tree)
     if not changed:
         return code
+    _sorted_imports(tree)
     return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+
+
+def _sorted_imports(tree: ast.Module) -> None:
+    """The imports at the file's head as agents/generation/test_layout.py writes them: plain ones, then the rest,
+    each sorted (a moved ``from decimal import Decimal`` goes to its place)."""
+    start = 1 if tree.body and isinstance(tree.body[0], ast.Expr) and isinstance(
+        getattr(tree.body[0], "value", None), ast.Constant) else 0
+    end = start
+    while end < len(tree.body) and isinstance(tree.body[end], (ast.Import, ast.ImportFrom)):
+        end += 1
+    head = tree.body[start:end]
+    if any(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in head):
+        return
+    head.sort(key=lambda n: (not isinstance(n, ast.Import), ast.unparse(n)))
+    tree.body[start:end] = head
 
 
 def _has_comment(code: str) -> bool:

@@ -130,6 +130,8 @@ def _returned_type(subject: ast.expr, values: dict[int, Seen], original: list[as
             node = node.value
         if isinstance(node, ast.Call) and ast.unparse(node.func) == "type" and len(node.args) == 1:
             node = node.args[0]  # type(x).__qualname__ == "ValidationError"
+            while isinstance(node, ast.Attribute):  # type(duration.tdelta): a field of the duration returned
+                node = node.value
     else:
         return None
     if isinstance(node, ast.Call):  # inlined: ``module_0.cron('4yu{').value``

@@ -280,6 +280,13 @@ def test_a_call_in_an_expected_value_does_not_name_the_test() -> None:
     assert parts is not None
     seen = _seen([{"k": "0", "type": "Duration", "module": "isodate.duration"}])
     assert distil_unit(parts.units[0], seen, parts).name.startswith("test_parse_duration")
+    # The type of a field of what it returned does not say what it returns: a Duration, not a str.
+    parts = parse_file("from isodate.isoduration import parse_duration\n\n\ndef test_case_0():\n"
+                       "    var_0 = parse_duration(datestring='P1Y1M')\n"
+                       "    assert type(var_0).__qualname__ == 'Duration'\n"
+                       "    assert type(var_0.tdelta).__qualname__ == 'timedelta'\n")
+    assert parts is not None
+    assert distil_unit(parts.units[0], seen, parts).name == "test_parse_duration_returns_duration"
 
 
 def test_an_object_worked_on_is_not_compared_whole_before_the_check_that_ends_the_test() -> None:
