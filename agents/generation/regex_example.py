@@ -91,7 +91,10 @@ def _one(op: str, arg: object, groups: dict[int, str], in_optional: bool, named:
             body = list(body)
             named_part = len(body) == 1 and str(body[0][0]) == "SUBPATTERN" and body[0][1][0] in named
             return "" if in_optional and not named_part else _walk(body, groups, True, named)
-        return _walk(list(body), groups, in_optional, named) * min(low, 8)
+        once = _walk(list(body), groups, in_optional, named)
+        if len(once) * min(low, 8) > _MAX_EXAMPLE:  # ``((a{9}){9}){9}...``: never built, however deep
+            raise _Unsupported("too long")
+        return once * min(low, 8)
     if op == "BRANCH":
         _none, branches = arg  # type: ignore[misc]
         return _walk(list(branches[0]), groups, in_optional, named)

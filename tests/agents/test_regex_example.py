@@ -30,6 +30,6 @@ def test_each_optional_part_alone_gives_another_example() -> None:
     assert examples_for(ISO_PERIOD) == ["+P1Y1M1W1DT1H1M1S", "+P", "P1Y", "P1M", "P1W", "P1D", "PT1H1M1S"]
 
 
-@pytest.mark.parametrize("pattern", ["(", "x" * 3000, r"(?P<a>x)(?(a)y|z)", 42])
+@pytest.mark.parametrize("pattern", ["(", "x" * 3000, r"(?P<a>x)(?(a)y|z)", 42, "(" * 30 + "a{9}" + "){9}" * 30])
 def test_a_pattern_it_cannot_read_gives_no_example(pattern: object) -> None:
     assert example_for(pattern) is None  # type: ignore[arg-type]
