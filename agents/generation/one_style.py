@@ -42,6 +42,7 @@ def one_style(code: str, module: str, module_source: str = "") -> str:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return code
     changed = _from_origin(tree, module, source_tree)
+    changed |= _bare_instead_of_lookup(tree, module)
     changed |= _through_module(tree, module)
     changed |= _once(tree)
     if not changed:
@@ -61,8 +62,8 @@ def _sorted_imports(tree: ast.Module) -> None:
     head = tree.body[start:end]
     if any(isinstance(n, ast.ImportFrom) and n.module == "__future__" for n in head):
         return
-    head.sort(key=lambda n: (not isinstance(n, ast.Import), ast.unparse(n)))
-    tree.body[start:end] = head
+    once = {ast.unparse(n): n for n in head}  # an import written twice (a lookup's names, already imported)
+    tree.body[start:end] = sorted(once.values(), key=lambda n: (not isinstance(n, ast.Import), ast.unparse(n)))
 
 
 def _has_comment(code: str) -> bool:
@@ -95,6 +96,65 @@ def _from_origin(tree: ast.Module, module: str, source: ast.Module) -> bool:
     return changed
 
 
+def _bare_instead_of_lookup(tree: ast.Module, module: str) -> bool:
+    """Pynguin's ``validation_ = sys.modules['string_utils.validation']`` (kept where the package binds the
+    leaf name to something else) beside CrossHair's ``from string_utils.validation import is_email``: the
+    lookup's names are imported by name too, the lookup and the imports only it needed go."""
+    lookups = [n for n in tree.body if isinstance(n, ast.Assign) and len(n.targets) == 1
+               and isinstance(n.targets[0], ast.Name) and _lookup_of(n.value) == module]
+    if len(lookups) != 1 or not any(isinstance(n, ast.ImportFrom) and n.module == module for n in tree.body):
+        return False
+    alias = lookups[0].targets[0].id  # type: ignore[union-attr]
+    bound = _bound_elsewhere(tree) - {alias}
+    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == alias and n is not lookups[0].targets[0]]
+    attributes = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name)
+                  and n.value.id == alias]
+    if len(attributes) != len(uses) or any(a.attr in bound or not isinstance(a.ctx, ast.Load) for a in attributes):
+        return False  # the module itself is passed somewhere, or a name would clash: left as it is
+    names = sorted({a.attr for a in attributes})
+    _replace(tree, lambda node: ast.Name(node.attr, ast.Load())
+             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == alias
+             else None)
+    at = tree.body.index(lookups[0])
+    del tree.body[at]
+    tree.body[at:at] = [ast.ImportFrom(module, [ast.alias(n)], 0) for n in names]
+    _drop_unused_imports(tree, {"sys", module.split(".")[0]})
+    return True
+
+
+def _lookup_of(value: ast.expr) -> str | None:
+    if (isinstance(value, ast.Subscript) and ast.unparse(value.value) == "sys.modules"
+            and isinstance(value.slice, ast.Constant) and isinstance(value.slice.value, str)):
+        return value.slice.value
+    return None
+
+
+def _replace(tree: ast.AST, new: object) -> None:
+    """Each node for which ``new(node)`` gives a replacement, replaced where it sits."""
+    for node in ast.walk(tree):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, ast.AST) and (got := new(item)) is not None:  # type: ignore[operator]
+                        value[i] = got
+            elif isinstance(value, ast.AST) and (got := new(value)) is not None:  # type: ignore[operator]
+                setattr(node, field, got)
+
+
+def _drop_unused_imports(tree: ast.Module, candidates: set[str]) -> None:
+    """``import sys`` and ``import pkg.mod`` once nothing reads ``sys`` or ``pkg``."""
+    used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    keep: list[ast.stmt] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            node.names = [a for a in node.names if a.asname or a.name.split(".")[0] not in candidates
+                          or a.name.split(".")[0] in used]
+            if not node.names:
+                continue
+        keep.append(node)
+    tree.body = keep
+
+
 def _through_module(tree: ast.Module, module: str) -> bool:
     """Names imported from the module under test called through the module's own name, where the file binds it."""
     alias = _module_alias(tree, module)
@@ -110,14 +170,8 @@ def _through_module(tree: ast.Module, module: str) -> bool:
     if not moved:
         return False
     tree.body = [n for n in tree.body if not (isinstance(n, ast.ImportFrom) and not n.names)]
-    for node in ast.walk(tree):
-        for field, value in ast.iter_fields(node):
-            if isinstance(value, list):
-                for i, item in enumerate(value):
-                    if isinstance(item, ast.Name) and item.id in moved and isinstance(item.ctx, ast.Load):
-                        value[i] = ast.Attribute(ast.Name(alias, ast.Load()), item.id, ast.Load())
-            elif isinstance(value, ast.Name) and value.id in moved and isinstance(value.ctx, ast.Load):
-                setattr(node, field, ast.Attribute(ast.Name(alias, ast.Load()), value.id, ast.Load()))
+    _replace(tree, lambda node: ast.Attribute(ast.Name(alias, ast.Load()), node.id, ast.Load())
+             if isinstance(node, ast.Name) and node.id in moved and isinstance(node.ctx, ast.Load) else None)
     return True
 
 

@@ -61,3 +61,17 @@ def test_a_name_bound_in_the_file_keeps_its_import_and_a_comment_leaves_the_file
     assert one_style(code, "m") == code  # ``f`` is also a local: nothing to change, nothing repeated
     with_comment = MERGED.replace("import pytest\n", "import pytest  # the model's words\n")
     assert one_style(with_comment, "inflection") == with_comment
+
+
+def test_pynguin_s_module_lookup_beside_names_imported_from_the_module_becomes_names_imported() -> None:
+    """string_utils.validation's kept file read both ``validation_.is_decimal(...)`` and ``is_decimal(...)``."""
+    code = ('import string_utils.validation\nimport sys\nfrom string_utils.validation import is_decimal\n'
+            'validation_ = sys.modules["string_utils.validation"]\n\n\n'
+            'def test_a():\n    assert is_decimal(input_string="42.0") is True\n\n\n'
+            'def test_b():\n    assert validation_.is_decimal(input_string="42.0") is True\n\n\n'
+            'def test_c():\n    assert validation_.is_email(input_string="@") is False\n')
+    out = one_style(code, "string_utils.validation")
+    assert "sys" not in out and "validation_" not in out and "import string_utils.validation\n" not in out
+    assert "from string_utils.validation import is_email" in out
+    assert out.count("from string_utils.validation import is_decimal") == 1
+    assert out.count('is_decimal(input_string="42.0")'.replace('"', "'")) == 1  # the twin went
