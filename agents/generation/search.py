@@ -74,6 +74,12 @@ class PynguinRunner:
         subprocess mode searched 20 (coverage 0.24 against 0.17, measured). The retry after a crash
         goes back to Pynguin's own choice, in case an extension was what crashed. False: Pynguin's
         defaults throughout (bench/generation.py's Pynguin alone).
+
+        The retry also asks for no assertions: on ``bidict._base`` Pynguin's worker died while generating
+        them, after the search had used its time, and Pynguin then restarts nothing and writes nothing (0
+        tests in both attempts, where Pynguin alone kept 27). Distillation writes each kept test's assertions
+        from the values the calls were seen to return (agents/distil_step.py), so the search's tests are
+        what counts; ``raw`` (as Pynguin wrote them, for the bench) keeps Pynguin's own.
         """
         attempts = ((seed, search_time_s), (seed + 1, max(1, search_time_s // 2)))
         for number, (attempt_seed, attempt_s) in enumerate(attempts):
@@ -81,7 +87,8 @@ class PynguinRunner:
                 return await self._generate_once(repository, target_file, search_time_s=attempt_s, seed=attempt_seed,
                                                  allow_unisolated=allow_unisolated, site_packages=site_packages,
                                                  algorithm=algorithm, raw=raw, seeded=seeded and number == 0,
-                                                 in_process=in_process and number == 0)
+                                                 in_process=in_process and number == 0,
+                                                 assertions="SIMPLE" if number == 0 or raw else "NONE")
             except _SearchCrashed as exc:
                 if number == len(attempts) - 1:
                     raise StrategyError(f"{exc} (twice, with seeds {seed} and {seed + 1})") from None
@@ -107,7 +114,7 @@ class PynguinRunner:
 
     async def _generate_once(self, repository: Path, target_file: str, *, search_time_s: int, seed: int,
                              allow_unisolated: bool, site_packages: Path | None, algorithm: str,
-                             raw: bool, seeded: bool, in_process: bool) -> Candidate:
+                             raw: bool, seeded: bool, in_process: bool, assertions: str = "SIMPLE") -> Candidate:
         python = await self.ensure_installed()
         root, module = module_of(target_file)
         repository = await asyncio.to_thread(repository.resolve)  # the sandbox mounts real paths
@@ -121,7 +128,7 @@ class PynguinRunner:
             result = await run_sandboxed(
                 [str(python), "-m", "pynguin", "--project-path", str(project), "--output-path", str(out),
                  "--module-name", module, "--maximum-search-time", str(search_time_s),
-                 "--assertion-generation", "SIMPLE", "--seed", str(seed), "--create-coverage-report", "False",
+                 "--assertion-generation", assertions, "--seed", str(seed), "--create-coverage-report", "False",
                  "--algorithm", algorithm, *seeding,
                  *(["--subprocess_if_recommended", "False"] if in_process else [])],
                 python=str(python), cwd=scratch,

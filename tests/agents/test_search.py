@@ -32,6 +32,23 @@ async def test_a_search_that_crashes_is_tried_again_with_another_seed(tmp_path: 
 
 
 @pytest.mark.slow
+async def test_a_worker_that_dies_while_writing_assertions_is_tried_again_without_them(
+        tmp_path: Path, pynguin_runner) -> None:
+    """bidict._base: Pynguin's worker died generating assertions after its search time was used, and Pynguin
+    wrote nothing (0 tests twice). Here the module kills the process that runs it while Pynguin's assertion
+    generator is on the stack; the retry asks for none, and the search's tests come back."""
+    # Pynguin runs each call in a thread of its own: the assertion generator waits in another one.
+    repo = _repo(tmp_path, "import os\nimport signal\nimport sys\nimport traceback\n\n\n"
+                           "def double(n: int) -> int:\n"
+                           "    stacks = [traceback.extract_stack(f) for f in sys._current_frames().values()]\n"
+                           "    if any('assertion' in f.filename for stack in stacks for f in stack):\n"
+                           "        os.kill(os.getpid(), signal.SIGKILL)\n"
+                           "    return 2 * n\n")
+    found = await pynguin_runner.generate(repo, "subject.py", search_time_s=3, seed=40)
+    assert "double(" in found.code, found.code
+
+
+@pytest.mark.slow
 async def test_a_module_that_does_not_import_is_not_searched_twice(tmp_path: Path, pynguin_runner) -> None:
     repo = _repo(tmp_path, "raise RuntimeError('needs a licence server')\n")
     with pytest.raises(StrategyError) as caught:
