@@ -209,7 +209,9 @@ class Distiller:
         # text>')`` failed once the text was cut, and took the whole file back to its generated form).
         unshrunk = (list(units), list(observed))
         if shrink_values:
-            units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover, chosen)
+            # Not the typical calls: their values are the ones a person writes (a year of 2024 is not noise).
+            units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover,
+                                                             [i for i in chosen if i not in shown])
         header = _header(code)
         submodules = (frozenset({module_of(self.target)[1]})
                       if await asyncio.to_thread(named_by_its_package, self.repository, self.target) else frozenset())
@@ -257,7 +259,8 @@ class Distiller:
             return [], []
         module = module_of(self.target)[1]
         by_name = {name for name, mod in parts.imported.items() if mod == module}
-        prefix = _alias_of(parts, module)
+        prefix = _alias_of(parts, module,
+                           await asyncio.to_thread(named_by_its_package, self.repository, self.target))
         found = await asyncio.to_thread(typical_units, parts.module_source, prefix, by_name,
                                         blocked=frozenset(_bound_otherwise(parts, module)))
         for name in sorted(found.modules):
@@ -422,13 +425,23 @@ def _printable(observed: Observed) -> bool:
     return seen is not None and (seen.repr is not None or seen.length is not None)
 
 
-def _alias_of(parts: TestFile, module: str) -> str | None:
-    """The name the file binds the module under test to (``slugify_``, ``module_0``), if it binds one."""
+def _alias_of(parts: TestFile, module: str, leaf_is_module: bool = False) -> str | None:
+    """The name the file binds the module under test to (``slugify_``, ``module_0``, ``import fmt as fmt_``,
+    ``from arrow import formatter``), if it binds one: the typical calls go through it, as the file's own do."""
     for node in parts.others + parts.imports:
         text = ast.unparse(node)
         for alias in sorted(parts.aliases):
             if f"sys.modules['{module}']" in text and text.startswith(alias) or f"import {module} as {alias}" in text:
                 return alias
+    for node in parts.imports:
+        for name in getattr(node, "names", []):
+            if isinstance(node, ast.Import) and name.name == module and (name.asname or "." not in module):
+                return name.asname or module
+            # ``from slugify import slugify`` is the function the package exports, not the module: only where the
+            # package binds the leaf to the module itself (agents/generation/import_root.py).
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and f"{node.module}.{name.name}" == module \
+                    and leaf_is_module:
+                return name.asname or name.name
     return None
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from agents.coverage_union import still_covers
 from agents.generation import module_of
 from agents.generation.formatting import formatted
+from agents.generation.import_root import named_by_its_package
 from agents.generation.merge_files import merge
 from agents.generation.one_style import one_style
 from agents.keep_per_test import collect_test_keys
@@ -40,8 +41,10 @@ async def one_file_per_target(phase2: Phase2, repository: Path, kept: list[dict[
         code = await asyncio.to_thread(merge, [f["code"] for f in files])
         if code is None:
             continue
+        leaf_is_module = await asyncio.to_thread(named_by_its_package, repository, target)
         code = await formatted(await asyncio.to_thread(one_style, code, module_of(target)[1],
-                                                       await _source(repository, target)))
+                                                       await _source(repository, target),
+                                                       leaf_is_module=leaf_is_module))
         await say(f"{target}: writing the {len(files)} kept files as one, checked by a run…")
         run = await phase2.execute(code, repository, [target])
         if run.get("status") != "success" or not all(still_covers(run.get("coverage"), f["_coverage"]) for f in files):

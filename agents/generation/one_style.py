@@ -31,7 +31,7 @@ import tokenize
 from engine.python_source import parse_source
 
 
-def one_style(code: str, module: str, module_source: str = "") -> str:
+def one_style(code: str, module: str, module_source: str = "", *, leaf_is_module: bool = False) -> str:
     """``code`` in one style (see the module's docstring); unchanged when it or the module does not parse, or
     when it holds a comment (a model's or a person's words, which rewriting from the syntax tree would lose)."""
     if _has_comment(code):
@@ -43,7 +43,7 @@ def one_style(code: str, module: str, module_source: str = "") -> str:
         return code
     changed = _from_origin(tree, module, source_tree)
     changed |= _bare_instead_of_lookup(tree, module)
-    changed |= _through_module(tree, module)
+    changed |= _through_module(tree, module, leaf_is_module)
     changed |= _once(tree)
     if not changed:
         return code
@@ -155,9 +155,9 @@ def _drop_unused_imports(tree: ast.Module, candidates: set[str]) -> None:
     tree.body = keep
 
 
-def _through_module(tree: ast.Module, module: str) -> bool:
+def _through_module(tree: ast.Module, module: str, leaf_is_module: bool) -> bool:
     """Names imported from the module under test called through the module's own name, where the file binds it."""
-    alias = _module_alias(tree, module)
+    alias = _module_alias(tree, module, leaf_is_module)
     if alias is None:
         return False
     bound = _bound_elsewhere(tree)
@@ -175,15 +175,16 @@ def _through_module(tree: ast.Module, module: str) -> bool:
     return True
 
 
-def _module_alias(tree: ast.Module, module: str) -> str | None:
+def _module_alias(tree: ast.Module, module: str, leaf_is_module: bool) -> str | None:
     """The name the file binds the module under test to: ``import inflection``, ``import a.b as b_``,
-    ``from arrow import formatter``."""
+    ``from arrow import formatter`` (only where the package binds the leaf to the module: python-slugify's
+    ``from slugify import slugify`` is the function it exports; agents/generation/import_root.py)."""
     for node in tree.body:
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name == module and (a.asname or "." not in a.name):
                     return a.asname or a.name
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module and leaf_is_module:
             for a in node.names:
                 if f"{node.module}.{a.name}" == module:
                     return a.asname or a.name

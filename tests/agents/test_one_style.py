@@ -75,3 +75,15 @@ def test_pynguin_s_module_lookup_beside_names_imported_from_the_module_becomes_n
     assert "from string_utils.validation import is_email" in out
     assert out.count("from string_utils.validation import is_decimal") == 1
     assert out.count('is_decimal(input_string="42.0")'.replace('"', "'")) == 1  # the twin went
+
+
+def test_a_leaf_the_package_binds_to_something_else_is_not_taken_for_the_module() -> None:
+    """python-slugify: ``from slugify import slugify`` is the function the package exports."""
+    code = ("from slugify import slugify\nfrom slugify.slugify import smart_truncate\n\n\n"
+            "def test_a():\n    assert slugify('A b') == 'a-b'\n\n\n"
+            "def test_b():\n    assert smart_truncate('abc', max_length=2) == 'ab'\n")
+    assert one_style(code, "slugify.slugify") == code
+    assert "formatter.DateTimeFormatter()" in one_style(
+        "from arrow import formatter\nfrom arrow.formatter import DateTimeFormatter\n\n\n"
+        "def test_a():\n    assert DateTimeFormatter().format(fmt='YYYY')\n\n\n"
+        "def test_b():\n    assert formatter.FORMAT_W3C\n", "arrow.formatter", leaf_is_module=True)
