@@ -58,7 +58,7 @@ from agents.generation.observe import (
 from agents.generation.shrink import KINDS
 from agents.generation.test_layout import Laid, lay_out
 from agents.generation.test_units import TestFile, Unit, parse_file, split_test
-from agents.generation.typical_calls import typical_units
+from agents.generation.typical_in_file import rows_adding, shows, typical_in_file
 from agents.generation.unit_slice import Cover, fewest_units
 from agents.keep_per_test import IMPORT_KEY
 from agents.phase2_client import Phase2
@@ -179,8 +179,8 @@ class Distiller:
                     searched = len(cut)
         # A typical call that raised, or whose record is unreadable, is dropped: it was ours, not search's.
         first_row = searched + len(typical)
-        shown = {i for i in range(searched, first_row) if _shows(observed[i])}
-        row_ids = [i for i in range(first_row, len(units or [])) if _shows(observed[i])]
+        shown = {i for i in range(searched, first_row) if shows(observed[i])}
+        row_ids = [i for i in range(first_row, len(units or [])) if shows(observed[i])]
         extra = set(range(searched, len(units or []))) - shown
         if units is None:
             shown, extra, row_ids = set(), set(), []
@@ -201,7 +201,7 @@ class Distiller:
         # A row of a typical call (another literal the code compares a parameter with) stays only when it runs
         # a line or branch nothing chosen runs: arrow's ``format(dt, fmt='MMMM')`` does, a second ``'MM'``-like
         # one would not.
-        picked = await asyncio.to_thread(_rows_adding, row_ids, unit_cover, chosen)
+        picked = await asyncio.to_thread(rows_adding, row_ids, unit_cover, chosen)
         shown |= picked
         chosen = sorted(set(chosen) | picked)
         # A test that does not hold goes back to its form before the shrink too: the shrink is judged in observe
@@ -257,25 +257,12 @@ class Distiller:
         return self._left(code, "left as generated: the distilled tests did not hold on a rerun")
 
     async def _typical(self, parts: TestFile) -> tuple[list[Unit], list[Unit]]:
-        """A typical call of each public function and method, and its rows (agents/generation/typical_calls.py),
-        in the file's own style: through the file's module alias, else by name, imported here if the file does
-        not import it yet (with the standard modules the values name, ``datetime``)."""
+        """A typical call of each public function and method, and its rows, in the file's own style
+        (agents/generation/typical_in_file.py)."""
         if not parts.module_source:
             return [], []
-        module = module_of(self.target)[1]
-        by_name = {name for name, mod in parts.imported.items() if mod == module}
-        prefix = _alias_of(parts, module,
-                           await asyncio.to_thread(named_by_its_package, self.repository, self.target))
-        found = await asyncio.to_thread(typical_units, parts.module_source, prefix, by_name,
-                                        blocked=frozenset(_bound_otherwise(parts, module)))
-        for name in sorted(found.modules):
-            if not any(isinstance(n, ast.Import) and [(a.name, a.asname) for a in n.names] == [(name, None)]
-                       for n in parts.imports):
-                parts.imports.append(ast.Import([ast.alias(name)]))
-        for name in sorted(found.names):
-            parts.imports.append(ast.ImportFrom(module, [ast.alias(name)], 0))
-            parts.imported[name] = module
-        return found.units, found.rows
+        leaf_is_module = await asyncio.to_thread(named_by_its_package, self.repository, self.target)
+        return await asyncio.to_thread(typical_in_file, parts, module_of(self.target)[1], leaf_is_module)
 
     def _left(self, code: str, note: str) -> DistilResult:
         return DistilResult(code, False, note, runs=self.runs)
@@ -387,67 +374,6 @@ def _whole_tests(code: str, parts: TestFile) -> list[Unit]:
             else:
                 units.append(Unit(node.name, [s for u in split for s in u.body], split[0].decorators))
     return units
-
-
-def _shows(observed: Observed | None) -> bool:
-    """A typical call (or row) that passed with a result written as a value."""
-    return observed is not None and observed.passed and _printable(observed)
-
-
-def _rows_adding(rows: list[int], covers: list[Cover], chosen: list[int]) -> set[int]:
-    """The rows, in order, that each run a line or branch the chosen units and the rows before them do not."""
-    have: set = set().union(*(covers[i] for i in chosen)) if chosen else set()
-    picked = set()
-    for i in rows:
-        if covers[i] - have:
-            picked.add(i)
-            have |= covers[i]
-    return picked
-
-
-def _bound_otherwise(parts: TestFile, module: str) -> set[str]:
-    """Names the file binds to something other than the module under test's own names or a standard module
-    imported plainly: a typical call must not rely on binding them anew."""
-    bound: set[str] = set()
-    for node in parts.imports:
-        for alias in getattr(node, "names", []):
-            name = alias.asname or alias.name.split(".")[0]
-            own = isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0
-            plain = isinstance(node, ast.Import) and alias.asname is None and "." not in alias.name
-            if not own and not plain or plain and name == module.split(".")[0]:
-                bound.add(name)
-    for node in parts.others:
-        for target in getattr(node, "targets", []):
-            bound |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)):
-            bound.add(node.name)
-    return bound | set(parts.aliases)
-
-
-def _printable(observed: Observed) -> bool:
-    """A typical call is worth showing only with a result written as a value (not "does not raise")."""
-    seen = observed.seen.get("0")
-    return seen is not None and (seen.repr is not None or seen.length is not None)
-
-
-def _alias_of(parts: TestFile, module: str, leaf_is_module: bool = False) -> str | None:
-    """The name the file binds the module under test to (``slugify_``, ``module_0``, ``import fmt as fmt_``,
-    ``from arrow import formatter``), if it binds one: the typical calls go through it, as the file's own do."""
-    for node in parts.others + parts.imports:
-        text = ast.unparse(node)
-        for alias in sorted(parts.aliases):
-            if f"sys.modules['{module}']" in text and text.startswith(alias) or f"import {module} as {alias}" in text:
-                return alias
-    for node in parts.imports:
-        for name in getattr(node, "names", []):
-            if isinstance(node, ast.Import) and name.name == module and (name.asname or "." not in module):
-                return name.asname or module
-            # ``from slugify import slugify`` is the function the package exports, not the module: only where the
-            # package binds the leaf to the module itself (agents/generation/import_root.py).
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and f"{node.module}.{name.name}" == module \
-                    and leaf_is_module:
-                return name.asname or name.name
-    return None
 
 
 def _as_written(unit: Unit) -> Distilled:

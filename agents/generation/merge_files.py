@@ -34,8 +34,9 @@ def merge(codes: list[str]) -> str | None:
             # As written (comments, quotes and all): a model's or a person's text is not re-printed.
             text = _source(lines, node)
             if isinstance(node, (ast.Import, ast.ImportFrom)):
-                if text not in imports:
-                    imports.append(text)
+                for one in _one_per_name(node):
+                    if one not in imports:
+                        imports.append(one)
             elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
                 name = _free(node.name, taken)
                 taken.add(name)
@@ -45,6 +46,7 @@ def merge(codes: list[str]) -> str | None:
                 if key in others and others[key] != text:
                     return None  # two files bind the same helper name differently
                 others[key] = text
+    imports = _last_binding(imports)
     # ``import sys`` and the path line of a file not yet under a conftest stay together, before the rest.
     path_lines = [t for t in others.values() if t.startswith("sys.path.insert(")]
     rest = [t for t in others.values() if t not in path_lines]
@@ -55,6 +57,27 @@ def merge(codes: list[str]) -> str | None:
     if rest:
         sections.append("\n\n".join(rest))
     return "\n\n".join(sections) + "\n\n\n" + "\n\n\n".join(tests) + "\n"
+
+
+def _one_per_name(node: ast.Import | ast.ImportFrom) -> list[str]:
+    """``from m import a, b`` as one line per name, so the same name imported by two files is written once."""
+    if isinstance(node, ast.Import):
+        return [ast.unparse(ast.Import([alias])) for alias in node.names]
+    return [ast.unparse(ast.ImportFrom(node.module, [alias], node.level)) for alias in node.names]
+
+
+def _last_binding(imports: list[str]) -> list[str]:
+    """One import per bound name: the last, as Python binds it at the module's import (bidict's merged file
+    imported ``BidictBase`` from ``bidict`` and from ``bidict._base``, four lines in all)."""
+    bound: dict[str, str] = {}
+    for text in imports:
+        node = parse_source(text).body[0]
+        alias = node.names[0]  # type: ignore[attr-defined]
+        # ``import a.b`` and ``import a.c`` both bind ``a`` and each loads its own module: both stay.
+        name = alias.asname or (alias.name if isinstance(node, ast.Import) else alias.name.split(".")[0])
+        bound.pop(name, None)
+        bound[name] = text
+    return [t for t in imports if t in bound.values()]
 
 
 def _source(lines: list[str], node: ast.stmt) -> str:

@@ -120,6 +120,13 @@ def instrument(body: list[ast.stmt]) -> list[ast.stmt]:
     out: list[ast.stmt] = []
     for index, stmt in enumerate(body):
         if isinstance(stmt, ast.Assert):
+            # Not asserted (a shrunk value may change what it compares), but run: the lines only the generator's
+            # own check runs count (bidict's and semver's ``__eq__``, reached by ``assert v == BidictBase(...)``
+            # alone; without them the file "lost coverage" and went out as generated, 500-character literals and
+            # all).
+            out.append(ast.Try(body=[ast.Expr(copy.deepcopy(stmt.test))],
+                               handlers=[ast.ExceptHandler(ast.Name("Exception", ast.Load()), None, [ast.Pass()])],
+                               orelse=[], finalbody=[]))
             continue
         stmt = copy.deepcopy(stmt)
         if is_raises(stmt):

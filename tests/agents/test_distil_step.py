@@ -315,3 +315,15 @@ async def test_a_class_s_typical_call_brings_its_rows_as_a_table_and_the_result_
     assert result.coverage is not None and result.coverage["line_rate"] > before["coverage"]["line_rate"]
     again = await phase2.execute(result.code, tmp_path, ["fmt.py"])
     assert again["status"] == "success" and again["coverage"]["line_rate"] == result.coverage["line_rate"]
+
+
+async def test_lines_only_the_generator_s_own_check_runs_still_count_as_covered(tmp_path: Path) -> None:
+    """bidict._base and semver.version: ``__eq__`` ran only inside Pynguin's ``assert v == BidictBase(...)``; the
+    observe form dropped the assertion, the file seemed to lose a line, and it went out as generated."""
+    (tmp_path / "box.py").write_text("class Box:\n    def __init__(self, v):\n        self.v = v\n\n"
+                                     "    def __eq__(self, other):\n"
+                                     "        return isinstance(other, Box) and self.v == other.v\n")
+    code = ("import box as box_\n\n\ndef test_case_0():\n    var_0 = box_.Box(3)\n    assert var_0 == box_.Box(3)\n")
+    result = await Distiller(SandboxPhase2(), tmp_path, "box.py").distil(code)
+    assert result.changed, result.note
+    assert "var_0" not in result.code

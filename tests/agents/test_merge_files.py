@@ -41,3 +41,15 @@ def test_files_that_bind_one_helper_name_differently_or_do_not_parse_stay_apart(
     assert merge([DOCTESTS, other]) is None
     assert merge([DOCTESTS, "def test_x(:\n"]) is None
     assert merge([DOCTESTS, DOCTESTS]) is not None  # the same helper twice is one helper
+
+
+def test_a_name_two_files_import_is_imported_once_as_python_binds_it_last() -> None:
+    """bidict's merged file imported ``BidictBase`` four times, from ``bidict`` and ``bidict._base``."""
+    first = "from bidict import BidictBase\nimport a.b\n\n\ndef test_one():\n    assert BidictBase()\n"
+    second = ("from bidict._base import BidictBase, BidictKeysView\nimport a.c\n\n\n"
+              "def test_two():\n    assert BidictKeysView\n")
+    merged = merge([first, second])
+    assert merged is not None
+    imports = [line for line in merged.splitlines() if "import" in line]
+    assert imports == ["import a.b", "import a.c", "from bidict._base import BidictBase",
+                       "from bidict._base import BidictKeysView"]
