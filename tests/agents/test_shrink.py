@@ -121,3 +121,10 @@ def test_a_keyword_given_an_odd_value_is_tried_left_out() -> None:
         "with pytest.raises(ISO8601Error):\n    module_0.parse_duration(datestring='+')\n"
         "var_1 = module_0.f(y=b'plain', z=2)")
     assert not has_odd_keyword(_unit("var_0 = module_0.f(b'\\xff', text=b'abc')\n"))  # by position: it stays
+
+
+def test_a_float_input_the_code_truncates_changes_where_the_assertion_repeats_its_whole_part() -> None:
+    """semver's Pynguin file: ``Version(major=505.74)`` shrunk to 0.0 beside its own ``== Version(major=505, ...)``
+    failed every rerun, and the file went out as generated."""
+    unit = _unit("var_0 = module_0.Version(major=505.74)\nassert var_0 == Version(major=505, minor=0)\n")
+    assert _code(number_at(unit, 0)) == "var_0 = module_0.Version(major=0.0)\nassert var_0 == Version(major=0, minor=0)"
