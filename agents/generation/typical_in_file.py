@@ -63,7 +63,7 @@ def _bound_otherwise(parts: TestFile, module: str) -> set[str]:
             name = alias.asname or alias.name.split(".")[0]
             own = isinstance(node, ast.ImportFrom) and node.module == module and node.level == 0
             plain = isinstance(node, ast.Import) and alias.asname is None and "." not in alias.name
-            if not own and not plain or plain and name == module.split(".")[0]:
+            if (not own and not plain) or (plain and name == module.split(".")[0]):
                 bound.add(name)
     for node in parts.others:
         for target in getattr(node, "targets", []):
