@@ -36,6 +36,8 @@ from engine.tier3 import Tier3Agent, Tier3Result
 log = logging.getLogger(__name__)
 
 _TIERS_OF = {"tier1_only": 1, "tier1_to_tier2": 2, "tier1_to_tier2_to_tier3": 3}
+# Pauses before each new run of a test whose Chromium did not start (a loaded machine recovers in seconds).
+_BROWSER_RETRY_PAUSES_S = (0.5, 2.0)
 _STAGEHAND_ROUNDS = 3  # each round heals what the last run found broken, then runs the test again
 
 
@@ -136,11 +138,8 @@ class ExecutionEngine:
         # Tier 1: as written. A browser that did not start is the machine's failure, not the test's: the run
         # is recorded and made once more before any healing (under load, Chromium's start failed at the
         # fixture's setup and the test went to tier 2 with nothing to heal).
-        first = await run_pytest(base)
+        first = await self._started(execution, base, tier=1)
         await self._attempt(execution, 1, first)
-        if browser and first.browser_did_not_start:
-            first = await run_pytest(base)
-            await self._attempt(execution, 1, first)
         if first.passed:
             if browser and first.fingerprints:
                 await store.save_fingerprints(self.pool, names, first.fingerprints)
@@ -263,17 +262,22 @@ class ExecutionEngine:
             await self._note(execution, 2, "skipped", "max_retries is 0 and no model is configured to repair")
         return False
 
-    async def _started(self, execution: Execution, spec: RunSpec) -> RunResult:
-        """A tier-2 browser run, made once more when Chromium did not start (recorded as its own attempt).
+    async def _started(self, execution: Execution, spec: RunSpec, tier: int = 2) -> RunResult:
+        """A run made again, up to twice, while Chromium did not start (each such run recorded as its own attempt).
 
-        As at tier 1: a browser that failed to start under load is the machine's failure; without this the
-        heal was judged on a run that never reached the page (seen once in CI: ``error`` for ``failed``).
+        A browser that failed to start under load is the machine's failure: without this the heal was judged
+        on a run that never reached the page (seen in CI: ``error`` for ``failed``). One retry was not
+        enough once on a loaded CI machine (two starts in a row failed), so the retries wait a little first.
+        The run returned is not recorded here: the caller records it with what it knows (backend, heals).
         """
         run = await run_pytest(spec)
-        if not run.browser_did_not_start:
-            return run
-        await self._attempt(execution, 2, run, backend="ours")
-        return await run_pytest(spec)
+        for pause in _BROWSER_RETRY_PAUSES_S:
+            if not (spec.limits.browser and run.browser_did_not_start):
+                break
+            await self._attempt(execution, tier, run, **({"backend": "ours"} if tier == 2 else {}))
+            await asyncio.sleep(pause)
+            run = await run_pytest(spec)
+        return run
 
     async def _repair_with_model(self, execution: Execution, base: RunSpec, names: list[str]) -> bool:
         assert self.llm is not None

@@ -223,18 +223,19 @@ async def test_heal_below_threshold_is_refused(engine: ExecutionEngine, pool: as
 
 
 @needs_chromium
-async def test_a_heal_run_whose_browser_did_not_start_is_made_once_more(
+async def test_a_heal_run_whose_browser_did_not_start_twice_is_made_again(
     engine: ExecutionEngine, pool: asyncpg.Pool, local_site: LocalSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Seen once in CI: tier 2's run met a Chromium that failed to start and the execution ended ``error``."""
+    """Seen in CI: tier 2's run met a Chromium that failed to start and the execution ended ``error``; once
+    more, the run made again met the same (one retry was not enough)."""
     import engine.engine as engine_module
     from engine.pytest_run import RunResult
     from engine.sandbox import SandboxResult
 
-    real, failed_once = engine_module.run_pytest, []
+    real, failed_once = engine_module.run_pytest, []  # the heal runs failed so far
 
-    async def chromium_fails_at_the_first_heal(spec):  # the machine's failure, injected once
-        if spec.heal_mode == "heal" and not failed_once:
+    async def chromium_fails_at_the_first_heal(spec):  # the machine's failure, injected twice
+        if spec.heal_mode == "heal" and len(failed_once) < 2:
             failed_once.append(spec)
             return RunResult("error", [], None, SandboxResult(1, "", "", False, 1.0, False),
                              '1 error(s): failed on setup with "playwright._impl._errors.'
@@ -248,7 +249,12 @@ async def test_a_heal_run_whose_browser_did_not_start_is_made_once_more(
     monkeypatch.setattr(engine_module, "run_pytest", chromium_fails_at_the_first_heal)
     result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
     assert failed_once
-    assert [(a["tier"], a["status"]) for a in result.attempts] == [(1, "failed"), (2, "error"), (2, "success")]
+    # A loaded machine may fail a real Chromium start too (seen in CI): those runs are made again as well.
+    did_not_start = [a for a in result.attempts if a["status"] == "timeout" or (
+        a["status"] == "error" and "failed on setup" in a["message"] and "playwright" in a["message"])]
+    assert len([a for a in did_not_start if "Target page closed" in a["message"] and a["tier"] == 2]) == 2
+    assert [(a["tier"], a["status"]) for a in result.attempts if a not in did_not_start] == [(1, "failed"),
+                                                                                            (2, "success")]
     assert result.status == "success" and result.healed_code is not None
 
 
