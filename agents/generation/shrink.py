@@ -28,6 +28,7 @@ from agents.generation.distil import LONG
 from agents.generation.readable_text import STEPS as READABLE_STEPS
 from agents.generation.readable_text import has_noisy_text, readable_at
 from agents.generation.test_units import Unit
+from agents.generation.typical_values import as_expr, plain_for_name
 
 NUMBER_ABOVE = 100  # an int further from 0 than this, or a float with more digits, reads as search's noise
 COLLECTION_ABOVE = 3  # elements: a longer list, tuple, set or dict literal is tried shorter
@@ -253,9 +254,50 @@ def without_odd_keywords(unit: Unit, _step: int) -> Unit:
     return Unit(unit.source, body, unit.decorators, unit.plain)
 
 
+_EMPTY = {str: "", int: 0, float: 0.0, bool: False, list: []}
+
+
+def _retyped(keyword: ast.keyword, step: int) -> ast.expr | None:
+    """The keyword's value as the type its name asks for, when search passed another (``word=False``):
+    step 0 that type's empty value, step 1 the name's typical value; None when it already fits or the name
+    suggests nothing. ``None`` stays (an optional parameter's own default)."""
+    if not (keyword.arg and isinstance(keyword.value, ast.Constant)) or keyword.value.value is None:
+        return None
+    wanted = plain_for_name(keyword.arg)
+    have = keyword.value.value
+    if wanted is None or type(have) is type(wanted) or (
+            isinstance(wanted, float) and type(have) is int) or isinstance(have, (complex, bytes)):
+        return None
+    return as_expr(_EMPTY[type(wanted)] if step == 0 else wanted)
+
+
+def has_mistyped_keyword(unit: Unit) -> bool:
+    return any(isinstance(n, ast.Call) and any(_retyped(k, 0) is not None for k in n.keywords)
+               for s in _inputs(unit) for n in ast.walk(s))
+
+
+def with_typed_keywords(unit: Unit, step: int) -> Unit:
+    """Every keyword search gave a value of another type than its name asks for, given that type's value
+    instead: inflection's kept ``pluralize(word=False) is False`` reaches the same lines as
+    ``pluralize(word='')``, which a reader understands. The run refuses a step that covers less or ends
+    another way."""
+    body = copy.deepcopy(unit.body)
+    for stmt in body:
+        if isinstance(stmt, ast.Assert):
+            continue
+        for node in ast.walk(stmt):
+            if isinstance(node, ast.Call):
+                for k in node.keywords:
+                    value = _retyped(k, step)
+                    if value is not None:
+                        k.value = value
+    return Unit(unit.source, body, unit.decorators, unit.plain)
+
+
 KINDS = (
     # First: a value that goes need not be made smaller.
     Kind("odd keyword", (0,), has_odd_keyword, without_odd_keywords),
+    Kind("mistyped keyword", (0, 1), has_mistyped_keyword, with_typed_keywords),
     Kind("text", (0, 8, ONE_OF_EACH, 40, DISTINCT, LONG, 2 * LONG), has_long_text, text_at),
     # After the cut: a long text cut to 8 characters of search's noise is tried as words too.
     Kind("readable text", READABLE_STEPS, has_noisy_text, readable_at),

@@ -28,14 +28,18 @@ from __future__ import annotations
 import ast
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from agents.generation.test_units import Unit
 from agents.generation.typical_values import (
+    Code,
     as_expr,
+    class_value,
     hints_for,
+    module_aliases,
     module_patterns,
     modules_of,
+    names_of,
     value_for,
 )
 from engine.python_source import parse_source
@@ -55,6 +59,17 @@ class Typical:
     names: set[str] = field(default_factory=set)  # the module's own names the calls use bare
 
 
+@dataclass
+class _Source:
+    """What the calls are read from: the module's tree, its compiled patterns and type aliases, and the
+    typical construction of each of its public classes (for a parameter that takes one)."""
+
+    tree: ast.Module
+    patterns: dict[str, str]
+    aliases: dict[str, str]
+    made: dict[str, Code] = field(default_factory=dict)
+
+
 def typical_units(module_source: str, call_prefix: str | None, imported: set[str], *,
                   blocked: frozenset[str] = frozenset(), objects: bool = True) -> Typical:
     """The typical calls of the module's public functions and, with ``objects``, of its classes' methods.
@@ -72,17 +87,20 @@ def typical_units(module_source: str, call_prefix: str | None, imported: set[str
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # the repository's code is input
         return Typical()
     out = Typical()
-    patterns = module_patterns(tree)
+    source = _Source(tree, module_patterns(tree), module_aliases(tree))
     blocked = frozenset(blocked) - set(imported)
     classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
-    for node in tree.body:
-        if not isinstance(node, (ast.FunctionDef, ast.ClassDef)) or node.name.startswith("_") or node.name in blocked:
-            continue
+    public = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))
+              and not n.name.startswith("_") and n.name not in blocked]
+    if objects:
+        source.made = _constructions([n for n in public if isinstance(n, ast.ClassDef)], classes, call_prefix,
+                                     source, blocked)
+    for node in public:
         if isinstance(node, ast.FunctionDef):
-            _add(out, _name(node.name, call_prefix), node, node, tree, patterns, blocked, objects,
+            _add(out, _name(node.name, call_prefix), node, node, source, blocked, objects,
                  source=f"test_typical_{node.name}", bare=node.name if call_prefix is None else None)
         elif objects:
-            _add_class(out, node, classes, call_prefix, tree, patterns, blocked)
+            _add_class(out, node, classes, call_prefix, source, blocked)
     if call_prefix is None:
         out.names -= set(imported)
     return out
@@ -92,14 +110,15 @@ def _name(name: str, prefix: str | None) -> ast.expr:
     return ast.Attribute(ast.Name(prefix, ast.Load()), name, ast.Load()) if prefix else ast.Name(name, ast.Load())
 
 
-def _add(out: Typical, func: ast.expr, node: ast.FunctionDef, scope: ast.AST, module: ast.Module,
-         patterns: dict[str, str], blocked: frozenset[str], objects: bool, *, source: str,
-         method: bool = False, modules: set[str] | None = None, bare: str | None = None) -> None:
+def _add(out: Typical, func: ast.expr, node: ast.FunctionDef, scope: ast.AST, known: _Source,
+         blocked: frozenset[str], objects: bool, *, source: str,
+         method: bool = False, modules: set[str] | None = None, bare: str | None = None,
+         called_as: str = "") -> None:
     """The typical call of ``node`` through ``func``, and its rows."""
-    keywords = None if method else _from_examples(node, module)
+    keywords = None if method else _from_examples(node, known.tree)
     rows: list[tuple[str, object]] = []
     if keywords is None:
-        found = _arguments(node, scope, patterns, method=method)
+        found = _arguments(node, scope, known, method=method, called_as=called_as)
         if found is None:
             return
         keywords, rows = found
@@ -113,6 +132,7 @@ def _add(out: Typical, func: ast.expr, node: ast.FunctionDef, scope: ast.AST, mo
         return  # nothing to show: a call with no arguments is what search already makes
     out.units.append(_unit(source, func, keywords, only))
     out.modules |= needed
+    out.names |= names_of([v for _, v in keywords])
     if bare:
         out.names.add(bare)
     for k, (param, value) in enumerate(rows):
@@ -126,22 +146,63 @@ def _unit(source: str, func: ast.expr, keywords: list[tuple[str, object]], only:
     return Unit(source, [ast.Assign([ast.Name("typical", ast.Store())], call, lineno=0)])
 
 
-def _add_class(out: Typical, node: ast.ClassDef, classes: dict[str, ast.ClassDef], prefix: str | None,
-               module: ast.Module, patterns: dict[str, str], blocked: frozenset[str]) -> None:
-    """Each public method that returns a value, called on an object its constructor's typical values make
-    (class and static methods on the class)."""
+def _construction(node: ast.ClassDef, classes: dict[str, ast.ClassDef], prefix: str | None,
+                  known: _Source) -> tuple[ast.Call, set[str]] | None:
+    """The class made with its constructor's typical values, and the modules they need; None when a
+    constructor argument suggests nothing (its own class's objects are not made for it: no recursion)."""
+    if _abstract(node):
+        return None
     init = _find_method(node, "__init__", classes)
     made: list[tuple[str, object]] = []
     if init is not None:
-        found = _arguments(init, init, patterns, method=True)
+        found = _arguments(init, init, replace(known, made={}), method=True)
         if found is None:
-            return  # a constructor argument nothing suggests a value for
+            return None
         made = found[0]
-    needed = modules_of([v for _, v in made])
+    return (ast.Call(_name(node.name, prefix), [], [ast.keyword(k, as_expr(v)) for k, v in made]),
+            modules_of([v for _, v in made]))
+
+
+def _constructions(nodes: list[ast.ClassDef], classes: dict[str, ast.ClassDef], prefix: str | None,
+                   known: _Source, blocked: frozenset[str]) -> dict[str, Code]:
+    """Each public class's typical construction as a value for a parameter that takes one (semver's
+    ``compare(other: Comparable)``, ``is_compatible(other: 'Version')``: ``Version(major=1)``)."""
+    out: dict[str, Code] = {}
+    for node in nodes:
+        made = _construction(node, classes, prefix, known)
+        if made is None or len(made[1]) > 1 or made[1] & blocked:
+            continue
+        call, needed = made
+        out[node.name] = Code(ast.unparse(call), next(iter(needed), ""),
+                              frozenset({node.name}) if prefix is None else frozenset())
+    return out
+
+
+def _add_class(out: Typical, node: ast.ClassDef, classes: dict[str, ast.ClassDef], prefix: str | None,
+               known: _Source, blocked: frozenset[str]) -> None:
+    """Each public method that returns a value, called on an object its constructor's typical values make
+    (class and static methods on the class)."""
+    made = _construction(node, classes, prefix, known)
+    if made is None:
+        return  # a constructor argument nothing suggests a value for
+    obj, needed = made
     if needed & blocked:
         return
     cls = _name(node.name, prefix)
-    obj = ast.Call(cls, [], [ast.keyword(k, as_expr(v)) for k, v in made])
+    for dunder, builtin in (("__repr__", "repr"), ("__str__", "str")):
+        # What a person prints: the class's own text form (semver's ``repr`` and ``str`` of a version).
+        if any(isinstance(i, ast.FunctionDef) and i.name == dunder for i in node.body):
+            call = ast.Call(ast.Name(builtin, ast.Load()), [copy.deepcopy(obj)], [])
+            out.units.append(Unit(f"test_typical_{node.name}_{builtin}",
+                                  [ast.Assign([ast.Name("typical", ast.Store())], call, lineno=0)]))
+            out.modules |= needed
+            if prefix is None:
+                out.names.add(node.name)
+    call = _find_method(node, "__call__", classes)
+    if call is not None and _has_required(call) and _returns_a_value(call):
+        # The object called as its class is meant to be (a validator given a value): the object is the function.
+        _add(out, obj, call, node, known, blocked, True, source=f"test_typical_{node.name}_call", method=True,
+             modules=needed, bare=node.name if prefix is None else None, called_as=node.name)
     for item in node.body:
         if not isinstance(item, ast.FunctionDef) or item.name.startswith("_") or not _returns_a_value(item):
             continue
@@ -152,9 +213,16 @@ def _add_class(out: Typical, node: ast.ClassDef, classes: dict[str, ast.ClassDef
         if not on_class and not _has_required(item) and _BLOCKING.fullmatch(item.name.lower()):
             continue
         func = ast.Attribute(cls if on_class else obj, item.name, ast.Load())
-        _add(out, func, item, node, module, patterns, blocked, True, source=f"test_typical_{node.name}_{item.name}",
+        _add(out, func, item, node, known, blocked, True, source=f"test_typical_{node.name}_{item.name}",
              method="staticmethod" not in decorators, modules=set() if on_class else needed,
              bare=node.name if prefix is None else None)
+
+
+def _abstract(node: ast.ClassDef) -> bool:
+    """An abstract base (``ABC``, or a method marked ``abstractmethod``): Python refuses to make one."""
+    return any(ast.unparse(b).split(".")[-1] in ("ABC", "Protocol") for b in node.bases) or any(
+        isinstance(i, ast.FunctionDef) and any(ast.unparse(d).split(".")[-1] == "abstractmethod"
+                                               for d in i.decorator_list) for i in node.body)
 
 
 def _find_method(node: ast.ClassDef, name: str, classes: dict[str, ast.ClassDef],
@@ -239,10 +307,12 @@ def _documented_types(function: ast.FunctionDef) -> dict[str, str]:
     return out
 
 
-def _arguments(function: ast.FunctionDef, scope: ast.AST, patterns: dict[str, str], *, method: bool = False
-               ) -> tuple[list[tuple[str, object]], list[tuple[str, object]]] | None:
+def _arguments(function: ast.FunctionDef, scope: ast.AST, known: _Source, *, method: bool = False,
+               called_as: str = "") -> tuple[list[tuple[str, object]], list[tuple[str, object]]] | None:
     """Keyword values for the parameters without a default, and the rows (parameter, other value); None if a
-    parameter suggests nothing."""
+    parameter suggests nothing. A parameter annotated with one of the module's classes gets its typical
+    construction. ``called_as``: a name that says more about the first parameter than its own (the class of
+    a ``__call__``: marshmallow's ``Email()(value)`` takes an address)."""
     args = function.args
     if args.posonlyargs and not method:
         return None
@@ -254,15 +324,30 @@ def _arguments(function: ast.FunctionDef, scope: ast.AST, patterns: dict[str, st
     documented = _documented_types(function)
     out: list[tuple[str, object]] = []
     rows: list[tuple[str, object]] = []
-    for arg in required:
-        hints = hints_for(arg.arg, function, scope, patterns)
-        value = value_for(arg, documented.get(arg.arg, ""), hints)
+    for index, arg in enumerate(required):
+        hints = hints_for(arg.arg, function, scope, known.patterns)
+        value = class_value(arg.annotation, known.made, known.aliases) or value_for(
+            _aliased(arg, known.aliases), documented.get(arg.arg, ""), hints)
+        if index == 0 and called_as:  # a text the class's name asks for (``URL``: an address); not a count
+            named = value_for(ast.arg(re.sub(r"(?<!^)(?=[A-Z][a-z])", "_", called_as).lower()))
+            value = named if isinstance(named, str) else value
         if value is None:
             return None
         out.append((arg.arg, value))
         if isinstance(value, str):
             rows += [(arg.arg, h) for h in hints if h != value]
     return out, rows
+
+
+def _aliased(arg: ast.arg, aliases: dict[str, str]) -> ast.arg:
+    """The parameter with a module alias in its annotation read as what it stands for (semver's ``String``
+    is ``Union[str, bytes]``: a text)."""
+    if isinstance(arg.annotation, ast.Name) and arg.annotation.id in aliases:
+        try:
+            return ast.arg(arg.arg, parse_source(aliases[arg.annotation.id], mode="eval").body)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return arg
+    return arg
 
 
 def search_seeds(module_source: str, module: str) -> str | None:

@@ -25,7 +25,9 @@ class Code:
     """A value written as code, with the module it needs imported (``datetime``)."""
 
     text: str
-    module: str
+    module: str  # "" when it needs none
+    # Names of the module under test it calls bare (an object of the module's own class: ``Version(major=1)``).
+    names: frozenset[str] = frozenset()
 
 
 # Aware, in UTC: a naive one's ``timestamp()`` (arrow's ``'X'`` token) depends on the machine's time zone, and
@@ -46,6 +48,7 @@ _BY_NAME: list[tuple[str, object]] = [
     (r"dt|datetime", _DATETIME),
     (r"td|timedelta|tdelta|tduration", Code("datetime.timedelta(hours=1, minutes=30)", "datetime")),
     (r"date", "2024-03-15"),
+    (r"version|ver", "1.2.3"),
     (r"time|duration|period|interval", "1h30m"),
     (r"phone", "+1 555 0100"),
     (r"ip", "192.168.0.1"),
@@ -97,13 +100,16 @@ def value_for(arg: ast.arg, documented: str = "", hints: list[object] | None = N
     a text its pattern accepts, the literals it is compared with): the whole name first, then its words
     (``str_or_iter`` is a ``str``), so the strongest hint wins."""
     kind = kind_of(arg.annotation, documented)
-    if kind and kind not in _BY_TYPE and kind not in _ANY:
-        return None  # a class we cannot make from a literal
+    # A type we cannot read here (imported from elsewhere: semver's ``version: String``) leaves the name alone
+    # to say what to pass; a call it does not suit raises and is dropped.
+    unknown = bool(kind) and kind not in _BY_TYPE and kind not in _ANY
     name = arg.arg.lower()
     for candidate in [name, *[w for w in name.split("_") if w and w != name]]:
         for pattern, value in _BY_NAME:
-            if re.fullmatch(pattern, candidate) and (not kind or _type_name(value) == kind):
+            if re.fullmatch(pattern, candidate) and (not kind or unknown or _type_name(value) == kind):
                 return value
+    if unknown:
+        return None  # a class we cannot make from a literal
     if hints and (not kind or kind == "str"):
         return hints[0]
     return _BY_TYPE.get(kind)
@@ -122,6 +128,13 @@ def typical_text(name: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def plain_for_name(name: str) -> object | None:
+    """The plain value (text, number, flag or list) a parameter's name alone suggests, or None
+    (agents/generation/shrink.py tries it, and its type's empty value, in place of one of another type)."""
+    value = value_for(ast.arg(name.lstrip("_") or "value"))
+    return value if isinstance(value, (str, int, float, list)) else None
+
+
 def as_expr(value: object) -> ast.expr:
     """The value written as an expression."""
     if isinstance(value, Code):
@@ -137,7 +150,38 @@ def as_expr(value: object) -> ast.expr:
 
 def modules_of(values: list[object]) -> set[str]:
     """The modules the values' code names (``datetime``)."""
-    return {v.module for v in values if isinstance(v, Code)}
+    return {v.module for v in values if isinstance(v, Code) and v.module}
+
+
+def names_of(values: list[object]) -> set[str]:
+    """The module's own names the values' code calls bare (``Version``)."""
+    return {n for v in values if isinstance(v, Code) for n in v.names}
+
+
+def class_value(annotation: ast.expr | None, made: dict[str, Code], aliases: dict[str, str]) -> Code | None:
+    """An object of the module's own class for a parameter the annotation says takes one: ``other: 'Version'``,
+    ``Optional[Version]``, or a module alias naming it among others (semver's ``Comparable = Union['Version',
+    Dict[...], str]``): that class's typical construction (``made``: class name -> its code). The class wins
+    over the alias's other members: it is what the method is written for."""
+    if annotation is None:
+        return None
+    text = annotation.value if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str) \
+        else ast.unparse(annotation)
+    text = aliases.get(text.strip(), text)
+    for name in re.findall(r"[A-Za-z_][\w.]*", text):
+        if name.split(".")[-1] in made:
+            return made[name.split(".")[-1]]
+    return None
+
+
+def module_aliases(module: ast.Module) -> dict[str, str]:
+    """The module's type aliases by name: ``Comparable = Union[...]`` at the top level, as written."""
+    out: dict[str, str] = {}
+    for node in module.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Subscript)):
+            out[node.targets[0].id] = ast.unparse(node.value)
+    return out
 
 
 def hints_for(name: str, function: ast.FunctionDef, scope: ast.AST, patterns: dict[str, str]) -> list[object]:

@@ -11,10 +11,12 @@ from agents.generation.shrink import (
     ONE_OF_EACH,
     WHOLE,
     collection_at,
+    has_mistyped_keyword,
     has_noisy_number,
     has_odd_keyword,
     number_at,
     text_at,
+    with_typed_keywords,
     without_odd_keywords,
 )
 from agents.generation.test_units import Unit
@@ -90,8 +92,8 @@ def test_a_long_collection_keeps_its_first_elements_and_a_set_is_never_emptied()
 
 
 def test_every_kind_tries_its_smallest_step_first() -> None:
-    assert [(k.name, k.steps[0]) for k in KINDS] == [("odd keyword", 0), ("text", 0), ("readable text", 0),
-                                                      ("number", 0), ("collection", 0)]
+    assert [(k.name, k.steps[0]) for k in KINDS] == [("odd keyword", 0), ("mistyped keyword", 0), ("text", 0),
+                                                      ("readable text", 0), ("number", 0), ("collection", 0)]
     # A unit without that kind of value is not tried for it (no run is spent on it).
     plain = _unit("var_0 = module_0.Version(major=1)\n")
     assert not any(k.has(plain) for k in KINDS)
@@ -128,3 +130,17 @@ def test_a_float_input_the_code_truncates_changes_where_the_assertion_repeats_it
     failed every rerun, and the file went out as generated."""
     unit = _unit("var_0 = module_0.Version(major=505.74)\nassert var_0 == Version(major=505, minor=0)\n")
     assert _code(number_at(unit, 0)) == "var_0 = module_0.Version(major=0.0)\nassert var_0 == Version(major=0, minor=0)"
+
+
+def test_a_keyword_given_a_value_of_another_type_than_its_name_asks_for_gets_that_types_value() -> None:
+    """inflection's kept ``pluralize(word=False) is False``: a reader sees a flag where a word goes; ``''``
+    takes the same early return. First the type's empty value, then the name's typical one."""
+    unit = _unit("var_0 = module_0.pluralize(word=False)\nassert var_0 is False\n"
+                 "var_1 = module_0.f(text=3, n=True, ratio=2, other=None, word='a', data=b'\\xff')\n")
+    assert has_mistyped_keyword(unit)
+    assert _code(with_typed_keywords(unit, 0)) == (
+        "var_0 = module_0.pluralize(word='')\nassert var_0 is False\n"  # the assertion is re-observed, not edited
+        "var_1 = module_0.f(text='', n=0, ratio=2, other=None, word='a', data=b'\\xff')")
+    assert _code(with_typed_keywords(unit, 1)).startswith("var_0 = module_0.pluralize(word='hello')")
+    # What fits, what the name says nothing about, None (an optional's default) and odd bytes stay.
+    assert not has_mistyped_keyword(_unit("var_0 = module_0.f(word='a', ratio=2, qwzx=True, text=None)\n"))

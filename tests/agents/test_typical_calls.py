@@ -173,3 +173,81 @@ def test_the_seed_module_for_pynguin_stays_literal_calls_of_functions() -> None:
     assert search_seeds(FORMATTER, "formatter") is None
     source = "from datetime import datetime\n\ndef since(dt: datetime, text: str):\n    return text\n"
     assert search_seeds(source, "m") is None  # a datetime is not a literal Pynguin's seed parser reads
+
+
+VERSIONS = '''
+from ._types import String
+from typing import Union, Dict
+
+Comparable = Union["Version", Dict[str, int], str]
+
+
+class Version:
+    def __init__(self, major: int, minor: int = 0):
+        self.major, self.minor = major, minor
+
+    def compare(self, other: Comparable) -> int:
+        return 0
+
+    def is_compatible(self, other: "Version") -> bool:
+        return True
+
+    @classmethod
+    def parse(cls, version: String) -> "Version":
+        return cls(1)
+
+    def __repr__(self) -> str:
+        return f"Version(major={self.major})"
+
+
+def newest(versions: list, default: Version) -> Version:
+    return default
+'''
+
+
+def test_a_parameter_taking_the_modules_own_class_gets_its_typical_construction() -> None:
+    """semver's ``compare(other: Comparable)`` and ``is_compatible(other: 'Version')`` got no typical call: the
+    lines they run were left to search, which reached them only with its full time."""
+    calls = [ast.unparse(u.body[0]) for u in typical_units(VERSIONS, None, set()).units]
+    assert "typical = Version(major=20).compare(other=Version(major=20))" in calls  # through the module's alias
+    assert "typical = Version(major=20).is_compatible(other=Version(major=20))" in calls
+    assert "typical = newest(versions=[3, 1, 2], default=Version(major=20))" in calls
+    # A type read from elsewhere (``String``) leaves the name to say what to pass; the class's text form is shown.
+    assert "typical = Version.parse(version='1.2.3')" in calls
+    assert "typical = repr(Version(major=20))" in calls
+    assert typical_units(VERSIONS, None, set()).names == {"Version", "newest"}
+    prefixed = [ast.unparse(u.body[0]) for u in typical_units(VERSIONS, "semver_", set()).units]
+    assert "typical = semver_.Version(major=20).is_compatible(other=semver_.Version(major=20))" in prefixed
+
+
+VALIDATORS = '''
+from abc import ABC, abstractmethod
+
+
+class Validator(ABC):
+    @abstractmethod
+    def __call__(self, value): ...
+
+    def __repr__(self) -> str:
+        return "<Validator>"
+
+
+class URL(Validator):
+    def __init__(self, *, relative: bool = False):
+        self.relative = relative
+
+    def __call__(self, value: str) -> str:
+        return value
+
+
+class Length(Validator):
+    def __call__(self, value) -> object:
+        return value
+'''
+
+
+def test_a_callable_object_is_called_with_what_its_class_name_asks_for_and_an_abstract_one_is_not_made() -> None:
+    """marshmallow's validators are used as ``URL()(value)``: their ``__call__`` lines were left to search."""
+    calls = [ast.unparse(u.body[0]) for u in typical_units(VALIDATORS, None, set()).units]
+    assert calls == ["typical = URL()(value='https://example.com/docs?page=2')",
+                     "typical = Length()(value='Hello World')"]  # a class name asking for a count gives no text
