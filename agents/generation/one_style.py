@@ -115,9 +115,13 @@ def _bare_instead_of_lookup(tree: ast.Module, module: str) -> bool:
     _replace(tree, lambda node: ast.Name(node.attr, ast.Load())
              if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == alias
              else None)
-    at = tree.body.index(lookups[0])
-    del tree.body[at]
-    tree.body[at:at] = [ast.ImportFrom(module, [ast.alias(n)], 0) for n in names]
+    tree.body.remove(lookups[0])
+    # Beside the file's own import of the module (already where the module can be imported; the lookup sat
+    # after a helper, and semver's merged file imported ``Version`` twice, once below ``_run_examples``).
+    by_name = [i for i, n in enumerate(tree.body) if isinstance(n, ast.ImportFrom) and n.module == module]
+    have = {a.asname or a.name for i in by_name for a in tree.body[i].names}  # type: ignore[attr-defined]
+    tree.body[by_name[-1] + 1:by_name[-1] + 1] = [ast.ImportFrom(module, [ast.alias(n)], 0)
+                                                  for n in names if n not in have]
     _drop_unused_imports(tree, {"sys", module.split(".")[0]})
     return True
 

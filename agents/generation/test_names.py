@@ -42,26 +42,50 @@ def function_of(body: list[ast.stmt], parts: TestFile) -> str:
         for node in ast.walk(stmt):
             if not isinstance(node, ast.Call) or id(node) in receivers:
                 continue
-            chain: list[str] = []
-            func = node.func
-            while isinstance(func, ast.Attribute):
-                chain.insert(0, func.attr)
-                func = func.value
-                # ``DateTimeFormatter().format(...)``: the method of the object made right there
-                # (``date_time_formatter_format``), not the class alone.
-                if isinstance(func, ast.Call) and isinstance(func.func, (ast.Name, ast.Attribute)):
-                    receivers.add(id(func))
-                    func = func.func
-            root = func.id if isinstance(func, ast.Name) else ""
-            if root in parts.aliases and chain:
-                found = "_".join(snake(c.strip("_")) for c in chain)
-            elif root in parts.imported and root not in ("pytest",):
-                found = snake(root.strip("_")) + "".join("_" + snake(c.strip("_")) for c in chain)
-            elif chain and root in made:
-                # A method on an object the test made: what the test is about (``version_bump_build``).
-                found = f"{made[root]}_{snake(chain[-1].strip('_'))}"
-            elif chain and root not in ("pytest", "len", "isinstance") and not found:
-                found = snake(chain[-1].strip("_"))
+            if (isinstance(node.func, ast.Name) and node.func.id in _TEXT_FORMS and len(node.args) == 1
+                    and isinstance(node.args[0], ast.Call)):
+                # ``repr(Version(major=1))``: the class's text form (``version_repr``), not the class alone.
+                inner = _call_name(node.args[0], parts, made, receivers, weak=False)
+                if inner:
+                    found = f"{inner}_{node.func.id}"
+                    receivers |= {id(n) for n in ast.walk(node.args[0])}
+                continue
+            name = _call_name(node, parts, made, receivers, weak=not found)
+            if name:
+                found = name
+                # The calls in its arguments are inputs (``v.compare(other=Version(major=1))`` is about ``compare``).
+                receivers |= {id(n) for a in [*node.args, *[k.value for k in node.keywords]] for n in ast.walk(a)}
+    return found
+
+
+_TEXT_FORMS = ("repr", "str")
+
+
+def _call_name(node: ast.Call, parts: TestFile, made: dict[str, str], receivers: set[int], *,
+               weak: bool = True) -> str:
+    """The name one call gives a test: the module's function or class, with the method called on it; with
+    ``weak``, also a method on something else (when nothing better was found)."""
+    chain: list[str] = []
+    func = node.func
+    while isinstance(func, ast.Attribute):
+        chain.insert(0, func.attr)
+        func = func.value
+        # ``DateTimeFormatter().format(...)``: the method of the object made right there
+        # (``date_time_formatter_format``), not the class alone.
+        if isinstance(func, ast.Call) and isinstance(func.func, (ast.Name, ast.Attribute)):
+            receivers.add(id(func))
+            func = func.func
+    root = func.id if isinstance(func, ast.Name) else ""
+    if root in parts.aliases and chain:
+        return "_".join(snake(c.strip("_")) for c in chain)
+    if root in parts.imported and root not in ("pytest",):
+        return snake(root.strip("_")) + "".join("_" + snake(c.strip("_")) for c in chain)
+    if chain and root in made:
+        # A method on an object the test made: what the test is about (``version_bump_build``).
+        return f"{made[root]}_{snake(chain[-1].strip('_'))}"
+    if weak and chain and root not in ("pytest", "len", "isinstance"):
+        return snake(chain[-1].strip("_"))
+    return ""
     return found
 
 

@@ -391,3 +391,16 @@ def test_an_object_is_never_named_after_a_keyword_or_a_name_the_test_reads() -> 
     seen = _seen([{"k": "0", "type": "Range", "module": "v"}, {"k": "1", "type": "int", "module": "builtins", "repr": "3"},
                   {"k": "2", "type": "int", "module": "builtins", "repr": "4"}])
     assert "range_ = v_.Range()" in distil_unit(parts.units[0], seen, parts).code()
+
+
+def test_an_object_passed_as_an_argument_or_printed_names_the_test_after_what_is_done_with_it() -> None:
+    """semver's typical calls were ``test_version_is_zero`` (for ``compare``) and ``test_version_returns_str``
+    (for ``repr``): the ``Version(major=1)`` passed in, or printed, renamed the test after the class alone."""
+    parts = parse_file("from semver.version import Version\n\n\ndef test_case_0():\n"
+                       "    var_0 = Version(major=1).compare(other=Version(major=1))\n\n\n"
+                       "def test_case_1():\n    var_0 = repr(Version(major=1))\n")
+    assert parts is not None
+    zero = _seen([{"k": "0", "type": "int", "module": "builtins", "repr": "0"}])
+    text = _seen([{"k": "0", "type": "str", "module": "builtins", "repr": "'Version(major=1)'"}])
+    assert distil_unit(parts.units[0], zero, parts).name == "test_version_compare_is_zero"
+    assert distil_unit(parts.units[1], text, parts).name == "test_version_repr_returns_str"

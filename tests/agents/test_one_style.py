@@ -87,3 +87,16 @@ def test_a_leaf_the_package_binds_to_something_else_is_not_taken_for_the_module(
         "from arrow import formatter\nfrom arrow.formatter import DateTimeFormatter\n\n\n"
         "def test_a():\n    assert DateTimeFormatter().format(fmt='YYYY')\n\n\n"
         "def test_b():\n    assert formatter.FORMAT_W3C\n", "arrow.formatter", leaf_is_module=True)
+
+
+def test_the_lookups_names_are_imported_beside_the_files_own_import_of_the_module_once() -> None:
+    """semver's merged file imported ``Version`` twice: at the head, and where Pynguin's lookup sat, below the
+    doctest helper."""
+    code = ('import sys\nfrom semver.version import Version\n\n\ndef _helper():\n    return 1\n\n\n'
+            'version_ = sys.modules["semver.version"]\n\n\n'
+            'def test_a():\n    assert version_.Version(major=1) == Version(major=1)\n\n\n'
+            'def test_b():\n    assert version_.parse(version="1.2.3") is not None\n')
+    out = one_style(code, "semver.version")
+    assert out.count("from semver.version import Version") == 1
+    head = out.split("def _helper")[0]
+    assert "from semver.version import parse" in head and "version_" not in out
