@@ -159,6 +159,19 @@ def _single_local(stmt: ast.Assert, body: list[ast.stmt]) -> str | None:
     return name if isinstance(subject, ast.Name) and subject.id == name else None
 
 
+def kept_as_written(body: list[ast.stmt], seen: dict[str, Seen]) -> list[int]:
+    """The indices of the generator's assertions that distil_unit keeps as written (the rest it writes again
+    from the values seen): those a shrunk unit must still satisfy."""
+    values = {i: seen[str(i)] for i, s in enumerate(body) if call_of(s) is not None and str(i) in seen}
+    out = []
+    for i, stmt in enumerate(body):
+        if isinstance(stmt, ast.Assert):
+            subject = _single_local(stmt, body)
+            if not (subject is not None and _asserted_from_value(subject, body, values)):
+                out.append(i)
+    return out
+
+
 def _asserted_from_value(name: str, body: list[ast.stmt], values: dict[int, Seen]) -> bool:
     for i, stmt in enumerate(body):
         if isinstance(stmt, ast.Assign) and stmt.targets[0].id == name and i in values:

@@ -63,6 +63,13 @@ def _aw_params(key, function):
     return function
 
 
+def _aw_held(key, value):
+    try:
+        _AW_SEEN.append({"k": key, "held": bool(value)})
+    except Exception:
+        _AW_SEEN.append({"k": key, "held": False})
+
+
 def _aw_raised(key, info):
     try:
         _AW_SEEN.append({"k": key, "message": str(info.value)[:300]})
@@ -90,6 +97,7 @@ class Seen:
     length: int | None = None
     prefix: str | None = None  # the repr of a long string's first 40 characters
     message: str | None = None  # what the exception a ``pytest.raises`` block caught said (``str(exc)``)
+    held: bool | None = None  # a generator's assertion: whether it held (None: not an assertion, or not reached)
 
     def value(self) -> Any:
         return literal_eval(self.repr) if self.repr is not None else None
@@ -124,8 +132,11 @@ def instrument(body: list[ast.stmt]) -> list[ast.stmt]:
             # own check runs count (bidict's and semver's ``__eq__``, reached by ``assert v == BidictBase(...)``
             # alone; without them the file "lost coverage" and went out as generated, 500-character literals and
             # all).
-            out.append(ast.Try(body=[ast.Expr(copy.deepcopy(stmt.test))],
-                               handlers=[ast.ExceptHandler(ast.Name("Exception", ast.Load()), None, [ast.Pass()])],
+            # Whether it held is recorded: a shrink that breaks a check distillation keeps as written is refused.
+            held = ast.Call(ast.Name("_aw_held", ast.Load()), [ast.Constant(str(index)), copy.deepcopy(stmt.test)], [])
+            failed = ast.Call(ast.Name("_aw_held", ast.Load()), [ast.Constant(str(index)), ast.Constant(False)], [])
+            out.append(ast.Try(body=[ast.Expr(held)],
+                               handlers=[ast.ExceptHandler(ast.Name("Exception", ast.Load()), None, [ast.Expr(failed)])],
                                orelse=[], finalbody=[]))
             continue
         stmt = copy.deepcopy(stmt)
@@ -181,6 +192,9 @@ def _merge(seen: dict[str, Seen], record: Any) -> None:
     if not isinstance(record, dict) or not isinstance(record.get("k"), str):
         return
     entry = seen.setdefault(record["k"], Seen())
+    if "held" in record:
+        entry.held = record["held"] is True
+        return
     if "message" in record:
         if isinstance(record["message"], str):
             entry.message = record["message"][:300]

@@ -57,6 +57,7 @@ _BY_NAME: list[tuple[str, object]] = [
     (r"word|token", "hello"),
     (r"text|string|str|s|value|input|input_string|message|msg|content|line|sentence|subject|body|description|"
      r"comment|query|q", "Hello World"),
+    (r"\w*(inclusive|exclusive)", True),  # marshmallow's ``max_inclusive``: a flag, not a maximum
     (r"max_\w+|limit|width|length|size|n|count|num|number|times|k", 20),
     (r"min_\w+|start|offset|index|i|pos|position", 2),
     (r"ratio|rate|factor|scale|weight|percent\w*|x|y", 1.5),

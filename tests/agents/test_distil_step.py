@@ -327,3 +327,35 @@ async def test_lines_only_the_generator_s_own_check_runs_still_count_as_covered(
     result = await Distiller(SandboxPhase2(), tmp_path, "box.py").distil(code)
     assert result.changed, result.note
     assert "var_0" not in result.code
+
+
+async def test_what_pytest_runs_to_report_another_tests_failure_does_not_stop_a_shrink(tmp_path: Path) -> None:
+    """marshmallow.validate: a typical call that raised made pytest print the validator in its traceback, which
+    ran its ``__repr__`` outside any test; a trial of a few units lacked those lines, and every shrink of every
+    unit in the file was refused (a 275-character docstring stayed as an input)."""
+    (tmp_path / "shout.py").write_text(
+        "class Url:\n    def __repr__(self):\n        return '<Url>'\n\n"
+        "    def __call__(self, value: str) -> str:\n"
+        "        if value.startswith('https'):\n            raise ValueError('no TLS here')\n        return value\n\n\n"
+        "def shout(text):\n    return text.upper() if text else ''\n")
+    long_text = "Validator which fails if value is a member of iterable. " * 5
+    code = f"import shout as shout_\n\n\ndef test_case_0():\n    var_0 = shout_.shout(text={long_text!r})\n"
+    result = await Distiller(SandboxPhase2(), tmp_path, "shout.py").distil(code)
+    assert result.changed, result.note
+    assert long_text not in result.code and "Keeps a" not in result.code, result.code
+
+
+async def test_a_shrink_that_breaks_a_check_the_generator_wrote_is_refused_for_one_that_keeps_it(
+        tmp_path: Path) -> None:
+    """marshmallow's ``Range(max_inclusive=<275 characters>)`` shrunk to ``0`` ran the same lines but changed the
+    message Pynguin's own assertion checks: the file failed its rerun and the long text came back."""
+    (tmp_path / "rng.py").write_text(
+        "class Range:\n    def __init__(self, max_inclusive=True):\n        self.max_inclusive = max_inclusive\n"
+        "        self.message = 'at most' if max_inclusive else 'below'\n")
+    long_text = "Generate a Schema class given a dictionary of fields and a name for it. " * 4
+    code = (f"import rng as rng_\n\n\ndef test_case_0():\n    var_0 = rng_.Range(max_inclusive={long_text!r})\n"
+            f"    assert var_0.message == 'at most'\n    assert var_0.max_inclusive == {long_text!r}\n")
+    result = await Distiller(SandboxPhase2(), tmp_path, "rng.py").distil(code)
+    assert result.changed, result.note
+    assert long_text not in result.code, result.code
+    assert "Range(max_inclusive=True)" in result.code and "== \"at most\"" in result.code, result.code
