@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 
 from agents import metrics, tasks
-from agents.llm_gateway import daily_budget, price_table, used_today
+from agents.llm_budget import daily_budget, price_table, used_today
 from app.generation import phase2_latency
 from app.outcome import FINISHED_SQL
 from engine.errors import require

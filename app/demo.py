@@ -50,7 +50,7 @@ async def seed_demo(core: Any) -> None:
     run in the same data folder met its own rows (a duplicate request id) and ended in a traceback."""
     pool = core.pool
     from agents.constants import budget_key
-    from agents.llm_gateway import today
+    from agents.llm_budget import today
 
     midnight = datetime.now(timezone.utc).replace(tzinfo=None, hour=0, minute=0, second=0, microsecond=0)
     earlier = await pool.fetchval(  # an earlier run's share of today's budget goes with its rows

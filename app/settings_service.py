@@ -11,7 +11,8 @@ from typing import Any
 
 import asyncpg
 
-from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER, price_table
+from agents.llm_budget import price_table
+from agents.llm_gateway import KEYRING_SERVICE, KEYRING_USER
 from agents.prices import ModelPrice
 from app import system_config
 from app.config import Config

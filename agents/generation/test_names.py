@@ -86,7 +86,6 @@ def _call_name(node: ast.Call, parts: TestFile, made: dict[str, str], receivers:
     if weak and chain and root not in ("pytest", "len", "isinstance"):
         return snake(chain[-1].strip("_"))
     return ""
-    return found
 
 
 def behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.stmt],

@@ -5,7 +5,8 @@ import logging
 
 import pytest
 
-from agents.llm_gateway import TOOL_MODES_KEY, BudgetExceeded, GatewaySettings, LLMGateway, LLMUnavailable
+from agents.llm_budget import BudgetExceeded
+from agents.llm_gateway import TOOL_MODES_KEY, GatewaySettings, LLMGateway, LLMUnavailable
 from app import system_config
 from engine.model_port import StreamProgress
 from engine.tier3 import TOOLS

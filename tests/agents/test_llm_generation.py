@@ -7,13 +7,8 @@ import pytest
 from keyring.backends import fail
 
 from agents.constants import budget_key
-from agents.llm_gateway import (
-    BudgetExceeded,
-    GatewaySettings,
-    LLMGateway,
-    api_key_from_keyring,
-    today,
-)
+from agents.llm_budget import BudgetExceeded, today
+from agents.llm_gateway import GatewaySettings, LLMGateway, api_key_from_keyring
 from app import system_config
 from app.generation import GenerationService
 from engine.generate_request import GenerateRequest

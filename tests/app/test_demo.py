@@ -8,7 +8,7 @@ import asyncpg
 import redis.asyncio as aioredis
 
 from agents.constants import budget_key
-from agents.llm_gateway import today
+from agents.llm_budget import today
 from app.demo import seed_demo
 
 

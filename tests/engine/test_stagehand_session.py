@@ -4,7 +4,7 @@ import asyncpg
 import pytest
 
 from agents.constants import budget_key
-from agents.llm_gateway import today
+from agents.llm_budget import today
 from app import system_config
 from engine.stagehand_session import StagehandSession, StagehandSettings, StagehandUnavailable, parse_json_answer
 from tests.conftest import needs_chromium

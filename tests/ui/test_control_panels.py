@@ -279,7 +279,7 @@ def test_budget_gauge_turns_amber_then_red() -> None:
 async def test_costs_panel_shows_the_budget(qtbot, make_control, runner) -> None:
     async with make_control() as control:
         from agents.constants import budget_key
-        from agents.llm_gateway import today
+        from agents.llm_budget import today
 
         await control.core.redis.set(budget_key(today()), 850_000)
         panel = CostsPanel(control, runner, refresh_ms=100)
