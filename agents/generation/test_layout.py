@@ -172,14 +172,17 @@ def _imports(parts: TestFile, code: str) -> str:
 def _unique_names(tests: list[Laid]) -> None:
     """Tests that would share a name are told apart by an argument only one of them passes
     (``test_parameterize_returns_str_with_separator``), else numbered."""
-    seen: Counter[str] = Counter(t.test.name for t in tests)
-    for name in [n for n, c in seen.items() if c > 1]:
-        same = [t for t in tests if t.test.name == name]
-        keywords = [_keywords_of(t.test) for t in same]
-        for t, own in zip(same, keywords):
-            others = set().union(*(k for k in keywords if k is not own))
-            if unique := sorted(own - others):
-                t.test.name = f"{name}_with_{unique[0]}"
+    # The last call's keywords first, then those of every call (the object's constructor: marshmallow's
+    # ``Range(max_inclusive=True)(value=...)`` beside ``Range()(value=...)`` were ``..._1`` and ``..._2``).
+    for every_call in (False, True):
+        seen: Counter[str] = Counter(t.test.name for t in tests)
+        for name in [n for n, c in seen.items() if c > 1]:
+            same = [t for t in tests if t.test.name == name]
+            keywords = [_keywords_of(t.test, every_call=every_call) for t in same]
+            for t, own in zip(same, keywords):
+                others = set().union(*(k for k in keywords if k is not own))
+                if unique := sorted(own - others):
+                    t.test.name = f"{name}_with_{unique[0]}"
     # Then by a flag or a small number only it sets that way (python-slugify: twelve tests of slugify, all
     # passing several flags, were test_slugify_returns_str_1 ... _12): "_with_hexadecimal",
     # "_without_lowercase", "_max_length_3".
@@ -235,10 +238,10 @@ def _settings_of(test: Distilled) -> dict[str, tuple[object, str]]:
     return found
 
 
-def _keywords_of(test: Distilled) -> set[str]:
-    """The keyword arguments the test's last call passes."""
+def _keywords_of(test: Distilled, *, every_call: bool = False) -> set[str]:
+    """The keyword arguments the test's last call passes (``every_call``: any of its calls)."""
     calls = [n for s in test.body for n in ast.walk(s) if isinstance(n, ast.Call) and n.keywords]
-    return {k.arg for k in calls[-1].keywords if k.arg} if calls else set()
+    return {k.arg for c in (calls if every_call else calls[-1:]) for k in c.keywords if k.arg}
 
 
 def _constants(body: list[ast.stmt]) -> list[tuple[ast.AST, str, int | None, ast.Constant, str]]:

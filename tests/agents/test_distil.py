@@ -250,6 +250,11 @@ def test_tests_that_would_share_a_name_are_told_apart_by_an_argument_only_one_pa
              laid("def test_p():\n    assert m.parameterize(string='c') == 'c'\n")]
     _unique_names(tests)
     assert [t.test.name for t in tests] == ["test_p_1", "test_p_with_separator", "test_p_2"]
+    # Then by a keyword any of its calls passes: the object's constructor (marshmallow's validators).
+    tests = [laid("def test_r():\n    range_ = m.Range(max_inclusive=True)\n    assert range_(value='a') == 'a'\n"),
+             laid("def test_r():\n    assert m.Range()(value='a') == 'a'\n")]
+    _unique_names(tests)
+    assert [t.test.name for t in tests] == ["test_r_with_max_inclusive", "test_r"]
 
 
 def test_a_method_on_an_object_the_test_made_names_the_test_and_unnamed_builtin_types_are_not_asserted() -> None:
