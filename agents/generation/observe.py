@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.generation.test_units import TestFile, Unit, is_raises
-from engine.python_source import literal_eval
+from engine.python_source import literal_eval, parse_source
 
 # Statements carry a key: "3" for the fourth statement, "3.0" for the first one inside a ``with``.
 _HELPERS = '''
@@ -40,6 +40,7 @@ def _aw_value(key, value):
         entry["len"] = len(value)
     except Exception:
         pass
+    text = ""
     try:
         text = repr(value)
         if len(text) <= 400:
@@ -48,6 +49,15 @@ def _aw_value(key, value):
                 entry["repr"] = text
         elif isinstance(value, (str, bytes)):
             entry["prefix"] = repr(value[:40])
+    except Exception:
+        pass
+    try:
+        cls = type(value)
+        if ("repr" not in entry and len(text) <= 400 and text.startswith(cls.__name__ + "(")
+                and cls.__eq__ is not object.__eq__):
+            back = eval(text, {"__builtins__": {}, cls.__name__: cls})
+            if type(back) is cls and back == value:
+                entry["made"] = text
     except Exception:
         pass
     _AW_SEEN.append(entry)
@@ -98,6 +108,8 @@ class Seen:
     prefix: str | None = None  # the repr of a long string's first 40 characters
     message: str | None = None  # what the exception a ``pytest.raises`` block caught said (``str(exc)``)
     held: bool | None = None  # a generator's assertion: whether it held (None: not an assertion, or not reached)
+    # A repr that makes an equal object of the module's class from literals: ``Version(major=2, minor=0)``.
+    made: str | None = None
 
     def value(self) -> Any:
         return literal_eval(self.repr) if self.repr is not None else None
@@ -210,6 +222,9 @@ def _merge(seen: dict[str, Seen], record: Any) -> None:
     entry.module = str(record.get("module", ""))[:200]
     if isinstance(record.get("len"), int):
         entry.length = record["len"]
+    made = record.get("made")
+    if isinstance(made, str) and len(made) <= 400 and _literal_call_of(made, entry.type):
+        entry.made = made
     for key in ("repr", "prefix"):
         text = record.get(key)
         if isinstance(text, str) and len(text) <= 400:
@@ -218,3 +233,19 @@ def _merge(seen: dict[str, Seen], record: Any) -> None:
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
             setattr(entry, key, text)
+
+
+def _literal_call_of(text: str, type_name: str) -> bool:
+    """``text`` is ``TypeName(<literals>)`` and nothing else: read back here as input, never evaluated."""
+    try:
+        call = parse_source(text, mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return False
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == type_name):
+        return False
+    try:
+        for value in [*call.args, *(k.value for k in call.keywords if k.arg)]:
+            literal_eval(ast.unparse(value))
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return all(k.arg for k in call.keywords)

@@ -76,7 +76,7 @@ def _bound_otherwise(parts: TestFile, module: str) -> set[str]:
 def _printable(observed: Observed) -> bool:
     """A typical call is worth showing only with a result written as a value (not "does not raise")."""
     seen = observed.seen.get("0")
-    return seen is not None and (seen.repr is not None or seen.length is not None)
+    return seen is not None and (seen.repr is not None or seen.length is not None or seen.made is not None)
 
 
 def _alias_of(parts: TestFile, module: str, leaf_is_module: bool = False) -> str | None:

@@ -411,3 +411,17 @@ def test_an_object_passed_as_an_argument_or_printed_names_the_test_after_what_is
     text = _seen([{"k": "0", "type": "str", "module": "builtins", "repr": "'Version(major=1)'"}])
     assert distil_unit(parts.units[0], zero, parts).name == "test_version_compare_is_zero"
     assert distil_unit(parts.units[1], text, parts).name == "test_version_repr_returns_str"
+
+
+def test_a_repr_read_back_as_a_construction_must_be_the_type_called_with_literals_only() -> None:
+    """What the sandbox reports is input: ``made`` is kept only as ``TypeName(<literals>)``."""
+    from agents.generation.observe import _merge
+
+    def made(text: str) -> str | None:
+        seen: dict = {}
+        _merge(seen, {"k": "0", "type": "Point", "module": "point", "made": text})
+        return seen["0"].made
+
+    assert made("Point(x=2, y=0)") == "Point(x=2, y=0)"
+    assert made("Point(x=__import__('os').system('id'))") is None
+    assert made("Other(x=2)") is None and made("Point(**{'x': 2})") is None and made("Point(x=2) + 1") is None

@@ -359,3 +359,17 @@ async def test_a_shrink_that_breaks_a_check_the_generator_wrote_is_refused_for_o
     assert result.changed, result.note
     assert long_text not in result.code, result.code
     assert "Range(max_inclusive=True)" in result.code and "== \"at most\"" in result.code, result.code
+
+
+async def test_an_object_its_repr_makes_again_is_checked_by_equality_with_that_construction(tmp_path: Path) -> None:
+    """semver's typical ``Version(major=1).bump_major()`` was dropped (its result "could not be written"), and
+    ``replace``'s lines with it; its repr makes an equal ``Version``, which is what a reviewer writes."""
+    (tmp_path / "point.py").write_text(
+        "class Point:\n    def __init__(self, x: int, y: int = 0):\n        self.x, self.y = x, y\n\n"
+        "    def __repr__(self):\n        return f'Point(x={self.x!r}, y={self.y!r})'\n\n"
+        "    def __eq__(self, other):\n        return isinstance(other, Point) and (self.x, self.y) == (other.x, other.y)\n\n"
+        "    def moved(self, dx: int) -> 'Point':\n        return Point(self.x + dx, self.y)\n")
+    code = "import point as module_0\n\n\ndef test_case_0():\n    var_0 = module_0.Point(x=1)\n"
+    result = await Distiller(SandboxPhase2(), tmp_path, "point.py").distil(code)
+    assert result.changed, result.note
+    assert "assert module_0.Point(x=20).moved(dx=20) == module_0.Point(x=40, y=0)" in result.code, result.code
