@@ -106,3 +106,28 @@ async def test_a_shrink_that_loses_kills_is_undone_and_the_names_and_assertions_
     figures = gated.to_json()["compared"]
     assert figures["kept"] == "distilled_unshrunk", figures
     assert kept[0]["distil"].startswith("distilled without the slice and with search's values"), kept[0]["distil"]
+
+
+async def test_one_kill_apart_with_no_time_for_the_forms_between_the_distilled_tests_stay(
+        calc_repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """python-slugify's file went out as generated (``var_18 = complex``, its typical calls gone) for 37 kills
+    against 38 of 79, with no time left to try the forms in between. The decision alone: each suite's mutmut
+    outcomes are given (the runs themselves are the tests above)."""
+    import agents.mutation_gate as gate_module
+    from engine.mutation import MutationScore
+
+    def outcomes(killed: int) -> dict[str, str]:
+        return {f"m{i}": "killed" if i < killed else "survived" for i in range(79)}
+
+    async def scored(repository, targets, suite, **_kwargs) -> MutationScore:
+        killed = 37 if "distilled" in next(iter(suite.values())) else kills_as_generated
+        return MutationScore(killed, 79 - killed, 0, 79, 1.0, outcomes=outcomes(killed))
+
+    monkeypatch.setattr(gate_module, "mutation_score", scored)
+    for kills_as_generated, stays in ((38, True), (39, False)):
+        kept = [{"path": "tests/test_generated_calc.py", "code": "# distilled\n" + STRONG_CALC_TESTS,
+                 AS_WRITTEN: STRONG_CALC_TESTS, TARGET: "calc.py"}]
+        gated = await gate(calc_repo, ["calc.py"], kept, python=sys.executable, time_box_s=30,
+                           allow_unisolated=False, phase2=SandboxPhase2(), due_at=time.time() + 5)
+        assert kept[0]["code"].startswith("# distilled") is stays, gated.note
+        assert gated.to_json()["compared"]["kept"] == ("distilled" if stays else "as_generated")
