@@ -132,7 +132,9 @@ def typical_text(name: str) -> str | None:
 def plain_for_name(name: str) -> object | None:
     """The plain value (text, number, flag or list) a parameter's name alone suggests, or None
     (agents/generation/shrink.py tries it, and its type's empty value, in place of one of another type)."""
-    value = value_for(ast.arg(name.lstrip("_") or "value"))
+    whole = name.lstrip("_").lower()
+    # The whole name only: a word of it says less (python-slugify's ``word_boundary`` is a flag, not a word).
+    value = next((v for pattern, v in _BY_NAME if re.fullmatch(pattern, whole)), None)
     return value if isinstance(value, (str, int, float, list)) else None
 
 

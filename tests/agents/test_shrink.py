@@ -144,3 +144,5 @@ def test_a_keyword_given_a_value_of_another_type_than_its_name_asks_for_gets_tha
     assert _code(with_typed_keywords(unit, 1)).startswith("var_0 = module_0.pluralize(word='hello')")
     # What fits, what the name says nothing about, None (an optional's default) and odd bytes stay.
     assert not has_mistyped_keyword(_unit("var_0 = module_0.f(word='a', ratio=2, qwzx=True, text=None)\n"))
+    # A word of the name says less than the name: python-slugify's ``word_boundary=True`` is a flag.
+    assert not has_mistyped_keyword(_unit("var_0 = module_0.slugify(text='a', word_boundary=True)\n"))
