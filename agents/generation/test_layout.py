@@ -181,7 +181,8 @@ def _unique_names(tests: list[Laid]) -> None:
             keywords = [_keywords_of(t.test, every_call=every_call) for t in same]
             for t, own in zip(same, keywords):
                 others = set().union(*(k for k in keywords if k is not own))
-                if unique := sorted(own - others):
+                # A keyword the name says already (the first pass's) is not said twice.
+                if unique := [k for k in sorted(own - others) if f"_with_{k}" not in name]:
                     t.test.name = f"{name}_with_{unique[0]}"
     # Then by a flag or a small number only it sets that way (python-slugify: twelve tests of slugify, all
     # passing several flags, were test_slugify_returns_str_1 ... _12): "_with_hexadecimal",
@@ -194,7 +195,8 @@ def _unique_names(tests: list[Laid]) -> None:
         for t, own in zip(same, settings):
             others = [o for o in settings if o is not own]
             words = sorted(word for key, (value, word) in own.items()
-                           if all(key not in o or o[key][0] != value for o in others))
+                           if all(key not in o or o[key][0] != value for o in others)
+                           and not name.endswith(f"_{word}"))  # not said twice (``..._with_decimal_with_decimal``)
             if words and f"{name}_{words[0]}" not in taken:
                 t.test.name = f"{name}_{words[0]}"
                 taken.add(t.test.name)

@@ -255,6 +255,11 @@ def test_tests_that_would_share_a_name_are_told_apart_by_an_argument_only_one_pa
              laid("def test_r():\n    assert m.Range()(value='a') == 'a'\n")]
     _unique_names(tests)
     assert [t.test.name for t in tests] == ["test_r_with_max_inclusive", "test_r"]
+    # A keyword already in the name is not said twice (python-slugify: ``..._with_decimal_with_decimal``).
+    tests = [laid("def test_s_with_decimal():\n    assert m.slugify(text='a', decimal=True) == 'a'\n"),
+             laid("def test_s_with_decimal():\n    assert m.slugify(text='b', decimal=False) == 'b'\n")]
+    _unique_names(tests)
+    assert [t.test.name for t in tests] == ["test_s_with_decimal", "test_s_with_decimal_without_decimal"]
 
 
 def test_a_method_on_an_object_the_test_made_names_the_test_and_unnamed_builtin_types_are_not_asserted() -> None:
