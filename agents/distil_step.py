@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.generation import module_of
+from agents.generation.assert_forms import as_length, hash_ordered
 from agents.generation.behaviours import new_behaviours
 from agents.generation.chain_cut import cut_at_values
 from agents.generation.distil import (
@@ -42,9 +43,7 @@ from agents.generation.distil import (
     SHRINK_LATE,
     SHRINK_UNDONE,
     Distilled,
-    as_length,
     distil_unit,
-    hash_ordered,
 )
 from agents.generation.formatting import formatted
 from agents.generation.import_root import named_by_its_package
