@@ -282,7 +282,7 @@ def with_typed_keywords(unit: Unit, step: int) -> Unit:
     ``pluralize(word='')``, which a reader understands. The run refuses a step that covers less or ends
     another way."""
     body = copy.deepcopy(unit.body)
-    texts: dict[str, ast.expr] = {}  # a text given in place, where the generator's assertion repeats it
+    texts: dict[str, object] = {}  # a text given in place, where the generator's assertion repeats it
     for stmt in body:
         if isinstance(stmt, ast.Assert):
             continue
@@ -291,8 +291,9 @@ def with_typed_keywords(unit: Unit, step: int) -> Unit:
                 for k in node.keywords:
                     value = _retyped(k, step)
                     if value is not None:
-                        if isinstance(k.value, ast.Constant) and isinstance(k.value.value, str) and k.value.value:
-                            texts[k.value.value] = value
+                        if (isinstance(k.value, ast.Constant) and isinstance(k.value.value, str) and k.value.value
+                                and isinstance(value, ast.Constant)):  # a list in its place is not repeated
+                            texts[k.value.value] = value.value
                         k.value = value
     # Where Pynguin's own ``assert v.max_inclusive == '<the text>'`` repeats a replaced text, it repeats the new
     # value (marshmallow's ``Range(max_inclusive='<275 characters>')``); a flag or number is too common to follow.
@@ -300,7 +301,7 @@ def with_typed_keywords(unit: Unit, step: int) -> Unit:
         if isinstance(stmt, ast.Assert):
             for node in ast.walk(stmt):
                 if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in texts:
-                    node.value = texts[node.value].value  # type: ignore[attr-defined]
+                    node.value = texts[node.value]
     return Unit(unit.source, body, unit.decorators, unit.plain)
 
 

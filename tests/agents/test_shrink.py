@@ -144,5 +144,8 @@ def test_a_keyword_given_a_value_of_another_type_than_its_name_asks_for_gets_tha
     assert _code(with_typed_keywords(unit, 1)).startswith("var_0 = module_0.pluralize(word='hello')")
     # What fits, what the name says nothing about, None (an optional's default) and odd bytes stay.
     assert not has_mistyped_keyword(_unit("var_0 = module_0.f(word='a', ratio=2, qwzx=True, text=None)\n"))
+    # A text replaced by a list (``items`` asks for one) is not written into the generator's assertion.
+    listed = with_typed_keywords(_unit("var_0 = module_0.f(items='abc')\nassert var_0.items == 'abc'\n"), 1)
+    assert _code(listed) == "var_0 = module_0.f(items=[3, 1, 2])\nassert var_0.items == 'abc'"
     # A word of the name says less than the name: python-slugify's ``word_boundary=True`` is a flag.
     assert not has_mistyped_keyword(_unit("var_0 = module_0.slugify(text='a', word_boundary=True)\n"))
