@@ -165,6 +165,9 @@ class Distiller:
         if baseline.get("status") != "success":
             return self._left(code, f"left as generated: it did not pass as generated ({baseline.get('error')})")
         need = cover_of(baseline)
+        # What each generated test ran in the file as generated: a unit of a test that ran what a rewrite lost
+        # takes its next form (``_verify``), even when the line ran in its company, not in its own observed run.
+        tested = {key: cover_of(baseline, {key}) for key in baseline.get("per_test_coverage") or {}}
         typical, rows = await self._typical(parts)
         ours = typical + rows
         units, observed, unit_cover = await self._observe(parts, parts.units + ours, need)
@@ -237,7 +240,9 @@ class Distiller:
                                                      frozenset(plain), submodules,
                                                      SHRINK_UNDONE if not shrink_values else
                                                      SHRINK_LATE if self.late else SHRINK_FAILED)
-            bad = await self._verify(new_code, laid, need)
+            bad = await self._verify(new_code, laid, need, [c | tested.get(u.source, frozenset())
+                                                            for u, c in zip(units, unit_cover, strict=True)],
+                                     shown | spare | extra)
             # A test naming where the repository sits here (an input, a generator's own check) fails in any other
             # checkout: it does not hold either (agents/generation/machine_paths.py).
             bad |= {u for t in laid if names_a_machine_path(t.test.code(), parts.machine_paths) for u in t.units}
@@ -250,8 +255,9 @@ class Distiller:
                                     f"{RERUNS} runs", before, len(laid), notes, self.runs, self._measured)
             if not keep_harness:
                 continue  # perhaps they needed the harness (shuffle() and friends): try again with it first
-            # A typical call or an optional unit that did not hold goes; the file's own tests get another form.
-            chosen = [i for i in chosen if i not in bad & (shown | spare)]
+            # A typical call or an optional unit that did not hold goes; the file's own tests get another form. A
+            # unit left out that ran what the file lost joins it (``_verify``).
+            chosen = sorted((set(chosen) | bad) - (bad & (shown | spare)))
             shrunk = {i for i in bad - shown - spare - grown - plain if units[i] is not unshrunk[0][i]}
             grown |= shrunk
             plain |= bad - shown - spare - shrunk
@@ -309,16 +315,25 @@ class Distiller:
                 todo = still
         return units, observed, covers
 
-    async def _verify(self, code: str, laid: list[Laid], need: Cover) -> set[int]:
-        """Units whose tests failed a rerun; every unit when the file as a whole lost coverage."""
+    async def _verify(self, code: str, laid: list[Laid], need: Cover, covers: list[Cover],
+                      ours: set[int]) -> set[int]:
+        """Units whose tests failed a rerun. When the file as a whole lost coverage: the search's units seen to
+        run what it lost, in their observed run or as part of their generated test (``covers``); they take
+        their next form (values before the shrink, then as written; one the slice left out joins the file), or
+        every unit does when none ran it.
+        ``ours``: typical calls and their rows (shown or not) and optional units: none stands in for search's.
+
+        Every unit, at once, sent marshmallow's file back to its unshrunk values (865-character docstrings
+        again) for one branch of a cache only a second call with the same arguments takes."""
         everything = {u for t in laid for u in t.units}
         first = await self._run(code)  # measured: the file must cover what it did
         self._measured = first.get("coverage")
         bad = self._failed(first, laid)
         if bad:
             return bad
-        if not need <= cover_of(first):
-            return everything
+        lost = need - cover_of(first)
+        if lost:
+            return {u for u in range(len(covers)) if u not in ours and covers[u] & lost} or everything
         # The reruns only say pass or fail: unmeasured, side by side, reversed and shuffled (agents/test_order.py):
         # three orders, so a test that needs another one to run first does not hold.
         orders = [await asyncio.to_thread(reordered, code, seed) for seed in (REVERSED, *range(1, RERUNS - 1))]

@@ -17,8 +17,10 @@ from engine.errors import AppError
 
 
 class Phase2(Protocol):
+    """``each_alone``: each test in a process of its own (agents/test_order.py's check that none needs another)."""
+
     async def execute(self, test_code: str, repository: Path | None, target_files: list[str],
-                      strategy: str = "tier1_only") -> dict[str, Any]: ...
+                      strategy: str = "tier1_only", *, each_alone: bool = False) -> dict[str, Any]: ...
 
 
 class InProcessPhase2:
@@ -26,12 +28,13 @@ class InProcessPhase2:
         self.engine = engine
 
     async def execute(self, test_code: str, repository: Path | None, target_files: list[str],
-                      strategy: str = "tier1_only") -> dict[str, Any]:
+                      strategy: str = "tier1_only", *, each_alone: bool = False) -> dict[str, Any]:
         from engine.engine import ExecuteRequest
         from engine.execution import execution_json
 
         execution = await self.engine.execute(ExecuteRequest(
-            test_code=test_code, strategy=strategy, repository=repository, target_files=tuple(target_files)))
+            test_code=test_code, strategy=strategy, repository=repository, target_files=tuple(target_files),
+            each_alone=each_alone))
         return execution_json(execution)
 
 
@@ -44,9 +47,9 @@ class HttpPhase2:
         self._headers = {"Authorization": f"Bearer {token}"}
 
     async def execute(self, test_code: str, repository: Path | None, target_files: list[str],
-                      strategy: str = "tier1_only") -> dict[str, Any]:
+                      strategy: str = "tier1_only", *, each_alone: bool = False) -> dict[str, Any]:
         body = {"test_code": test_code, "execution_strategy": strategy, "target_files": target_files,
-                "repository_path": str(repository) if repository else None}
+                "repository_path": str(repository) if repository else None, "each_test_alone": each_alone}
         async with httpx.AsyncClient(timeout=self.timeout_s) as client:
             response = await client.post(f"{self.base_url}/api/v1/execute", json=body, headers=self._headers)
         if response.status_code != 200:

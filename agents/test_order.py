@@ -7,7 +7,7 @@ failed one rerun in three. Reruns in the order written cannot see that.
 So reruns run the file reversed and shuffled (top-level tests and test
 classes swap places; everything else stays where it was, since a test may
 need a helper defined above it), and ``order_dependent`` also runs each
-test in a file of its own.
+test alone: in a process of its own, forked once the file is collected.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import ast
 import asyncio
 import random
 
-from agents.keep_per_test import _span, collect_test_keys, keep_only, outcome_key
+from agents.keep_per_test import _span, collect_test_keys, outcome_key
 from agents.phase2_client import Phase2
 from engine.python_source import parse_source
 
@@ -54,21 +54,22 @@ async def order_dependent(phase2: Phase2, code: str, repository, target: str, *,
     if not keys:
         return []
     files = [await asyncio.to_thread(reordered, code, seed) for seed in (REVERSED, *range(1, shuffles + 1))]
-    if alone and len(keys) > 1:
-        files += [await asyncio.to_thread(keep_only, code, [k]) for k in keys]
+    # Alone: the file once more, each test in a process forked after collection (engine/aiwebtest_plugin.py).
+    # It was one run per test, each its own interpreter: 12 s of marshmallow.validate's 70 s wall for 70 tests.
+    runs = [(text, False) for text in files] + ([(code, True)] if alone and len(keys) > 1 else [])
     gate = asyncio.Semaphore(parallel)
     measured = [target] if target.startswith("src/") else []
 
-    async def run(text: str) -> set[str]:
+    async def run(text: str, each_alone: bool) -> set[str]:
         async with gate:
-            result = await phase2.execute(text, repository, measured)
+            result = await phase2.execute(text, repository, measured, each_alone=each_alone)
         outcomes = result.get("tests") or []
         return {outcome_key(o).split("[", 1)[0] for o in outcomes
                 if o.get("outcome") not in ("passed", "xpassed", "xfailed", "skipped")} | (
             set() if outcomes else {"*"})
 
     failed: set[str] = set()
-    for bad, text in zip(await asyncio.gather(*(run(f) for f in files)), files, strict=True):
+    for bad, (text, _) in zip(await asyncio.gather(*(run(*r) for r in runs)), runs, strict=True):
         if "*" in bad:  # nothing ran: every test of that file counts as failed there
             bad = set(await asyncio.to_thread(collect_test_keys, text))
         failed |= bad

@@ -81,6 +81,8 @@ class ExecuteBody(BaseModel):
                                          description="folder of the code under test, for imports and coverage")
     target_files: list[RelativePath] = Field(default_factory=list, max_length=500,
                                              description="files, relative to repository_path, to measure")
+    each_test_alone: bool = Field(False, description="run each test in a process of its own, forked after "
+                                                     "collection: a test that passes only after another fails")
 
 
 class InputError(Exception):
@@ -239,6 +241,7 @@ def _validated(body: ExecuteBody) -> ExecuteRequest:
         strategy=body.execution_strategy,
         repository=repository.resolve() if repository else None,
         target_files=tuple(body.target_files),
+        each_alone=body.each_test_alone,
     )
 
 

@@ -19,12 +19,19 @@ In both modes a selector that matches nothing is reported as ``broken``
 with the page's URL and the steps taken on that page before it, so that
 Stagehand (``engine/stagehand_heal.py``) can find what it meant without a
 fingerprint.
+
+``AIWEBTEST_EACH_ALONE=1``: each test runs in a child process forked after
+collection, so it meets the state the modules' import left and nothing an
+earlier test did: the "alone" check of a kept file (agents/test_order.py)
+in one process instead of one run per test.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
+import sys
 from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
@@ -281,6 +288,62 @@ def pytest_runtest_makereport(item: Any, call: Any):  # noqa: ANN201 - a pytest 
     report = outcome.get_result()
     if report.when == "call" and report.passed and hasattr(report, "wasxfail"):
         item.user_properties.append(("aiwebtest_outcome", "xpassed"))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> bool | None:
+    """With ``AIWEBTEST_EACH_ALONE=1``, the test's setup, call and teardown in a forked child; its reports come
+    back through a pipe and are logged here as pytest's own (the JUnit report included). A child that dies
+    without a report (``os._exit`` in the code under test, a signal) fails the test and says how it ended."""
+    if os.environ.get("AIWEBTEST_EACH_ALONE") != "1" or not hasattr(os, "fork"):
+        return None
+    from _pytest.reports import TestReport
+    from _pytest.runner import runtestprotocol
+
+    config, ihook = item.config, item.ihook
+    ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
+    # pytest's own stack dump before a time limit (``faulthandler_timeout``) is a watchdog thread: forked while
+    # it is armed, the child inherits its lock but not the thread, and re-arming there waits forever (the second
+    # test's child hung). Disarmed for the fork; each side then arms its own, the child's dump to real stderr.
+    timeout = float(config.getini("faulthandler_timeout") or 0)
+    stderr = os.dup(2)
+    faulthandler.cancel_dump_traceback_later()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: run the one test, hand its reports over, and leave without any exit handler
+        os.close(read_end)
+        if timeout > 0:
+            faulthandler.dump_traceback_later(timeout, file=stderr)
+        status = 1
+        try:
+            reports = runtestprotocol(item, log=False, nextitem=None)
+            data = json.dumps([config.hook.pytest_report_to_serializable(config=config, report=r) for r in reports],
+                              default=str)
+            with os.fdopen(write_end, "w", encoding="utf-8") as out:
+                out.write(data)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    os.close(stderr)
+    if timeout > 0:
+        faulthandler.dump_traceback_later(timeout + 1, file=sys.stderr)  # the child's dump, where the test is, first
+    with os.fdopen(read_end, encoding="utf-8") as pipe:
+        data = pipe.read()
+    _, wait_status = os.waitpid(pid, 0)
+    try:
+        reports = [config.hook.pytest_report_from_serializable(config=config, data=d) for d in json.loads(data)]
+    except (ValueError, TypeError, KeyError):
+        reports = []
+    if not reports:
+        how = (f"signal {os.WTERMSIG(wait_status)}" if os.WIFSIGNALED(wait_status)
+               else f"exit status {os.WEXITSTATUS(wait_status)}")
+        reports = [TestReport(item.nodeid, item.location, {}, "failed",
+                              f"the test's own process ended ({how}) without a report", "call")]
+    for report in reports:
+        ihook.pytest_runtest_logreport(report=report)
+    ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+    return True
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:

@@ -48,6 +48,7 @@ class ExecuteRequest:
     repository: Path | None = None
     target_files: tuple[str, ...] = ()
     python: str | None = None
+    each_alone: bool = False  # each test in a process of its own (engine/pytest_run.py RunSpec)
 
 
 class ExecutionEngine:
@@ -133,6 +134,7 @@ class ExecutionEngine:
             test_code=request.test_code, python=python, limits=limits, repository=request.repository,
             target_files=request.target_files, heal_threshold=settings.heal_match_threshold,
             extra_env={"AIWEBTEST_CHROMIUM": self.chromium}, allow_unisolated=settings.allow_unisolated,
+            each_alone=request.each_alone,
         )
 
         # Tier 1: as written. A browser that did not start is the machine's failure, not the test's: the run

@@ -92,6 +92,9 @@ class RunSpec:
     known_fingerprints: dict = field(default_factory=dict)
     extra_env: dict = field(default_factory=dict)
     allow_unisolated: bool = False
+    # Each test in a process of its own, forked after collection (engine/aiwebtest_plugin.py): whether a test
+    # passes without the tests before it, in one run.
+    each_alone: bool = False
 
 
 @dataclass(frozen=True)
@@ -186,6 +189,7 @@ async def _run_in(scratch: Path, spec: RunSpec) -> RunResult:
             "AIWEBTEST_BROWSER_STARTED": str(started),
             **pytest_plugin_env(spec.python),
             **spec.extra_env,
+            **({"AIWEBTEST_EACH_ALONE": "1"} if spec.each_alone else {}),
         },
     )
     pytest_args = [

@@ -34,7 +34,7 @@ from agents.generation.call_style import by_keyword, raise_match
 from agents.generation.checks import fewer_checks, once, worked_on
 from agents.generation.crosshair_idioms import constructions_in
 from agents.generation.machine_paths import names_a_machine_path, relative_tail
-from agents.generation.observe import Seen
+from agents.generation.observe import Seen, attribute_checked, attribute_key
 from agents.generation.operators import Calls, Operators
 from agents.generation.test_names import behaviour, function_of, snake
 from agents.generation.test_units import TestFile, Unit, call_of, is_raises
@@ -81,6 +81,13 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reas
             subject = _single_local(stmt, body)
             if subject is not None and _asserted_from_value(subject, body, values):
                 continue  # asserted again below, from the value it was seen to have
+            again = _attribute_again(stmt, i, seen, parts, ordered)
+            if again is not None:  # the attribute checked by the value it held in this unit's own run
+                for node in again:
+                    if ast.unparse(node) not in checks:
+                        checks.add(ast.unparse(node))
+                        out.append(node)
+                continue
             text = ast.unparse(stmt)
             if text in checks:
                 continue
@@ -169,9 +176,33 @@ def kept_as_written(body: list[ast.stmt], seen: dict[str, Seen]) -> list[int]:
     for i, stmt in enumerate(body):
         if isinstance(stmt, ast.Assert):
             subject = _single_local(stmt, body)
-            if not (subject is not None and _asserted_from_value(subject, body, values)):
+            if not (subject is not None and _asserted_from_value(subject, body, values)) \
+                    and not _attribute_seen(stmt, i, seen):
                 out.append(i)
     return out
+
+
+def _attribute_seen(stmt: ast.Assert, index: int, seen: dict[str, Seen]) -> Seen | None:
+    """What the attribute a generator's long ``assert var.attr == <literal over LONG characters>`` checks held,
+    when it reads back as a literal: the check is then written from it (``_attribute_again``), so the input
+    it echoes can be shrunk (marshmallow's ``values_text == 'e, r, r, o, r, ...'``, 800 characters of a
+    docstring joined). A short one (``message == 'at most'``) is what the test is about: a shrink must keep it."""
+    info = seen.get(attribute_key(index))
+    if attribute_checked(stmt) is None or info is None or info.repr is None:
+        return None
+    assert isinstance(stmt.test, ast.Compare)
+    return info if len(ast.unparse(stmt.test.comparators[0])) > LONG else None
+
+
+def _attribute_again(stmt: ast.Assert, index: int, seen: dict[str, Seen], parts: TestFile,
+                     ordered: bool) -> list[ast.stmt] | None:
+    """``assert var.attr == <what it held in this run>``: after a shrink the generator's own literal (the
+    long input it stored, or joined) no longer is what the attribute holds. None: keep the check as written."""
+    info = _attribute_seen(stmt, index, seen)
+    subject = attribute_checked(stmt)
+    if info is None or subject is None:
+        return None
+    return _check(copy.deepcopy(subject), info, parts, ordered=ordered)
 
 
 def _asserted_from_value(name: str, body: list[ast.stmt], values: dict[int, Seen]) -> bool:

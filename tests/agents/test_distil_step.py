@@ -373,3 +373,51 @@ async def test_an_object_its_repr_makes_again_is_checked_by_equality_with_that_c
     result = await Distiller(SandboxPhase2(), tmp_path, "point.py").distil(code)
     assert result.changed, result.note
     assert "assert module_0.Point(x=20).moved(dx=20) == module_0.Point(x=40, y=0)" in result.code, result.code
+
+
+async def test_a_branch_lost_in_company_brings_back_its_own_tests_not_every_long_value(tmp_path: Path) -> None:
+    """marshmallow's URL validator memoizes its pattern: only a second call with the same arguments takes the
+    cache's branch, the distilled file lost it, and every unit went back to its values before the shrink
+    (865-character docstrings again). Now only the tests that ran the lost branch take their next form."""
+    (tmp_path / "memo.py").write_text(
+        "_memo = {}\n\n\ndef cached(key):\n    if key not in _memo:\n        _memo[key] = len(key)\n"
+        "    return _memo[key]\n\n\ndef shout(text):\n    return text.upper()\n")
+    long_text = "Generate a Schema class given a dictionary of fields and a name for it. " * 3
+    code = ("import memo as module_0\n\n\ndef test_case_0():\n    int_0 = module_0.cached('k')\n    assert int_0 == 1\n\n\n"
+            "def test_case_1():\n    int_0 = module_0.cached('k')\n    assert int_0 == 1\n\n\n"
+            f"def test_case_2():\n    str_0 = module_0.shout({long_text!r})\n")
+    result = await Distiller(SandboxPhase2(), tmp_path, "memo.py").distil(code)
+    assert result.changed, result.note
+    assert long_text not in result.code and "shout(text=" in result.code, result.code
+    assert result.code.count("cached(") >= 2, result.code  # the cache's second call, in the file again
+
+
+async def test_what_recording_a_value_runs_is_not_counted_as_the_units_own(tmp_path: Path) -> None:
+    """Recording a result reads its repr and length: counted, a unit that only made a ``Range(error=URL())``
+    "ran" both classes' ``__repr__``, the slice kept it in place of the test that printed one, and the distilled
+    file lost those lines (marshmallow's went out as generated). Here the record's ``len`` stood in for a check."""
+    (tmp_path / "shape.py").write_text(
+        "class Box:\n    def __init__(self, size):\n        self.size = size\n\n"
+        "    def __len__(self):\n        return self.size\n")
+    code = ("import shape as module_0\n\n\ndef test_case_0():\n    box_0 = module_0.Box(3)\n    assert box_0.size == 3\n\n\n"
+            "def test_case_1():\n    box_0 = module_0.Box(4)\n    assert len(box_0) == 4\n")
+    result = await Distiller(SandboxPhase2(), tmp_path, "shape.py").distil(code)
+    assert result.changed, result.note
+    assert "assert len(box) == 4" in result.code, result.code  # the test that measures one is kept
+
+
+async def test_a_long_check_of_what_an_object_stored_follows_its_shrunk_input(tmp_path: Path) -> None:
+    """Pynguin checks what a constructor stored: ``values_text == 'e, r, r, o, r, ...'`` (marshmallow's 800
+    characters of a docstring joined). Held as written, no shorter input could pass it; it is written again from
+    what the shrunk object holds. A short check (``message == 'at most'``) still must hold (above)."""
+    (tmp_path / "choice.py").write_text(
+        "class NoneOf:\n    def __init__(self, iterable):\n        self.iterable = iterable\n"
+        "        self.values_text = ', '.join(str(v) for v in iterable)\n")
+    long_text = "Generate a Schema class given a dictionary of fields and a name for it. " * 2
+    joined = ", ".join(long_text)
+    code = (f"import choice as module_0\n\n\ndef test_case_0():\n    var_0 = module_0.NoneOf({long_text!r})\n"
+            f"    assert var_0.values_text == {joined!r}\n")
+    result = await Distiller(SandboxPhase2(), tmp_path, "choice.py").distil(code)
+    assert result.changed, result.note
+    assert long_text not in result.code and joined not in result.code, result.code
+    assert ".values_text ==" in result.code, result.code

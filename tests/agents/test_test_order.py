@@ -33,3 +33,16 @@ async def test_a_test_that_passes_only_after_another_is_found_and_named(tmp_path
     steady = code.replace("    assert registry.seen(_name())\n", "    registry.add('x')\n    assert registry.seen('x')\n"
                           ).replace("assert registry.count() == 1", "assert registry.count() >= 1")
     assert await order_dependent(phase2, steady, tmp_path, "registry.py") == []
+
+
+async def test_a_test_that_passes_only_after_others_in_either_order_is_found_alone(tmp_path: Path) -> None:
+    (tmp_path / "registry.py").write_text("_names = []\n\n\ndef add(name):\n    _names.append(name)\n\n\n"
+                                          "def count():\n    return len(_names)\n")
+    # Reversed, the last test adds before the middle one reads: only a run of the middle one alone fails it.
+    code = ("import registry\n\n\ndef test_adds_ada():\n    registry.add('ada')\n\n\n"
+            "def test_has_someone():\n    assert registry.count() >= 1\n\n\n"
+            "def test_adds_bob():\n    registry.add('bob')\n")
+    phase2 = SandboxPhase2()
+    assert await order_dependent(phase2, code, tmp_path, "registry.py", alone=False) == []
+    assert await order_dependent(phase2, code, tmp_path, "registry.py") == ["test_has_someone"]
+    assert phase2.runs == 3  # reversed, then reversed and alone: one run each, not one per test

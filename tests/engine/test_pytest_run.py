@@ -22,9 +22,9 @@ def _repo(tmp_path: Path) -> Path:
     return repo
 
 
-async def _run(code: str, repo: Path):
+async def _run(code: str, repo: Path, *, each_alone: bool = False):
     return await run_pytest(RunSpec(code, sys.executable, SandboxLimits(60, 1024), repo, ("registry.py",),
-                                    heal_mode="off"))
+                                    heal_mode="off", each_alone=each_alone))
 
 
 async def test_a_multi_file_text_runs_as_its_files_in_one_session_in_their_order(tmp_path: Path) -> None:
@@ -54,3 +54,23 @@ def test_a_text_that_only_looks_multi_file_runs_as_the_one_file_it_is() -> None:
     # Only a base name is used: a path leading out lands in the run's own folder like any other.
     both = multi_file.join({"tests/conftest.py": one, "../../test_b.py": one})
     assert files_to_run(both) == {"conftest.py": one, "test_b.py": one}
+
+
+async def test_each_alone_runs_every_test_in_a_process_of_its_own_and_says_how_a_lost_one_ended(
+        tmp_path: Path) -> None:
+    repo = _repo(tmp_path)
+    code = ("import os\n\nimport registry\n\n\n"
+            "def test_registers():\n    assert registry.add('x') == 1\n\n\n"
+            "def test_starts_empty(record_property):\n    record_property('aiwebtest_observed', str(registry.count()))\n"
+            "    assert registry.count() == 0\n\n\n"
+            "def test_leaves_abruptly():\n    os._exit(3)\n\n\n"
+            "def test_after_the_lost_one():\n    assert registry.add('y') == 1\n")
+    together = await _run(code, repo)
+    assert together.status != "success"  # one process: the second test met the first one's name, then it died
+    run = await _run(code, repo, each_alone=True)
+    by_name = {o.name: o for o in run.outcomes}
+    assert {n: o.outcome for n, o in by_name.items()} == {
+        "test_registers": "passed", "test_starts_empty": "passed", "test_leaves_abruptly": "failed",
+        "test_after_the_lost_one": "passed"}
+    assert "exit status 3" in by_name["test_leaves_abruptly"].message
+    assert by_name["test_starts_empty"].observed == "0"  # what a test records still comes back

@@ -22,9 +22,9 @@ class SandboxPhase2:
         self.runs = 0
 
     async def execute(self, test_code: str, repository: Path | None, target_files: list[str],
-                      strategy: str = "tier1_only") -> dict[str, Any]:
+                      strategy: str = "tier1_only", *, each_alone: bool = False) -> dict[str, Any]:
         self.runs += 1
         run = await run_pytest(RunSpec(test_code, self.python, SandboxLimits(60, 1024), repository,
-                                       tuple(target_files), heal_mode="off"))
+                                       tuple(target_files), heal_mode="off", each_alone=each_alone))
         return {"status": run.status, "error": run.message, "tests": [_outcome(o) for o in run.outcomes],
                 "coverage": run.coverage.to_json() if run.coverage else None, "per_test_coverage": run.per_test}
