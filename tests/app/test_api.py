@@ -35,6 +35,19 @@ async def test_execute_with_repository_reports_coverage(test_client: httpx.Async
     assert 0 < coverage["line_rate"] < 1
 
 
+async def test_each_test_alone_runs_every_test_without_the_ones_before_it(test_client: httpx.AsyncClient) -> None:
+    """The keep step's "alone" check (agents/test_order.py) over the API: the second test passes only after the
+    first in one process, and fails alone."""
+    code = ("STATE = []\n\n\ndef test_adds():\n    STATE.append(1)\n\n\n"
+            "def test_needs_the_first():\n    assert STATE == [1]\n")
+    together = (await test_client.post("/api/v1/execute", json={"test_code": code})).json()
+    alone = (await test_client.post("/api/v1/execute", json={"test_code": code, "each_test_alone": True})).json()
+    assert together["status"] == "success"
+    assert alone["status"] == "failed"
+    assert [(t["name"], t["outcome"]) for t in alone["tests"]] == [("test_adds", "passed"),
+                                                                   ("test_needs_the_first", "failed")]
+
+
 async def test_code_that_does_not_parse_is_an_execution_that_fails_at_tier_1(test_client: httpx.AsyncClient) -> None:
     """Not a 422: a request the schema describes is accepted, and the run says why it failed, at once."""
     response = await test_client.post("/api/v1/execute", json={"test_code": "def test_x(:\n  pass",
@@ -58,6 +71,7 @@ async def test_code_that_does_not_parse_is_an_execution_that_fails_at_tier_1(tes
         ({"test_code": "def test_a(): pass", "repository_path": "/no/such/folder"}, 422, "repository_path",
          "is not a folder"),
         ({"test_code": "def test_a(): pass", "target_files": ["a.py"]}, 422, "target_files", "repository_path"),
+        ({"test_code": "def test_a(): pass", "each_test_alone": "sometimes"}, 422, "each_test_alone", "bool"),
         # A name longer than the file system allows was a 503 ("the database is not answering (OSError)"),
         # found by schemathesis over the served schema.
         ({"test_code": "def test_a(): pass", "repository_path": "0" * 4096}, 422, "repository_path",
