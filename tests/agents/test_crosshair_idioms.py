@@ -43,6 +43,20 @@ def test_a_pattern_escaped_where_nothing_needed_it_is_written_plain() -> None:
     assert "match='a\\\\.b'" in code and "match='line\\\\ 1\\\\d'" in code
 
 
+def test_pythons_own_binding_message_is_matched_without_the_functions_name(tmp_path: Path) -> None:
+    """semver: ``match="Version\\.__init__\\(\\)\\ missing ..."`` pinned the qualified name mutmut's trampolines
+    rename, the kept suite failed mutmut's first run, and the request had no mutation score."""
+    code = as_constructions("import pytest\nfrom box import Box\n\n\ndef test_x():\n"
+                            "    with pytest.raises(TypeError, match=\"Box\\\\.__init__\\\\(\\\\)\\\\ got\\\\ an\\\\ "
+                            "unexpected\\\\ keyword\\\\ argument\\\\ 'colour'\"):\n        Box(colour=1)\n")
+    assert "match=\"got an unexpected keyword argument 'colour'\"" in code, code
+    (tmp_path / "box.py").write_text(_BOX)
+    (tmp_path / "test_box.py").write_text(code)
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_box.py"],
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout[-1500:]
+
+
 def test_code_without_a_reinit_or_that_does_not_parse_comes_back_as_it_was() -> None:
     plain = "def test_x():\n    assert 1 == 1  # kept as written\n"
     assert as_constructions(plain) == plain
