@@ -39,6 +39,18 @@ def test_a_test_that_reads_exactly_as_an_earlier_one_is_written_once() -> None:
     assert code.count(same.strip()) == 1 and len(laid) == 2
 
 
+def test_a_test_that_names_only_builtins_cannot_fail_and_is_not_written() -> None:
+    """marshmallow's kept file had ``def test_module_returns_set(): assert set() == set()``."""
+    parts = parse_file("import calc\n\n\ndef test_case_0():\n    pass\n")
+    assert parts is not None
+    code, laid = lay_out(parts, "", [_test("test_module_returns_set", "assert set() == set()\n"),
+                                     _test("test_clamp", "assert calc.clamp(value=1, low=2, high=3) == 2\n"),
+                                     _test("test_len", "values = [1]\nassert len(values) == 1\n"),
+                                     _test("test_low", "low = calc.LOW\nassert low == 2\n")], tables=False)
+    assert "set() == set()" not in code and "len(values)" not in code and len(laid) == 2, code
+    assert "calc.clamp" in code and "calc.LOW" in code  # what the module gives can differ
+
+
 def test_tests_of_one_function_are_named_by_the_flag_only_they_set_that_way() -> None:
     """python-slugify 8.0.4: twelve slugify tests, all passing several flags, were test_slugify_returns_str_1 ... _12."""
     parts = parse_file("import slugify\n\n\ndef test_case_0():\n    pass\n")
