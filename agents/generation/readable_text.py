@@ -33,7 +33,10 @@ _MIXED = re.compile(r"[^\W\d_]\d[^\W\d_]|\d[^\W\d_]\d")  # "5Z1I"; "v2", "utf8" 
 
 
 def noisy(text: object) -> bool:
-    """Whether ``text`` reads as search's random draw rather than as something a person wrote."""
+    """Whether ``text`` reads as search's random draw rather than as something a person wrote. Bytes too:
+    marshmallow's kept ``Equal(comparable=b"\\x19q|\\r\\xc4 e\\xd7{")`` reads as ``b"Hello World"``."""
+    if isinstance(text, bytes) and 2 <= len(text) <= LONG:
+        return any(b < 0x20 or b > 0x7E for b in text) or noisy(text.decode("ascii"))
     if not isinstance(text, str) or not 2 <= len(text) <= LONG:
         return False
     if any(unicodedata.category(c).startswith("C") for c in text) or any(c in _ODD for c in text):
@@ -85,7 +88,7 @@ def readable_at(unit: Unit, step: int) -> Unit:
     body = copy.deepcopy(unit.body)
     uses = {kw.value.id: kw.arg for s in body for kw in ast.walk(s)
             if isinstance(kw, ast.keyword) and kw.arg and isinstance(kw.value, ast.Name)}
-    changes: dict[str, str] = {}
+    changes: dict[str | bytes, str | bytes] = {}
     for stmt in body:
         if isinstance(stmt, ast.Assert):
             continue
@@ -93,12 +96,14 @@ def readable_at(unit: Unit, step: int) -> Unit:
         for node in [n for n in ast.walk(stmt) if isinstance(n, ast.Constant) and noisy(n.value)]:
             if id(node) in skip:
                 continue
-            new = changes.get(node.value) or candidate(_name_of(stmt, node, uses), step)
+            new: str | bytes = changes.get(node.value) or candidate(_name_of(stmt, node, uses), step)
+            if isinstance(node.value, bytes) and isinstance(new, str):
+                new = new.encode("utf-8")
             changes[node.value] = new
             node.value = new
     for stmt in body:
         if isinstance(stmt, ast.Assert):
             for node in ast.walk(stmt):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in changes:
+                if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)) and node.value in changes:
                     node.value = changes[node.value]
     return Unit(unit.source, body, unit.decorators, unit.plain)

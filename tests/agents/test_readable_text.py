@@ -45,3 +45,13 @@ def test_later_steps_offer_punctuation_digits_accents_and_a_line_break_then_stay
     assert {"Hello, World!", "Hello World 42", "Héllo Wörld", "Hello\nWorld"} <= set(tried)
     assert tried[-1] == tried[-2]
     assert candidate("email", 0) == "jane.doe@example.com"
+
+
+def test_noisy_bytes_read_as_a_phrase_in_the_input_and_in_the_generators_check() -> None:
+    """marshmallow's kept ``Equal(comparable=b"\\x19q|\\r\\xc4 e\\xd7{")``; plain ASCII bytes a person wrote stay."""
+    assert noisy(b"\x19q|\r\xc4 e") and not noisy(b"hello") and not noisy(b"Hello World")
+    unit = Unit("test_case_0", ast.parse("var_0 = m.Equal(comparable=b'\\x19q|\\r\\xc4 e')\n"
+                                         "assert var_0.comparable == b'\\x19q|\\r\\xc4 e'\n").body)
+    assert has_noisy_text(unit)
+    assert ast.unparse(readable_at(unit, 0).body) == ("var_0 = m.Equal(comparable=b'Hello World')\n"
+                                                      "assert var_0.comparable == b'Hello World'")
