@@ -27,7 +27,6 @@ Every rewrite is checked in the sandbox, never trusted:
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import time
 from dataclasses import dataclass, field
@@ -35,15 +34,18 @@ from pathlib import Path
 from typing import Any
 
 from agents.generation import module_of
-from agents.generation.assert_forms import as_length, hash_ordered
 from agents.generation.behaviours import new_behaviours
-from agents.generation.chain_cut import cut_at_values
 from agents.generation.distil import (
     SHRINK_FAILED,
     SHRINK_LATE,
     SHRINK_UNDONE,
-    Distilled,
-    distil_unit,
+)
+from agents.generation.distilled_file import (
+    cut_chains,
+    file_header,
+    pynguin_harness,
+    whole_tests,
+    written_file,
 )
 from agents.generation.formatting import formatted
 from agents.generation.import_root import named_by_its_package
@@ -56,14 +58,13 @@ from agents.generation.observe import (
 )
 from agents.generation.shrink import KINDS
 from agents.generation.shrunk_holds import checks_hold, same_errors
-from agents.generation.test_layout import Laid, lay_out
-from agents.generation.test_units import TestFile, Unit, parse_file, split_test
+from agents.generation.test_layout import Laid
+from agents.generation.test_units import TestFile, Unit, parse_file
 from agents.generation.typical_in_file import rows_adding, shows, typical_in_file
 from agents.generation.unit_slice import Cover, fewest_units
 from agents.keep_per_test import IMPORT_KEY
 from agents.phase2_client import Phase2
 from agents.test_order import REVERSED, reordered
-from engine.python_source import parse_source
 
 RERUNS = 3
 # Runs kept in hand at the due time: the rewritten file's check (one measured run, then the reruns side by side),
@@ -178,7 +179,7 @@ class Distiller:
         if units is not None:
             # Calls chained through short literal results become one test each (agents/generation/chain_cut.py);
             # the pieces are observed again, and kept only if together they still cover the file.
-            cut = await asyncio.to_thread(_cut_chains, units[:searched], observed[:searched])
+            cut = await asyncio.to_thread(cut_chains, units[:searched], observed[:searched])
             if len(cut) > searched and self._time_for(1):
                 again = await self._observe(parts, cut + ours, need)
                 if again[0] is not None:
@@ -191,7 +192,7 @@ class Distiller:
         extra = set(range(searched, len(units or []))) - shown
         if units is None:
             shown, extra, row_ids = set(), set(), []
-            whole = _whole_tests(code, parts)
+            whole = whole_tests(code, parts)
             units, observed, unit_cover = await self._observe(parts, whole, need)
             if units is None:
                 return self._left(code, "left as generated: its tests depend on each other's effects")
@@ -219,7 +220,7 @@ class Distiller:
             # Not the typical calls: their values are the ones a person writes (a year of 2024 is not noise).
             units, observed, unit_cover = await self._shrink(parts, units, observed, unit_cover,
                                                              [i for i in chosen if i not in shown])
-        header = _header(code)
+        header = file_header(code)
         submodules = (frozenset({module_of(self.target)[1]})
                       if await asyncio.to_thread(named_by_its_package, self.repository, self.target) else frozenset())
         plain: set[int] = set()  # written as generated, before any shrink
@@ -231,15 +232,15 @@ class Distiller:
         # A fourth attempt with the harness only while there is time for it: semver's Pynguin file needed three
         # after the one without (a shrunk float major its generator's own ``== Version(major=505, ...)`` repeats
         # as an int, then a test failing as generated), and went out as generated once for want of it.
-        plans = ([False] if any(map(_pynguin_harness, harness)) else []) + [True, True, True, True]
+        plans = ([False] if any(map(pynguin_harness, harness)) else []) + [True, True, True, True]
         for attempt, keep_harness in enumerate(plans):
             if attempt == len(plans) - 1 and not self._time_for(2):
                 break
-            parts.others = harness if keep_harness else [n for n in harness if not _pynguin_harness(n)]
+            parts.others = harness if keep_harness else [n for n in harness if not pynguin_harness(n)]
             # CPU work on a long file: in a thread, off the loop.
             written = [unshrunk[0][i] if i in grown else u for i, u in enumerate(units)]
             seen = [unshrunk[1][i] if i in grown else o for i, o in enumerate(observed)]
-            new_code, laid = await asyncio.to_thread(_rewrite, parts, header, written, unshrunk[0], seen, chosen,
+            new_code, laid = await asyncio.to_thread(written_file, parts, header, written, unshrunk[0], seen, chosen,
                                                      frozenset(plain), submodules,
                                                      SHRINK_UNDONE if not shrink_values else
                                                      SHRINK_LATE if self.late else SHRINK_FAILED)
@@ -360,55 +361,3 @@ class Distiller:
         failed = {str(o.get("name", "")).split("[", 1)[0] for o in outcomes
                   if o.get("outcome") not in ("passed", "xfailed")}
         return {u for t in laid if t.test.name in failed for u in t.units}
-
-
-def _rewrite(parts: TestFile, header: str, units: list[Unit], unshrunk: list[Unit], observed: list[Observed | None],
-             chosen: list[int], plain: frozenset[int], submodules: frozenset[str], long_reason: str = SHRINK_FAILED
-             ) -> tuple[str, list[Laid]]:
-    """The chosen units distilled (or as written, before any shrink, where ``plain``), laid out as a file."""
-    tests = [Laid(_as_written(unshrunk[i]) if i in plain or observed[i] is None
-                  else distil_unit(units[i], observed[i].seen, parts, long_reason=long_reason), [i]) for i in chosen]
-    return lay_out(parts, header, tests, tables=not plain, submodules=submodules)
-
-
-def _cut_chains(units: list[Unit], observed: list[Observed | None]) -> list[Unit]:
-    return [piece for unit, seen in zip(units, observed, strict=True)
-            for piece in (cut_at_values(unit, seen.seen) if seen is not None and seen.passed else [unit])]
-
-
-def _pynguin_harness(node: ast.stmt) -> bool:
-    """Pynguin's random-seeding preamble (``_pynguin_*`` names), which a test needs only if it uses ``random``."""
-    return any(isinstance(n, (ast.Name, ast.FunctionDef)) and getattr(n, "id", getattr(n, "name", "")).startswith(
-        "_pynguin") for n in ast.walk(node))
-
-
-def _whole_tests(code: str, parts: TestFile) -> list[Unit]:
-    """The tests as they are, one unit each (values still observed): for tests that share state."""
-    tree = parse_source(code)
-    units = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
-            split = split_test(node, parts.aliases)
-            if len(split) == 1:
-                units += split
-            else:
-                units.append(Unit(node.name, [s for u in split for s in u.body], split[0].decorators))
-    return units
-
-
-def _as_written(unit: Unit) -> Distilled:
-    """The unit as generated; in a hash-ordered one, a text or list compared whole is compared by length."""
-    body = [as_length(s) if isinstance(s, ast.Assert) else s for s in unit.body] if hash_ordered(unit.body) \
-        else unit.body
-    return Distilled(unit.source, body, unit.decorators, function=unit.source.removeprefix("test_"))
-
-
-def _header(code: str) -> str:
-    """The file's docstring and import-path lines, as generated (agents/generation/__init__.py)."""
-    lines = code.splitlines()
-    for index, line in enumerate(lines):
-        if line.startswith("sys.path.insert("):
-            return "\n".join(lines[:index + 1]) + "\n"
-    tree = parse_source(code)
-    docstring = ast.get_docstring(tree, clean=False)
-    return f'"""{docstring}"""\n' if docstring else ""

@@ -33,15 +33,20 @@ from agents.generation.assert_forms import as_length, hash_ordered, tidy_assert
 from agents.generation.call_style import by_keyword, raise_match
 from agents.generation.checks import fewer_checks, once, worked_on
 from agents.generation.crosshair_idioms import constructions_in
+from agents.generation.generator_checks import (
+    LONG,
+    asserted_from_value,
+    attribute_seen,
+    local_names,
+    single_local,
+)
 from agents.generation.machine_paths import names_a_machine_path, relative_tail
-from agents.generation.observe import Seen, attribute_checked, attribute_key
+from agents.generation.observe import Seen, attribute_checked
 from agents.generation.operators import Calls, Operators
 from agents.generation.test_names import behaviour, function_of, snake
 from agents.generation.test_units import TestFile, Unit, call_of, is_raises
 from agents.generation.tidy import is_literal
 from engine.python_source import parse_source
-
-LONG = 80  # characters: a literal longer than this must say why it stays
 
 
 @dataclass
@@ -78,8 +83,8 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reas
     ordered = hash_ordered(body)
     for i, stmt in enumerate(body):
         if isinstance(stmt, ast.Assert):
-            subject = _single_local(stmt, body)
-            if subject is not None and _asserted_from_value(subject, body, values):
+            subject = single_local(stmt, body)
+            if subject is not None and asserted_from_value(subject, body, values):
                 continue  # asserted again below, from the value it was seen to have
             again = _attribute_again(stmt, i, seen, parts, ordered)
             if again is not None:  # the attribute checked by the value it held in this unit's own run
@@ -149,67 +154,15 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reas
                      stem=stem)
 
 
-def _local_names(body: list[ast.stmt]) -> set[str]:
-    return {s.targets[0].id for s in body if isinstance(s, ast.Assign) and isinstance(s.targets[0], ast.Name)}
-
-
-def _single_local(stmt: ast.Assert, body: list[ast.stmt]) -> str | None:
-    names = {n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)} & _local_names(body)
-    if len(names) != 1:
-        return None
-    name = names.pop()
-    test = stmt.test
-    # Only checks of the name itself: ``v == x``, ``v is None``, ``isinstance(v, T)``, ``v``, ``not v``.
-    subject = test.left if isinstance(test, ast.Compare) else test
-    if isinstance(subject, ast.UnaryOp):
-        subject = subject.operand
-    if isinstance(subject, ast.Call) and ast.unparse(subject.func) == "isinstance" and subject.args:
-        subject = subject.args[0]
-    return name if isinstance(subject, ast.Name) and subject.id == name else None
-
-
-def kept_as_written(body: list[ast.stmt], seen: dict[str, Seen]) -> list[int]:
-    """The indices of the generator's assertions that distil_unit keeps as written (the rest it writes again
-    from the values seen): those a shrunk unit must still satisfy."""
-    values = {i: seen[str(i)] for i, s in enumerate(body) if call_of(s) is not None and str(i) in seen}
-    out = []
-    for i, stmt in enumerate(body):
-        if isinstance(stmt, ast.Assert):
-            subject = _single_local(stmt, body)
-            if not (subject is not None and _asserted_from_value(subject, body, values)) \
-                    and not _attribute_seen(stmt, i, seen):
-                out.append(i)
-    return out
-
-
-def _attribute_seen(stmt: ast.Assert, index: int, seen: dict[str, Seen]) -> Seen | None:
-    """What the attribute a generator's long ``assert var.attr == <literal over LONG characters>`` checks held,
-    when it reads back as a literal: the check is then written from it (``_attribute_again``), so the input
-    it echoes can be shrunk (marshmallow's ``values_text == 'e, r, r, o, r, ...'``, 800 characters of a
-    docstring joined). A short one (``message == 'at most'``) is what the test is about: a shrink must keep it."""
-    info = seen.get(attribute_key(index))
-    if attribute_checked(stmt) is None or info is None or info.repr is None:
-        return None
-    assert isinstance(stmt.test, ast.Compare)
-    return info if len(ast.unparse(stmt.test.comparators[0])) > LONG else None
-
-
 def _attribute_again(stmt: ast.Assert, index: int, seen: dict[str, Seen], parts: TestFile,
                      ordered: bool) -> list[ast.stmt] | None:
     """``assert var.attr == <what it held in this run>``: after a shrink the generator's own literal (the
     long input it stored, or joined) no longer is what the attribute holds. None: keep the check as written."""
-    info = _attribute_seen(stmt, index, seen)
+    info = attribute_seen(stmt, index, seen)
     subject = attribute_checked(stmt)
     if info is None or subject is None:
         return None
     return _check(copy.deepcopy(subject), info, parts, ordered=ordered)
-
-
-def _asserted_from_value(name: str, body: list[ast.stmt], values: dict[int, Seen]) -> bool:
-    for i, stmt in enumerate(body):
-        if isinstance(stmt, ast.Assign) and stmt.targets[0].id == name and i in values:
-            return values[i].repr is not None or values[i].length is not None
-    return False
 
 
 def _used_after(name: str, body: list[ast.stmt], index: int) -> bool:
@@ -340,12 +293,12 @@ def _plain_value(node: ast.expr, body: list[ast.stmt]) -> bool:
     (``result_2 = util.combine_docstrings`` then ``result(func=result_2)``, in docstring_parser's kept tests):
     written where it is used."""
     if isinstance(node, ast.Name):
-        return node.id in vars(builtins) and node.id not in _local_names(body)
+        return node.id in vars(builtins) and node.id not in local_names(body)
     if isinstance(node, ast.Attribute):
         root: ast.expr = node
         while isinstance(root, ast.Attribute):
             root = root.value
-        return isinstance(root, ast.Name) and root.id not in _local_names(body) and root.id not in vars(builtins)
+        return isinstance(root, ast.Name) and root.id not in local_names(body) and root.id not in vars(builtins)
     return is_literal(node)
 
 

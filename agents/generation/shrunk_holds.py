@@ -8,7 +8,7 @@ unit goes back to the values search drew (500-character docstrings and all).
 from __future__ import annotations
 
 from agents.generation.call_style import message_words
-from agents.generation.distil import kept_as_written
+from agents.generation.generator_checks import kept_as_written
 from agents.generation.observe import Observed, Seen
 from agents.generation.test_units import Unit
 
