@@ -21,6 +21,15 @@ def shout(text):
     return text.upper() + "!"
 
 
+def whisper(text):
+    """Written as a user calls it, through the package (semver's ``semver.Version.parse``).
+
+    >>> loud.whisper("HI")
+    'hi'
+    """
+    return text.lower()
+
+
 class Counter:
     def add(self, n):
         """>>> Counter().add(2)
@@ -34,7 +43,7 @@ class Counter:
 
 
 def test_docstrings_with_examples_are_found_by_parsing() -> None:
-    assert documented(MODULE) == ["", "shout", "Counter.add"]
+    assert documented(MODULE) == ["", "shout", "whisper", "Counter.add"]
 
 
 async def test_each_docstring_becomes_a_test_and_a_wrong_example_fails_alone(
@@ -49,6 +58,7 @@ async def test_each_docstring_becomes_a_test_and_a_wrong_example_fails_alone(
                                                     repository=repo, target_files=("loud.py",)))
     outcomes = {t["name"]: t["outcome"] for t in execution.outcomes}
     assert outcomes == {"test_module_docstring_examples": "passed", "test_shout_docstring_examples": "passed",
+                        "test_whisper_docstring_examples": "passed",  # the package's name is defined, as its set-up does
                         "test_counter_add_docstring_examples": "failed"}  # the example is wrong: 2 + 1 is 3
     assert execution.per_test_coverage["test_shout_docstring_examples"]["loud.py"]["lines"]
 
