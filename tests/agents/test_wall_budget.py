@@ -51,8 +51,8 @@ def test_the_mutation_score_gets_what_is_left_and_none_when_too_little_is() -> N
     assert WallBudget(time.time() + 10).mutation_box_s(15) == pytest.approx(7.5, abs=0.5)  # 2.5 s kept back
     assert WallBudget(time.time() + 2).mutation_box_s(15) == 0
     assert WallBudget(time.time() - 5, 60).mutation_box_s(15) == 0
-    assert WallBudget.of(time.time(), 60).holdable and WallBudget.of(time.time(), 58).holdable
-    assert not WallBudget.of(time.time(), 55).holdable  # 66 s cannot hold 40 s beside half of 55
+    assert WallBudget.of(time.time(), 60).holdable and WallBudget.of(time.time(), 51).holdable
+    assert not WallBudget.of(time.time(), 49).holdable  # 58.8 s cannot hold 35 s beside half of 49
 
 
 def test_a_budget_too_small_for_the_wall_keeps_its_mutation_score() -> None:
