@@ -21,6 +21,7 @@ from agents.base import TaskContext, TaskFailed
 from agents.candidate_keep import Tried, keep_candidate
 from agents.coverage_union import CoverageUnion, measured_again, still_covers
 from agents.evolve_task import EvolveTask
+from agents.freed_core import FreedCore
 from agents.generation import StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
 from agents.llm_job import LLMJob, llm_job, model_streaming
@@ -329,10 +330,17 @@ class EvolutionAgent:
             runner = ctx.services.pynguin
             if runner is None:
                 return [], [("pynguin", "the search strategy is not available in this process", 0.0)], None
-            for algorithm, seed in _pynguin_configurations(round_no, with_crosshair="crosshair cover" in jobs):
+            configurations = _pynguin_configurations(round_no, with_crosshair="crosshair cover" in jobs)
+            for algorithm, seed in configurations:
                 jobs[f"pynguin {algorithm.lower()} seed {seed}"] = runner.generate(
                     repo, target, search_time_s=seconds, seed=seed, allow_unisolated=allow,
                     site_packages=site, algorithm=algorithm)
+            if "crosshair cover" in jobs and len(configurations) == 1 and task.wall is not None:
+                freed = FreedCore(seconds)  # the core CrossHair frees early searches too (one module's request)
+                jobs["crosshair cover"] = freed.signalling(jobs["crosshair cover"])
+                jobs[f"pynguin mio seed {2000 + round_no}"] = freed.search(lambda left: runner.generate(
+                    repo, target, search_time_s=left, seed=2000 + round_no, allow_unisolated=allow,
+                    site_packages=site, algorithm="MIO"))
         else:
             jobs["llm"] = llm_job(ctx, task, target, union, failures)
 
@@ -344,6 +352,8 @@ class EvolutionAgent:
             started = loop.time()
             try:
                 result = await job
+                if result is None:  # a second search the freed core had too little time for
+                    return []
                 if isinstance(result, LLMJob):
                     if result.halt is not None:
                         halts.append(result.halt)
