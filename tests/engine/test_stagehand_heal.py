@@ -14,6 +14,7 @@ import pytest
 from engine.engine import ExecuteRequest, ExecutionEngine
 from engine.stagehand_heal import BrokenSelector, instruction_for, worth_healing
 from tests.conftest import needs_chromium
+from tests.helpers.browser_attempts import the_tiers_story
 from tests.helpers.llm_server import ScriptedLLM, stagehand_pick
 from tests.helpers.web import LocalSite, form_page, moved_form_page
 
@@ -124,7 +125,8 @@ async def test_a_stagehand_that_cannot_start_falls_back_to_our_healer(
         result = await engine.execute(ExecuteRequest(code, strategy="tier1_to_tier2"))
     finally:
         refusing.stop()
-    assert [(a["tier"], a["status"], a.get("backend")) for a in result.attempts] == [
+    # A run whose Chromium did not start under load is recorded and made again (seen in CI): the machine's, left out.
+    assert the_tiers_story(result.attempts) == [
         (1, "failed", None), (2, "error", "stagehand"), (2, "success", "ours")], result.attempts
     why = ("refused STAGEHAND_API_KEY (HTTP 401): check the key, or unset it" if browserbase == "refusing" else
            "could not be reached: check STAGEHAND_API_URL and the network, or unset STAGEHAND_API_KEY")
