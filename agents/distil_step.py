@@ -233,6 +233,8 @@ class Distiller:
         # after the one without (a shrunk float major its generator's own ``== Version(major=505, ...)`` repeats
         # as an int, then a test failing as generated), and went out as generated once for want of it.
         plans = ([False] if any(map(pynguin_harness, harness)) else []) + [True, True, True, True]
+        # What each unit ran, alone or in its generated test: who lost coverage is asked of these (``_verify``).
+        owners = [c | tested.get(u.source, frozenset()) for u, c in zip(units, unit_cover, strict=True)]
         for attempt, keep_harness in enumerate(plans):
             if attempt == len(plans) - 1 and not self._time_for(2):
                 break
@@ -244,9 +246,7 @@ class Distiller:
                                                      frozenset(plain), submodules,
                                                      SHRINK_UNDONE if not shrink_values else
                                                      SHRINK_LATE if self.late else SHRINK_FAILED)
-            bad = await self._verify(new_code, laid, need, [c | tested.get(u.source, frozenset())
-                                                            for u, c in zip(units, unit_cover, strict=True)],
-                                     shown | spare | extra)
+            bad = await self._verify(new_code, laid, need, owners, shown | spare | extra)
             # A test naming where the repository sits here (an input, a generator's own check) fails in any other
             # checkout: it does not hold either (agents/generation/machine_paths.py).
             bad |= {u for t in laid if names_a_machine_path(t.test.code(), parts.machine_paths) for u in t.units}

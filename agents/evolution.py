@@ -12,7 +12,6 @@ import ast
 import asyncio
 import dataclasses
 import os
-import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from agents.base import TaskContext, TaskFailed
 from agents.candidate_keep import Tried, keep_candidate
 from agents.coverage_union import CoverageUnion, measured_again, still_covers
 from agents.evolve_task import EvolveTask
+from agents.failure_text import actionable, same_failure
 from agents.freed_core import FreedCore
 from agents.generation import StrategyError, doctests, module_of
 from agents.generation import llm as llm_strategy
@@ -44,20 +44,6 @@ from engine.python_source import parse_source
 # Pynguin alone module by module spends it: its start-up and the keep-per-test runs come on top (a 0.75 share
 # left the product 90 s of search against Pynguin's 120 s on the whole-repository bench).
 _MIN_SEARCH_S = 3.0
-def _same_failure(reason: str, earlier: list[str]) -> bool:
-    """The same failure as before, ignoring numbers (seeds, times, line numbers)."""
-    shape = re.sub(r"\d+", "#", reason)
-    return any(re.sub(r"\d+", "#", e) == shape for e in earlier)
-
-
-def actionable(failures: list[str]) -> str:
-    """One line a person can act on, from what went wrong (a missing module first)."""
-    for failure in reversed(failures):
-        missing = re.search(r"No module named '?([\w.]+)'?", failure)
-        if missing:
-            return (f"No module named {missing.group(1)}: declare it in the repository's pyproject.toml "
-                    "(or requirements.txt) so it is installed for the tests")
-    return failures[-1] if failures else "the generators produced nothing"
 
 
 def _pynguin_configurations(round_no: int, *, with_crosshair: bool) -> list[tuple[str, int]]:
@@ -161,7 +147,7 @@ class EvolutionAgent:
                 if not tried and errors:
                     # Every generator failed; the same failure twice means another round cannot help.
                     reason = errors[-1][1]
-                    if _same_failure(reason, failures):
+                    if same_failure(reason, failures):
                         stuck[target] = reason
                         await ctx.progress(f"Round {round_no}: {target}: same failure again; not retrying it")
                     failures.extend(error for _, error, _ in errors)
@@ -314,6 +300,7 @@ class EvolutionAgent:
         its own candidates, since it repairs them from what the run said.
         """
         jobs: dict[str, Any] = {}
+        waited: dict[str, FreedCore] = {}  # a job that first waits for a core, and what tells how long
         repo = task.repository
         seconds = int(search_s)
         allow = (await settings_store.load(ctx.services.pool)).allow_unisolated
@@ -338,7 +325,8 @@ class EvolutionAgent:
             if "crosshair cover" in jobs and len(configurations) == 1 and task.wall is not None:
                 freed = FreedCore(seconds)  # the core CrossHair frees early searches too (one module's request)
                 jobs["crosshair cover"] = freed.signalling(jobs["crosshair cover"])
-                jobs[f"pynguin mio seed {2000 + round_no}"] = freed.search(lambda left: runner.generate(
+                waited[second := f"pynguin mio seed {2000 + round_no}"] = freed
+                jobs[second] = freed.search(lambda left: runner.generate(
                     repo, target, search_time_s=left, seed=2000 + round_no, allow_unisolated=allow,
                     site_packages=site, algorithm="MIO"))
         else:
@@ -358,10 +346,12 @@ class EvolutionAgent:
                     if result.halt is not None:
                         halts.append(result.halt)
                     return result.tried
-                generated = loop.time() - started
+                wait = waited[name].waited_s if name in waited else 0.0
+                generated = loop.time() - started - wait
                 one = await keep_candidate(ctx.services.phase2, ctx.progress, name, result, repo, union,
                                            distil_due_at=task.wall.distil_due_at if task.wall is not None else None)
-                one = replace(one, steps={"generate": round(generated, 1), **one.steps})
+                one = replace(one, steps={**({"wait for a core": round(wait, 1)} if wait else {}),
+                                          "generate": round(generated, 1), **one.steps})
             finally:
                 seconds_of[name] = loop.time() - started
             await ctx.progress(f"Round {round_no}: {name}: {one.note} ({seconds_of[name]:.0f} s)",

@@ -32,6 +32,9 @@ class FreedCore:
         self._loop = asyncio.get_running_loop()
         self._end = self._loop.time() + window_s
         self._freed = asyncio.Event()
+        self._start = self._loop.time()
+        # How long the second search waited for the core: its own step, not part of its ``generate`` time.
+        self.waited_s = 0.0
 
     async def signalling(self, job: Awaitable[T]) -> T:
         try:
@@ -45,6 +48,7 @@ class FreedCore:
 
     async def search(self, start: Callable[[int], Awaitable[Any]]) -> Any | None:
         await self._freed.wait()
+        self.waited_s = self._loop.time() - self._start
         left = self.left_s()
         if left < MIN_SECOND_SEARCH_S:
             return None

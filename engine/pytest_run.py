@@ -124,9 +124,15 @@ class RunResult:
         Both were seen on a loaded CI machine (an error at setup; once a 60 s timeout of a test that passes in
         2 s): the machine's failure, not the test's; the engine runs tier 1 once more (engine/engine.py).
         """
-        if self.status == "timeout":
-            return not self.browser_started
-        return self.status == "error" and "failed on setup" in self.message and "playwright" in self.message.lower()
+        return browser_did_not_start(self.status, self.message, browser_started=self.browser_started)
+
+
+def browser_did_not_start(status: str, message: str, *, browser_started: bool) -> bool:
+    """The rule of ``RunResult.browser_did_not_start`` for a run or a recorded attempt (a test of the tiers'
+    story reads it from the attempts the engine records: tests/helpers/browser_attempts.py)."""
+    if status == "timeout":
+        return not browser_started
+    return status == "error" and "failed on setup" in message and "playwright" in message.lower()
 
 
 def uses_browser(test_code: str) -> bool:

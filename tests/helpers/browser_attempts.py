@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.pytest_run import browser_did_not_start
+
 
 def did_not_start(attempt: dict[str, Any]) -> bool:
-    """The same rule as engine/pytest_run.py ``RunResult.browser_did_not_start``, read from a recorded attempt."""
-    message = attempt.get("message") or ""
-    return attempt["status"] == "timeout" or (
-        attempt["status"] == "error" and "failed on setup" in message and "playwright" in message.lower())
+    """The engine's own rule, read from a recorded attempt (which does not record whether the browser started:
+    a timed-out attempt counts as one whose browser did not)."""
+    return browser_did_not_start(attempt["status"], attempt.get("message") or "", browser_started=False)
 
 
 def the_tiers_story(attempts: list[dict[str, Any]]) -> list[tuple[int, str, str | None]]:
