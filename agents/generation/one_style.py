@@ -236,7 +236,8 @@ def _once(tree: ast.Module) -> bool:
     names = {n.name for n in keep if _is_test(n)}  # type: ignore[attr-defined]
     for node in keep:
         if _is_test(node):
-            base = re.sub(r"_\d+$", "", node.name)  # type: ignore[attr-defined]
+            # A counter only: ``_for_0`` is the case's own word (python-slugify's ``text="0"``), not a number to drop.
+            base = re.sub(r"(?<!_for)_\d+$", "", node.name)  # type: ignore[attr-defined]
             if base != node.name and base not in names:  # type: ignore[attr-defined]
                 names.discard(node.name)  # type: ignore[attr-defined]
                 node.name = base  # type: ignore[attr-defined]

@@ -255,16 +255,23 @@ def without_odd_keywords(unit: Unit, _step: int) -> Unit:
 
 
 _EMPTY = {str: "", int: 0, float: 0.0, bool: False, list: []}
+_TYPE_NAMES = frozenset({"complex", "str", "int", "float", "bool", "bytes", "list", "dict", "set", "tuple",
+                         "frozenset", "object", "type", "bytearray"})
 
 
 def _retyped(keyword: ast.keyword, step: int) -> ast.expr | None:
     """The keyword's value as the type its name asks for, when search passed another (``word=False``):
     step 0 that type's empty value, step 1 the name's typical value; None when it already fits or the name
     suggests nothing. ``None`` stays (an optional parameter's own default)."""
-    if not (keyword.arg and isinstance(keyword.value, ast.Constant)) or keyword.value.value is None:
+    if not keyword.arg:
+        return None
+    if isinstance(keyword.value, ast.Name) and keyword.value.id in _TYPE_NAMES:
+        have: object = type  # a class where a value goes: python-slugify's kept ``allow_unicode=complex``
+    elif isinstance(keyword.value, ast.Constant) and keyword.value.value is not None:
+        have = keyword.value.value
+    else:
         return None
     wanted = plain_for_name(keyword.arg)
-    have = keyword.value.value
     if wanted is None or type(have) is type(wanted) or (
             isinstance(wanted, float) and type(have) is int) or isinstance(have, (complex, bytes)):
         return None

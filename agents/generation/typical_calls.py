@@ -131,6 +131,11 @@ def _add(out: Typical, func: ast.expr, node: ast.FunctionDef, scope: ast.AST, kn
     if not keywords and not method:
         return  # nothing to show: a call with no arguments is what search already makes
     out.units.append(_unit(source, func, keywords, only))
+    for param, kind, value in _text_kinds(node, keywords):
+        # The same call with the kind of text the code visibly treats apart: a test a person writes beside the
+        # first (python-slugify decodes bytes and transliterates accents; Pynguin alone found the bytes).
+        out.units.append(_unit(f"{source}_{kind}", func, [(p, value if p == param else v) for p, v in keywords],
+                               only))
     out.modules |= needed
     out.names |= names_of([v for _, v in keywords])
     if bare:
@@ -138,6 +143,30 @@ def _add(out: Typical, func: ast.expr, node: ast.FunctionDef, scope: ast.AST, kn
     for k, (param, value) in enumerate(rows):
         changed = [(p, value if p == param else v) for p, v in keywords]
         out.rows.append(_unit(f"{source}_row_{k}", func, changed, only))
+
+
+# A text with accents a transliteration changes, beside the typical ``Hello World``.
+_ACCENTED = {"Hello World": "Héllo Wörld"}
+_NORMALISING = ("normalize", "unidecode", "anyascii", "transliterate")
+
+
+def _text_kinds(function: ast.FunctionDef, keywords: list[tuple[str, object]]) -> list[tuple[str, str, object]]:
+    """(parameter, kind, value) for each typical text the function treats apart by kind: a parameter it decodes
+    (``str(text, 'utf-8', 'ignore')``, ``text.decode()``) given as bytes, one it normalises or transliterates
+    (``unicodedata.normalize('NFKD', text)``, ``unidecode(text)``) given with accents."""
+    out: list[tuple[str, str, object]] = []
+    calls = [n for n in ast.walk(function) if isinstance(n, ast.Call)]
+    for param, value in keywords:
+        if not isinstance(value, str) or not value.isascii():
+            continue
+        named = [c for c in calls if any(isinstance(a, ast.Name) and a.id == param for a in c.args)]
+        if any(isinstance(c.func, ast.Name) and c.func.id == "str" and len(c.args) > 1 for c in named) or any(
+                isinstance(c.func, ast.Attribute) and c.func.attr == "decode" and isinstance(c.func.value, ast.Name)
+                and c.func.value.id == param for c in calls):
+            out.append((param, "bytes", value.encode()))
+        if any(ast.unparse(c.func).rsplit(".", 1)[-1] in _NORMALISING for c in named) and value in _ACCENTED:
+            out.append((param, "accented", _ACCENTED[value]))
+    return out
 
 
 def _unit(source: str, func: ast.expr, keywords: list[tuple[str, object]], only: set[str]) -> Unit:

@@ -32,6 +32,10 @@ def test_ordinal_returns_str_2():
 
 def test_dasherize_returns_str_2():
     assert inflection.dasherize(word="puni_puni") == "puni-puni"
+
+
+def test_ordinal_is_empty_for_0():
+    assert inflection.ordinal(number="0") == ""
 '''
 
 
@@ -45,6 +49,7 @@ def test_one_spelling_per_module_and_each_check_once() -> None:
     # A numbered name whose first is gone is the plain name.
     assert "def test_dasherize_returns_str():" in out
     assert "def test_camelize_returns_str_for_device_type():" in out
+    assert "def test_ordinal_is_empty_for_0():" in out  # the case's own word, not a counter
 
 
 def test_a_name_the_module_imports_from_elsewhere_is_imported_from_there() -> None:

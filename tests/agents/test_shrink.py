@@ -142,6 +142,10 @@ def test_a_keyword_given_a_value_of_another_type_than_its_name_asks_for_gets_tha
         "var_0 = module_0.pluralize(word='')\nassert var_0 is False\n"  # the assertion is re-observed, not edited
         "var_1 = module_0.f(text='', n=0, ratio=2, other=None, word='a', data=b'\\xff')")
     assert _code(with_typed_keywords(unit, 1)).startswith("var_0 = module_0.pluralize(word='hello')")
+    # A class where a flag goes (python-slugify's kept ``allow_unicode=complex``) gets a flag too.
+    classed = _unit("var_0 = module_0.slugify(text='', allow_unicode=complex)\n")
+    assert has_mistyped_keyword(classed)
+    assert _code(with_typed_keywords(classed, 1)) == "var_0 = module_0.slugify(text='', allow_unicode=True)"
     # What fits, what the name says nothing about, None (an optional's default) and odd bytes stay.
     assert not has_mistyped_keyword(_unit("var_0 = module_0.f(word='a', ratio=2, qwzx=True, text=None)\n"))
     # A text replaced by a list (``items`` asks for one) is not written into the generator's assertion.

@@ -251,3 +251,27 @@ def test_a_callable_object_is_called_with_what_its_class_name_asks_for_and_an_ab
     calls = [ast.unparse(u.body[0]) for u in typical_units(VALIDATORS, None, set()).units]
     assert calls == ["typical = URL()(value='https://example.com/docs?page=2')",
                      "typical = Length()(value='Hello World')"]  # a class name asking for a count gives no text
+
+
+def test_a_text_the_code_decodes_or_transliterates_is_also_given_as_bytes_and_with_accents() -> None:
+    source = '''
+import unicodedata
+
+def slugify(text: str) -> str:
+    if not isinstance(text, str):
+        text = str(text, "utf-8", "ignore")
+    return unicodedata.normalize("NFKD", text)
+
+def parse(version: str):
+    if isinstance(version, bytes):
+        version = version.decode("UTF-8")
+    return version
+
+def shout(text: str) -> str:
+    return str(text).upper()
+'''
+    calls = [ast.unparse(u.body[0]) for u in typical_units(source, None, set()).units]
+    assert calls == ["typical = slugify(text='Hello World')", "typical = slugify(text=b'Hello World')",
+                     "typical = slugify(text='Héllo Wörld')",
+                     "typical = parse(version='1.2.3')", "typical = parse(version=b'1.2.3')",
+                     "typical = shout(text='Hello World')"]  # str(text) alone decodes nothing
