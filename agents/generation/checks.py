@@ -29,9 +29,16 @@ def fewer_checks(body: list[ast.stmt]) -> list[ast.stmt]:
 
     compared = {name for s in body if isinstance(s, ast.Assert) and (name := equal_to_value(s.test))}
     ends_checked = bool(body) and (isinstance(body[-1], ast.Assert) or is_raises(body[-1]))
+    made = _made_by_class(body)
+    # ``email = validate.Email()`` then ``isinstance(email, validate.Email)``: true by construction, and said
+    # where a check of what it stored stands beside it (Pynguin writes one after every constructor).
+    implied = [s for s in body if isinstance(s, ast.Assert) and (t := _type_checked(s.test)) and made.get(t[0]) == t[1]]
+    others = any(isinstance(s, ast.Assert) or is_raises(s) for s in body if not any(s is i for i in implied))
     out: list[ast.stmt] = []
     for i, stmt in enumerate(body):
         if isinstance(stmt, ast.Assert):
+            if others and any(stmt is s for s in implied):
+                continue
             test = stmt.test
             if (isinstance(test, ast.Call) and ast.unparse(test.func) == "isinstance" and test.args
                     and isinstance(test.args[0], ast.Name) and test.args[0].id in compared):
@@ -41,6 +48,32 @@ def fewer_checks(body: list[ast.stmt]) -> list[ast.stmt]:
                 continue
         out.append(stmt)
     return out
+
+
+def _made_by_class(body: list[ast.stmt]) -> dict[str, str]:
+    """Locals bound to a call of a class (``email = validate.Email(...)``), with the class's name."""
+    out: dict[str, str] = {}
+    for stmt in body:
+        if (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name)
+                and isinstance(stmt.value, ast.Call)):
+            name = ast.unparse(stmt.value.func).rsplit(".", 1)[-1]
+            if name[:1].isupper():
+                out[stmt.targets[0].id] = name
+    return out
+
+
+def _type_checked(test: ast.expr) -> tuple[str, str] | None:
+    """(local, class name) of ``isinstance(v, m.T)`` or ``type(v).__qualname__ == 'T'``."""
+    if (isinstance(test, ast.Call) and ast.unparse(test.func) == "isinstance" and len(test.args) == 2
+            and isinstance(test.args[0], ast.Name)):
+        return test.args[0].id, ast.unparse(test.args[1]).rsplit(".", 1)[-1]
+    if (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+            and isinstance(test.left, ast.Attribute) and test.left.attr == "__qualname__"
+            and isinstance(test.left.value, ast.Call) and ast.unparse(test.left.value.func) == "type"
+            and len(test.left.value.args) == 1 and isinstance(test.left.value.args[0], ast.Name)
+            and isinstance(test.comparators[0], ast.Constant) and isinstance(test.comparators[0].value, str)):
+        return test.left.value.args[0].id, test.comparators[0].value
+    return None
 
 
 def _state_of(test: ast.expr) -> str | None:

@@ -33,6 +33,7 @@ from agents.generation.assert_forms import as_length, hash_ordered, tidy_assert
 from agents.generation.call_style import by_keyword, raise_match
 from agents.generation.checks import fewer_checks, once, worked_on
 from agents.generation.crosshair_idioms import constructions_in
+from agents.generation.field_checks import field_checks, only_its_type
 from agents.generation.generator_checks import (
     LONG,
     asserted_from_value,
@@ -80,6 +81,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reas
     values = {i: seen[str(i)] for i, s in enumerate(body) if call_of(s) is not None and str(i) in seen}
     out: list[ast.stmt] = []
     checks: set[str] = set()
+    bound: dict[str, Seen] = {}  # names given here to objects whose fields are checked
     ordered = hash_ordered(body)
     for i, stmt in enumerate(body):
         if isinstance(stmt, ast.Assert):
@@ -122,11 +124,18 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reas
             if _used_after(name, body, i) and info.repr is None:
                 continue  # an object the next calls work on: they are the test
             check = _check(ast.Name(name, ast.Load()), info, parts, ordered=ordered)
+            if info.fields and only_its_type(check):  # what the object stored says more than its type
+                check = field_checks(ast.Name(name, ast.Load()), info)
         else:
             if info.repr == "None" and not _is_module_call(call, parts):
                 continue  # a method called for its effect
             check = _check(copy.deepcopy(call), info, parts, ordered=ordered)
-            if check is not None:
+            if info.fields and only_its_type(check) and isinstance(stmt, ast.Expr):
+                # Bound, and its fields checked: named for its class below (``email``), as a search's object is.
+                bound[f"var_made_{i}"] = info
+                out[-1] = ast.Assign([ast.Name(f"var_made_{i}", ast.Store())], stmt.value, lineno=0)
+                check = field_checks(ast.Name(f"var_made_{i}", ast.Load()), info)
+            elif check is not None:
                 out.pop()  # the call moves into its assertion
         for node in check or []:
             if ast.unparse(node) not in checks:
@@ -135,7 +144,7 @@ def distil_unit(unit: Unit, seen: dict[str, Seen], parts: TestFile, *, long_reas
     out = once(_unbind_unused(_inline(fewer_checks(out))))
     out = [Operators().visit(stmt) if isinstance(stmt, ast.Assert) else stmt for stmt in out]
     out = constructions_in([Calls().visit(stmt) for stmt in out])
-    out = _rename(out, values, body)
+    out = _rename(out, values, body, bound)
     function, outcome, case = behaviour(out, values, body, parts)
     notes = [f"a literal of {n} characters stays: {long_reason}" for n in _long_literals(out)]
     docstring: list[ast.stmt] = []
@@ -317,8 +326,10 @@ class _Replace(ast.NodeTransformer):
         return copy.deepcopy(self.value) if node.id == self.name and isinstance(node.ctx, ast.Load) else node
 
 
-def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.stmt]) -> list[ast.stmt]:
-    """Every name left says what it holds or feeds; no ``var_N``, ``str_0`` or ``_r0``."""
+def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.stmt],
+            bound: dict[str, Seen]) -> list[ast.stmt]:
+    """Every name left says what it holds or feeds; no ``var_N``, ``str_0`` or ``_r0``. ``bound``: names
+    distillation gave objects, with what they were seen to be."""
     wanted: dict[str, str] = {}
     for stmt in body:
         if not isinstance(stmt, ast.Assign):
@@ -327,8 +338,8 @@ def _rename(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.st
         if _plain_value(stmt.value, body):
             wanted[old] = _fed_parameter(old, body) or "value"
         else:
-            seen = next((values[i] for i, s in enumerate(original) if isinstance(s, ast.Assign)
-                         and s.targets[0].id == old and i in values), None)
+            seen = bound.get(old) or next((values[i] for i, s in enumerate(original) if isinstance(s, ast.Assign)
+                                           and s.targets[0].id == old and i in values), None)
             kind = seen.type if seen is not None and seen.repr is None and seen.type.isidentifier() else ""
             wanted[old] = snake(kind) if kind and kind[0].isupper() else "result"
     taken: Counter[str] = Counter()

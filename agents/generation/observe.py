@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import keyword
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,32 @@ def _aw_record(key, value):
                 entry["made"] = text
     except Exception:
         pass
+    if "repr" not in entry and "made" not in entry and type(value).__module__ != "builtins":
+        _aw_fields(entry, value)
     _AW_SEEN.append(entry)
+
+
+def _aw_fields(entry, value):
+    # What a constructor stored, read as Pynguin's checks read it: public fields whose repr reads back as the
+    # same literal (a float is left out: computed or measured, it varies run to run).
+    try:
+        items = list(vars(value).items())[:40]
+    except Exception:
+        return
+    fields = {}
+    for name, item in items:
+        if name.startswith("_") or isinstance(item, float) or len(fields) >= 4:
+            continue
+        try:
+            text = repr(item)
+            if len(text) <= 80:
+                back = _aw_ast.literal_eval(text)
+                if type(back) is type(item) and back == item:
+                    fields[name] = text
+        except Exception:
+            pass
+    if fields:
+        entry["fields"] = fields
 
 
 def _aw_params(key, function):
@@ -123,6 +149,9 @@ class Seen:
     held: bool | None = None  # a generator's assertion: whether it held (None: not an assertion, or not reached)
     # A repr that makes an equal object of the module's class from literals: ``Version(major=2, minor=0)``.
     made: str | None = None
+    # An object's public fields that read back as literals, by name (``Email(error='')``: ``error`` holds
+    # ``'Not a valid email address.'``): what a test of a constructor checks when the object has no literal form.
+    fields: dict[str, str] = field(default_factory=dict)
 
     def value(self) -> Any:
         return literal_eval(self.repr) if self.repr is not None else None
@@ -260,6 +289,10 @@ def _merge(seen: dict[str, Seen], record: Any) -> None:
     entry.module = str(record.get("module", ""))[:200]
     if isinstance(record.get("len"), int):
         entry.length = record["len"]
+    fields = record.get("fields")
+    if isinstance(fields, dict) and len(fields) <= 8:
+        entry.fields = {k: v for k, v in fields.items() if isinstance(k, str) and k.isidentifier()
+                        and not keyword.iskeyword(k) and isinstance(v, str) and len(v) <= 80 and _reads_back(v)}
     made = record.get("made")
     if isinstance(made, str) and len(made) <= 400 and _literal_call_of(made, entry.type):
         entry.made = made
@@ -271,6 +304,14 @@ def _merge(seen: dict[str, Seen], record: Any) -> None:
             except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
                 continue
             setattr(entry, key, text)
+
+
+def _reads_back(text: str) -> bool:
+    try:
+        literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 def _literal_call_of(text: str, type_name: str) -> bool:

@@ -83,6 +83,10 @@ def _call_name(node: ast.Call, parts: TestFile, made: dict[str, str], receivers:
     if chain and root in made:
         # A method on an object the test made: what the test is about (``version_bump_build``).
         return f"{made[root]}_{snake(chain[-1].strip('_'))}"
+    if root in made:
+        # The object called (a validator given a value): its class, not the class made before it. marshmallow's
+        # ``contains_only(value=0.0)`` raising TypeError was "test_contains_none_of_raises_type_error".
+        return made[root]
     if weak and chain and root not in ("pytest", "len", "isinstance"):
         return snake(chain[-1].strip("_"))
     return ""
@@ -118,6 +122,8 @@ def behaviour(body: list[ast.stmt], values: dict[int, Seen], original: list[ast.
                 # A field of what the call returned (validators: ``validation_error.value == '4yu{'``) says
                 # nothing of what the call returns: "test_cron_returns_str" named a call returning an error.
                 outcome = f"returns_{snake(made)}"
+            if isinstance(subject, ast.Attribute) and isinstance(subject.value, ast.Call):
+                subject = subject.value  # a field of what a call made: that call's argument is the case
             first = _first_argument(subject if isinstance(subject, ast.Call) else None)
             if first is None:
                 first = _first_argument(_last_call(body))

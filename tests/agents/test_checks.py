@@ -25,3 +25,15 @@ def test_isinstance_beside_an_equality_goes_and_an_assertion_made_twice_is_made_
     assert _code(fewer_checks(body)) == "v = f()\nassert v == Version(major=1)"
     twice = ast.parse("assert f() == 1\nassert f() == 1\ng()\n").body
     assert _code(once(twice)) == "assert f() == 1\ng()"
+
+
+def test_a_type_check_of_an_object_made_by_its_own_class_goes_beside_another_check_and_stays_alone() -> None:
+    """Pynguin writes ``isinstance`` after every constructor: true by construction."""
+    body = ast.parse("email = validate.Email()\nassert isinstance(email, validate.Email)\n"
+                     "assert type(email).__qualname__ == 'Email'\nassert email.error == 'Not valid.'\n").body
+    assert [ast.unparse(s) for s in fewer_checks(body)] == ["email = validate.Email()",
+                                                           "assert email.error == 'Not valid.'"]
+    alone = ast.parse("email = validate.Email()\nassert isinstance(email, validate.Email)\n").body
+    assert len(fewer_checks(alone)) == 2  # the only check: without it the test checks nothing
+    other = ast.parse("url = validate.URL()\nassert isinstance(url, validate.Email)\nassert url.error == 'x'\n").body
+    assert len(fewer_checks(other)) == 3  # another class than the one called: a fact of its own

@@ -186,7 +186,7 @@ async def test_a_shrink_repeats_the_cut_in_the_generators_assertion_and_one_that
     # The Box test with the shortest text that runs the same lines, in its input and in Pynguin's assertion.
     assert "Box(text='')" in result.code and "module_0.Box('')" in result.code
     # The Sized test: cut, its size would be 0 and the assertion fails; it keeps its 120 characters, and says so.
-    assert result.code.count(long) == 1 and "sized.size == 120" in result.code
+    assert result.code.count(long) == 1 and f"Sized(text={long!r}).size == 120" in result.code
     assert result.notes == ["a literal of 120 characters stays: nothing shorter kept what the test covers"]
     assert "var_" not in result.code and "sized_0" not in result.code
     assert (await phase2.execute(written, repo, ["box.py"]))["status"] == "success"
