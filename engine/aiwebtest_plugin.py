@@ -297,8 +297,10 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> bool | None:
     without a report (``os._exit`` in the code under test, a signal) fails the test and says how it ended."""
     if os.environ.get("AIWEBTEST_EACH_ALONE") != "1" or not hasattr(os, "fork"):
         return None
-    from _pytest.reports import TestReport
-    from _pytest.runner import runtestprotocol
+    try:  # pytest's own protocol, as pytest-forked runs it: not public API, so a pytest that moved it runs as usual
+        from _pytest.runner import runtestprotocol
+    except ImportError:
+        return None
 
     config, ihook = item.config, item.ihook
     ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
@@ -338,7 +340,7 @@ def pytest_runtest_protocol(item: Any, nextitem: Any) -> bool | None:
     if not reports:
         how = (f"signal {os.WTERMSIG(wait_status)}" if os.WIFSIGNALED(wait_status)
                else f"exit status {os.WEXITSTATUS(wait_status)}")
-        reports = [TestReport(item.nodeid, item.location, {}, "failed",
+        reports = [pytest.TestReport(item.nodeid, item.location, {}, "failed",
                               f"the test's own process ended ({how}) without a report", "call")]
     for report in reports:
         ihook.pytest_runtest_logreport(report=report)

@@ -111,10 +111,13 @@ class _Constructions(ast.NodeTransformer):
                         k.value, self.changed = ast.Constant(re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1",
                                                                     binding.group(1))), True
                         continue
-                    # "Minimum\\ unit" says "Minimum unit"; "a\\.b" needs its escape.
-                    if plain != k.value.value and not re.search(r"[.^$*+?{}\[\]\\|()]", plain) \
-                            and not re.search(r"\\[A-Za-z0-9]", k.value.value):  # \\n, \\d are a pattern's own
-                        k.value, self.changed = ast.Constant(plain), True
+                    # "Minimum\\ unit" says "Minimum unit"; "a\\.b" needs its escape. A message escaped whole
+                    # (semver's "'major'\\ is\\ negative\\.\\ A\\ version...") is checked by its words up to the first
+                    # character a pattern reads otherwise: "'major' is negative".
+                    if plain != k.value.value and not re.search(r"\\[A-Za-z0-9]", k.value.value):  # \\n, \\d: its own
+                        words = re.split(r"[.^$*+?{}\[\]\\|()]", plain, maxsplit=1)[0].rstrip()
+                        if words == plain or len(words.split()) >= 2:
+                            k.value, self.changed = ast.Constant(words), True
             return node
         built = _reinit(node, through_class=not self.raising)
         if built is None:

@@ -18,6 +18,9 @@ _CROSSHAIR = (
     "def test___init___3():\n    assert Box.__init__(Box(error=''), error='y') == None\n\n"
     "def test___init___4():\n    with pytest.raises(ValueError):\n        Box.__init__(Box(size=1), size=-1)\n"
 )
+# CrossHair escapes the whole message it saw (``re.escape``): semver's negative major.
+_SEMVER_RAISES = ("import pytest\n\ndef test_v():\n    with pytest.raises(ValueError, match="
+                  + repr(r"'major'\ is\ negative\.\ A\ version\ can\ only\ be\ positive\.") + "):\n        f()\n")
 _BOX = ("class Box:\n    def __init__(self, size=0, error=''):\n        if size < 0:\n"
         "            raise ValueError('size')\n        self.size, self.error = size, error\n")
 
@@ -46,6 +49,8 @@ def test_a_pattern_escaped_where_nothing_needed_it_is_written_plain() -> None:
                             "def test_y():\n    with pytest.raises(ValueError, match='a\\\\.b'):\n        f()\n\n"
                             "def test_z():\n    with pytest.raises(ValueError, match='line\\\\ 1\\\\d'):\n        f()\n")
     assert "match='Minimum unit is suppressed'" in code
+    semver = as_constructions(_SEMVER_RAISES)
+    assert "match=\"'major' is negative\")" in semver, semver  # its words, up to the first character a pattern reads
     assert "match='a\\\\.b'" in code and "match='line\\\\ 1\\\\d'" in code
 
 

@@ -495,3 +495,18 @@ def test_an_object_the_test_made_and_then_called_names_the_test_after_its_own_cl
     seen = _seen([{"k": "0", "type": "ContainsOnly", "module": "marshmallow.validate"},
                   {"k": "1", "type": "ContainsNoneOf", "module": "marshmallow.validate"}])
     assert distil_unit(parts.units[0], seen, parts).name == "test_contains_only_raises_type_error_for_zero"
+
+
+def test_an_object_of_a_submodule_imported_by_name_is_compared_with_one_its_repr_makes() -> None:
+    """bidict's kept file: ``from bidict import _base`` said "does not raise" where a repr made the object again (a key
+    given twice keeps its last value)."""
+    parts = parse_file("from bidict import _base\n\n\ndef test_case_0():\n    _base.BidictBase({'a': 0, 'a': 1})\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "BidictBase", "module": "bidict._base", "made": "BidictBase({'a': 1})"}])
+    code = distil_unit(parts.units[0], seen, parts).code()
+    assert "does not raise" not in code and "== _base.BidictBase({'a': 1})" in code, code
+    # Its repr the very call: the comparison would say nothing, nor would ``isinstance``.
+    same = _seen([{"k": "0", "type": "BidictBase", "module": "bidict._base", "made": "BidictBase({'a': 1})"}])
+    plain = parse_file("from bidict import _base\n\n\ndef test_case_0():\n    _base.BidictBase({'a': 1})\n")
+    assert plain is not None
+    assert "does not raise" in distil_unit(plain.units[0], same, plain).code()
