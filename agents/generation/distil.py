@@ -26,6 +26,7 @@ import builtins
 import copy
 import keyword
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -249,15 +250,20 @@ def _type_expr(info: Seen, parts: TestFile) -> ast.expr | None:
     if info.module == "builtins":
         # Only names Python binds: NoneType, NotImplementedType or function are builtins' types, not names.
         return ast.Name(info.type, ast.Load()) if isinstance(getattr(builtins, info.type, None), type) else None
+    # A package may give its classes its own name as their module (bidict's ``BidictBase.__module__`` is
+    # ``'bidict'``): a class the module under test defines is reached through the file's binding of that module.
+    defined = re.search(rf"^class {re.escape(info.type)}\b", parts.module_source, re.MULTILINE) is not None
     for alias in sorted(parts.aliases):
         for node in parts.others + parts.imports:
             text = ast.unparse(node)
-            if f"'{info.module}'" in text or f" {info.module} as {alias}" in text:
+            if (f"'{info.module}'" in text or f" {info.module} as {alias}" in text
+                    or defined and (f"'{info.module}." in text or f" {info.module}." in text)):
                 return ast.Attribute(ast.Name(alias, ast.Load()), info.type, ast.Load())
     for name, module in parts.imported.items():
         if name == info.type and module == info.module:
             return ast.Name(name, ast.Load())
-        if f"{module}.{name}" == info.module:  # ``from bidict import _base``: ``_base.BidictBase``
+        full = f"{module}.{name}"  # ``from bidict import _base``: ``_base.BidictBase``
+        if full == info.module or defined and full.startswith(f"{info.module}."):
             return ast.Attribute(ast.Name(name, ast.Load()), info.type, ast.Load())
     return None
 

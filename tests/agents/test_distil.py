@@ -510,3 +510,16 @@ def test_an_object_of_a_submodule_imported_by_name_is_compared_with_one_its_repr
     plain = parse_file("from bidict import _base\n\n\ndef test_case_0():\n    _base.BidictBase({'a': 1})\n")
     assert plain is not None
     assert "does not raise" in distil_unit(plain.units[0], same, plain).code()
+
+
+def test_a_class_its_package_renames_is_reached_through_the_module_under_test() -> None:
+    """bidict sets ``BidictBase.__module__ = 'bidict'``: its copies went out "does not raise"."""
+    parts = parse_file("from bidict import _base\n\n\ndef test_case_0():\n    var_0 = _base.BidictBase()\n"
+                       "    var_1 = var_0.copy()\n")
+    assert parts is not None
+    seen = _seen([{"k": "0", "type": "BidictBase", "module": "bidict", "made": "BidictBase()"},
+                  {"k": "1", "type": "BidictBase", "module": "bidict", "made": "BidictBase()"}])
+    assert "does not raise" in distil_unit(parts.units[0], seen, parts).code()  # nothing says where it lives
+    parts.module_source = "class BidictBase:\n    pass\n"
+    code = distil_unit(parts.units[0], seen, parts).code()
+    assert "does not raise" not in code and ".copy() == _base.BidictBase()" in code, code
