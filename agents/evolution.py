@@ -22,7 +22,7 @@ from agents.coverage_union import CoverageUnion, measured_again, still_covers
 from agents.evolve_task import EvolveTask
 from agents.failure_text import actionable, same_failure
 from agents.freed_core import FreedCore
-from agents.generation import StrategyError, doctests, module_of
+from agents.generation import StrategyError, doctests, module_of, readme_examples
 from agents.generation import llm as llm_strategy
 from agents.llm_job import LLMJob, llm_job, model_streaming
 from agents.mutation_gate import AS_WRITTEN, gate
@@ -294,7 +294,7 @@ class EvolutionAgent:
         Returns what was tried (kept or not, with why) and (generator,
         error) pairs. One generator crashing or finding nothing never ends
         the request while another has produced something. Round 1 adds the
-        module's docstring examples (free) and CrossHair's symbolic cover
+        module's docstring examples and its README's (free) and CrossHair's symbolic cover
         (one process, whatever the strategy); search runs two Pynguin
         configurations side by side (each is its own process); llm tries
         its own candidates, since it repairs them from what the run said.
@@ -310,6 +310,7 @@ class EvolutionAgent:
             site = env.site_packages if env is not None else None
         if round_no == 1:
             jobs["doctest"] = asyncio.to_thread(doctests.generate, repo, target)
+            jobs["readme"] = asyncio.to_thread(readme_examples.generate, repo, target)
             if ctx.services.crosshair is not None:  # deterministic: a second round would find the same
                 jobs["crosshair cover"] = ctx.services.crosshair.generate(
                     repo, target, search_time_s=seconds, allow_unisolated=allow, site_packages=site)

@@ -32,23 +32,43 @@ from engine.python_source import parse_source
 
 
 def one_style(code: str, module: str, module_source: str = "", *, leaf_is_module: bool = False) -> str:
-    """``code`` in one style (see the module's docstring); unchanged when it or the module does not parse, or
-    when it holds a comment (a model's or a person's words, which rewriting from the syntax tree would lose)."""
-    if _has_comment(code):
-        return code
+    """``code`` in one style (see the module's docstring). A test or helper the rewrites leave as it was keeps
+    its text (a README example's blank lines and comments); unchanged when it or the module does not parse, or
+    when a rewrite would touch a definition with a comment (a model's or a person's words, which rewriting from
+    the syntax tree would lose)."""
     try:
         tree = parse_source(code)
         source_tree = parse_source(module_source) if module_source else ast.Module([], [])
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return code
+    lines = code.splitlines()
+    as_written = {ast.dump(n): "\n".join(lines[_first_line(n) - 1:n.end_lineno])
+                  for n in tree.body}
+    commented = _comment_lines(code)
     changed = _from_origin(tree, module, source_tree)
     changed |= _bare_instead_of_lookup(tree, module)
     changed |= _through_module(tree, module, leaf_is_module)
     changed |= _once(tree)
     if not changed:
         return code
+    kept = {ast.dump(n) for n in tree.body}
+    if commented is None or any(_first_line(n) <= line <= (n.end_lineno or 0) for line in commented
+                                for n in parse_source(code).body if ast.dump(n) not in kept):
+        return code  # a comment outside any definition kept as written would be lost
     _sorted_imports(tree)
-    return ast.unparse(ast.fix_missing_locations(tree)) + "\n"
+    text = ""
+    for i, node in enumerate(tree.body):  # spaced as unparse spaces a module: a blank line around a definition
+        if i:
+            text += "\n\n" if isinstance(node, _KEPT_AS_WRITTEN) or isinstance(tree.body[i - 1], _KEPT_AS_WRITTEN) else "\n"
+        text += as_written.get(ast.dump(node)) or ast.unparse(ast.fix_missing_locations(node))
+    return text + "\n"
+
+
+_KEPT_AS_WRITTEN = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def _first_line(node: ast.stmt) -> int:
+    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
 
 
 def _sorted_imports(tree: ast.Module) -> None:
@@ -66,11 +86,12 @@ def _sorted_imports(tree: ast.Module) -> None:
     tree.body[start:end] = sorted(once.values(), key=lambda n: (not isinstance(n, ast.Import), ast.unparse(n)))
 
 
-def _has_comment(code: str) -> bool:
+def _comment_lines(code: str) -> set[int] | None:
+    """The lines with a comment; None when the text does not tokenize."""
     try:
-        return any(t.type == tokenize.COMMENT for t in tokenize.generate_tokens(io.StringIO(code).readline))
+        return {t.start[0] for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type == tokenize.COMMENT}
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        return True
+        return None
 
 
 def _from_origin(tree: ast.Module, module: str, source: ast.Module) -> bool:

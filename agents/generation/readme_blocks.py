@@ -1,0 +1,134 @@
+"""The examples a README shows, each under its heading: ``>>>`` sessions and Python code blocks.
+
+A library's README is where its authors show what a call returns (tomli's
+``[[players]]`` table, semver's bumps, humanize's ``intcomma(12345)`` ->
+``'12,345'``): expected values a person wrote, not ones a search observed.
+Found by parsing the text only (Markdown and reStructuredText); nothing of
+it runs here. What the examples become is agents/generation/readme_examples.py.
+"""
+
+from __future__ import annotations
+
+import doctest
+import re
+from dataclasses import dataclass
+
+# A Markdown fence, its language (```python, ~~~py) and its end.
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*([\w+-]*)")
+_PYTHON = {"python", "py", "python3", "pycon", "py3"}
+# reStructuredText's code directives, and a title's underline (or overline) of one repeated punctuation mark.
+_RST_CODE = re.compile(r"^(\s*)\.\.\s+(?:code-block|code|sourcecode)::\s*(\w*)\s*$")
+_RST_RULE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
+_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$")
+_MARKUP = re.compile(r"<[^>]*>|[`*_\[\]]|\(#[^)]*\)")
+
+
+@dataclass(frozen=True)
+class Session:
+    """The ``>>>`` examples under one heading, in order (one README section's)."""
+
+    heading: str
+    line: int  # 1-based, of the first example
+    examples: tuple[doctest.Example, ...]
+
+
+@dataclass(frozen=True)
+class CodeBlock:
+    """A Python code block (no ``>>>`` in it), dedented."""
+
+    heading: str
+    line: int  # 1-based, of the block's first line of code
+    code: str
+
+
+def _title(text: str) -> str:
+    return re.sub(r"\s+", " ", _MARKUP.sub("", text)).strip()
+
+
+def headings(lines: list[str]) -> list[tuple[int, str]]:
+    """(0-based line, title) of each heading, Markdown ``#`` or underlined reStructuredText, outside code."""
+    found: list[tuple[int, str]] = []
+    fence = ""
+    for i, line in enumerate(lines):
+        if m := _FENCE.match(line):
+            fence = "" if fence and m.group(1).startswith(fence[0]) else fence or m.group(1)
+            continue
+        if fence:
+            continue
+        if m := _MD_HEADING.match(line):
+            found.append((i, _title(m.group(1))))
+        elif (i + 1 < len(lines) and line.strip() and not line[0].isspace() and _RST_RULE.match(lines[i + 1])
+              and len(lines[i + 1].rstrip()) >= len(line.rstrip()) and not _RST_RULE.match(line)):
+            found.append((i, _title(line)))
+    return found
+
+
+def _heading_at(marks: list[tuple[int, str]], line: int) -> str:
+    title = ""
+    for at, text in marks:
+        if at > line:
+            break
+        title = text
+    return title
+
+
+def _without_fences(lines: list[str]) -> str:
+    """The text with each fence line blank: a closing ``` right after an example's output would be read as
+    part of it. Line numbers stay."""
+    return "\n".join("" if _FENCE.match(line) else line for line in lines) + "\n"
+
+
+def sessions(text: str) -> list[Session]:
+    """The ``>>>`` examples, grouped by the heading they stand under; examples that do not parse as
+    doctest (an output indented off its prompt) leave the README without sessions."""
+    lines = text.splitlines()
+    marks = headings(lines)
+    try:
+        examples = doctest.DocTestParser().get_examples(_without_fences(lines))
+    except ValueError:  # inconsistent indentation somewhere: the file is not a doctest
+        return []
+    grouped: dict[str, list[doctest.Example]] = {}
+    for example in examples:
+        grouped.setdefault(_heading_at(marks, example.lineno), []).append(example)
+    return [Session(heading, found[0].lineno + 1, tuple(found)) for heading, found in grouped.items()]
+
+
+def _dedent_block(lines: list[str], start: int) -> tuple[str, int]:
+    """The indented block from ``start`` (after the directive's options and blank line), dedented."""
+    i = start
+    while i < len(lines) and re.match(r"^\s+:\w[\w-]*:", lines[i]):  # :linenos: and other options
+        i += 1
+    body: list[str] = []
+    while i < len(lines) and (not lines[i].strip() or lines[i][:1].isspace()):
+        body.append(lines[i])
+        i += 1
+    while body and not body[-1].strip():
+        body.pop()
+    while body and not body[0].strip():
+        body.pop(0)
+    indent = min((len(b) - len(b.lstrip()) for b in body if b.strip()), default=0)
+    return "\n".join(b[indent:] for b in body), i
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """The Python code blocks (a ``python``/``py`` fence, a ``.. code-block:: python``) without ``>>>``."""
+    lines = text.splitlines()
+    marks = headings(lines)
+    found: list[CodeBlock] = []
+    i = 0
+    while i < len(lines):
+        if (m := _FENCE.match(lines[i])) and m.group(2).lower() in _PYTHON:
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip().startswith(m.group(1))),
+                       len(lines))
+            body = lines[i + 1:end]
+            indent = min((len(b) - len(b.lstrip()) for b in body if b.strip()), default=0)
+            found.append(CodeBlock(_heading_at(marks, i), i + 2, "\n".join(b[indent:] for b in body).strip("\n")))
+            i = end + 1
+            continue
+        if (m := _RST_CODE.match(lines[i])) and m.group(2).lower() in _PYTHON:
+            code, end = _dedent_block(lines, i + 1)
+            found.append(CodeBlock(_heading_at(marks, i), i + 2, code))
+            i = end
+            continue
+        i += 1
+    return [b for b in found if b.code and ">>>" not in b.code]
