@@ -146,3 +146,10 @@ def test_no_readme_or_one_the_repository_already_runs_says_why(tmp_path: Path) -
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --doctest-glob=*.rst\n")
     with pytest.raises(StrategyError, match="already runs"):
         generate(tmp_path, "loud.py")
+
+
+def test_an_example_that_reads_the_clock_is_not_written() -> None:
+    """humanize's README shows ``naturalday(dt.datetime.now())`` as 'today': not on every day a suite runs."""
+    text = ("# Dates\n\n>>> import humanize, datetime as dt\n>>> humanize.naturalday(dt.datetime.now())\n'today'\n"
+            "\n# Sizes\n\n>>> humanize.naturalsize(1_000_000)\n'1.0 MB'\n")
+    assert list(_tests(text)) == ["test_readme_sizes"]
