@@ -10,13 +10,15 @@ name two modules share (``pkg/a/util.py`` and ``pkg/b/util.py``) is made unique.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any
 
-from agents.keep_per_test import collect_test_keys
+from agents.keep_per_test import collect_test_keys, keep_only
 from agents.kept_together import Together
 from agents.whole_repository import BudgetPlan
+from engine.python_source import parse_source
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ def merged(parts: list[ModuleOutcome], plan: BudgetPlan, goal: float,
     failures: list[str] = []
     generators: list[dict[str, Any]] = []
     kills = [0, 0]
+    seen_tests: set[str] = set()  # each kept test's body, once over the modules' files
     timed_out = False
     why_not: str | None = None  # a module's own reason for no score (the request asked for none, the sandbox)
     for part in parts:
@@ -48,6 +51,11 @@ def merged(parts: list[ModuleOutcome], plan: BudgetPlan, goal: float,
         generators.extend(result.get("generators") or [])
         taken = {f["path"] for f in files}
         for f in result["files"]:
+            code = _without_repeats(f["code"], seen_tests)
+            if code != f["code"]:
+                if not (keys := collect_test_keys(code)):
+                    continue  # every test of it is in an earlier module's file already
+                f = {**f, "code": code, "test_count": len(keys)}
             files.append({**f, "path": _unique(f["path"], taken)})
             taken.add(files[-1]["path"])
         score = result.get("mutation") or {}
@@ -109,6 +117,26 @@ def held_together(result: dict[str, Any], together: Together, goal: float) -> di
                          + (f"; {len(skipped)} module(s) not searched (budget)" if skipped else ""))
         out["outcome"] = "complete" if line_rate >= goal and not skipped else "partial"
     return out
+
+
+def _without_repeats(code: str, seen: set[str]) -> str:
+    """``code`` without the tests an earlier module's file holds already, as they stand (a README example is
+    kept for each module it covers: run once, it covers them all; the files run together after this,
+    agents/kept_together.py, and the repository's figure is that run's). Adds its own tests to ``seen``."""
+    try:
+        tree = parse_source(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code
+    repeated: list[str] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            body = "|".join(ast.dump(n) for n in [*node.decorator_list, node.args, *node.body])  # the name aside
+            if body in seen:
+                repeated.append(node.name)
+            seen.add(body)
+    if not repeated:
+        return code
+    return keep_only(code, [k for k in collect_test_keys(code) if k not in repeated])
 
 
 def _row_without_tests(part: ModuleOutcome, baseline: dict[str, Any] | None) -> dict[str, Any]:

@@ -74,10 +74,16 @@ class Measured:
 
 
 def corpus(path: Path) -> list[tuple[str, str]]:
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SystemExit(f"bench: cannot read the corpus {path} ({exc.strerror}): name one with --corpus FILE") from None
     rows = []
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(text.splitlines(), 1):
         line = line.split("#", 1)[0].strip()
         if line:
+            if len(line.split()) != 2:
+                raise SystemExit(f"bench: {path}:{number}: expected 'PACKAGE==VERSION MODULE', found {line!r}")
             package, module = line.split()
             rows.append((package, module))
     return rows

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import builtins
 import copy
+import functools
 import keyword
 import math
 import re
@@ -244,6 +245,12 @@ def _check(subject: ast.expr, info: Seen, parts: TestFile, *, ordered: bool = Fa
     return [ast.Assert(ast.Call(ast.Name("isinstance", ast.Load()), [subject, kind], []))]
 
 
+@functools.lru_cache(maxsize=8)
+def _classes_of(module_source: str) -> frozenset[str]:
+    """The classes a module defines at its top level, by their ``class`` lines (once per module, not per check)."""
+    return frozenset(re.findall(r"^class (\w+)", module_source, re.MULTILINE))
+
+
 def _type_expr(info: Seen, parts: TestFile) -> ast.expr | None:
     if not info.type.isidentifier():
         return None
@@ -252,10 +259,10 @@ def _type_expr(info: Seen, parts: TestFile) -> ast.expr | None:
         return ast.Name(info.type, ast.Load()) if isinstance(getattr(builtins, info.type, None), type) else None
     # A package may give its classes its own name as their module (bidict's ``BidictBase.__module__`` is
     # ``'bidict'``): a class the module under test defines is reached through the file's binding of that module.
-    defined = re.search(rf"^class {re.escape(info.type)}\b", parts.module_source, re.MULTILINE) is not None
+    defined = info.type in _classes_of(parts.module_source)
+    texts = [ast.unparse(node) for node in parts.others + parts.imports] if parts.aliases else []
     for alias in sorted(parts.aliases):
-        for node in parts.others + parts.imports:
-            text = ast.unparse(node)
+        for text in texts:
             if (f"'{info.module}'" in text or f" {info.module} as {alias}" in text
                     or defined and (f"'{info.module}." in text or f" {info.module}." in text)):
                 return ast.Attribute(ast.Name(alias, ast.Load()), info.type, ast.Load())
@@ -331,7 +338,7 @@ class _Replace(ast.NodeTransformer):
     def __init__(self, name: str, value: ast.expr) -> None:
         self.name, self.value = name, value
 
-    def visit_Name(self, node: ast.Name) -> ast.expr:  # noqa: N802 (ast API)
+    def visit_Name(self, node: ast.Name) -> ast.expr:
         return copy.deepcopy(self.value) if node.id == self.name and isinstance(node.ctx, ast.Load) else node
 
 

@@ -298,11 +298,7 @@ def _merge(seen: dict[str, Seen], record: Any) -> None:
         entry.made = made
     for key in ("repr", "prefix"):
         text = record.get(key)
-        if isinstance(text, str) and len(text) <= 400:
-            try:
-                literal_eval(text)
-            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                continue
+        if isinstance(text, str) and len(text) <= 400 and _reads_back(text):
             setattr(entry, key, text)
 
 

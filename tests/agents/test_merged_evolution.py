@@ -17,7 +17,8 @@ def _row(path: str, covered: int, total: int) -> dict[str, Any]:
 def _result(target: str, covered: int, total: int, killed: int, mutants: int) -> dict[str, Any]:
     name = f"tests/test_generated_{target.rsplit('/', 1)[-1]}"
     return {"strategy": "search", "rounds": 1, "stop_reason": "round limit", "outcome": "partial", "reason": "",
-            "files": [{"path": name, "target_file": target, "code": "def test_x():\n    pass\n", "test_count": 1}],
+            "files": [{"path": name, "target_file": target, "code": f"def test_x():\n    assert {target!r}\n",
+                       "test_count": 1}],
             "coverage": {"line_rate": covered / total, "branch_rate": 0.5, "files": [_row(target, covered, total)]},
             "failures": [], "generators": [{"generator": "pynguin", "target_file": target}],
             "mutation": {"score": killed / mutants, "killed": killed, "total": mutants, "timed_out": False}}
@@ -58,3 +59,17 @@ def test_no_score_anywhere_says_the_modules_own_reason() -> None:
     parts = [ModuleOutcome(t, {**_result(t, 5, 10, 0, 1), "mutation": asked_not}) for t in ("a.py", "b.py")]
     result = merged(parts, BudgetPlan([Share("a.py", 5, 5), Share("b.py", 5, 5)]), 0.5, None)
     assert result["mutation"]["score"] is None and result["mutation"]["error"] == asked_not["error"]
+
+
+def test_a_test_an_earlier_modules_file_holds_is_not_repeated() -> None:
+    """A README example covers both modules, and each module's step kept it: the user gets it once."""
+    readme = 'def test_readme_usage():\n    """The example in README.md, "Usage"."""\n    assert m.f() == 1\n'
+    parts = [ModuleOutcome(t, _result(t, 5, 10, 0, 1)) for t in ("a.py", "b.py", "c.py")]
+    parts[0].result["files"][0]["code"] = "import m\n\n\n" + readme  # type: ignore[index]
+    parts[1].result["files"][0]["code"] = ("import m\n\n\n" + readme.replace("usage", "usage_2")  # type: ignore[index]
+                                           + "\n\ndef test_b():\n    assert m.g() == 2\n")
+    parts[2].result["files"][0]["code"] = "import m\n\n\n" + readme  # type: ignore[index]
+    result = merged(parts, BudgetPlan([Share(t, 5, 5) for t in ("a.py", "b.py", "c.py")]), 0.5, None)
+    codes = [f["code"] for f in result["files"]]
+    assert len(codes) == 2 and "test_readme_usage" in codes[0]  # c.py's file held nothing else
+    assert "test_readme" not in codes[1] and "def test_b():" in codes[1] and result["files"][1]["test_count"] == 1
