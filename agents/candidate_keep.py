@@ -68,9 +68,13 @@ async def keep_candidate(phase2: Phase2, progress: Progress, name: str, candidat
     code, first, raised = await with_expected_raises(phase2, candidate.code, repo, target)
     steps["first run"], since = round(clock() - since, 1), clock()
     ok = (passing(first.get("tests") or []) & set(all_keys)) | set(raised)
+    # An example its authors show that fails today is news for them, not only a test less.
+    wrong_examples = ("; the README's examples that fail as written: " + ", ".join(k for k in all_keys if k not in ok)
+                      if candidate.origin == "readme" and len(ok) < len(all_keys) else "")
     if not ok:
         why = first.get("error") or first["status"]
-        return Tried(name, candidate.origin, None, f"{target}: no test of the candidate passed ({why})")
+        return Tried(name, candidate.origin, None, f"{target}: no test of the candidate passed ({why})"
+                     + wrong_examples)
     # A test built on another package's private names pins that package's internals, one naming where the
     # repository sits here fails in every other checkout: neither is kept as it is. Distillation may still
     # take the second kind as optional: it asserts what follows the path (agents/generation/machine_paths.py).
@@ -110,7 +114,7 @@ async def keep_candidate(phase2: Phase2, progress: Progress, name: str, candidat
     note = (f"kept {len(chosen)} of {len(all_keys)} tests ({dropped_failing} failing, {len(flaky)} flaky, "
             + (f"{len(foreign & ok)} using another package's private names, " if foreign & ok else "")
             + (f"{len(pinned & ok)} naming this machine's repository path, " if pinned & ok else "")
-            + f"{len(steady) - len(chosen) - len(flaky)} adding no coverage dropped)")
+            + f"{len(steady) - len(chosen) - len(flaky)} adding no coverage dropped)" + wrong_examples)
     distilled, written = "", kept_code
     if candidate.origin in ("search", "crosshair"):
         # Here, as soon as this candidate is kept, while the other generators may still search: the kept

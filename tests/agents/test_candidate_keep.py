@@ -35,3 +35,15 @@ async def test_a_test_that_passes_only_after_another_is_dropped_and_named_and_th
     assert "1 flaky" in tried.note
     assert set(tried.steps) == {"first run", "keep"}  # no distillation for a model's tests
     assert union.rate("registry.py") < 1.0  # seen's True branch is not claimed by a test that was dropped
+
+
+async def test_a_readme_example_that_fails_as_written_is_named(tmp_path: Path) -> None:
+    """The README's authors want to know their example is wrong today; a search's failing test is just dropped."""
+    (tmp_path / "registry.py").write_text(_REGISTRY)
+    code = ("import registry\n\n\ndef test_readme_usage():\n    assert registry.seen('bob') is False\n\n\n"
+            "def test_readme_counting():\n    assert registry.count() == 3\n")
+    union = await CoverageUnion.sized(tmp_path, ["registry.py"])
+    tried = await keep_candidate(SandboxPhase2(), _no_progress, "readme", Candidate("registry.py", code, "readme"),
+                                 tmp_path, union)
+    assert tried.code is not None and collect_test_keys(tried.code) == ["test_readme_usage"]
+    assert tried.note.endswith("; the README's examples that fail as written: test_readme_counting")
