@@ -67,6 +67,15 @@ def _exception(exc_msg: str, bound: set[str]) -> str:
     raise Unwritable(f"an exception of a type the example does not name: {name}")
 
 
+def _text_literal(text: str) -> str:
+    """A printed text as a literal a reviewer reads: one line of it to a line of code (tabulate's tables)."""
+    lines = text.split("\n")
+    if len(lines) == 1:
+        return repr(text)
+    pieces = [line + "\n" for line in lines[:-1]] + [lines[-1]]
+    return "(\n" + "\n".join(f"    {piece!r}" for piece in pieces if piece) + "\n)"
+
+
 def _check(source: str, want: str) -> str:
     """The assert for one example with an output."""
     try:
@@ -79,11 +88,11 @@ def _check(source: str, want: str) -> str:
     call = tree.body
     if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print"
             and len(call.args) == 1 and not call.keywords):
-        return f"assert str({ast.get_source_segment(source, call.args[0])}) == {text!r}"
+        return f"assert str({ast.get_source_segment(source, call.args[0])}) == {_text_literal(text)}"
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        return f"assert repr({source}) == {text!r}"  # the object's repr, as the README prints it
+        return f"assert repr({source}) == {_text_literal(text)}"  # the object's repr, as the README prints it
     if isinstance(value, bool) and isinstance(call, (ast.Compare, ast.BoolOp, ast.UnaryOp)):
         return f"assert {source}" if value else f"assert not ({source})"  # ``a == b is True`` chains
     if isinstance(call, (ast.Compare, ast.BoolOp, ast.IfExp, ast.Lambda, ast.NamedExpr, ast.UnaryOp)):
@@ -234,11 +243,14 @@ def _test(heading: str, statements: list[str], raises: bool) -> ReadmeTest:
     rest: list[str] = []
     for statement in statements:
         lines = statement.splitlines()
-        for node in reversed(ast.parse(statement).body):
-            if isinstance(node, (ast.Import, ast.ImportFrom)) and node.end_lineno is not None:
-                imports.insert(0, "\n".join(lines[node.lineno - 1:node.end_lineno]))
-                del lines[node.lineno - 1:node.end_lineno]
-        rest.append(re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n"))
+        nodes = ast.parse(statement).body
+        spans = {n: set(range(n.lineno, (n.end_lineno or n.lineno) + 1)) for n in nodes}
+        hoisted = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))
+                   and not any(spans[n] & spans[o] for o in nodes if not isinstance(o, (ast.Import, ast.ImportFrom)))]
+        imports += [ast.unparse(n) for n in hoisted]  # ``import csv; from io import StringIO``: one a line
+        gone = set().union(*(spans[n] for n in hoisted))
+        text = "\n".join(line for number, line in enumerate(lines, 1) if number not in gone)
+        rest.append(re.sub(r"\n{3,}", "\n\n", text).strip("\n"))
     return ReadmeTest(f"test_readme_{_slug(heading)}", heading, tuple(dict.fromkeys(imports)),
                       "\n".join(r for r in rest if r), raises)
 
@@ -255,14 +267,16 @@ _README = re.compile(r"^readme(\.(md|markdown|rst|txt))?$", re.IGNORECASE)
 _MAX_README_BYTES = 256_000
 
 
-def readme_of(repository: Path) -> Path | None:
-    """The repository's README at its root (README.md, README.rst, README), if it is a readable size."""
+def readmes(repository: Path) -> list[Path]:
+    """The repository's READMEs at its root, of a readable size: Markdown and reStructuredText first
+    (tabulate ships a one-line ``README`` pointing at ``README.md``)."""
     try:
-        found = sorted(p for p in repository.iterdir() if _README.match(p.name) and p.is_file()
-                       and not p.is_symlink())
+        found = [p for p in repository.iterdir() if _README.match(p.name) and p.is_file() and not p.is_symlink()
+                 and p.stat().st_size <= _MAX_README_BYTES]
     except OSError:
-        return None
-    return next((p for p in found if p.stat().st_size <= _MAX_README_BYTES), None)
+        return []
+    order = {".md": 0, ".markdown": 0, ".rst": 1, ".txt": 2, "": 3}
+    return sorted(found, key=lambda p: (order.get(p.suffix.lower(), 4), p.name))
 
 
 def runs_readme(repository: Path) -> str | None:
@@ -281,16 +295,18 @@ def runs_readme(repository: Path) -> str | None:
 def generate(repository: Path, target_file: str) -> Candidate:
     """A test file of the README's examples (blocking: reads one file). Every test is kept or dropped on its
     own run: an example that fails today, or covers none of the target, goes."""
-    readme = readme_of(repository)
-    if readme is None:
+    found = readmes(repository)
+    if not found:
         raise StrategyError("the repository has no README at its root")
     if config := runs_readme(repository):
         raise StrategyError(f"the repository's pytest already runs its text files as doctests ({config} has "
                             "--doctest-glob); they are its own tests, not generated ones")
-    text = readme.read_text(encoding="utf-8", errors="replace")
-    tests = readme_tests(sessions(text), code_blocks(text))
-    if not tests:
-        raise StrategyError(f"{readme.name} has no example that checks what it shows")
+    for readme in found:
+        text = readme.read_text(encoding="utf-8", errors="replace")
+        if tests := readme_tests(sessions(text), code_blocks(text)):
+            break
+    else:
+        raise StrategyError(f"{' and '.join(p.name for p in found)} show no example that checks what it shows")
     imports = dict.fromkeys(i for t in tests for i in t.imports)
     if any(t.raises for t in tests):
         imports = {"import pytest": None, **imports}

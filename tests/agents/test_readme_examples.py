@@ -153,3 +153,13 @@ def test_an_example_that_reads_the_clock_is_not_written() -> None:
     text = ("# Dates\n\n>>> import humanize, datetime as dt\n>>> humanize.naturalday(dt.datetime.now())\n'today'\n"
             "\n# Sizes\n\n>>> humanize.naturalsize(1_000_000)\n'1.0 MB'\n")
     assert list(_tests(text)) == ["test_readme_sizes"]
+
+
+def test_a_printed_table_is_one_line_of_code_a_line_and_imports_on_one_line_are_one_each(tmp_path: Path) -> None:
+    """tabulate's README prints tables, and ships a one-line ``README`` that points at ``README.md``."""
+    (tmp_path / "README").write_text("See README.md\n")
+    (tmp_path / "README.md").write_text("# Tables\n\n>>> import csv; from io import StringIO\n"
+                                        ">>> print(show([['a', 1]]))\n-  -\na  1\n-  -\n")
+    code = generate(tmp_path, "show.py").code
+    assert "\nimport csv\nfrom io import StringIO\n" in code
+    assert "    assert str(show([['a', 1]])) == (\n        '-  -\\n'\n        'a  1\\n'\n        '-  -'\n    )\n" in code
