@@ -22,9 +22,11 @@ import re
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agents.generation import Candidate, StrategyError, test_file_header
 from agents.generation.readme_blocks import CodeBlock, Session, code_blocks, sessions
+from engine.python_source import literal_eval, parse_source
 
 # Past these a section is no longer an example a reviewer reads at a glance.
 _MAX_LINES = 100
@@ -53,6 +55,15 @@ class ReadmeTest:
     raises: bool  # uses pytest.raises
 
 
+def _parse(code: str, mode: str = "exec") -> Any:
+    """The house's serialised parse (engine/python_source.py); whatever a README's text does to the parser
+    (a null byte, a nesting too deep) is a SyntaxError to the callers, who leave that example out."""
+    try:
+        return parse_source(code, mode=mode)
+    except (ValueError, RecursionError, MemoryError) as exc:
+        raise SyntaxError(str(exc)) from None
+
+
 def _slug(heading: str) -> str:
     words = re.findall(r"[a-z0-9]+", heading.lower())[:6]
     return "_".join(words) or "example"
@@ -79,7 +90,7 @@ def _text_literal(text: str) -> str:
 def _check(source: str, want: str) -> str:
     """The assert for one example with an output."""
     try:
-        tree = ast.parse(source, mode="eval")
+        tree = _parse(source, mode="eval")
     except SyntaxError:
         raise Unwritable("an output after a statement") from None
     text = want.rstrip("\n")
@@ -90,7 +101,7 @@ def _check(source: str, want: str) -> str:
             and len(call.args) == 1 and not call.keywords):
         return f"assert str({ast.get_source_segment(source, call.args[0])}) == {_text_literal(text)}"
     try:
-        value = ast.literal_eval(text)
+        value = literal_eval(text)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         return f"assert repr({source}) == {_text_literal(text)}"  # the object's repr, as the README prints it
     if isinstance(value, bool) and isinstance(call, (ast.Compare, ast.BoolOp, ast.UnaryOp)):
@@ -125,7 +136,7 @@ def _statements(examples: tuple[doctest.Example, ...], bound: set[str]) -> list[
     for example in examples:
         source = example.source.rstrip("\n")
         try:
-            tree = ast.parse(source)
+            tree = _parse(source)
         except SyntaxError:
             raise Unwritable("an example that does not parse") from None
         if example.exc_msg is not None:
@@ -165,7 +176,7 @@ def _indent(code: str) -> str:
 
 def _from_unittest(code: str) -> str:
     """``self.assertEqual(a, b)`` -> ``assert a == b`` (README blocks copied from a TestCase)."""
-    tree = ast.parse(code)
+    tree = _parse(code)
     lines = code.splitlines()
     for node in sorted(ast.walk(tree), key=lambda n: -getattr(n, "lineno", 0)):
         if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
@@ -206,20 +217,20 @@ def readme_tests(sessions: list[Session], blocks: list[CodeBlock]) -> list[Readm
         sources = [s for s, _ in rows]
         if rows and any(s.startswith(("assert ", "with pytest.raises")) for s in sources):
             code = "\n".join(sources)
-            tree = ast.parse(code)
+            tree = _parse(code)
             before = _needed(setup, _used(tree) - _bound(tree))
             written.append((session.line, _test(session.heading, [*before, *sources], any(r for _, r in rows))))
         for example in session.examples:
             if not example.want.strip() and example.exc_msg is None:
                 try:
-                    tree = ast.parse(example.source)
+                    tree = _parse(example.source)
                 except SyntaxError:
                     continue
                 setup.append((example.source.rstrip("\n"), _bound(tree), _used(tree)))
     for block in blocks:
         try:
             code = _from_unittest(block.code)
-            tree = ast.parse(code)
+            tree = _parse(code)
         except SyntaxError:
             continue
         if "self" in _used(tree) or not any(isinstance(n, ast.Assert) for n in ast.walk(tree)):
@@ -243,7 +254,7 @@ def _test(heading: str, statements: list[str], raises: bool) -> ReadmeTest:
     rest: list[str] = []
     for statement in statements:
         lines = statement.splitlines()
-        nodes = ast.parse(statement).body
+        nodes = _parse(statement).body
         spans = {n: set(range(n.lineno, (n.end_lineno or n.lineno) + 1)) for n in nodes}
         hoisted = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom))
                    and not any(spans[n] & spans[o] for o in nodes if not isinstance(o, (ast.Import, ast.ImportFrom)))]
@@ -255,7 +266,7 @@ def _test(heading: str, statements: list[str], raises: bool) -> ReadmeTest:
                       "\n".join(r for r in rest if r), raises)
 
 
-def test_source(test: ReadmeTest, readme: str) -> str:
+def source_of(test: ReadmeTest, readme: str) -> str:
     """The test function, its docstring naming where the expected values come from."""
     where = f'{readme}, "{test.heading}"' if test.heading else readme
     doc = "".join(c for c in f"The example in {where}." if c.isprintable())
@@ -311,6 +322,6 @@ def generate(repository: Path, target_file: str) -> Candidate:
     if any(t.raises for t in tests):
         imports = {"import pytest": None, **imports}
     head = test_file_header(target_file, f"examples of {readme.name}")
-    code = head + "".join(f"{i}\n" for i in imports) + "\n\n" + "\n\n".join(test_source(t, readme.name)
+    code = head + "".join(f"{i}\n" for i in imports) + "\n\n" + "\n\n".join(source_of(t, readme.name)
                                                                              for t in tests)
     return Candidate(target_file, code, "readme")

@@ -6,7 +6,7 @@ import pytest
 
 from agents.generation import StrategyError
 from agents.generation.readme_blocks import code_blocks, sessions
-from agents.generation.readme_examples import generate, readme_tests
+from agents.generation.readme_examples import generate, readme_tests, source_of
 from engine.engine import ExecuteRequest, ExecutionEngine
 
 LOUD = '''def shout(text):
@@ -163,3 +163,12 @@ def test_a_printed_table_is_one_line_of_code_a_line_and_imports_on_one_line_are_
     code = generate(tmp_path, "show.py").code
     assert "\nimport csv\nfrom io import StringIO\n" in code
     assert "    assert str(show([['a', 1]])) == (\n        '-  -\\n'\n        'a  1\\n'\n        '-  -'\n    )\n" in code
+
+
+def test_hostile_readme_text_gives_no_test_and_no_error() -> None:
+    """A README is the repository's text: a nesting too deep for the parser or a null byte leaves its example out."""
+    hostile = ("# A\n\n>>> x = " + "(" * 300_000 + "\n1\n\n```python\nassert f('\x00')\n```\n\n# B\n\n>>> 1\n1\n"
+               + '\n# C """\\\n\n>>> 2\n2\n')
+    tests = readme_tests(sessions(hostile), code_blocks(hostile))
+    assert [t.name for t in tests] == ["test_readme_b", "test_readme_c"]
+    assert source_of(tests[1], "README.md").startswith('def test_readme_c() -> None:\n    """The example in README.md, "C \'\'\'/".')
