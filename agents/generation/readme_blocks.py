@@ -45,19 +45,22 @@ def _title(text: str) -> str:
     return re.sub(r"\s+", " ", _MARKUP.sub("", text)).strip()
 
 
-def headings(lines: list[str]) -> list[tuple[int, str]]:
-    """(0-based line, title) of each heading, Markdown ``#`` or underlined reStructuredText, outside code."""
+def headings(lines: list[str], examples: list[doctest.Example] | None = None) -> list[tuple[int, str]]:
+    """(0-based line, title) of each heading, Markdown ``#`` or underlined reStructuredText, outside code and
+    outside the examples (an unfenced printed table's ``------`` is no title's underline)."""
     found: list[tuple[int, str]] = []
     fence = ""
+    inside = {n for e in examples or [] for n in range(e.lineno, e.lineno + e.source.count("\n") + e.want.count("\n"))}
     for i, line in enumerate(lines):
         if m := _FENCE.match(line):
             fence = "" if fence and m.group(1).startswith(fence[0]) else fence or m.group(1)
             continue
-        if fence:
+        if fence or i in inside or i + 1 in inside:
             continue
         if m := _MD_HEADING.match(line):
             found.append((i, _title(m.group(1))))
-        elif (i + 1 < len(lines) and line.strip() and not line[0].isspace() and _RST_RULE.match(lines[i + 1])
+        elif (i + 1 < len(lines) and line.strip() and not line[0].isspace() and not line.startswith((">>>", "..."))
+              and _RST_RULE.match(lines[i + 1])
               and len(lines[i + 1].rstrip()) >= len(line.rstrip()) and not _RST_RULE.match(line)):
             found.append((i, _title(line)))
     return found
@@ -78,15 +81,21 @@ def _without_fences(lines: list[str]) -> str:
     return "\n".join("" if _FENCE.match(line) else line for line in lines) + "\n"
 
 
+def _examples(lines: list[str]) -> list[doctest.Example] | None:
+    try:
+        return doctest.DocTestParser().get_examples(_without_fences(lines))
+    except ValueError:
+        return None
+
+
 def sessions(text: str) -> list[Session]:
     """The ``>>>`` examples, grouped by the heading they stand under; examples that do not parse as
     doctest (an output indented off its prompt) leave the README without sessions."""
     lines = text.splitlines()
-    marks = headings(lines)
-    try:
-        examples = doctest.DocTestParser().get_examples(_without_fences(lines))
-    except ValueError:  # inconsistent indentation somewhere: the file is not a doctest
+    examples = _examples(lines)
+    if examples is None:  # inconsistent indentation somewhere: the file is not a doctest
         return []
+    marks = headings(lines, examples)
     grouped: dict[str, list[doctest.Example]] = {}
     for example in examples:
         grouped.setdefault(_heading_at(marks, example.lineno), []).append(example)
@@ -113,7 +122,7 @@ def _dedent_block(lines: list[str], start: int) -> tuple[str, int]:
 def code_blocks(text: str) -> list[CodeBlock]:
     """The Python code blocks (a ``python``/``py`` fence, a ``.. code-block:: python``) without ``>>>``."""
     lines = text.splitlines()
-    marks = headings(lines)
+    marks = headings(lines, _examples(lines))
     found: list[CodeBlock] = []
     i = 0
     while i < len(lines):

@@ -85,3 +85,10 @@ def test_restructuredtext_titles_literal_blocks_and_code_directives() -> None:
 
 def test_a_text_that_is_no_doctest_gives_no_sessions() -> None:
     assert sessions("Intro\n\n    >>> x = 1\n  2\n") == []
+
+
+def test_an_unfenced_output_ruled_like_a_title_is_no_heading() -> None:
+    text = "Tables\n======\n\n>>> print(one_column())\n------\n1.2345\n------\n>>> 2\n2\n"
+    (found,) = sessions(text)  # "1.2345" over "------" is output, not a section of its own
+    assert found.heading == "Tables" and found.examples[0].want == "------\n1.2345\n------\n"
+    assert len(found.examples) == 2
