@@ -41,8 +41,11 @@ class CodeBlock:
     code: str
 
 
+_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)|`([^`<]*?)\s*<[^>]*>`_*")  # [text](url), `text <url>`_
+
+
 def _title(text: str) -> str:
-    return re.sub(r"\s+", " ", _MARKUP.sub("", text)).strip()
+    return re.sub(r"\s+", " ", _MARKUP.sub("", _LINK.sub(lambda m: m.group(1) or m.group(2) or "", text))).strip()
 
 
 def headings(lines: list[str], examples: list[doctest.Example] | None = None) -> list[tuple[int, str]]:

@@ -92,3 +92,8 @@ def test_an_unfenced_output_ruled_like_a_title_is_no_heading() -> None:
     (found,) = sessions(text)  # "1.2345" over "------" is output, not a section of its own
     assert found.heading == "Tables" and found.examples[0].want == "------\n1.2345\n------\n"
     assert len(found.examples) == 2
+
+
+def test_a_linked_heading_is_named_by_its_words_not_its_address() -> None:
+    text = "## [Installation](https://example.org/install_guide)\n\nInstall.\n\n`Usage <https://x.org>`_\n" + "-" * 24 + "\n"
+    assert [t for _, t in headings(text.splitlines())] == ["Installation", "Usage"]
