@@ -137,8 +137,11 @@ class EvolutionAgent:
                     search_s, mutation=plan.mutation_score, targets_left=len(todo) - index))
                 await ctx.progress(f"Round {round_no}: generating tests for {target} ({strategy})",
                                    target_file=target, round=round_no, search_budget_s=plan.search_time_s)
+                # A README example kept for an earlier target is not kept again for this one (one file each).
+                shown = await asyncio.to_thread(readme_examples.shown_in, [k["code"] for k in kept
+                                                                          if k["origin"] == "readme"])
                 tried, errors, halt = await self._portfolio(ctx, strategy, task, target, round_no, union,
-                                                            failures, search_s)
+                                                            failures, search_s, shown)
                 for generator, error, seconds in errors:
                     generators.append({"generator": generator, "target_file": target, "round": round_no,
                                        "kept_tests": 0, "error": error, "seconds": round(seconds, 1)})
@@ -287,7 +290,7 @@ class EvolutionAgent:
         return gated.to_json()
 
     async def _portfolio(self, ctx: TaskContext, strategy: str, task: EvolveTask, target: str, round_no: int,
-                         union: CoverageUnion, failures: list[str], search_s: float,
+                         union: CoverageUnion, failures: list[str], search_s: float, shown: frozenset[str],
                          ) -> tuple[list[Tried], list[tuple[str, str, float]], ModelRefused | None]:
         """Every generator of this round at once, each candidate then kept per test.
 
@@ -310,7 +313,7 @@ class EvolutionAgent:
             site = env.site_packages if env is not None else None
         if round_no == 1:
             jobs["doctest"] = asyncio.to_thread(doctests.generate, repo, target)
-            jobs["readme"] = asyncio.to_thread(readme_examples.generate, repo, target)
+            jobs["readme"] = asyncio.to_thread(readme_examples.generate, repo, target, shown)
             if ctx.services.crosshair is not None:  # deterministic: a second round would find the same
                 jobs["crosshair cover"] = ctx.services.crosshair.generate(
                     repo, target, search_time_s=seconds, allow_unisolated=allow, site_packages=site)

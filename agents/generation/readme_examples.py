@@ -20,6 +20,7 @@ import doctest
 import io
 import re
 import tokenize
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -303,9 +304,22 @@ def runs_readme(repository: Path) -> str | None:
     return None
 
 
-def generate(repository: Path, target_file: str) -> Candidate:
+def shown_in(codes: Collection[str]) -> frozenset[str]:
+    """The README tests these kept files hold (blocking: parses them)."""
+    names: set[str] = set()
+    for code in codes:
+        try:
+            names |= {n.name for n in _parse(code).body if isinstance(n, ast.FunctionDef)
+                      and n.name.startswith("test_readme")}
+        except SyntaxError:
+            continue
+    return frozenset(names)
+
+
+def generate(repository: Path, target_file: str, shown: Collection[str] = ()) -> Candidate:
     """A test file of the README's examples (blocking: reads one file). Every test is kept or dropped on its
-    own run: an example that fails today, or covers none of the target, goes."""
+    own run: an example that fails today, or covers none of the target, goes. ``shown``: the tests a request
+    kept for an earlier target (the user gets each example once)."""
     found = readmes(repository)
     if not found:
         raise StrategyError("the repository has no README at its root")
@@ -318,6 +332,8 @@ def generate(repository: Path, target_file: str) -> Candidate:
             break
     else:
         raise StrategyError(f"{' and '.join(p.name for p in found)} show no example that checks what it shows")
+    if not (tests := [t for t in tests if t.name not in shown]):
+        raise StrategyError(f"{readme.name}'s examples are kept for another target of this request already")
     imports = dict.fromkeys(i for t in tests for i in t.imports)
     if any(t.raises for t in tests):
         imports = {"import pytest": None, **imports}

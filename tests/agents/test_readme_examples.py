@@ -6,7 +6,12 @@ import pytest
 
 from agents.generation import StrategyError
 from agents.generation.readme_blocks import code_blocks, sessions
-from agents.generation.readme_examples import generate, readme_tests, source_of
+from agents.generation.readme_examples import (
+    generate,
+    readme_tests,
+    shown_in,
+    source_of,
+)
 from engine.engine import ExecuteRequest, ExecutionEngine
 
 LOUD = '''def shout(text):
@@ -172,3 +177,16 @@ def test_hostile_readme_text_gives_no_test_and_no_error() -> None:
     tests = readme_tests(sessions(hostile), code_blocks(hostile))
     assert [t.name for t in tests] == ["test_readme_b", "test_readme_c"]
     assert source_of(tests[1], "README.md").startswith('def test_readme_c() -> None:\n    """The example in README.md, "C \'\'\'/".')
+
+
+def test_an_example_kept_for_an_earlier_target_is_not_offered_again(tmp_path: Path) -> None:
+    """One request, two ticked modules: the README example is the first module's, not in both files."""
+    (tmp_path / "README.md").write_text("# Sizes\n\n>>> import loud\n>>> loud.shout('a')\n'A!'\n\n"
+                                        "# Quiet\n\n>>> loud.whisper('A')\n'a'\n")
+    first = generate(tmp_path, "loud.py")
+    shown = shown_in([first.code.replace("def test_readme_quiet", "def helper")])
+    assert shown == {"test_readme_sizes"}
+    second = generate(tmp_path, "other.py", shown)
+    assert "def test_readme_quiet" in second.code and "test_readme_sizes" not in second.code
+    with pytest.raises(StrategyError, match="kept for another target"):
+        generate(tmp_path, "other.py", {"test_readme_sizes", "test_readme_quiet"})
