@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 
+from agents.generation.one_style import comment_lines
 from engine.python_source import parse_source
 
 
@@ -20,6 +21,12 @@ def merge(codes: list[str]) -> str | None:
     to two different things)."""
     try:
         trees = [parse_source(code) for code in codes]
+        clash = set().union(*map(_as_module, trees)) & set().union(*map(_as_member, trees))
+        for name in sorted(clash):
+            codes = [_through_members(c, t, name) if name in _as_module(t) else c for c, t in zip(codes, trees)]
+            if None in codes:
+                return None
+            trees = [parse_source(code) for code in codes]
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     header = _header([ast.get_docstring(t, clean=False) or "" for t in trees if _docstring(t)])
@@ -57,6 +64,56 @@ def merge(codes: list[str]) -> str | None:
     if rest:
         sections.append("\n\n".join(rest))
     return "\n\n".join(sections) + "\n\n\n" + "\n\n\n".join(tests) + "\n"
+
+
+def _as_module(tree: ast.Module) -> set[str]:
+    """Names a file binds to a module by ``import m`` (``import tabulate``)."""
+    return {a.asname or a.name for n in tree.body if isinstance(n, ast.Import) for a in n.names
+            if "." not in a.name or a.asname}
+
+
+def _as_member(tree: ast.Module) -> set[str]:
+    """Names a file binds to something a module holds (``from tabulate import tabulate``)."""
+    return {a.asname or a.name for n in tree.body if isinstance(n, ast.ImportFrom) for a in n.names}
+
+
+def _through_members(code: str, tree: ast.Module, name: str) -> str | None:
+    """``code`` that reads ``name.f(...)`` where another file binds ``name`` to a member of that module
+    (tabulate's README imports the function ``tabulate``, Pynguin's file the module): ``f(...)`` after
+    ``from name import f``, so both files can share one head. None where it cannot be said so safely: the
+    module used bare, a member's name taken in the file, or a comment the rewrite would lose."""
+    if comment_lines(code) != set():
+        return None
+    imported = next(n for n in tree.body if isinstance(n, ast.Import) and any((a.asname or a.name) == name
+                                                                              for a in n.names))
+    module = next(a.name for a in imported.names if (a.asname or a.name) == name)
+    members: set[str] = set()
+    parents = {id(child): node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name:
+            parent = parents.get(id(node))
+            if not (isinstance(parent, ast.Attribute) and parent.value is node):
+                return None  # the module itself is used: a call's argument, a lookup
+            members.add(parent.attr)
+    taken = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} | {
+        n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))} | {
+        a.asname or a.name for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    if members & (taken - {name}):
+        return None
+
+    class Bare(ast.NodeTransformer):
+        def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
+            if isinstance(node.value, ast.Name) and node.value.id == name:
+                return ast.copy_location(ast.Name(node.attr, node.ctx), node)
+            return self.generic_visit(node)
+
+    tree = Bare().visit(tree)
+    body = [n for n in tree.body if n is not imported]
+    if len(imported.names) > 1:
+        body.insert(0, ast.Import([a for a in imported.names if (a.asname or a.name) != name]))
+    at = 1 if _docstring(tree) else 0
+    body[at:at] = [ast.ImportFrom(module, [ast.alias(m)], 0) for m in sorted(members)]
+    return ast.unparse(ast.fix_missing_locations(ast.Module(body, []))) + "\n"
 
 
 def _one_per_name(node: ast.Import | ast.ImportFrom) -> list[str]:

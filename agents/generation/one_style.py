@@ -44,7 +44,7 @@ def one_style(code: str, module: str, module_source: str = "", *, leaf_is_module
     lines = code.splitlines()
     as_written = {ast.dump(n): "\n".join(lines[_first_line(n) - 1:n.end_lineno])
                   for n in tree.body}
-    commented = _comment_lines(code)
+    commented = comment_lines(code)
     changed = _from_origin(tree, module, source_tree)
     changed |= _bare_instead_of_lookup(tree, module)
     changed |= _through_module(tree, module, leaf_is_module)
@@ -86,7 +86,7 @@ def _sorted_imports(tree: ast.Module) -> None:
     tree.body[start:end] = sorted(once.values(), key=lambda n: (not isinstance(n, ast.Import), ast.unparse(n)))
 
 
-def _comment_lines(code: str) -> set[int] | None:
+def comment_lines(code: str) -> set[int] | None:
     """The lines with a comment; None when the text does not tokenize."""
     try:
         return {t.start[0] for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type == tokenize.COMMENT}

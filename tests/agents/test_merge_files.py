@@ -53,3 +53,22 @@ def test_a_name_two_files_import_is_imported_once_as_python_binds_it_last() -> N
     imports = [line for line in merged.splitlines() if "import" in line]
     assert imports == ["import a.b", "import a.c", "from bidict._base import BidictBase",
                        "from bidict._base import BidictKeysView"]
+
+
+def test_a_module_and_its_same_named_function_share_one_head_through_the_functions_name() -> None:
+    """tabulate's README imports the function ``tabulate``, Pynguin's file the module: merged with the last
+    binding only, every README test called the module (``'module' object is not callable``), and the files
+    stayed apart. The module's file now reads its members by name."""
+    readme = ('"""Tests for tabulate, generated (examples of README.md)."""\nfrom tabulate import tabulate\n\n\n'
+              "def test_readme_usage():\n    assert tabulate([[1]]) == '-\\n1\\n-'\n")
+    search = ('"""Tests for tabulate, generated (search: Pynguin)."""\nimport pytest\nimport tabulate\n\n\n'
+              "def test_is_file():\n    assert tabulate._is_file(path='x') is False\n\n\n"
+              "def test_tabulate_empty():\n    assert tabulate.tabulate([]) == ''\n")
+    code = merge([readme, search])
+    assert code is not None
+    heads = [line for line in code.splitlines() if line.startswith(("import ", "from "))]
+    assert heads == ["import pytest", "from tabulate import _is_file", "from tabulate import tabulate"]
+    assert "assert _is_file(path='x') is False" in code and "assert tabulate([]) == ''" in code
+    assert "assert tabulate([[1]]) == '-\\n1\\n-'" in code  # the README's test as written
+    # The module itself passed around cannot be read by its members: the files stay apart.
+    assert merge([readme, search.replace("tabulate._is_file(path='x')", "callable(tabulate)")]) is None
