@@ -22,7 +22,12 @@ from agents.coverage_union import CoverageUnion, measured_again, still_covers
 from agents.evolve_task import EvolveTask
 from agents.failure_text import actionable, same_failure
 from agents.freed_core import FreedCore
-from agents.generation import StrategyError, doctests, module_of, readme_examples
+from agents.generation import (
+    StrategyError,
+    authored_examples,
+    module_of,
+    readme_examples,
+)
 from agents.generation import llm as llm_strategy
 from agents.llm_job import LLMJob, llm_job, model_streaming
 from agents.mutation_gate import AS_WRITTEN, gate
@@ -139,7 +144,7 @@ class EvolutionAgent:
                                    target_file=target, round=round_no, search_budget_s=plan.search_time_s)
                 # A README example kept for an earlier target is not kept again for this one (one file each).
                 shown = await asyncio.to_thread(readme_examples.shown_in, [k["code"] for k in kept
-                                                                          if k["origin"] == "readme"])
+                                                                          if "readme" in k["origin"]])
                 tried, errors, halt = await self._portfolio(ctx, strategy, task, target, round_no, union,
                                                             failures, search_s, shown)
                 for generator, error, seconds in errors:
@@ -297,7 +302,7 @@ class EvolutionAgent:
         Returns what was tried (kept or not, with why) and (generator,
         error) pairs. One generator crashing or finding nothing never ends
         the request while another has produced something. Round 1 adds the
-        module's docstring examples and its README's (free) and CrossHair's symbolic cover
+        module's docstring examples and its README's (free, one candidate) and CrossHair's symbolic cover
         (one process, whatever the strategy); search runs two Pynguin
         configurations side by side (each is its own process); llm tries
         its own candidates, since it repairs them from what the run said.
@@ -312,8 +317,7 @@ class EvolutionAgent:
             env = await ctx.services.envs.environment_for(repo, allow_unisolated=allow)
             site = env.site_packages if env is not None else None
         if round_no == 1:
-            jobs["doctest"] = asyncio.to_thread(doctests.generate, repo, target)
-            jobs["readme"] = asyncio.to_thread(readme_examples.generate, repo, target, shown)
+            jobs["examples"] = asyncio.to_thread(authored_examples.generate, repo, target, shown)
             if ctx.services.crosshair is not None:  # deterministic: a second round would find the same
                 jobs["crosshair cover"] = ctx.services.crosshair.generate(
                     repo, target, search_time_s=seconds, allow_unisolated=allow, site_packages=site)
