@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
@@ -64,17 +65,23 @@ def documented(source: str) -> list[str]:
 _CONFIGS = ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini")
 
 
-def runs_doctests(repository: Path) -> str | None:
-    """The configuration file in which the repository's pytest already runs doctests (``--doctest-modules``)."""
-    for name in _CONFIGS:
+def config_saying(repository: Path, says: Callable[[str], bool], names: tuple[str, ...] = _CONFIGS) -> str | None:
+    """The first of the repository's configuration files ``names`` whose text ``says`` so."""
+    for name in names:
         path = repository / name
         try:
             text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
         except OSError:
             continue
-        if "--doctest-modules" in text or "doctest_optionflags" in text and "--doctest" in text:
+        if says(text):
             return name
     return None
+
+
+def runs_doctests(repository: Path) -> str | None:
+    """The configuration file in which the repository's pytest already runs doctests (``--doctest-modules``)."""
+    return config_saying(repository, lambda text: "--doctest-modules" in text
+                         or "doctest_optionflags" in text and "--doctest" in text)
 
 
 def generate(repository: Path, target_file: str) -> Candidate:

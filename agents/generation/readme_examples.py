@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.generation import Candidate, StrategyError, test_file_header
+from agents.generation.doctests import config_saying
 from agents.generation.readme_blocks import CodeBlock, Session, code_blocks, sessions
 from engine.python_source import literal_eval, parse_source
 
@@ -293,15 +294,9 @@ def readmes(repository: Path) -> list[Path]:
 
 def runs_readme(repository: Path) -> str | None:
     """The configuration in which the repository's pytest already runs text files as doctests."""
-    for name in ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", ".pytest.ini"):
-        path = repository / name
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-        except OSError:
-            continue
-        if "--doctest-glob" in text:
-            return name
-    return None
+    # semver keeps its options in ``.pytest.ini``.
+    return config_saying(repository, lambda text: "--doctest-glob" in text,
+                         ("pytest.ini", "pyproject.toml", "setup.cfg", "tox.ini", ".pytest.ini"))
 
 
 def shown_in(codes: Collection[str]) -> frozenset[str]:
