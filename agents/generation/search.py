@@ -16,6 +16,8 @@ import tempfile
 from pathlib import Path
 
 from agents.generation import Candidate, StrategyError, module_of, test_file_header
+from agents.generation.example_seeds import example_seed_tests
+from agents.generation.readme_examples import readmes
 from agents.generation.tidy import tidy
 from agents.generation.tool_venv import ToolVenv, site_hook
 from agents.generation.typical_calls import search_seeds
@@ -96,13 +98,24 @@ class PynguinRunner:
         raise AssertionError("unreachable")
 
     @staticmethod
-    async def _seeds(source: Path, module: str, scratch: Path) -> list[str]:
-        """Pynguin's arguments to seed its first population with typical calls; none when there are none."""
+    async def _seeds(repository: Path, target_file: str, module: str, scratch: Path) -> list[str]:
+        """Pynguin's arguments to seed its first population with typical calls and the calls the module's
+        docstrings and README show (agents/generation/example_seeds.py); none when there are none."""
         def write() -> list[str]:
             try:
-                code = search_seeds(source.read_text("utf-8"), module)
+                source = (repository / target_file).read_text("utf-8")
             except (OSError, UnicodeDecodeError):
                 return []
+            shown = []
+            for readme in readmes(repository):
+                try:
+                    shown.append(readme.read_text("utf-8", errors="replace"))
+                except OSError:
+                    continue
+            examples = example_seed_tests(source, module, shown)
+            code = search_seeds(source, module)
+            if examples:
+                code = (code or f"import {module} as module_0\n") + "\n\n" + "\n\n".join(examples)
             if code is None:
                 return []
             seeds = scratch / "seeds"
@@ -122,7 +135,7 @@ class PynguinRunner:
         scratch = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="aiwebtest-pynguin-"))
         out = scratch / "out"
         extra_env = {"PYNGUIN_DANGER_AWARE": "1", **await site_hook(scratch, site_packages)}
-        seeding = await self._seeds(repository / target_file, module, scratch) if seeded else []
+        seeding = await self._seeds(repository, target_file, module, scratch) if seeded else []
         readable = [repository, *([site_packages] if site_packages is not None else [])]
         try:
             result = await run_sandboxed(

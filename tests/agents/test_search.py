@@ -63,3 +63,16 @@ async def test_search_starts_from_typical_calls_a_person_would_write(tmp_path: P
     repo = _repo(tmp_path, "def shout(text: str) -> str:\n    return text.upper() + '!'\n")
     found = await pynguin_runner.generate(repo, "subject.py", search_time_s=3, seed=40)
     assert "shout(text='Hello World')" in found.code, found.code
+
+
+@pytest.mark.slow
+async def test_search_starts_from_the_calls_the_readme_shows(tmp_path: Path, pynguin_runner) -> None:
+    """A text only the README shows gets the search past the rule that wants a whole document."""
+    repo = _repo(tmp_path, "def kind(text: str) -> str:\n"
+                           "    if text.count('\\n') >= 3 and text.count('=') >= 3 and '[[' in text:\n"
+                           "        return 'document'\n"
+                           "    return 'line'\n")
+    (repo / "README.md").write_text("# subject\n\n```python\nfrom subject import kind\n\n"
+                                    "kind('[[players]]\\nname = 1\\nnumber = 2\\nteam = 3\\n')\n```\n")
+    found = await pynguin_runner.generate(repo, "subject.py", search_time_s=3, seed=40)
+    assert "'document'" in found.code, found.code
