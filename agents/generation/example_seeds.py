@@ -21,7 +21,7 @@ import ast
 import doctest
 from dataclasses import dataclass, field
 
-from agents.generation.readme_blocks import code_blocks, sessions
+from agents.generation.readme_blocks import code_blocks, literal_blocks, sessions
 from engine.python_source import parse_source
 
 _MAX_SEEDS = 40
@@ -34,6 +34,13 @@ def _parse(code: str) -> ast.Module | None:
         return parse_source(code)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
+
+
+def _takes_varargs(node: ast.stmt) -> bool:
+    """A function with ``*args``, or a class whose ``__init__`` has them (marshmallow's ``And(*validators)``)."""
+    if isinstance(node, ast.ClassDef):
+        node = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), node)
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.args.vararg is not None
 
 
 def top_names(module_source: str) -> set[str]:
@@ -56,8 +63,8 @@ class _Scope:
 class _Seed:
     """One example session written as Pynguin's seed statements (``var_0 = module_0.loads('a = 1')``)."""
 
-    def __init__(self, module: str, top: set[str], scope: _Scope) -> None:
-        self.module, self.top, self.scope = module, top, scope
+    def __init__(self, module: str, top: set[str], varargs: set[str], scope: _Scope) -> None:
+        self.module, self.top, self.varargs, self.scope = module, top, varargs, scope
         self.lines: list[str] = []
         self.vars: dict[str, str] = {}  # the example's name -> the seed's variable
         self.made: dict[str, str] = {}  # a call of the module's already written -> its variable
@@ -74,6 +81,8 @@ class _Seed:
     def _callee(self, node: ast.expr) -> str | None:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in self.vars:
             return f"{self.vars[node.value.id]}.{node.attr}"  # a method of what an earlier call returned
+        if isinstance(node, ast.Name) and node.id in self.vars:
+            return f"{self.vars[node.id]}.__call__"  # what a call returned, called (a validator)
         path = self._dotted(node)
         if path is None:
             return None
@@ -104,6 +113,8 @@ class _Seed:
         args: list[str] = []
         for arg in node.args:
             value = None if isinstance(arg, ast.Starred) else self._value(arg)
+            if value is None and callee.removeprefix("module_0.") in self.varargs:
+                break  # the ``*args`` the seed can write (``And(Range(min=0))`` without the example's own function)
             if value is None:
                 return None
             args.append(value)
@@ -121,8 +132,7 @@ class _Seed:
 
     def visit(self, node: ast.AST) -> None:
         """Every call of the module's names in ``node``, outermost first (a nested one is its argument)."""
-        if isinstance(node, ast.Call) and self._callee(node.func) is not None:
-            self.call(node)
+        if isinstance(node, ast.Call) and self._callee(node.func) is not None and self.call(node) is not None:
             return
         for child in ast.iter_child_nodes(node):
             self.visit(child)
@@ -158,18 +168,19 @@ class _Seed:
 
 
 def _docstring_examples(tree: ast.Module) -> list[str]:
-    """Each docstring's ``>>>`` examples as one piece of code (its names are the module's own)."""
+    """Each docstring's ``>>>`` examples as one piece of code, and each of its literal blocks (``Example: ::``)."""
     found: list[str] = []
     parser = doctest.DocTestParser()
     for node in ast.walk(tree):
         if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            doc = ast.get_docstring(node, clean=True)
+            doc = ast.get_docstring(node, clean=True) or ""
             try:
-                examples = parser.get_examples(doc) if doc and ">>>" in doc else []
+                examples = parser.get_examples(doc) if ">>>" in doc else []
             except ValueError:  # a malformed example (doctest's own complaint): the docstring gives none
-                continue
+                examples = []
             if examples:
                 found.append("".join(e.source for e in examples))
+            found += literal_blocks(doc) if "::" in doc else []
     return found
 
 
@@ -180,6 +191,8 @@ def example_seed_tests(module_source: str, module: str, readme_texts: list[str])
     if tree is None:
         return []
     top = top_names(module_source)
+    varargs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+               and n.name in top and _takes_varargs(n)}
     pieces: list[tuple[str, _Scope]] = []
     root = module.split(".")[0]
     own = {root: root, **{name: f"{module}.{name}" for name in top}}  # the module's names, and its package's
@@ -194,7 +207,7 @@ def example_seed_tests(module_source: str, module: str, readme_texts: list[str])
         parsed = _parse(code)
         if parsed is None:
             continue
-        seed = _Seed(module, top, scope)
+        seed = _Seed(module, top, varargs, scope)
         for node in parsed.body:
             seed.statement(node)
         if (test := seed.test(len(tests))) is not None:

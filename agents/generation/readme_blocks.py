@@ -144,3 +144,11 @@ def code_blocks(text: str) -> list[CodeBlock]:
             continue
         i += 1
     return [b for b in found if b.code and ">>>" not in b.code]
+
+
+def literal_blocks(text: str) -> list[str]:
+    """reStructuredText's literal blocks (a line ending ``::``, then an indented block), dedented: a docstring's
+    ``Example: ::`` (marshmallow's validators). Whether one is Python is for its parse to say."""
+    lines = text.splitlines()
+    return [code for i, line in enumerate(lines) if line.rstrip().endswith("::")
+            and (code := _dedent_block(lines, i + 1)[0]) and ">>>" not in code]

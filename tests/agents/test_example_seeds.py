@@ -87,3 +87,37 @@ def test_a_value_too_long_to_read_is_not_written_into_a_seed() -> None:
     readme = "# x\n\n>>> import m\n>>> m.f('" + "a" * 10_000 + "')\n>>> m.f('short')\n"
     assert example_seed_tests("def f(x):\n    return x\n", "m", [readme]) == [
         "def test_example_0():\n    var_0 = module_0.f('short')\n"]
+
+
+VALIDATE = '''
+class Range:
+    def __init__(self, min=None):
+        self.min = min
+
+
+class And:
+    """Compose validators.
+
+    Example: ::
+
+        from marshmallow import validate
+
+        def is_even(value):
+            return value % 2 == 0
+
+        validate.Range(is_even)
+        validator = validate.And(validate.Range(min=0), is_even)
+        validator(-1)
+    """
+
+    def __init__(self, *validators):
+        self.validators = validators
+'''
+
+
+def test_a_docstrings_literal_block_is_read_and_its_star_args_are_written_as_far_as_they_can_be() -> None:
+    """marshmallow.validate's ``And``: its example composes a validator of the module with one of its own."""
+    assert example_seed_tests(VALIDATE, "marshmallow.validate", []) == [
+        # Range(is_even): a parameter without a value the seed can write, and no *args to leave it to: no call
+        ("def test_example_0():\n    var_0 = module_0.Range(min=0)\n    var_1 = module_0.And(var_0)\n"
+         "    var_2 = var_1.__call__(-1)\n")]
