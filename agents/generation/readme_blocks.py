@@ -10,6 +10,7 @@ it runs here. What the examples become is agents/generation/readme_examples.py.
 from __future__ import annotations
 
 import doctest
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -84,20 +85,32 @@ def _without_fences(lines: list[str]) -> str:
     return "\n".join("" if _FENCE.match(line) else line for line in lines) + "\n"
 
 
-def _examples(lines: list[str]) -> list[doctest.Example] | None:
+def _examples(lines: list[str]) -> list[doctest.Example]:
+    """The text's examples; where one does not parse as doctest (an output indented off its prompt), only
+    its section is left out: each section is then read on its own, and its line numbers kept."""
+    parser = doctest.DocTestParser()
     try:
-        return doctest.DocTestParser().get_examples(_without_fences(lines))
+        return parser.get_examples(_without_fences(lines))
     except ValueError:
-        return None
+        pass
+    found: list[doctest.Example] = []
+    cuts = [0, *(at for at, _ in headings(lines)), len(lines)]
+    for start, end in itertools.pairwise(cuts):
+        try:
+            part = parser.get_examples(_without_fences(lines[start:end]))
+        except ValueError:
+            continue
+        for example in part:
+            example.lineno += start
+        found += part
+    return found
 
 
 def sessions(text: str) -> list[Session]:
-    """The ``>>>`` examples, grouped by the heading they stand under; examples that do not parse as
-    doctest (an output indented off its prompt) leave the README without sessions."""
+    """The ``>>>`` examples, grouped by the heading they stand under; a section whose examples do not parse
+    as doctest (an output indented off its prompt) gives none."""
     lines = text.splitlines()
     examples = _examples(lines)
-    if examples is None:  # inconsistent indentation somewhere: the file is not a doctest
-        return []
     marks = headings(lines, examples)
     grouped: dict[str, list[doctest.Example]] = {}
     for example in examples:

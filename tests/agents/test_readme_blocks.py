@@ -83,8 +83,11 @@ def test_restructuredtext_titles_literal_blocks_and_code_directives() -> None:
     assert block.code == 'import loud\nassert loud.whisper("HI") == "hi"'
 
 
-def test_a_text_that_is_no_doctest_gives_no_sessions() -> None:
-    assert sessions("Intro\n\n    >>> x = 1\n  2\n") == []
+def test_an_example_that_is_no_doctest_leaves_out_its_section_only() -> None:
+    text = ("Intro\n=====\n\n    >>> x = 1\n  2\n\nUsage\n=====\n\n>>> len('ab')\n2\n")
+    (found,) = sessions(text)  # the output indented off its prompt under "Intro" costs "Usage" nothing
+    assert found.heading == "Usage" and found.line == 10
+    assert [(e.source, e.want) for e in found.examples] == [("len('ab')\n", "2\n")]
 
 
 def test_an_unfenced_output_ruled_like_a_title_is_no_heading() -> None:
