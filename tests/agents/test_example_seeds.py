@@ -121,3 +121,16 @@ def test_a_docstrings_literal_block_is_read_and_its_star_args_are_written_as_far
         # Range(is_even): a parameter without a value the seed can write, and no *args to leave it to: no call
         ("def test_example_0():\n    var_0 = module_0.Range(min=0)\n    var_1 = module_0.And(var_0)\n"
          "    var_2 = var_1.__call__(-1)\n")]
+
+
+def test_a_format_a_docstring_shows_with_placeholders_is_filled_in_bare_and_signed() -> None:
+    """isodate's parse_duration lists its formats (``-PYYYY-MM-DDThh:mm:ss``) and no example of them."""
+    source = ('def parse_duration(datestring):\n    """Parses durations.\n\n'
+              '    The following formats are supported:\n      -PnnW     in weeks\n'
+              '      -PYYYY-MM-DDThh:mm:ss  extended alternative format\n\n'
+              '    Beginning with nn, annually MM and DD: words and lone placeholders are no format.\n    """\n')
+    assert example_seed_tests(source, "isodate.isoduration", []) == [(
+        "def test_example_0():\n"
+        "    var_0 = module_0.parse_duration('P3W')\n    var_1 = module_0.parse_duration('-P3W')\n"
+        "    var_2 = module_0.parse_duration('P2003-02-01T04:05:06')\n"
+        "    var_3 = module_0.parse_duration('-P2003-02-01T04:05:06')\n")]
