@@ -19,22 +19,15 @@ from __future__ import annotations
 
 import ast
 import doctest
-import re
 from dataclasses import dataclass, field
 
+from agents.generation.doc_formats import formats_shown
 from agents.generation.readme_blocks import code_blocks, literal_blocks, sessions
 from engine.python_source import parse_source
 
 _MAX_SEEDS = 40
 _MAX_CALLS = 30  # per seed test
 _MAX_LITERAL = 4000  # characters of one re-printed value
-_MAX_TEMPLATES = 8  # per docstring
-# A format a docstring shows with placeholders (isodate: ``PYYYY-MM-DDThh:mm:ss``, ``PnnW``, ``+-hh:mm``): runs of
-# two or more of Y M D h m s n among designator capitals and separators, one placeholder at least.
-_TEMPLATE = re.compile(r"(?<!\S)[-+]*((?:[A-Z]|Y{2,}|M{2,}|D{2,}|h{2,}|m{2,}|s{2,}|n{2,}|[-:.,])+)(?!\S)")
-_PLACEHOLDER = re.compile(r"Y{2,}|M{2,}|D{2,}|h{2,}|m{2,}|s{2,}|n{2,}")
-_FILL = {"Y": "002003", "M": "02", "D": "0032", "h": "04", "m": "05", "s": "06"}  # 2003-02-01T04:05:06
-
 
 def _parse(code: str) -> ast.Module | None:
     try:
@@ -191,34 +184,13 @@ def _docstring_examples(tree: ast.Module) -> list[str]:
     return found
 
 
-def _filled(template: str) -> str:
-    """The template with each placeholder a value (``PYYYY-MM-DDThh:mm:ss`` -> ``P2003-02-01T04:05:06``)."""
-    def value(m: re.Match[str]) -> str:
-        run = m.group(0)
-        if run[0] == "n":
-            return "3"
-        if run[0] == "D" and len(run) == 2:
-            return "01"
-        return _FILL[run[0]][-len(run):].rjust(len(run), "0")
-    return _PLACEHOLDER.sub(value, template.replace("TZD", "Z"))
-
-
-def _is_format(text: str) -> bool:
-    """Two parts at least, one a placeholder: ``PnnW``, ``hh:mm``; not a lone ``MM`` or ``nn`` in a sentence."""
-    placeholders = len(_PLACEHOLDER.findall(text))
-    return placeholders > 0 and placeholders + len(re.findall(r"[A-Z]", _PLACEHOLDER.sub("", text))) >= 2
-
-
 def _template_calls(tree: ast.Module, top: set[str]) -> list[str]:
     """A call per format a top-level function's docstring shows, filled in, bare and signed (``-P3W``)."""
     tests: list[str] = []
     for node in tree.body:
         if not isinstance(node, ast.FunctionDef) or node.name not in top or not node.args.args:
             continue
-        doc = ast.get_docstring(node, clean=True) or ""
-        found = [t for m in _TEMPLATE.finditer(doc) if _is_format(t := m.group(1).rstrip(".,:"))]
-        texts = dict.fromkeys(t for f in found[:_MAX_TEMPLATES] for t in (_filled(f), "-" + _filled(f)))
-        if texts:
+        if texts := formats_shown(ast.get_docstring(node, clean=True) or ""):
             tests.append("".join(f"    var_{i} = module_0.{node.name}({t!r})\n" for i, t in enumerate(texts)))
     return tests
 

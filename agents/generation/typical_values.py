@@ -17,6 +17,7 @@ import ast
 import re
 from dataclasses import dataclass
 
+from agents.generation.doc_formats import formats_shown
 from agents.generation.regex_example import examples_for
 
 
@@ -190,6 +191,7 @@ def module_aliases(module: ast.Module) -> dict[str, str]:
 def hints_for(name: str, function: ast.FunctionDef, scope: ast.AST, patterns: dict[str, str]) -> list[object]:
     """What the code does with parameter ``name`` that says which texts it expects: first a text one of the
     module's patterns (``patterns``: name -> pattern) accepts, when the function matches it against one; then
+    the formats its docstring shows filled in, for the first parameter (agents/generation/doc_formats.py); then
     the literals it is compared with in the function, then those compared with anything in ``scope`` (the
     class of a method: arrow's ``format(dt, fmt)`` hands ``fmt``'s pieces to ``_format_token``, which compares
     them with ``'YYYY'``, ``'MMMM'``...). At most a table's worth, each once, in the order the code has them."""
@@ -200,6 +202,9 @@ def hints_for(name: str, function: ast.FunctionDef, scope: ast.AST, patterns: di
                 and isinstance(node.args[0], ast.Name) and node.args[0].id == name
                 and isinstance(node.func.value, ast.Name) and node.func.value.id in patterns):
             out += examples_for(patterns[node.func.value.id])
+    positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args) if a.arg not in ("self", "cls")]
+    if positional[:1] == [name]:  # the formats the docstring shows are for what the function takes first
+        out += formats_shown(ast.get_docstring(function, clean=True) or "")
     out += _compared(function, name)
     if scope is not function:
         out += _compared(scope, None)

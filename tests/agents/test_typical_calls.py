@@ -169,6 +169,18 @@ def test_a_parameter_matched_against_the_modules_pattern_gets_a_text_the_pattern
     assert [ast.unparse(u.body[0].value.keywords[0].value) for u in typical.rows] == ["'+P'", "'P1Y'", "'PT1H'"]
 
 
+def test_the_formats_the_docstring_shows_are_rows_after_the_patterns_texts() -> None:
+    """isodate 0.7.2: the alternative format (``-PYYYY-MM-DDThh:mm:ss``) no pattern of the module accepts."""
+    source = ('import re\n'
+              'PERIOD = re.compile(r"^(?P<sign>[+-])?P(?P<years>[0-9]+Y)?$")\n'
+              'def parse_duration(datestring, as_timedelta=True):\n'
+              '    """Formats:\n\n      -PYYYY-MM-DDThh:mm:ss  alternative\n    """\n'
+              '    return PERIOD.match(datestring)\n')
+    typical = typical_units(source, "isoduration", set())
+    assert [ast.unparse(u.body[0].value.keywords[0].value) for u in typical.rows] == [
+        "'+P'", "'P1Y'", "'P2003-02-01T04:05:06'", "'-P2003-02-01T04:05:06'"]
+
+
 def test_the_seed_module_for_pynguin_stays_literal_calls_of_functions() -> None:
     assert search_seeds(FORMATTER, "formatter") is None
     source = "from datetime import datetime\n\ndef since(dt: datetime, text: str):\n    return text\n"
