@@ -264,8 +264,9 @@ def _keywords_of(test: Distilled, *, every_call: bool = False) -> set[str]:
 def _constants(body: list[ast.stmt]) -> list[tuple[ast.AST, str, int | None, ast.Constant, str]]:
     """Every literal of ``body`` in one fixed order: (parent, field, list index, node, a name for its column).
 
-    The column name is the keyword the value is passed as, ``expected``
-    for the right side of a comparison, else ``value``.
+    The column name is the keyword the value is passed as, ``expected:<field>``
+    for the right side of a comparison (``expected:months`` for ``duration.months
+    == Decimal(...)``, ``expected`` when no public field is compared), else ``value``.
     """
     found: list[tuple[ast.AST, str, int | None, ast.Constant, str]] = []
 
@@ -274,19 +275,28 @@ def _constants(body: list[ast.stmt]) -> list[tuple[ast.AST, str, int | None, ast
             items = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
             for position, item in items:
                 if isinstance(item, ast.Constant):
-                    here = "expected" if isinstance(node, ast.Compare) and fname == "comparators" else context
+                    here = _expected(node) if isinstance(node, ast.Compare) and fname == "comparators" else context
                     if isinstance(node, ast.keyword):
                         here = node.arg or context
                     found.append((node, fname, position, item, here))
                 elif isinstance(item, ast.keyword):
                     visit(item, item.arg or context)
                 elif isinstance(item, ast.AST):
-                    here = "expected" if isinstance(node, ast.Compare) and fname == "comparators" else context
+                    here = _expected(node) if isinstance(node, ast.Compare) and fname == "comparators" else context
                     visit(item, here)
 
     for stmt in body:
         visit(stmt, "value")
     return found
+
+
+def _expected(compare: ast.Compare) -> str:
+    """What a comparison expects, named for the public field it compares (isodate's ``duration.months``: a
+    table column ``months`` beside ``years``, where ``expected`` and ``expected_2`` said nothing)."""
+    left = compare.left
+    if isinstance(left, ast.Attribute) and not left.attr.startswith("_"):
+        return f"expected:{left.attr}"
+    return "expected"
 
 
 def _skeleton(test: Distilled) -> tuple[str, list[ast.Constant]]:
@@ -326,14 +336,15 @@ def _table(members: list[tuple[Laid, list[ast.Constant]]], varying: list[int]) -
     body = copy.deepcopy(first.body)
     spots = _constants(body)
     # Inputs first, then what they give: ``pytest.raises(match=...)`` comes before its call in the source.
-    varying = sorted(varying, key=lambda i: spots[i][4] in ("expected", "match"))
+    varying = sorted(varying, key=lambda i: spots[i][4].split(":")[0] in ("expected", "match"))
     # A column named like a name the test reads would shadow it: ``is_adult(age=age)`` with the module ``age``
     # imported made every row fail (``age.is_adult`` looked up on an int).
     read = {n.id for s in body for n in ast.walk(s) if isinstance(n, ast.Name)}
     counts: Counter[str] = Counter()
     names: list[str] = []
     for i in varying:
-        base = spots[i][4] if spots[i][4] not in read else f"{spots[i][4]}_value"
+        column = spots[i][4].split(":")[-1]
+        base = column if column not in read else f"{column}_value"
         counts[base] += 1
         names.append(base if counts[base] == 1 else f"{base}_{counts[base]}")
     for i, name in zip(varying, names):

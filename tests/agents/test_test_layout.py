@@ -96,3 +96,18 @@ def test_tests_no_single_flag_tells_apart_are_named_by_two_flags_before_a_number
                                     "test_slugify_returns_str_with_decimal_without_lowercase",
                                     "test_slugify_returns_str_without_decimal_with_lowercase",
                                     "test_slugify_returns_str_without_decimal_without_lowercase"]), names
+
+
+def test_a_table_column_of_expected_values_is_named_for_the_field_it_checks() -> None:
+    """isodate 0.7.2: ``duration.months == Decimal(expected)`` and ``duration.years == Decimal(expected_2)``."""
+    parts = parse_file("from isodate import isoduration\n\n\ndef test_case_0():\n    pass\n")
+    assert parts is not None
+    body = ("duration = isoduration.parse_duration(datestring={text!r})\n"
+            "assert duration.months == {months}\nassert duration.years == {years}\nassert len(str(duration)) > {n}\n")
+    tests = [Laid(Distilled("test_parse_duration_returns_duration",
+                            ast.parse(body.format(text=text, months=m, years=y, n=n)).body,
+                            function="parse_duration", stem="test_parse_duration_returns_duration"), [i])
+             for i, (text, m, y, n) in enumerate((("P3Y3M", 3, 3, 1), ("P20030201T040506", 2, 2003, 2)))]
+    code, laid = lay_out(parts, "", tests)
+    assert len(laid) == 1 and laid[0].test.arguments == ["datestring", "months", "years", "expected"], code
+    assert "assert duration.months == months\n" in code and "assert len(str(duration)) > expected\n" in code
