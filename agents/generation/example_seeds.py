@@ -29,6 +29,7 @@ _MAX_SEEDS = 40
 _MAX_CALLS = 30  # per seed test
 _MAX_LITERAL = 4000  # characters of one re-printed value
 
+
 def _parse(code: str) -> ast.Module | None:
     try:
         return parse_source(code)
@@ -46,8 +47,10 @@ def _takes_varargs(node: ast.stmt) -> bool:
 def top_names(module_source: str) -> set[str]:
     """The functions and classes the module defines at its top level (what Pynguin's test cluster holds)."""
     tree = _parse(module_source)
-    if tree is None:
-        return set()
+    return _top_of(tree) if tree is not None else set()
+
+
+def _top_of(tree: ast.Module) -> set[str]:
     return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
             and not n.name.startswith("__")}
 
@@ -201,7 +204,7 @@ def example_seed_tests(module_source: str, module: str, readme_texts: list[str])
     tree = _parse(module_source)
     if tree is None:
         return []
-    top = top_names(module_source)
+    top = _top_of(tree)
     varargs = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
                and n.name in top and _takes_varargs(n)}
     pieces: list[tuple[str, _Scope]] = []

@@ -106,13 +106,13 @@ class PynguinRunner:
                 source = (repository / target_file).read_text("utf-8")
             except (OSError, UnicodeDecodeError):
                 return []
-            shown = []
+            readme_texts = []
             for readme in readmes(repository):
                 try:
-                    shown.append(readme.read_text("utf-8", errors="replace"))
+                    readme_texts.append(readme.read_text("utf-8", errors="replace"))
                 except OSError:
                     continue
-            examples = example_seed_tests(source, module, shown)
+            examples = example_seed_tests(source, module, readme_texts)
             code = search_seeds(source, module)
             if examples:
                 code = (code or f"import {module} as module_0\n") + "\n\n" + "\n\n".join(examples)
